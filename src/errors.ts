@@ -12,6 +12,15 @@ export class MesosError extends Error {
   }
 }
 
+/** A string that should be a `UPID` (`id@node`) is not one. */
+export class MalformedUPIDError extends MesosError {}
+
+/** An envelope or body arriving from the bus is not what the wire format allows. */
+export class MalformedEnvelopeError extends MesosError {}
+
+/** A request body or parameter of an HTTP route is invalid; answered with `400`. */
+export class BadRequestError extends MesosError {}
+
 /** One problem found in an inbound message: the field path, a sentence naming it, the bad value. */
 export interface MessageIssue {
   /** The field path, e.g. `accept.offer_ids[0].value`; empty for the message itself. */
@@ -42,5 +51,56 @@ export class InvalidMessageError extends MesosError {
   /** The path of the first offending field. */
   get field(): string {
     return this.issues[0]?.path ?? '';
+  }
+}
+
+/**
+ * A resource in the text form (`cpus:4;mem:8192`) or the v1 JSON form is malformed. `resource`
+ * is the offending part as written (a token of the text, or the name and index in the JSON),
+ * `reason` says why, e.g. `invalid resource 'cpu:x': value must be a number`.
+ */
+export class InvalidResourceError extends MesosError {
+  /** The offending part, as written. */
+  readonly resource: string;
+  /** Why it is invalid. */
+  readonly reason: string;
+
+  constructor(resource: string, reason: string, options?: { cause?: unknown }) {
+    super(`invalid resource '${resource}': ${reason}`, options);
+    this.resource = resource;
+    this.reason = reason;
+  }
+}
+
+/** A role name (of a framework, a weight or a quota) is not a valid Mesos role. */
+export class InvalidRoleError extends MesosError {
+  /** The offending role, as given. */
+  readonly role: string;
+
+  constructor(role: string, reason: string, options?: { cause?: unknown }) {
+    super(`invalid role '${role}': ${reason}`, options);
+    this.role = role;
+  }
+}
+
+/** A role weight is not a positive finite number. */
+export class InvalidWeightError extends MesosError {
+  readonly role: string;
+  readonly weight: number;
+
+  constructor(role: string, weight: number, options?: { cause?: unknown }) {
+    super(`invalid weight for role '${role}': weight must be a positive finite number, got ${weight}`, options);
+    this.role = role;
+    this.weight = weight;
+  }
+}
+
+/** A quota guarantee is not a set of unreserved scalar resources. */
+export class InvalidQuotaError extends MesosError {
+  readonly role: string;
+
+  constructor(role: string, reason: string, options?: { cause?: unknown }) {
+    super(`invalid quota for role '${role}': ${reason}`, options);
+    this.role = role;
   }
 }

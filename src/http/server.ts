@@ -1,0 +1,163 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BadRequestError } from '../errors.ts';
+import type { Runtime } from '../process/runtime.ts';
+import type { HttpRequest, HttpResponse } from './types.ts';
+
+export interface HttpServerOptions {
+  port: number;
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** Larger request bodies get `413`. Default 16 MiB. */
+  maxBodyBytes?: number;
+}
+
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+
+/**
+ * One `node:http` server per runtime, as libprocess serves every process's routes on its one
+ * port: `/<process-id><route>` (so `/master/state`, `/metrics/snapshot`). The handler runs
+ * inside the process's mailbox, like a message handler. Unknown routes get `404`; a
+ * `BadRequestError` thrown by a handler becomes `400` with its message.
+ *
+ * Idle keep-alive connections are never closed by the server: Mesos clients hold one
+ * connection for minutes (the scheduler API's subscription stream and the calls beside it).
+ */
+export class HttpServer {
+  readonly #server: Server;
+  readonly #maxBody: number;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly options: HttpServerOptions,
+  ) {
+    this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.keepAliveTimeout = 0;
+    this.#server.timeout = 0;
+    this.#server.requestTimeout = 0;
+    this.#server.headersTimeout = 60_000;
+  }
+
+  /** The server's socket settings, for operators and tests. */
+  get settings(): { keepAliveTimeout: number; timeout: number; requestTimeout: number } {
+    const s = this.#server;
+    return { keepAliveTimeout: s.keepAliveTimeout, timeout: s.timeout, requestTimeout: s.requestTimeout };
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.#server.once('error', onError);
+      this.#server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  get address(): { host: string; port: number } {
+    const a = this.#server.address() as AddressInfo;
+    return { host: a.address, port: a.port };
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      write(res, { status: 400, body: `Malformed request URL '${req.url}'` });
+      return;
+    }
+    const segments = url.pathname.split('/');
+    let id: string;
+    try {
+      id = decodeURIComponent(segments[1] ?? '');
+    } catch {
+      write(res, { status: 400, body: `Malformed request path '${url.pathname}'` });
+      return;
+    }
+    const rest = segments.length > 2 ? '/' + segments.slice(2).join('/') : '';
+    const process = this.runtime.process(id);
+    const handler = process?._routes.get(rest) ?? process?._routes.get(rest.replace(/\/$/, ''));
+    if (process === undefined || handler === undefined) {
+      req.resume();
+      write(res, { status: 404, body: `No route for '${url.pathname}'` });
+      return;
+    }
+    let body: string;
+    try {
+      body = await readBody(req, this.#maxBody);
+    } catch (error) {
+      write(res, { status: 413, body: (error as Error).message });
+      return;
+    }
+    const request: HttpRequest = {
+      method: req.method ?? 'GET',
+      path: rest,
+      url,
+      headers: req.headers,
+      body,
+      remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+      raw: { req, res },
+    };
+    let response: HttpResponse;
+    try {
+      response = await this.runtime.dispatch(process.self, () => handler(request));
+    } catch (error) {
+      if (error instanceof BadRequestError) {
+        response = { status: 400, body: error.message };
+      } else {
+        this.runtime.logger.error({ err: error, path: url.pathname }, 'HTTP handler failed');
+        response = { status: 500, body: (error as Error)?.message ?? String(error) };
+      }
+    }
+    if (response.streaming !== true) write(res, response);
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new Error(`Request body exceeds ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Writes a complete response: objects as JSON, strings as plain text. */
+export function write(res: ServerResponse, response: HttpResponse): void {
+  if (res.headersSent) return;
+  const headers: Record<string, string | number> = { ...response.headers };
+  let payload: string | Buffer | undefined;
+  if (response.body === undefined) {
+    payload = undefined;
+  } else if (typeof response.body === 'string') {
+    payload = response.body;
+    headers['Content-Type'] ??= 'text/plain; charset=utf-8';
+  } else if (Buffer.isBuffer(response.body)) {
+    payload = response.body;
+  } else {
+    payload = JSON.stringify(response.body);
+    headers['Content-Type'] ??= 'application/json';
+  }
+  headers['Content-Length'] = payload === undefined ? 0 : Buffer.byteLength(payload);
+  res.writeHead(response.status, headers);
+  res.end(payload);
+}

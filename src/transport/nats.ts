@@ -1,0 +1,166 @@
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { decodeBatch, encodeBatch } from './codec.ts';
+import type { Envelope, Transport, TransportSink } from './transport.ts';
+
+export interface NatsTransportOptions {
+  /** `nats://host:4222`, or several, comma-separated or as an array. */
+  servers: string | string[];
+  /** Subjects are `<prefix>.<node>`; runtimes with different prefixes do not see each other. */
+  prefix?: string;
+  logger?: Logger;
+  /** Largest batch per bus message, in envelopes (default 256). 1 disables batching. */
+  maxBatch?: number;
+}
+
+/** Reconnect forever, quickly: a restarted nats-server should find every runtime back within a second. */
+const RECONNECT_WAIT_MS = 250;
+
+/**
+ * The NATS transport: one connection and one subscription (`<prefix>.<node>`) per runtime.
+ *
+ * Envelopes for the same node sent in one turn of the event loop go out as one bus message (a
+ * JSON array), which amortizes the bus's per-message cost as libprocess's socket writes do;
+ * order per sender and receiver is kept. Core NATS is at most once: what is published while
+ * disconnected may be lost, never duplicated. Reliability is the actors' business, as in Mesos.
+ */
+export class NatsTransport implements Transport {
+  readonly kind = 'nats' as const;
+  readonly servers: string[];
+  readonly prefix: string;
+  readonly #maxBatch: number;
+  readonly #logger: Logger | undefined;
+  #nc: NatsConnection | undefined;
+  #sub: Subscription | undefined;
+  #sink: TransportSink | undefined;
+  readonly #pending = new Map<string, Envelope[]>();
+  #flushScheduled = false;
+  /** Envelopes the client refused (closed connection). */
+  dropped = 0;
+
+  constructor(options: NatsTransportOptions) {
+    this.servers = (Array.isArray(options.servers) ? options.servers : options.servers.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    if (this.servers.length === 0) throw new Error('NATS transport needs at least one server URL');
+    this.prefix = options.prefix ?? 'mesos';
+    this.#maxBatch = Math.max(1, options.maxBatch ?? 256);
+    this.#logger = options.logger;
+  }
+
+  subject(node: string): string {
+    return `${this.prefix}.${node}`;
+  }
+
+  async attach(sink: TransportSink): Promise<void> {
+    this.#sink = sink;
+    const nc = await connect({
+      servers: this.servers,
+      name: sink.node,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: RECONNECT_WAIT_MS,
+      waitOnFirstConnect: false,
+    });
+    this.#nc = nc;
+    this.#sub = nc.subscribe(this.subject(sink.node), {
+      callback: (error, msg) => {
+        if (error !== null) {
+          this.#logger?.warn({ err: error }, 'NATS subscription error');
+          return;
+        }
+        let text: string;
+        try {
+          text = msg.string();
+        } catch (e) {
+          sink.malformed(`payload is not UTF-8: ${(e as Error).message}`);
+          return;
+        }
+        decodeBatch(text, (envelope) => sink.receive(envelope), (reason) => sink.malformed(reason));
+      },
+    });
+    void this.#watchStatus(nc);
+    await nc.flush();
+  }
+
+  send(node: string, envelope: Envelope): boolean {
+    if (this.#nc === undefined) return false;
+    let batch = this.#pending.get(node);
+    if (batch === undefined) {
+      batch = [];
+      this.#pending.set(node, batch);
+    }
+    batch.push(envelope);
+    if (batch.length >= this.#maxBatch) {
+      this.#pending.delete(node);
+      this.#publish(node, batch);
+    } else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+    return true;
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    for (const [node, batch] of this.#pending) this.#publish(node, batch);
+    this.#pending.clear();
+  };
+
+  #publish(node: string, batch: Envelope[]): void {
+    try {
+      this.#nc?.publish(this.subject(node), encodeBatch(batch));
+    } catch (error) {
+      this.dropped += batch.length;
+      this.#logger?.debug({ err: error, node }, 'NATS publish failed; dropping');
+    }
+  }
+
+  /** Waits until the server has seen everything published so far. */
+  async flush(): Promise<void> {
+    this.#flush();
+    await this.#nc?.flush();
+  }
+
+  async detach(): Promise<void> {
+    const nc = this.#nc;
+    if (nc === undefined) return;
+    this.#flush();
+    this.#nc = undefined;
+    this.#sub = undefined;
+    try {
+      await nc.drain();
+    } catch {
+      await nc.close().catch(() => undefined);
+    }
+  }
+
+  /** Drops the connection without flushing or unsubscribing cleanly (a crash, for tests). */
+  async abandon(): Promise<void> {
+    this.#pending.clear();
+    const nc = this.#nc;
+    this.#nc = undefined;
+    await nc?.close().catch(() => undefined);
+  }
+
+  describe(): string {
+    return `nats ${this.servers.join(',')} (${this.prefix}.*)`;
+  }
+
+  async #watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      switch (status.type) {
+        case 'disconnect':
+          this.#logger?.warn({ server: status.server }, 'Disconnected from NATS');
+          break;
+        case 'reconnect':
+          this.#logger?.info({ server: status.server }, 'Reconnected to NATS');
+          break;
+        case 'error':
+          this.#logger?.warn({ err: status.error }, 'NATS error');
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
