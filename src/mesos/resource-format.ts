@@ -1,0 +1,463 @@
+/**
+ * The two external forms of resources, parsed into canonical entries and printed back:
+ * 1. the Mesos text form of the agent's `--resources` flag:
+ *    `cpus:4;mem:8192;ports:[31000-32000];zones:{a,b};cpus(analytics):2`;
+ * 2. the v1 JSON form: an array of `Resource` objects (`name`, `type`, `scalar`/`ranges`/`set`,
+ *    `reservations`, or the legacy `role` and `reservation`).
+ *
+ * Both parsers throw `InvalidResourceError` naming the offending part and why. Both printers
+ * produce text the parsers read back to the same entries.
+ */
+
+import { InvalidResourceError } from '../errors.ts';
+import {
+  MAX_SCALAR,
+  UNRESERVED_ROLE,
+  coalesceRanges,
+  firstOverlap,
+  fromMillis,
+  isEmptyValue,
+  itemError,
+  makeEntry,
+  nameError,
+  reservationsError,
+  roleError,
+  toMillis,
+  addValues,
+  type Range,
+  type Reservation,
+  type ReservationType,
+  type ResourceEntry,
+  type ResourceType,
+  type ResourceValue,
+} from './resource-values.ts';
+
+/** One v1 `Resource` as JSON, as produced by `Resources.toJSON()` and read by `Resources.fromJSON()`. */
+export interface ResourceJSON {
+  name: string;
+  type: ResourceType;
+  scalar?: { value: number };
+  ranges?: { range: { begin: number; end: number }[] };
+  set?: { item: string[] };
+  /** The reservation stack, outermost first; absent when unreserved. */
+  reservations?: { type: ReservationType; role: string; principal?: string }[];
+  /** Legacy (pre-refinement) role; `*` or absent means unreserved. Read, never written. */
+  role?: string;
+  /** Legacy dynamic reservation marker for `role`. Read, never written. */
+  reservation?: { principal?: string };
+}
+
+/** Fields of v1 `Resource` whose meaning this project does not model; refused rather than dropped. */
+const UNSUPPORTED_FIELDS = ['disk', 'revocable', 'shared', 'provider_id'] as const;
+
+/**
+ * Collects entries, merging those with the same key, and checks what Mesos checks when it
+ * parses a whole resource string: one type per name, no range or set item given twice.
+ */
+class EntryAccumulator {
+  readonly #byKey = new Map<string, ResourceEntry>();
+  readonly #typeByName = new Map<string, ResourceType>();
+
+  add(entry: ResourceEntry, part: string): void {
+    const seenType = this.#typeByName.get(entry.name);
+    if (seenType !== undefined && seenType !== entry.value.type) {
+      throw new InvalidResourceError(
+        part,
+        `'${entry.name}' is already a ${seenType} resource and cannot also be ${entry.value.type}`,
+      );
+    }
+    this.#typeByName.set(entry.name, entry.value.type);
+    if (isEmptyValue(entry.value)) return;
+    const existing = this.#byKey.get(entry.key);
+    if (existing === undefined) {
+      this.#byKey.set(entry.key, entry);
+      return;
+    }
+    const [a, b] = [existing.value, entry.value];
+    if (a.type === 'RANGES' && b.type === 'RANGES') {
+      const overlap = firstOverlap(a.ranges, b.ranges);
+      if (overlap !== undefined) {
+        throw new InvalidResourceError(part, `range ${showRange(overlap[1])} overlaps ${showRange(overlap[0])} given earlier`);
+      }
+    }
+    if (a.type === 'SET' && b.type === 'SET') {
+      const dup = b.items.find((item) => a.items.includes(item));
+      if (dup !== undefined) throw new InvalidResourceError(part, `set item '${dup}' is given twice`);
+    }
+    this.#byKey.set(entry.key, { ...existing, value: addValues(a, b) });
+  }
+
+  /** The merged entries in canonical (key) order. */
+  entries(): ResourceEntry[] {
+    return [...this.#byKey.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  }
+}
+
+function showRange(r: Range): string {
+  return `${r.begin}-${r.end}`;
+}
+
+/** Sorts explicit ranges, refusing overlaps, and coalesces adjacent ones. */
+function checkedRanges(ranges: Range[], fail: (reason: string) => never): Range[] {
+  const sorted = [...ranges].sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1]!;
+    const next = sorted[i]!;
+    if (next.begin <= prev.end) fail(`ranges ${showRange(prev)} and ${showRange(next)} overlap`);
+  }
+  return coalesceRanges(sorted);
+}
+
+/** Sorts explicit set items, refusing empty, malformed and repeated ones. */
+function checkedItems(items: string[], fail: (reason: string) => never): string[] {
+  const seen = new Set<string>();
+  for (const item of items) {
+    const problem = itemError(item);
+    if (problem !== undefined) fail(problem);
+    if (seen.has(item)) fail(`set item '${item}' is given twice`);
+    seen.add(item);
+  }
+  return [...seen].sort();
+}
+
+function checkedScalar(value: number, shown: string, fail: (reason: string) => never): number {
+  if (!Number.isFinite(value)) fail(`value must be a finite number, got ${shown}`);
+  if (value < 0) fail(`value must not be negative, got ${shown}`);
+  if (value > MAX_SCALAR) fail(`value must be at most ${MAX_SCALAR}, got ${shown}`);
+  return toMillis(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text form.
+
+const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const RANGE = /^(\d+)\s*-\s*(\d+)$/;
+
+/** Parses the text form into canonical entries; `''` is no resources. */
+export function parseText(text: string): ResourceEntry[] {
+  const acc = new EntryAccumulator();
+  // Mesos separates resources with `;` only and skips empty tokens, so a trailing `;` is fine.
+  for (const raw of text.split(';')) {
+    const token = raw.trim();
+    if (token === '') continue;
+    acc.add(parseToken(token), token);
+  }
+  return acc.entries();
+}
+
+function parseToken(token: string): ResourceEntry {
+  const fail = (reason: string): never => {
+    throw new InvalidResourceError(token, reason);
+  };
+  const stop = token.search(/[(:]/);
+  if (stop < 0) fail(`expected 'name:value' or 'name(role):value'`);
+  const name = token.slice(0, stop).trim();
+  const problem = nameError(name);
+  if (problem !== undefined) fail(problem);
+
+  let reservations: Reservation[] = [];
+  let rest = token.slice(stop);
+  if (rest.startsWith('(')) {
+    const close = matchingParen(rest);
+    if (close < 0) fail(`'(' after the name is not closed`);
+    reservations = parseReservationSpec(rest.slice(1, close).trim(), fail);
+    rest = rest.slice(close + 1).trimStart();
+    if (!rest.startsWith(':')) fail(`expected ':' after the role`);
+  }
+  const valueText = rest.slice(1).trim();
+  if (valueText === '') fail('value must not be empty');
+  if (valueText.includes(':')) fail(`value must not contain ':' (is a ';' missing between resources?)`);
+  return makeEntry(name, reservations, parseValueText(valueText, fail));
+}
+
+/** The index of the `)` that closes the `(` at index 0, or -1. */
+function matchingParen(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** Parses `analytics`, `*`, or `reservations: [(STATIC,a),(DYNAMIC,a/b,ops)]`. */
+function parseReservationSpec(spec: string, fail: (reason: string) => never): Reservation[] {
+  let reservations: Reservation[];
+  if (spec.startsWith('reservations:')) {
+    reservations = parseReservationList(spec.slice('reservations:'.length).trim(), fail);
+  } else {
+    const problem = roleError(spec);
+    if (problem !== undefined) fail(problem);
+    reservations = spec === UNRESERVED_ROLE ? [] : [{ type: 'STATIC', role: spec }];
+  }
+  const problem = reservationsError(reservations);
+  if (problem !== undefined) fail(problem);
+  return reservations;
+}
+
+function parseReservationList(list: string, fail: (reason: string) => never): Reservation[] {
+  if (!list.startsWith('[') || !list.endsWith(']')) fail(`reservations must be written '[(TYPE,role[,principal]),...]'`);
+  const out: Reservation[] = [];
+  const body = list.slice(1, -1);
+  const levels = body.trim() === '' ? [] : body.split(/\)\s*,/);
+  for (const [i, raw] of levels.entries()) {
+    let level = raw.trim();
+    if (i === levels.length - 1) {
+      if (!level.endsWith(')')) fail(`reservation '${level}' must be written '(TYPE,role[,principal])'`);
+      level = level.slice(0, -1);
+    }
+    if (!level.startsWith('(')) fail(`reservation '${level})' must be written '(TYPE,role[,principal])'`);
+    const parts = level.slice(1).split(',').map((p) => p.trim());
+    const [type, role, principal, ...extra] = parts;
+    if (type !== 'STATIC' && type !== 'DYNAMIC') fail(`reservation type must be STATIC or DYNAMIC, got '${type ?? ''}'`);
+    if (role === undefined || extra.length > 0) fail(`reservation '${level})' must be written '(TYPE,role[,principal])'`);
+    out.push(principal === undefined ? { type: type as ReservationType, role: role! } : { type: type as ReservationType, role: role!, principal });
+  }
+  if (out.length === 0) fail('reservations must not be empty; leave them out for unreserved resources');
+  return out;
+}
+
+function parseValueText(text: string, fail: (reason: string) => never): ResourceValue {
+  if (text.startsWith('[')) {
+    if (!text.endsWith(']')) fail(`ranges must be written '[begin-end,...]'`);
+    const inner = text.slice(1, -1).trim();
+    const ranges: Range[] = [];
+    if (inner !== '') {
+      for (const raw of inner.split(',')) {
+        const part = raw.trim();
+        const m = RANGE.exec(part);
+        if (m === null) fail(`range '${part}' must be 'begin-end' with non-negative integers`);
+        const begin = Number(m![1]);
+        const end = Number(m![2]);
+        if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end)) {
+          fail(`range '${part}' must not exceed ${Number.MAX_SAFE_INTEGER}`);
+        }
+        if (begin > end) fail(`range '${part}' must not have begin greater than end`);
+        ranges.push({ begin, end });
+      }
+    }
+    return { type: 'RANGES', ranges: checkedRanges(ranges, fail) };
+  }
+  if (text.startsWith('{')) {
+    if (!text.endsWith('}')) fail(`sets must be written '{item,...}'`);
+    const inner = text.slice(1, -1).trim();
+    const items = inner === '' ? [] : inner.split(',').map((item) => item.trim());
+    return { type: 'SET', items: checkedItems(items, fail) };
+  }
+  if (text.startsWith('-') && NUMBER.test(text.slice(1))) fail(`value must not be negative, got ${text}`);
+  if (!NUMBER.test(text)) fail('value must be a number');
+  return { type: 'SCALAR', millis: checkedScalar(Number(text), text, fail) };
+}
+
+/** Prints entries in the text form; `parseText` reads it back to the same entries. */
+export function formatText(entries: readonly ResourceEntry[]): string {
+  return entries.map(formatEntry).join(';');
+}
+
+function formatEntry(entry: ResourceEntry): string {
+  return `${entry.name}${formatReservations(entry.reservations)}:${formatValue(entry.value)}`;
+}
+
+function formatReservations(reservations: readonly Reservation[]): string {
+  const [only, ...more] = reservations;
+  if (only === undefined) return '';
+  if (more.length === 0 && only.type === 'STATIC' && only.principal === undefined) return `(${only.role})`;
+  const levels = reservations.map((r) =>
+    r.principal === undefined ? `(${r.type},${r.role})` : `(${r.type},${r.role},${r.principal})`,
+  );
+  return `(reservations: [${levels.join(',')}])`;
+}
+
+/** Prints a value as in the text form: `4`, `0.5`, `[1-5,7-7]`, `{a,b}`. */
+export function formatValue(value: ResourceValue): string {
+  switch (value.type) {
+    case 'SCALAR':
+      return String(fromMillis(value.millis));
+    case 'RANGES':
+      return `[${value.ranges.map(showRange).join(',')}]`;
+    case 'SET':
+      return `{${value.items.join(',')}}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// v1 JSON form.
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Reads a v1 `uint64` as JSON: a non-negative safe integer, or a string of digits (proto3 JSON). */
+function readUint(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Parses the v1 JSON form (an array of `Resource`) into canonical entries. */
+export function parseJSON(json: unknown): ResourceEntry[] {
+  if (!Array.isArray(json)) {
+    throw new InvalidResourceError('resources', `expected an array of Resource objects, got ${show(json)}`);
+  }
+  const acc = new EntryAccumulator();
+  for (const [i, item] of json.entries()) {
+    const entry = parseResourceJSON(item, i);
+    acc.add(entry, entry.name);
+  }
+  return acc.entries();
+}
+
+function parseResourceJSON(item: unknown, index: number): ResourceEntry {
+  const path = `resources[${index}]`;
+  const label = isObject(item) && typeof item['name'] === 'string' && item['name'] !== '' ? item['name'] : path;
+  const fail = (reason: string): never => {
+    throw new InvalidResourceError(label, reason);
+  };
+  if (!isObject(item)) fail(`${path} must be a Resource object, got ${show(item)}`);
+  const r = item as Record<string, unknown>;
+
+  const name = r['name'];
+  if (typeof name !== 'string') fail(`${path}.name must be a string, got ${show(name)}`);
+  const problem = nameError(name as string);
+  if (problem !== undefined) fail(`${path}.${problem}`);
+
+  for (const field of UNSUPPORTED_FIELDS) {
+    const v = r[field];
+    if (v !== undefined && v !== null && !(isObject(v) && Object.keys(v).length === 0) && v !== false) {
+      fail(`${path}.${field} is not supported`);
+    }
+  }
+
+  const reservations = parseReservationsJSON(r, path, fail);
+  const type = r['type'];
+  let value: ResourceValue;
+  switch (type) {
+    case 'SCALAR': {
+      const scalar = r['scalar'];
+      const v = isObject(scalar) ? scalar['value'] : undefined;
+      if (typeof v !== 'number') fail(`${path}.scalar.value must be a number, got ${show(v)}`);
+      value = { type: 'SCALAR', millis: checkedScalar(v as number, String(v), (reason) => fail(`${path}.scalar.${reason}`)) };
+      break;
+    }
+    case 'RANGES': {
+      const ranges = r['ranges'];
+      if (ranges !== undefined && !isObject(ranges)) fail(`${path}.ranges must be an object, got ${show(ranges)}`);
+      const list = isObject(ranges) ? (ranges['range'] ?? []) : [];
+      if (!Array.isArray(list)) fail(`${path}.ranges.range must be an array, got ${show(list)}`);
+      const parsed: Range[] = [];
+      for (const [j, range] of (list as unknown[]).entries()) {
+        const at = `${path}.ranges.range[${j}]`;
+        const begin = isObject(range) ? readUint(range['begin']) : undefined;
+        const end = isObject(range) ? readUint(range['end']) : undefined;
+        if (begin === undefined || end === undefined) {
+          fail(`${at} must be {begin, end} with non-negative integers, got ${show(range)}`);
+        }
+        if (begin! > end!) fail(`${at} must not have begin greater than end, got ${begin}-${end}`);
+        parsed.push({ begin: begin!, end: end! });
+      }
+      value = { type: 'RANGES', ranges: checkedRanges(parsed, (reason) => fail(`${path}.${reason}`)) };
+      break;
+    }
+    case 'SET': {
+      const set = r['set'];
+      if (set !== undefined && !isObject(set)) fail(`${path}.set must be an object, got ${show(set)}`);
+      const items = isObject(set) ? (set['item'] ?? []) : [];
+      if (!Array.isArray(items) || !items.every((x) => typeof x === 'string')) {
+        fail(`${path}.set.item must be an array of strings, got ${show(items)}`);
+      }
+      value = { type: 'SET', items: checkedItems(items as string[], (reason) => fail(`${path}.${reason}`)) };
+      break;
+    }
+    default:
+      return fail(`${path}.type must be one of SCALAR, RANGES, SET, got ${show(type)}`);
+  }
+  return makeEntry(name as string, reservations, value);
+}
+
+function parseReservationsJSON(
+  r: Record<string, unknown>,
+  path: string,
+  fail: (reason: string) => never,
+): Reservation[] {
+  const raw = r['reservations'];
+  const legacyRole = r['role'];
+  if (legacyRole !== undefined && typeof legacyRole !== 'string') fail(`${path}.role must be a string, got ${show(legacyRole)}`);
+  if (legacyRole !== undefined) {
+    const problem = roleError(legacyRole as string);
+    if (problem !== undefined) fail(`${path}.${problem}`);
+  }
+  let reservations: Reservation[] = [];
+  if (raw !== undefined && raw !== null) {
+    if (!Array.isArray(raw)) fail(`${path}.reservations must be an array, got ${show(raw)}`);
+    for (const [j, level] of (raw as unknown[]).entries()) {
+      const at = `${path}.reservations[${j}]`;
+      if (!isObject(level)) fail(`${at} must be a ReservationInfo object, got ${show(level)}`);
+      const l = level as Record<string, unknown>;
+      const type = l['type'];
+      if (type !== 'STATIC' && type !== 'DYNAMIC') fail(`${at}.type must be STATIC or DYNAMIC, got ${show(type)}`);
+      const role = l['role'];
+      if (typeof role !== 'string') fail(`${at}.role must be a string, got ${show(role)}`);
+      const principal = l['principal'];
+      if (principal !== undefined && typeof principal !== 'string') fail(`${at}.principal must be a string, got ${show(principal)}`);
+      const labels = l['labels'];
+      if (labels !== undefined && !(isObject(labels) && Object.keys(labels).length === 0)) fail(`${at}.labels is not supported`);
+      reservations.push(
+        principal === undefined
+          ? { type: type as ReservationType, role: role as string }
+          : { type: type as ReservationType, role: role as string, principal: principal as string },
+      );
+    }
+  }
+  if (reservations.length > 0) {
+    // A client may send both formats; they must agree.
+    const innermost = reservations[reservations.length - 1]!.role;
+    if (legacyRole !== undefined && legacyRole !== UNRESERVED_ROLE && legacyRole !== innermost) {
+      fail(`${path}.role '${legacyRole as string}' disagrees with reservations, which reserve to '${innermost}'`);
+    }
+  } else if (legacyRole !== undefined && legacyRole !== UNRESERVED_ROLE) {
+    const legacy = r['reservation'];
+    if (legacy !== undefined && legacy !== null && !isObject(legacy)) fail(`${path}.reservation must be an object, got ${show(legacy)}`);
+    if (isObject(legacy)) {
+      const principal = legacy['principal'];
+      if (principal !== undefined && typeof principal !== 'string') {
+        fail(`${path}.reservation.principal must be a string, got ${show(principal)}`);
+      }
+      reservations = [
+        principal === undefined
+          ? { type: 'DYNAMIC', role: legacyRole as string }
+          : { type: 'DYNAMIC', role: legacyRole as string, principal: principal as string },
+      ];
+    } else {
+      reservations = [{ type: 'STATIC', role: legacyRole as string }];
+    }
+  }
+  const problem = reservationsError(reservations);
+  if (problem !== undefined) fail(`${path}.reservations: ${problem}`);
+  return reservations;
+}
+
+/** Prints entries as v1 JSON `Resource` objects (post-refinement `reservations`, no legacy `role`). */
+export function formatJSON(entries: readonly ResourceEntry[]): ResourceJSON[] {
+  return entries.map((entry) => {
+    const out: ResourceJSON = { name: entry.name, type: entry.value.type };
+    const v = entry.value;
+    if (v.type === 'SCALAR') out.scalar = { value: fromMillis(v.millis) };
+    else if (v.type === 'RANGES') out.ranges = { range: v.ranges.map((r) => ({ begin: r.begin, end: r.end })) };
+    else out.set = { item: [...v.items] };
+    if (entry.reservations.length > 0) {
+      out.reservations = entry.reservations.map((r) =>
+        r.principal === undefined ? { type: r.type, role: r.role } : { type: r.type, role: r.role, principal: r.principal },
+      );
+    }
+    return out;
+  });
+}

@@ -1,0 +1,373 @@
+/**
+ * `Resources`: an immutable bag of named resources with Mesos semantics.
+ *
+ * 1. Three kinds of value: scalars (`cpus:4`, kept as integer thousandths as Mesos keeps three
+ *    decimals, so `0.1 + 0.2` is exactly `0.3`), ranges (`ports:[31000-32000]`) and sets
+ *    (`zones:{a,b}`).
+ * 2. Reservations: `cpus(analytics):2` is statically reserved to role `analytics`; unreserved
+ *    resources have role `*`. Entries with the same name and the same reservation merge;
+ *    differently reserved entries stay apart, so `cpus:1;cpus(a):2` has two entries.
+ * 3. Algebra: `plus`, `minus`, `contains`, `equals`, and the views the allocator needs
+ *    (`allocatableTo(role)`, `unreserved()`, `scalars()` for DRF, ...).
+ * 4. Two external forms, read and written: the text of the agent's `--resources` flag and the
+ *    v1 JSON array of `Resource` (see `resource-format.ts`).
+ *
+ * Every instance is canonical (entries sorted by key, empty values dropped), so equal bags
+ * print the same text.
+ */
+
+import { InvalidResourceError } from '../errors.ts';
+import { formatJSON, formatText, parseJSON, parseText, type ResourceJSON } from './resource-format.ts';
+import {
+  UNRESERVED_ROLE,
+  addValues,
+  coalesceRanges,
+  fromMillis,
+  isAllocatableTo,
+  isEmptyValue,
+  makeEntry,
+  reservationRole,
+  subtractValues,
+  valueContains,
+  valuesEqual,
+  type Range,
+  type ResourceEntry,
+} from './resource-values.ts';
+
+export type { ResourceJSON } from './resource-format.ts';
+export {
+  UNRESERVED_ROLE,
+  type Range,
+  type Reservation,
+  type ReservationType,
+  type ResourceEntry,
+  type ResourceType,
+  type ResourceValue,
+} from './resource-values.ts';
+
+function compareKeys(a: ResourceEntry, b: ResourceEntry): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/**
+ * An immutable bag of resources.
+ *
+ * @example
+ * const agent = Resources.parse('cpus:4;mem:8192;ports:[31000-32000];cpus(analytics):2');
+ * const task = Resources.parse('cpus:0.5;mem:512;ports:[31000-31000]');
+ * agent.contains(task); // true
+ * agent.minus(task).toString(); // 'cpus:3.5;cpus(analytics):2;mem:7680;ports:[31001-32000]'
+ * agent.allocatableTo('analytics').cpus(); // 6
+ */
+export class Resources {
+  /** No resources. */
+  static readonly EMPTY: Resources = new Resources([]);
+
+  readonly #entries: readonly ResourceEntry[];
+  #scalarMillis: ReadonlyMap<string, number> | undefined;
+
+  private constructor(entries: readonly ResourceEntry[]) {
+    this.#entries = entries;
+  }
+
+  /**
+   * Parses the Mesos text form: resources separated by `;`, each `name:value` or
+   * `name(role):value`, where a value is a number, `[begin-end,...]` or `{item,...}`.
+   * The same name and role given twice adds up. Throws `InvalidResourceError`.
+   *
+   * @example
+   * Resources.parse('cpus:4;mem:8192;ports:[31000-32000]').mem(); // 8192
+   */
+  static parse(text: string): Resources {
+    return new Resources(parseText(text));
+  }
+
+  /**
+   * Parses the v1 JSON form, an array of `Resource` objects; reads `reservations` and the legacy
+   * `role`/`reservation` fields. Throws `InvalidResourceError`.
+   *
+   * @example
+   * Resources.fromJSON([{ name: 'cpus', type: 'SCALAR', scalar: { value: 2 } }]).cpus(); // 2
+   */
+  static fromJSON(json: unknown): Resources {
+    return new Resources(parseJSON(json));
+  }
+
+  /**
+   * Builds resources from entries with canonical values (as `entries()` returns them), merging
+   * entries with the same key. Throws `InvalidResourceError` if a name has two types.
+   */
+  static fromEntries(entries: Iterable<ResourceEntry>): Resources {
+    const sorted = [...entries].filter((e) => !isEmptyValue(e.value)).sort(compareKeys);
+    const merged: ResourceEntry[] = [];
+    for (const e of sorted) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last.key === e.key) {
+        checkSameType(last, e);
+        merged[merged.length - 1] = { ...last, value: addValues(last.value, e.value) };
+      } else {
+        merged.push(e);
+      }
+    }
+    checkNameTypes(merged);
+    return new Resources(merged);
+  }
+
+  /** The sum of several bags. */
+  static sum(all: Iterable<Resources>): Resources {
+    let total = Resources.EMPTY;
+    for (const r of all) total = total.plus(r);
+    return total;
+  }
+
+  /** The entries, sorted by name then reservation (unreserved first). */
+  entries(): readonly ResourceEntry[] {
+    return this.#entries;
+  }
+
+  /** How many entries (name × reservation) there are. */
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  isEmpty(): boolean {
+    return this.#entries.length === 0;
+  }
+
+  /**
+   * `this + other`. Scalars add; ranges and sets take the union (as in Mesos, adding a port
+   * that is already present does not duplicate it). Throws `InvalidResourceError` if a name
+   * would have two types (`cpus:1` plus `cpus:[1-2]`).
+   */
+  plus(other: Resources): Resources {
+    if (other.isEmpty()) return this;
+    if (this.isEmpty()) return other;
+    const a = this.#entries;
+    const b = other.#entries;
+    const out: ResourceEntry[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < a.length && j < b.length) {
+      const x = a[i]!;
+      const y = b[j]!;
+      if (x.key === y.key) {
+        checkSameType(x, y);
+        out.push({ ...x, value: addValues(x.value, y.value) });
+        i++;
+        j++;
+      } else if (x.key < y.key) {
+        out.push(x);
+        i++;
+      } else {
+        out.push(y);
+        j++;
+      }
+    }
+    while (i < a.length) out.push(a[i++]!);
+    while (j < b.length) out.push(b[j++]!);
+    checkNameTypes(out);
+    return new Resources(out);
+  }
+
+  /**
+   * `this - other`, following Mesos: each entry loses what `other` holds under the same name and
+   * reservation; a scalar never goes below zero (subtracting more than present leaves nothing,
+   * it is not an error); ranges and sets lose the numbers and items they share. Whatever `other`
+   * holds that `this` does not is ignored, so `a.minus(b)` is always contained in `a`.
+   */
+  minus(other: Resources): Resources {
+    if (other.isEmpty() || this.isEmpty()) return this;
+    const a = this.#entries;
+    const b = other.#entries;
+    const out: ResourceEntry[] = [];
+    let j = 0;
+    for (const x of a) {
+      while (j < b.length && b[j]!.key < x.key) j++;
+      const y = b[j];
+      if (y === undefined || y.key !== x.key) {
+        out.push(x);
+        continue;
+      }
+      const value = subtractValues(x.value, y.value);
+      if (!isEmptyValue(value)) out.push(value === x.value ? x : { ...x, value });
+    }
+    return new Resources(out);
+  }
+
+  /** Whether `this` holds all of `other`, entry by entry (a reserved CPU does not cover an unreserved one). */
+  contains(other: Resources): boolean {
+    const a = this.#entries;
+    let i = 0;
+    for (const y of other.#entries) {
+      while (i < a.length && a[i]!.key < y.key) i++;
+      const x = a[i];
+      if (x === undefined || x.key !== y.key || !valueContains(x.value, y.value)) return false;
+    }
+    return true;
+  }
+
+  /** Whether both hold exactly the same resources. */
+  equals(other: Resources): boolean {
+    const a = this.#entries;
+    const b = other.#entries;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      if (a[i]!.key !== b[i]!.key || !valuesEqual(a[i]!.value, b[i]!.value)) return false;
+    }
+    return true;
+  }
+
+  /** The total of scalar `name` over every reservation; `0` if absent. */
+  scalar(name: string): number {
+    return fromMillis(this.scalarMillis().get(name) ?? 0);
+  }
+
+  cpus(): number {
+    return this.scalar('cpus');
+  }
+
+  mem(): number {
+    return this.scalar('mem');
+  }
+
+  disk(): number {
+    return this.scalar('disk');
+  }
+
+  gpus(): number {
+    return this.scalar('gpus');
+  }
+
+  /** The ranges of `name` over every reservation, coalesced; `[]` if absent. */
+  ranges(name: string): readonly Range[] {
+    const all: Range[] = [];
+    for (const e of this.#entries) if (e.name === name && e.value.type === 'RANGES') all.push(...e.value.ranges);
+    return coalesceRanges(all);
+  }
+
+  /** The port ranges over every reservation. */
+  ports(): readonly Range[] {
+    return this.ranges('ports');
+  }
+
+  /** The items of set `name` over every reservation, sorted; `[]` if absent. */
+  set(name: string): readonly string[] {
+    const all = new Set<string>();
+    for (const e of this.#entries) if (e.name === name && e.value.type === 'SET') for (const item of e.value.items) all.add(item);
+    return [...all].sort();
+  }
+
+  /**
+   * Reserved resources: all of them, or those whose (innermost) reservation is to `role`.
+   *
+   * @example
+   * Resources.parse('cpus:1;cpus(a):2;cpus(b):3').reserved('a').toString(); // 'cpus(a):2'
+   */
+  reserved(role?: string): Resources {
+    return this.#filter((e) => e.reservations.length > 0 && (role === undefined || reservationRole(e) === role));
+  }
+
+  /** Unreserved resources (role `*`). */
+  unreserved(): Resources {
+    return this.#filter((e) => e.reservations.length === 0);
+  }
+
+  /**
+   * What a framework subscribed to `role` may be offered: unreserved resources plus those
+   * reserved to `role` or to one of its ancestors (`eng` reservations are allocatable to
+   * `eng/web`), as Mesos's `allocatableTo`.
+   */
+  allocatableTo(role: string): Resources {
+    if (role === UNRESERVED_ROLE) return this.unreserved();
+    return this.#filter((e) => isAllocatableTo(e, role));
+  }
+
+  /** Whether `allocatableTo(role)` would be non-empty, without building it. */
+  hasAllocatableTo(role: string): boolean {
+    for (const e of this.#entries) {
+      if (role === UNRESERVED_ROLE ? e.reservations.length === 0 : isAllocatableTo(e, role)) return true;
+    }
+    return false;
+  }
+
+  /** The distinct resource names, sorted. */
+  names(): string[] {
+    const names: string[] = [];
+    for (const e of this.#entries) if (names[names.length - 1] !== e.name) names.push(e.name);
+    return names;
+  }
+
+  /** The same resources with reservation information dropped and merged by name. */
+  flatten(): Resources {
+    const out: ResourceEntry[] = [];
+    for (const e of this.#entries) {
+      const last = out[out.length - 1];
+      // Entries are sorted by name first, so the ones to merge are adjacent.
+      if (last !== undefined && last.name === e.name) {
+        out[out.length - 1] = { ...last, value: addValues(last.value, e.value) };
+      } else {
+        out.push(e.reservations.length === 0 ? e : makeEntry(e.name, [], e.value));
+      }
+    }
+    return new Resources(out);
+  }
+
+  /** The total of every scalar resource by name, over every reservation: what DRF shares are made of. */
+  scalars(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [name, millis] of this.scalarMillis()) out.set(name, fromMillis(millis));
+    return out;
+  }
+
+  /**
+   * Like `scalars()`, in exact thousandths (`cpus:0.5` is `500`). Computed once per instance;
+   * the sorters sum these so that allocating and recovering leaves no floating-point residue.
+   */
+  scalarMillis(): ReadonlyMap<string, number> {
+    if (this.#scalarMillis === undefined) {
+      const out = new Map<string, number>();
+      for (const e of this.#entries) {
+        if (e.value.type === 'SCALAR') out.set(e.name, (out.get(e.name) ?? 0) + e.value.millis);
+      }
+      this.#scalarMillis = out;
+    }
+    return this.#scalarMillis;
+  }
+
+  /** The text form, e.g. `cpus:4;cpus(analytics):2;mem:8192;ports:[31000-32000]`; `''` when empty. */
+  toString(): string {
+    return formatText(this.#entries);
+  }
+
+  /** The v1 JSON form: an array of `Resource` objects. */
+  toJSON(): ResourceJSON[] {
+    return formatJSON(this.#entries);
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Resources(${this.toString()})`;
+  }
+
+  #filter(keep: (e: ResourceEntry) => boolean): Resources {
+    const out = this.#entries.filter(keep);
+    return out.length === this.#entries.length ? this : new Resources(out);
+  }
+}
+
+function checkSameType(x: ResourceEntry, y: ResourceEntry): void {
+  if (x.value.type !== y.value.type) {
+    throw new InvalidResourceError(
+      y.name,
+      `'${y.name}' is already a ${x.value.type} resource and cannot also be ${y.value.type}`,
+    );
+  }
+}
+
+/** Entries with the same name are adjacent (sorted by key); they must share a type. */
+function checkNameTypes(entries: readonly ResourceEntry[]): void {
+  for (let i = 1; i < entries.length; i++) {
+    const prev = entries[i - 1]!;
+    const e = entries[i]!;
+    if (prev.name === e.name) checkSameType(prev, e);
+  }
+}
