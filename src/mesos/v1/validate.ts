@@ -20,10 +20,17 @@ import { InvalidMessageError, type MessageIssue } from '../../errors.ts';
 export const int32 = z.int().min(-2147483648).max(2147483647);
 /** proto `uint32`: a JSON integer in the unsigned 32-bit range. */
 export const uint32 = z.int().min(0).max(4294967295);
-/** proto `int64`: a JSON integer (only the safe-integer range is representable). */
-export const int64 = z.int();
-/** proto `uint64`: a non-negative JSON integer (only the safe-integer range is representable). */
-export const uint64 = z.int().min(0);
+const integer = {
+  error: (issue: { input?: unknown }) => `must be an integer, got ${describeValue(issue.input)}`,
+};
+
+/**
+ * proto `int64`: a JSON integer. Past 2^53 a JSON number loses precision in JavaScript (and in
+ * any JSON parser using doubles); such values (`TimeInfo` nanoseconds) are accepted as parsed.
+ */
+export const int64 = z.number().refine(Number.isInteger, integer);
+/** proto `uint64`: a non-negative JSON integer, precision as for `int64`. */
+export const uint64 = z.number().min(0).refine(Number.isInteger, integer);
 /** proto `double`: a finite JSON number. */
 export const double = z.number();
 
@@ -143,7 +150,10 @@ export function formatIssue(issue: z.core.$ZodIssue, root: unknown, ctx: ParseCo
       break;
     }
     case 'invalid_value':
-      message = `${field} must be one of ${listValues(issue.values)}, got ${describeValue(input)}`;
+      message =
+        input === undefined
+          ? `${field} is required${requiredFor(issue.path, root, ctx)}`
+          : `${field} must be one of ${listValues(issue.values)}, got ${describeValue(input)}`;
       break;
     case 'invalid_union': {
       const discriminator = (issue as { discriminator?: unknown }).discriminator;
