@@ -4,6 +4,8 @@ import {
   commandShell,
   DEFAULT_REFUSE_SECONDS,
   executor,
+  failoverTimeoutSeconds,
+  frameworkRoles,
   InvalidMessageError,
   isBase64,
   isTerminalState,
@@ -633,6 +635,17 @@ test('defaults - refuse_seconds and shell read as Mesos reads them', (t) => {
   t.is(refuseSeconds({ refuse_seconds: 1e9 }), 31536000);
   t.true(commandShell({ value: 'ls' }));
   t.false(commandShell({ shell: false, value: '/bin/ls' }));
+  t.is(failoverTimeoutSeconds({ user: 'u', name: 'n' }), 0);
+  t.is(failoverTimeoutSeconds({ user: 'u', name: 'n', failover_timeout: 60 }), 60);
+});
+
+test('defaults - framework roles as Mesos reads them', (t) => {
+  t.deepEqual(frameworkRoles({ user: 'u', name: 'n' }), ['*']);
+  t.deepEqual(frameworkRoles({ user: 'u', name: 'n', role: 'web', roles: ['x'] }), ['web']);
+  t.deepEqual(
+    frameworkRoles({ user: 'u', name: 'n', role: 'web', roles: ['a', 'b'], capabilities: [{ type: 'MULTI_ROLE' }] }),
+    ['a', 'b'],
+  );
 });
 
 test('base64 - both alphabets, padding optional', (t) => {

@@ -269,6 +269,24 @@ export type FrameworkInfo = z.infer<typeof FrameworkInfoSchema>;
 /** `FrameworkInfo.failover_timeout` default: 0 seconds. */
 export const DEFAULT_FAILOVER_TIMEOUT_SECONDS = 0;
 
+/** `FrameworkInfo.failover_timeout` in seconds, defaulting to 0 as the proto does. */
+export function failoverTimeoutSeconds(info: FrameworkInfo): number {
+  return info.failover_timeout ?? DEFAULT_FAILOVER_TIMEOUT_SECONDS;
+}
+
+/**
+ * The roles a framework subscribes with, as Mesos reads them: `roles` when it has the
+ * `MULTI_ROLE` capability, otherwise the single legacy `role` (default `"*"`).
+ *
+ * @example
+ * frameworkRoles({ user: 'u', name: 'n' }); // ['*']
+ * frameworkRoles({ user: 'u', name: 'n', roles: ['a', 'b'], capabilities: [{ type: 'MULTI_ROLE' }] }); // ['a', 'b']
+ */
+export function frameworkRoles(info: FrameworkInfo): string[] {
+  const multiRole = info.capabilities?.some((c) => c.type === 'MULTI_ROLE') ?? false;
+  return multiRole ? [...(info.roles ?? [])] : [info.role ?? DEFAULT_ROLE];
+}
+
 /** `MasterInfo.Capability.Type`. */
 export const MASTER_CAPABILITIES = ['UNKNOWN', 'AGENT_UPDATE', 'AGENT_DRAINING', 'QUOTA_V2'] as const;
 export const MasterCapabilityTypeSchema = z.enum(MASTER_CAPABILITIES);

@@ -99,6 +99,9 @@ export const OperationSchema = z.discriminatedUnion('type', [
   operation('DESTROY_DISK', 'destroy_disk', jsonObject),
 ]);
 export type Operation = z.infer<typeof OperationSchema>;
+/** `Offer.Operation` under its proto name (Mesos's separate `Operation` message is not modelled). */
+export const OfferOperationSchema = OperationSchema;
+export type OfferOperation = Operation;
 export type LaunchOperation = Extract<Operation, { type: 'LAUNCH' }>;
 export type LaunchGroupOperation = Extract<Operation, { type: 'LAUNCH_GROUP' }>;
 
