@@ -150,6 +150,11 @@ export class Runtime implements TransportSink {
     this.logger.debug({ transport: this.transport.describe() }, 'Runtime started');
   }
 
+  /** The HTTP server, when it runs. */
+  get httpServer(): HttpServer | undefined {
+    return this.#http;
+  }
+
   /** `host:port` of the HTTP server, when it runs. */
   get httpAddress(): { host: string; port: number } | undefined {
     return this.#http?.address;

@@ -37,6 +37,7 @@ export class NatsTransport implements Transport {
   #flushScheduled = false;
   /** Envelopes the client refused (closed connection). */
   dropped = 0;
+  readonly #statusListeners = new Set<(type: string) => void>();
 
   constructor(options: NatsTransportOptions) {
     this.servers = (Array.isArray(options.servers) ? options.servers : options.servers.split(','))
@@ -146,8 +147,27 @@ export class NatsTransport implements Transport {
     return `nats ${this.servers.join(',')} (${this.prefix}.*)`;
   }
 
+  /** Calls `listener` with each connection status change (`disconnect`, `reconnect`, ...). */
+  onStatus(listener: (type: string) => void): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  /** Resolves at the next status change of `type`. */
+  nextStatus(type: string): Promise<void> {
+    return new Promise((resolve) => {
+      const off = this.onStatus((t) => {
+        if (t === type) {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+
   async #watchStatus(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
+      for (const listener of this.#statusListeners) listener(status.type);
       switch (status.type) {
         case 'disconnect':
           this.#logger?.warn({ server: status.server }, 'Disconnected from NATS');

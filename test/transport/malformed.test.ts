@@ -1,0 +1,76 @@
+import anyTest, { type TestFn } from 'ava';
+import { connect } from '@nats-io/transport-node';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { Runtime } from '../../src/process/runtime.ts';
+import { NatsTransport } from '../../src/transport/nats.ts';
+import { decodeBatch, envelopeProblem } from '../../src/transport/codec.ts';
+import { Probe } from '../helpers/runtime.ts';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+
+const test = anyTest as TestFn<{ nats: NatsServer }>;
+
+test.before(async (t) => {
+  t.context.nats = await startNatsServer();
+});
+test.after.always(async (t) => {
+  await t.context.nats?.stop();
+});
+
+test('codec - every bad part of a batch is named; the good parts still pass', (t) => {
+  const good: unknown[] = [];
+  const bad: string[] = [];
+  decodeBatch(
+    JSON.stringify([{ from: 'a@n', to: 'b@n', name: 'x', body: {} }, 7, { from: 'a@n', to: 'b@n', body: 1 }, { from: 'a@n', to: 'b@n', name: 'y', body: null }]),
+    (e) => good.push(e),
+    (r) => bad.push(r),
+  );
+  t.is(good.length, 2);
+  t.deepEqual(bad, ["envelope[1] must be an object, got 7", "envelope[2] field 'name' must be a non-empty string, got undefined"]);
+  t.regex(envelopeProblem({ from: 1, to: 'b@n', name: 'x', body: {} })!, /field 'from' must be a non-empty string, got 1/);
+  t.regex(envelopeProblem({ from: 'a@n', to: 'b@n', name: 'x' })!, /field 'body' is missing/);
+  decodeBatch('{nope', () => t.fail(), (r) => bad.push(r));
+  t.regex(bad.at(-1)!, /payload is not JSON/);
+});
+
+test('bus - malformed envelopes are dropped with a warning and a metric; the next good message is served', async (t) => {
+  const lines: { level: number; msg: string; reason?: string }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const logger = pino({ level: 'warn' }, sink);
+  const runtime = await Runtime.start({ node: 'victim', logger, transport: new NatsTransport({ servers: t.context.nats.url }) });
+  t.teardown(() => runtime.shutdown());
+  const probe = new Probe('svc', ['hello']);
+  runtime.spawn(probe);
+
+  const raw = await connect({ servers: t.context.nats.url });
+  t.teardown(() => raw.close());
+  const subject = 'mesos.victim';
+  const garbage: (string | Uint8Array)[] = [
+    'not json at all',
+    new Uint8Array([0xff, 0xfe, 0x00, 0x7b]),
+    '42',
+    '{"from":"x@y","to":"svc@victim","body":{}}',
+    '{"from":"not-a-upid","to":"svc@victim","name":"hello","body":{}}',
+    '{"from":"x@y","to":"svc@elsewhere","name":"hello","body":{}}',
+    '[1, {"from":"x@y"}]',
+  ];
+  for (const payload of garbage) raw.publish(subject, payload);
+  const next = probe.next('hello');
+  raw.publish(subject, JSON.stringify({ from: 'tester@outside', to: 'svc@victim', name: 'hello', body: { ok: true } }));
+  await raw.flush();
+  t.deepEqual(await next, { ok: true });
+
+  const malformed = runtime.metrics.snapshot()['runtime/messages_malformed'];
+  t.is(malformed, 8); // The batch '[1, {...}]' holds two bad envelopes.
+  const warnings = lines.filter((l) => l.msg === 'Dropping malformed message from the bus');
+  t.is(warnings.length, 8);
+  t.true(warnings.some((w) => /field 'name' must be a non-empty string/.test(w.reason ?? '')));
+  t.true(warnings.some((w) => /invalid UPID 'not-a-upid'/.test(w.reason ?? '')));
+  t.true(warnings.some((w) => /not on node 'victim'/.test(w.reason ?? '')));
+  t.deepEqual(probe.bodies('hello'), [{ ok: true }]);
+});
