@@ -24,6 +24,7 @@ import {
   roleError,
   toMillis,
   addValues,
+  withValue,
   type Range,
   type Reservation,
   type ReservationType,
@@ -84,7 +85,7 @@ class EntryAccumulator {
       const dup = b.items.find((item) => a.items.includes(item));
       if (dup !== undefined) throw new InvalidResourceError(part, `set item '${dup}' is given twice`);
     }
-    this.#byKey.set(entry.key, { ...existing, value: addValues(a, b) });
+    this.#byKey.set(entry.key, withValue(existing, addValues(a, b)));
   }
 
   /** The merged entries in canonical (key) order. */

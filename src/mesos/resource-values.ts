@@ -344,6 +344,11 @@ export function entryKey(name: string, reservations: readonly Reservation[]): st
   return key;
 }
 
+/** The same entry with another value (a fixed object shape keeps property access fast). */
+export function withValue(entry: ResourceEntry, value: ResourceValue): ResourceEntry {
+  return { name: entry.name, reservations: entry.reservations, key: entry.key, value };
+}
+
 /** Builds an entry, computing its key. */
 export function makeEntry(name: string, reservations: readonly Reservation[], value: ResourceValue): ResourceEntry {
   return { name, reservations, key: entryKey(name, reservations), value };

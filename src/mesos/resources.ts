@@ -30,6 +30,7 @@ import {
   subtractValues,
   valueContains,
   valuesEqual,
+  withValue,
   type Range,
   type ResourceEntry,
 } from './resource-values.ts';
@@ -104,7 +105,7 @@ export class Resources {
       const last = merged[merged.length - 1];
       if (last !== undefined && last.key === e.key) {
         checkSameType(last, e);
-        merged[merged.length - 1] = { ...last, value: addValues(last.value, e.value) };
+        merged[merged.length - 1] = withValue(last, addValues(last.value, e.value));
       } else {
         merged.push(e);
       }
@@ -152,7 +153,7 @@ export class Resources {
       const y = b[j]!;
       if (x.key === y.key) {
         checkSameType(x, y);
-        out.push({ ...x, value: addValues(x.value, y.value) });
+        out.push(withValue(x, addValues(x.value, y.value)));
         i++;
         j++;
       } else if (x.key < y.key) {
@@ -189,7 +190,7 @@ export class Resources {
         continue;
       }
       const value = subtractValues(x.value, y.value);
-      if (!isEmptyValue(value)) out.push(value === x.value ? x : { ...x, value });
+      if (!isEmptyValue(value)) out.push(value === x.value ? x : withValue(x, value));
     }
     return new Resources(out);
   }
@@ -304,7 +305,7 @@ export class Resources {
       const last = out[out.length - 1];
       // Entries are sorted by name first, so the ones to merge are adjacent.
       if (last !== undefined && last.name === e.name) {
-        out[out.length - 1] = { ...last, value: addValues(last.value, e.value) };
+        out[out.length - 1] = withValue(last, addValues(last.value, e.value));
       } else {
         out.push(e.reservations.length === 0 ? e : makeEntry(e.name, [], e.value));
       }
