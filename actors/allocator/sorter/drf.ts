@@ -172,10 +172,21 @@ export class DRFSorter implements Sorter {
   /** Re-files one client after `change` alters its allocation or weight. */
   #update(c: Client, change: () => void): void {
     this.#refresh();
-    if (c.active) this.#unlink(c);
+    if (!c.active) {
+      change();
+      c.share = this.#shareOf(c);
+      return;
+    }
+    const i = this.#indexOf(c);
     change();
     c.share = this.#shareOf(c);
-    if (c.active) this.#insert(c);
+    // Often the client stays between its neighbours and nothing moves.
+    const prev = this.#order[i - 1];
+    const next = this.#order[i + 1];
+    if ((prev === undefined || compare(prev, c) < 0) && (next === undefined || compare(c, next) < 0)) return;
+    this.#order.splice(i, 1);
+    this.#names.splice(i, 1);
+    this.#insert(c);
   }
 
   /** After the cluster totals changed, recomputes every share and re-sorts. */
@@ -206,9 +217,15 @@ export class DRFSorter implements Sorter {
     this.#names.splice(i, 0, c.name);
   }
 
-  #unlink(c: Client): void {
+  /** Where an active client is filed, found by its current `share`. */
+  #indexOf(c: Client): number {
     const i = this.#lowerBound(c);
     if (this.#order[i] !== c) throw new Error(`DRF sorter lost track of client '${c.name}'`);
+    return i;
+  }
+
+  #unlink(c: Client): void {
+    const i = this.#indexOf(c);
     this.#order.splice(i, 1);
     this.#names.splice(i, 1);
   }
