@@ -1,0 +1,432 @@
+/**
+ * The allocation policy called directly, offers collected per cycle, in the manner of Mesos's
+ * `hierarchical_allocator_tests.cpp`. Ported behaviours keep Mesos's test names.
+ */
+
+import test from 'ava';
+
+import { DEFAULT_REFUSE_SECONDS } from '../../actors/allocator/constants.ts';
+import { HierarchicalAllocation, type Offer } from '../../actors/allocator/hierarchical.ts';
+import { DRFSorter } from '../../actors/allocator/sorter/drf.ts';
+import { RandomSorter } from '../../actors/allocator/sorter/random.ts';
+import { InvalidQuotaError, InvalidRoleError, InvalidWeightError } from '../../src/errors.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import { simulate, type SimFramework } from './simulation.ts';
+
+const r = (text: string): Resources => Resources.parse(text);
+
+/** Offers as sorted `framework/role@agent resources` lines, easy to compare. */
+function show(offers: readonly Offer[]): string[] {
+  return offers.map((o) => `${o.frameworkId}/${o.role}@${o.agentId} ${o.resources.toString()}`).sort();
+}
+
+/** How many offers each framework got. */
+function countByFramework(offers: readonly Offer[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const o of offers) out[o.frameworkId] = (out[o.frameworkId] ?? 0) + 1;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DRF.
+
+test('UnreservedDRF', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:2;mem:1024'));
+  allocation.addFramework('f1', { roles: ['role1'] });
+  t.deepEqual(show(allocation.allocate(0)), ['f1/role1@agent1 cpus:2;mem:1024']);
+
+  // role2 has nothing, so it gets the next agent.
+  allocation.addFramework('f2', { roles: ['role2'] });
+  allocation.addAgent('agent2', r('cpus:1;mem:512'));
+  t.deepEqual(show(allocation.allocate(0)), ['f2/role2@agent2 cpus:1;mem:512']);
+
+  // Shares: role1 2/6 cpus, role2 1/6 cpus: role2 again, although role1 now has a new framework.
+  allocation.addFramework('f3', { roles: ['role1'] });
+  allocation.addAgent('agent3', r('cpus:3;mem:2048'));
+  t.deepEqual(show(allocation.allocate(0)), ['f2/role2@agent3 cpus:3;mem:2048']);
+
+  // Shares: role1 2/10 cpus, role2 4/10 cpus: role1, and in it f3 (nothing) before f1.
+  allocation.addAgent('agent4', r('cpus:4;mem:4096'));
+  t.deepEqual(show(allocation.allocate(0)), ['f3/role1@agent4 cpus:4;mem:4096']);
+});
+
+test('allocation - offered resources count as allocated until recovered', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:4;mem:4096'));
+  allocation.addFramework('f1', { roles: ['web'] });
+  const [offer] = allocation.allocate(0);
+  t.is(offer?.resources.toString(), 'cpus:4;mem:4096');
+  t.true(allocation.agent('agent1')!.available.isEmpty());
+  t.deepEqual(allocation.allocate(1000), []);
+
+  // Part of the offer comes back (a task used the rest): only that part is offered again.
+  allocation.recoverResources('f1', 'agent1', r('cpus:1;mem:1024'));
+  t.deepEqual(show(allocation.allocate(2000)), ['f1/web@agent1 cpus:1;mem:1024']);
+  t.is(allocation.allocation('f1').get('agent1')?.toString(), 'cpus:4;mem:4096');
+
+  // Recovering more than is held recovers only what is held; unknown ids are ignored.
+  allocation.recoverResources('f1', 'agent1', r('cpus:100;mem:1;gpus:1'));
+  t.is(allocation.agent('agent1')!.allocated.toString(), 'mem:4095');
+  allocation.recoverResources('nobody', 'agent1', r('mem:1'));
+  allocation.recoverResources('f1', 'nowhere', r('mem:1'));
+  t.is(allocation.agent('agent1')!.available.toString(), 'cpus:4;mem:1');
+});
+
+test('allocation - the DRF example of the paper: A runs 3 tasks, B runs 2', (t) => {
+  // Ghodsi et al., NSDI 2011, section 4: 9 CPUs and 18 GB; A's tasks need <1 CPU, 4 GB>,
+  // B's <3 CPUs, 1 GB>. DRF equalizes dominant shares: A gets 3 tasks (12/18 of memory),
+  // B gets 2 (6/9 of the CPUs). Offers are whole agents, so the cluster is three small agents.
+  const agents: [string, string][] = [
+    ['agent1', 'cpus:3;mem:2048'],
+    ['agent2', 'cpus:3;mem:4096'],
+    ['agent3', 'cpus:3;mem:12288'],
+  ];
+  const frameworks: SimFramework[] = [
+    { id: 'A', role: 'paper', task: r('cpus:1;mem:4096') },
+    { id: 'B', role: 'paper', task: r('cpus:3;mem:1024') },
+  ];
+  const run = (allocation: HierarchicalAllocation, copies: number): Map<string, number> => {
+    const ids: string[] = [];
+    for (let i = 0; i < copies; i++) {
+      for (const [id, resources] of agents) {
+        ids.push(`${id}-${i}`);
+        allocation.addAgent(`${id}-${i}`, r(resources));
+      }
+    }
+    for (const f of frameworks) allocation.addFramework(f.id, { roles: [f.role] });
+    return simulate(allocation, frameworks, ids).tasks;
+  };
+
+  const tasks = run(new HierarchicalAllocation(), 1);
+  t.is(tasks.get('A'), 3);
+  t.is(tasks.get('B'), 2);
+
+  // The same cluster ten times over comes out in the same proportion.
+  const scaled = run(new HierarchicalAllocation(), 10);
+  t.is(scaled.get('A'), 30);
+  t.is(scaled.get('B'), 20);
+
+  // A sorter that ignores shares (name order) does not: this test can fail.
+  class NameOrder extends DRFSorter {
+    override view(): readonly string[] {
+      return [...super.view()].sort();
+    }
+  }
+  const unfair = run(new HierarchicalAllocation({ frameworkSorter: (totals) => new NameOrder(totals) }), 1);
+  t.deepEqual([unfair.get('A'), unfair.get('B')], [4, 1]);
+});
+
+test('UpdateWeight - a role of weight 2 gets twice the dominant share', (t) => {
+  const run = (weights: Record<string, number>): Record<string, number> => {
+    const allocation = new HierarchicalAllocation();
+    allocation.updateWeights(weights);
+    for (let i = 1; i <= 6; i++) allocation.addAgent(`agent${i}`, r('cpus:1;mem:1024'));
+    allocation.addFramework('fh', { roles: ['heavy'] });
+    allocation.addFramework('fl', { roles: ['light'] });
+    return countByFramework(allocation.allocate(0));
+  };
+  t.deepEqual(run({}), { fh: 3, fl: 3 });
+  t.deepEqual(run({ heavy: 2 }), { fh: 4, fl: 2 });
+  t.deepEqual(run({ light: 5 }), { fh: 1, fl: 5 });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Reservations.
+
+test('ReservedDRF - reserved resources go only to their role', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:2;mem:1024;cpus(web):4;mem(web):2048'));
+  allocation.addFramework('fa', { roles: ['analytics'] });
+  allocation.addFramework('fw', { roles: ['web'] });
+  // Both roles have nothing; `analytics` sorts first but can only have the unreserved part.
+  t.deepEqual(show(allocation.allocate(0)), ['fa/analytics@agent1 cpus:2;mem:1024', 'fw/web@agent1 cpus(web):4;mem(web):2048']);
+
+  // `web` declines; `analytics` declines too. Next cycle web's reservation goes to web again,
+  // even though analytics now sorts first with nothing.
+  allocation.recoverResources('fw', 'agent1', r('cpus(web):4;mem(web):2048'));
+  allocation.recoverResources('fa', 'agent1', r('cpus:2;mem:1024'));
+  allocation.removeFramework('fw');
+  t.deepEqual(show(allocation.allocate(1000)), ['fa/analytics@agent1 cpus:2;mem:1024']);
+  t.is(allocation.agent('agent1')!.available.toString(), 'cpus(web):4;mem(web):2048');
+});
+
+test('allocation - reservations to a role are allocatable to its sub-roles', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus(eng):2;cpus(ops):3'));
+  allocation.addFramework('f1', { roles: ['eng/web'] });
+  t.deepEqual(show(allocation.allocate(0)), ['f1/eng/web@agent1 cpus(eng):2']);
+});
+
+test('allocation - a framework with several roles gets one offer per role', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:2;cpus(b):1'));
+  allocation.addFramework('f1', { roles: ['a', 'b'] });
+  t.deepEqual(show(allocation.allocate(0)), ['f1/a@agent1 cpus:2', 'f1/b@agent1 cpus(b):1']);
+  // Recovering without naming the role finds it from what is held.
+  allocation.recoverResources('f1', 'agent1', r('cpus(b):1'));
+  t.deepEqual(show(allocation.allocate(1)), ['f1/b@agent1 cpus(b):1']);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Filters.
+
+test('OfferFilter - a declined agent is not offered again until refuse_seconds pass', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:1;mem:512'));
+  allocation.addFramework('f1', { roles: ['r'] });
+  const [offer] = allocation.allocate(0);
+  allocation.recoverResources('f1', 'agent1', offer!.resources, { now: 0 });
+
+  t.deepEqual(allocation.allocate(1000), []);
+  t.deepEqual(allocation.allocate(DEFAULT_REFUSE_SECONDS * 1000 - 1), []);
+  t.deepEqual(show(allocation.allocate(DEFAULT_REFUSE_SECONDS * 1000)), ['f1/r@agent1 cpus:1;mem:512']);
+});
+
+test('OfferFilter - refuse_seconds is honoured, 0 installs none, a negative value means the default', (t) => {
+  const cycle = (refuseSeconds: number, at: number): string[] => {
+    const allocation = new HierarchicalAllocation();
+    allocation.addAgent('agent1', r('cpus:1'));
+    allocation.addFramework('f1', { roles: ['r'] });
+    allocation.recoverResources('f1', 'agent1', allocation.allocate(0)[0]!.resources, { now: 0, refuseSeconds });
+    return show(allocation.allocate(at));
+  };
+  t.deepEqual(cycle(30, 29_999), []);
+  t.deepEqual(cycle(30, 30_000), ['f1/r@agent1 cpus:1']);
+  t.deepEqual(cycle(0, 0), ['f1/r@agent1 cpus:1']);
+  t.deepEqual(cycle(-1, DEFAULT_REFUSE_SECONDS * 1000 - 1), []);
+  t.deepEqual(cycle(-1, DEFAULT_REFUSE_SECONDS * 1000), ['f1/r@agent1 cpus:1']);
+  t.deepEqual(cycle(0.5, 499), []);
+});
+
+test('OfferFilter - filters one framework on one agent only, and not for more than was refused', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:1'));
+  allocation.addAgent('agent2', r('cpus:1'));
+  allocation.addFramework('f1', { roles: ['r'] });
+  allocation.addFramework('f2', { roles: ['r'] });
+  t.deepEqual(show(allocation.allocate(0)), ['f1/r@agent1 cpus:1', 'f2/r@agent2 cpus:1']);
+  allocation.recoverResources('f1', 'agent1', r('cpus:1'), { now: 0, refuseSeconds: 60 });
+  allocation.recoverResources('f2', 'agent2', r('cpus:1'));
+  // f1 (share 0) sorts first everywhere but is filtered on agent1, which f2 gets.
+  t.deepEqual(show(allocation.allocate(1000)), ['f1/r@agent2 cpus:1', 'f2/r@agent1 cpus:1']);
+
+  // agent1 grows: the offer is no longer a subset of what f1 refused, so it is not filtered.
+  allocation.recoverResources('f2', 'agent1', r('cpus:1'));
+  allocation.updateAgent('agent1', r('cpus:2'));
+  t.deepEqual(show(allocation.allocate(2000)), ['f2/r@agent1 cpus:2'], 'f2 has the lower share now');
+  allocation.recoverResources('f2', 'agent1', r('cpus:2'), { now: 2000 });
+  t.deepEqual(show(allocation.allocate(3000)), ['f1/r@agent1 cpus:2']);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Suppress, revive, deactivate.
+
+test('SuppressOffers - a suppressed framework gets nothing until it revives', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:1'));
+  allocation.addFramework('f1', { roles: ['r'] });
+  allocation.suppress('f1');
+  t.deepEqual(allocation.allocate(0), []);
+  allocation.revive('f1');
+  t.deepEqual(show(allocation.allocate(1)), ['f1/r@agent1 cpus:1']);
+});
+
+test('ReviveOffers - revive clears decline filters', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:1'));
+  allocation.addFramework('f1', { roles: ['r'] });
+  allocation.recoverResources('f1', 'agent1', allocation.allocate(0)[0]!.resources, { now: 0, refuseSeconds: 3600 });
+  t.deepEqual(allocation.allocate(1000), []);
+  allocation.revive('f1');
+  t.deepEqual(show(allocation.allocate(1000)), ['f1/r@agent1 cpus:1']);
+});
+
+test('SuppressOffers - suppressing one role keeps offers for the others', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus(a):1;cpus(b):2'));
+  allocation.addFramework('f1', { roles: ['a', 'b'], suppressedRoles: ['a'] });
+  t.deepEqual(show(allocation.allocate(0)), ['f1/b@agent1 cpus(b):2']);
+  allocation.revive('f1', ['a']);
+  t.deepEqual(show(allocation.allocate(1)), ['f1/a@agent1 cpus(a):1']);
+  allocation.suppress('f1', ['b']);
+  allocation.recoverResources('f1', 'agent1', r('cpus(a):1;cpus(b):2'));
+  t.deepEqual(show(allocation.allocate(2)), ['f1/a@agent1 cpus(a):1']);
+});
+
+test('allocation - a deactivated framework keeps its resources but gets no offers', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:1'));
+  allocation.addFramework('f1', { roles: ['r'] });
+  allocation.allocate(0);
+  allocation.deactivateFramework('f1');
+  allocation.addAgent('agent2', r('cpus:1'));
+  t.deepEqual(allocation.allocate(1), []);
+  t.is(allocation.allocation('f1').get('agent1')?.toString(), 'cpus:1');
+  allocation.activateFramework('f1');
+  t.deepEqual(show(allocation.allocate(2)), ['f1/r@agent2 cpus:1']);
+
+  allocation.addFramework('f2', { roles: ['r'], active: false });
+  allocation.addAgent('agent3', r('cpus:1'));
+  t.deepEqual(show(allocation.allocate(3)), ['f1/r@agent3 cpus:1']);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Quota.
+
+test('QuotaProvidesGuarantee - quota roles are served first, up to the guarantee', (t) => {
+  const run = (withQuota: boolean): Record<string, number> => {
+    const allocation = new HierarchicalAllocation();
+    if (withQuota) allocation.setQuota('q', r('cpus:3;mem:3072'));
+    for (let i = 1; i <= 4; i++) allocation.addAgent(`agent${i}`, r('cpus:1;mem:1024'));
+    allocation.addFramework('fo', { roles: ['o'] });
+    allocation.addFramework('fq', { roles: ['q'] });
+    return countByFramework(allocation.allocate(0));
+  };
+  t.deepEqual(run(false), { fo: 2, fq: 2 });
+  t.deepEqual(run(true), { fo: 1, fq: 3 });
+});
+
+test('allocation - stage 1 gives a quota role exactly what it lacks; fair sharing gets the rest', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.setQuota('q', r('cpus:1;mem:1024'));
+  allocation.addAgent('agent1', r('cpus:4;mem:4096;ports:[31000-31009]'));
+  allocation.addFramework('fq', { roles: ['q'] });
+  allocation.addFramework('fo', { roles: ['o'] });
+  t.deepEqual(show(allocation.allocate(0)), ['fo/o@agent1 cpus:3;mem:3072', 'fq/q@agent1 cpus:1;mem:1024;ports:[31000-31009]']);
+});
+
+test('allocation - headroom for unmet quota is held back from other roles', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.setQuota('q', r('cpus:2;mem:2048'));
+  for (let i = 1; i <= 3; i++) allocation.addAgent(`agent${i}`, r('cpus:1;mem:1024'));
+  allocation.addFramework('fq', { roles: ['q'], suppressedRoles: ['q'] });
+  allocation.addFramework('fo', { roles: ['o'] });
+  // q wants nothing now, but its guarantee stays available: fo gets one agent of three.
+  t.deepEqual(show(allocation.allocate(0)), ['fo/o@agent1 cpus:1;mem:1024']);
+  t.deepEqual(allocation.allocate(1), []);
+  allocation.revive('fq');
+  t.deepEqual(show(allocation.allocate(2)), ['fq/q@agent2 cpus:1;mem:1024', 'fq/q@agent3 cpus:1;mem:1024']);
+
+  // Once the quota is removed nothing is held back.
+  allocation.recoverResources('fq', 'agent3', r('cpus:1;mem:1024'));
+  allocation.suppress('fq');
+  allocation.removeQuota('q');
+  t.deepEqual(show(allocation.allocate(3)), ['fo/o@agent3 cpus:1;mem:1024']);
+});
+
+test('allocation - resources a quota role holds count toward its guarantee', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:2;mem:2048'));
+  allocation.addFramework('fq', { roles: ['q'] });
+  allocation.allocate(0);
+  allocation.setQuota('q', r('cpus:2;mem:2048'));
+  allocation.addFramework('fo', { roles: ['o'] });
+  allocation.addAgent('agent2', r('cpus:1;mem:1024'));
+  // q already holds its guarantee, so nothing is held back for it.
+  t.deepEqual(show(allocation.allocate(1)), ['fo/o@agent2 cpus:1;mem:1024']);
+  t.deepEqual(allocation.quota('q')?.toString(), 'cpus:2;mem:2048');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Agents and frameworks coming and going.
+
+test('allocation - removing an agent removes its allocation from the shares', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addFramework('f1', { roles: ['r'] });
+  allocation.addFramework('f2', { roles: ['r'] });
+  allocation.addAgent('agent1', r('cpus:4;mem:4096'));
+  allocation.addAgent('agent2', r('cpus:1;mem:1024'));
+  t.deepEqual(show(allocation.allocate(0)), ['f1/r@agent1 cpus:4;mem:4096', 'f2/r@agent2 cpus:1;mem:1024']);
+
+  allocation.removeAgent('agent1');
+  t.is(allocation.agent('agent1'), undefined);
+  t.is(allocation.allocation('f1').size, 0);
+  allocation.recoverResources('f1', 'agent1', r('cpus:4;mem:4096')); // stale: ignored
+
+  // f1 now holds nothing and f2 holds all of agent2, so f1 gets the next agent; had agent1
+  // still counted, f2 would have.
+  allocation.addAgent('agent3', r('cpus:1;mem:1024'));
+  t.deepEqual(show(allocation.allocate(1)), ['f1/r@agent3 cpus:1;mem:1024']);
+});
+
+test('allocation - removing a framework frees what it held', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:2'));
+  allocation.addFramework('f1', { roles: ['r'] });
+  allocation.allocate(0);
+  allocation.addFramework('f2', { roles: ['r'] });
+  t.deepEqual(allocation.allocate(1), []);
+  allocation.removeFramework('f1');
+  t.deepEqual(show(allocation.allocate(2)), ['f2/r@agent1 cpus:2']);
+  allocation.removeFramework('f1'); // already gone: ignored
+});
+
+test('allocation - updating an agent offers what it gained; deactivated agents are skipped', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:1'));
+  allocation.addFramework('f1', { roles: ['r'] });
+  allocation.allocate(0);
+  allocation.updateAgent('agent1', r('cpus:3;gpus:1'));
+  t.deepEqual(show(allocation.allocate(1)), ['f1/r@agent1 cpus:2;gpus:1']);
+
+  allocation.addAgent('agent2', r('cpus:1'));
+  allocation.deactivateAgent('agent2');
+  t.deepEqual(allocation.allocate(2), []);
+  allocation.activateAgent('agent2');
+  t.deepEqual(show(allocation.allocate(3)), ['f1/r@agent2 cpus:1']);
+  t.deepEqual(allocation.allocate(4, ['agent1', 'unknown']), []);
+});
+
+test('allocation - a role a framework leaves stays tracked until its resources come back', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:1'));
+  allocation.addFramework('f1', { roles: ['old'] });
+  allocation.allocate(0);
+  allocation.updateFramework('f1', { roles: ['new'] });
+  allocation.addAgent('agent2', r('cpus:1'));
+  t.deepEqual(show(allocation.allocate(1)), ['f1/new@agent2 cpus:1']);
+  allocation.recoverResources('f1', 'agent1', r('cpus:1'));
+  t.deepEqual(show(allocation.allocate(2)), ['f1/new@agent1 cpus:1']);
+});
+
+test('allocation - a random role sorter still offers every agent once', (t) => {
+  const allocation = new HierarchicalAllocation({ roleSorter: () => new RandomSorter(1), frameworkSorter: () => new RandomSorter(2) });
+  for (let i = 0; i < 20; i++) allocation.addAgent(`agent${i}`, r('cpus:1'));
+  for (let i = 0; i < 4; i++) allocation.addFramework(`f${i}`, { roles: [`role${i % 2}`] });
+  const offers = allocation.allocate(0);
+  t.is(offers.length, 20);
+  t.is(new Set(offers.map((o) => o.agentId)).size, 20);
+  t.true(Object.keys(countByFramework(offers)).length > 1);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Operator errors.
+
+test('allocation - invalid weights, quotas and roles are typed errors naming the value', (t) => {
+  const allocation = new HierarchicalAllocation();
+  t.is(
+    t.throws(() => allocation.updateWeights({ web: 0 }), { instanceOf: InvalidWeightError })?.message,
+    `invalid weight for role 'web': weight must be a positive finite number, got 0`,
+  );
+  t.throws(() => allocation.updateWeights([['ok', 2], ['bad', Number.NaN]]), { instanceOf: InvalidWeightError });
+  t.is(allocation.weight('ok'), 1, 'nothing applied when one weight is invalid');
+  t.is(
+    t.throws(() => allocation.updateWeights({ '-x': 1 }), { instanceOf: InvalidRoleError })?.message,
+    `invalid role '-x': role '-x' must not start with '-'`,
+  );
+  t.is(
+    t.throws(() => allocation.setQuota('q', r('ports:[1-2]')), { instanceOf: InvalidQuotaError })?.message,
+    `invalid quota for role 'q': 'ports' is RANGES; a guarantee holds scalars only`,
+  );
+  t.is(
+    t.throws(() => allocation.setQuota('q', r('cpus(q):1')), { instanceOf: InvalidQuotaError })?.message,
+    `invalid quota for role 'q': 'cpus' is reserved; a guarantee holds unreserved resources only`,
+  );
+  t.throws(() => allocation.setQuota('*', r('cpus:1')), { instanceOf: InvalidQuotaError });
+  t.is(
+    t.throws(() => allocation.addFramework('f1', { roles: [''] }), { instanceOf: InvalidRoleError })?.message,
+    `invalid role '': role must not be empty`,
+  );
+  t.throws(() => allocation.suppress('ghost'), { message: `unknown framework 'ghost'` });
+});
