@@ -1,0 +1,18 @@
+/**
+ * `npm run bench -- <suite> [--quick]`. Suites: `runtime`. Never part of `npm test`.
+ */
+import { runtimeSuite } from './runtime.ts';
+
+const suites: Record<string, (options: { quick: boolean }) => Promise<void>> = {
+  runtime: runtimeSuite,
+};
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const names = args.filter((a) => !a.startsWith('--'));
+if (names.length === 0 || names.some((n) => !(n in suites))) {
+  console.error(`usage: npm run bench -- <${Object.keys(suites).join('|')}> [--quick]`);
+  process.exit(2);
+}
+for (const name of names) await suites[name]!({ quick });
+process.exit(0);
