@@ -242,9 +242,33 @@ export class Runtime implements TransportSink {
     }
     this.#sentRemote.inc();
     this.#sentTo.add(to.node);
-    if (!this.transport.send(to.node, { from: String(from), to: String(to), name, body })) {
+    if (!this.#forward(to.node, { from: String(from), to: String(to), name, body })) {
       this.#droppedUndeliverable.inc();
     }
+  }
+
+  /**
+   * Routes envelopes for `node` through `send` instead of the transport: how an agent reaches
+   * the executors it runs as child processes (over their IPC channel). `send` returns false
+   * when the envelope cannot be delivered.
+   */
+  addGateway(node: string, send: (envelope: Envelope) => boolean): void {
+    validateNode(node);
+    if (this.#gateways.has(node)) throw new Error(`a gateway for node '${node}' already exists`);
+    this.#gateways.set(node, send);
+  }
+
+  /** Closes a gateway; processes linked to processes behind it get `exited`, as on a `bye`. */
+  removeGateway(node: string): void {
+    if (!this.#gateways.delete(node)) return;
+    this.#peers.receive(node, 'bye', {});
+  }
+
+  readonly #gateways = new Map<string, (envelope: Envelope) => boolean>();
+
+  #forward(node: string, envelope: Envelope): boolean {
+    const gateway = this.#gateways.size === 0 ? undefined : this.#gateways.get(node);
+    return gateway !== undefined ? gateway(envelope) : this.transport.send(node, envelope);
   }
 
   /** @internal The transport hands over an envelope from another node. */
@@ -571,7 +595,7 @@ export class Runtime implements TransportSink {
   }
 
   #sendControl(node: string, name: string, body: Record<string, unknown>): void {
-    this.transport.send(node, { from: String(this.self), to: `${RUNTIME_ID}@${node}`, name, body });
+    this.#forward(node, { from: String(this.self), to: `${RUNTIME_ID}@${node}`, name, body });
   }
 
   readonly #controlQueue: [string, string, unknown][] = [];
@@ -608,7 +632,7 @@ export class Runtime implements TransportSink {
     const token = `${this.incarnation}:${++this.#barrierSeq}`;
     return new Promise<void>((resolve) => {
       this.#barriers.set(token, resolve);
-      if (!this.transport.send(node, { from: String(this.self), to: `${RUNTIME_ID}@${node}`, name: 'barrier', body: { token } })) {
+      if (!this.#forward(node, { from: String(this.self), to: `${RUNTIME_ID}@${node}`, name: 'barrier', body: { token } })) {
         this.#barriers.delete(token);
         resolve();
         return;

@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import {
+  AgentIDSchema,
+  AgentInfoSchema,
+  ExecutorIDSchema,
+  ExecutorInfoSchema,
+  FrameworkIDSchema,
+  FrameworkInfoSchema,
+  ResourceSchema,
+  TaskIDSchema,
+  TaskInfoSchema,
+  TaskStateSchema,
+  TaskStatusSchema,
+  KillPolicySchema,
+  LabelsSchema,
+} from './v1/common.ts';
+import { bytes, double, parseWith } from './v1/validate.ts';
+import type { Validator } from '../process/process.ts';
+
+/**
+ * The internal messages between master, agent and executor, named and shaped after Mesos's
+ * `messages.proto` (`RegisterSlaveMessage`, `RunTaskMessage`, `StatusUpdateMessage`, ...), with
+ * v1 JSON field names inside (`agent_id`, not `slave_id`, where the v1 types are reused; the
+ * message *names* keep Mesos's historical `Slave`, as the wire names do in Mesos 1.x).
+ *
+ * Schedulers talk to the master with v1 `scheduler.Call` / `scheduler.Event` bodies under the
+ * message names `SCHEDULER_CALL` and `SCHEDULER_EVENT`.
+ *
+ * Every schema here validates bodies that arrive from another node (`Process.install`'s
+ * validator); within one node bodies are trusted. A failed validation names the field and value.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Names.
+
+export const SCHEDULER_CALL = 'mesos.scheduler.Call';
+export const SCHEDULER_EVENT = 'mesos.scheduler.Event';
+
+export const REGISTER_SLAVE = 'RegisterSlaveMessage';
+export const SLAVE_REGISTERED = 'SlaveRegisteredMessage';
+export const REREGISTER_SLAVE = 'ReregisterSlaveMessage';
+export const SLAVE_REREGISTERED = 'SlaveReregisteredMessage';
+export const UNREGISTER_SLAVE = 'UnregisterSlaveMessage';
+export const PING_SLAVE = 'PingSlaveMessage';
+export const PONG_SLAVE = 'PongSlaveMessage';
+export const RUN_TASK = 'RunTaskMessage';
+export const KILL_TASK = 'KillTaskMessage';
+export const STATUS_UPDATE = 'StatusUpdateMessage';
+export const STATUS_UPDATE_ACKNOWLEDGEMENT = 'StatusUpdateAcknowledgementMessage';
+export const EXITED_EXECUTOR = 'ExitedExecutorMessage';
+export const SHUTDOWN_FRAMEWORK = 'ShutdownFrameworkMessage';
+export const SHUTDOWN_EXECUTOR = 'ShutdownExecutorMessage';
+export const FRAMEWORK_TO_EXECUTOR = 'FrameworkToExecutorMessage';
+export const EXECUTOR_TO_FRAMEWORK = 'ExecutorToFrameworkMessage';
+export const REGISTER_EXECUTOR = 'RegisterExecutorMessage';
+export const EXECUTOR_REGISTERED = 'ExecutorRegisteredMessage';
+export const REREGISTER_EXECUTOR = 'ReregisterExecutorMessage';
+export const EXECUTOR_REREGISTERED = 'ExecutorReregisteredMessage';
+export const RECONNECT_EXECUTOR = 'ReconnectExecutorMessage';
+/** Master → agent: the master lost track; the agent re-registers (Mesos sends this on a ping from an unknown agent). */
+export const REREGISTER_REQUEST = 'ReregisterRequestMessage';
+
+// ---------------------------------------------------------------------------------------------
+// Shapes.
+
+/** A task as the master and the agent keep it (v1 `Task`). */
+export const TaskSchema = z.object({
+  name: z.string(),
+  task_id: TaskIDSchema,
+  framework_id: FrameworkIDSchema,
+  executor_id: ExecutorIDSchema.optional(),
+  agent_id: AgentIDSchema,
+  state: TaskStateSchema,
+  resources: z.array(ResourceSchema),
+  statuses: z.array(TaskStatusSchema),
+  /** The state of the latest update not yet acknowledged by the framework, if any. */
+  status_update_state: TaskStateSchema.optional(),
+  status_update_uuid: bytes.optional(),
+  labels: LabelsSchema.optional(),
+});
+export type Task = z.infer<typeof TaskSchema>;
+
+/** One status update as the agent's StatusUpdateManager streams it (Mesos `StatusUpdate`). */
+export const StatusUpdateSchema = z.object({
+  framework_id: FrameworkIDSchema,
+  executor_id: ExecutorIDSchema.optional(),
+  agent_id: AgentIDSchema.optional(),
+  status: TaskStatusSchema,
+  /** Seconds since the epoch. */
+  timestamp: double,
+  /** The update's id (base64 of 16 bytes); equal to `status.uuid`. Absent for updates that need no ack. */
+  uuid: bytes.optional(),
+  /** The latest state of the task when the update was sent (may be newer than `status.state`). */
+  latest_state: TaskStateSchema.optional(),
+});
+export type StatusUpdate = z.infer<typeof StatusUpdateSchema>;
+
+/** How the master wants the agent to judge the connection (Mesos `SlaveRegisteredMessage.connection`). */
+const ConnectionSchema = z.object({ total_ping_timeout_seconds: double.optional() });
+
+export const RegisterSlaveSchema = z.object({
+  slave: AgentInfoSchema,
+  version: z.string().optional(),
+});
+export type RegisterSlave = z.infer<typeof RegisterSlaveSchema>;
+
+export const SlaveRegisteredSchema = z.object({
+  slave_id: AgentIDSchema,
+  connection: ConnectionSchema.optional(),
+});
+export type SlaveRegistered = z.infer<typeof SlaveRegisteredSchema>;
+
+export const ReregisterSlaveSchema = z.object({
+  slave: AgentInfoSchema.extend({ id: AgentIDSchema }),
+  tasks: z.array(TaskSchema).optional(),
+  executor_infos: z.array(ExecutorInfoSchema).optional(),
+  frameworks: z.array(FrameworkInfoSchema).optional(),
+  version: z.string().optional(),
+});
+export type ReregisterSlave = z.infer<typeof ReregisterSlaveSchema>;
+
+export const SlaveReregisteredSchema = SlaveRegisteredSchema;
+export type SlaveReregistered = SlaveRegistered;
+
+export const UnregisterSlaveSchema = z.object({ slave_id: AgentIDSchema });
+export type UnregisterSlave = z.infer<typeof UnregisterSlaveSchema>;
+
+export const PingSlaveSchema = z.object({ connected: z.boolean() });
+export type PingSlave = z.infer<typeof PingSlaveSchema>;
+export const PongSlaveSchema = z.object({});
+export type PongSlave = z.infer<typeof PongSlaveSchema>;
+
+export const RunTaskSchema = z.object({
+  framework_id: FrameworkIDSchema,
+  framework: FrameworkInfoSchema,
+  task: TaskInfoSchema,
+});
+export type RunTask = z.infer<typeof RunTaskSchema>;
+
+export const KillTaskSchema = z.object({
+  framework_id: FrameworkIDSchema,
+  task_id: TaskIDSchema,
+  kill_policy: KillPolicySchema.optional(),
+});
+export type KillTask = z.infer<typeof KillTaskSchema>;
+
+export const StatusUpdateMessageSchema = z.object({
+  update: StatusUpdateSchema,
+  /** The sender to acknowledge to (the agent's UPID), as Mesos's `StatusUpdateMessage.pid`. */
+  pid: z.string().optional(),
+});
+export type StatusUpdateMessage = z.infer<typeof StatusUpdateMessageSchema>;
+
+export const StatusUpdateAcknowledgementSchema = z.object({
+  slave_id: AgentIDSchema,
+  framework_id: FrameworkIDSchema,
+  task_id: TaskIDSchema,
+  uuid: bytes,
+});
+export type StatusUpdateAcknowledgement = z.infer<typeof StatusUpdateAcknowledgementSchema>;
+
+export const ExitedExecutorSchema = z.object({
+  slave_id: AgentIDSchema,
+  framework_id: FrameworkIDSchema,
+  executor_id: ExecutorIDSchema,
+  /** The wait status: the exit code, or 128 + signal number when killed by a signal. */
+  status: z.number().int(),
+  message: z.string().optional(),
+});
+export type ExitedExecutor = z.infer<typeof ExitedExecutorSchema>;
+
+export const ShutdownFrameworkSchema = z.object({ framework_id: FrameworkIDSchema });
+export type ShutdownFramework = z.infer<typeof ShutdownFrameworkSchema>;
+
+export const ShutdownExecutorSchema = z.object({ framework_id: FrameworkIDSchema, executor_id: ExecutorIDSchema });
+export type ShutdownExecutor = z.infer<typeof ShutdownExecutorSchema>;
+
+export const FrameworkToExecutorSchema = z.object({
+  slave_id: AgentIDSchema,
+  framework_id: FrameworkIDSchema,
+  executor_id: ExecutorIDSchema,
+  data: bytes,
+});
+export type FrameworkToExecutor = z.infer<typeof FrameworkToExecutorSchema>;
+
+export const ExecutorToFrameworkSchema = FrameworkToExecutorSchema;
+export type ExecutorToFramework = FrameworkToExecutor;
+
+export const RegisterExecutorSchema = z.object({ framework_id: FrameworkIDSchema, executor_id: ExecutorIDSchema });
+export type RegisterExecutor = z.infer<typeof RegisterExecutorSchema>;
+
+export const ExecutorRegisteredSchema = z.object({
+  executor_info: ExecutorInfoSchema,
+  framework_id: FrameworkIDSchema,
+  framework_info: FrameworkInfoSchema,
+  slave_id: AgentIDSchema,
+  slave_info: AgentInfoSchema,
+});
+export type ExecutorRegistered = z.infer<typeof ExecutorRegisteredSchema>;
+
+export const ReregisterExecutorSchema = z.object({
+  framework_id: FrameworkIDSchema,
+  executor_id: ExecutorIDSchema,
+  tasks: z.array(TaskInfoSchema).optional(),
+  updates: z.array(StatusUpdateSchema).optional(),
+});
+export type ReregisterExecutor = z.infer<typeof ReregisterExecutorSchema>;
+
+export const ExecutorReregisteredSchema = z.object({ slave_id: AgentIDSchema, slave_info: AgentInfoSchema });
+export type ExecutorReregistered = z.infer<typeof ExecutorReregisteredSchema>;
+
+export const ReconnectExecutorSchema = z.object({ slave_id: AgentIDSchema });
+export type ReconnectExecutor = z.infer<typeof ReconnectExecutorSchema>;
+
+export const ReregisterRequestSchema = z.object({});
+
+// ---------------------------------------------------------------------------------------------
+// Validators for `Process.install`.
+
+/** Turns a schema into an install-time validator whose errors name the message, field and value. */
+export function validator<T>(schema: z.ZodType<T>, what: string): Validator<T> {
+  return (body: unknown) => parseWith(schema, body, { what });
+}
