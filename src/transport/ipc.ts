@@ -42,7 +42,7 @@ export class IpcTransport implements Transport {
 
   send(_node: string, envelope: Envelope): boolean {
     if (process.connected !== true || process.send === undefined) return false;
-    process.send({ mesos: envelope } satisfies IpcFrame);
+    process.send({ mesos: envelope } satisfies IpcFrame, undefined, {}, () => undefined);
     return true;
   }
 
@@ -84,7 +84,9 @@ export function attachChild(runtime: Runtime, node: string, child: ChildProcess)
   };
   runtime.addGateway(node, (envelope) => {
     if (!child.connected) return false;
-    child.send({ mesos: envelope } satisfies IpcFrame);
+    // A channel closing under us fails the write asynchronously; the envelope is lost, as any
+    // message to a dead peer (at most once).
+    child.send({ mesos: envelope } satisfies IpcFrame, (error) => error && runtime.logger.debug({ err: error, node }, 'IPC send failed'));
     return true;
   });
   child.on('message', onMessage);
