@@ -233,10 +233,7 @@ function heapPop(heap: TimerEntry[]): TimerEntry | undefined {
  * waits for a peer on the bus to answer a barrier). Never use it for protocol timeouts.
  */
 export function wallClockDelay(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref?.();
-  });
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Wall-clock milliseconds, for measuring (benchmarks, timers in metrics). */

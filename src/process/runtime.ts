@@ -384,6 +384,9 @@ export class Runtime implements TransportSink {
   async shutdown(): Promise<void> {
     if (this.#state !== 'running') return;
     this.#state = 'stopping';
+    // Called from inside a handler, let the current drain finish first, so every process's
+    // `finalize` runs (and its peers hear `exited`) before the goodbye.
+    if (this.#draining) await new Promise<void>((resolve) => setImmediate(resolve));
     for (const process of [...this.#processes.values()]) this.terminate(process.self);
     this.#drainAll();
     this.#peers.shutdown();
