@@ -1,0 +1,103 @@
+import type { Resource } from '../../src/mesos/v1/common.ts';
+
+/**
+ * Messages between the master and its allocator (Mesos calls the allocator through `dispatch`;
+ * here it is an actor of its own, normally in the master's runtime). Resources travel in the v1
+ * JSON form. Frameworks and agents are named by their id strings.
+ */
+
+/** master → allocator. */
+export const ALLOCATOR_ADD_FRAMEWORK = 'Allocator.AddFramework';
+export interface AddFramework {
+  readonly framework_id: string;
+  readonly roles: string[];
+  readonly suppressed_roles?: string[];
+  readonly active: boolean;
+  /** What the framework already uses, per agent (after master failover, re-subscription). */
+  readonly used?: { agent_id: string; resources: Resource[] }[];
+}
+
+export const ALLOCATOR_REMOVE_FRAMEWORK = 'Allocator.RemoveFramework';
+export const ALLOCATOR_ACTIVATE_FRAMEWORK = 'Allocator.ActivateFramework';
+export const ALLOCATOR_DEACTIVATE_FRAMEWORK = 'Allocator.DeactivateFramework';
+export interface FrameworkRef {
+  readonly framework_id: string;
+}
+
+export const ALLOCATOR_UPDATE_FRAMEWORK = 'Allocator.UpdateFramework';
+export interface UpdateFramework {
+  readonly framework_id: string;
+  readonly roles: string[];
+  readonly suppressed_roles?: string[];
+}
+
+export const ALLOCATOR_ADD_AGENT = 'Allocator.AddAgent';
+export interface AddAgent {
+  readonly agent_id: string;
+  readonly total: Resource[];
+  /** Resources already used on it, per framework (re-registration after failover). */
+  readonly used?: { framework_id: string; resources: Resource[] }[];
+}
+
+export const ALLOCATOR_REMOVE_AGENT = 'Allocator.RemoveAgent';
+export const ALLOCATOR_ACTIVATE_AGENT = 'Allocator.ActivateAgent';
+export const ALLOCATOR_DEACTIVATE_AGENT = 'Allocator.DeactivateAgent';
+export interface AgentRef {
+  readonly agent_id: string;
+}
+
+export const ALLOCATOR_UPDATE_AGENT = 'Allocator.UpdateAgent';
+export interface UpdateAgent {
+  readonly agent_id: string;
+  readonly total: Resource[];
+}
+
+/**
+ * Resources come back to the allocator: an offer declined (with `refuse_seconds`, which installs
+ * a filter), rescinded or unused, or a task's resources freed. No filter when `refuse_seconds` is
+ * absent or 0.
+ */
+export const ALLOCATOR_RECOVER_RESOURCES = 'Allocator.RecoverResources';
+export interface RecoverResources {
+  readonly framework_id: string;
+  readonly agent_id: string;
+  readonly resources: Resource[];
+  readonly refuse_seconds?: number;
+}
+
+export const ALLOCATOR_SUPPRESS = 'Allocator.SuppressOffers';
+export const ALLOCATOR_REVIVE = 'Allocator.ReviveOffers';
+export interface RolesRef {
+  readonly framework_id: string;
+  /** Empty or absent: all of the framework's roles. */
+  readonly roles?: string[];
+}
+
+export const ALLOCATOR_UPDATE_WEIGHTS = 'Allocator.UpdateWeights';
+export interface UpdateWeights {
+  readonly weights: { role: string; weight: number }[];
+}
+
+export const ALLOCATOR_SET_QUOTA = 'Allocator.SetQuota';
+export interface SetQuota {
+  readonly role: string;
+  readonly guarantee: Resource[];
+}
+
+export const ALLOCATOR_REMOVE_QUOTA = 'Allocator.RemoveQuota';
+export interface RemoveQuota {
+  readonly role: string;
+}
+
+/** master → allocator: stop (`PAUSED`) or restart allocation cycles (Mesos `pause`/`resume`). */
+export const ALLOCATOR_PAUSE = 'Allocator.Pause';
+export const ALLOCATOR_RESUME = 'Allocator.Resume';
+
+/**
+ * allocator → master: the offers of one allocation cycle, batched. The allocated resources
+ * count as used until they come back with `ALLOCATOR_RECOVER_RESOURCES`.
+ */
+export const ALLOCATOR_OFFERS = 'Allocator.Offers';
+export interface Offers {
+  readonly offers: { framework_id: string; role: string; agent_id: string; resources: Resource[] }[];
+}
