@@ -1,0 +1,265 @@
+import type { UPID } from '../../src/process/upid.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import {
+  PING_SLAVE,
+  SLAVE_REGISTERED,
+  SLAVE_REREGISTERED,
+  type ExitedExecutor,
+  type RegisterSlave,
+  type ReregisterSlave,
+  type SlaveRegistered,
+  type Task,
+  type UnregisterSlave,
+} from '../../src/mesos/protocol.ts';
+import type { TaskState } from '../../src/mesos/v1/common.ts';
+import {
+  ALLOCATOR_ACTIVATE_AGENT,
+  ALLOCATOR_ADD_AGENT,
+  ALLOCATOR_DEACTIVATE_AGENT,
+  ALLOCATOR_REMOVE_AGENT,
+  type AddAgent,
+  type AgentRef,
+} from '../allocator/protocol.ts';
+import type { Master } from './master-process.ts';
+import * as offers from './offers.ts';
+import { AgentRecord, masterStatus } from './state.ts';
+import { isTerminalTask, removeTask } from './tasks.ts';
+
+/**
+ * Agents: registration, re-registration (after an agent restart, a master failover or a
+ * partition), health checking by pings, disconnection and removal, executor exits.
+ */
+
+function connection(m: Master): SlaveRegistered['connection'] {
+  return { total_ping_timeout_seconds: (m.options.agentPingTimeoutMs * m.options.maxAgentPingTimeouts) / 1000 };
+}
+
+/** `RegisterSlaveMessage`: a new agent gets an id, the allocator its resources. */
+export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void {
+  if (!m.leading) {
+    m.log.debug({ from: String(from) }, 'Ignoring agent registration: not the leading master');
+    return;
+  }
+  const known = m.agentsByPid.get(String(from));
+  if (known !== undefined) {
+    // A retried registration: the agent did not hear our answer.
+    m.send(from, SLAVE_REGISTERED, { slave_id: { value: known }, connection: connection(m) } satisfies SlaveRegistered);
+    return;
+  }
+  let total: Resources;
+  try {
+    total = Resources.fromJSON(body.slave.resources ?? []);
+  } catch (error) {
+    m.log.warn({ from: String(from), reason: (error as Error).message }, 'Refusing agent registration: invalid resources');
+    return;
+  }
+  const id = m.ids.nextAgentId().value;
+  const agent = new AgentRecord(id, { ...body.slave, resources: total.toJSON() }, from, m.now());
+  agent.version = body.version;
+  admit(m, agent);
+  m.send(from, SLAVE_REGISTERED, { slave_id: { value: id }, connection: connection(m) } satisfies SlaveRegistered);
+  m.log.info({ agentId: id, pid: String(from), hostname: agent.info.hostname, resources: String(total) }, 'Registered agent');
+}
+
+/** Adds an agent to the master's books, the allocator, and the health checks. */
+function admit(m: Master, agent: AgentRecord): void {
+  m.agents.set(agent.id, agent);
+  m.agentsByPid.set(String(agent.pid), agent.id);
+  m.removedAgents.delete(agent.id);
+  m.linkTo(agent.pid);
+  const used = [...agent.usedByFramework()].map(([framework_id, r]) => ({ framework_id, resources: r.toJSON() }));
+  m.toAllocator(ALLOCATOR_ADD_AGENT, { agent_id: agent.id, total: agent.total.toJSON(), used } satisfies AddAgent);
+  startPings(m, agent);
+}
+
+/**
+ * `ReregisterSlaveMessage`: a known agent reconnects (its tasks are reconciled), or one this
+ * master does not know (after a master failover, or removed after a partition) is admitted
+ * again with the tasks and executors it reports.
+ */
+export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): void {
+  if (!m.leading) {
+    m.log.debug({ from: String(from) }, 'Ignoring agent re-registration: not the leading master');
+    return;
+  }
+  const id = body.slave.id.value;
+  const reported = body.tasks ?? [];
+  const agent = m.agents.get(id);
+  if (agent !== undefined) {
+    if (!agent.pid.equals(from)) {
+      m.agentsByPid.delete(String(agent.pid));
+      m.unlinkFrom(agent.pid);
+      agent.pid = from;
+      m.agentsByPid.set(String(from), id);
+    }
+    m.linkTo(from);
+    agent.reregisteredTime = m.now();
+    agent.version = body.version ?? agent.version;
+    const reportedIds = new Set(reported.map((t) => `${t.framework_id.value}/${t.task_id.value}`));
+    // Tasks the master launched there that the agent does not know were lost on the way.
+    for (const task of [...agent.allTasks()]) {
+      if (reportedIds.has(`${task.framework_id.value}/${task.task_id.value}`) || isTerminalTask(task)) continue;
+      const framework = m.frameworks.get(task.framework_id.value);
+      const state: TaskState = framework?.partitionAware === true ? 'TASK_DROPPED' : 'TASK_LOST';
+      const status = masterStatus(task, state, 'REASON_RECONCILIATION', 'Task is unknown to the agent', m.now());
+      task.state = state;
+      task.statuses.push(status);
+      if (framework !== undefined) {
+        m.sendEvent(framework, { type: 'UPDATE', update: { status } });
+        removeTask(m, framework, task);
+      } else {
+        agent.removeTask(task);
+      }
+    }
+    if (!agent.connected || !agent.active) {
+      agent.connected = true;
+      agent.active = true;
+      m.toAllocator(ALLOCATOR_ACTIVATE_AGENT, { agent_id: id } satisfies AgentRef);
+    }
+    agent.missedPings = 0;
+    m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
+    m.log.info({ agentId: id, pid: String(from) }, 'Agent re-registered');
+    return;
+  }
+
+  let total: Resources;
+  try {
+    total = Resources.fromJSON(body.slave.resources ?? []);
+  } catch (error) {
+    m.log.warn({ from: String(from), reason: (error as Error).message }, 'Refusing agent re-registration: invalid resources');
+    return;
+  }
+  const admitted = new AgentRecord(id, { ...body.slave, resources: total.toJSON() }, from, m.now());
+  admitted.reregisteredTime = m.now();
+  admitted.version = body.version;
+  for (const executor of body.executor_infos ?? []) {
+    const fid = executor.framework_id?.value;
+    if (fid === undefined) continue;
+    admitted.addExecutor(fid, executor);
+    m.frameworks.get(fid)?.addExecutor(id, executor);
+  }
+  for (const task of reported) {
+    if (isTerminalTask(task)) continue;
+    const copy: Task = { ...task, agent_id: { value: id } };
+    admitted.addTask(copy);
+    const framework = m.frameworks.get(task.framework_id.value);
+    if (framework !== undefined && !framework.tasks.has(task.task_id.value)) framework.tasks.set(task.task_id.value, copy);
+  }
+  admit(m, admitted);
+  m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
+  m.log.info({ agentId: id, pid: String(from), tasks: reported.length }, 'Admitted re-registering agent unknown to this master');
+}
+
+/** `UnregisterSlaveMessage`: the agent is shutting down for good. */
+export function unregisterAgent(m: Master, from: UPID, body: UnregisterSlave): void {
+  const agent = m.agents.get(body.slave_id.value);
+  if (agent === undefined || !agent.pid.equals(from)) {
+    m.log.debug({ from: String(from) }, 'Ignoring unregistration of an unknown agent');
+    return;
+  }
+  removeAgent(m, agent, 'the agent unregistered');
+}
+
+/** `PongSlaveMessage`. */
+export function pong(m: Master, from: UPID): void {
+  const id = m.agentsByPid.get(String(from));
+  const agent = id === undefined ? undefined : m.agents.get(id);
+  if (agent === undefined) return;
+  agent.pongReceived = true;
+  agent.missedPings = 0;
+}
+
+/**
+ * Health checks, as Mesos's `SlaveObserver`: a ping every `agent_ping_timeout`; a ping without a
+ * pong by the next one counts as a timeout; `max_agent_ping_timeouts` in a row remove the agent.
+ */
+function startPings(m: Master, agent: AgentRecord): void {
+  agent.pingTimer?.cancel();
+  agent.missedPings = 0;
+  const ping = (): void => {
+    agent.pongReceived = false;
+    m.send(agent.pid, PING_SLAVE, { connected: agent.connected });
+    agent.pingTimer = m.after(m.options.agentPingTimeoutMs, () => {
+      agent.pingTimer = undefined;
+      if (m.agents.get(agent.id) !== agent) return;
+      if (!agent.pongReceived) {
+        agent.missedPings++;
+        m.log.debug({ agentId: agent.id, missed: agent.missedPings }, 'Agent missed a ping');
+        if (agent.missedPings >= m.options.maxAgentPingTimeouts) {
+          removeAgent(m, agent, `health check timed out after ${agent.missedPings} missed pings`);
+          return;
+        }
+      }
+      ping();
+    });
+  };
+  ping();
+}
+
+/**
+ * The agent's runtime went away (the link broke): it is disconnected, its offers are rescinded
+ * and it gets no new ones; the health checks decide whether it is removed.
+ */
+export function agentExited(m: Master, agentId: string): void {
+  const agent = m.agents.get(agentId);
+  if (agent === undefined || !agent.connected) return;
+  m.log.info({ agentId }, 'Agent disconnected');
+  agent.connected = false;
+  agent.active = false;
+  m.toAllocator(ALLOCATOR_DEACTIVATE_AGENT, { agent_id: agentId } satisfies AgentRef);
+  for (const offerId of [...agent.offers]) offers.removeOffer(m, offerId, { rescind: true, recover: true });
+}
+
+/**
+ * Removes an agent: its offers are rescinded, its tasks become TASK_LOST (TASK_UNREACHABLE for
+ * partition-aware frameworks) with REASON_AGENT_REMOVED, every framework hears `slaveLost`.
+ */
+export function removeAgent(m: Master, agent: AgentRecord, reason: string): void {
+  m.stats.agentsRemoved.inc();
+  m.log.warn({ agentId: agent.id, hostname: agent.info.hostname, reason }, 'Removing agent');
+  agent.pingTimer?.cancel();
+  agent.pingTimer = undefined;
+  m.unlinkFrom(agent.pid);
+  for (const offerId of [...agent.offers]) offers.removeOffer(m, offerId, { rescind: true, recover: false });
+  for (const task of [...agent.allTasks()]) {
+    const framework = m.frameworks.get(task.framework_id.value);
+    agent.removeTask(task);
+    if (framework === undefined) continue;
+    if (!isTerminalTask(task)) {
+      const state: TaskState = framework.partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST';
+      const status = masterStatus(task, state, 'REASON_AGENT_REMOVED', `Agent ${agent.info.hostname} removed: ${reason}`, m.now());
+      task.state = state;
+      task.statuses.push(status);
+      m.sendEvent(framework, { type: 'UPDATE', update: { status } });
+    }
+    framework.completeTask(task, m.options.maxCompletedTasksPerFramework);
+  }
+  for (const framework of m.frameworks.values()) {
+    framework.executors.delete(agent.id);
+    m.sendEvent(framework, { type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
+  }
+  m.toAllocator(ALLOCATOR_REMOVE_AGENT, { agent_id: agent.id } satisfies AgentRef);
+  m.agents.delete(agent.id);
+  m.agentsByPid.delete(String(agent.pid));
+  m.removedAgents.add(agent.id);
+}
+
+/** `ExitedExecutorMessage`: the framework hears `executorLost`; the executor's resources return. */
+export function exitedExecutor(m: Master, from: UPID, body: ExitedExecutor): void {
+  const agent = m.agents.get(body.slave_id.value);
+  if (agent === undefined || !agent.pid.equals(from)) {
+    m.log.warn({ from: String(from), agentId: body.slave_id.value }, 'Ignoring executor exit from an unknown agent');
+    return;
+  }
+  const fid = body.framework_id.value;
+  const eid = body.executor_id.value;
+  const executor = agent.executors.get(fid)?.get(eid);
+  agent.removeExecutor(fid, eid);
+  const framework = m.frameworks.get(fid);
+  framework?.removeExecutor(agent.id, eid);
+  if (executor !== undefined && (executor.resources ?? []).length > 0) offers.recover(m, fid, agent.id, executor.resources ?? []);
+  if (framework !== undefined) {
+    m.log.info({ frameworkId: fid, executorId: eid, agentId: agent.id, status: body.status }, 'Executor exited');
+    m.sendEvent(framework, { type: 'FAILURE', failure: { agent_id: body.slave_id, executor_id: body.executor_id, status: body.status } });
+  }
+}

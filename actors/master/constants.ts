@@ -1,0 +1,24 @@
+/**
+ * The master's named durations and limits, Apache Mesos's defaults. Code and tests share them.
+ */
+
+/** `--agent_ping_timeout`: how long the master waits for a `PongSlaveMessage` (Mesos: 15 s). */
+export const AGENT_PING_TIMEOUT_MS = 15_000;
+
+/** `--max_agent_ping_timeouts`: missed pongs before the agent is removed (Mesos: 5). */
+export const MAX_AGENT_PING_TIMEOUTS = 5;
+
+/** `--agent_reregister_timeout`: how long a recovering master waits for agents (Mesos: 10 min). */
+export const AGENT_REREGISTER_TIMEOUT_MS = 10 * 60_000;
+
+/** Scheduler API heartbeat interval (`SUBSCRIBED.heartbeat_interval_seconds`; Mesos: 15 s). */
+export const HEARTBEAT_INTERVAL_SECONDS = 15;
+
+/** `--max_completed_frameworks` (Mesos: 50). */
+export const MAX_COMPLETED_FRAMEWORKS = 50;
+
+/** `--max_completed_tasks_per_framework` (Mesos: 1000). */
+export const MAX_COMPLETED_TASKS_PER_FRAMEWORK = 1000;
+
+/** The version this master reports (`/version`, `MasterInfo.version`): the Mesos API it speaks. */
+export const MESOS_VERSION = '1.11.0';

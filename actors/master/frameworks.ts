@@ -1,0 +1,296 @@
+import type { UPID } from '../../src/process/upid.ts';
+import { InvalidMessageError } from '../../src/errors.ts';
+import { SCHEDULER_EVENT, SHUTDOWN_FRAMEWORK } from '../../src/mesos/protocol.ts';
+import { failoverTimeoutSeconds } from '../../src/mesos/v1/common.ts';
+import { parseSchedulerCall, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
+import {
+  ALLOCATOR_ACTIVATE_FRAMEWORK,
+  ALLOCATOR_ADD_FRAMEWORK,
+  ALLOCATOR_DEACTIVATE_FRAMEWORK,
+  ALLOCATOR_REMOVE_FRAMEWORK,
+  ALLOCATOR_UPDATE_FRAMEWORK,
+  type AddFramework,
+  type FrameworkRef,
+  type UpdateFramework,
+} from '../allocator/protocol.ts';
+import type { Master } from './master-process.ts';
+import * as offers from './offers.ts';
+import { FrameworkRecord, masterStatus, type SchedulerConnection } from './state.ts';
+import * as tasks from './tasks.ts';
+
+/**
+ * Frameworks: the scheduler `Call` entry point, SUBSCRIBE (new and failover), disconnection
+ * with the failover timer, UPDATE_FRAMEWORK and removal (TEARDOWN, failover timeout).
+ */
+
+/** A scheduler driver on the bus: events go back to its address. */
+export function busConnection(m: Master, pid: UPID): SchedulerConnection {
+  return {
+    kind: 'bus',
+    pid,
+    send: (event) => m.send(pid, SCHEDULER_EVENT, event),
+    close: () => undefined,
+  };
+}
+
+/** `mesos.scheduler.Call` from a driver on the bus. */
+export function call(m: Master, from: UPID, body: unknown): void {
+  if (!m.leading) {
+    m.log.debug({ from: String(from) }, 'Ignoring scheduler call: not the leading master');
+    return;
+  }
+  let parsed: SchedulerCall;
+  try {
+    parsed = parseSchedulerCall(body);
+  } catch (error) {
+    m.stats.invalidCalls.inc();
+    const reason = error instanceof InvalidMessageError ? error.message : String(error);
+    m.log.warn({ from: String(from), reason }, 'Dropping invalid scheduler call');
+    return;
+  }
+  if (parsed.type === 'SUBSCRIBE') {
+    subscribe(m, busConnection(m, from), parsed);
+    return;
+  }
+  const framework = m.frameworks.get(parsed.framework_id.value);
+  if (framework === undefined) {
+    m.stats.droppedCalls.inc();
+    m.log.warn({ from: String(from), type: parsed.type, frameworkId: parsed.framework_id.value }, 'Ignoring call of unknown framework');
+    if (m.completedFrameworks.some((f) => f.id === parsed.framework_id.value)) {
+      const event: SchedulerEvent = { type: 'ERROR', error: { message: 'Framework has been removed' } };
+      m.send(from, SCHEDULER_EVENT, event);
+    }
+    return;
+  }
+  const connection = framework.connection;
+  if (connection?.kind === 'bus' && connection.pid !== undefined && !connection.pid.equals(from)) {
+    m.stats.droppedCalls.inc();
+    m.log.warn({ from: String(from), expected: String(connection.pid), type: parsed.type }, 'Ignoring call from a scheduler that is not the framework\'s current one');
+    return;
+  }
+  handle(m, framework, parsed);
+}
+
+/** Every call but SUBSCRIBE, for a known framework (the bus and the HTTP API both end here). */
+export function handle(m: Master, framework: FrameworkRecord, c: Exclude<SchedulerCall, { type: 'SUBSCRIBE' }>): void {
+  switch (c.type) {
+    case 'TEARDOWN':
+      m.log.info({ frameworkId: framework.id }, 'Tearing down framework at its request');
+      removeFramework(m, framework, 'teardown');
+      return;
+    case 'ACCEPT':
+      offers.accept(m, framework, c.accept);
+      return;
+    case 'DECLINE':
+      offers.decline(m, framework, (c.decline.offer_ids ?? []).map((o) => o.value), c.decline.filters);
+      return;
+    case 'REVIVE':
+      offers.revive(m, framework, c.revive?.roles);
+      return;
+    case 'SUPPRESS':
+      offers.suppress(m, framework, c.suppress?.roles);
+      return;
+    case 'KILL':
+      tasks.kill(m, framework, c.kill);
+      return;
+    case 'SHUTDOWN':
+      tasks.shutdownExecutor(m, framework, c.shutdown);
+      return;
+    case 'ACKNOWLEDGE':
+      tasks.acknowledge(m, framework, c.acknowledge);
+      return;
+    case 'RECONCILE':
+      tasks.reconcile(m, framework, c.reconcile.tasks ?? []);
+      return;
+    case 'MESSAGE':
+      tasks.frameworkMessage(m, framework, c.message);
+      return;
+    case 'UPDATE_FRAMEWORK':
+      updateFramework(m, framework, c);
+      return;
+    case 'REQUEST':
+      // Mesos hands requests to the allocator, whose hierarchical implementation ignores them.
+      m.log.debug({ frameworkId: framework.id }, 'Ignoring resource request (not used by the hierarchical allocator)');
+      return;
+    default:
+      m.log.warn({ frameworkId: framework.id, type: c.type }, 'Ignoring unsupported call');
+  }
+}
+
+/** SUBSCRIBE: a new framework, or the failover of a known one. */
+export function subscribe(m: Master, connection: SchedulerConnection, c: SchedulerCallOf<'SUBSCRIBE'>): void {
+  const info = c.subscribe.framework_info;
+  const now = m.now();
+  const problem = roleProblem(info.roles ?? [info.role ?? '*']);
+  if (problem !== undefined) {
+    m.log.warn({ reason: problem }, 'Refusing subscription');
+    connection.send({ type: 'ERROR', error: { message: problem } });
+    connection.close();
+    return;
+  }
+  const suppressed = c.subscribe.suppressed_roles ?? [];
+  const requestedId = info.id?.value;
+
+  if (requestedId !== undefined && m.completedFrameworks.some((f) => f.id === requestedId)) {
+    connection.send({ type: 'ERROR', error: { message: 'Framework has been removed' } });
+    connection.close();
+    return;
+  }
+
+  let framework = requestedId !== undefined ? m.frameworks.get(requestedId) : undefined;
+  if (framework !== undefined) {
+    const previous = framework.connection;
+    const samePid = previous?.kind === 'bus' && connection.kind === 'bus' && previous.pid !== undefined && connection.pid !== undefined && previous.pid.equals(connection.pid);
+    if (samePid) {
+      // A retried SUBSCRIBE from the same driver: answer again, change nothing.
+      m.log.debug({ frameworkId: framework.id }, 'Framework re-sent SUBSCRIBE; answering again');
+    } else {
+      if (previous !== undefined) {
+        previous.send({ type: 'ERROR', error: { message: 'Framework failed over' } });
+        previous.close();
+        if (previous.pid !== undefined) m.unlinkFrom(previous.pid);
+      }
+      m.log.info({ frameworkId: framework.id }, 'Framework failed over');
+      framework.connection = connection;
+      framework.reregisteredTime = now;
+      // Offers made to the previous scheduler are void: rescind them.
+      for (const offerId of [...framework.offers]) offers.removeOffer(m, offerId, { rescind: false, recover: true });
+    }
+    framework.failoverTimer?.cancel();
+    framework.failoverTimer = undefined;
+    framework.unregisteredTime = undefined;
+    const rolesChanged = JSON.stringify(framework.roles) !== JSON.stringify(new FrameworkRecord(framework.id, info, now).roles);
+    framework.info = { ...info, id: { value: framework.id } };
+    framework.suppressedRoles = new Set(suppressed);
+    if (rolesChanged || suppressed.length > 0) {
+      m.toAllocator(ALLOCATOR_UPDATE_FRAMEWORK, { framework_id: framework.id, roles: framework.roles, suppressed_roles: suppressed } satisfies UpdateFramework);
+    }
+    if (!framework.active) {
+      framework.active = true;
+      m.toAllocator(ALLOCATOR_ACTIVATE_FRAMEWORK, { framework_id: framework.id } satisfies FrameworkRef);
+    }
+  } else {
+    const id = requestedId ?? m.ids.nextFrameworkId().value;
+    framework = new FrameworkRecord(id, info, now);
+    framework.connection = connection;
+    framework.suppressedRoles = new Set(suppressed);
+    if (requestedId !== undefined) framework.reregisteredTime = now;
+    m.frameworks.set(id, framework);
+    m.log.info({ frameworkId: id, name: info.name, roles: framework.roles }, requestedId === undefined ? 'Added framework' : 'Re-added framework after master failover');
+    m.toAllocator(ALLOCATOR_ADD_FRAMEWORK, {
+      framework_id: id,
+      roles: framework.roles,
+      suppressed_roles: suppressed,
+      active: true,
+      used: usedByFramework(m, framework),
+    } satisfies AddFramework);
+  }
+  if (connection.pid !== undefined) m.linkTo(connection.pid);
+  connection.send({
+    type: 'SUBSCRIBED',
+    subscribed: {
+      framework_id: { value: framework.id },
+      heartbeat_interval_seconds: m.options.heartbeatIntervalSeconds,
+      master_info: m.masterInfo,
+    },
+  });
+}
+
+function usedByFramework(m: Master, framework: FrameworkRecord): AddFramework['used'] {
+  const used: NonNullable<AddFramework['used']> = [];
+  for (const agent of m.agents.values()) {
+    const r = agent.usedByFramework().get(framework.id);
+    if (r !== undefined && !r.isEmpty()) used.push({ agent_id: agent.id, resources: r.toJSON() });
+  }
+  return used;
+}
+
+/** UPDATE_FRAMEWORK: new roles, name, capabilities... (the id and user must not change). */
+function updateFramework(m: Master, framework: FrameworkRecord, c: SchedulerCallOf<'UPDATE_FRAMEWORK'>): void {
+  const info = c.update_framework.framework_info;
+  const problem = roleProblem(info.roles ?? [info.role ?? '*']);
+  if (problem !== undefined) {
+    framework.connection?.send({ type: 'ERROR', error: { message: problem } });
+    return;
+  }
+  framework.info = { ...info, id: { value: framework.id } };
+  const suppressed = c.update_framework.suppressed_roles ?? [...framework.suppressedRoles];
+  framework.suppressedRoles = new Set(suppressed);
+  m.toAllocator(ALLOCATOR_UPDATE_FRAMEWORK, { framework_id: framework.id, roles: framework.roles, suppressed_roles: suppressed } satisfies UpdateFramework);
+}
+
+/**
+ * The scheduler went away (its driver exited, its HTTP stream closed): no offers until it comes
+ * back; after `failover_timeout` (0 by default) the framework is removed.
+ */
+export function disconnect(m: Master, framework: FrameworkRecord, reason: string): void {
+  if (framework.connection === undefined) return;
+  m.log.info({ frameworkId: framework.id, reason }, 'Framework disconnected');
+  framework.connection.close();
+  framework.connection = undefined;
+  framework.unregisteredTime = m.now();
+  if (framework.active) {
+    framework.active = false;
+    m.toAllocator(ALLOCATOR_DEACTIVATE_FRAMEWORK, { framework_id: framework.id } satisfies FrameworkRef);
+  }
+  for (const offerId of [...framework.offers]) offers.removeOffer(m, offerId, { rescind: false, recover: true });
+  const timeoutMs = Math.max(0, failoverTimeoutSeconds(framework.info) * 1000);
+  framework.failoverTimer?.cancel();
+  framework.failoverTimer = m.after(timeoutMs, () => {
+    framework.failoverTimer = undefined;
+    if (framework.connection !== undefined || !m.frameworks.has(framework.id)) return;
+    m.log.info({ frameworkId: framework.id, failoverTimeoutSecs: timeoutMs / 1000 }, 'Framework failover timeout, removing framework');
+    removeFramework(m, framework, 'failover timeout');
+  });
+}
+
+/**
+ * Removes a framework: its offers go back, its executors and tasks are shut down on their agents,
+ * its tasks end as TASK_KILLED (REASON_FRAMEWORK_REMOVED) in the completed list.
+ */
+export function removeFramework(m: Master, framework: FrameworkRecord, reason: string): void {
+  for (const offerId of [...framework.offers]) offers.removeOffer(m, offerId, { rescind: false, recover: false });
+  const agentIds = new Set<string>([...framework.executors.keys()]);
+  for (const task of framework.tasks.values()) agentIds.add(task.agent_id.value);
+  for (const agentId of agentIds) {
+    const agent = m.agents.get(agentId);
+    if (agent === undefined) continue;
+    if (agent.connected) m.send(agent.pid, SHUTDOWN_FRAMEWORK, { framework_id: { value: framework.id } });
+    agent.executors.delete(framework.id);
+    for (const task of [...(agent.tasks.get(framework.id)?.values() ?? [])]) agent.removeTask(task);
+  }
+  for (const task of [...framework.tasks.values()]) {
+    if (!tasks.isTerminalTask(task)) {
+      const status = masterStatus(task, 'TASK_KILLED', 'REASON_FRAMEWORK_REMOVED', `Framework removed: ${reason}`, m.now());
+      task.state = 'TASK_KILLED';
+      task.statuses.push(status);
+    }
+    framework.completeTask(task, m.options.maxCompletedTasksPerFramework);
+  }
+  framework.executors.clear();
+  framework.failoverTimer?.cancel();
+  framework.failoverTimer = undefined;
+  const connection = framework.connection;
+  framework.connection = undefined;
+  framework.active = false;
+  framework.unregisteredTime = m.now();
+  connection?.close();
+  if (connection?.pid !== undefined) m.unlinkFrom(connection.pid);
+  m.toAllocator(ALLOCATOR_REMOVE_FRAMEWORK, { framework_id: framework.id } satisfies FrameworkRef);
+  m.frameworks.delete(framework.id);
+  m.completedFrameworks.push(framework);
+  if (m.completedFrameworks.length > m.options.maxCompletedFrameworks) m.completedFrameworks.shift();
+  m.log.info({ frameworkId: framework.id, reason }, 'Removed framework');
+}
+
+/** Mesos's role name rules: not empty, not `.` or `..`, no leading `-`, no whitespace, `/` or NUL at the ends. */
+export function roleProblem(roles: string[]): string | undefined {
+  for (const role of roles) {
+    if (role === '*') continue;
+    if (role === '' || role === '.' || role === '..') return `invalid role '${role}': must not be empty, '.' or '..'`;
+    if (role.startsWith('-')) return `invalid role '${role}': must not start with '-'`;
+    if (/[\s\x00\\]/.test(role)) return `invalid role '${role}': must not contain whitespace, backslash or NUL`;
+    if (role.startsWith('/') || role.endsWith('/') || role.includes('//')) return `invalid role '${role}': '/' only between path segments`;
+  }
+  return undefined;
+}

@@ -1,0 +1,213 @@
+import { badRequest, ok, temporaryRedirect } from '../../src/http/response.ts';
+import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import { attributesModel, reservedModel, resourcesModel } from '../../src/mesos/model.ts';
+import type { Task } from '../../src/mesos/protocol.ts';
+import { failoverTimeoutSeconds } from '../../src/mesos/v1/common.ts';
+import { MESOS_VERSION } from './constants.ts';
+import type { Master } from './master-process.ts';
+import type { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
+
+/**
+ * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
+ * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/health`, `/master/redirect`.
+ */
+export function httpRoutes(m: Master): Record<string, (request: HttpRequest) => HttpResponse> {
+  const state = () => ok(stateJSON(m));
+  return {
+    '/state': state,
+    '/state.json': state,
+    '/state-summary': () => ok(summaryJSON(m)),
+    '/frameworks': () => ok(frameworksJSON(m)),
+    '/slaves': () => ok({ slaves: [...m.agents.values()].map((a) => agentJSON(m, a)), recovered_slaves: [] }),
+    '/tasks': (request) => tasksJSON(m, request),
+    '/health': () => ({ status: m.leading ? 200 : 503 }),
+    '/redirect': () => {
+      const info = m.masterInfo;
+      return temporaryRedirect(`//${info.address?.hostname ?? info.hostname}:${info.port}`);
+    },
+  };
+}
+
+const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+
+function stateJSON(m: Master) {
+  const info = m.masterInfo;
+  const agents = [...m.agents.values()];
+  return {
+    version: MESOS_VERSION,
+    start_time: secs(m.startTime),
+    elected_time: secs(m.electedTime),
+    id: info.id,
+    pid: String(m.self),
+    hostname: info.hostname,
+    activated_slaves: agents.filter((a) => a.active).length,
+    deactivated_slaves: agents.filter((a) => !a.active).length,
+    unreachable_slaves: m.removedAgents.size,
+    leader: String(m.self),
+    leader_info: info,
+    flags: m.options.flags,
+    slaves: agents.map((a) => agentJSON(m, a)),
+    frameworks: [...m.frameworks.values()].map((f) => frameworkJSON(m, f)),
+    completed_frameworks: m.completedFrameworks.map((f) => frameworkJSON(m, f)),
+    orphan_tasks: [],
+    unregistered_frameworks: [],
+  };
+}
+
+function summaryJSON(m: Master) {
+  const info = m.masterInfo;
+  return {
+    hostname: info.hostname,
+    cluster: m.options.flags.cluster,
+    slaves: [...m.agents.values()].map((a) => {
+      const base = agentJSON(m, a);
+      const counts = taskCounts(a.allTasks());
+      return { ...base, ...counts, framework_ids: [...a.tasks.keys()] };
+    }),
+    frameworks: [...m.frameworks.values()].map((f) => {
+      const base = frameworkJSON(m, f);
+      const { tasks: _t, completed_tasks: _c, offers: _o, executors: _e, ...rest } = base;
+      return { ...rest, ...taskCounts(f.tasks.values()), slave_ids: [...new Set([...f.tasks.values()].map((t) => t.agent_id.value))] };
+    }),
+  };
+}
+
+function taskCounts(tasks: Iterable<Task>): Record<string, number> {
+  const counts: Record<string, number> = {
+    TASK_STAGING: 0,
+    TASK_STARTING: 0,
+    TASK_RUNNING: 0,
+    TASK_KILLING: 0,
+    TASK_FINISHED: 0,
+    TASK_KILLED: 0,
+    TASK_FAILED: 0,
+    TASK_LOST: 0,
+    TASK_ERROR: 0,
+    TASK_UNREACHABLE: 0,
+  };
+  for (const t of tasks) counts[t.state] = (counts[t.state] ?? 0) + 1;
+  return counts;
+}
+
+function frameworksJSON(m: Master) {
+  return {
+    frameworks: [...m.frameworks.values()].map((f) => frameworkJSON(m, f)),
+    completed_frameworks: m.completedFrameworks.map((f) => frameworkJSON(m, f)),
+    unregistered_frameworks: [],
+  };
+}
+
+export function taskJSON(task: Task) {
+  return {
+    id: task.task_id.value,
+    name: task.name,
+    framework_id: task.framework_id.value,
+    executor_id: task.executor_id?.value ?? '',
+    slave_id: task.agent_id.value,
+    state: task.state,
+    resources: resourcesModel(task.resources),
+    statuses: task.statuses.map((s) => ({ state: s.state, timestamp: s.timestamp, ...(s.healthy !== undefined ? { healthy: s.healthy } : {}) })),
+    ...(task.labels?.labels !== undefined ? { labels: task.labels.labels } : {}),
+  };
+}
+
+function offerJSON(offer: OfferRecord) {
+  return {
+    id: offer.id,
+    framework_id: offer.frameworkId,
+    slave_id: offer.agentId,
+    resources: resourcesModel(offer.resources),
+    allocation_info: { role: offer.role },
+  };
+}
+
+function frameworkJSON(m: Master, f: FrameworkRecord) {
+  const used = [...f.tasks.values()].reduce((acc, t) => acc.plus(Resources.fromJSON(t.resources)), Resources.EMPTY);
+  const offered = [...f.offers].reduce((acc, id) => {
+    const o = m.offers.get(id);
+    return o === undefined ? acc : acc.plus(o.resources);
+  }, Resources.EMPTY);
+  const executors = [...f.executors].flatMap(([agentId, map]) =>
+    [...map.values()].map((e) => ({ executor_id: e.executor_id.value, name: e.name ?? '', framework_id: f.id, command: e.command, resources: resourcesModel(e.resources ?? []), slave_id: agentId })),
+  );
+  return {
+    id: f.id,
+    name: f.info.name,
+    pid: f.connection?.pid !== undefined ? String(f.connection.pid) : undefined,
+    used_resources: resourcesModel(used),
+    offered_resources: resourcesModel(offered),
+    capabilities: (f.info.capabilities ?? []).map((c) => c.type),
+    hostname: f.info.hostname ?? '',
+    webui_url: f.info.webui_url ?? '',
+    active: f.active,
+    connected: f.connected,
+    recovered: false,
+    user: f.info.user,
+    failover_timeout: failoverTimeoutSeconds(f.info),
+    checkpoint: f.info.checkpoint ?? false,
+    role: f.info.role ?? '*',
+    roles: f.roles,
+    principal: f.info.principal,
+    registered_time: secs(f.registeredTime),
+    unregistered_time: f.unregisteredTime === undefined ? 0 : secs(f.unregisteredTime),
+    ...(f.reregisteredTime !== undefined ? { reregistered_time: secs(f.reregisteredTime) } : {}),
+    resources: resourcesModel(used.plus(offered)),
+    tasks: [...f.tasks.values()].map(taskJSON),
+    unreachable_tasks: [],
+    completed_tasks: f.completedTasks.map(taskJSON),
+    offers: [...f.offers].flatMap((id) => {
+      const o = m.offers.get(id);
+      return o === undefined ? [] : [offerJSON(o)];
+    }),
+    executors,
+  };
+}
+
+function agentJSON(m: Master, a: AgentRecord) {
+  let used = Resources.EMPTY;
+  for (const r of a.usedByFramework().values()) used = used.plus(r);
+  let offered = Resources.EMPTY;
+  for (const id of a.offers) {
+    const o = m.offers.get(id);
+    if (o !== undefined) offered = offered.plus(o.resources);
+  }
+  return {
+    id: a.id,
+    pid: String(a.pid),
+    hostname: a.info.hostname,
+    ...(a.info.port !== undefined ? { port: a.info.port } : {}),
+    registered_time: secs(a.registeredTime),
+    ...(a.reregisteredTime !== undefined ? { reregistered_time: secs(a.reregisteredTime) } : {}),
+    resources: resourcesModel(a.total),
+    used_resources: resourcesModel(used),
+    offered_resources: resourcesModel(offered),
+    reserved_resources: reservedModel(a.total),
+    unreserved_resources: resourcesModel(a.total.unreserved()),
+    attributes: attributesModel(a.info.attributes),
+    active: a.active,
+    deactivated: !a.active,
+    version: a.version ?? '',
+  };
+}
+
+/** `/master/tasks?limit=100&offset=0&order=des&framework_id=..&task_id=..`, as Mesos. */
+function tasksJSON(m: Master, request: HttpRequest): HttpResponse {
+  const q = request.url.searchParams;
+  const limit = q.has('limit') ? Number(q.get('limit')) : 100;
+  const offset = q.has('offset') ? Number(q.get('offset')) : 0;
+  const order = q.get('order') ?? 'des';
+  if (!Number.isInteger(limit) || limit < 0) return badRequest(`Failed to parse query parameter 'limit': '${q.get('limit')}' is not a non-negative integer`);
+  if (!Number.isInteger(offset) || offset < 0) return badRequest(`Failed to parse query parameter 'offset': '${q.get('offset')}' is not a non-negative integer`);
+  if (order !== 'asc' && order !== 'des') return badRequest(`Failed to parse query parameter 'order': '${order}' must be 'asc' or 'des'`);
+  const fid = q.get('framework_id');
+  const tid = q.get('task_id');
+  const all: Task[] = [];
+  for (const f of [...m.frameworks.values(), ...m.completedFrameworks]) {
+    if (fid !== null && f.id !== fid) continue;
+    for (const t of [...f.tasks.values(), ...f.completedTasks]) if (tid === null || t.task_id.value === tid) all.push(t);
+  }
+  const stamp = (t: Task) => t.statuses[0]?.timestamp ?? 0;
+  all.sort((a, b) => (order === 'asc' ? stamp(a) - stamp(b) : stamp(b) - stamp(a)));
+  return ok({ tasks: all.slice(offset, offset + limit).map(taskJSON) });
+}

@@ -1,0 +1,275 @@
+import { createActor, type Actor } from 'xstate';
+import { Process } from '../../src/process/process.ts';
+import { UPID } from '../../src/process/upid.ts';
+import type { Counter } from '../../src/metrics/metrics.ts';
+import { MasterIdGenerator, newMasterId } from '../../src/mesos/ids.ts';
+import {
+  EXECUTOR_TO_FRAMEWORK,
+  EXITED_EXECUTOR,
+  ExecutorToFrameworkSchema,
+  ExitedExecutorSchema,
+  PONG_SLAVE,
+  PongSlaveSchema,
+  REGISTER_SLAVE,
+  REREGISTER_SLAVE,
+  RegisterSlaveSchema,
+  ReregisterSlaveSchema,
+  SCHEDULER_CALL,
+  STATUS_UPDATE,
+  StatusUpdateMessageSchema,
+  UNREGISTER_SLAVE,
+  UnregisterSlaveSchema,
+  validator,
+  type ExecutorToFramework,
+  type ExitedExecutor,
+  type RegisterSlave,
+  type ReregisterSlave,
+  type StatusUpdateMessage,
+  type UnregisterSlave,
+} from '../../src/mesos/protocol.ts';
+import type { MasterInfo } from '../../src/mesos/v1/common.ts';
+import type { SchedulerEvent } from '../../src/mesos/v1/index.ts';
+import { ALLOCATOR_OFFERS, type Offers } from '../allocator/protocol.ts';
+import * as agents from './agents.ts';
+import {
+  AGENT_PING_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_SECONDS,
+  MAX_AGENT_PING_TIMEOUTS,
+  MAX_COMPLETED_FRAMEWORKS,
+  MAX_COMPLETED_TASKS_PER_FRAMEWORK,
+  MESOS_VERSION,
+} from './constants.ts';
+import * as frameworks from './frameworks.ts';
+import { httpRoutes } from './http.ts';
+import { masterMachine, type MasterMachineState } from './master.machine.ts';
+import * as offers from './offers.ts';
+import { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
+import * as tasks from './tasks.ts';
+
+export interface MasterOptions {
+  /** Process id (default `master`, so the HTTP endpoints are `/master/...`). */
+  id?: string;
+  /** This master's unique id (`MasterInfo.id`), the prefix of every id it hands out. Default: a new UUID. */
+  masterId?: string;
+  hostname?: string;
+  /** The allocator to use; default `allocator@<this node>`. */
+  allocator?: UPID | string;
+  /** `--agent_ping_timeout` (default `AGENT_PING_TIMEOUT_MS`). */
+  agentPingTimeoutMs?: number;
+  /** `--max_agent_ping_timeouts` (default `MAX_AGENT_PING_TIMEOUTS`). */
+  maxAgentPingTimeouts?: number;
+  /** `--offer_timeout`: rescind offers unused this long; off by default, as in Mesos. */
+  offerTimeoutMs?: number;
+  heartbeatIntervalSeconds?: number;
+  maxCompletedFrameworks?: number;
+  maxCompletedTasksPerFramework?: number;
+  /** The flags as the operator gave them, shown in `/master/state`. */
+  flags?: Record<string, string>;
+  /** The HTTP address operators and HTTP frameworks use, for `MasterInfo` (`host:port`). */
+  httpAddress?: { host: string; port: number };
+}
+
+/**
+ * The Mesos master, as an actor.
+ *
+ * Responsibilities:
+ * 1. Frameworks: subscription (new, and failover with `framework_id` within `failover_timeout`),
+ *    disconnection and the failover timer, teardown (`frameworks.ts`).
+ * 2. Agents: registration and re-registration, health by pings (`agent_ping_timeout` ×
+ *    `max_agent_ping_timeouts`), removal with TASK_LOST/TASK_UNREACHABLE and `slaveLost`
+ *    (`agents.ts`).
+ * 3. Offers: turning the allocator's allocations into offers, ACCEPT, DECLINE with filters,
+ *    rescinding (agent removed, framework gone, `offer_timeout`) (`offers.ts`).
+ * 4. Tasks: validating and launching, KILL, status updates to the framework and their
+ *    acknowledgements back to the agent, RECONCILE, framework messages both ways (`tasks.ts`).
+ * 5. Operator endpoints: `/master/state`, `/master/frameworks`, `/master/slaves`,
+ *    `/master/tasks`, `/master/health` (`http.ts`).
+ *
+ * Resources of a task return to the allocator when its terminal update is acknowledged, as in
+ * Mesos. The allocator is its own actor (`ALLOCATOR_*` messages).
+ */
+export class Master extends Process {
+  readonly options: Required<Omit<MasterOptions, 'id' | 'allocator' | 'offerTimeoutMs' | 'httpAddress' | 'hostname'>> & MasterOptions;
+  readonly ids: MasterIdGenerator;
+  readonly frameworks = new Map<string, FrameworkRecord>();
+  readonly completedFrameworks: FrameworkRecord[] = [];
+  readonly agents = new Map<string, AgentRecord>();
+  /** Agent ids by the agent's UPID, to recognize a registering agent we already know. */
+  readonly agentsByPid = new Map<string, string>();
+  readonly offers = new Map<string, OfferRecord>();
+  /** Agent ids removed (after ping timeouts or shutdown), as Mesos's registry keeps them. */
+  readonly removedAgents = new Set<string>();
+  readonly machine: Actor<typeof masterMachine>;
+  startTime = 0;
+  electedTime = 0;
+  #allocator: UPID | undefined;
+
+  stats!: Record<
+    | 'invalidCalls'
+    | 'droppedCalls'
+    | 'offersSent'
+    | 'offersDeclined'
+    | 'offersAccepted'
+    | 'offersRescinded'
+    | 'tasksLaunched'
+    | 'tasksDropped'
+    | 'tasksErrored'
+    | 'statusUpdates'
+    | 'acknowledgements'
+    | 'agentsRemoved'
+    | 'invalidStatusUpdates'
+    | 'frameworkMessages',
+    Counter
+  >;
+
+  constructor(options: MasterOptions = {}) {
+    super(options.id ?? 'master');
+    this.options = {
+      agentPingTimeoutMs: AGENT_PING_TIMEOUT_MS,
+      maxAgentPingTimeouts: MAX_AGENT_PING_TIMEOUTS,
+      heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,
+      maxCompletedFrameworks: MAX_COMPLETED_FRAMEWORKS,
+      maxCompletedTasksPerFramework: MAX_COMPLETED_TASKS_PER_FRAMEWORK,
+      masterId: newMasterId(),
+      flags: {},
+      ...options,
+    };
+    this.ids = new MasterIdGenerator(this.options.masterId);
+    this.machine = createActor(masterMachine, { clock: this.machineClock });
+
+    this.install(SCHEDULER_CALL, (from, body) => frameworks.call(this, from, body));
+    this.install(REGISTER_SLAVE, (from, body: RegisterSlave) => agents.registerAgent(this, from, body), validator(RegisterSlaveSchema, 'RegisterSlaveMessage'));
+    this.install(REREGISTER_SLAVE, (from, body: ReregisterSlave) => agents.reregisterAgent(this, from, body), validator(ReregisterSlaveSchema, 'ReregisterSlaveMessage'));
+    this.install(UNREGISTER_SLAVE, (from, body: UnregisterSlave) => agents.unregisterAgent(this, from, body), validator(UnregisterSlaveSchema, 'UnregisterSlaveMessage'));
+    this.install(PONG_SLAVE, (from, _body) => agents.pong(this, from), validator(PongSlaveSchema, 'PongSlaveMessage'));
+    this.install(STATUS_UPDATE, (from, body: StatusUpdateMessage) => tasks.statusUpdate(this, from, body), validator(StatusUpdateMessageSchema, 'StatusUpdateMessage'));
+    this.install(EXITED_EXECUTOR, (from, body: ExitedExecutor) => agents.exitedExecutor(this, from, body), validator(ExitedExecutorSchema, 'ExitedExecutorMessage'));
+    this.install(EXECUTOR_TO_FRAMEWORK, (from, body: ExecutorToFramework) => tasks.executorMessage(this, from, body), validator(ExecutorToFrameworkSchema, 'ExecutorToFrameworkMessage'));
+    this.install(ALLOCATOR_OFFERS, (from, body: Offers) => offers.allocated(this, from, body));
+
+    for (const [path, handler] of Object.entries(httpRoutes(this))) this.route(path, handler);
+  }
+
+  override initialize(): void {
+    const c = (name: string) => this.counter(name);
+    this.stats = {
+      invalidCalls: c('invalid_calls'),
+      droppedCalls: c('dropped_calls'),
+      offersSent: c('offers_sent'),
+      offersDeclined: c('offers_declined'),
+      offersAccepted: c('offers_accepted'),
+      offersRescinded: c('offers_rescinded'),
+      tasksLaunched: c('tasks_launched'),
+      tasksDropped: c('tasks_dropped'),
+      tasksErrored: c('tasks_error'),
+      statusUpdates: c('messages_status_update'),
+      acknowledgements: c('messages_status_update_acknowledgement'),
+      agentsRemoved: c('slave_removals'),
+      invalidStatusUpdates: c('invalid_status_updates'),
+      frameworkMessages: c('messages_framework_to_executor'),
+    };
+    const m = this.metrics;
+    const id = this.id;
+    m.gauge(`${id}/elected`, () => (this.state === 'LEADING' || this.state === 'RECOVERING' ? 1 : 0));
+    m.gauge(`${id}/uptime_secs`, () => (this.clock.now() - this.startTime) / 1000);
+    m.gauge(`${id}/frameworks_active`, () => [...this.frameworks.values()].filter((f) => f.active).length);
+    m.gauge(`${id}/frameworks_connected`, () => [...this.frameworks.values()].filter((f) => f.connected).length);
+    m.gauge(`${id}/frameworks_disconnected`, () => [...this.frameworks.values()].filter((f) => !f.connected).length);
+    m.gauge(`${id}/slaves_active`, () => [...this.agents.values()].filter((a) => a.active).length);
+    m.gauge(`${id}/slaves_connected`, () => [...this.agents.values()].filter((a) => a.connected).length);
+    m.gauge(`${id}/outstanding_offers`, () => this.offers.size);
+    m.gauge(`${id}/event_queue_messages`, () => this._mailbox.length);
+    m.gauge(`${id}/tasks_running`, () => this.countTasks('TASK_RUNNING'));
+    m.gauge(`${id}/tasks_staging`, () => this.countTasks('TASK_STAGING'));
+    m.gauge(`${id}/tasks_starting`, () => this.countTasks('TASK_STARTING'));
+
+    this.startTime = this.clock.now();
+    this.#allocator = this.options.allocator !== undefined ? UPID.from(this.options.allocator) : new UPID('allocator', this.self.node);
+    this.machine.start();
+    // No contender configured: this master is the leader (dev mode, single master).
+    this.machine.send({ type: 'ELECTED', recovering: false });
+    this.electedTime = this.clock.now();
+    this.log.info({ masterId: this.options.masterId }, 'Elected as the leading master');
+  }
+
+  override finalize(): void {
+    for (const f of this.frameworks.values()) f.connection?.close();
+    this.machine.stop();
+  }
+
+  override exited(upid: UPID): void {
+    const agentId = this.agentsByPid.get(String(upid));
+    if (agentId !== undefined) {
+      agents.agentExited(this, agentId);
+      return;
+    }
+    for (const framework of this.frameworks.values()) {
+      if (framework.connection?.kind === 'bus' && framework.connection.pid?.equals(upid)) {
+        frameworks.disconnect(this, framework, 'its scheduler exited');
+        return;
+      }
+    }
+  }
+
+  get state(): MasterMachineState {
+    return this.machine.getSnapshot().value as MasterMachineState;
+  }
+
+  get allocator(): UPID {
+    if (this.#allocator === undefined) throw new Error('master not initialized');
+    return this.#allocator;
+  }
+
+  /** Whether this master may act on calls and agents (leading or recovering). */
+  get leading(): boolean {
+    const s = this.state;
+    return s === 'LEADING' || s === 'RECOVERING';
+  }
+
+  get masterInfo(): MasterInfo {
+    const http = this.options.httpAddress ?? this.runtime.httpAddress;
+    const info: MasterInfo = {
+      id: this.options.masterId,
+      ip: 0,
+      port: http?.port ?? 5050,
+      pid: String(this.self),
+      hostname: this.options.hostname ?? http?.host ?? this.self.node,
+      version: MESOS_VERSION,
+    };
+    if (http !== undefined) info.address = { hostname: this.options.hostname ?? http.host, ip: http.host, port: http.port };
+    return info;
+  }
+
+  /** Sends a scheduler event to the framework, if it is connected. */
+  sendEvent(framework: FrameworkRecord, event: SchedulerEvent): void {
+    framework.connection?.send(event);
+  }
+
+  /** Sends a master message to the allocator. */
+  toAllocator(name: string, body: unknown): void {
+    this.send(this.allocator, name, body);
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  countTasks(state: string): number {
+    let n = 0;
+    for (const f of this.frameworks.values()) for (const t of f.tasks.values()) if (t.state === state) n++;
+    return n;
+  }
+
+  /** Delay through the process mailbox; public for the concern modules. */
+  after(ms: number, fn: () => void) {
+    return this.delay(ms, fn);
+  }
+
+  linkTo(upid: UPID): void {
+    this.link(upid);
+  }
+
+  unlinkFrom(upid: UPID): void {
+    this.unlink(upid);
+  }
+}

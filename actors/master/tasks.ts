@@ -1,0 +1,185 @@
+import type { UPID } from '../../src/process/upid.ts';
+import {
+  FRAMEWORK_TO_EXECUTOR,
+  KILL_TASK,
+  SHUTDOWN_EXECUTOR,
+  STATUS_UPDATE_ACKNOWLEDGEMENT,
+  type ExecutorToFramework,
+  type StatusUpdateMessage,
+  type Task,
+} from '../../src/mesos/protocol.ts';
+import { isTerminalState, type TaskState, type TaskStatus } from '../../src/mesos/v1/common.ts';
+import type { SchedulerCallOf } from '../../src/mesos/v1/index.ts';
+import type { Master } from './master-process.ts';
+import * as offers from './offers.ts';
+import { type FrameworkRecord, masterStatus } from './state.ts';
+
+/**
+ * Tasks after launch: status updates from agents to frameworks and acknowledgements back, KILL,
+ * SHUTDOWN, RECONCILE (explicit and implicit), framework messages in both directions.
+ */
+
+export function isTerminalTask(task: Task): boolean {
+  return isTerminalState(task.state);
+}
+
+/** `StatusUpdateMessage` from an agent's StatusUpdateManager: forward to the framework. */
+export function statusUpdate(m: Master, from: UPID, body: StatusUpdateMessage): void {
+  m.stats.statusUpdates.inc();
+  const update = body.update;
+  const agentId = update.agent_id?.value ?? update.status.agent_id?.value;
+  const agent = agentId === undefined ? undefined : m.agents.get(agentId);
+  const sender = body.pid ?? String(from);
+  if (agent === undefined || String(agent.pid) !== sender) {
+    m.stats.invalidStatusUpdates.inc();
+    m.log.warn({ from: String(from), agentId, taskId: update.status.task_id.value }, 'Ignoring status update from an unknown or stale agent');
+    return;
+  }
+  const framework = m.frameworks.get(update.framework_id.value);
+  if (framework === undefined) {
+    m.log.warn({ frameworkId: update.framework_id.value, taskId: update.status.task_id.value }, 'Ignoring status update of an unknown framework');
+    return;
+  }
+  const status: TaskStatus = { ...update.status };
+  if (update.uuid !== undefined) status.uuid = update.uuid;
+  status.agent_id ??= { value: agent.id };
+  const task = framework.tasks.get(status.task_id.value);
+  if (task !== undefined) {
+    task.state = (update.latest_state ?? status.state) as TaskState;
+    const recorded: TaskStatus = { ...status };
+    delete recorded.data;
+    task.statuses.push(recorded);
+    if (update.uuid !== undefined) {
+      task.status_update_state = status.state;
+      task.status_update_uuid = update.uuid;
+    }
+  }
+  m.sendEvent(framework, { type: 'UPDATE', update: { status } });
+  // An update that needs no acknowledgement ends a terminal task at once.
+  if (task !== undefined && update.uuid === undefined && isTerminalState(status.state)) removeTask(m, framework, task);
+}
+
+/** ACKNOWLEDGE: pass it to the agent; a terminal update acknowledged frees the task's resources. */
+export function acknowledge(m: Master, framework: FrameworkRecord, ack: SchedulerCallOf<'ACKNOWLEDGE'>['acknowledge']): void {
+  m.stats.acknowledgements.inc();
+  const agent = m.agents.get(ack.agent_id.value);
+  if (agent === undefined || !agent.connected) {
+    m.log.warn({ frameworkId: framework.id, agentId: ack.agent_id.value, taskId: ack.task_id.value }, 'Ignoring acknowledgement for an unknown or disconnected agent');
+    return;
+  }
+  m.send(agent.pid, STATUS_UPDATE_ACKNOWLEDGEMENT, {
+    slave_id: ack.agent_id,
+    framework_id: { value: framework.id },
+    task_id: ack.task_id,
+    uuid: ack.uuid,
+  });
+  const task = framework.tasks.get(ack.task_id.value);
+  if (task === undefined || task.status_update_uuid !== ack.uuid) return;
+  const state = task.status_update_state;
+  delete task.status_update_state;
+  delete task.status_update_uuid;
+  if (state !== undefined && isTerminalState(state)) removeTask(m, framework, task);
+}
+
+/** The task is done and acknowledged: its resources go back to the allocator. */
+export function removeTask(m: Master, framework: FrameworkRecord, task: Task): void {
+  const agent = m.agents.get(task.agent_id.value);
+  agent?.removeTask(task);
+  framework.completeTask(task, m.options.maxCompletedTasksPerFramework);
+  if (agent !== undefined) offers.recover(m, framework.id, agent.id, task.resources);
+}
+
+/** KILL: forward to the agent; a task the master does not know is reconciled instead (Mesos). */
+export function kill(m: Master, framework: FrameworkRecord, k: SchedulerCallOf<'KILL'>['kill']): void {
+  const task = framework.tasks.get(k.task_id.value);
+  if (task === undefined) {
+    m.log.info({ frameworkId: framework.id, taskId: k.task_id.value }, 'Cannot kill an unknown task; performing reconciliation');
+    reconcile(m, framework, [k.agent_id === undefined ? { task_id: k.task_id } : { task_id: k.task_id, agent_id: k.agent_id }]);
+    return;
+  }
+  if (isTerminalTask(task)) {
+    m.log.debug({ taskId: task.task_id.value }, 'Ignoring kill of a terminal task');
+    return;
+  }
+  const agent = m.agents.get(task.agent_id.value);
+  if (agent === undefined || !agent.connected) {
+    m.log.warn({ taskId: task.task_id.value, agentId: task.agent_id.value }, 'Cannot kill task: its agent is disconnected');
+    return;
+  }
+  const body: Record<string, unknown> = { framework_id: { value: framework.id }, task_id: k.task_id };
+  if (k.kill_policy !== undefined) body.kill_policy = k.kill_policy;
+  m.send(agent.pid, KILL_TASK, body);
+}
+
+/** SHUTDOWN: stop one executor on one agent. */
+export function shutdownExecutor(m: Master, framework: FrameworkRecord, s: SchedulerCallOf<'SHUTDOWN'>['shutdown']): void {
+  const agent = m.agents.get(s.agent_id.value);
+  if (agent === undefined || !agent.connected) {
+    m.log.warn({ agentId: s.agent_id.value }, 'Ignoring executor shutdown for an unknown or disconnected agent');
+    return;
+  }
+  m.send(agent.pid, SHUTDOWN_EXECUTOR, { framework_id: { value: framework.id }, executor_id: s.executor_id });
+}
+
+/**
+ * RECONCILE. Implicit (no tasks): the latest state of every task the master knows. Explicit:
+ * each named task's latest state, or, for a task the master does not know, TASK_LOST (or, for
+ * partition-aware frameworks, TASK_GONE when its agent is registered, TASK_UNREACHABLE when the
+ * agent was removed, TASK_UNKNOWN otherwise), all with REASON_RECONCILIATION.
+ */
+export function reconcile(m: Master, framework: FrameworkRecord, list: { task_id: { value: string }; agent_id?: { value: string } }[]): void {
+  const send = (status: TaskStatus) => m.sendEvent(framework, { type: 'UPDATE', update: { status } });
+  if (list.length === 0) {
+    for (const task of framework.tasks.values()) send(latestStatus(m, task));
+    return;
+  }
+  for (const entry of list) {
+    const task = framework.tasks.get(entry.task_id.value);
+    if (task !== undefined) {
+      send(latestStatus(m, task));
+      continue;
+    }
+    const agentId = entry.agent_id?.value;
+    let state: TaskState = 'TASK_LOST';
+    if (framework.partitionAware) {
+      if (agentId !== undefined && m.agents.has(agentId)) state = 'TASK_GONE';
+      else if (agentId !== undefined && m.removedAgents.has(agentId)) state = 'TASK_UNREACHABLE';
+      else state = 'TASK_UNKNOWN';
+    }
+    const target = entry.agent_id === undefined ? { task_id: entry.task_id } : { task_id: entry.task_id, agent_id: entry.agent_id };
+    send(masterStatus(target, state, 'REASON_RECONCILIATION', 'Reconciliation: Task is unknown', m.now()));
+  }
+}
+
+function latestStatus(m: Master, task: Task): TaskStatus {
+  const last = task.statuses[task.statuses.length - 1];
+  const status = masterStatus(task, task.state, 'REASON_RECONCILIATION', 'Reconciliation: Latest task state', m.now());
+  if (last?.healthy !== undefined) status.healthy = last.healthy;
+  return status;
+}
+
+/** MESSAGE from a scheduler: to its executor, through the agent. */
+export function frameworkMessage(m: Master, framework: FrameworkRecord, msg: SchedulerCallOf<'MESSAGE'>['message']): void {
+  const agent = m.agents.get(msg.agent_id.value);
+  if (agent === undefined || !agent.connected) {
+    m.log.warn({ frameworkId: framework.id, agentId: msg.agent_id.value }, 'Dropping framework message for an unknown or disconnected agent');
+    return;
+  }
+  m.stats.frameworkMessages.inc();
+  m.send(agent.pid, FRAMEWORK_TO_EXECUTOR, {
+    slave_id: msg.agent_id,
+    framework_id: { value: framework.id },
+    executor_id: msg.executor_id,
+    data: msg.data,
+  });
+}
+
+/** `ExecutorToFrameworkMessage` from an agent: a MESSAGE event to the scheduler. */
+export function executorMessage(m: Master, from: UPID, body: ExecutorToFramework): void {
+  const framework = m.frameworks.get(body.framework_id.value);
+  if (framework === undefined || !framework.connected) {
+    m.log.warn({ from: String(from), frameworkId: body.framework_id.value }, 'Dropping executor message for an unknown or disconnected framework');
+    return;
+  }
+  m.sendEvent(framework, { type: 'MESSAGE', message: { agent_id: body.slave_id, executor_id: body.executor_id, data: body.data } });
+}

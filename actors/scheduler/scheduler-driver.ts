@@ -1,0 +1,388 @@
+import { randomUUID } from 'node:crypto';
+import { createActor, type Actor } from 'xstate';
+import { Process } from '../../src/process/process.ts';
+import { Runtime } from '../../src/process/runtime.ts';
+import { UPID } from '../../src/process/upid.ts';
+import type { Transport } from '../../src/transport/transport.ts';
+import { SCHEDULER_CALL, SCHEDULER_EVENT } from '../../src/mesos/protocol.ts';
+import type {
+  AgentID,
+  ExecutorID,
+  Filters,
+  FrameworkID,
+  FrameworkInfo,
+  MasterInfo,
+  Offer,
+  OfferID,
+  OfferOperation,
+  Request,
+  TaskID,
+  TaskInfo,
+  TaskStatus,
+} from '../../src/mesos/v1/common.ts';
+import { parseSchedulerEvent, type SchedulerCall, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
+import { REGISTRATION_BACKOFF_FACTOR_MS, REGISTRATION_RETRY_INTERVAL_MAX_MS } from './constants.ts';
+import { schedulerMachine, type SchedulerMachineState } from './scheduler.machine.ts';
+
+/**
+ * The callbacks of a framework's scheduler, as Mesos's `Scheduler` interface. Each runs inside
+ * the driver's actor, one at a time; the driver may be called from inside them.
+ */
+export interface Scheduler {
+  registered?(driver: SchedulerDriver, frameworkId: FrameworkID, masterInfo: MasterInfo | undefined): void;
+  reregistered?(driver: SchedulerDriver, masterInfo: MasterInfo | undefined): void;
+  disconnected?(driver: SchedulerDriver): void;
+  resourceOffers?(driver: SchedulerDriver, offers: Offer[]): void;
+  offerRescinded?(driver: SchedulerDriver, offerId: OfferID): void;
+  statusUpdate?(driver: SchedulerDriver, status: TaskStatus): void;
+  frameworkMessage?(driver: SchedulerDriver, executorId: ExecutorID, agentId: AgentID, data: Buffer): void;
+  slaveLost?(driver: SchedulerDriver, agentId: AgentID): void;
+  executorLost?(driver: SchedulerDriver, executorId: ExecutorID, agentId: AgentID, status: number): void;
+  error?(driver: SchedulerDriver, message: string): void;
+}
+
+/** Mesos's driver `Status`. */
+export type DriverStatus = 'DRIVER_NOT_STARTED' | 'DRIVER_RUNNING' | 'DRIVER_ABORTED' | 'DRIVER_STOPPED';
+
+export interface SchedulerDriverOptions {
+  /** The runtime to run the driver's actor in; default: a new one on `transport`. */
+  runtime?: Runtime;
+  /** For a runtime of its own (default: the in-process local bus). */
+  transport?: Transport;
+  /** Acknowledge each status update after `statusUpdate` returns (default true, as Mesos). */
+  implicitAcknowledgements?: boolean;
+  /** Jitter source for subscription backoff (default `Math.random`). */
+  random?: () => number;
+}
+
+/**
+ * Connects a framework's scheduler to a master, as Mesos's `MesosSchedulerDriver`: it subscribes
+ * (retrying with backoff; failing over with the framework id after losing the master), turns
+ * master events into `Scheduler` callbacks and driver calls into v1 scheduler `Call`s on the bus.
+ *
+ * @example
+ * const driver = new SchedulerDriver(
+ *   { resourceOffers: (d, offers) => offers.forEach((o) => d.declineOffer(o.id)) },
+ *   { user: 'me', name: 'hello' },
+ *   'master@m1',
+ *   { runtime },
+ * );
+ * await driver.start();
+ */
+export class SchedulerDriver {
+  #status: DriverStatus = 'DRIVER_NOT_STARTED';
+  #process: SchedulerProcess | undefined;
+  #runtime: Runtime | undefined;
+  #ownRuntime = false;
+  #joined: Promise<DriverStatus>;
+  #finish!: (status: DriverStatus) => void;
+
+  constructor(
+    readonly scheduler: Scheduler,
+    readonly framework: FrameworkInfo,
+    readonly master: UPID | string,
+    readonly options: SchedulerDriverOptions = {},
+  ) {
+    this.#joined = new Promise((resolve) => (this.#finish = resolve));
+  }
+
+  get status(): DriverStatus {
+    return this.#status;
+  }
+
+  /** The framework id once subscribed. */
+  get frameworkId(): FrameworkID | undefined {
+    return this.#process?.frameworkId;
+  }
+
+  /** The driver actor's address. */
+  get pid(): UPID | undefined {
+    return this.#process?._self;
+  }
+
+  get connectionState(): SchedulerMachineState {
+    return (this.#process?.machine.getSnapshot().value as SchedulerMachineState | undefined) ?? 'DISCONNECTED';
+  }
+
+  /** Starts subscribing; resolves with `DRIVER_RUNNING`. */
+  async start(): Promise<DriverStatus> {
+    if (this.#status !== 'DRIVER_NOT_STARTED') return this.#status;
+    if (this.options.runtime !== undefined) {
+      this.#runtime = this.options.runtime;
+    } else {
+      this.#runtime = await Runtime.start(this.options.transport !== undefined ? { transport: this.options.transport } : {});
+      this.#ownRuntime = true;
+    }
+    this.#process = new SchedulerProcess(this, UPID.from(this.master));
+    this.#status = 'DRIVER_RUNNING';
+    this.#runtime.spawn(this.#process);
+    return this.#status;
+  }
+
+  /**
+   * Stops the driver. Without `failover` the framework is torn down (its tasks killed); with it,
+   * the master keeps the framework for its `failover_timeout`, for another scheduler to take over.
+   */
+  async stop(failover = false): Promise<DriverStatus> {
+    if (this.#status !== 'DRIVER_RUNNING' && this.#status !== 'DRIVER_ABORTED') return this.#status;
+    const aborted = this.#status === 'DRIVER_ABORTED';
+    if (!failover && !aborted) this.#process?.teardown();
+    await this.#shutdown(aborted ? 'DRIVER_ABORTED' : 'DRIVER_STOPPED');
+    return this.#status;
+  }
+
+  /** Stops without tearing the framework down (as a crash would). */
+  async abort(): Promise<DriverStatus> {
+    if (this.#status !== 'DRIVER_RUNNING') return this.#status;
+    await this.#shutdown('DRIVER_ABORTED');
+    return this.#status;
+  }
+
+  /** Resolves when the driver is stopped or aborted. */
+  join(): Promise<DriverStatus> {
+    return this.#joined;
+  }
+
+  /** `start()` then `join()`. */
+  async run(): Promise<DriverStatus> {
+    await this.start();
+    return this.join();
+  }
+
+  /** ACCEPT the offers with one LAUNCH of `tasks` (Mesos's `launchTasks`). */
+  launchTasks(offerIds: OfferID | OfferID[], tasks: TaskInfo[], filters?: Filters): DriverStatus {
+    return this.acceptOffers(offerIds, [{ type: 'LAUNCH', launch: { task_infos: tasks } }], filters);
+  }
+
+  acceptOffers(offerIds: OfferID | OfferID[], operations: OfferOperation[], filters?: Filters): DriverStatus {
+    const ids = Array.isArray(offerIds) ? offerIds : [offerIds];
+    const accept: { offer_ids: OfferID[]; operations: OfferOperation[]; filters?: Filters } = { offer_ids: ids, operations };
+    if (filters !== undefined) accept.filters = filters;
+    return this.#call({ type: 'ACCEPT', accept } as SchedulerCall, () => this.#process?.lostLaunch(operations));
+  }
+
+  /** DECLINE (default filter: `refuse_seconds` 5). */
+  declineOffer(offerId: OfferID, filters?: Filters): DriverStatus {
+    const decline: { offer_ids: OfferID[]; filters?: Filters } = { offer_ids: [offerId] };
+    if (filters !== undefined) decline.filters = filters;
+    return this.#call({ type: 'DECLINE', decline } as SchedulerCall);
+  }
+
+  killTask(taskId: TaskID, agentId?: AgentID): DriverStatus {
+    return this.#call({ type: 'KILL', kill: agentId === undefined ? { task_id: taskId } : { task_id: taskId, agent_id: agentId } } as SchedulerCall);
+  }
+
+  reviveOffers(roles?: string[]): DriverStatus {
+    return this.#call((roles === undefined ? { type: 'REVIVE' } : { type: 'REVIVE', revive: { roles } }) as SchedulerCall);
+  }
+
+  suppressOffers(roles?: string[]): DriverStatus {
+    return this.#call((roles === undefined ? { type: 'SUPPRESS' } : { type: 'SUPPRESS', suppress: { roles } }) as SchedulerCall);
+  }
+
+  /** Explicit acknowledgement (with `implicitAcknowledgements: false`). */
+  acknowledgeStatusUpdate(status: TaskStatus): DriverStatus {
+    if (status.uuid === undefined || status.agent_id === undefined) return this.#status;
+    return this.#call({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid } } as SchedulerCall);
+  }
+
+  /** RECONCILE: the latest state of these tasks (all of the framework's, if empty). */
+  reconcileTasks(statuses: Pick<TaskStatus, 'task_id' | 'agent_id'>[] = []): DriverStatus {
+    const tasks = statuses.map((s) => (s.agent_id === undefined ? { task_id: s.task_id } : { task_id: s.task_id, agent_id: s.agent_id }));
+    return this.#call({ type: 'RECONCILE', reconcile: { tasks } } as SchedulerCall);
+  }
+
+  sendFrameworkMessage(executorId: ExecutorID, agentId: AgentID, data: Uint8Array | string): DriverStatus {
+    return this.#call({ type: 'MESSAGE', message: { agent_id: agentId, executor_id: executorId, data: Buffer.from(data).toString('base64') } } as SchedulerCall);
+  }
+
+  requestResources(requests: Request[]): DriverStatus {
+    return this.#call({ type: 'REQUEST', request: { requests } } as SchedulerCall);
+  }
+
+  #call(call: SchedulerCall, whenDisconnected?: () => void): DriverStatus {
+    if (this.#status !== 'DRIVER_RUNNING' || this.#process === undefined) return this.#status;
+    if (!this.#process.sendCall(call)) whenDisconnected?.();
+    return this.#status;
+  }
+
+  /** @internal The master said an error: the driver aborts, as Mesos's does. */
+  async errored(): Promise<void> {
+    await this.#shutdown('DRIVER_ABORTED');
+  }
+
+  async #shutdown(status: DriverStatus): Promise<void> {
+    this.#status = status;
+    const process = this.#process;
+    if (process !== undefined && process.alive) {
+      const done = this.#runtime!.wait(process.self);
+      this.#runtime!.terminate(process.self, false);
+      await done;
+    }
+    if (this.#ownRuntime) await this.#runtime?.shutdown();
+    this.#finish(status);
+  }
+}
+
+/** The driver's actor: owns the connection to the master and invokes the callbacks. */
+class SchedulerProcess extends Process {
+  readonly machine: Actor<typeof schedulerMachine>;
+  frameworkId: FrameworkID | undefined;
+  #master: UPID;
+  #backoffMs = REGISTRATION_BACKOFF_FACTOR_MS;
+  #connectedOnce = false;
+
+  constructor(
+    readonly driver: SchedulerDriver,
+    master: UPID,
+  ) {
+    super(`scheduler-${randomUUID()}`);
+    this.#master = master;
+    this.frameworkId = driver.framework.id;
+    this.machine = createActor(schedulerMachine, { clock: this.machineClock });
+    this.install(SCHEDULER_EVENT, (from, event: SchedulerEvent) => this.event(from, event), (body) => parseSchedulerEvent(body));
+  }
+
+  get state(): SchedulerMachineState {
+    return this.machine.getSnapshot().value as SchedulerMachineState;
+  }
+
+  override initialize(): void {
+    this.machine.start();
+    this.machine.send({ type: 'START' });
+    this.#subscribe();
+  }
+
+  override finalize(): void {
+    this.machine.send({ type: 'STOP' });
+    this.machine.stop();
+  }
+
+  override exited(upid: UPID): void {
+    if (!upid.equals(this.#master) || this.state !== 'SUBSCRIBED') return;
+    this.log.warn({ master: String(upid) }, 'Master exited; re-subscribing');
+    this.machine.send({ type: 'MASTER_LOST' });
+    this.#backoffMs = REGISTRATION_BACKOFF_FACTOR_MS;
+    this.#callback('disconnected', (s) => s.disconnected?.(this.driver));
+    this.#subscribe();
+  }
+
+  /** Sends a call if subscribed; false (and a log line) otherwise, as Mesos drops them. */
+  sendCall(call: SchedulerCall): boolean {
+    if (this.state !== 'SUBSCRIBED' || this.frameworkId === undefined) {
+      this.log.warn({ type: call.type }, 'Ignoring call: not subscribed to a master');
+      return false;
+    }
+    this.send(this.#master, SCHEDULER_CALL, { ...call, framework_id: this.frameworkId });
+    return true;
+  }
+
+  teardown(): void {
+    this.sendCall({ type: 'TEARDOWN' } as SchedulerCall);
+  }
+
+  /** A launch while disconnected: its tasks are reported lost, as Mesos's driver does. */
+  lostLaunch(operations: OfferOperation[]): void {
+    const now = this.clock.now() / 1000;
+    for (const op of operations) {
+      if (op.type !== 'LAUNCH') continue;
+      for (const task of op.launch.task_infos ?? []) {
+        const status: TaskStatus = { task_id: task.task_id, state: 'TASK_LOST', source: 'SOURCE_MASTER', reason: 'REASON_MASTER_DISCONNECTED', message: 'Master disconnected', timestamp: now };
+        this.runtime.enqueueIfAlive(this, () => this.#callback('statusUpdate', (s) => s.statusUpdate?.(this.driver, status)));
+      }
+    }
+  }
+
+  #subscribe(): void {
+    if (this.state !== 'SUBSCRIBING') return;
+    const framework_info: FrameworkInfo = { ...this.driver.framework };
+    if (this.frameworkId !== undefined) framework_info.id = this.frameworkId;
+    const call: Record<string, unknown> = { type: 'SUBSCRIBE', subscribe: { framework_info } };
+    if (this.frameworkId !== undefined) call.framework_id = this.frameworkId;
+    this.link(this.#master);
+    this.send(this.#master, SCHEDULER_CALL, call);
+    const random = this.driver.options.random ?? Math.random;
+    const wait = Math.round(random() * this.#backoffMs);
+    this.#backoffMs = Math.min(this.#backoffMs * 2, REGISTRATION_RETRY_INTERVAL_MAX_MS);
+    this.delay(wait, () => this.#subscribe());
+  }
+
+  event(from: UPID, event: SchedulerEvent): void {
+    if (this.state === 'FAILED_OVER' || this.state === 'STOPPED') return;
+    switch (event.type) {
+      case 'SUBSCRIBED': {
+        if (this.state === 'SUBSCRIBED') {
+          this.log.debug('Ignoring duplicate SUBSCRIBED');
+          return;
+        }
+        this.#master = from;
+        this.frameworkId = event.subscribed.framework_id;
+        this.machine.send({ type: 'SUBSCRIBED' });
+        this.link(from);
+        const info = event.subscribed.master_info;
+        if (!this.#connectedOnce && this.driver.framework.id === undefined) {
+          this.#connectedOnce = true;
+          this.#callback('registered', (s) => s.registered?.(this.driver, event.subscribed.framework_id, info));
+        } else {
+          this.#connectedOnce = true;
+          this.#callback('reregistered', (s) => s.reregistered?.(this.driver, info));
+        }
+        return;
+      }
+      case 'HEARTBEAT':
+        return;
+      case 'ERROR':
+        this.log.error({ message: event.error.message }, 'Master reported an error; aborting the driver');
+        if (event.error.message === 'Framework failed over') this.machine.send({ type: 'FAILED_OVER' });
+        this.#callback('error', (s) => s.error?.(this.driver, event.error.message));
+        void this.driver.errored();
+        return;
+      default:
+        break;
+    }
+    if (this.state !== 'SUBSCRIBED' || !from.equals(this.#master)) {
+      this.log.debug({ type: event.type, from: String(from) }, 'Ignoring event: not from the subscribed master');
+      return;
+    }
+    switch (event.type) {
+      case 'OFFERS':
+        this.#callback('resourceOffers', (s) => s.resourceOffers?.(this.driver, event.offers.offers ?? []));
+        return;
+      case 'RESCIND':
+        this.#callback('offerRescinded', (s) => s.offerRescinded?.(this.driver, event.rescind.offer_id));
+        return;
+      case 'UPDATE': {
+        const status = event.update.status;
+        this.#callback('statusUpdate', (s) => s.statusUpdate?.(this.driver, status));
+        if ((this.driver.options.implicitAcknowledgements ?? true) && status.uuid !== undefined && status.agent_id !== undefined) {
+          this.sendCall({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid } } as SchedulerCall);
+        }
+        return;
+      }
+      case 'MESSAGE': {
+        const m = event.message;
+        this.#callback('frameworkMessage', (s) => s.frameworkMessage?.(this.driver, m.executor_id, m.agent_id, Buffer.from(m.data, 'base64')));
+        return;
+      }
+      case 'FAILURE': {
+        const f = event.failure;
+        if (f.executor_id !== undefined && f.agent_id !== undefined) {
+          this.#callback('executorLost', (s) => s.executorLost?.(this.driver, f.executor_id!, f.agent_id!, f.status ?? -1));
+        } else if (f.agent_id !== undefined) {
+          this.#callback('slaveLost', (s) => s.slaveLost?.(this.driver, f.agent_id!));
+        }
+        return;
+      }
+      default:
+        this.log.debug({ type: event.type }, 'Ignoring unsupported event');
+    }
+  }
+
+  #callback(name: string, fn: (scheduler: Scheduler) => void): void {
+    try {
+      fn(this.driver.scheduler);
+    } catch (error) {
+      this.log.error({ err: error, callback: name }, 'Scheduler callback threw');
+    }
+  }
+}
