@@ -1,0 +1,270 @@
+import { ChildProcess, spawn, type StdioOptions } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
+import { commandShell, type CommandInfo } from '../../src/mesos/v1/common.ts';
+
+/**
+ * The agent's containerizer: runs executors and command tasks as real child processes, as
+ * Mesos's `MesosContainerizer` with the POSIX launcher does. It is responsible for
+ *
+ * 1. creating the container's sandbox directory, with `stdout` and `stderr` files that the
+ *    process's output is appended to (Mesos's `--container_logger` default);
+ * 2. starting the command: `/bin/sh -c <value>` when `CommandInfo.shell` (the default), else
+ *    `value` exec'd with `arguments` as its argv (`arguments[0]` is argv[0], as `execlp(value,
+ *    arguments(0), arguments(1), ...)` in Mesos), in the sandbox, in its own process group;
+ * 3. reporting how the process ended (`exited`): the exit code, or 128 + the signal number;
+ * 4. destroying a container: SIGTERM to its process group, SIGKILL after a grace period
+ *    measured on the owning process's Clock, then SIGKILL to whatever is left of the group.
+ *
+ * Nothing here blocks the event loop: files are opened and directories created asynchronously.
+ * A command that cannot be started (a missing binary, a sandbox that cannot be created) is a
+ * value, not an exception: its `Container` has `error` set and exits at once with 127 (126 when
+ * the file exists but cannot be executed), as a shell reports such a command.
+ *
+ * @example
+ * const containerizer = new Containerizer({ delay: (ms, fn) => this.delay(ms, fn) });
+ * const container = await containerizer.launch({
+ *   containerId: randomUUID(),
+ *   command: { value: 'echo hi' },
+ *   sandbox: '/var/lib/mesos/slaves/.../runs/<container-id>',
+ *   env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+ * });
+ * const exit = await container.exited; // { status: 0, code: 0, signal: null }
+ */
+
+export interface LaunchSpec {
+  /** Unique per agent: a UUID, as Mesos's `ContainerID`. */
+  containerId: string;
+  command: CommandInfo;
+  /** Absolute path of the sandbox; created if missing. The process runs with it as its cwd. */
+  sandbox: string;
+  /**
+   * The complete environment of the process; `command.environment.variables` are merged over it.
+   * Nothing is inherited from the agent implicitly: pass `process.env` entries to inherit them.
+   */
+  env: Record<string, string>;
+  /** Open a Node IPC channel (fd 3) for a TypeScript executor (see `attachChild`). */
+  ipc?: boolean;
+}
+
+export interface ContainerExit {
+  /** The wait status as Mesos reports it: the exit code, or 128 + the signal number. */
+  status: number;
+  /** The exit code, or `null` when a signal ended the process. */
+  code: number | null;
+  /** The signal that ended the process, or `null` when it exited. */
+  signal: NodeJS.Signals | null;
+}
+
+export interface Container {
+  readonly containerId: string;
+  /** The process id, also the process group id; 0 when the process could not be started. */
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Resolves once the process has exited; never rejects. */
+  readonly exited: Promise<ContainerExit>;
+  /** Why the process could not be started, if it could not. */
+  readonly error?: string;
+  readonly sandbox: string;
+}
+
+/** A handle on a Clock timer, as `Process.delay` returns. */
+export interface DelayHandle {
+  cancel(): void;
+}
+
+export interface ContainerizerOptions {
+  /** The owning process's Clock-driven delay (`(ms, fn) => this.delay(ms, fn)`). */
+  delay: (ms: number, fn: () => void) => DelayHandle;
+}
+
+/** The wait status a shell gives a command it cannot find. */
+export const COMMAND_NOT_FOUND_STATUS = 127;
+/** The wait status a shell gives a command it finds but cannot execute. */
+export const COMMAND_NOT_EXECUTABLE_STATUS = 126;
+
+interface Entry {
+  readonly container: Container;
+  exit: ContainerExit | undefined;
+  /** The destruction in progress, so that a second `destroy` joins it. */
+  destroying: Promise<ContainerExit> | undefined;
+}
+
+export class Containerizer {
+  readonly #delay: ContainerizerOptions['delay'];
+  readonly #containers = new Map<string, Entry>();
+  readonly #launching = new Set<string>();
+
+  constructor(options: ContainerizerOptions) {
+    this.#delay = options.delay;
+  }
+
+  /**
+   * Creates the sandbox and starts the command in it. Resolves once the process runs (or is
+   * known not to start); rejects only if `containerId` is already in use.
+   */
+  async launch(spec: LaunchSpec): Promise<Container> {
+    if (this.#containers.has(spec.containerId) || this.#launching.has(spec.containerId)) {
+      throw new Error(`container '${spec.containerId}' already exists`);
+    }
+    // Reserved before the first await, so that a concurrent launch of the same id fails.
+    this.#launching.add(spec.containerId);
+    try {
+      const container = await this.#start(spec);
+      const entry: Entry = { container, exit: undefined, destroying: undefined };
+      this.#containers.set(spec.containerId, entry);
+      void container.exited.then((exit) => {
+        entry.exit = exit;
+      });
+      return container;
+    } finally {
+      this.#launching.delete(spec.containerId);
+    }
+  }
+
+  /**
+   * Kills the container: SIGTERM to its process group, SIGKILL to the group `gracePeriodMs` of
+   * Clock time later if the process is still there, and SIGKILL to what is left of the group
+   * once the process has exited. Resolves with how the process ended; `undefined` for an unknown
+   * container. The container is forgotten afterwards.
+   */
+  async destroy(containerId: string, gracePeriodMs: number): Promise<ContainerExit | undefined> {
+    const entry = this.#containers.get(containerId);
+    if (entry === undefined) return undefined;
+    entry.destroying ??= this.#destroy(entry, gracePeriodMs);
+    const exit = await entry.destroying;
+    if (this.#containers.get(containerId) === entry) this.#containers.delete(containerId);
+    return exit;
+  }
+
+  /** Sends `signal` to the container's process group; false if there is no such process. */
+  kill(containerId: string, signal: NodeJS.Signals): boolean {
+    const entry = this.#containers.get(containerId);
+    if (entry === undefined) return false;
+    return signalGroup(entry.container.pid, signal);
+  }
+
+  get(containerId: string): Container | undefined {
+    return this.#containers.get(containerId)?.container;
+  }
+
+  /** Ids of the containers launched and not destroyed. */
+  containerIds(): string[] {
+    return [...this.#containers.keys()];
+  }
+
+  async #destroy(entry: Entry, gracePeriodMs: number): Promise<ContainerExit> {
+    const { container } = entry;
+    if (entry.exit === undefined) {
+      signalGroup(container.pid, 'SIGTERM');
+      const escalation = this.#delay(Math.max(0, gracePeriodMs), () => {
+        if (entry.exit === undefined) signalGroup(container.pid, 'SIGKILL');
+      });
+      await container.exited;
+      escalation.cancel();
+    }
+    // Processes of the group that outlived its leader (a background job that ignores SIGTERM).
+    signalGroup(container.pid, 'SIGKILL');
+    return container.exited;
+  }
+
+  async #start(spec: LaunchSpec): Promise<Container> {
+    const { containerId, command, sandbox } = spec;
+    const argv = commandArgv(command);
+    if (typeof argv === 'string') return failed(spec, argv, COMMAND_NOT_FOUND_STATUS);
+
+    try {
+      await mkdir(sandbox, { recursive: true });
+    } catch (error) {
+      return failed(spec, `failed to create sandbox '${sandbox}': ${(error as Error).message}`, COMMAND_NOT_FOUND_STATUS);
+    }
+    let out: FileHandle | undefined;
+    let err: FileHandle | undefined;
+    try {
+      out = await open(join(sandbox, 'stdout'), 'a');
+      err = await open(join(sandbox, 'stderr'), 'a');
+    } catch (error) {
+      await out?.close();
+      return failed(spec, `failed to open the output files in '${sandbox}': ${(error as Error).message}`, COMMAND_NOT_FOUND_STATUS);
+    }
+
+    try {
+      const stdio: StdioOptions = ['ignore', out.fd, err.fd];
+      if (spec.ipc === true) stdio.push('ipc');
+      const [file, ...args] = argv.argv;
+      const child = spawn(argv.file, args, {
+        argv0: file,
+        cwd: sandbox,
+        env: environment(spec),
+        stdio,
+        // A new session, so a new process group: signals to `-pid` reach everything it starts.
+        detached: true,
+      });
+      if (child.pid === undefined) {
+        const [error] = (await once(child, 'error')) as [NodeJS.ErrnoException];
+        const status = error.code === 'EACCES' ? COMMAND_NOT_EXECUTABLE_STATUS : COMMAND_NOT_FOUND_STATUS;
+        await err.appendFile(`Failed to execute '${argv.file}': ${error.message}\n`).catch(() => undefined);
+        return failed(spec, `failed to execute '${argv.file}': ${error.message}`, status, child);
+      }
+      // A later error (a failed kill) must not crash the agent.
+      child.on('error', () => undefined);
+      const exited = new Promise<ContainerExit>((resolve) => {
+        child.once('exit', (code, signal) => resolve(exitOf(code, signal)));
+      });
+      return { containerId, pid: child.pid, child, exited, sandbox };
+    } finally {
+      // The child holds its own copies of the descriptors.
+      await out.close();
+      await err.close();
+    }
+  }
+}
+
+/** What to exec for `command`: the file and the full argv, or why it cannot run. */
+function commandArgv(command: CommandInfo): { file: string; argv: string[] } | string {
+  if (command.value === undefined || command.value === '') {
+    return commandShell(command) ? 'shell command has no value' : 'executable (CommandInfo.value) is not specified';
+  }
+  if (commandShell(command)) return { file: '/bin/sh', argv: ['sh', '-c', command.value] };
+  const argv = command.arguments !== undefined && command.arguments.length > 0 ? command.arguments : [command.value];
+  return { file: command.value, argv };
+}
+
+/** `spec.env` with the command's own variables over it; secrets are not resolved here. */
+function environment(spec: LaunchSpec): Record<string, string> {
+  const env: Record<string, string> = { ...spec.env };
+  for (const variable of spec.command.environment?.variables ?? []) {
+    if (variable.type === 'SECRET') continue;
+    env[variable.name] = variable.value ?? '';
+  }
+  return env;
+}
+
+function exitOf(code: number | null, signal: NodeJS.Signals | null): ContainerExit {
+  if (signal !== null) return { status: 128 + (osConstants.signals[signal] ?? 0), code: null, signal };
+  return { status: code ?? 0, code, signal: null };
+}
+
+function failed(spec: LaunchSpec, error: string, status: number, child?: ChildProcess): Container {
+  return {
+    containerId: spec.containerId,
+    pid: 0,
+    child: child ?? new ChildProcess(),
+    exited: Promise.resolve({ status, code: status, signal: null }),
+    error,
+    sandbox: spec.sandbox,
+  };
+}
+
+/** Signals the process group `pid` leads; false if it does not exist. Never signals pid ≤ 1. */
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  if (!(pid > 1)) return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,135 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Containerizer, COMMAND_NOT_FOUND_STATUS, type ContainerExit } from '../../actors/agent/containerizer.ts';
+import { DEFAULT_KILL_GRACE_PERIOD_MS } from '../../actors/executor/constants.ts';
+import { localWorld, Probe } from '../helpers/runtime.ts';
+
+/** A world with one runtime and a process whose Clock-driven `delay` the containerizer uses. */
+async function setup(t: { teardown(fn: () => unknown): void }) {
+  const world = await localWorld(['containerizer'], { logger: pino({ level: 'error' }) });
+  const runtime = world.runtimes[0]!;
+  const owner = new Probe('owner');
+  runtime.spawn(owner);
+  const containerizer = new Containerizer({ delay: (ms, fn) => owner.later(ms, fn) });
+  const root = mkdtempSync(join(tmpdir(), 'mesos-ts-containerizer-'));
+  t.teardown(async () => {
+    for (const id of containerizer.containerIds()) await containerizer.destroy(id, 0);
+    await world.shutdown();
+    rmSync(root, { recursive: true, force: true });
+  });
+  return { ...world, runtime, containerizer, root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } };
+}
+
+test('Containerizer - a command runs in its sandbox; stdout and stderr are captured in files there', async (t) => {
+  const { containerizer, root, env } = await setup(t);
+  const sandbox = join(root, 'runs', 'c1');
+  const container = await containerizer.launch({
+    containerId: 'c1',
+    command: { value: 'pwd; echo "hi $GREETING"; echo oops >&2', environment: { variables: [{ name: 'GREETING', value: 'there' }] } },
+    sandbox,
+    env: { ...env, GREETING: 'overridden' },
+  });
+  t.true(container.pid > 0);
+  t.is(container.error, undefined);
+  t.deepEqual(await container.exited, { status: 0, code: 0, signal: null });
+  t.is(readFileSync(join(sandbox, 'stdout'), 'utf8'), `${sandbox}\nhi there\n`);
+  t.is(readFileSync(join(sandbox, 'stderr'), 'utf8'), 'oops\n');
+  t.is(containerizer.get('c1'), container);
+});
+
+test('Containerizer - without a shell, value is exec\'d with arguments as its argv', async (t) => {
+  const { containerizer, root, env } = await setup(t);
+  const sandbox = join(root, 'c2');
+  const container = await containerizer.launch({
+    containerId: 'c2',
+    command: { shell: false, value: '/bin/sh', arguments: ['sh', '-c', 'echo "$0" "$1"', 'zero', 'one; not a shell'] },
+    sandbox,
+    env,
+  });
+  t.is((await container.exited).status, 0);
+  t.is(readFileSync(join(sandbox, 'stdout'), 'utf8'), 'zero one; not a shell\n');
+});
+
+test('Containerizer - the exit status of the command is reported', async (t) => {
+  const { containerizer, root, env } = await setup(t);
+  const container = await containerizer.launch({ containerId: 'c3', command: { value: 'exit 3' }, sandbox: join(root, 'c3'), env });
+  t.deepEqual(await container.exited, { status: 3, code: 3, signal: null });
+});
+
+test('Containerizer - a command killed by a signal reports 128 + the signal number', async (t) => {
+  const { containerizer, root, env } = await setup(t);
+  const container = await containerizer.launch({ containerId: 'c4', command: { value: 'kill -KILL $$' }, sandbox: join(root, 'c4'), env });
+  t.deepEqual(await container.exited, { status: 137, code: null, signal: 'SIGKILL' });
+});
+
+test('Containerizer - a missing binary is a launch failure value, not an exception', async (t) => {
+  const { containerizer, root, env } = await setup(t);
+  const sandbox = join(root, 'c5');
+  const container = await containerizer.launch({
+    containerId: 'c5',
+    command: { shell: false, value: join(root, 'no-such-binary') },
+    sandbox,
+    env,
+  });
+  t.is(container.pid, 0);
+  t.regex(container.error ?? '', /no-such-binary.*ENOENT/);
+  t.deepEqual(await container.exited, { status: COMMAND_NOT_FOUND_STATUS, code: COMMAND_NOT_FOUND_STATUS, signal: null });
+  t.regex(readFileSync(join(sandbox, 'stderr'), 'utf8'), /Failed to execute/);
+  // Through a shell, the shell reports it the same way.
+  const viaShell = await containerizer.launch({ containerId: 'c5-sh', command: { value: 'no-such-binary-either' }, sandbox, env });
+  t.is((await viaShell.exited).status, COMMAND_NOT_FOUND_STATUS);
+  await t.throwsAsync(containerizer.launch({ containerId: 'c5', command: { value: 'true' }, sandbox, env }), { message: /already exists/ });
+});
+
+test('Containerizer - destroy kills the whole process group, including a child that outlives the leader', async (t) => {
+  t.timeout(20_000);
+  const { containerizer, root, env, clock } = await setup(t);
+  clock.pause();
+  const sandbox = join(root, 'c6');
+  mkdirSync(sandbox, { recursive: true });
+  const fifo = join(sandbox, 'held');
+  t.is(spawnSync('mkfifo', [fifo]).status, 0);
+  // The reader sees end-of-file only once every writer is gone: the background child ignoring
+  // SIGTERM holds the write end.
+  const reader = createReadStream(fifo);
+  const eof = new Promise<void>((resolve) => reader.on('end', resolve).resume());
+  const opened = new Promise<void>((resolve) => reader.once('open', () => resolve()));
+  const container = await containerizer.launch({
+    containerId: 'c6',
+    command: { value: `(trap '' TERM; sleep 300 > held) & wait` },
+    sandbox,
+    env,
+  });
+  await opened;
+  const exit = await containerizer.destroy('c6', DEFAULT_KILL_GRACE_PERIOD_MS);
+  t.deepEqual(exit, { status: 143, code: null, signal: 'SIGTERM' } satisfies ContainerExit);
+  await eof;
+  t.is(containerizer.get('c6'), undefined);
+  t.is(await containerizer.destroy('c6', 0), undefined);
+  void container;
+});
+
+test('Containerizer - a command ignoring SIGTERM is killed with SIGKILL only after the grace period', async (t) => {
+  const { containerizer, root, env, clock, runtime } = await setup(t);
+  clock.pause();
+  const container = await containerizer.launch({
+    containerId: 'c7',
+    command: { value: `trap '' TERM; sleep 300` },
+    sandbox: join(root, 'c7'),
+    env,
+  });
+  let exit: ContainerExit | undefined;
+  const destroyed = containerizer.destroy('c7', DEFAULT_KILL_GRACE_PERIOD_MS).then((e) => (exit = e));
+  await runtime.settle();
+  t.is(exit, undefined);
+  t.notThrows(() => process.kill(container.pid, 0), 'the process survives SIGTERM');
+
+  clock.advance(DEFAULT_KILL_GRACE_PERIOD_MS);
+  await runtime.settle();
+  await destroyed;
+  t.deepEqual(exit, { status: 137, code: null, signal: 'SIGKILL' });
+});
