@@ -15,6 +15,8 @@ import { commandShell, type CommandInfo } from '../../src/mesos/v1/common.ts';
  *    `value` exec'd with `arguments` as its argv (`arguments[0]` is argv[0], as `execlp(value,
  *    arguments(0), arguments(1), ...)` in Mesos), in the sandbox, in its own process group;
  * 3. reporting how the process ended (`exited`): the exit code, or 128 + the signal number;
+ *    the container ends with its process (what is left of its group is killed, and the
+ *    containerizer forgets it);
  * 4. destroying a container: SIGTERM to its process group, SIGKILL after a grace period
  *    measured on the owning process's Clock, then SIGKILL to whatever is left of the group.
  *
@@ -117,6 +119,10 @@ export class Containerizer {
       this.#containers.set(spec.containerId, entry);
       void container.exited.then((exit) => {
         entry.exit = exit;
+        // The container ends with its process, as Mesos destroys a container whose init process
+        // exited: what is left of the group (background jobs) is killed.
+        signalGroup(container.pid, 'SIGKILL');
+        if (this.#containers.get(spec.containerId) === entry) this.#containers.delete(spec.containerId);
       });
       return container;
     } finally {
@@ -128,7 +134,7 @@ export class Containerizer {
    * Kills the container: SIGTERM to its process group, SIGKILL to the group `gracePeriodMs` of
    * Clock time later if the process is still there, and SIGKILL to what is left of the group
    * once the process has exited. Resolves with how the process ended; `undefined` for an unknown
-   * container. The container is forgotten afterwards.
+   * container or one whose process has already exited (its `exited` tells how).
    */
   async destroy(containerId: string, gracePeriodMs: number): Promise<ContainerExit | undefined> {
     const entry = this.#containers.get(containerId);

@@ -38,7 +38,8 @@ test('Containerizer - a command runs in its sandbox; stdout and stderr are captu
   t.deepEqual(await container.exited, { status: 0, code: 0, signal: null });
   t.is(readFileSync(join(sandbox, 'stdout'), 'utf8'), `${sandbox}\nhi there\n`);
   t.is(readFileSync(join(sandbox, 'stderr'), 'utf8'), 'oops\n');
-  t.is(containerizer.get('c1'), container);
+  t.is(containerizer.get('c1'), undefined, 'a container ends with its process');
+  t.is(await containerizer.destroy('c1', 0), undefined);
 });
 
 test('Containerizer - without a shell, value is exec\'d with arguments as its argv', async (t) => {
@@ -82,7 +83,42 @@ test('Containerizer - a missing binary is a launch failure value, not an excepti
   // Through a shell, the shell reports it the same way.
   const viaShell = await containerizer.launch({ containerId: 'c5-sh', command: { value: 'no-such-binary-either' }, sandbox, env });
   t.is((await viaShell.exited).status, COMMAND_NOT_FOUND_STATUS);
-  await t.throwsAsync(containerizer.launch({ containerId: 'c5', command: { value: 'true' }, sandbox, env }), { message: /already exists/ });
+});
+
+test('Containerizer - a container id is in use until its process exits', async (t) => {
+  const { containerizer, root, env } = await setup(t);
+  const sandbox = join(root, 'dup');
+  const first = containerizer.launch({ containerId: 'dup', command: { value: 'sleep 30' }, sandbox, env });
+  await t.throwsAsync(containerizer.launch({ containerId: 'dup', command: { value: 'true' }, sandbox, env }), { message: /already exists/ });
+  const container = await first;
+  t.is(containerizer.get('dup'), container);
+  await t.throwsAsync(containerizer.launch({ containerId: 'dup', command: { value: 'true' }, sandbox, env }), { message: /already exists/ });
+  t.deepEqual(containerizer.containerIds(), ['dup']);
+  t.is((await containerizer.destroy('dup', DEFAULT_KILL_GRACE_PERIOD_MS))?.signal, 'SIGTERM');
+  t.is((await container.exited).status, 143);
+  t.deepEqual(containerizer.containerIds(), []);
+});
+
+/** A FIFO in `dir` and a reader that resolves `eof` once every writer has closed it. */
+function heldFifo(dir: string) {
+  mkdirSync(dir, { recursive: true });
+  const fifo = join(dir, 'held');
+  if (spawnSync('mkfifo', [fifo]).status !== 0) throw new Error('mkfifo failed');
+  const reader = createReadStream(fifo);
+  const eof = new Promise<void>((resolve) => reader.on('end', resolve).resume());
+  const opened = new Promise<void>((resolve) => reader.once('open', () => resolve()));
+  return { opened, eof };
+}
+
+test('Containerizer - a container ends with its process: background jobs left in its group are killed', async (t) => {
+  t.timeout(20_000);
+  const { containerizer, root, env } = await setup(t);
+  const sandbox = join(root, 'bg');
+  const { opened, eof } = heldFifo(sandbox);
+  const container = await containerizer.launch({ containerId: 'bg', command: { value: 'sleep 300 > held & exit 0' }, sandbox, env });
+  await opened;
+  t.is((await container.exited).status, 0);
+  await eof;
 });
 
 test('Containerizer - destroy kills the whole process group, including a child that outlives the leader', async (t) => {
@@ -90,14 +126,9 @@ test('Containerizer - destroy kills the whole process group, including a child t
   const { containerizer, root, env, clock } = await setup(t);
   clock.pause();
   const sandbox = join(root, 'c6');
-  mkdirSync(sandbox, { recursive: true });
-  const fifo = join(sandbox, 'held');
-  t.is(spawnSync('mkfifo', [fifo]).status, 0);
   // The reader sees end-of-file only once every writer is gone: the background child ignoring
   // SIGTERM holds the write end.
-  const reader = createReadStream(fifo);
-  const eof = new Promise<void>((resolve) => reader.on('end', resolve).resume());
-  const opened = new Promise<void>((resolve) => reader.once('open', () => resolve()));
+  const { opened, eof } = heldFifo(sandbox);
   const container = await containerizer.launch({
     containerId: 'c6',
     command: { value: `(trap '' TERM; sleep 300 > held) & wait` },
