@@ -1,0 +1,131 @@
+import type { UPID } from '../../src/process/upid.ts';
+import { DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS, DEFAULT_RECOVERY_TIMEOUT_MS } from './constants.ts';
+import { ExecutorEnvironmentError } from './errors.ts';
+
+/**
+ * The environment an agent gives the executors it launches, as Mesos's `executorEnvironment()`
+ * builds it, plus `MESOS_TS_EXECUTOR_NODE` (the node name the executor's runtime must use, which
+ * the agent routes to through the executor's IPC channel). `ExecutorDriver` reads it back with
+ * `readExecutorEnvironment`.
+ */
+
+export const MESOS_FRAMEWORK_ID = 'MESOS_FRAMEWORK_ID';
+export const MESOS_EXECUTOR_ID = 'MESOS_EXECUTOR_ID';
+export const MESOS_DIRECTORY = 'MESOS_DIRECTORY';
+export const MESOS_SANDBOX = 'MESOS_SANDBOX';
+/** The agent's UPID (`slave(1)@agent-node`). */
+export const MESOS_AGENT_ENDPOINT = 'MESOS_AGENT_ENDPOINT';
+/** The agent's UPID under its historical name, read when `MESOS_AGENT_ENDPOINT` is unset. */
+export const MESOS_SLAVE_PID = 'MESOS_SLAVE_PID';
+/** `1` when the framework checkpoints: the executor then survives an agent restart. */
+export const MESOS_CHECKPOINT = 'MESOS_CHECKPOINT';
+/** How long to wait for a restarted agent, a Mesos duration (`15mins`). */
+export const MESOS_RECOVERY_TIMEOUT = 'MESOS_RECOVERY_TIMEOUT';
+/** How long the executor may take to shut down, a Mesos duration (`5secs`). */
+export const MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD = 'MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD';
+/** The node name of the executor's runtime (ours, not Mesos's). */
+export const MESOS_TS_EXECUTOR_NODE = 'MESOS_TS_EXECUTOR_NODE';
+
+export interface ExecutorEnvironment {
+  frameworkId: string;
+  executorId: string;
+  /** The sandbox (`MESOS_DIRECTORY`, also `MESOS_SANDBOX`). */
+  directory: string;
+  agent: UPID | string;
+  /** The executor runtime's node; see `executorNodeName`. */
+  node: string;
+  checkpoint?: boolean;
+  recoveryTimeoutMs?: number;
+  shutdownGracePeriodMs?: number;
+}
+
+/**
+ * The variables an agent sets for an executor it launches.
+ *
+ * @example
+ * const node = executorNodeName(runtime.node, containerId);
+ * const env = { ...inherited, ...executorEnvironment({ frameworkId, executorId, directory, agent: self, node }) };
+ */
+export function executorEnvironment(e: ExecutorEnvironment): Record<string, string> {
+  return {
+    [MESOS_FRAMEWORK_ID]: e.frameworkId,
+    [MESOS_EXECUTOR_ID]: e.executorId,
+    [MESOS_DIRECTORY]: e.directory,
+    [MESOS_SANDBOX]: e.directory,
+    [MESOS_AGENT_ENDPOINT]: String(e.agent),
+    [MESOS_SLAVE_PID]: String(e.agent),
+    [MESOS_CHECKPOINT]: e.checkpoint === true ? '1' : '0',
+    [MESOS_RECOVERY_TIMEOUT]: formatDuration(e.recoveryTimeoutMs ?? DEFAULT_RECOVERY_TIMEOUT_MS),
+    [MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD]: formatDuration(e.shutdownGracePeriodMs ?? DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS),
+    [MESOS_TS_EXECUTOR_NODE]: e.node,
+  };
+}
+
+/**
+ * The node name for the runtime of an executor the agent on `agentNode` runs in container
+ * `containerId`: `<agentNode>-executor-<containerId>`, with characters a node name cannot hold
+ * replaced by `_`. Unique per agent as container ids are.
+ */
+export function executorNodeName(agentNode: string, containerId: string): string {
+  return `${agentNode}-executor-${containerId}`.replace(/[^A-Za-z0-9_\-:]/g, '_');
+}
+
+/** What `ExecutorDriver` needs from its environment, parsed. */
+export interface ParsedExecutorEnvironment {
+  frameworkId: string;
+  executorId: string;
+  directory: string;
+  agent: string;
+  node: string;
+  checkpoint: boolean;
+  recoveryTimeoutMs: number;
+  shutdownGracePeriodMs: number;
+}
+
+/** Reads the executor environment; throws `ExecutorEnvironmentError` naming a missing or bad variable. */
+export function readExecutorEnvironment(env: NodeJS.ProcessEnv = process.env): ParsedExecutorEnvironment {
+  const required = (name: string, value = env[name]): string => {
+    if (value === undefined || value === '') throw new ExecutorEnvironmentError(`expecting '${name}' to be set in the environment`);
+    return value;
+  };
+  const duration = (name: string, fallback: number): number => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    const ms = parseDuration(value);
+    if (ms === undefined) throw new ExecutorEnvironmentError(`invalid '${name}' '${value}': must be a duration such as '5secs' or '500ms'`);
+    return ms;
+  };
+  return {
+    frameworkId: required(MESOS_FRAMEWORK_ID),
+    executorId: required(MESOS_EXECUTOR_ID),
+    directory: required(MESOS_DIRECTORY, env[MESOS_DIRECTORY] || env[MESOS_SANDBOX]),
+    agent: required(MESOS_AGENT_ENDPOINT, env[MESOS_AGENT_ENDPOINT] || env[MESOS_SLAVE_PID]),
+    node: required(MESOS_TS_EXECUTOR_NODE),
+    checkpoint: env[MESOS_CHECKPOINT] === '1',
+    recoveryTimeoutMs: duration(MESOS_RECOVERY_TIMEOUT, DEFAULT_RECOVERY_TIMEOUT_MS),
+    shutdownGracePeriodMs: duration(MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD, DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS),
+  };
+}
+
+const UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  ms: 1,
+  secs: 1_000,
+  mins: 60_000,
+  hrs: 3_600_000,
+  days: 86_400_000,
+  weeks: 604_800_000,
+};
+
+/** Parses a Mesos duration (`5secs`, `1.5mins`, `200ms`) into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|ms|secs|mins|hrs|days|weeks)\s*$/.exec(text);
+  if (match === null) return undefined;
+  return Number(match[1]) * UNITS[match[2]!]!;
+}
+
+/** Renders milliseconds as a Mesos duration. */
+export function formatDuration(ms: number): string {
+  return Number.isInteger(ms / 1_000) ? `${ms / 1_000}secs` : `${ms}ms`;
+}
