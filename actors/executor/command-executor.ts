@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto';
+import type { Container, ContainerExit, Containerizer } from '../agent/containerizer.ts';
+import type {
+  AgentInfo,
+  ExecutorID,
+  ExecutorInfo,
+  FrameworkID,
+  FrameworkInfo,
+  KillPolicy,
+  TaskID,
+  TaskInfo,
+  TaskState,
+  TaskStatus,
+  TaskStatusReason,
+} from '../../src/mesos/v1/common.ts';
+import { isTerminalState } from '../../src/mesos/v1/common.ts';
+import type { ByteSource } from '../../src/mesos/ids.ts';
+import type { Runtime } from '../../src/process/runtime.ts';
+import type { UPID } from '../../src/process/upid.ts';
+import {
+  DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
+  DEFAULT_KILL_GRACE_PERIOD_MS,
+  SHUTDOWN_KILL_BUFFER_MS,
+  TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS,
+} from './constants.ts';
+import { MESOS_DIRECTORY, MESOS_EXECUTOR_ID, MESOS_FRAMEWORK_ID, MESOS_SANDBOX } from './environment.ts';
+import { ExecutorDriver, type DriverStatus, type Executor } from './executor-driver.ts';
+
+/**
+ * Mesos's built-in command executor (`src/launcher/executor.cpp`), run through the executor
+ * driver in the agent's own runtime. It is responsible for
+ *
+ * 1. running its one task's `command` through the agent's `Containerizer`, in the sandbox,
+ *    as a real child process (stdout and stderr to files there), reporting `TASK_STARTING`
+ *    before the launch and `TASK_RUNNING` once the process runs;
+ * 2. reporting how the command ended: `TASK_FINISHED` on exit 0, `TASK_FAILED` otherwise
+ *    ("Command exited with status 3", "Command terminated with signal Killed"), `TASK_KILLED`
+ *    when it was killed;
+ * 3. killing the task: `TASK_KILLING`, SIGTERM to its process group, SIGKILL after the grace
+ *    period (the kill's `kill_policy`, else the task's, else `DEFAULT_KILL_GRACE_PERIOD_MS`);
+ * 4. shutting down: killing the task within the executor's shutdown grace period, and
+ *    stopping once the agent acknowledged the terminal update.
+ */
+
+export interface CommandExecutorOptions {
+  containerizer: Containerizer;
+  /** The container the task runs in; default a random UUID. */
+  containerId?: string;
+  /** The task's environment before its command's own variables; default the agent's environment and the sandbox variables. */
+  env?: Record<string, string>;
+  /** How long the agent gives the executor to shut down; default `DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS`. */
+  shutdownGracePeriodMs?: number;
+}
+
+export class CommandExecutor implements Executor {
+  readonly containerId: string;
+  readonly #containerizer: Containerizer;
+  readonly #env: Record<string, string> | undefined;
+  readonly #shutdownGracePeriodMs: number;
+
+  #task: TaskInfo | undefined;
+  #container: Container | undefined;
+  /** The process runs (or could not be started): signals can be sent. */
+  #launched = false;
+  /** A kill asked for while the process was being started: its grace period. */
+  #pendingKillMs: number | undefined;
+  #killed = false;
+  /** The process exited and the terminal update was sent. */
+  #terminated = false;
+  #ackTimeout: { cancel(): void } | undefined;
+
+  constructor(options: CommandExecutorOptions) {
+    this.#containerizer = options.containerizer;
+    this.containerId = options.containerId ?? randomUUID();
+    this.#env = options.env;
+    this.#shutdownGracePeriodMs = options.shutdownGracePeriodMs ?? DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS;
+  }
+
+  registered(driver: ExecutorDriver, _executorInfo: ExecutorInfo, _frameworkInfo: FrameworkInfo, agentInfo: AgentInfo): void {
+    driver.log.info({ hostname: agentInfo.hostname }, 'Command executor registered');
+  }
+
+  reregistered(driver: ExecutorDriver, agentInfo: AgentInfo): void {
+    driver.log.info({ hostname: agentInfo.hostname }, 'Command executor re-registered');
+  }
+
+  disconnected(driver: ExecutorDriver): void {
+    driver.log.info('Command executor disconnected from its agent');
+  }
+
+  launchTask(driver: ExecutorDriver, task: TaskInfo): void {
+    if (this.#task !== undefined) {
+      update(driver, task.task_id, 'TASK_FAILED', { message: 'Attempted to run multiple tasks using a "command" executor' });
+      return;
+    }
+    this.#task = task;
+    update(driver, task.task_id, 'TASK_STARTING');
+    const command = task.command;
+    if (command?.value === undefined) {
+      this._reaped(driver, undefined, `Task '${task.task_id.value}' has no command to run`);
+      return;
+    }
+    driver.log.info({ task_id: task.task_id.value }, 'Starting task');
+    const launch = this.#containerizer.launch({
+      containerId: this.containerId,
+      command,
+      sandbox: driver.directory ?? '.',
+      env: this.#env ?? defaultEnvironment(driver),
+    });
+    driver._continue(
+      launch.catch((error: unknown) => (error as Error).message),
+      (result) => (typeof result === 'string' ? this._reaped(driver, undefined, result) : this._launchTask(driver, result)),
+    );
+  }
+
+  /** The task's process runs, or could not be started. */
+  _launchTask(driver: ExecutorDriver, container: Container): void {
+    const taskId = this.#task!.task_id;
+    this.#container = container;
+    this.#launched = true;
+    if (container.error !== undefined) {
+      this._reaped(driver, undefined, container.error);
+      return;
+    }
+    driver.log.info({ task_id: taskId.value, pid: container.pid }, 'Forked command');
+    driver._continue(container.exited, (exit) => this._reaped(driver, exit));
+    if (this.#pendingKillMs !== undefined) {
+      this.#kill(driver, this.#pendingKillMs);
+      return;
+    }
+    update(driver, taskId, 'TASK_RUNNING');
+  }
+
+  killTask(driver: ExecutorDriver, taskId: TaskID, killPolicy?: KillPolicy): void {
+    if (this.#task === undefined || this.#task.task_id.value !== taskId.value) {
+      driver.log.warn({ task_id: taskId.value }, 'Ignoring kill for an unknown task');
+      return;
+    }
+    // The kill's policy takes precedence over the one the task was launched with.
+    const grace = killPolicy?.grace_period ?? this.#task.kill_policy?.grace_period;
+    const graceMs = grace !== undefined ? grace.nanoseconds / 1e6 : DEFAULT_KILL_GRACE_PERIOD_MS;
+    driver.log.info({ task_id: taskId.value, grace_period_ms: graceMs }, 'Received kill for task');
+    this.#kill(driver, graceMs);
+  }
+
+  frameworkMessage(): void {
+    // The command executor has no use for framework messages, as in Mesos.
+  }
+
+  shutdown(driver: ExecutorDriver): void {
+    driver.log.info('Shutting down');
+    if (this.#task === undefined || this.#terminated) {
+      driver.stop();
+      return;
+    }
+    // Leave a little of the grace period to send `TASK_KILLED` before the agent destroys the container.
+    this.#kill(driver, Math.max(0, this.#shutdownGracePeriodMs - SHUTDOWN_KILL_BUFFER_MS));
+  }
+
+  error(driver: ExecutorDriver, message: string): void {
+    driver.log.error({ message }, 'Command executor error');
+  }
+
+  acknowledged(driver: ExecutorDriver, status: TaskStatus): void {
+    if (this.#terminated && isTerminalState(status.state) && status.task_id.value === this.#task?.task_id.value) {
+      this.#ackTimeout?.cancel();
+      driver.log.info({ task_id: status.task_id.value, state: status.state }, 'Terminal update acknowledged, stopping');
+      driver.stop();
+    }
+  }
+
+  #kill(driver: ExecutorDriver, graceMs: number): void {
+    if (this.#terminated) return;
+    if (!this.#launched) {
+      // Still starting: kill it as soon as it runs.
+      this.#pendingKillMs = Math.min(graceMs, this.#pendingKillMs ?? graceMs);
+      return;
+    }
+    if (this.#killed) {
+      // A retried kill: the escalation already under way stands.
+      driver.log.info({ task_id: this.#task!.task_id.value }, 'Ignoring kill: the task is being killed');
+      return;
+    }
+    this.#killed = true;
+    update(driver, this.#task!.task_id, 'TASK_KILLING');
+    driver.log.info({ task_id: this.#task!.task_id.value, grace_period_ms: graceMs }, 'Sending SIGTERM to the process group, SIGKILL after the grace period');
+    void this.#containerizer.destroy(this.containerId, graceMs);
+  }
+
+  /** The task's process ended (`exit`), or never ran (`failure`). */
+  _reaped(driver: ExecutorDriver, exit: ContainerExit | undefined, failure?: string): void {
+    if (this.#terminated) return;
+    this.#terminated = true;
+    const taskId = this.#task!.task_id;
+    let state: TaskState;
+    let reason: TaskStatusReason | undefined;
+    let message: string;
+    if (exit === undefined) {
+      state = 'TASK_FAILED';
+      reason = 'REASON_CONTAINER_LAUNCH_FAILED';
+      message = `Failed to launch the command: ${failure ?? 'unknown error'}`;
+    } else {
+      message = `Command ${describeExit(exit)}`;
+      if (this.#killed) {
+        state = 'TASK_KILLED';
+      } else if (exit.status === 0) {
+        state = 'TASK_FINISHED';
+      } else {
+        state = 'TASK_FAILED';
+        reason = 'REASON_COMMAND_EXECUTOR_FAILED';
+      }
+    }
+    driver.log.info({ task_id: taskId.value, state }, message);
+    update(driver, taskId, state, { message, ...(reason !== undefined ? { reason } : {}) });
+    // Stop on the acknowledgement; stop anyway if none comes.
+    this.#ackTimeout = driver._delay(TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS, () => {
+      driver.log.warn('Did not receive the acknowledgement of the terminal status update, stopping');
+      driver.stop();
+    });
+  }
+}
+
+function update(driver: ExecutorDriver, taskId: TaskID, state: TaskState, extra: Partial<TaskStatus> = {}): void {
+  driver.sendStatusUpdate({ task_id: taskId, state, ...extra });
+}
+
+/** The agent's environment plus the sandbox variables, as a Mesos task inherits its executor's. */
+function defaultEnvironment(driver: ExecutorDriver): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  const directory = driver.directory ?? '.';
+  env[MESOS_SANDBOX] = directory;
+  env[MESOS_DIRECTORY] = directory;
+  return env;
+}
+
+/**
+ * How a process ended, in the words of Mesos's `WSTRINGIFY`: `exited with status 3`,
+ * `terminated with signal Killed` (the signal as `strsignal` describes it).
+ */
+export function describeExit(exit: ContainerExit): string {
+  if (exit.signal !== null) return `terminated with signal ${SIGNAL_DESCRIPTIONS[exit.signal] ?? exit.signal}`;
+  return `exited with status ${exit.code ?? exit.status}`;
+}
+
+/** `strsignal(3)` on Linux (glibc), for the signals that end processes. */
+const SIGNAL_DESCRIPTIONS: Partial<Record<NodeJS.Signals, string>> = {
+  SIGHUP: 'Hangup',
+  SIGINT: 'Interrupt',
+  SIGQUIT: 'Quit',
+  SIGILL: 'Illegal instruction',
+  SIGTRAP: 'Trace/breakpoint trap',
+  SIGABRT: 'Aborted',
+  SIGBUS: 'Bus error',
+  SIGFPE: 'Floating point exception',
+  SIGKILL: 'Killed',
+  SIGUSR1: 'User defined signal 1',
+  SIGSEGV: 'Segmentation fault',
+  SIGUSR2: 'User defined signal 2',
+  SIGPIPE: 'Broken pipe',
+  SIGALRM: 'Alarm clock',
+  SIGTERM: 'Terminated',
+  SIGXCPU: 'CPU time limit exceeded',
+  SIGXFSZ: 'File size limit exceeded',
+};
+
+export interface LaunchCommandExecutorOptions extends CommandExecutorOptions {
+  runtime: Runtime;
+  /** The agent's UPID: where the executor registers and sends its updates. */
+  agent: UPID | string;
+  frameworkId: FrameworkID;
+  executorId: ExecutorID;
+  /** The sandbox; the task runs there. */
+  directory: string;
+  checkpoint?: boolean;
+  recoveryTimeoutMs?: number;
+  uuidSource?: ByteSource;
+}
+
+export interface CommandExecutorHandle {
+  /** The executor's UPID (`executor(n)@<agent node>`): it registers from there; link to it to learn when it stops. */
+  readonly pid: UPID;
+  /** The container its task runs in (for `Containerizer.destroy`). */
+  readonly containerId: string;
+  readonly driver: ExecutorDriver;
+  readonly executor: CommandExecutor;
+  /** Resolves when the driver stops (after the terminal update is acknowledged) or aborts. */
+  readonly done: Promise<DriverStatus>;
+}
+
+/**
+ * Starts a command executor in the agent's runtime. It registers with `agent` at once
+ * (`RegisterExecutorMessage` from `pid`) and runs the task of the first `RunTaskMessage`.
+ *
+ * @example
+ * const handle = launchCommandExecutor({
+ *   runtime: this.runtime, agent: this.self, frameworkId, executorId: { value: task.task_id.value },
+ *   directory: sandbox, containerizer: this.containerizer,
+ * });
+ * this.link(handle.pid);
+ */
+export function launchCommandExecutor(options: LaunchCommandExecutorOptions): CommandExecutorHandle {
+  const executor = new CommandExecutor(options);
+  const driver = new ExecutorDriver(executor, {
+    runtime: options.runtime,
+    agent: options.agent,
+    frameworkId: options.frameworkId,
+    executorId: options.executorId,
+    directory: options.directory,
+    ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
+    ...(options.recoveryTimeoutMs !== undefined ? { recoveryTimeoutMs: options.recoveryTimeoutMs } : {}),
+    ...(options.uuidSource !== undefined ? { uuidSource: options.uuidSource } : {}),
+  });
+  // In the agent's runtime `start` spawns the process before it returns its promise.
+  const started = driver.start();
+  const pid = driver.pid;
+  if (pid === undefined) throw new Error('command executor did not start');
+  return { pid, containerId: executor.containerId, driver, executor, done: started.then(() => driver.join()) };
+}

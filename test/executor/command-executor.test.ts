@@ -1,0 +1,218 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Containerizer } from '../../actors/agent/containerizer.ts';
+import { launchCommandExecutor, describeExit } from '../../actors/executor/command-executor.ts';
+import {
+  DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
+  DEFAULT_KILL_GRACE_PERIOD_MS,
+  SHUTDOWN_KILL_BUFFER_MS,
+  TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS,
+} from '../../actors/executor/constants.ts';
+import { seededByteSource } from '../../src/mesos/ids.ts';
+import { STATUS_UPDATE_ACKNOWLEDGEMENT } from '../../src/mesos/protocol.ts';
+import { futureExited, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { localWorld } from '../helpers/runtime.ts';
+import { AGENT_ID, AgentStub, commandTask, FRAMEWORK_ID } from './agent-stub.ts';
+
+resetFiltersAfterEach(test);
+
+/** An agent stub and a command executor in one runtime, with the Clock paused. */
+async function world(t: { teardown(fn: () => unknown): void; title: string }) {
+  const w = await localWorld([`cmd-${t.title.replace(/[^A-Za-z0-9]/g, '').slice(-40)}`], { logger: pino({ level: 'error' }) });
+  const runtime = w.runtimes[0]!;
+  w.clock.pause();
+  const agent = new AgentStub();
+  runtime.spawn(agent);
+  const containerizer = new Containerizer({ delay: (ms, fn) => agent.later(ms, fn) });
+  const sandbox = mkdtempSync(join(tmpdir(), 'mesos-ts-command-executor-'));
+  t.teardown(async () => {
+    for (const id of containerizer.containerIds()) await containerizer.destroy(id, 0);
+    await w.shutdown();
+    rmSync(sandbox, { recursive: true, force: true });
+  });
+  const handle = launchCommandExecutor({
+    runtime,
+    agent: agent.self,
+    frameworkId: FRAMEWORK_ID,
+    executorId: { value: 'task-1' },
+    directory: sandbox,
+    containerizer,
+    containerId: 'container-1',
+    uuidSource: seededByteSource(7),
+  });
+  const executor = await agent.registered;
+  return { ...w, runtime, agent, containerizer, sandbox, handle, executor };
+}
+
+test('CommandExecutor - echo hi: TASK_STARTING, TASK_RUNNING, TASK_FINISHED, output in the sandbox, then it stops', async (t) => {
+  const { agent, sandbox, handle, executor, clock } = await world(t);
+  t.true(executor.equals(handle.pid));
+  t.regex(handle.pid.id, /^executor\(\d+\)$/);
+  const exited = futureExited(handle.pid, agent.self);
+
+  agent.runTask(commandTask('task-1', 'echo hi'));
+  const starting = await agent.updates.take();
+  const running = await agent.updates.take();
+  const finished = await agent.updates.take();
+  t.deepEqual(
+    [starting, running, finished].map((m) => m.update.status.state),
+    ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED'],
+  );
+  for (const { update, pid } of [starting, running, finished]) {
+    t.is(pid, String(handle.pid));
+    t.deepEqual(update.framework_id, FRAMEWORK_ID);
+    t.deepEqual(update.agent_id, AGENT_ID);
+    t.is(update.status.source, 'SOURCE_EXECUTOR');
+    t.deepEqual(update.status.executor_id, { value: 'task-1' });
+    t.is(update.status.uuid, update.uuid);
+    t.is(update.status.timestamp, clock.now() / 1000);
+  }
+  t.is(finished.update.status.message, 'Command exited with status 0');
+  t.is(readFileSync(join(sandbox, 'stdout'), 'utf8'), 'hi\n');
+
+  // Every update was acknowledged, the terminal one last: the executor stops.
+  t.is(await handle.done, 'DRIVER_STOPPED');
+  await exited;
+  t.deepEqual(handle.driver.unacknowledgedUpdates(), []);
+});
+
+test('CommandExecutor - exit 3: TASK_FAILED with the exit status in the message', async (t) => {
+  const { agent, handle } = await world(t);
+  agent.runTask(commandTask('task-1', 'echo bad >&2; exit 3'));
+  const states: string[] = [];
+  let last;
+  do {
+    last = (await agent.updates.take()).update.status;
+    states.push(last.state);
+  } while (last.state !== 'TASK_FAILED');
+  t.deepEqual(states, ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED']);
+  t.is(last.message, 'Command exited with status 3');
+  t.is(last.reason, 'REASON_COMMAND_EXECUTOR_FAILED');
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
+test('CommandExecutor - KillTask: TASK_KILLING, SIGTERM to the task, TASK_KILLED', async (t) => {
+  const { agent, handle } = await world(t);
+  agent.runTask(commandTask('task-1', 'sleep 30'));
+  t.is((await agent.updates.take()).update.status.state, 'TASK_STARTING');
+  t.is((await agent.updates.take()).update.status.state, 'TASK_RUNNING');
+
+  agent.killTask('task-1');
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
+  const killed = (await agent.updates.take()).update.status;
+  t.is(killed.state, 'TASK_KILLED');
+  t.is(killed.message, 'Command terminated with signal Terminated');
+  t.is(killed.reason, undefined);
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
+test('CommandExecutor - a task ignoring SIGTERM is killed with SIGKILL once the default grace period has passed', async (t) => {
+  const { agent, handle, clock, runtime } = await world(t);
+  agent.runTask(commandTask('task-1', `trap '' TERM; echo ready; sleep 300`));
+  await agent.updates.take(); // TASK_STARTING
+  await agent.updates.take(); // TASK_RUNNING
+
+  agent.killTask('task-1');
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
+  await runtime.settle();
+  t.is(agent.updates.pending, 0, 'no terminal update while the grace period runs');
+
+  clock.advance(DEFAULT_KILL_GRACE_PERIOD_MS);
+  const killed = (await agent.updates.take()).update.status;
+  t.is(killed.state, 'TASK_KILLED');
+  t.is(killed.message, 'Command terminated with signal Killed');
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
+test('CommandExecutor - the kill policy of the KillTask overrides the task\'s', async (t) => {
+  const { agent, clock, runtime } = await world(t);
+  const seconds = (s: number) => ({ grace_period: { nanoseconds: s * 1e9 } });
+  agent.runTask(commandTask('task-1', `trap '' TERM; sleep 300`, { kill_policy: seconds(60) }));
+  await agent.updates.take();
+  await agent.updates.take();
+
+  agent.killTask('task-1', seconds(1));
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
+  clock.advance(999);
+  await runtime.settle();
+  t.is(agent.updates.pending, 0);
+  clock.advance(1);
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLED');
+});
+
+test('CommandExecutor - shutdown kills the task within the shutdown grace period', async (t) => {
+  const { agent, handle, clock } = await world(t);
+  agent.runTask(commandTask('task-1', `trap '' TERM; sleep 300`));
+  await agent.updates.take();
+  await agent.updates.take();
+  agent.shutdownExecutor();
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
+  clock.advance(DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS - SHUTDOWN_KILL_BUFFER_MS);
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLED');
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
+test('CommandExecutor - a command that cannot be started fails the task', async (t) => {
+  const { agent, handle, sandbox } = await world(t);
+  agent.runTask({ ...commandTask('task-1', ''), command: { shell: false, value: join(sandbox, 'missing') } });
+  t.is((await agent.updates.take()).update.status.state, 'TASK_STARTING');
+  const failed = (await agent.updates.take()).update.status;
+  t.is(failed.state, 'TASK_FAILED');
+  t.is(failed.reason, 'REASON_CONTAINER_LAUNCH_FAILED');
+  t.regex(failed.message ?? '', /^Failed to launch the command: .*missing/);
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
+test('CommandExecutor - one task only: a second one fails at once', async (t) => {
+  const { agent } = await world(t);
+  agent.runTask(commandTask('task-1', 'sleep 30'));
+  await agent.updates.take();
+  await agent.updates.take();
+  agent.runTask(commandTask('task-2', 'true'));
+  const second = (await agent.updates.take()).update.status;
+  t.deepEqual(second.task_id, { value: 'task-2' });
+  t.is(second.state, 'TASK_FAILED');
+  t.is(second.message, 'Attempted to run multiple tasks using a "command" executor');
+});
+
+test('StatusUpdate - updates not acknowledged are kept by the driver and re-sent on re-registration', async (t) => {
+  const { agent, handle, clock, runtime } = await world(t);
+  agent.autoAck = false;
+  agent.runTask(commandTask('task-1', 'echo hi'));
+  const starting = await agent.updates.take();
+  const running = await agent.updates.take();
+  const finished = await agent.updates.take();
+  await runtime.settle();
+
+  const kept = () => handle.driver.unacknowledgedUpdates().map((u) => u.status.state);
+  t.deepEqual(kept(), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+  t.deepEqual(handle.driver.unacknowledgedUpdates().map((u) => u.uuid), [starting, running, finished].map((m) => m.update.uuid));
+  t.deepEqual(handle.driver.unacknowledgedTasks().map((task) => task.task_id.value), ['task-1']);
+  t.is(handle.driver.status, 'DRIVER_RUNNING', 'no stop before the terminal update is acknowledged');
+
+  const acked = futureMessage(STATUS_UPDATE_ACKNOWLEDGEMENT, agent.self, handle.pid);
+  agent.acknowledge(starting);
+  await acked;
+  await runtime.settle();
+  t.deepEqual(kept(), ['TASK_RUNNING', 'TASK_FINISHED']);
+  t.deepEqual(handle.driver.unacknowledgedTasks(), [], 'the agent knows the task once an update of it is acknowledged');
+
+  // A recovered agent asks the executor to re-register: what is unacknowledged goes along.
+  agent.reconnect(handle.pid);
+  const reregister = await agent.reregistrations.take();
+  t.deepEqual(reregister.updates?.map((u) => u.status.state), ['TASK_RUNNING', 'TASK_FINISHED']);
+  t.deepEqual(reregister.tasks, []);
+
+  // Never acknowledged: the executor stops after waiting for the acknowledgement that long.
+  clock.advance(TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS);
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
+test('describeExit - words exits as Mesos does', (t) => {
+  t.is(describeExit({ status: 3, code: 3, signal: null }), 'exited with status 3');
+  t.is(describeExit({ status: 143, code: null, signal: 'SIGTERM' }), 'terminated with signal Terminated');
+  t.is(describeExit({ status: 137, code: null, signal: 'SIGKILL' }), 'terminated with signal Killed');
+});
