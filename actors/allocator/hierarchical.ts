@@ -47,6 +47,17 @@ export interface Offer {
   readonly resources: Resources;
 }
 
+/**
+ * Resources a framework already uses on an agent when one of the two is added (after a master
+ * failover, or a framework re-subscribing). `role` defaults to the framework's first role.
+ */
+export interface Used {
+  readonly frameworkId: string;
+  readonly agentId: string;
+  readonly role?: string | undefined;
+  readonly resources: Resources;
+}
+
 /** How a framework subscribes. */
 export interface FrameworkOptions {
   /** The roles the framework is offered resources for. */
@@ -55,6 +66,8 @@ export interface FrameworkOptions {
   readonly suppressedRoles?: Iterable<string> | undefined;
   /** Whether it is connected; an inactive framework keeps its allocation but gets no offers. */
   readonly active?: boolean | undefined;
+  /** What it already uses on agents added before (`agentId` of each entry; `frameworkId` is ignored). */
+  readonly used?: Iterable<Omit<Used, 'frameworkId'>> | undefined;
 }
 
 export interface HierarchicalAllocationOptions {
@@ -80,6 +93,11 @@ interface Agent {
   active: boolean;
   /** Allocation by framework, then role. */
   readonly allocations: Map<string, Map<string, Resources>>;
+  /**
+   * Used by frameworks not added yet (the agent came back first after a master failover), by
+   * framework id: counted in `allocated`, not in any sorter, until the framework is added.
+   */
+  readonly unattributed: Map<string, Resources>;
 }
 
 interface Framework {
@@ -128,6 +146,8 @@ export class HierarchicalAllocation {
   readonly #roles = new Map<string, Role>();
   readonly #weights = new Map<string, number>();
   readonly #quotas = new Map<string, Resources>();
+  /** Agents holding unattributed resources, by framework id. */
+  readonly #unattributed = new Map<string, Set<string>>();
   readonly #roleSorter: Sorter;
   /** Roles with a quota, by DRF (unweighted), for stage 1. */
   readonly #quotaRoleSorter: Sorter;
@@ -142,18 +162,40 @@ export class HierarchicalAllocation {
   // -------------------------------------------------------------------------------------------
   // Agents.
 
-  /** Adds an agent with nothing allocated. Throws if the id is taken. */
-  addAgent(agentId: string, total: Resources): void {
+  /**
+   * Adds an agent. `used` (its `agentId` is ignored) is what frameworks already run there, as
+   * Mesos's `addSlave(used)`: it counts as allocated at once; for a framework not added yet it
+   * reaches the sorters only when the framework is added with the same resources in its
+   * `used`. Throws if the id is taken.
+   */
+  addAgent(agentId: string, total: Resources, used: Iterable<Omit<Used, 'agentId'>> = []): void {
     if (this.#agents.has(agentId)) throw new Error(`agent '${agentId}' is already added`);
-    this.#agents.set(agentId, {
+    const agent: Agent = {
       id: agentId,
       total,
       allocated: Resources.EMPTY,
       available: total,
       active: true,
       allocations: new Map(),
-    });
+      unattributed: new Map(),
+    };
+    this.#agents.set(agentId, agent);
     this.#totals.setAgent(agentId, total);
+    for (const u of used) {
+      const take = common(agent.available, u.resources);
+      if (take.isEmpty()) continue;
+      agent.available = agent.available.minus(take);
+      const framework = this.#frameworks.get(u.frameworkId);
+      if (framework !== undefined) {
+        this.#allocateTo(framework, this.#usedRole(framework, u.role), agent, take);
+        continue;
+      }
+      agent.allocated = agent.allocated.plus(take);
+      agent.unattributed.set(u.frameworkId, (agent.unattributed.get(u.frameworkId) ?? Resources.EMPTY).plus(take));
+      let agents = this.#unattributed.get(u.frameworkId);
+      if (agents === undefined) this.#unattributed.set(u.frameworkId, (agents = new Set()));
+      agents.add(agentId);
+    }
   }
 
   /** Changes an agent's total; what is allocated stays allocated, and free is what remains. */
@@ -173,6 +215,7 @@ export class HierarchicalAllocation {
       for (const [role, resources] of [...byRole]) this.#unallocate(framework, role, agent, resources);
     }
     for (const framework of this.#frameworks.values()) framework.filters.clearAgent(agentId);
+    for (const frameworkId of agent.unattributed.keys()) this.#dropUnattributedIndex(frameworkId, agentId);
     this.#agents.delete(agentId);
     this.#totals.removeAgent(agentId);
   }
@@ -184,6 +227,10 @@ export class HierarchicalAllocation {
 
   activateAgent(agentId: string): void {
     this.#agent(agentId).active = true;
+  }
+
+  hasAgent(agentId: string): boolean {
+    return this.#agents.has(agentId);
   }
 
   /** An agent's total, allocated and free resources; `undefined` if unknown. */
@@ -211,6 +258,11 @@ export class HierarchicalAllocation {
     };
     this.#frameworks.set(frameworkId, framework);
     for (const role of roles) this.#track(framework, role);
+    for (const u of options.used ?? []) this.#claim(framework, u.agentId, u.role, u.resources);
+  }
+
+  hasFramework(frameworkId: string): boolean {
+    return this.#frameworks.has(frameworkId);
   }
 
   /**
@@ -228,6 +280,10 @@ export class HierarchicalAllocation {
 
   /** Removes a framework; what it held is freed on every agent, and its filters go. */
   removeFramework(frameworkId: string): void {
+    for (const agentId of [...(this.#unattributed.get(frameworkId) ?? [])]) {
+      const agent = this.#agents.get(agentId)!;
+      this.#freeUnattributed(agent, frameworkId, agent.unattributed.get(frameworkId)!);
+    }
     const framework = this.#frameworks.get(frameworkId);
     if (framework === undefined) return;
     framework.roles = new Set();
@@ -443,21 +499,24 @@ export class HierarchicalAllocation {
   recoverResources(frameworkId: string, agentId: string, resources: Resources, filter?: RefuseFilter): void {
     const framework = this.#frameworks.get(frameworkId);
     const agent = this.#agents.get(agentId);
-    if (framework === undefined || agent === undefined) return;
+    if (agent === undefined) return;
     const byRole = agent.allocations.get(frameworkId);
     let remaining = resources;
-    if (byRole !== undefined) {
+    if (framework !== undefined && byRole !== undefined) {
       for (const [role, held] of [...byRole]) {
-        // What the two have in common: `remaining` itself in the usual case, where all of it
-        // is held in this role; otherwise `held - (held - remaining)`.
-        const portion = held.contains(remaining) ? remaining : held.minus(held.minus(remaining));
+        const portion = common(held, remaining);
         if (portion.isEmpty()) continue;
         this.#unallocate(framework, role, agent, portion);
-        if (portion === remaining) break;
+        if (portion === remaining) {
+          remaining = Resources.EMPTY;
+          break;
+        }
         remaining = remaining.minus(portion);
       }
     }
-    if (filter !== undefined) framework.filters.add(agentId, resources, filter);
+    const unattributed = agent.unattributed.get(frameworkId);
+    if (unattributed !== undefined && !remaining.isEmpty()) this.#freeUnattributed(agent, frameworkId, common(unattributed, remaining));
+    if (framework !== undefined && filter !== undefined) framework.filters.add(agentId, resources, filter);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -465,6 +524,63 @@ export class HierarchicalAllocation {
 
   *#freeOnActiveAgents(): Iterable<Resources> {
     for (const agent of this.#agents.values()) if (agent.active) yield agent.available;
+  }
+
+  /** The role used resources are counted in: `role` if given, else the framework's first role. */
+  #usedRole(framework: Framework, role: string | undefined): string {
+    if (role !== undefined && roleError(role) === undefined) return role;
+    const first = framework.roles.values().next();
+    return first.done === true ? UNRESERVED_ROLE : first.value;
+  }
+
+  /**
+   * A framework being added takes over what it uses on `agentId`: its unattributed resources
+   * there first (already counted as allocated), then what is still free on the agent.
+   */
+  #claim(framework: Framework, agentId: string, role: string | undefined, resources: Resources): void {
+    const agent = this.#agents.get(agentId);
+    if (agent === undefined) return;
+    const unattributed = agent.unattributed.get(framework.id);
+    let taken = Resources.EMPTY;
+    let rest = resources;
+    if (unattributed !== undefined) {
+      taken = common(unattributed, rest);
+      if (!taken.isEmpty()) {
+        this.#setUnattributed(agent, framework.id, unattributed.minus(taken));
+        agent.allocated = agent.allocated.minus(taken);
+        rest = rest.minus(taken);
+      }
+    }
+    const free = common(agent.available, rest);
+    if (!free.isEmpty()) {
+      agent.available = agent.available.minus(free);
+      taken = taken.plus(free);
+    }
+    if (taken.isEmpty()) return;
+    this.#allocateTo(framework, this.#usedRole(framework, role), agent, taken);
+  }
+
+  /** Frees `resources` (held unattributed by `frameworkId` on `agent`). */
+  #freeUnattributed(agent: Agent, frameworkId: string, resources: Resources): void {
+    if (resources.isEmpty()) return;
+    this.#setUnattributed(agent, frameworkId, agent.unattributed.get(frameworkId)!.minus(resources));
+    agent.allocated = agent.allocated.minus(resources);
+    agent.available = agent.total.minus(agent.allocated);
+  }
+
+  #setUnattributed(agent: Agent, frameworkId: string, resources: Resources): void {
+    if (!resources.isEmpty()) {
+      agent.unattributed.set(frameworkId, resources);
+      return;
+    }
+    agent.unattributed.delete(frameworkId);
+    this.#dropUnattributedIndex(frameworkId, agent.id);
+  }
+
+  #dropUnattributedIndex(frameworkId: string, agentId: string): void {
+    const agents = this.#unattributed.get(frameworkId);
+    agents?.delete(agentId);
+    if (agents?.size === 0) this.#unattributed.delete(frameworkId);
   }
 
   /** Records an allocation; the caller has already taken `resources` out of `agent.available`. */
@@ -475,6 +591,9 @@ export class HierarchicalAllocation {
     byRole.set(roleName, (byRole.get(roleName) ?? Resources.EMPTY).plus(resources));
     framework.agents.add(agent.id);
 
+    // Used resources may be in a role the framework is not subscribed to (it left it): it is
+    // tracked there, inactive, until they are recovered, as in Mesos.
+    if (!framework.tracked.has(roleName)) this.#track(framework, roleName);
     const role = this.#roles.get(roleName)!;
     for (const [name, millis] of resources.scalarMillis()) role.consumed.set(name, (role.consumed.get(name) ?? 0) + millis);
     role.frameworks.allocated(framework.id, agent.id, resources);
@@ -608,4 +727,12 @@ function validRoles(roles: Iterable<string>): Set<string> {
     out.add(role);
   }
   return out;
+}
+
+/**
+ * What two bags have in common: `b` itself in the usual case, where `a` holds all of it;
+ * otherwise `a - (a - b)`.
+ */
+function common(a: Resources, b: Resources): Resources {
+  return a.contains(b) ? b : a.minus(a.minus(b));
 }

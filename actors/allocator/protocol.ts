@@ -13,8 +13,11 @@ export interface AddFramework {
   readonly roles: string[];
   readonly suppressed_roles?: string[];
   readonly active: boolean;
-  /** What the framework already uses, per agent (after master failover, re-subscription). */
-  readonly used?: { agent_id: string; resources: Resource[] }[];
+  /**
+   * What the framework already uses, per agent (after master failover, re-subscription).
+   * `role`: the role it is allocated to; default the framework's first role.
+   */
+  readonly used?: { agent_id: string; resources: Resource[]; role?: string }[];
 }
 
 export const ALLOCATOR_REMOVE_FRAMEWORK = 'Allocator.RemoveFramework';
@@ -35,8 +38,13 @@ export const ALLOCATOR_ADD_AGENT = 'Allocator.AddAgent';
 export interface AddAgent {
   readonly agent_id: string;
   readonly total: Resource[];
-  /** Resources already used on it, per framework (re-registration after failover). */
-  readonly used?: { framework_id: string; resources: Resource[] }[];
+  /**
+   * Resources already used on it, per framework (re-registration after failover). `role`: the
+   * role they are allocated to; default the framework's first role. Used by a framework the
+   * allocator does not know yet counts as allocated, and reaches the sorters when the framework
+   * is added with the same resources in its `used`.
+   */
+  readonly used?: { framework_id: string; resources: Resource[]; role?: string }[];
 }
 
 export const ALLOCATOR_REMOVE_AGENT = 'Allocator.RemoveAgent';
