@@ -544,3 +544,43 @@ serial('CleanupFramework - streams of a framework are forgotten and their files 
   const retried = (w.master.bodies(STATUS_UPDATE) as StatusUpdateMessage[]).slice(2).map((b) => b.update.framework_id.value);
   t.deepEqual(retried, ['f2'], 'only the remaining stream is retried');
 });
+
+serial('CheckpointStatusUpdate - a duplicate that arrives while the first copy is written is answered after the write', async (t) => {
+  const w = await start(t);
+  const u = new Updates();
+  w.detect();
+  const running = u.make('TASK_RUNNING');
+  const path = pathOf(w.workDir, running);
+  const answered: string[][] = [];
+  const first = w.agent.next(SUM_UPDATED);
+  w.update(running, true);
+  w.update(running, true);
+  await first;
+  answered.push(await recordsOf(path));
+  await w.rt.settle();
+  const answers = w.agent.bodies(SUM_UPDATED) as SumUpdated[];
+  t.is(answers.length, 2);
+  t.true(answers.every((a) => a.error === undefined));
+  t.deepEqual(answered, [['UPDATE TASK_RUNNING']], 'the record was on disk at the first answer');
+  t.deepEqual(await recordsOf(path), ['UPDATE TASK_RUNNING'], 'written once');
+  t.deepEqual(w.received(), ['TASK_RUNNING']);
+});
+
+serial('CheckpointStatusUpdate - a failed write is answered with the error and the stream sends nothing', async (t) => {
+  const dir = await tempDir(t);
+  // `meta` is a file: no stream directory can be created under it.
+  await writeFile(join(dir, 'meta'), 'not a directory');
+  const w = await start(t, { workDir: dir });
+  const u = new Updates();
+  w.detect();
+  const running = u.make('TASK_RUNNING');
+  const updated = w.agent.next(SUM_UPDATED);
+  w.update(running, true);
+  const answer = (await updated) as SumUpdated;
+  t.regex(answer.error ?? '', /failed to checkpoint status update of task 't1' of framework 'f1'/);
+  w.update(running, true);
+  await w.rt.settle();
+  t.truthy((w.agent.bodies(SUM_UPDATED)[1] as SumUpdated).error, 'the resent copy is refused too: it never reached disk');
+  await w.advance(MIN);
+  t.deepEqual(w.received(), []);
+});
