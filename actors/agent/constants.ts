@@ -1,0 +1,38 @@
+/**
+ * The agent's named durations and limits, Apache Mesos's defaults (`src/slave/constants.hpp`
+ * and `src/slave/flags.cpp`). Code and tests share them.
+ */
+
+/** `--registration_backoff_factor`: the first (re-)registration waits a random [0, this] (Mesos: 1 s). */
+export const DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS = 1_000;
+
+/** The cap on the registration backoff, which doubles per attempt (Mesos `REGISTER_RETRY_INTERVAL_MAX`: 1 min). */
+export const REGISTER_RETRY_INTERVAL_MAX_MS = 60_000;
+
+/** `--executor_registration_timeout`: an executor that has not registered by then is destroyed (Mesos: 1 min). */
+export const EXECUTOR_REGISTRATION_TIMEOUT_MS = 60_000;
+
+/** `--executor_shutdown_grace_period`: between `ShutdownExecutorMessage` and destroying the container (Mesos: 5 s). */
+export const EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS = 5_000;
+
+/**
+ * How long the agent waits for a `PingSlaveMessage` before it considers the master lost, when the
+ * master did not say (`SlaveRegisteredMessage.connection.total_ping_timeout_seconds`). Mesos:
+ * `DEFAULT_MASTER_PING_TIMEOUT` = `agent_ping_timeout` 15 s × `max_agent_ping_timeouts` 5.
+ */
+export const DEFAULT_MASTER_PING_TIMEOUT_MS = 15_000 * 5;
+
+/** `--resources` when none are given (Mesos would detect them; here a fixed, modest machine). */
+export const DEFAULT_RESOURCES = 'cpus:4;mem:8192;disk:10240;ports:[31000-32000]';
+
+/** Completed frameworks the agent remembers for `/state` (Mesos `MAX_COMPLETED_FRAMEWORKS`). */
+export const MAX_COMPLETED_FRAMEWORKS = 50;
+
+/** Completed executors remembered per framework (Mesos `MAX_COMPLETED_EXECUTORS_PER_FRAMEWORK`). */
+export const MAX_COMPLETED_EXECUTORS_PER_FRAMEWORK = 150;
+
+/** Completed tasks remembered per executor (Mesos `MAX_COMPLETED_TASKS_PER_EXECUTOR`). */
+export const MAX_COMPLETED_TASKS_PER_EXECUTOR = 200;
+
+/** The Mesos version this agent speaks (`RegisterSlaveMessage.version`, `/state`). */
+export const MESOS_VERSION = '1.11.0';

@@ -1,0 +1,160 @@
+import { hostname as osHostname } from 'node:os';
+import { MesosError } from '../../src/errors.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import type { Attribute } from '../../src/mesos/v1/common.ts';
+import { UPID } from '../../src/process/upid.ts';
+import {
+  DEFAULT_MASTER_PING_TIMEOUT_MS,
+  DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS,
+  DEFAULT_RESOURCES,
+  EXECUTOR_REGISTRATION_TIMEOUT_MS,
+  EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
+  REGISTER_RETRY_INTERVAL_MAX_MS,
+} from './constants.ts';
+
+/**
+ * The agent's flags, Mesos's `slave/flags.cpp` names in camelCase (durations in milliseconds,
+ * with an `Ms` suffix). `agentFlags` fills in the defaults and checks every value, naming the
+ * flag; `flagsJSON` renders them as `/state` shows them (snake_case names, string values).
+ */
+export interface AgentFlags {
+  /** `--master`: the master's UPID (`master@m1`). */
+  readonly master: string;
+  /** `--resources`, in the Mesos text form. */
+  readonly resources: string;
+  /** `--attributes`: `rack:r1;zone:a`; empty for none. */
+  readonly attributes: string;
+  /** `--hostname`: default the machine's hostname. */
+  readonly hostname: string;
+  /** `--work_dir`: sandboxes under `slaves/`, checkpoints under `meta/`. */
+  readonly workDir: string;
+  readonly executorRegistrationTimeoutMs: number;
+  readonly executorShutdownGracePeriodMs: number;
+  readonly registrationBackoffFactorMs: number;
+  /** How long without a ping before the master counts as lost, when the master does not say. */
+  readonly masterPingTimeoutMs: number;
+}
+
+/** A flag has a value the agent cannot work with; the message names the flag and the value. */
+export class InvalidFlagError extends MesosError {
+  constructor(
+    readonly flag: string,
+    value: unknown,
+    reason: string,
+  ) {
+    super(`invalid value ${JSON.stringify(value)} for --${flag}: ${reason}`);
+  }
+}
+
+/** What the caller must give: `master` and `workDir`; everything else has a default. */
+export type AgentFlagsInput = Partial<AgentFlags> & Pick<AgentFlags, 'master' | 'workDir'>;
+
+/**
+ * Complete, checked flags.
+ *
+ * @example
+ * agentFlags({ master: 'master@m1', workDir: '/var/lib/mesos', attributes: 'rack:r1' });
+ */
+export function agentFlags(input: AgentFlagsInput): AgentFlags {
+  const flags: AgentFlags = {
+    master: input.master,
+    workDir: input.workDir,
+    resources: input.resources ?? DEFAULT_RESOURCES,
+    attributes: input.attributes ?? '',
+    hostname: input.hostname ?? osHostname(),
+    executorRegistrationTimeoutMs: input.executorRegistrationTimeoutMs ?? EXECUTOR_REGISTRATION_TIMEOUT_MS,
+    executorShutdownGracePeriodMs: input.executorShutdownGracePeriodMs ?? EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
+    registrationBackoffFactorMs: input.registrationBackoffFactorMs ?? DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS,
+    masterPingTimeoutMs: input.masterPingTimeoutMs ?? DEFAULT_MASTER_PING_TIMEOUT_MS,
+  };
+  if (UPID.tryParse(flags.master) === undefined) throw new InvalidFlagError('master', flags.master, "must be a UPID 'id@node'");
+  if (typeof flags.workDir !== 'string' || flags.workDir === '') throw new InvalidFlagError('work_dir', flags.workDir, 'must be a directory');
+  if (typeof flags.hostname !== 'string' || flags.hostname === '') throw new InvalidFlagError('hostname', flags.hostname, 'must not be empty');
+  try {
+    Resources.parse(flags.resources);
+  } catch (error) {
+    throw new InvalidFlagError('resources', flags.resources, (error as Error).message);
+  }
+  parseAttributes(flags.attributes);
+  for (const [flag, value] of [
+    ['executor_registration_timeout', flags.executorRegistrationTimeoutMs],
+    ['executor_shutdown_grace_period', flags.executorShutdownGracePeriodMs],
+    ['registration_backoff_factor', flags.registrationBackoffFactorMs],
+    ['master_ping_timeout', flags.masterPingTimeoutMs],
+  ] as const) {
+    if (!Number.isFinite(value) || value < 0) throw new InvalidFlagError(flag, value, 'must be a non-negative number of milliseconds');
+  }
+  if (flags.registrationBackoffFactorMs > REGISTER_RETRY_INTERVAL_MAX_MS) {
+    throw new InvalidFlagError(
+      'registration_backoff_factor',
+      flags.registrationBackoffFactorMs,
+      `must be at most ${formatDuration(REGISTER_RETRY_INTERVAL_MAX_MS)}`,
+    );
+  }
+  return flags;
+}
+
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Parses `--attributes` as Mesos's `Attributes::parse`: `name:value` pairs separated by `;`,
+ * where a value is a scalar (`2.5`), ranges (`[1-10]`), a set (`{a,b}`) or else text.
+ *
+ * @example
+ * parseAttributes('rack:r1;cores:8');
+ * // [{ name: 'rack', type: 'TEXT', text: { value: 'r1' } }, { name: 'cores', type: 'SCALAR', scalar: { value: 8 } }]
+ */
+export function parseAttributes(text: string): Attribute[] {
+  const attributes: Attribute[] = [];
+  for (const token of text.split(';')) {
+    if (token.trim() === '') continue;
+    const colon = token.indexOf(':');
+    if (colon <= 0) throw new InvalidFlagError('attributes', token, "an attribute must be 'name:value'");
+    const name = token.slice(0, colon).trim();
+    const value = token.slice(colon + 1).trim();
+    if (NUMBER.test(value)) {
+      attributes.push({ name, type: 'SCALAR', scalar: { value: Number(value) } });
+    } else if (value.startsWith('[') || value.startsWith('{')) {
+      let entry;
+      try {
+        entry = Resources.parse(`attribute:${value}`).entries()[0];
+      } catch (error) {
+        throw new InvalidFlagError('attributes', token, (error as Error).message.replace(/^invalid resource '[^']*': /, ''));
+      }
+      // An empty `[]` or `{}` parses to no entry at all.
+      const ranges = entry?.value.type === 'RANGES' ? entry.value.ranges : [];
+      const items = entry?.value.type === 'SET' ? entry.value.items : [];
+      if (value.startsWith('[')) {
+        attributes.push({ name, type: 'RANGES', ranges: { range: ranges.map((r) => ({ begin: r.begin, end: r.end })) } });
+      } else {
+        attributes.push({ name, type: 'SET', set: { item: [...items] } });
+      }
+    } else {
+      attributes.push({ name, type: 'TEXT', text: { value } });
+    }
+  }
+  return attributes;
+}
+
+/** A duration as stout prints one (`1mins`, `5secs`, `250ms`), for `/state`'s `flags`. */
+export function formatDuration(ms: number): string {
+  if (ms !== 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000}hrs`;
+  if (ms !== 0 && ms % 60_000 === 0) return `${ms / 60_000}mins`;
+  if (ms !== 0 && ms % 1_000 === 0) return `${ms / 1_000}secs`;
+  return `${ms}ms`;
+}
+
+/** The flags as `/slave(1)/state` shows them: Mesos's names, every value a string. */
+export function flagsJSON(flags: AgentFlags): Record<string, string> {
+  return {
+    master: flags.master,
+    resources: flags.resources,
+    attributes: flags.attributes,
+    hostname: flags.hostname,
+    work_dir: flags.workDir,
+    executor_registration_timeout: formatDuration(flags.executorRegistrationTimeoutMs),
+    executor_shutdown_grace_period: formatDuration(flags.executorShutdownGracePeriodMs),
+    registration_backoff_factor: formatDuration(flags.registrationBackoffFactorMs),
+    master_ping_timeout: formatDuration(flags.masterPingTimeoutMs),
+  };
+}

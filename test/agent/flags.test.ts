@@ -1,0 +1,56 @@
+import test from 'ava';
+import { agentFlags, flagsJSON, formatDuration, InvalidFlagError, parseAttributes } from '../../actors/agent/flags.ts';
+import {
+  DEFAULT_MASTER_PING_TIMEOUT_MS,
+  DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS,
+  DEFAULT_RESOURCES,
+  EXECUTOR_REGISTRATION_TIMEOUT_MS,
+  EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
+} from '../../actors/agent/constants.ts';
+
+test('flags - defaults are Mesos defaults', (t) => {
+  const flags = agentFlags({ master: 'master@m1', workDir: '/tmp/w', hostname: 'h1' });
+  t.is(flags.resources, DEFAULT_RESOURCES);
+  t.is(flags.executorRegistrationTimeoutMs, EXECUTOR_REGISTRATION_TIMEOUT_MS);
+  t.is(flags.executorShutdownGracePeriodMs, EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS);
+  t.is(flags.registrationBackoffFactorMs, DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS);
+  t.is(flags.masterPingTimeoutMs, DEFAULT_MASTER_PING_TIMEOUT_MS);
+  t.deepEqual(flagsJSON(flags), {
+    master: 'master@m1',
+    resources: DEFAULT_RESOURCES,
+    attributes: '',
+    hostname: 'h1',
+    work_dir: '/tmp/w',
+    executor_registration_timeout: '1mins',
+    executor_shutdown_grace_period: '5secs',
+    registration_backoff_factor: '1secs',
+    master_ping_timeout: '75secs',
+  });
+});
+
+test('flags - a bad value is an error naming the flag and the value', (t) => {
+  const base = { master: 'master@m1', workDir: '/tmp/w' };
+  t.throws(() => agentFlags({ ...base, master: 'nope' }), { instanceOf: InvalidFlagError, message: /"nope" for --master/ });
+  t.throws(() => agentFlags({ ...base, resources: 'cpus:x' }), { message: /--resources: invalid resource 'cpus:x'/ });
+  t.throws(() => agentFlags({ ...base, attributes: 'rack' }), { message: /"rack" for --attributes/ });
+  t.throws(() => agentFlags({ ...base, registrationBackoffFactorMs: 120_000 }), { message: /--registration_backoff_factor: must be at most 1mins/ });
+  t.throws(() => agentFlags({ ...base, executorRegistrationTimeoutMs: -1 }), { message: /--executor_registration_timeout/ });
+});
+
+test('attributes - scalars, ranges, sets and text, as Mesos parses them', (t) => {
+  t.deepEqual(parseAttributes('rack:r1;cores:8;ports:[1-10,20-30];zones:{a,b};'), [
+    { name: 'rack', type: 'TEXT', text: { value: 'r1' } },
+    { name: 'cores', type: 'SCALAR', scalar: { value: 8 } },
+    { name: 'ports', type: 'RANGES', ranges: { range: [{ begin: 1, end: 10 }, { begin: 20, end: 30 }] } },
+    { name: 'zones', type: 'SET', set: { item: ['a', 'b'] } },
+  ]);
+  t.deepEqual(parseAttributes(''), []);
+  t.throws(() => parseAttributes('ports:[x]'), { message: /"ports:\[x\]" for --attributes/ });
+});
+
+test('formatDuration - as stout prints durations', (t) => {
+  t.is(formatDuration(60_000), '1mins');
+  t.is(formatDuration(5_000), '5secs');
+  t.is(formatDuration(1_500), '1500ms');
+  t.is(formatDuration(0), '0ms');
+});
