@@ -255,7 +255,7 @@ export class ExecutorProcess extends Process {
 
   sendStatusUpdate(status: TaskStatus): void {
     if (status.state === 'TASK_STAGING') {
-      this.log.error({ task_id: status.task_id.value }, 'Executor is not allowed to send TASK_STAGING status updates, aborting');
+      this.log.warn({ task_id: status.task_id.value }, 'Executor is not allowed to send TASK_STAGING status updates, aborting');
       this.#driver.abort();
       this.#executor.error(this.#driver, 'Attempted to send TASK_STAGING status update');
       return;

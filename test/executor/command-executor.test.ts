@@ -47,7 +47,8 @@ async function world(t: { teardown(fn: () => unknown): void; title: string }) {
   return { ...w, runtime, agent, containerizer, sandbox, handle, executor };
 }
 
-test('CommandExecutor - echo hi: TASK_STARTING, TASK_RUNNING, TASK_FINISHED, output in the sandbox, then it stops', async (t) => {
+// Filters are process-wide: tests that arm them run serially (before the concurrent ones).
+test.serial('CommandExecutor - echo hi: TASK_STARTING, TASK_RUNNING, TASK_FINISHED, output in the sandbox, then it stops', async (t) => {
   const { agent, sandbox, handle, executor, clock } = await world(t);
   t.true(executor.equals(handle.pid));
   t.regex(handle.pid.id, /^executor\(\d+\)$/);
@@ -178,7 +179,7 @@ test('CommandExecutor - one task only: a second one fails at once', async (t) =>
   t.is(second.message, 'Attempted to run multiple tasks using a "command" executor');
 });
 
-test('StatusUpdate - updates not acknowledged are kept by the driver and re-sent on re-registration', async (t) => {
+test.serial('StatusUpdate - updates not acknowledged are kept by the driver and re-sent on re-registration', async (t) => {
   const { agent, handle, clock, runtime } = await world(t);
   agent.autoAck = false;
   agent.runTask(commandTask('task-1', 'echo hi'));
