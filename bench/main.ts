@@ -1,10 +1,12 @@
 /**
  * `npm run bench -- <suite> [--quick]`. Suites: `runtime`. Never part of `npm test`.
  */
+import { allocatorSuite } from './allocator.ts';
 import { runtimeSuite } from './runtime.ts';
 
 const suites: Record<string, (options: { quick: boolean }) => Promise<void>> = {
   runtime: runtimeSuite,
+  allocator: allocatorSuite,
 };
 
 const args = process.argv.slice(2);
