@@ -1,0 +1,322 @@
+import { createActor, type Actor } from 'xstate';
+import type { Counter } from '../../src/metrics/metrics.ts';
+import { newStatusUuid, newUuidBytes, randomByteSource, uuidToString, type ByteSource } from '../../src/mesos/ids.ts';
+import {
+  EXECUTOR_TO_FRAMEWORK,
+  ExecutorToFrameworkSchema,
+  FRAMEWORK_TO_EXECUTOR,
+  FrameworkToExecutorSchema,
+  KILL_TASK,
+  KillTaskSchema,
+  PING_SLAVE,
+  PingSlaveSchema,
+  REGISTER_EXECUTOR,
+  REREGISTER_EXECUTOR,
+  REREGISTER_REQUEST,
+  RUN_TASK,
+  RegisterExecutorSchema,
+  ReregisterExecutorSchema,
+  ReregisterRequestSchema,
+  RunTaskSchema,
+  SHUTDOWN_EXECUTOR,
+  SHUTDOWN_FRAMEWORK,
+  SLAVE_REGISTERED,
+  SLAVE_REREGISTERED,
+  STATUS_UPDATE,
+  STATUS_UPDATE_ACKNOWLEDGEMENT,
+  ShutdownExecutorSchema,
+  ShutdownFrameworkSchema,
+  SlaveRegisteredSchema,
+  SlaveReregisteredSchema,
+  StatusUpdateAcknowledgementSchema,
+  StatusUpdateMessageSchema,
+  validator,
+  type ExecutorToFramework,
+  type FrameworkToExecutor,
+  type KillTask,
+  type PingSlave,
+  type RegisterExecutor,
+  type ReregisterExecutor,
+  type RunTask,
+  type ShutdownExecutor,
+  type ShutdownFramework,
+  type SlaveRegistered,
+  type StatusUpdateAcknowledgement,
+  type StatusUpdateMessage,
+} from '../../src/mesos/protocol.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import type { AgentInfo } from '../../src/mesos/v1/common.ts';
+import type { Timer } from '../../src/process/clock.ts';
+import { Process } from '../../src/process/process.ts';
+import type { Runtime } from '../../src/process/runtime.ts';
+import { UPID } from '../../src/process/upid.ts';
+import {
+  SUM_ACKNOWLEDGED,
+  SUM_RECOVERED,
+  SUM_UPDATED,
+  type SumAcknowledged,
+  type SumRecovered,
+  type SumUpdated,
+} from '../status-update-manager/protocol.ts';
+import { agentMachine, type AgentMachineState } from './agent.machine.ts';
+import { Containerizer } from './containerizer.ts';
+import * as executors from './executors.ts';
+import { agentFlags, parseAttributes, type AgentFlags, type AgentFlagsInput } from './flags.ts';
+import { httpRoutes } from './http.ts';
+import * as registration from './registration.ts';
+import { FrameworkRecord } from './state.ts';
+import * as tasks from './tasks.ts';
+
+export interface AgentOptions extends AgentFlagsInput {
+  /** Process id; default `runtime.generateId('slave')`, so `slave(1)` as in Mesos. */
+  id?: string;
+  /** Uniform numbers in [0, 1) for the registration backoff; tests pass a seeded source. */
+  random?: () => number;
+  /** Bytes for container ids and the uuids of the agent's own status updates; tests pass a `seededByteSource`. */
+  uuidSource?: ByteSource;
+  /** Default: a `Containerizer` on this agent's Clock. */
+  containerizer?: Containerizer;
+  /** Use this status update manager rather than spawning one (it must run in the agent's runtime). */
+  statusUpdateManager?: UPID | string;
+  /** Starts the built-in command executor; default `launchCommandExecutor`. */
+  commandExecutor?: executors.CommandExecutorLauncher;
+}
+
+/**
+ * The Mesos agent (`slave.cpp`), as an actor.
+ *
+ * Responsibilities:
+ * 1. Registration: recover the checkpointed agent id, then register (or re-register, with its
+ *    frameworks, executors and tasks) with the master, retried with backoff; answer pings and
+ *    count the master lost when they stop or it exits; then re-register (`registration.ts`).
+ * 2. Tasks: run them in their executor (queued until it registers), kill them, and take every
+ *    status update through the status update manager, which delivers it to the master reliably;
+ *    a task's resources are freed when its terminal update is acknowledged (`tasks.ts`).
+ * 3. Executors: launch custom executors as child processes through the containerizer (reached
+ *    over IPC) and the built-in command executor in this runtime; their registration and its
+ *    timeout, shutdown with a grace period, and their exits (tasks failed, `ExitedExecutorMessage`)
+ *    (`executors.ts`).
+ * 4. Framework messages both ways, between the master and the executors (`tasks.ts`).
+ * 5. The operator endpoint `/slave(1)/state` (`http.ts`).
+ *
+ * The lifecycle is `agent.machine.ts`; the books are `state.ts`; checkpoints `checkpoint.ts`.
+ *
+ * @example
+ * const runtime = await Runtime.start({ node: 'a1' });
+ * const agent = Agent.start(runtime, { master: 'master@m1', workDir: '/var/lib/mesos-ts/a1' });
+ * agent.self; // slave(1)@a1
+ */
+export class Agent extends Process {
+  readonly flags: AgentFlags;
+  /** What the agent registers with; `id` is set once the master assigned one. */
+  readonly info: AgentInfo;
+  readonly totalResources: Resources;
+  readonly master: UPID;
+  readonly frameworks = new Map<string, FrameworkRecord>();
+  readonly completedFrameworks: FrameworkRecord[] = [];
+  readonly machine: Actor<typeof agentMachine>;
+  readonly containerizer: Containerizer;
+  readonly commandExecutor: executors.CommandExecutorLauncher;
+  /** Who acknowledges each executor's update once the manager has it, by update uuid. */
+  readonly pendingAcks = new Map<string, UPID>();
+  readonly #uuidSource: ByteSource;
+  readonly #sumOption: UPID | string | undefined;
+  #sum: UPID | undefined;
+  #ownSum = false;
+  startTime = 0;
+  /** The master's ping timer is in the machine; this is the master we registered with. */
+  registeredWith: UPID | undefined;
+
+  stats!: Record<
+    | 'validStatusUpdates'
+    | 'invalidStatusUpdates'
+    | 'validFrameworkMessages'
+    | 'invalidFrameworkMessages'
+    | 'registrations'
+    | 'executorsTerminated'
+    | 'tasksLaunched',
+    Counter
+  >;
+
+  constructor(runtime: Runtime, options: AgentOptions) {
+    super(options.id ?? runtime.generateId('slave'));
+    this.flags = agentFlags(options);
+    this.master = UPID.parse(this.flags.master);
+    this.totalResources = Resources.parse(this.flags.resources);
+    this.info = {
+      hostname: this.flags.hostname,
+      resources: this.totalResources.toJSON(),
+      attributes: parseAttributes(this.flags.attributes),
+    };
+    this.#uuidSource = options.uuidSource ?? randomByteSource;
+    this.#sumOption = options.statusUpdateManager;
+    this.containerizer = options.containerizer ?? new Containerizer({ delay: (ms, fn) => this.delay(ms, fn) });
+    this.commandExecutor = options.commandExecutor ?? executors.defaultCommandExecutor;
+    const random = options.random ?? Math.random;
+    this.machine = createActor(
+      agentMachine.provide({
+        actions: {
+          register: () => registration.doReliableRegistration(this),
+          masterDisconnected: () => registration.masterDisconnected(this),
+          masterRegistered: () => registration.masterRegistered(this),
+          pingTimedOut: () => registration.pingTimedOut(this),
+        },
+      }),
+      {
+        clock: this.machineClock,
+        input: {
+          registrationBackoffFactorMs: this.flags.registrationBackoffFactorMs,
+          masterPingTimeoutMs: this.flags.masterPingTimeoutMs,
+          random,
+        },
+      },
+    );
+
+    this.install(SLAVE_REGISTERED, (from, body: SlaveRegistered) => registration.registered(this, from, body), validator(SlaveRegisteredSchema, 'SlaveRegisteredMessage'));
+    this.install(SLAVE_REREGISTERED, (from, body: SlaveRegistered) => registration.reregistered(this, from, body), validator(SlaveReregisteredSchema, 'SlaveReregisteredMessage'));
+    this.install(PING_SLAVE, (from, body: PingSlave) => registration.ping(this, from, body), validator(PingSlaveSchema, 'PingSlaveMessage'));
+    this.install(REREGISTER_REQUEST, (from) => registration.reregisterRequest(this, from), validator(ReregisterRequestSchema, 'ReregisterRequestMessage'));
+    this.install(RUN_TASK, (from, body: RunTask) => tasks.runTask(this, from, body), validator(RunTaskSchema, 'RunTaskMessage'));
+    this.install(KILL_TASK, (from, body: KillTask) => tasks.killTask(this, from, body), validator(KillTaskSchema, 'KillTaskMessage'));
+    this.install(STATUS_UPDATE, (from, body: StatusUpdateMessage) => tasks.statusUpdate(this, from, body), validator(StatusUpdateMessageSchema, 'StatusUpdateMessage'));
+    this.install(STATUS_UPDATE_ACKNOWLEDGEMENT, (from, body: StatusUpdateAcknowledgement) => tasks.statusUpdateAcknowledgement(this, from, body), validator(StatusUpdateAcknowledgementSchema, 'StatusUpdateAcknowledgementMessage'));
+    this.install(FRAMEWORK_TO_EXECUTOR, (from, body: FrameworkToExecutor) => tasks.schedulerMessage(this, from, body), validator(FrameworkToExecutorSchema, 'FrameworkToExecutorMessage'));
+    this.install(EXECUTOR_TO_FRAMEWORK, (from, body: ExecutorToFramework) => tasks.executorMessage(this, from, body), validator(ExecutorToFrameworkSchema, 'ExecutorToFrameworkMessage'));
+    this.install(SHUTDOWN_FRAMEWORK, (from, body: ShutdownFramework) => executors.shutdownFramework(this, from, body), validator(ShutdownFrameworkSchema, 'ShutdownFrameworkMessage'));
+    this.install(SHUTDOWN_EXECUTOR, (from, body: ShutdownExecutor) => executors.shutdownExecutor(this, from, body), validator(ShutdownExecutorSchema, 'ShutdownExecutorMessage'));
+    this.install(REGISTER_EXECUTOR, (from, body: RegisterExecutor) => executors.registerExecutor(this, from, body), validator(RegisterExecutorSchema, 'RegisterExecutorMessage'));
+    this.install(REREGISTER_EXECUTOR, (from, body: ReregisterExecutor) => executors.reregisterExecutor(this, from, body), validator(ReregisterExecutorSchema, 'ReregisterExecutorMessage'));
+    this.install(SUM_UPDATED, (from, body: SumUpdated) => tasks.statusUpdated(this, from, body));
+    this.install(SUM_ACKNOWLEDGED, (from, body: SumAcknowledged) => tasks.statusAcknowledged(this, from, body));
+    this.install(SUM_RECOVERED, (from, body: SumRecovered) => registration.recovered(this, from, body));
+
+    for (const [path, handler] of Object.entries(httpRoutes(this))) this.route(path, handler);
+  }
+
+  /** Creates an agent and spawns it in `runtime`. */
+  static start(runtime: Runtime, options: AgentOptions): Agent {
+    const agent = new Agent(runtime, options);
+    runtime.spawn(agent);
+    return agent;
+  }
+
+  override initialize(): void {
+    const c = (name: string) => this.counter(name);
+    this.stats = {
+      validStatusUpdates: c('valid_status_updates'),
+      invalidStatusUpdates: c('invalid_status_updates'),
+      validFrameworkMessages: c('valid_framework_messages'),
+      invalidFrameworkMessages: c('invalid_framework_messages'),
+      registrations: c('registrations'),
+      executorsTerminated: c('executors_terminated'),
+      tasksLaunched: c('tasks_launched'),
+    };
+    const m = this.metrics;
+    m.gauge(`${this.id}/registered`, () => (this.state === 'RUNNING' ? 1 : 0));
+    m.gauge(`${this.id}/uptime_secs`, () => (this.clock.now() - this.startTime) / 1000);
+    m.gauge(`${this.id}/frameworks_active`, () => this.frameworks.size);
+    m.gauge(`${this.id}/executors_running`, () => this.countExecutors('RUNNING'));
+    m.gauge(`${this.id}/executors_registering`, () => this.countExecutors('REGISTERING'));
+    m.gauge(`${this.id}/executors_terminating`, () => this.countExecutors('TERMINATING'));
+
+    this.startTime = this.clock.now();
+    if (this.#sumOption !== undefined) {
+      this.#sum = UPID.from(this.#sumOption);
+    } else {
+      this.#sum = this.runtime.spawn(executors.createStatusUpdateManager(this));
+      this.#ownSum = true;
+    }
+    this.machine.start();
+    this.log.info({ resources: String(this.totalResources), hostname: this.info.hostname }, 'Agent started');
+    registration.recover(this);
+  }
+
+  override finalize(): void {
+    this.machine.send({ type: 'TERMINATE' });
+    executors.destroyAll(this);
+    this.machine.stop();
+    if (this.#ownSum && this.#sum !== undefined) this.runtime.terminate(this.#sum);
+  }
+
+  override exited(upid: UPID): void {
+    if (upid.equals(this.master)) {
+      registration.masterExited(this, upid);
+      return;
+    }
+    executors.executorExited(this, upid);
+  }
+
+  /** The lifecycle state. */
+  get state(): AgentMachineState {
+    return this.machine.getSnapshot().value as AgentMachineState;
+  }
+
+  /** The id the master assigned, once registered (or recovered). */
+  get agentId(): string | undefined {
+    return this.info.id?.value;
+  }
+
+  /** The status update manager's address. */
+  get sum(): UPID {
+    if (this.#sum === undefined) throw new Error('agent not initialized');
+    return this.#sum;
+  }
+
+  /** Whether `from` is the master this agent works for. */
+  fromMaster(from: UPID): boolean {
+    return from.equals(this.master);
+  }
+
+  /** Resources held by executors and their incomplete tasks. */
+  usedResources(): Resources {
+    let used = Resources.EMPTY;
+    for (const framework of this.frameworks.values()) {
+      for (const executor of framework.executors.values()) used = used.plus(executor.resources());
+    }
+    return used;
+  }
+
+  countExecutors(state: string): number {
+    let n = 0;
+    for (const f of this.frameworks.values()) for (const e of f.executors.values()) if (e.state === state) n++;
+    return n;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** A new status update uuid (base64), from the agent's byte source. */
+  newUuid(): string {
+    return newStatusUuid(this.#uuidSource);
+  }
+
+  /** A new container id (a UUID string), from the agent's byte source. */
+  newContainerId(): string {
+    return uuidToString(newUuidBytes(this.#uuidSource));
+  }
+
+  // Process capabilities the concern modules use.
+
+  after(ms: number, fn: () => void): Timer {
+    return this.delay(ms, fn);
+  }
+
+  continueWith<T>(promise: Promise<T>, onValue: (value: T) => void, onError?: (error: unknown) => void): void {
+    this.defer(promise, onValue, onError);
+  }
+
+  /**
+   * Continues in the mailbox once `promise` resolves, without `settle()` waiting for it: for
+   * what may take long, such as a process's exit. Nothing runs if the agent terminated.
+   */
+  whenever<T>(promise: Promise<T>, fn: (value: T) => void): void {
+    void promise.then((value) => this.runtime.dispatch(this.self, () => fn(value))).catch((error: unknown) => {
+      if (this.alive) this.log.error({ err: error }, 'Continuation failed');
+    });
+  }
+
+  linkTo(upid: UPID): void {
+    this.link(upid);
+  }
+}

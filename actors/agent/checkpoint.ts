@@ -1,0 +1,175 @@
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo } from '../../src/mesos/v1/common.ts';
+
+/**
+ * The agent's directories under `--work_dir`, in Mesos's layout (`src/slave/paths.hpp`), and what
+ * it checkpoints there so that a restarted agent comes back as the same agent:
+ *
+ *     meta/slaves/latest -> <agent_id>                      the agent id (a symlink, as in Mesos)
+ *     meta/slaves/<agent_id>/slave.info                     AgentInfo
+ *     meta/slaves/<agent_id>/frameworks/<fid>/framework.info
+ *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/executor.info
+ *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>/tasks/<tid>/task.info
+ *     slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>    the sandbox
+ *
+ * Files hold JSON (Mesos writes protobuf). Frameworks, executors and tasks are checkpointed only
+ * for frameworks that ask for it (`FrameworkInfo.checkpoint`), as in Mesos; the agent's own
+ * identity always is. Writes are atomic (a temporary file renamed over the target).
+ */
+
+export function metaDir(workDir: string): string {
+  return join(workDir, 'meta');
+}
+
+export function agentMetaDir(workDir: string, agentId: string): string {
+  return join(metaDir(workDir), 'slaves', agentId);
+}
+
+function latestAgentLink(workDir: string): string {
+  return join(metaDir(workDir), 'slaves', 'latest');
+}
+
+function frameworkMetaDir(workDir: string, agentId: string, frameworkId: string): string {
+  return join(agentMetaDir(workDir, agentId), 'frameworks', frameworkId);
+}
+
+function executorMetaDir(workDir: string, agentId: string, frameworkId: string, executorId: string): string {
+  return join(frameworkMetaDir(workDir, agentId, frameworkId), 'executors', executorId);
+}
+
+function taskMetaFile(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, taskId: string): string {
+  return join(executorMetaDir(workDir, agentId, frameworkId, executorId), 'runs', containerId, 'tasks', taskId, 'task.info');
+}
+
+/** The sandbox of one run of an executor (Mesos `paths::getExecutorRunPath`). */
+export function sandboxDir(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): string {
+  return join(workDir, 'slaves', agentId, 'frameworks', frameworkId, 'executors', executorId, 'runs', containerId);
+}
+
+/** Creates the sandbox and points `runs/latest` at it; returns its path. */
+export function createSandbox(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): string {
+  const dir = sandboxDir(workDir, agentId, frameworkId, executorId, containerId);
+  mkdirSync(dir, { recursive: true });
+  replaceSymlink(containerId, join(dirname(dir), 'latest'));
+  return dir;
+}
+
+function writeAtomically(file: string, content: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temp = `${file}.tmp`;
+  writeFileSync(temp, content);
+  renameSync(temp, file);
+}
+
+function replaceSymlink(target: string, link: string): void {
+  const temp = `${link}.tmp`;
+  rmSync(temp, { force: true });
+  symlinkSync(target, temp);
+  renameSync(temp, link);
+}
+
+/** Checkpoints the agent's id and info; `meta/slaves/latest` then names this agent. */
+export function checkpointAgent(workDir: string, info: AgentInfo & { id: { value: string } }): void {
+  writeAtomically(join(agentMetaDir(workDir, info.id.value), 'slave.info'), JSON.stringify(info));
+  replaceSymlink(info.id.value, latestAgentLink(workDir));
+}
+
+export function checkpointFramework(workDir: string, agentId: string, info: FrameworkInfo & { id: { value: string } }): void {
+  writeAtomically(join(frameworkMetaDir(workDir, agentId, info.id.value), 'framework.info'), JSON.stringify(info));
+}
+
+export function checkpointExecutor(workDir: string, agentId: string, frameworkId: string, info: ExecutorInfo): void {
+  writeAtomically(join(executorMetaDir(workDir, agentId, frameworkId, info.executor_id.value), 'executor.info'), JSON.stringify(info));
+}
+
+export function checkpointTask(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, task: TaskInfo): void {
+  writeAtomically(taskMetaFile(workDir, agentId, frameworkId, executorId, containerId, task.task_id.value), JSON.stringify(task));
+}
+
+/** Forgets an executor's checkpoints (it is done). */
+export function removeExecutorCheckpoint(workDir: string, agentId: string, frameworkId: string, executorId: string): void {
+  rmSync(executorMetaDir(workDir, agentId, frameworkId, executorId), { recursive: true, force: true });
+}
+
+/** Forgets a framework's checkpoints (it was removed). */
+export function removeFrameworkCheckpoint(workDir: string, agentId: string, frameworkId: string): void {
+  rmSync(frameworkMetaDir(workDir, agentId, frameworkId), { recursive: true, force: true });
+}
+
+export interface RecoveredRun {
+  readonly containerId: string;
+  readonly tasks: TaskInfo[];
+}
+
+export interface RecoveredExecutor {
+  readonly info: ExecutorInfo;
+  readonly runs: RecoveredRun[];
+}
+
+export interface RecoveredFramework {
+  readonly info: FrameworkInfo & { id: { value: string } };
+  readonly executors: RecoveredExecutor[];
+}
+
+/** What a previous run of the agent left under `--work_dir`. */
+export interface RecoveredState {
+  readonly info: (AgentInfo & { id: { value: string } }) | undefined;
+  readonly frameworks: RecoveredFramework[];
+}
+
+/**
+ * Reads the checkpoints of the latest agent (none on a first start). A checkpoint that cannot be
+ * read is an error naming its file: the agent cannot tell what ran before.
+ */
+export async function recoverState(workDir: string): Promise<RecoveredState> {
+  let agentId: string;
+  try {
+    agentId = basename(await readlink(latestAgentLink(workDir)));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { info: undefined, frameworks: [] };
+    throw error;
+  }
+  const dir = agentMetaDir(workDir, agentId);
+  const info = await readJSON<AgentInfo & { id: { value: string } }>(join(dir, 'slave.info'));
+  const frameworks: RecoveredFramework[] = [];
+  for (const frameworkId of await entries(join(dir, 'frameworks'))) {
+    const frameworkDir = join(dir, 'frameworks', frameworkId);
+    const frameworkInfo = await readJSON<FrameworkInfo & { id: { value: string } }>(join(frameworkDir, 'framework.info'));
+    const executors: RecoveredExecutor[] = [];
+    for (const executorId of await entries(join(frameworkDir, 'executors'))) {
+      const executorDir = join(frameworkDir, 'executors', executorId);
+      const executorInfo = await readJSON<ExecutorInfo>(join(executorDir, 'executor.info'));
+      const runs: RecoveredRun[] = [];
+      for (const containerId of await entries(join(executorDir, 'runs'))) {
+        const tasks: TaskInfo[] = [];
+        for (const taskId of await entries(join(executorDir, 'runs', containerId, 'tasks'))) {
+          tasks.push(await readJSON<TaskInfo>(join(executorDir, 'runs', containerId, 'tasks', taskId, 'task.info')));
+        }
+        runs.push({ containerId, tasks });
+      }
+      executors.push({ info: executorInfo, runs });
+    }
+    frameworks.push({ info: frameworkInfo, executors });
+  }
+  return { info: { ...info, id: { value: agentId } }, frameworks };
+}
+
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+async function readJSON<T>(file: string): Promise<T> {
+  const text = await readFile(file, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new Error(`checkpoint '${file}' is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,426 @@
+import {
+  EXECUTOR_REGISTERED,
+  EXITED_EXECUTOR,
+  SHUTDOWN_EXECUTOR,
+  type ExecutorRegistered,
+  type ExitedExecutor,
+  type RegisterExecutor,
+  type ReregisterExecutor,
+  type ShutdownExecutor,
+  type ShutdownFramework,
+} from '../../src/mesos/protocol.ts';
+import { commandShell, type ExecutorInfo, type TaskInfo } from '../../src/mesos/v1/common.ts';
+import type { UPID } from '../../src/process/upid.ts';
+import { attachChild } from '../../src/transport/ipc.ts';
+import { launchCommandExecutor, describeExit, type LaunchCommandExecutorOptions } from '../executor/command-executor.ts';
+import { executorEnvironment, executorNodeName } from '../executor/environment.ts';
+import { StatusUpdateManager } from '../status-update-manager/status-update-manager-process.ts';
+import { SUM_CLEANUP, type SumCleanup } from '../status-update-manager/protocol.ts';
+import type { Agent } from './agent.ts';
+import { checkpointExecutor, createSandbox, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
+import { MAX_COMPLETED_FRAMEWORKS } from './constants.ts';
+import type { Container, ContainerExit } from './containerizer.ts';
+import { formatDuration } from './flags.ts';
+import { ExecutorRecord, type FrameworkRecord } from './state.ts';
+import { launchTask, sendAgentUpdate } from './tasks.ts';
+
+/**
+ * Executors: launching them (custom ones as child processes through the containerizer, reached
+ * over IPC; the built-in command executor in this runtime), their registration and its timeout,
+ * shutting them down (framework or executor shutdown) with a grace period, and their exits.
+ */
+
+/** Starts the built-in command executor in the agent's runtime (`launchCommandExecutor`). */
+export type CommandExecutorLauncher = (options: LaunchCommandExecutorOptions) => { readonly pid: UPID };
+
+export const defaultCommandExecutor: CommandExecutorLauncher = launchCommandExecutor;
+
+/** The agent's status update manager, in its runtime (one per agent). */
+export function createStatusUpdateManager(agent: Agent): StatusUpdateManager {
+  return new StatusUpdateManager({ workDir: agent.flags.workDir, id: agent.runtime.generateId('status-update-manager') });
+}
+
+/** Whether `info` is one the agent generated for a command task: those have no command of their own. */
+export function isCommandExecutorInfo(info: ExecutorInfo): boolean {
+  return info.command === undefined;
+}
+
+/** The executor info of a command task (Mesos `Slave::getExecutorInfo`): the executor id is the task id. */
+export function commandExecutorInfo(task: TaskInfo, frameworkId: string): ExecutorInfo {
+  const command = task.command ?? {};
+  const value = command.value ?? '';
+  const shown = commandShell(command)
+    ? `sh -c '${value.length > 15 ? `${value.slice(0, 15)}...` : value}'`
+    : `[${[value, ...(command.arguments ?? []).slice(1)].join(', ')}]`;
+  const info: ExecutorInfo = {
+    executor_id: { value: task.task_id.value },
+    framework_id: { value: frameworkId },
+    name: `Command Executor (Task: ${task.task_id.value}) (Command: ${shown})`,
+    source: task.task_id.value,
+  };
+  if (task.labels !== undefined) info.labels = task.labels;
+  return info;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Launch.
+
+/** A new executor record (`REGISTERING`), its sandbox, and its registration timeout; `launchExecutor` starts it. */
+export function createExecutor(agent: Agent, framework: FrameworkRecord, info: ExecutorInfo, commandExecutor: boolean): ExecutorRecord {
+  const agentId = agent.agentId;
+  if (agentId === undefined) throw new Error('an agent without an id cannot launch executors');
+  const containerId = agent.newContainerId();
+  const directory = createSandbox(agent.flags.workDir, agentId, framework.id, info.executor_id.value, containerId);
+  const executor = new ExecutorRecord(info, framework.id, containerId, directory, commandExecutor);
+  framework.executors.set(executor.id, executor);
+  if (framework.checkpoint) checkpointExecutor(agent.flags.workDir, agentId, framework.id, info);
+  executor.registrationTimer = agent.after(agent.flags.executorRegistrationTimeoutMs, () =>
+    registerExecutorTimeout(agent, framework.id, executor.id, containerId),
+  );
+  return executor;
+}
+
+/** Starts the executor: the command executor in this runtime, a custom one in a container. */
+export function launchExecutor(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
+  agent.log.info({ executor_id: executor.id, framework_id: framework.id, container_id: executor.containerId, directory: executor.directory }, 'Launching executor');
+  if (executor.commandExecutor) launchBuiltIn(agent, framework, executor);
+  else launchCustom(agent, framework, executor);
+}
+
+function launchBuiltIn(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
+  let pid: UPID;
+  try {
+    pid = agent.commandExecutor({
+      runtime: agent.runtime,
+      agent: agent.self,
+      frameworkId: { value: framework.id },
+      executorId: executor.info.executor_id,
+      directory: executor.directory,
+      containerizer: agent.containerizer,
+      containerId: executor.containerId,
+      checkpoint: framework.checkpoint,
+      shutdownGracePeriodMs: shutdownGracePeriodMs(agent, executor),
+    }).pid;
+  } catch (error) {
+    launchFailed(agent, framework, executor, error);
+    return;
+  }
+  executor.destroy = (gracePeriodMs) => {
+    agent.runtime.terminate(pid);
+    void agent.containerizer.destroy(executor.containerId, gracePeriodMs);
+  };
+  // Its exit is the executor's termination (`exited`).
+  executor.builtInPid = pid;
+  agent.linkTo(pid);
+}
+
+function launchCustom(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
+  const command = executor.info.command;
+  if (command === undefined) {
+    launchFailed(agent, framework, executor, new Error('the executor has no command'));
+    return;
+  }
+  const node = executorNodeName(agent.self.node, executor.containerId);
+  executor.node = node;
+  const env: Record<string, string> = {};
+  // As Mesos without `--executor_environment_variables`: the executor inherits the agent's environment.
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  Object.assign(
+    env,
+    executorEnvironment({
+      frameworkId: framework.id,
+      executorId: executor.id,
+      directory: executor.directory,
+      agent: agent.self,
+      node,
+      checkpoint: framework.checkpoint,
+      shutdownGracePeriodMs: shutdownGracePeriodMs(agent, executor),
+    }),
+    { MESOS_SLAVE_ID: agent.agentId ?? '' },
+  );
+  agent.continueWith(
+    agent.containerizer.launch({ containerId: executor.containerId, command, sandbox: executor.directory, env, ipc: true }),
+    (container) => _launchCustom(agent, framework, executor, container),
+    (error) => launchFailed(agent, framework, executor, error),
+  );
+}
+
+function _launchCustom(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, container: Container): void {
+  executor.destroy = (gracePeriodMs) => void agent.containerizer.destroy(executor.containerId, gracePeriodMs);
+  agent.whenever(container.exited, (exit) => containerExited(agent, framework.id, executor, exit));
+  if (container.error !== undefined) {
+    executor.pendingTermination ??= { state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: `Failed to launch container: ${container.error}` };
+    return;
+  }
+  executor.osPid = container.pid;
+  executor.detach = attachChild(agent.runtime, executor.node!, container.child);
+  agent.log.info({ executor_id: executor.id, framework_id: framework.id, pid: container.pid }, 'Launched executor');
+  // Shut down (or timed out) while it was starting.
+  if (executor.state === 'TERMINATING' && executor.pid === undefined) executor.destroy(0);
+}
+
+function launchFailed(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, error: unknown): void {
+  const message = `Failed to launch container: ${(error as Error)?.message ?? String(error)}`;
+  agent.log.error({ executor_id: executor.id, framework_id: framework.id, reason: message }, 'Failed to launch executor');
+  executor.pendingTermination ??= { state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message };
+  executorTerminated(agent, framework, executor, { status: -1, code: null, signal: null });
+}
+
+function shutdownGracePeriodMs(agent: Agent, executor: ExecutorRecord): number {
+  const grace = executor.info.shutdown_grace_period;
+  return grace !== undefined ? grace.nanoseconds / 1e6 : agent.flags.executorShutdownGracePeriodMs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration.
+
+function replyShutdown(agent: Agent, to: UPID, body: RegisterExecutor, reason: string): void {
+  agent.log.warn({ executor_id: body.executor_id.value, framework_id: body.framework_id.value, from: String(to), reason }, 'Shutting down executor');
+  agent.send(to, SHUTDOWN_EXECUTOR, { framework_id: body.framework_id, executor_id: body.executor_id } satisfies ShutdownExecutor);
+}
+
+/** `RegisterExecutorMessage`: the executor is up; it gets its info and the tasks queued for it. */
+export function registerExecutor(agent: Agent, from: UPID, body: RegisterExecutor): void {
+  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
+    replyShutdown(agent, from, body, `the agent is ${agent.state.toLowerCase()}`);
+    return;
+  }
+  const framework = agent.frameworks.get(body.framework_id.value);
+  if (framework === undefined || framework.state === 'TERMINATING') {
+    replyShutdown(agent, from, body, framework === undefined ? 'unknown framework' : 'the framework is terminating');
+    return;
+  }
+  const executor = framework.executors.get(body.executor_id.value);
+  if (executor === undefined) {
+    replyShutdown(agent, from, body, 'unknown executor');
+    return;
+  }
+  const expectedNode = executor.node ?? agent.self.node;
+  if (from.node !== expectedNode) {
+    agent.log.warn({ executor_id: executor.id, from: String(from), expected: expectedNode }, 'Ignoring executor registration from an unexpected node');
+    return;
+  }
+  if (executor.state === 'RUNNING' && executor.pid?.equals(from) === true) {
+    // The driver retries until it hears back: answer again, without the tasks it already has.
+    agent.send(from, EXECUTOR_REGISTERED, registeredMessage(agent, framework, executor));
+    return;
+  }
+  if (executor.state !== 'REGISTERING') {
+    replyShutdown(agent, from, body, `the executor is ${executor.state.toLowerCase()}`);
+    return;
+  }
+  executor.state = 'RUNNING';
+  executor.pid = from;
+  executor.registrationTimer?.cancel();
+  executor.registrationTimer = undefined;
+  agent.linkTo(from);
+  agent.log.info({ executor_id: executor.id, framework_id: framework.id, pid: String(from) }, 'Executor registered');
+  agent.send(from, EXECUTOR_REGISTERED, registeredMessage(agent, framework, executor));
+  for (const task of [...executor.queuedTasks.values()]) {
+    executor.queuedTasks.delete(task.task_id.value);
+    launchTask(agent, framework, executor, task);
+  }
+}
+
+function registeredMessage(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): ExecutorRegistered {
+  return {
+    executor_info: executor.info,
+    framework_id: { value: framework.id },
+    framework_info: framework.info,
+    slave_id: agent.info.id ?? { value: '' },
+    slave_info: agent.info,
+  };
+}
+
+/** `ReregisterExecutorMessage`: only a recovering agent takes executors back, and this one never does. */
+export function reregisterExecutor(agent: Agent, from: UPID, body: ReregisterExecutor): void {
+  replyShutdown(agent, from, body, 'the agent is not recovering executors');
+}
+
+/** The executor did not register in time: destroy it; its tasks fail with `REASON_EXECUTOR_REGISTRATION_TIMEOUT`. */
+export function registerExecutorTimeout(agent: Agent, frameworkId: string, executorId: string, containerId: string): void {
+  const framework = agent.frameworks.get(frameworkId);
+  const executor = framework?.executors.get(executorId);
+  if (framework === undefined || executor === undefined || executor.containerId !== containerId) {
+    agent.log.debug({ executor_id: executorId, framework_id: frameworkId }, 'Ignoring registration timeout of an executor that is gone');
+    return;
+  }
+  if (executor.state !== 'REGISTERING') {
+    agent.log.debug({ executor_id: executorId, state: executor.state }, 'Ignoring registration timeout: the executor is not registering');
+    return;
+  }
+  const message = `Executor did not register within ${formatDuration(agent.flags.executorRegistrationTimeoutMs)}`;
+  agent.log.warn({ executor_id: executorId, framework_id: frameworkId }, message);
+  executor.state = 'TERMINATING';
+  executor.pendingTermination = { state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_REGISTRATION_TIMEOUT', message };
+  executor.destroy?.(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shutdown.
+
+/** `ShutdownFrameworkMessage`: every executor of the framework shuts down; no updates for its tasks. */
+export function shutdownFramework(agent: Agent, from: UPID, body: ShutdownFramework): void {
+  if (!agent.fromMaster(from)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring shutdown framework message from a process that is not our master');
+    return;
+  }
+  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
+    agent.log.debug({ state: agent.state }, 'Ignoring shutdown framework message');
+    return;
+  }
+  const framework = agent.frameworks.get(body.framework_id.value);
+  if (framework === undefined || framework.state === 'TERMINATING') {
+    agent.log.debug({ framework_id: body.framework_id.value }, 'Ignoring shutdown of a framework that is unknown or terminating');
+    return;
+  }
+  agent.log.info({ framework_id: framework.id }, 'Asked to shut down framework');
+  framework.state = 'TERMINATING';
+  for (const executor of [...framework.executors.values()]) {
+    if (executor.state === 'REGISTERING' || executor.state === 'RUNNING') _shutdownExecutor(agent, framework, executor);
+    else if (executor.state === 'TERMINATED') removeExecutor(agent, framework, executor);
+  }
+  if (framework.executors.size === 0 && agent.frameworks.get(framework.id) === framework) removeFramework(agent, framework);
+}
+
+/** `ShutdownExecutorMessage` from the master. */
+export function shutdownExecutor(agent: Agent, from: UPID, body: ShutdownExecutor): void {
+  if (!agent.fromMaster(from)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring shutdown executor message from a process that is not our master');
+    return;
+  }
+  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
+    agent.log.debug({ state: agent.state }, 'Ignoring shutdown executor message');
+    return;
+  }
+  const executor = agent.frameworks.get(body.framework_id.value)?.executors.get(body.executor_id.value);
+  if (executor === undefined || executor.state === 'TERMINATING' || executor.state === 'TERMINATED') {
+    agent.log.debug({ executor_id: body.executor_id.value }, 'Ignoring shutdown of an executor that is unknown or terminating');
+    return;
+  }
+  agent.log.info({ executor_id: executor.id, framework_id: executor.frameworkId }, 'Asked to shut down executor');
+  _shutdownExecutor(agent, agent.frameworks.get(executor.frameworkId)!, executor);
+}
+
+/** Asks the executor to shut down, and destroys it after the grace period (at once if it never registered). */
+export function _shutdownExecutor(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
+  executor.state = 'TERMINATING';
+  if (executor.pid === undefined) {
+    executor.destroy?.(0);
+    return;
+  }
+  agent.send(executor.pid, SHUTDOWN_EXECUTOR, { framework_id: { value: framework.id }, executor_id: executor.info.executor_id } satisfies ShutdownExecutor);
+  const containerId = executor.containerId;
+  executor.shutdownTimer = agent.after(shutdownGracePeriodMs(agent, executor), () => {
+    const current = agent.frameworks.get(framework.id)?.executors.get(executor.id);
+    if (current !== executor || executor.containerId !== containerId || executor.state !== 'TERMINATING') return;
+    agent.log.warn({ executor_id: executor.id, framework_id: framework.id }, 'Killing executor: it did not exit within the shutdown grace period');
+    executor.destroy?.(0);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Termination.
+
+/** A linked process exited: a command executor stopped, or a custom executor's runtime is gone. */
+export function executorExited(agent: Agent, upid: UPID): void {
+  for (const framework of agent.frameworks.values()) {
+    for (const executor of framework.executors.values()) {
+      if (executor.commandExecutor && executor.builtInPid?.equals(upid) === true) {
+        // The task's container outlives a command executor only by accident.
+        void agent.containerizer.destroy(executor.containerId, 0);
+        executorTerminated(agent, framework, executor, undefined);
+        return;
+      }
+      if (!executor.commandExecutor && executor.pid?.equals(upid) === true && executor.state !== 'TERMINATED') {
+        agent.log.info({ executor_id: executor.id, framework_id: framework.id }, 'Executor exited; destroying its container');
+        executor.destroy?.(0);
+        return;
+      }
+    }
+  }
+  agent.log.debug({ upid: String(upid) }, 'Ignoring exit of an unknown process');
+}
+
+function containerExited(agent: Agent, frameworkId: string, executor: ExecutorRecord, exit: ContainerExit): void {
+  const framework = agent.frameworks.get(frameworkId);
+  if (framework === undefined || framework.executors.get(executor.id) !== executor) {
+    agent.log.debug({ executor_id: executor.id }, 'Ignoring exit of an executor that is gone');
+    return;
+  }
+  executorTerminated(agent, framework, executor, exit);
+}
+
+/**
+ * The executor is gone (Mesos `executorTerminated`): each of its tasks that is not terminal gets
+ * a final update (TASK_FAILED with REASON_EXECUTOR_TERMINATED unless the agent ended it for a
+ * reason of its own), unless the framework is shutting down; the master hears
+ * `ExitedExecutorMessage` for a custom executor; the executor is removed once every task is done.
+ */
+export function executorTerminated(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, exit: ContainerExit | undefined, note?: string): void {
+  if (executor.reaped) return;
+  executor.reaped = true;
+  executor.state = 'TERMINATED';
+  executor.registrationTimer?.cancel();
+  executor.shutdownTimer?.cancel();
+  executor.detach?.();
+  agent.stats.executorsTerminated.inc();
+  const how = exit === undefined ? undefined : exit.status === -1 ? undefined : `Executor ${describeExit(exit)}`;
+  agent.log.info({ executor_id: executor.id, framework_id: framework.id, status: exit?.status, exit: how }, 'Executor terminated');
+  const message = [executor.pendingTermination?.message, note, how].filter((m) => m !== undefined).join('; ') || 'Executor terminated';
+
+  if (framework.state !== 'TERMINATING') {
+    const live = [...executor.queuedTasks.keys(), ...[...executor.launchedTasks.values()].map((t) => t.task_id.value)];
+    for (const taskId of live) {
+      sendAgentUpdate(
+        agent,
+        framework,
+        executor,
+        taskId,
+        executor.pendingTermination?.state ?? 'TASK_FAILED',
+        executor.pendingTermination?.reason ?? 'REASON_EXECUTOR_TERMINATED',
+        message,
+      );
+    }
+  }
+  if (!executor.commandExecutor && exit !== undefined && agent.state === 'RUNNING' && agent.info.id !== undefined) {
+    agent.send(agent.master, EXITED_EXECUTOR, {
+      slave_id: agent.info.id,
+      framework_id: { value: framework.id },
+      executor_id: executor.info.executor_id,
+      status: exit.status,
+      message,
+    } satisfies ExitedExecutor);
+  }
+  if (!executor.incomplete) removeExecutor(agent, framework, executor);
+}
+
+/** Done with the executor: every task completed. The framework goes when its last executor does. */
+export function removeExecutor(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
+  agent.log.debug({ executor_id: executor.id, framework_id: framework.id }, 'Removing executor');
+  framework.completeExecutor(executor);
+  if (framework.checkpoint && agent.agentId !== undefined) removeExecutorCheckpoint(agent.flags.workDir, agent.agentId, framework.id, executor.id);
+  if (framework.executors.size === 0) removeFramework(agent, framework);
+}
+
+export function removeFramework(agent: Agent, framework: FrameworkRecord): void {
+  agent.log.info({ framework_id: framework.id }, 'Removing framework');
+  agent.frameworks.delete(framework.id);
+  agent.completedFrameworks.push(framework);
+  if (agent.completedFrameworks.length > MAX_COMPLETED_FRAMEWORKS) agent.completedFrameworks.shift();
+  agent.send(agent.sum, SUM_CLEANUP, { framework_id: { value: framework.id } } satisfies SumCleanup);
+  if (framework.checkpoint && agent.agentId !== undefined) removeFrameworkCheckpoint(agent.flags.workDir, agent.agentId, framework.id);
+}
+
+/** The agent terminates: no executor outlives it (none could reconnect to a new one). */
+export function destroyAll(agent: Agent): void {
+  for (const framework of agent.frameworks.values()) {
+    for (const executor of framework.executors.values()) {
+      if (executor.state === 'TERMINATED') continue;
+      executor.detach?.();
+      if (executor.builtInPid !== undefined) agent.runtime.terminate(executor.builtInPid);
+      // SIGKILL at once: the agent's timers die with it, so no escalation would follow a SIGTERM.
+      agent.containerizer.kill(executor.containerId, 'SIGKILL');
+    }
+  }
+}

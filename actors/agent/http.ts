@@ -1,0 +1,156 @@
+import { formatValue } from '../../src/mesos/resource-format.ts';
+import type { Resources } from '../../src/mesos/resources.ts';
+import type { Task } from '../../src/mesos/protocol.ts';
+import type { Attribute, TaskInfo } from '../../src/mesos/v1/common.ts';
+import { ok } from '../../src/http/response.ts';
+import type { RouteHandler } from '../../src/process/process.ts';
+import type { Agent } from './agent.ts';
+import { MESOS_VERSION } from './constants.ts';
+import { flagsJSON } from './flags.ts';
+import { safeResources, type ExecutorRecord, type FrameworkRecord } from './state.ts';
+
+/**
+ * The agent's operator endpoint, `/slave(1)/state`, in the JSON shape of Mesos's agent
+ * `/state` (`slave/http.cpp`): resources as an object of name → scalar or text (`"ports":
+ * "[31000-32000]"`), attributes as name → value, frameworks with their executors and tasks.
+ */
+
+/** The agent's routes, installed under its process id. */
+export function httpRoutes(agent: Agent): Record<string, RouteHandler> {
+  return { '/state': () => ok(state(agent)) };
+}
+
+export function state(agent: Agent): Record<string, unknown> {
+  const used = agent.usedResources();
+  const flags = flagsJSON(agent.flags);
+  return {
+    version: MESOS_VERSION,
+    start_time: agent.startTime / 1000,
+    id: agent.agentId ?? '',
+    pid: String(agent.self),
+    hostname: agent.info.hostname,
+    state: agent.state,
+    master_hostname: agent.registeredWith?.node,
+    resources: modelResources(agent.totalResources),
+    reserved_resources: reservedByRole(agent.totalResources),
+    unreserved_resources: modelResources(agent.totalResources.unreserved()),
+    reserved_resources_allocated: reservedByRole(used),
+    unreserved_resources_allocated: modelResources(used.unreserved()),
+    attributes: modelAttributes(agent.info.attributes ?? []),
+    frameworks: [...agent.frameworks.values()].map((f) => modelFramework(agent, f)),
+    completed_frameworks: agent.completedFrameworks.map((f) => modelFramework(agent, f)),
+    flags,
+  };
+}
+
+/**
+ * Resources as Mesos's `model(Resources)`: `cpus`, `gpus`, `mem` and `disk` always (0 when
+ * absent), scalars summed by name, ranges and sets in their text form.
+ */
+export function modelResources(resources: Resources): Record<string, number | string> {
+  const model: Record<string, number | string> = { cpus: 0, gpus: 0, mem: 0, disk: 0 };
+  const flat = resources.flatten();
+  for (const entry of flat.entries()) {
+    model[entry.name] = entry.value.type === 'SCALAR' ? flat.scalar(entry.name) : formatValue(entry.value);
+  }
+  return model;
+}
+
+function reservedByRole(resources: Resources): Record<string, Record<string, number | string>> {
+  const roles = new Set<string>();
+  for (const entry of resources.entries()) {
+    const role = entry.reservations.at(-1)?.role;
+    if (role !== undefined) roles.add(role);
+  }
+  return Object.fromEntries([...roles].sort().map((role) => [role, modelResources(resources.reserved(role))]));
+}
+
+/** Attributes as Mesos's `model(Attributes)`: name → number or text (`"[1-10]"`, `"{a,b}"`). */
+export function modelAttributes(attributes: readonly Attribute[]): Record<string, number | string> {
+  const model: Record<string, number | string> = {};
+  for (const a of attributes) {
+    switch (a.type) {
+      case 'SCALAR':
+        model[a.name] = a.scalar?.value ?? 0;
+        break;
+      case 'RANGES':
+        model[a.name] = `[${(a.ranges?.range ?? []).map((r) => `${r.begin}-${r.end}`).join(', ')}]`;
+        break;
+      case 'SET':
+        model[a.name] = `{${(a.set?.item ?? []).join(', ')}}`;
+        break;
+      case 'TEXT':
+        model[a.name] = a.text?.value ?? '';
+        break;
+    }
+  }
+  return model;
+}
+
+function modelFramework(agent: Agent, framework: FrameworkRecord): Record<string, unknown> {
+  const info = framework.info;
+  return {
+    id: framework.id,
+    name: info.name,
+    user: info.user,
+    failover_timeout: info.failover_timeout ?? 0,
+    checkpoint: info.checkpoint ?? false,
+    role: info.role ?? '*',
+    ...(info.roles !== undefined ? { roles: info.roles } : {}),
+    hostname: info.hostname ?? '',
+    executors: [...framework.executors.values()].map((e) => modelExecutor(agent, e)),
+    completed_executors: framework.completedExecutors.map((e) => modelExecutor(agent, e)),
+  };
+}
+
+function modelExecutor(agent: Agent, executor: ExecutorRecord): Record<string, unknown> {
+  const info = executor.info;
+  return {
+    id: executor.id,
+    name: info.name ?? '',
+    source: info.source ?? '',
+    container: executor.containerId,
+    directory: executor.directory,
+    type: executor.commandExecutor ? 'COMMAND' : (info.type ?? 'CUSTOM'),
+    state: executor.state,
+    resources: modelResources(executor.resources()),
+    ...(info.labels?.labels !== undefined ? { labels: info.labels.labels } : {}),
+    tasks: [...executor.launchedTasks.values(), ...executor.terminatedTasks.values()].map(modelTask),
+    queued_tasks: [...executor.queuedTasks.values()].map((t) => modelTaskInfo(agent, executor, t)),
+    completed_tasks: executor.completedTasks.map(modelTask),
+  };
+}
+
+/** A task as Mesos's `model(Task)`. */
+function modelTask(task: Task): Record<string, unknown> {
+  return {
+    id: task.task_id.value,
+    name: task.name,
+    framework_id: task.framework_id.value,
+    executor_id: task.executor_id?.value ?? '',
+    slave_id: task.agent_id.value,
+    state: task.state,
+    resources: modelResources(safeResources(task.resources)),
+    statuses: task.statuses.map((s) => ({
+      state: s.state,
+      timestamp: s.timestamp,
+      ...(s.message !== undefined ? { message: s.message } : {}),
+      ...(s.reason !== undefined ? { reason: s.reason } : {}),
+      ...(s.container_status !== undefined ? { container_status: s.container_status } : {}),
+    })),
+    ...(task.labels?.labels !== undefined ? { labels: task.labels.labels } : {}),
+  };
+}
+
+/** A queued task as Mesos's `model(TaskInfo)`. */
+function modelTaskInfo(agent: Agent, executor: ExecutorRecord, task: TaskInfo): Record<string, unknown> {
+  return {
+    id: task.task_id.value,
+    name: task.name,
+    framework_id: executor.frameworkId,
+    executor_id: executor.commandExecutor ? '' : executor.id,
+    slave_id: agent.agentId ?? '',
+    state: 'TASK_STAGING',
+    resources: modelResources(safeResources(task.resources)),
+  };
+}

@@ -1,0 +1,294 @@
+import {
+  PONG_SLAVE,
+  REGISTER_SLAVE,
+  REREGISTER_SLAVE,
+  type PingSlave,
+  type RegisterSlave,
+  type ReregisterSlave,
+  type SlaveRegistered,
+  type Task,
+} from '../../src/mesos/protocol.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import { isTerminalState, type ExecutorInfo, type FrameworkInfo } from '../../src/mesos/v1/common.ts';
+import type { UPID } from '../../src/process/upid.ts';
+import { SUM_MASTER, SUM_RECOVER, type SumMaster, type SumRecover, type SumRecovered } from '../status-update-manager/protocol.ts';
+import type { Agent } from './agent.ts';
+import { checkpointAgent, recoverState, sandboxDir, type RecoveredState } from './checkpoint.ts';
+import { MESOS_VERSION } from './constants.ts';
+import { formatDuration } from './flags.ts';
+import * as executors from './executors.ts';
+import { createTask, ExecutorRecord, FrameworkRecord } from './state.ts';
+
+/**
+ * Registration: recovery of a previous run's identity, (re-)registration with the master (the
+ * retries and their backoff are the machine's), the master's pings, and losing the master (it
+ * exited, stopped pinging, or asked us to re-register).
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Recovery.
+
+/** Reads what a previous run checkpointed; `_recover` continues in the mailbox. */
+export function recover(agent: Agent): void {
+  agent.continueWith(
+    recoverState(agent.flags.workDir),
+    (state) => _recover(agent, state),
+    (error) => {
+      agent.log.error({ err: error, work_dir: agent.flags.workDir }, 'Failed to recover the agent; registering as a new agent');
+      agent.machine.send({ type: 'RECOVERED' });
+    },
+  );
+}
+
+function _recover(agent: Agent, state: RecoveredState): void {
+  if (agent.state !== 'RECOVERING') {
+    agent.log.debug({ state: agent.state }, 'Ignoring recovered checkpoints: the agent is not recovering');
+    return;
+  }
+  const previous = state.info;
+  if (previous === undefined) {
+    agent.machine.send({ type: 'RECOVERED' });
+    return;
+  }
+  const incompatible = incompatibility(agent, previous);
+  if (incompatible !== undefined) {
+    // Mesos refuses to start; here the agent starts afresh under a new id, which is what an
+    // operator does by hand (removing `meta/slaves/latest`).
+    agent.log.warn({ agent_id: previous.id.value, reason: incompatible }, 'Agent info changed since the last run; registering as a new agent');
+    agent.machine.send({ type: 'RECOVERED' });
+    return;
+  }
+  agent.info.id = previous.id;
+  for (const recovered of state.frameworks) {
+    const framework = new FrameworkRecord(recovered.info.id.value, recovered.info);
+    for (const { info, runs } of recovered.executors) {
+      const run = runs[0];
+      if (run === undefined) continue;
+      const executor = new ExecutorRecord(
+        info,
+        framework.id,
+        run.containerId,
+        sandboxDir(agent.flags.workDir, previous.id.value, framework.id, info.executor_id.value, run.containerId),
+        executors.isCommandExecutorInfo(info),
+      );
+      // Executors are children of the agent's process: none outlives a restart.
+      executor.state = 'TERMINATED';
+      for (const task of run.tasks) {
+        executor.launchedTasks.set(task.task_id.value, createTask(task, framework.id, previous.id.value, executor.commandExecutor ? undefined : executor.id));
+      }
+      framework.executors.set(executor.id, executor);
+    }
+    agent.frameworks.set(framework.id, framework);
+  }
+  agent.log.info({ agent_id: previous.id.value, frameworks: agent.frameworks.size }, 'Recovering agent');
+  agent.send(agent.sum, SUM_RECOVER, { agent_id: previous.id } satisfies SumRecover);
+}
+
+function incompatibility(agent: Agent, previous: NonNullable<RecoveredState['info']>): string | undefined {
+  if (previous.hostname !== agent.info.hostname) return `hostname was '${previous.hostname}', now '${agent.info.hostname}'`;
+  let resources: Resources;
+  try {
+    resources = Resources.fromJSON(previous.resources ?? []);
+  } catch (error) {
+    return `checkpointed resources are invalid: ${(error as Error).message}`;
+  }
+  if (!resources.equals(agent.totalResources)) return `resources were '${String(resources)}', now '${String(agent.totalResources)}'`;
+  if (JSON.stringify(previous.attributes ?? []) !== JSON.stringify(agent.info.attributes ?? [])) return 'attributes changed';
+  return undefined;
+}
+
+/**
+ * The status update manager has reloaded its streams. Each recovered task takes the state of its
+ * latest update; those not terminal get `TASK_FAILED` (their executor did not survive the
+ * restart); then the agent goes on to re-register.
+ */
+export function recovered(agent: Agent, from: UPID, body: SumRecovered): void {
+  if (!from.equals(agent.sum)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring recovery result from a process that is not our status update manager');
+    return;
+  }
+  if (agent.state !== 'RECOVERING') {
+    agent.log.debug({ state: agent.state }, 'Ignoring recovery result: the agent is not recovering');
+    return;
+  }
+  if (body.error !== undefined) agent.log.error({ reason: body.error }, 'Status update manager failed to recover some streams');
+  const agentId = agent.agentId ?? '';
+  for (const stream of body.streams) {
+    const executor = agent.frameworks.get(stream.framework_id.value)?.executorOfTask(stream.task_id.value);
+    const latest = stream.latest?.status;
+    if (executor === undefined || latest === undefined) continue;
+    executor.updateTaskState(latest, agentId);
+    if (isTerminalState(latest.state) && stream.pending === 0) executor.completeTask(stream.task_id.value);
+  }
+  for (const framework of [...agent.frameworks.values()]) {
+    for (const executor of [...framework.executors.values()]) {
+      executors.executorTerminated(agent, framework, executor, undefined, 'Abnormal executor termination: the agent restarted');
+    }
+  }
+  agent.machine.send({ type: 'RECOVERED' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// (Re-)registration.
+
+/** One registration attempt (the machine's `register` action, retried with backoff). */
+export function doReliableRegistration(agent: Agent): void {
+  if (agent.state !== 'REGISTERING') return;
+  const id = agent.info.id;
+  if (id === undefined) {
+    agent.log.info({ master: String(agent.master) }, 'Registering with master');
+    agent.send(agent.master, REGISTER_SLAVE, { slave: { ...agent.info }, version: MESOS_VERSION } satisfies RegisterSlave);
+    return;
+  }
+  const tasks: Task[] = [];
+  const executorInfos: ExecutorInfo[] = [];
+  const frameworks: FrameworkInfo[] = [];
+  for (const framework of agent.frameworks.values()) {
+    frameworks.push(framework.info);
+    for (const executor of framework.executors.values()) {
+      // The master does not keep command executors: the agent generates them.
+      if (!executor.commandExecutor && executor.state !== 'TERMINATED') executorInfos.push(executor.info);
+      for (const task of executor.queuedTasks.values()) {
+        tasks.push(createTask(task, framework.id, id.value, executor.commandExecutor ? undefined : executor.id));
+      }
+      tasks.push(...executor.launchedTasks.values(), ...executor.terminatedTasks.values());
+    }
+  }
+  agent.log.info({ master: String(agent.master), agent_id: id.value, tasks: tasks.length }, 'Re-registering with master');
+  agent.send(agent.master, REREGISTER_SLAVE, {
+    slave: { ...agent.info, id },
+    tasks,
+    executor_infos: executorInfos,
+    frameworks,
+    version: MESOS_VERSION,
+  } satisfies ReregisterSlave);
+}
+
+/** `SlaveRegisteredMessage`: the master admitted us under a new id. */
+export function registered(agent: Agent, from: UPID, body: SlaveRegistered): void {
+  if (!agent.fromMaster(from)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring registration message from a master that is not ours');
+    return;
+  }
+  const id = body.slave_id.value;
+  if (agent.state === 'RUNNING') {
+    if (id !== agent.agentId) agent.log.error({ agent_id: agent.agentId, got: id }, 'Ignoring registration under another id: already registered');
+    else agent.log.debug('Ignoring registration message: already registered');
+    return;
+  }
+  if (agent.state !== 'REGISTERING') {
+    agent.log.debug({ state: agent.state }, 'Ignoring registration message: not registering');
+    return;
+  }
+  if (agent.agentId !== undefined && agent.agentId !== id) {
+    agent.log.error({ agent_id: agent.agentId, got: id }, 'Ignoring registration under another id than the checkpointed one');
+    return;
+  }
+  agent.info.id = { value: id };
+  try {
+    checkpointAgent(agent.flags.workDir, { ...agent.info, id: { value: id } });
+  } catch (error) {
+    agent.log.error({ err: error, work_dir: agent.flags.workDir }, 'Failed to checkpoint the agent id');
+  }
+  agent.stats.registrations.inc();
+  agent.log.info({ agent_id: id, master: String(from) }, 'Registered with master');
+  agent.machine.send({ type: 'REGISTERED', pingTimeoutMs: pingTimeoutMs(body) });
+}
+
+/** `SlaveReregisteredMessage`: the master took us back under our id. */
+export function reregistered(agent: Agent, from: UPID, body: SlaveRegistered): void {
+  if (!agent.fromMaster(from)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring re-registration message from a master that is not ours');
+    return;
+  }
+  if (agent.state !== 'REGISTERING') {
+    agent.log.debug({ state: agent.state }, 'Ignoring re-registration message: not registering');
+    return;
+  }
+  if (agent.agentId !== body.slave_id.value) {
+    agent.log.error({ agent_id: agent.agentId, got: body.slave_id.value }, 'Ignoring re-registration under another id');
+    return;
+  }
+  agent.stats.registrations.inc();
+  agent.log.info({ agent_id: agent.agentId, master: String(from) }, 'Re-registered with master');
+  agent.machine.send({ type: 'REGISTERED', pingTimeoutMs: pingTimeoutMs(body) });
+}
+
+function pingTimeoutMs(body: SlaveRegistered): number | undefined {
+  const seconds = body.connection?.total_ping_timeout_seconds;
+  return seconds !== undefined && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+/** Machine action on entering `RUNNING`: watch the master, resume status updates towards it. */
+export function masterRegistered(agent: Agent): void {
+  agent.registeredWith = agent.master;
+  agent.linkTo(agent.master);
+  const agentId = agent.info.id;
+  if (agentId === undefined) return;
+  agent.send(agent.sum, SUM_MASTER, { master: String(agent.master), agent: String(agent.self), agent_id: agentId } satisfies SumMaster);
+}
+
+/** Machine action on entering `DISCONNECTED`: status updates wait until a master takes us. */
+export function masterDisconnected(agent: Agent): void {
+  const wasRegistered = agent.registeredWith !== undefined;
+  agent.registeredWith = undefined;
+  const agentId = agent.info.id;
+  if (wasRegistered) agent.log.warn({ master: String(agent.master) }, 'Disconnected from master');
+  if (agentId === undefined) return;
+  agent.send(agent.sum, SUM_MASTER, { master: null, agent: String(agent.self), agent_id: agentId } satisfies SumMaster);
+}
+
+/** Machine action: no ping within the timeout. */
+export function pingTimedOut(agent: Agent): void {
+  const timeout = agent.machine.getSnapshot().context.pingTimeoutMs;
+  agent.log.warn({ master: String(agent.master), timeout: formatDuration(timeout) }, 'No pings from master received within the timeout');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health.
+
+/** `PingSlaveMessage`: answer, and restart the ping timeout. */
+export function ping(agent: Agent, from: UPID, body: PingSlave): void {
+  if (!agent.fromMaster(from)) {
+    agent.log.debug({ from: String(from) }, 'Ignoring ping from a master that is not ours');
+    return;
+  }
+  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
+    agent.log.debug({ state: agent.state }, 'Ignoring ping');
+    return;
+  }
+  if (agent.state === 'RUNNING') {
+    if (!body.connected) {
+      // A one-way partition: the master lost us, we did not lose it.
+      agent.log.info('Master marked the agent as disconnected but the agent considers itself registered; forcing re-registration');
+      agent.machine.send({ type: 'MASTER_LOST' });
+    } else {
+      agent.machine.send({ type: 'PING' });
+    }
+  }
+  agent.send(from, PONG_SLAVE, {});
+}
+
+/** `ReregisterRequestMessage`: the master lost track of us. */
+export function reregisterRequest(agent: Agent, from: UPID): void {
+  if (!agent.fromMaster(from)) {
+    agent.log.debug({ from: String(from) }, 'Ignoring re-registration request from a master that is not ours');
+    return;
+  }
+  if (agent.state !== 'RUNNING') {
+    agent.log.debug({ state: agent.state }, 'Ignoring re-registration request: not registered');
+    return;
+  }
+  agent.log.info('Master asked the agent to re-register');
+  agent.machine.send({ type: 'MASTER_LOST' });
+}
+
+/** The master's process (or its runtime) is gone. */
+export function masterExited(agent: Agent, upid: UPID): void {
+  if (agent.state !== 'RUNNING') {
+    agent.log.debug({ state: agent.state, master: String(upid) }, 'Ignoring exited master: not registered');
+    return;
+  }
+  agent.log.warn({ master: String(upid) }, 'Master exited');
+  agent.machine.send({ type: 'MASTER_LOST' });
+}

@@ -1,0 +1,352 @@
+import {
+  EXECUTOR_TO_FRAMEWORK,
+  FRAMEWORK_TO_EXECUTOR,
+  KILL_TASK,
+  RUN_TASK,
+  STATUS_UPDATE_ACKNOWLEDGEMENT,
+  type ExecutorToFramework,
+  type FrameworkToExecutor,
+  type KillTask,
+  type RunTask,
+  type StatusUpdate,
+  type StatusUpdateAcknowledgement,
+  type StatusUpdateMessage,
+} from '../../src/mesos/protocol.ts';
+import { statusUuidBytes, statusUuidToString } from '../../src/mesos/ids.ts';
+import type { TaskInfo, TaskState, TaskStatus, TaskStatusReason } from '../../src/mesos/v1/common.ts';
+import type { UPID } from '../../src/process/upid.ts';
+import {
+  SUM_ACKNOWLEDGEMENT,
+  SUM_UPDATE,
+  type SumAcknowledged,
+  type SumAcknowledgement,
+  type SumUpdate,
+  type SumUpdated,
+} from '../status-update-manager/protocol.ts';
+import type { Agent } from './agent.ts';
+import { checkpointFramework, checkpointTask } from './checkpoint.ts';
+import { _shutdownExecutor, commandExecutorInfo, createExecutor, launchExecutor, removeExecutor } from './executors.ts';
+import { createTask, FrameworkRecord, type ExecutorRecord } from './state.ts';
+
+/**
+ * Tasks: running them in their executor (queued until it registers), killing them, status
+ * updates (from executors, and the agent's own) through the status update manager and their
+ * acknowledgements both ways, and framework messages between the master and the executors.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Run and kill.
+
+/** `RunTaskMessage`: the task goes to its executor, launched first if it is not running. */
+export function runTask(agent: Agent, from: UPID, body: RunTask): void {
+  if (!agent.fromMaster(from)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring run task message from a process that is not our master');
+    return;
+  }
+  const task = body.task;
+  const taskId = task.task_id.value;
+  if (agent.state !== 'RUNNING') {
+    agent.log.debug({ state: agent.state, task_id: taskId }, 'Ignoring run task message: the agent is not running');
+    return;
+  }
+  const frameworkId = body.framework_id.value;
+  let framework = agent.frameworks.get(frameworkId);
+  if (framework === undefined) {
+    framework = new FrameworkRecord(frameworkId, { ...body.framework, id: body.framework_id });
+    agent.frameworks.set(frameworkId, framework);
+    if (framework.checkpoint) checkpointFramework(agent.flags.workDir, agent.agentId!, { ...framework.info, id: body.framework_id });
+  }
+  if (framework.state === 'TERMINATING') {
+    agent.log.warn({ task_id: taskId, framework_id: frameworkId }, 'Ignoring run task message: the framework is terminating');
+    return;
+  }
+  if (framework.executorOfTask(taskId) !== undefined) {
+    agent.log.warn({ task_id: taskId, framework_id: frameworkId }, 'Ignoring run task message: a task with this id is already here');
+    return;
+  }
+  if ((task.executor === undefined) === (task.command === undefined)) {
+    sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_ERROR', 'REASON_TASK_INVALID', 'A task needs exactly one of an executor and a command');
+    return;
+  }
+  const info = task.executor !== undefined ? { ...task.executor, framework_id: body.framework_id } : commandExecutorInfo(task, frameworkId);
+  const executorId = info.executor_id.value;
+  let executor = framework.executors.get(executorId);
+  const launching = executor === undefined;
+  if (executor === undefined) {
+    try {
+      executor = createExecutor(agent, framework, info, task.command !== undefined);
+    } catch (error) {
+      agent.log.error({ err: error, task_id: taskId }, 'Failed to create the executor');
+      sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', `Failed to create the executor: ${(error as Error).message}`);
+      return;
+    }
+  }
+  agent.stats.tasksLaunched.inc();
+  switch (executor.state) {
+    case 'TERMINATING':
+    case 'TERMINATED':
+      agent.log.warn({ task_id: taskId, executor_id: executorId }, 'Asked to run a task on an executor that is terminating');
+      sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_LOST', 'REASON_EXECUTOR_TERMINATED', 'Executor terminating');
+      return;
+    case 'REGISTERING':
+      agent.log.info({ task_id: taskId, executor_id: executorId }, 'Queuing task until the executor registers');
+      executor.queuedTasks.set(taskId, task);
+      checkpoint(agent, framework, executor, task);
+      break;
+    case 'RUNNING':
+      launchTask(agent, framework, executor, task);
+      break;
+  }
+  if (launching) launchExecutor(agent, framework, executor);
+}
+
+/** Hands `task` to a registered executor. */
+export function launchTask(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, task: TaskInfo): void {
+  const taskId = task.task_id.value;
+  executor.launchedTasks.set(taskId, createTask(task, framework.id, agent.agentId!, executor.commandExecutor ? undefined : executor.id));
+  checkpoint(agent, framework, executor, task);
+  agent.log.info({ task_id: taskId, executor_id: executor.id, framework_id: framework.id }, 'Sending task to executor');
+  agent.send(executor.pid!, RUN_TASK, { framework_id: { value: framework.id }, framework: framework.info, task } satisfies RunTask);
+}
+
+function checkpoint(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, task: TaskInfo): void {
+  if (!framework.checkpoint) return;
+  try {
+    checkpointTask(agent.flags.workDir, agent.agentId!, framework.id, executor.id, executor.containerId, task);
+  } catch (error) {
+    agent.log.error({ err: error, task_id: task.task_id.value }, 'Failed to checkpoint task');
+  }
+}
+
+/** `KillTaskMessage`: forwarded to the executor; a task still queued is killed right here. */
+export function killTask(agent: Agent, from: UPID, body: KillTask): void {
+  if (!agent.fromMaster(from)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring kill task message from a process that is not our master');
+    return;
+  }
+  const taskId = body.task_id.value;
+  if (agent.state !== 'RUNNING') {
+    agent.log.debug({ state: agent.state, task_id: taskId }, 'Ignoring kill task message: the agent is not running');
+    return;
+  }
+  const framework = agent.frameworks.get(body.framework_id.value);
+  if (framework === undefined) {
+    agent.log.warn({ task_id: taskId, framework_id: body.framework_id.value }, 'Ignoring kill task of an unknown framework');
+    return;
+  }
+  const executor = framework.executorOfTask(taskId);
+  if (executor === undefined) {
+    // The master thinks the task is here; tell it otherwise (Mesos does the same).
+    agent.log.warn({ task_id: taskId }, 'Cannot kill task: no executor runs it');
+    sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_LOST', 'REASON_EXECUTOR_TERMINATED', 'Cannot find executor');
+    return;
+  }
+  switch (executor.state) {
+    case 'REGISTERING': {
+      if (!executor.queuedTasks.has(taskId)) return;
+      agent.log.info({ task_id: taskId, executor_id: executor.id }, 'Killing task before delivery to the executor');
+      sendAgentUpdate(agent, framework, executor, taskId, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', 'Killed before delivery to the executor');
+      if (executor.queuedTasks.size === 0 && executor.launchedTasks.size === 0) {
+        agent.log.info({ executor_id: executor.id }, 'Shutting down executor: it has no tasks to run');
+        _shutdownExecutor(agent, framework, executor);
+      }
+      return;
+    }
+    case 'TERMINATING':
+    case 'TERMINATED':
+      agent.log.warn({ task_id: taskId, executor_id: executor.id, state: executor.state }, 'Ignoring kill task: the executor is terminating');
+      return;
+    case 'RUNNING':
+      agent.log.info({ task_id: taskId, executor_id: executor.id }, 'Asking executor to kill task');
+      agent.send(executor.pid!, KILL_TASK, body);
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status updates.
+
+/** `StatusUpdateMessage` from an executor: checked, recorded, handed to the status update manager. */
+export function statusUpdate(agent: Agent, from: UPID, body: StatusUpdateMessage): void {
+  const { update } = body;
+  const status = update.status;
+  const taskId = status.task_id.value;
+  const drop = (reason: string): void => {
+    agent.stats.invalidStatusUpdates.inc();
+    agent.log.warn({ task_id: taskId, state: status.state, from: String(from), reason }, 'Ignoring status update');
+  };
+  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
+    drop(`the agent is ${agent.state.toLowerCase()}`);
+    return;
+  }
+  const framework = agent.frameworks.get(update.framework_id.value);
+  if (framework === undefined) {
+    drop('unknown framework');
+    return;
+  }
+  const executorId = update.executor_id?.value ?? status.executor_id?.value;
+  const executor = executorId !== undefined ? framework.executors.get(executorId) : framework.executorOfTask(taskId);
+  if (executor === undefined || executor.pid === undefined || !executor.pid.equals(from)) {
+    drop('not from the executor of the task');
+    return;
+  }
+  const problem = updateProblem(executor, status);
+  if (problem !== undefined) {
+    drop(problem);
+    return;
+  }
+  const agentId = agent.info.id!;
+  const stamped: StatusUpdate = {
+    ...update,
+    agent_id: agentId,
+    executor_id: executor.info.executor_id,
+    uuid: status.uuid!,
+    status: { ...status, source: 'SOURCE_EXECUTOR', agent_id: agentId, executor_id: executor.info.executor_id },
+  };
+  agent.stats.validStatusUpdates.inc();
+  agent.pendingAcks.set(canonical(status.uuid!), from);
+  forward(agent, framework, executor, stamped);
+}
+
+/** Why an executor's update cannot be taken (Mesos's executor call validation), or `undefined`. */
+function updateProblem(executor: ExecutorRecord, status: TaskStatus): string | undefined {
+  if (status.uuid === undefined || statusUuidBytes(status.uuid) === undefined) return "'status.uuid' must be 16 bytes in base64";
+  if (status.state === 'TASK_STAGING') return 'an executor may not send TASK_STAGING';
+  if (!executor.hasTask(status.task_id.value)) return `task '${status.task_id.value}' is not a task of executor '${executor.id}'`;
+  return undefined;
+}
+
+/** An update the agent generates itself (`SOURCE_AGENT`): executor gone, task killed while queued, ... */
+export function sendAgentUpdate(
+  agent: Agent,
+  framework: FrameworkRecord,
+  executor: ExecutorRecord | undefined,
+  taskId: string,
+  state: TaskState,
+  reason: TaskStatusReason,
+  message: string,
+): void {
+  const uuid = agent.newUuid();
+  const timestamp = agent.now() / 1000;
+  const agentId = agent.info.id ?? { value: '' };
+  const status: TaskStatus = { task_id: { value: taskId }, state, message, source: 'SOURCE_AGENT', reason, agent_id: agentId, timestamp, uuid };
+  const update: StatusUpdate = { framework_id: { value: framework.id }, agent_id: agentId, status, timestamp, uuid };
+  if (executor !== undefined) {
+    status.executor_id = executor.info.executor_id;
+    update.executor_id = executor.info.executor_id;
+  }
+  agent.log.info({ task_id: taskId, state, reason, message }, 'Sending status update');
+  forward(agent, framework, executor, update);
+}
+
+/** Records the update on its task and gives it to the status update manager. */
+function forward(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord | undefined, update: StatusUpdate): void {
+  executor?.updateTaskState(update.status, agent.info.id?.value ?? '');
+  agent.send(agent.sum, SUM_UPDATE, { update, checkpoint: framework.checkpoint } satisfies SumUpdate);
+}
+
+/** The manager has the update (on disk if checkpointed): acknowledge it to the executor that sent it. */
+export function statusUpdated(agent: Agent, from: UPID, body: SumUpdated): void {
+  if (!from.equals(agent.sum)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring status update result from a process that is not our status update manager');
+    return;
+  }
+  const key = canonical(body.uuid);
+  const executorPid = agent.pendingAcks.get(key);
+  agent.pendingAcks.delete(key);
+  if (body.error !== undefined) {
+    agent.log.error({ task_id: body.task_id.value, uuid: statusUuidToString(body.uuid), reason: body.error }, 'Status update manager refused status update');
+    return;
+  }
+  if (executorPid === undefined) return;
+  agent.send(executorPid, STATUS_UPDATE_ACKNOWLEDGEMENT, {
+    slave_id: agent.info.id ?? { value: '' },
+    framework_id: body.framework_id,
+    task_id: body.task_id,
+    uuid: body.uuid,
+  } satisfies StatusUpdateAcknowledgement);
+}
+
+/** `StatusUpdateAcknowledgementMessage` from the master: for the manager. */
+export function statusUpdateAcknowledgement(agent: Agent, from: UPID, body: StatusUpdateAcknowledgement): void {
+  if (!agent.fromMaster(from)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring status update acknowledgement from a process that is not our master');
+    return;
+  }
+  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
+    agent.log.debug({ state: agent.state, task_id: body.task_id.value }, 'Ignoring status update acknowledgement');
+    return;
+  }
+  if (body.slave_id.value !== agent.agentId) {
+    agent.log.warn({ slave_id: body.slave_id.value, task_id: body.task_id.value }, 'Ignoring status update acknowledgement for another agent');
+    return;
+  }
+  agent.send(agent.sum, SUM_ACKNOWLEDGEMENT, { framework_id: body.framework_id, task_id: body.task_id, uuid: body.uuid } satisfies SumAcknowledgement);
+}
+
+/** The manager applied an acknowledgement; a terminal one completes the task and frees its resources. */
+export function statusAcknowledged(agent: Agent, from: UPID, body: SumAcknowledged): void {
+  if (!from.equals(agent.sum)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring acknowledgement result from a process that is not our status update manager');
+    return;
+  }
+  if (!body.terminal) return;
+  const framework = agent.frameworks.get(body.framework_id.value);
+  const executor = framework?.executorOfTask(body.task_id.value);
+  if (framework === undefined || executor === undefined) {
+    agent.log.debug({ task_id: body.task_id.value }, 'Ignoring terminal acknowledgement of a task that is gone');
+    return;
+  }
+  executor.completeTask(body.task_id.value);
+  agent.log.debug({ task_id: body.task_id.value, executor_id: executor.id }, 'Task completed');
+  if (executor.state === 'TERMINATED' && !executor.incomplete) removeExecutor(agent, framework, executor);
+}
+
+function canonical(uuid: string): string {
+  return Buffer.from(uuid, 'base64').toString('base64');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Framework messages.
+
+/** `FrameworkToExecutorMessage` from the master (a scheduler's message): to the executor. */
+export function schedulerMessage(agent: Agent, from: UPID, body: FrameworkToExecutor): void {
+  const drop = (reason: string): void => {
+    agent.stats.invalidFrameworkMessages.inc();
+    agent.log.warn({ executor_id: body.executor_id.value, framework_id: body.framework_id.value, reason }, 'Dropping message from framework');
+  };
+  if (!agent.fromMaster(from)) {
+    drop(`it came from ${String(from)}, not from our master`);
+    return;
+  }
+  if (agent.state !== 'RUNNING') {
+    drop(`the agent is ${agent.state.toLowerCase()}`);
+    return;
+  }
+  const executor = agent.frameworks.get(body.framework_id.value)?.executors.get(body.executor_id.value);
+  if (executor === undefined || executor.state !== 'RUNNING' || executor.pid === undefined) {
+    drop(executor === undefined ? 'unknown executor' : `the executor is ${executor.state.toLowerCase()}`);
+    return;
+  }
+  agent.stats.validFrameworkMessages.inc();
+  agent.send(executor.pid, FRAMEWORK_TO_EXECUTOR, { ...body, slave_id: agent.info.id! } satisfies FrameworkToExecutor);
+}
+
+/** `ExecutorToFrameworkMessage` from an executor: to the master, which relays it to the scheduler. */
+export function executorMessage(agent: Agent, from: UPID, body: ExecutorToFramework): void {
+  const drop = (reason: string): void => {
+    agent.stats.invalidFrameworkMessages.inc();
+    agent.log.warn({ executor_id: body.executor_id.value, framework_id: body.framework_id.value, reason }, 'Dropping message from executor');
+  };
+  if (agent.state !== 'RUNNING') {
+    drop(`the agent is ${agent.state.toLowerCase()}`);
+    return;
+  }
+  const executor = agent.frameworks.get(body.framework_id.value)?.executors.get(body.executor_id.value);
+  if (executor === undefined || executor.pid === undefined || !executor.pid.equals(from)) {
+    drop('not from that executor');
+    return;
+  }
+  agent.stats.validFrameworkMessages.inc();
+  agent.send(agent.master, EXECUTOR_TO_FRAMEWORK, { ...body, slave_id: agent.info.id! } satisfies ExecutorToFramework);
+}
