@@ -331,7 +331,10 @@ export class ExecutorDriver {
     // Not injected: calls queued before `stop()` (a last status update) run first.
     runtime.terminate(actor.self, false);
     await runtime.wait(actor.self);
-    if (this.#ownRuntime) await runtime.shutdown();
+    if (this.#ownRuntime) {
+      await flushIpcChannel();
+      await runtime.shutdown();
+    }
   }
 
   /** The IPC channel closed: the agent is gone and cannot come back on this channel. */
@@ -357,6 +360,19 @@ export class ExecutorDriver {
 }
 
 const silent = pino({ level: 'silent' });
+
+/**
+ * Resolves once everything sent on the IPC channel so far is written: messages go out in order,
+ * so the write callback of one more (which the agent ignores, not being an envelope) says so.
+ * Closing the channel would otherwise drop writes still queued (a last status update).
+ */
+function flushIpcChannel(): Promise<void> {
+  const send = process.send?.bind(process);
+  if (process.connected !== true || send === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    send({ flush: true }, undefined, {}, () => resolve());
+  });
+}
 
 /**
  * A command that runs the TypeScript executor `file` with this Node and tsx, both resolved to

@@ -20,7 +20,7 @@ import {
   type StatusUpdateAcknowledgement,
   type StatusUpdateMessage,
 } from '../../src/mesos/protocol.ts';
-import type { AgentInfo, FrameworkInfo, KillPolicy, TaskInfo } from '../../src/mesos/v1/common.ts';
+import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskInfo } from '../../src/mesos/v1/common.ts';
 import { Process } from '../../src/process/process.ts';
 import type { UPID } from '../../src/process/upid.ts';
 
@@ -77,7 +77,10 @@ export class AgentStub extends Process {
   /** Resolves with the executor's pid at its first registration. */
   readonly registered = new Promise<UPID>((resolve) => (this.#registered = resolve));
 
-  constructor(id = 'slave(1)', readonly executorInfo = { executor_id: { value: 'executor-1' }, framework_id: FRAMEWORK_ID }) {
+  constructor(
+    id = 'slave(1)',
+    readonly executorInfo: ExecutorInfo = { executor_id: { value: 'executor-1' }, framework_id: FRAMEWORK_ID },
+  ) {
     super(id);
     this.install<RegisterExecutor>(REGISTER_EXECUTOR, (from) => {
       this.registrations.push(from);

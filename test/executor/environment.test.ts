@@ -1,0 +1,51 @@
+import test from 'ava';
+import {
+  executorEnvironment,
+  executorNodeName,
+  formatDuration,
+  parseDuration,
+  readExecutorEnvironment,
+} from '../../actors/executor/environment.ts';
+import { DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS, DEFAULT_RECOVERY_TIMEOUT_MS } from '../../actors/executor/constants.ts';
+import { ExecutorEnvironmentError } from '../../actors/executor/errors.ts';
+import { UPID } from '../../src/process/upid.ts';
+
+test('executor environment - what the agent sets is what the driver reads', (t) => {
+  const agent = UPID.parse('slave(1)@agent-1');
+  const node = executorNodeName('agent-1', '3f2a-0b.c');
+  t.is(node, 'agent-1-executor-3f2a-0b_c');
+  const env = executorEnvironment({ frameworkId: 'f-0000', executorId: 'e 1', directory: '/sandbox', agent, node, checkpoint: true });
+  t.is(env.MESOS_AGENT_ENDPOINT, 'slave(1)@agent-1');
+  t.is(env.MESOS_SANDBOX, '/sandbox');
+  t.deepEqual(readExecutorEnvironment(env), {
+    frameworkId: 'f-0000',
+    executorId: 'e 1',
+    directory: '/sandbox',
+    agent: 'slave(1)@agent-1',
+    node,
+    checkpoint: true,
+    recoveryTimeoutMs: DEFAULT_RECOVERY_TIMEOUT_MS,
+    shutdownGracePeriodMs: DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
+  });
+});
+
+test('executor environment - a missing or bad variable is named', (t) => {
+  const env = executorEnvironment({ frameworkId: 'f', executorId: 'e', directory: '/s', agent: 'slave(1)@a', node: 'n' });
+  const { MESOS_TS_EXECUTOR_NODE: _, ...withoutNode } = env;
+  t.throws(() => readExecutorEnvironment(withoutNode), { instanceOf: ExecutorEnvironmentError, message: /'MESOS_TS_EXECUTOR_NODE'/ });
+  t.throws(() => readExecutorEnvironment({ ...env, MESOS_RECOVERY_TIMEOUT: 'soon' }), { message: /invalid 'MESOS_RECOVERY_TIMEOUT' 'soon'/ });
+  // The historical names are read too.
+  const { MESOS_AGENT_ENDPOINT: __, MESOS_DIRECTORY: ___, ...legacy } = env;
+  t.is(readExecutorEnvironment(legacy).agent, 'slave(1)@a');
+  t.is(readExecutorEnvironment(legacy).directory, '/s');
+});
+
+test('executor environment - Mesos durations', (t) => {
+  t.is(parseDuration('5secs'), 5_000);
+  t.is(parseDuration('1.5mins'), 90_000);
+  t.is(parseDuration('200ms'), 200);
+  t.is(parseDuration('15mins'), DEFAULT_RECOVERY_TIMEOUT_MS);
+  t.is(parseDuration('5 s'), undefined);
+  t.is(formatDuration(5_000), '5secs');
+  t.is(formatDuration(250), '250ms');
+});
