@@ -333,8 +333,16 @@ export function executorExited(agent: Agent, upid: UPID): void {
         return;
       }
       if (!executor.commandExecutor && executor.pid?.equals(upid) === true && executor.state !== 'TERMINATED') {
-        agent.log.info({ executor_id: executor.id, framework_id: framework.id }, 'Executor exited; destroying its container');
-        executor.destroy?.(0);
+        // Its runtime closed the channel: the process is exiting, and its exit status is what
+        // the master should hear. Destroy the container only if it lingers (a shutdown already
+        // has its own timer).
+        if (executor.state === 'TERMINATING') return;
+        agent.log.info({ executor_id: executor.id, framework_id: framework.id }, 'Executor exited; destroying its container if it does not exit');
+        executor.state = 'TERMINATING';
+        const grace = shutdownGracePeriodMs(agent, executor);
+        executor.shutdownTimer = agent.after(grace, () => {
+          if (executor.state === 'TERMINATING') executor.destroy?.(0);
+        });
         return;
       }
     }
@@ -392,7 +400,8 @@ export function executorTerminated(agent: Agent, framework: FrameworkRecord, exe
       message,
     } satisfies ExitedExecutor);
   }
-  if (!executor.incomplete) removeExecutor(agent, framework, executor);
+  // Tasks of a framework that is going away are not waited for.
+  if (framework.state === 'TERMINATING' || !executor.incomplete) removeExecutor(agent, framework, executor);
 }
 
 /** Done with the executor: every task completed. The framework goes when its last executor does. */

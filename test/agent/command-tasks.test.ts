@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { sandboxDir } from '../../actors/agent/checkpoint.ts';
+import { state } from '../../actors/agent/http.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import { KILL_TASK, STATUS_UPDATE_ACKNOWLEDGEMENT, type KillTask, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
+import { isTerminalState } from '../../src/mesos/v1/common.ts';
+import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { acknowledge, AGENT_ID, commandTask, FRAMEWORK_ID, nextUpdate, register, runTask, startAgent, type Harness } from './harness.ts';
+
+resetFiltersAfterEach(test);
+
+/** Acknowledges every update the master gets until (not including) the terminal one, which it returns. */
+async function untilTerminal(h: Harness, states: string[]): Promise<StatusUpdateMessage> {
+  for (;;) {
+    const message = await nextUpdate(h);
+    states.push(message.update.status.state);
+    if (isTerminalState(message.update.status.state)) return message;
+    acknowledge(h, message);
+  }
+}
+
+test.serial('CommandTask - runs through the command executor: STARTING, RUNNING, FINISHED; stdout in the sandbox; resources freed on the terminal acknowledgement', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  const task = commandTask('task-1', 'echo hello from the sandbox');
+  runTask(h, task);
+
+  const states: string[] = [];
+  const finished = await untilTerminal(h, states);
+  t.deepEqual(states, ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+  const { update, pid } = finished;
+  t.is(pid, String(h.agent.self));
+  t.is(update.agent_id?.value, AGENT_ID);
+  t.is(update.framework_id.value, FRAMEWORK_ID);
+  t.is(update.executor_id?.value, 'task-1');
+  t.is(update.status.source, 'SOURCE_EXECUTOR');
+  t.is(update.status.message, 'Command exited with status 0');
+
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('task-1')!;
+  const sandbox = sandboxDir(h.workDir, AGENT_ID, FRAMEWORK_ID, 'task-1', executor.containerId);
+  t.is(executor.directory, sandbox);
+  t.is(readFileSync(join(sandbox, 'stdout'), 'utf8'), 'hello from the sandbox\n');
+  t.is(readFileSync(join(h.workDir, 'slaves', AGENT_ID, 'frameworks', FRAMEWORK_ID, 'executors', 'task-1', 'runs', 'latest', 'stdout'), 'utf8'), 'hello from the sandbox\n');
+
+  // Terminal but unacknowledged: the task still holds its resources.
+  await h.settle();
+  t.true(h.agent.usedResources().equals(Resources.parse('cpus:0.5;mem:64')));
+  const json = state(h.agent) as { frameworks: { executors: { tasks: { id: string; state: string }[] }[] }[] };
+  t.deepEqual(json.frameworks[0]!.executors[0]!.tasks.map((x) => [x.id, x.state]), [['task-1', 'TASK_FINISHED']]);
+
+  acknowledge(h, finished);
+  await h.settle();
+  t.true(h.agent.usedResources().isEmpty());
+  t.is(h.agent.frameworks.size, 0);
+  const done = state(h.agent) as { completed_frameworks: { id: string; completed_executors: { completed_tasks: { state: string }[] }[] }[] };
+  t.is(done.completed_frameworks[0]!.id, FRAMEWORK_ID);
+  t.is(done.completed_frameworks[0]!.completed_executors[0]!.completed_tasks[0]!.state, 'TASK_FINISHED');
+});
+
+test.serial('CommandTask - a command that exits non-zero is TASK_FAILED', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  runTask(h, commandTask('task-fail', 'echo oops >&2; exit 3'));
+  const states: string[] = [];
+  const failed = await untilTerminal(h, states);
+  t.deepEqual(states, ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED']);
+  t.is(failed.update.status.message, 'Command exited with status 3');
+  t.is(failed.update.status.reason, 'REASON_COMMAND_EXECUTOR_FAILED');
+  acknowledge(h, failed);
+  await h.settle();
+  t.true(h.agent.usedResources().isEmpty());
+});
+
+test.serial('CommandTask - the executor is acknowledged once the status update manager has the update', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  const ack = futureMessage(STATUS_UPDATE_ACKNOWLEDGEMENT, h.agent.self);
+  runTask(h, commandTask('task-ack', 'true'));
+  const first = await nextUpdate(h);
+  const acked = (await ack).body as { uuid: string; task_id: { value: string } };
+  t.is(acked.task_id.value, 'task-ack');
+  t.is(acked.uuid, first.update.uuid!);
+});
+
+test.serial('KillTask - a running command task is killed: TASK_KILLING, then TASK_KILLED', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  runTask(h, commandTask('task-sleep', 'sleep 60'));
+  const starting = await nextUpdate(h);
+  acknowledge(h, starting);
+  const running = await nextUpdate(h);
+  t.is(running.update.status.state, 'TASK_RUNNING');
+  acknowledge(h, running);
+
+  const kill = futureMessage(KILL_TASK, h.agent.self);
+  h.master.send(h.agent.self, KILL_TASK, { framework_id: { value: FRAMEWORK_ID }, task_id: { value: 'task-sleep' } } satisfies KillTask);
+  await kill;
+  const states: string[] = [];
+  const killed = await untilTerminal(h, states);
+  t.deepEqual(states, ['TASK_KILLING', 'TASK_KILLED']);
+  t.is(killed.update.status.message, 'Command terminated with signal Terminated');
+  acknowledge(h, killed);
+  await h.settle();
+  t.true(h.agent.usedResources().isEmpty());
+});
+
+test.serial('KillTask - a task the agent does not know is reported lost', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  runTask(h, commandTask('task-known', 'sleep 60'));
+  acknowledge(h, await nextUpdate(h));
+  h.master.send(h.agent.self, KILL_TASK, { framework_id: { value: FRAMEWORK_ID }, task_id: { value: 'task-unknown' } } satisfies KillTask);
+  let lost: StatusUpdateMessage;
+  do lost = await nextUpdate(h);
+  while (lost.update.status.task_id.value !== 'task-unknown');
+  t.is(lost.update.status.state, 'TASK_LOST');
+  t.is(lost.update.status.source, 'SOURCE_AGENT');
+});
