@@ -62,9 +62,12 @@ export function seededRandom(seed: number): () => number {
   return () => Buffer.from(bytes(4)).readUInt32LE(0) / 2 ** 32;
 }
 
-export async function startAgent(t: ExecutionContext, options: Partial<AgentOptions> = {}): Promise<Harness> {
+export async function startAgent(t: ExecutionContext, options: Partial<AgentOptions> = {}, serve: { http?: boolean } = {}): Promise<Harness> {
   const n = ++worlds;
-  const world = await localWorld([`m${n}`, `a${n}`], { linkTimeoutMs: Number.MAX_SAFE_INTEGER });
+  const world = await localWorld([`m${n}`, `a${n}`], {
+    linkTimeoutMs: Number.MAX_SAFE_INTEGER,
+    ...(serve.http === true ? { http: { port: 0 } } : {}),
+  });
   const [masterRuntime, agentRuntime] = world.runtimes as [Runtime, Runtime];
   world.clock.pause();
   const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-'));

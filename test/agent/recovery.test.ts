@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS } from '../../actors/agent/constants.ts';
+import { REGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED, type ReregisterSlave } from '../../src/mesos/protocol.ts';
+import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
+import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { Probe } from '../helpers/runtime.ts';
+import {
+  acknowledge,
+  AGENT_ID,
+  commandTask,
+  customTask,
+  echoExecutor,
+  FRAMEWORK,
+  FRAMEWORK_ID,
+  nextUpdate,
+  register,
+  runTask,
+  spawnAgent,
+  startAgent,
+  type Harness,
+} from './harness.ts';
+
+resetFiltersAfterEach(test);
+
+async function reregistration(h: Harness): Promise<ReregisterSlave> {
+  const message = futureMessage(REREGISTER_SLAVE, h.agent.self, h.master.self);
+  await h.settle();
+  h.clock.advance(DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS);
+  return (await message).body as ReregisterSlave;
+}
+
+test.serial('Reregistration - the agent reports its frameworks, custom executors and tasks', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()));
+  await registering;
+  acknowledge(h, await nextUpdate(h));
+  runTask(h, commandTask('task-2', 'sleep 60'));
+  acknowledge(h, await nextUpdate(h));
+  await h.settle();
+
+  h.masterRuntime.terminate(h.master.self);
+  await h.settle();
+  h.master = new Probe('master', [REREGISTER_SLAVE]);
+  h.masterRuntime.spawn(h.master);
+  const body = await reregistration(h);
+  t.is(body.slave.id.value, AGENT_ID);
+  t.deepEqual(body.frameworks, [FRAMEWORK]);
+  // The command executor is the agent's own: the master does not hear of it.
+  t.deepEqual(body.executor_infos?.map((e) => e.executor_id.value), ['echo']);
+  const tasks = Object.fromEntries((body.tasks ?? []).map((task) => [task.task_id.value, task]));
+  t.is(tasks['task-1']?.state, 'TASK_RUNNING');
+  t.is(tasks['task-1']?.executor_id?.value, 'echo');
+  t.is(tasks['task-1']?.agent_id.value, AGENT_ID);
+  t.true(['TASK_STARTING', 'TASK_RUNNING'].includes(tasks['task-2']!.state));
+  t.is(tasks['task-2']?.executor_id, undefined);
+});
+
+test.serial("AgentRestart - a checkpointing framework's tasks are recovered; their executor did not survive, so they fail", async (t) => {
+  const framework: FrameworkInfo = { ...FRAMEWORK, checkpoint: true };
+  const h = await startAgent(t);
+  await register(h);
+  runTask(h, commandTask('task-1', 'sleep 60'), framework);
+  const starting = await nextUpdate(h);
+  acknowledge(h, starting);
+  const running = await nextUpdate(h);
+  t.is(running.update.status.state, 'TASK_RUNNING');
+  acknowledge(h, running);
+  await h.settle();
+  const meta = join(h.workDir, 'meta', 'slaves', AGENT_ID, 'frameworks', FRAMEWORK_ID);
+  t.true(existsSync(join(meta, 'framework.info')));
+
+  h.agentRuntime.terminate(h.agent.self);
+  await h.settle();
+  h.agent = spawnAgent(h);
+  const body = await reregistration(h);
+  t.is(body.slave.id.value, AGENT_ID);
+  t.deepEqual(body.frameworks, [framework]);
+  t.deepEqual(
+    body.tasks?.map((task) => [task.task_id.value, task.state]),
+    [['task-1', 'TASK_FAILED']],
+  );
+
+  h.master.send(h.agent.self, SLAVE_REREGISTERED, { slave_id: { value: AGENT_ID } });
+  const failed = await nextUpdate(h);
+  t.is(failed.update.status.task_id.value, 'task-1');
+  t.is(failed.update.status.state, 'TASK_FAILED');
+  t.is(failed.update.status.reason, 'REASON_EXECUTOR_TERMINATED');
+  t.regex(failed.update.status.message ?? '', /agent restarted/);
+  acknowledge(h, failed);
+  await h.settle();
+  t.is(h.agent.frameworks.size, 0);
+  t.false(existsSync(meta));
+});
