@@ -347,7 +347,9 @@ export class AllocatorProcess extends Process {
     const started = wallClockNow();
     let offers: Offer[];
     try {
-      offers = this.allocation.allocate(this.clock.now(), this.#allCandidates ? undefined : this.#candidates);
+      // Every agent a candidate (declines of a whole cycle's offers): no per-id look-ups.
+      const all = this.#allCandidates || this.#candidates.size >= this.allocation.agentCount;
+      offers = this.allocation.allocate(this.clock.now(), all ? undefined : this.#candidates);
     } catch (error) {
       // An exception here would stop the machine; log it and let the next cycle try again.
       this.log.error({ err: error }, 'Allocation cycle failed');

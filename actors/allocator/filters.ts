@@ -60,8 +60,9 @@ export class OfferFilters {
     for (const f of list) {
       if (f.expiresAt <= now) continue;
       list[live++] = f;
-      if (!filtered && f.resources.contains(resources)) filtered = true;
+      if (!filtered && (f.resources === resources || f.resources.contains(resources))) filtered = true;
     }
+    if (live === list.length) return filtered;
     list.length = live;
     if (live === 0) this.#byAgent.delete(agentId);
     return filtered;

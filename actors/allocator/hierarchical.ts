@@ -229,6 +229,11 @@ export class HierarchicalAllocation {
     this.#agent(agentId).active = true;
   }
 
+  /** How many agents there are. */
+  get agentCount(): number {
+    return this.#agents.size;
+  }
+
   hasAgent(agentId: string): boolean {
     return this.#agents.has(agentId);
   }
@@ -442,15 +447,18 @@ export class HierarchicalAllocation {
     for (const agent of agents) {
       let available = agent.available;
       if (available.isEmpty()) continue;
+      // Most agents hold no reservations; then every role may be offered all of `available`
+      // (and what is left after an offer stays unreserved), with nothing to filter per role.
+      const unreserved = !hasReservations(available);
       for (const roleName of roleSorter.view()) {
         if (quotaStage && !headroom!.lacks(roleName)) continue;
-        if (!available.hasAllocatableTo(roleName)) continue;
+        if (!unreserved && !available.hasAllocatableTo(roleName)) continue;
         const role = this.#roles.get(roleName)!;
         // What the role may be offered here; computed once, and again only after an offer.
         let resources: Resources | undefined;
         for (const frameworkId of role.frameworks.view()) {
           if (resources === undefined) {
-            const allocatable = available.allocatableTo(roleName);
+            const allocatable = unreserved ? available : available.allocatableTo(roleName);
             resources =
               headroom === undefined
                 ? allocatable
@@ -602,10 +610,12 @@ export class HierarchicalAllocation {
   }
 
   #unallocate(framework: Framework, roleName: string, agent: Agent, resources: Resources): void {
-    agent.allocated = agent.allocated.minus(resources);
+    // The usual case, a whole offer declined while nothing else is held there, needs no arithmetic.
+    agent.allocated = agent.allocated === resources ? Resources.EMPTY : agent.allocated.minus(resources);
     agent.available = agent.total.minus(agent.allocated);
     const byRole = agent.allocations.get(framework.id)!;
-    const left = byRole.get(roleName)!.minus(resources);
+    const held = byRole.get(roleName)!;
+    const left = held === resources ? Resources.EMPTY : held.minus(resources);
     if (left.isEmpty()) byRole.delete(roleName);
     else byRole.set(roleName, left);
     if (byRole.size === 0) {
@@ -734,5 +744,11 @@ function validRoles(roles: Iterable<string>): Set<string> {
  * otherwise `a - (a - b)`.
  */
 function common(a: Resources, b: Resources): Resources {
-  return a.contains(b) ? b : a.minus(a.minus(b));
+  return a === b || a.contains(b) ? b : a.minus(a.minus(b));
+}
+
+/** Whether any of `resources` is reserved. */
+function hasReservations(resources: Resources): boolean {
+  for (const e of resources.entries()) if (e.reservations.length > 0) return true;
+  return false;
 }

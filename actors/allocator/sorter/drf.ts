@@ -8,7 +8,7 @@
  *
  * The order is kept incrementally. Active clients sit in an array sorted by `(share, name)`;
  * a change to one client's allocation or weight moves only that client (binary search out,
- * binary search in: O(log n) comparisons plus an O(n) `splice`, a `memmove` of pointers).
+ * binary search in: O(log n) comparisons, then the clients it passes shift by one).
  * Only a change of the cluster totals, which changes every share, recomputes all shares and
  * re-sorts, and lazily, on the next read: O(n log n) once per change of totals.
  */
@@ -105,28 +105,30 @@ export class DRFSorter implements Sorter {
     this.#weights.set(client, weight);
     const c = this.#clients.get(client);
     if (c === undefined) return;
-    this.#update(c, () => {
-      c.weight = weight;
-    });
+    const i = this.#position(c);
+    c.weight = weight;
+    this.#refile(c, i);
   }
 
   allocated(client: string, _agentId: string, resources: Resources): void {
     const c = this.#get(client);
-    this.#update(c, () => {
-      for (const [name, millis] of resources.scalarMillis()) c.allocation.set(name, (c.allocation.get(name) ?? 0) + millis);
-    });
+    const i = this.#position(c);
+    const allocation = c.allocation;
+    for (const [name, millis] of resources.scalarMillis()) allocation.set(name, (allocation.get(name) ?? 0) + millis);
+    this.#refile(c, i);
   }
 
   unallocated(client: string, _agentId: string, resources: Resources): void {
     const c = this.#get(client);
-    this.#update(c, () => {
-      for (const [name, millis] of resources.scalarMillis()) {
-        const left = (c.allocation.get(name) ?? 0) - millis;
-        if (left < 0) throw new Error(`client '${client}' would hold ${left / 1000} ${name}`);
-        if (left === 0) c.allocation.delete(name);
-        else c.allocation.set(name, left);
-      }
-    });
+    const i = this.#position(c);
+    const allocation = c.allocation;
+    for (const [name, millis] of resources.scalarMillis()) {
+      const left = (allocation.get(name) ?? 0) - millis;
+      if (left < 0) throw new Error(`client '${client}' would hold ${left / 1000} ${name}`);
+      if (left === 0) allocation.delete(name);
+      else allocation.set(name, left);
+    }
+    this.#refile(c, i);
   }
 
   sort(): string[] {
@@ -169,24 +171,51 @@ export class DRFSorter implements Sorter {
     return share / c.weight;
   }
 
-  /** Re-files one client after `change` alters its allocation or weight. */
-  #update(c: Client, change: () => void): void {
+  /** Where a client is filed before its allocation or weight changes; -1 if inactive. */
+  #position(c: Client): number {
     this.#refresh();
-    if (!c.active) {
-      change();
-      c.share = this.#shareOf(c);
-      return;
-    }
-    const i = this.#indexOf(c);
-    change();
+    return c.active ? this.#indexOf(c) : -1;
+  }
+
+  /**
+   * Recomputes the share of a client whose allocation or weight changed and moves it from
+   * index `i` to its new place, shifting only the clients it passes (no `splice`: one pass,
+   * no garbage). Often it stays between its neighbours and nothing moves.
+   */
+  #refile(c: Client, i: number): void {
     c.share = this.#shareOf(c);
-    // Often the client stays between its neighbours and nothing moves.
-    const prev = this.#order[i - 1];
-    const next = this.#order[i + 1];
-    if ((prev === undefined || compare(prev, c) < 0) && (next === undefined || compare(c, next) < 0)) return;
-    this.#order.splice(i, 1);
-    this.#names.splice(i, 1);
-    this.#insert(c);
+    if (i < 0) return;
+    const order = this.#order;
+    const names = this.#names;
+    if (i > 0 && compare(order[i - 1]!, c) > 0) {
+      let lo = 0;
+      let hi = i;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compare(order[mid]!, c) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let k = i; k > lo; k--) {
+        order[k] = order[k - 1]!;
+        names[k] = names[k - 1]!;
+      }
+      order[lo] = c;
+      names[lo] = c.name;
+    } else if (i + 1 < order.length && compare(c, order[i + 1]!) > 0) {
+      let lo = i + 1;
+      let hi = order.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compare(order[mid]!, c) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let k = i; k < lo - 1; k++) {
+        order[k] = order[k + 1]!;
+        names[k] = names[k + 1]!;
+      }
+      order[lo - 1] = c;
+      names[lo - 1] = c.name;
+    }
   }
 
   /** After the cluster totals changed, recomputes every share and re-sorts. */
