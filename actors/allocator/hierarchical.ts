@@ -512,6 +512,12 @@ export class HierarchicalAllocation {
     let remaining = resources;
     if (framework !== undefined && byRole !== undefined) {
       for (const [role, held] of [...byRole]) {
+        // A whole offer coming back (a decline) arrives as a copy: switch to the object held,
+        // so that the books and the filter compare by identity from now on.
+        if (remaining !== held && remaining.equals(held)) {
+          if (remaining === resources) resources = held;
+          remaining = held;
+        }
         const portion = common(held, remaining);
         if (portion.isEmpty()) continue;
         this.#unallocate(framework, role, agent, portion);
