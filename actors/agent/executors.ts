@@ -138,8 +138,10 @@ function launchCustom(agent: Agent, framework: FrameworkRecord, executor: Execut
     }),
     { MESOS_SLAVE_ID: agent.agentId ?? '' },
   );
+  const launch = agent.containerizer.launch({ containerId: executor.containerId, command, sandbox: executor.directory, env, ipc: true });
+  executor.launch = launch;
   agent.continueWith(
-    agent.containerizer.launch({ containerId: executor.containerId, command, sandbox: executor.directory, env, ipc: true }),
+    launch,
     (container) => _launchCustom(agent, framework, executor, container),
     (error) => launchFailed(agent, framework, executor, error),
   );
@@ -417,7 +419,9 @@ export function removeFramework(agent: Agent, framework: FrameworkRecord): void 
   agent.frameworks.delete(framework.id);
   agent.completedFrameworks.push(framework);
   if (agent.completedFrameworks.length > MAX_COMPLETED_FRAMEWORKS) agent.completedFrameworks.shift();
-  agent.send(agent.sum, SUM_CLEANUP, { framework_id: { value: framework.id } } satisfies SumCleanup);
+  // A framework that shut down leaves its streams behind; otherwise every stream is closed
+  // (its terminal update acknowledged), or still carries an update the master must get.
+  if (framework.state === 'TERMINATING') agent.send(agent.sum, SUM_CLEANUP, { framework_id: { value: framework.id } } satisfies SumCleanup);
   if (framework.checkpoint && agent.agentId !== undefined) removeFrameworkCheckpoint(agent.flags.workDir, agent.agentId, framework.id);
 }
 
@@ -429,7 +433,10 @@ export function destroyAll(agent: Agent): void {
       executor.detach?.();
       if (executor.builtInPid !== undefined) agent.runtime.terminate(executor.builtInPid);
       // SIGKILL at once: the agent's timers die with it, so no escalation would follow a SIGTERM.
-      agent.containerizer.kill(executor.containerId, 'SIGKILL');
+      // A container still starting is killed once it runs.
+      const kill = (): boolean => agent.containerizer.kill(executor.containerId, 'SIGKILL');
+      if (executor.launch !== undefined) void executor.launch.then(kill, () => undefined);
+      else kill();
     }
   }
 }

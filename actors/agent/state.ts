@@ -41,6 +41,8 @@ export class ExecutorRecord {
   builtInPid: UPID | undefined;
   /** Kills a custom executor's container (`destroy`) or stops a built-in one. */
   destroy: ((gracePeriodMs: number) => void) | undefined;
+  /** The launch of a custom executor's container. */
+  launch: Promise<unknown> | undefined;
   /** Closes the IPC gateway to a custom executor. */
   detach: (() => void) | undefined;
   /** Its termination was handled (`executorTerminated` runs once). */

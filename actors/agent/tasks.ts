@@ -25,7 +25,7 @@ import {
 } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
 import { checkpointFramework, checkpointTask } from './checkpoint.ts';
-import { _shutdownExecutor, commandExecutorInfo, createExecutor, launchExecutor, removeExecutor } from './executors.ts';
+import { _shutdownExecutor, commandExecutorInfo, createExecutor, launchExecutor, removeExecutor, removeFramework } from './executors.ts';
 import { createTask, FrameworkRecord, type ExecutorRecord } from './state.ts';
 
 /**
@@ -50,11 +50,17 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
     return;
   }
   const frameworkId = body.framework_id.value;
+  const info = { ...body.framework, id: body.framework_id };
+  if ((task.executor === undefined) === (task.command === undefined)) {
+    const framework = agent.frameworks.get(frameworkId) ?? new FrameworkRecord(frameworkId, info);
+    sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_ERROR', 'REASON_TASK_INVALID', 'A task needs exactly one of an executor and a command');
+    return;
+  }
   let framework = agent.frameworks.get(frameworkId);
   if (framework === undefined) {
-    framework = new FrameworkRecord(frameworkId, { ...body.framework, id: body.framework_id });
+    framework = new FrameworkRecord(frameworkId, info);
     agent.frameworks.set(frameworkId, framework);
-    if (framework.checkpoint) checkpointFramework(agent.flags.workDir, agent.agentId!, { ...framework.info, id: body.framework_id });
+    if (framework.checkpoint) checkpointFramework(agent.flags.workDir, agent.agentId!, info);
   }
   if (framework.state === 'TERMINATING') {
     agent.log.warn({ task_id: taskId, framework_id: frameworkId }, 'Ignoring run task message: the framework is terminating');
@@ -64,24 +70,20 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
     agent.log.warn({ task_id: taskId, framework_id: frameworkId }, 'Ignoring run task message: a task with this id is already here');
     return;
   }
-  if ((task.executor === undefined) === (task.command === undefined)) {
-    sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_ERROR', 'REASON_TASK_INVALID', 'A task needs exactly one of an executor and a command');
-    return;
-  }
-  const info = task.executor !== undefined ? { ...task.executor, framework_id: body.framework_id } : commandExecutorInfo(task, frameworkId);
-  const executorId = info.executor_id.value;
+  const executorInfo = task.executor !== undefined ? { ...task.executor, framework_id: body.framework_id } : commandExecutorInfo(task, frameworkId);
+  const executorId = executorInfo.executor_id.value;
   let executor = framework.executors.get(executorId);
   const launching = executor === undefined;
   if (executor === undefined) {
     try {
-      executor = createExecutor(agent, framework, info, task.command !== undefined);
+      executor = createExecutor(agent, framework, executorInfo, task.command !== undefined);
     } catch (error) {
       agent.log.error({ err: error, task_id: taskId }, 'Failed to create the executor');
       sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', `Failed to create the executor: ${(error as Error).message}`);
+      if (framework.executors.size === 0) removeFramework(agent, framework);
       return;
     }
   }
-  agent.stats.tasksLaunched.inc();
   switch (executor.state) {
     case 'TERMINATING':
     case 'TERMINATED':
@@ -92,9 +94,11 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
       agent.log.info({ task_id: taskId, executor_id: executorId }, 'Queuing task until the executor registers');
       executor.queuedTasks.set(taskId, task);
       checkpoint(agent, framework, executor, task);
+      agent.stats.tasksLaunched.inc();
       break;
     case 'RUNNING':
       launchTask(agent, framework, executor, task);
+      agent.stats.tasksLaunched.inc();
       break;
   }
   if (launching) launchExecutor(agent, framework, executor);

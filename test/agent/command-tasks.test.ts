@@ -118,3 +118,16 @@ test.serial('KillTask - a task the agent does not know is reported lost', async 
   t.is(lost.update.status.state, 'TASK_LOST');
   t.is(lost.update.status.source, 'SOURCE_AGENT');
 });
+
+test.serial('RunTask - a task with neither a command nor an executor is TASK_ERROR, and leaves nothing behind', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  const { command: _command, ...task } = commandTask('task-bad', 'true');
+  runTask(h, task);
+  const error = await nextUpdate(h);
+  t.is(error.update.status.state, 'TASK_ERROR');
+  t.is(error.update.status.reason, 'REASON_TASK_INVALID');
+  await h.settle();
+  t.is(h.agent.frameworks.size, 0);
+  t.true(h.agent.usedResources().isEmpty());
+});
