@@ -184,8 +184,8 @@ export function statusUpdate(agent: Agent, from: UPID, body: StatusUpdateMessage
     return;
   }
   const framework = agent.frameworks.get(update.framework_id.value);
-  if (framework === undefined) {
-    drop('unknown framework');
+  if (framework === undefined || framework.state === 'TERMINATING') {
+    drop(framework === undefined ? 'unknown framework' : 'the framework is terminating');
     return;
   }
   const executorId = update.executor_id?.value ?? status.executor_id?.value;

@@ -4,20 +4,31 @@ import { Resources } from '../../src/mesos/resources.ts';
 import {
   EXECUTOR_TO_FRAMEWORK,
   EXITED_EXECUTOR,
-  FRAMEWORK_TO_EXECUTOR,
   KILL_TASK,
   REGISTER_EXECUTOR,
   SHUTDOWN_EXECUTOR,
   SHUTDOWN_FRAMEWORK,
   type ExecutorToFramework,
   type ExitedExecutor,
-  type FrameworkToExecutor,
   type KillTask,
   type ShutdownExecutor,
 } from '../../src/mesos/protocol.ts';
 import type { ExecutorInfo } from '../../src/mesos/v1/common.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
-import { acknowledge, AGENT_ID, customTask, echoExecutor, FRAMEWORK_ID, nextUpdate, register, runTask, startAgent, type Harness } from './harness.ts';
+import {
+  acknowledge,
+  AGENT_ID,
+  customTask,
+  echoExecutor,
+  FRAMEWORK_ID,
+  frameworkMessage,
+  nextUpdate,
+  register,
+  runTask,
+  startAgent,
+  stubbornExecutor,
+  type Harness,
+} from './harness.ts';
 
 resetFiltersAfterEach(test);
 
@@ -27,9 +38,9 @@ function silentExecutor(id = 'silent'): ExecutorInfo {
 }
 
 /** Runs an echo executor task and waits until it is RUNNING (acknowledged). */
-async function runningEchoTask(h: Harness, data?: string): Promise<void> {
+async function runningEchoTask(h: Harness): Promise<void> {
   const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
-  runTask(h, customTask('task-1', echoExecutor(), data));
+  runTask(h, customTask('task-1', echoExecutor()));
   await registering;
   const running = await nextUpdate(h);
   if (running.update.status.state !== 'TASK_RUNNING') throw new Error(`expected TASK_RUNNING, got ${running.update.status.state}`);
@@ -45,7 +56,7 @@ test.serial('CustomExecutor - a child process registers over IPC, runs its task,
   const h = await startAgent(t);
   await register(h);
   const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
-  runTask(h, customTask('task-1', echoExecutor(), 'finish'));
+  runTask(h, customTask('task-1', echoExecutor()));
   await h.settle();
 
   const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!;
@@ -58,21 +69,19 @@ test.serial('CustomExecutor - a child process registers over IPC, runs its task,
   t.is(running.update.status.state, 'TASK_RUNNING');
   t.is(running.update.status.source, 'SOURCE_EXECUTOR');
   t.is(running.update.executor_id?.value, 'echo');
+  t.is(running.update.status.message, `pid ${executor.osPid}`);
   acknowledge(h, running);
-  const finished = await nextUpdate(h);
-  t.is(finished.update.status.state, 'TASK_FINISHED');
 
   const echoed = futureMessage(EXECUTOR_TO_FRAMEWORK, h.agent.self, h.master.self);
-  h.master.send(h.agent.self, FRAMEWORK_TO_EXECUTOR, {
-    slave_id: { value: AGENT_ID },
-    framework_id: { value: FRAMEWORK_ID },
-    executor_id: { value: 'echo' },
-    data: Buffer.from('ping').toString('base64'),
-  } satisfies FrameworkToExecutor);
+  frameworkMessage(h, 'echo', 'ping');
   const reply = (await echoed).body as ExecutorToFramework;
   t.is(Buffer.from(reply.data, 'base64').toString(), 'echo:ping');
   t.is(reply.slave_id.value, AGENT_ID);
   t.is(reply.executor_id.value, 'echo');
+
+  frameworkMessage(h, 'echo', 'finish');
+  const finished = await nextUpdate(h);
+  t.is(finished.update.status.state, 'TASK_FINISHED');
 
   // The task is done; the executor keeps only its own resources.
   acknowledge(h, finished);
@@ -183,15 +192,20 @@ test.serial('ShutdownFramework - executors shut down, no updates for their tasks
 test.serial('ShutdownExecutor - an executor that ignores the shutdown is destroyed after the grace period', async (t) => {
   const h = await startAgent(t);
   await register(h);
-  // This executor ignores the shutdown: it keeps running until the grace period is over.
-  await runningEchoTask(h, 'ignore-shutdown');
-  h.master.send(h.agent.self, SHUTDOWN_EXECUTOR, { framework_id: { value: FRAMEWORK_ID }, executor_id: { value: 'echo' } } satisfies ShutdownExecutor);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', stubbornExecutor()));
+  await registering;
   await h.settle();
-  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!;
+  h.master.send(h.agent.self, SHUTDOWN_EXECUTOR, { framework_id: { value: FRAMEWORK_ID }, executor_id: { value: 'stubborn' } } satisfies ShutdownExecutor);
+  await h.settle();
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('stubborn')!;
   t.is(executor.state, 'TERMINATING');
 
   const exited = exitedExecutor(h);
-  h.clock.advance(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS);
+  h.clock.advance(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS - 1);
+  await h.settle();
+  t.is(executor.state, 'TERMINATING');
+  h.clock.advance(1);
   const failed = await nextUpdate(h);
   t.is(failed.update.status.state, 'TASK_FAILED');
   t.is(failed.update.status.reason, 'REASON_EXECUTOR_TERMINATED');

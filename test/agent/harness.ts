@@ -11,6 +11,7 @@ import { Resources } from '../../src/mesos/resources.ts';
 import {
   EXECUTOR_TO_FRAMEWORK,
   EXITED_EXECUTOR,
+  FRAMEWORK_TO_EXECUTOR,
   PONG_SLAVE,
   REGISTER_SLAVE,
   REREGISTER_SLAVE,
@@ -18,6 +19,7 @@ import {
   SLAVE_REGISTERED,
   STATUS_UPDATE,
   STATUS_UPDATE_ACKNOWLEDGEMENT,
+  type FrameworkToExecutor,
   type RunTask,
   type StatusUpdateAcknowledgement,
   type StatusUpdateMessage,
@@ -127,16 +129,35 @@ export function commandTask(id: string, command: string, resources = 'cpus:0.5;m
   };
 }
 
-export const ECHO_EXECUTOR = fileURLToPath(new URL('../fixtures/agent/echo-executor.ts', import.meta.url));
+export const ECHO_EXECUTOR = fileURLToPath(new URL('../fixtures/executors/echo-executor.ts', import.meta.url));
+export const STUBBORN_EXECUTOR = fileURLToPath(new URL('../fixtures/executors/stubborn-executor.ts', import.meta.url));
 
+/**
+ * The executor engineer's echo executor: `TASK_RUNNING` on launch, `echo:<data>` back for a
+ * framework message, `TASK_FINISHED` for its tasks on the message `finish`, `TASK_KILLED` on a
+ * kill or a shutdown.
+ */
 export function echoExecutor(id = 'echo'): ExecutorInfo {
   return { executor_id: { value: id }, command: nodeExecutorCommand(ECHO_EXECUTOR), resources: resourcesJSON('cpus:0.1;mem:32') };
 }
 
-export function customTask(id: string, executor: ExecutorInfo, data?: string): TaskInfo {
-  const task: TaskInfo = { name: id, task_id: { value: id }, agent_id: { value: AGENT_ID }, resources: resourcesJSON('cpus:1;mem:128'), executor };
-  if (data !== undefined) task.data = Buffer.from(data).toString('base64');
-  return task;
+/** An executor that registers, never reports on its tasks and ignores shutdown. */
+export function stubbornExecutor(id = 'stubborn'): ExecutorInfo {
+  return { executor_id: { value: id }, command: nodeExecutorCommand(STUBBORN_EXECUTOR) };
+}
+
+export function customTask(id: string, executor: ExecutorInfo): TaskInfo {
+  return { name: id, task_id: { value: id }, agent_id: { value: AGENT_ID }, resources: resourcesJSON('cpus:1;mem:128'), executor };
+}
+
+/** The master sends a framework message to an executor. */
+export function frameworkMessage(h: Harness, executorId: string, text: string): void {
+  h.master.send(h.agent.self, FRAMEWORK_TO_EXECUTOR, {
+    slave_id: { value: AGENT_ID },
+    framework_id: { value: FRAMEWORK_ID },
+    executor_id: { value: executorId },
+    data: Buffer.from(text).toString('base64'),
+  } satisfies FrameworkToExecutor);
 }
 
 function resourcesJSON(text: string) {
