@@ -63,7 +63,9 @@ export interface UpdateAgent {
 /**
  * Resources come back to the allocator: an offer declined (with `refuse_seconds`, which installs
  * a filter), rescinded or unused, or a task's resources freed. No filter when `refuse_seconds` is
- * absent or 0.
+ * absent or 0. The allocator offers the agent again soon after, except after an explicit
+ * `refuse_seconds: 0`, which waits for the next batch cycle (a framework declining without a
+ * filter is not re-offered the same resources at message speed).
  */
 export const ALLOCATOR_RECOVER_RESOURCES = 'Allocator.RecoverResources';
 export interface RecoverResources {
