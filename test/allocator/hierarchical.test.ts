@@ -430,3 +430,25 @@ test('allocation - invalid weights, quotas and roles are typed errors naming the
   );
   t.throws(() => allocation.suppress('ghost'), { message: `unknown framework 'ghost'` });
 });
+
+test('allocation - resources an agent reports for an unknown framework count as allocated until claimed or freed', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:4;mem:4096'), [{ frameworkId: 'gone', resources: r('cpus:1;mem:1024') }]);
+  allocation.addAgent('agent2', r('cpus:4;mem:4096'), [{ frameworkId: 'late', resources: r('cpus:2;mem:2048') }]);
+  t.is(allocation.agent('agent1')!.available.toString(), 'cpus:3;mem:3072');
+
+  // The framework that comes back claims what it uses (in the role given), and nothing more is taken.
+  allocation.addFramework('late', { roles: ['web', 'batch'], used: [{ agentId: 'agent2', role: 'batch', resources: r('cpus:2;mem:2048') }] });
+  t.is(allocation.allocation('late').get('agent2')?.toString(), 'cpus:2;mem:2048');
+  t.is(allocation.agent('agent2')!.allocated.toString(), 'cpus:2;mem:2048');
+
+  // One that never comes back: removing it frees what the agent reported.
+  allocation.removeFramework('gone');
+  t.true(allocation.agent('agent1')!.allocated.isEmpty());
+
+  // Recovering the claimed resources frees them like any allocation.
+  allocation.recoverResources('late', 'agent2', r('cpus:2;mem:2048'));
+  t.true(allocation.agent('agent2')!.allocated.isEmpty());
+  // Roles by DRF: batch (first by name) gets agent1, then web, now below it, agent2.
+  t.deepEqual(show(allocation.allocate(0)), ['late/batch@agent1 cpus:4;mem:4096', 'late/web@agent2 cpus:4;mem:4096']);
+});
