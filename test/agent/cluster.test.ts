@@ -60,6 +60,10 @@ class Recorder implements Scheduler {
 }
 
 test('Cluster - with the real master: a command task and a custom executor task run, messages flow, an executor crash is executorLost', async (t) => {
+  // Clock timers do not hold the event loop open (as libprocess timers do not): something must,
+  // while the test waits for the registration backoff and the allocation interval to pass.
+  const keepAlive = setInterval(() => undefined, 1_000);
+  t.teardown(() => clearInterval(keepAlive));
   const world = await localWorld(['cl-master', 'cl-agent', 'cl-framework']);
   const [masterRuntime, agentRuntime, frameworkRuntime] = world.runtimes;
   const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-cluster-'));
