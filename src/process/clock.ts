@@ -67,6 +67,21 @@ export class Clock {
     }
   }
 
+  /**
+   * Runs `hook` after each timer that fires during `advance`, before the next one. Runtimes use
+   * it to run the work a timer enqueued (a handler that re-arms a periodic timer), so that one
+   * `advance(9_000)` behaves like nine `advance(1_000)`s of a clock ticking by itself.
+   */
+  onAdvanceStep(hook: () => void): () => void {
+    this.#stepHooks.push(hook);
+    return () => {
+      const i = this.#stepHooks.indexOf(hook);
+      if (i >= 0) this.#stepHooks.splice(i, 1);
+    };
+  }
+
+  readonly #stepHooks: (() => void)[] = [];
+
   /** While advancing: the time to step towards. */
   #stepTarget: number | undefined;
 
@@ -110,6 +125,7 @@ export class Clock {
         fired++;
         try {
           top.fn();
+          if (this.#stepTarget !== undefined) for (const hook of this.#stepHooks) hook();
         } catch (error) {
           failure ??= error;
         }
@@ -239,6 +255,18 @@ export function wallClockDelay(ms: number): Promise<void> {
 /** Wall-clock milliseconds, for measuring (benchmarks, timers in metrics). */
 export function wallClockNow(): number {
   return performance.now();
+}
+
+/**
+ * A wall-clock timer, for the one thing that must follow real time whatever the Clock says:
+ * whether a peer runtime is still there (its heartbeats come on its own clock, as TCP keepalives
+ * do). It keeps the program alive while armed, as an open connection would. Actor timers always
+ * use the `Clock`.
+ */
+export function wallClockTimer(ms: number, fn: () => void): Timer {
+  const due = wallClockNow() + ms;
+  const handle = setTimeout(fn, ms);
+  return { due, cancel: () => clearTimeout(handle) };
 }
 
 /** The clock runtimes share unless given their own (libprocess has one per OS process). */

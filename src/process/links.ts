@@ -1,4 +1,4 @@
-import type { Clock, Timer } from './clock.ts';
+import { wallClockNow, wallClockTimer, type Timer } from './clock.ts';
 import { UPID } from './upid.ts';
 
 /** The id every runtime answers control messages at: `__runtime__@<node>`. */
@@ -12,7 +12,6 @@ export const LINK_TIMEOUT_MS = 5_000;
 export interface PeerHost {
   readonly node: string;
   readonly incarnation: string;
-  readonly clock: Clock;
   /** Sends a control message to `__runtime__@node`. */
   sendControl(node: string, name: string, body: Record<string, unknown>): void;
   /** Whether a live process with this id runs here. */
@@ -43,6 +42,10 @@ interface Peer {
  * 2. its runtime shuts down (`bye`, immediate),
  * 3. its runtime restarts (a different incarnation answers), or
  * 4. its runtime is silent for `timeoutMs` (killed, partitioned, or never there).
+ *
+ * Heartbeats and silence follow the wall clock, not the runtime `Clock`: a peer's heartbeats
+ * come on its own time, so a paused or jumping test Clock must not make a live peer look dead
+ * (libprocess learns of a broken link from its socket, in real time too).
  */
 export class PeerMonitor {
   readonly #peers = new Map<string, Peer>();
@@ -97,7 +100,7 @@ export class PeerMonitor {
         peer = undefined;
       } else {
         peer.incarnation = incarnation;
-        peer.lastSeen = this.host.clock.now();
+        peer.lastSeen = wallClockNow();
       }
     }
     const id = typeof body.id === 'string' ? body.id : undefined;
@@ -169,7 +172,7 @@ export class PeerMonitor {
   #peer(node: string, incarnation?: string): Peer {
     let peer = this.#peers.get(node);
     if (peer === undefined) {
-      peer = { node, incarnation, lastSeen: this.host.clock.now(), targets: new Map(), watching: new Set() };
+      peer = { node, incarnation, lastSeen: wallClockNow(), targets: new Map(), watching: new Set() };
       this.#peers.set(node, peer);
       this.#arm();
     }
@@ -190,14 +193,14 @@ export class PeerMonitor {
 
   #arm(): void {
     if (this.#timer !== undefined) return;
-    this.#timer = this.host.clock.setTimer(this.intervalMs, () => {
+    this.#timer = wallClockTimer(this.intervalMs, () => {
       this.#timer = undefined;
       this.#tick();
     });
   }
 
   #tick(): void {
-    const now = this.host.clock.now();
+    const now = wallClockNow();
     for (const peer of [...this.#peers.values()]) {
       if (now - peer.lastSeen >= this.timeoutMs) {
         this.host.debug('Peer runtime silent, treating its processes as exited', { node: peer.node, silentMs: now - peer.lastSeen });

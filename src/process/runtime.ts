@@ -98,7 +98,6 @@ export class Runtime implements TransportSink {
       {
         node: this.node,
         incarnation: this.incarnation,
-        clock: this.clock,
         sendControl: (node, name, body) => this.#sendControl(node, name, body),
         hasProcess: (id) => this.#processes.get(id)?._state === 'running',
         exited: (linkerId, upid) => {
@@ -139,7 +138,13 @@ export class Runtime implements TransportSink {
     if (this.#state !== 'new') throw new Error(`runtime '${this.node}' already started`);
     await this.transport.attach(this);
     let world = worlds.get(this.clock);
-    if (world === undefined) worlds.set(this.clock, (world = new Set()));
+    if (world === undefined) {
+      const members = new Set<Runtime>();
+      worlds.set(this.clock, (world = members));
+      this.clock.onAdvanceStep(() => {
+        for (const runtime of members) runtime.#drainAll();
+      });
+    }
     world.add(this);
     this.#state = 'running';
     this.spawn(new MetricsProcess());
@@ -450,10 +455,12 @@ export class Runtime implements TransportSink {
     this.#drain(DRAIN_BUDGET_MS);
   };
 
-  /** Runs mailboxes until all are empty; returns how many events ran. */
+  /** Runs pending control messages and mailboxes until all are empty; returns how many events ran. */
   #drainAll(): number {
     if (this.#draining) return 0;
-    return this.#drain(Infinity);
+    const control = this.#controlQueue.length;
+    if (control > 0) this.#runControl();
+    return control + this.#drain(Infinity);
   }
 
   #drain(budgetMs: number): number {

@@ -35,6 +35,9 @@ test('nats - runtimes reconnect after a nats-server restart; nothing arrives twi
   // Sent while the bus may be down: each is delivered at most once, never twice.
   for (let i = 1; i <= 100; i++) sender.send(receiver.self, 'n', i);
   await reconnected;
+  // A round trip to the server on each connection: after it, the server has the subscriptions
+  // that the reconnection re-sent (a publish from one connection can overtake another's SUB).
+  await Promise.all([ta.flush(), tb.flush()]);
 
   // After reconnection the subscription is back: a fresh message gets through.
   const after = new Probe('after-sender');
