@@ -44,6 +44,7 @@ import {
   type StatusUpdateAcknowledgement,
   type StatusUpdateMessage,
 } from '../../src/mesos/protocol.ts';
+import { parseAttributes } from '../../src/mesos/model.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import type { AgentInfo } from '../../src/mesos/v1/common.ts';
 import type { Timer } from '../../src/process/clock.ts';
@@ -61,7 +62,7 @@ import {
 import { agentMachine, type AgentMachineState } from './agent.machine.ts';
 import { Containerizer } from './containerizer.ts';
 import * as executors from './executors.ts';
-import { agentFlags, parseAttributes, type AgentFlags, type AgentFlagsInput } from './flags.ts';
+import { agentFlags, type AgentFlags, type AgentFlagsInput } from './flags.ts';
 import { httpRoutes } from './http.ts';
 import * as registration from './registration.ts';
 import { FrameworkRecord } from './state.ts';

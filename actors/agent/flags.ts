@@ -1,7 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import { MesosError } from '../../src/errors.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import type { Attribute } from '../../src/mesos/v1/common.ts';
+import { parseAttributes } from '../../src/mesos/model.ts';
 import { UPID } from '../../src/process/upid.ts';
 import {
   DEFAULT_MASTER_PING_TIMEOUT_MS,
@@ -75,7 +75,11 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
   } catch (error) {
     throw new InvalidFlagError('resources', flags.resources, (error as Error).message);
   }
-  parseAttributes(flags.attributes);
+  try {
+    parseAttributes(flags.attributes);
+  } catch (error) {
+    throw new InvalidFlagError('attributes', flags.attributes, (error as Error).message);
+  }
   for (const [flag, value] of [
     ['executor_registration_timeout', flags.executorRegistrationTimeoutMs],
     ['executor_shutdown_grace_period', flags.executorShutdownGracePeriodMs],
@@ -92,48 +96,6 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     );
   }
   return flags;
-}
-
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-
-/**
- * Parses `--attributes` as Mesos's `Attributes::parse`: `name:value` pairs separated by `;`,
- * where a value is a scalar (`2.5`), ranges (`[1-10]`), a set (`{a,b}`) or else text.
- *
- * @example
- * parseAttributes('rack:r1;cores:8');
- * // [{ name: 'rack', type: 'TEXT', text: { value: 'r1' } }, { name: 'cores', type: 'SCALAR', scalar: { value: 8 } }]
- */
-export function parseAttributes(text: string): Attribute[] {
-  const attributes: Attribute[] = [];
-  for (const token of text.split(';')) {
-    if (token.trim() === '') continue;
-    const colon = token.indexOf(':');
-    if (colon <= 0) throw new InvalidFlagError('attributes', token, "an attribute must be 'name:value'");
-    const name = token.slice(0, colon).trim();
-    const value = token.slice(colon + 1).trim();
-    if (NUMBER.test(value)) {
-      attributes.push({ name, type: 'SCALAR', scalar: { value: Number(value) } });
-    } else if (value.startsWith('[') || value.startsWith('{')) {
-      let entry;
-      try {
-        entry = Resources.parse(`attribute:${value}`).entries()[0];
-      } catch (error) {
-        throw new InvalidFlagError('attributes', token, (error as Error).message.replace(/^invalid resource '[^']*': /, ''));
-      }
-      // An empty `[]` or `{}` parses to no entry at all.
-      const ranges = entry?.value.type === 'RANGES' ? entry.value.ranges : [];
-      const items = entry?.value.type === 'SET' ? entry.value.items : [];
-      if (value.startsWith('[')) {
-        attributes.push({ name, type: 'RANGES', ranges: { range: ranges.map((r) => ({ begin: r.begin, end: r.end })) } });
-      } else {
-        attributes.push({ name, type: 'SET', set: { item: [...items] } });
-      }
-    } else {
-      attributes.push({ name, type: 'TEXT', text: { value } });
-    }
-  }
-  return attributes;
 }
 
 /** A duration as stout prints one (`1mins`, `5secs`, `250ms`), for `/state`'s `flags`. */

@@ -1,7 +1,6 @@
-import { formatValue } from '../../src/mesos/resource-format.ts';
-import type { Resources } from '../../src/mesos/resources.ts';
+import { attributesModel, reservedModel, resourcesModel } from '../../src/mesos/model.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
-import type { Attribute, TaskInfo } from '../../src/mesos/v1/common.ts';
+import type { TaskInfo } from '../../src/mesos/v1/common.ts';
 import { ok } from '../../src/http/response.ts';
 import type { RouteHandler } from '../../src/process/process.ts';
 import type { Agent } from './agent.ts';
@@ -31,60 +30,16 @@ export function state(agent: Agent): Record<string, unknown> {
     hostname: agent.info.hostname,
     state: agent.state,
     master_hostname: agent.registeredWith?.node,
-    resources: modelResources(agent.totalResources),
-    reserved_resources: reservedByRole(agent.totalResources),
-    unreserved_resources: modelResources(agent.totalResources.unreserved()),
-    reserved_resources_allocated: reservedByRole(used),
-    unreserved_resources_allocated: modelResources(used.unreserved()),
-    attributes: modelAttributes(agent.info.attributes ?? []),
+    resources: resourcesModel(agent.totalResources),
+    reserved_resources: reservedModel(agent.totalResources),
+    unreserved_resources: resourcesModel(agent.totalResources.unreserved()),
+    reserved_resources_allocated: reservedModel(used),
+    unreserved_resources_allocated: resourcesModel(used.unreserved()),
+    attributes: attributesModel(agent.info.attributes),
     frameworks: [...agent.frameworks.values()].map((f) => modelFramework(agent, f)),
     completed_frameworks: agent.completedFrameworks.map((f) => modelFramework(agent, f)),
     flags,
   };
-}
-
-/**
- * Resources as Mesos's `model(Resources)`: `cpus`, `gpus`, `mem` and `disk` always (0 when
- * absent), scalars summed by name, ranges and sets in their text form.
- */
-export function modelResources(resources: Resources): Record<string, number | string> {
-  const model: Record<string, number | string> = { cpus: 0, gpus: 0, mem: 0, disk: 0 };
-  const flat = resources.flatten();
-  for (const entry of flat.entries()) {
-    model[entry.name] = entry.value.type === 'SCALAR' ? flat.scalar(entry.name) : formatValue(entry.value);
-  }
-  return model;
-}
-
-function reservedByRole(resources: Resources): Record<string, Record<string, number | string>> {
-  const roles = new Set<string>();
-  for (const entry of resources.entries()) {
-    const role = entry.reservations.at(-1)?.role;
-    if (role !== undefined) roles.add(role);
-  }
-  return Object.fromEntries([...roles].sort().map((role) => [role, modelResources(resources.reserved(role))]));
-}
-
-/** Attributes as Mesos's `model(Attributes)`: name → number or text (`"[1-10]"`, `"{a,b}"`). */
-export function modelAttributes(attributes: readonly Attribute[]): Record<string, number | string> {
-  const model: Record<string, number | string> = {};
-  for (const a of attributes) {
-    switch (a.type) {
-      case 'SCALAR':
-        model[a.name] = a.scalar?.value ?? 0;
-        break;
-      case 'RANGES':
-        model[a.name] = `[${(a.ranges?.range ?? []).map((r) => `${r.begin}-${r.end}`).join(', ')}]`;
-        break;
-      case 'SET':
-        model[a.name] = `{${(a.set?.item ?? []).join(', ')}}`;
-        break;
-      case 'TEXT':
-        model[a.name] = a.text?.value ?? '';
-        break;
-    }
-  }
-  return model;
 }
 
 function modelFramework(agent: Agent, framework: FrameworkRecord): Record<string, unknown> {
@@ -113,7 +68,7 @@ function modelExecutor(agent: Agent, executor: ExecutorRecord): Record<string, u
     directory: executor.directory,
     type: executor.commandExecutor ? 'COMMAND' : (info.type ?? 'CUSTOM'),
     state: executor.state,
-    resources: modelResources(executor.resources()),
+    resources: resourcesModel(executor.resources()),
     ...(info.labels?.labels !== undefined ? { labels: info.labels.labels } : {}),
     tasks: [...executor.launchedTasks.values(), ...executor.terminatedTasks.values()].map(modelTask),
     queued_tasks: [...executor.queuedTasks.values()].map((t) => modelTaskInfo(agent, executor, t)),
@@ -130,7 +85,7 @@ function modelTask(task: Task): Record<string, unknown> {
     executor_id: task.executor_id?.value ?? '',
     slave_id: task.agent_id.value,
     state: task.state,
-    resources: modelResources(safeResources(task.resources)),
+    resources: resourcesModel(safeResources(task.resources)),
     statuses: task.statuses.map((s) => ({
       state: s.state,
       timestamp: s.timestamp,
@@ -151,6 +106,6 @@ function modelTaskInfo(agent: Agent, executor: ExecutorRecord, task: TaskInfo): 
     executor_id: executor.commandExecutor ? '' : executor.id,
     slave_id: agent.agentId ?? '',
     state: 'TASK_STAGING',
-    resources: modelResources(safeResources(task.resources)),
+    resources: resourcesModel(safeResources(task.resources)),
   };
 }

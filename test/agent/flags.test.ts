@@ -1,5 +1,5 @@
 import test from 'ava';
-import { agentFlags, flagsJSON, formatDuration, InvalidFlagError, parseAttributes } from '../../actors/agent/flags.ts';
+import { agentFlags, flagsJSON, formatDuration, InvalidFlagError } from '../../actors/agent/flags.ts';
 import {
   DEFAULT_MASTER_PING_TIMEOUT_MS,
   DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS,
@@ -33,19 +33,9 @@ test('flags - a bad value is an error naming the flag and the value', (t) => {
   t.throws(() => agentFlags({ ...base, master: 'nope' }), { instanceOf: InvalidFlagError, message: /"nope" for --master/ });
   t.throws(() => agentFlags({ ...base, resources: 'cpus:x' }), { message: /--resources: invalid resource 'cpus:x'/ });
   t.throws(() => agentFlags({ ...base, attributes: 'rack' }), { message: /"rack" for --attributes/ });
+  t.throws(() => agentFlags({ ...base, attributes: 'ports:[9-1]' }), { message: /"ports:\[9-1\]" for --attributes: .*bad range '9-1'/ });
   t.throws(() => agentFlags({ ...base, registrationBackoffFactorMs: 120_000 }), { message: /--registration_backoff_factor: must be at most 1mins/ });
   t.throws(() => agentFlags({ ...base, executorRegistrationTimeoutMs: -1 }), { message: /--executor_registration_timeout/ });
-});
-
-test('attributes - scalars, ranges, sets and text, as Mesos parses them', (t) => {
-  t.deepEqual(parseAttributes('rack:r1;cores:8;ports:[1-10,20-30];zones:{a,b};'), [
-    { name: 'rack', type: 'TEXT', text: { value: 'r1' } },
-    { name: 'cores', type: 'SCALAR', scalar: { value: 8 } },
-    { name: 'ports', type: 'RANGES', ranges: { range: [{ begin: 1, end: 10 }, { begin: 20, end: 30 }] } },
-    { name: 'zones', type: 'SET', set: { item: ['a', 'b'] } },
-  ]);
-  t.deepEqual(parseAttributes(''), []);
-  t.throws(() => parseAttributes('ports:[x]'), { message: /"ports:\[x\]" for --attributes/ });
 });
 
 test('formatDuration - as stout prints durations', (t) => {
