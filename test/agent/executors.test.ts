@@ -211,3 +211,18 @@ test.serial('ShutdownExecutor - an executor that ignores the shutdown is destroy
   t.is(failed.update.status.reason, 'REASON_EXECUTOR_TERMINATED');
   t.true([128 + 9, 128 + 15].includes((await exited).status));
 });
+
+test.serial('ExecutorLaunchFailed - an executor that cannot start fails its tasks with REASON_CONTAINER_LAUNCH_FAILED', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  const exited = exitedExecutor(h);
+  runTask(h, customTask('task-1', { executor_id: { value: 'missing' }, command: { shell: false, value: '/nonexistent/executor' } }));
+  const failed = await nextUpdate(h);
+  t.is(failed.update.status.state, 'TASK_FAILED');
+  t.is(failed.update.status.reason, 'REASON_CONTAINER_LAUNCH_FAILED');
+  t.regex(failed.update.status.message ?? '', /^Failed to launch container: failed to execute '\/nonexistent\/executor'/);
+  t.is((await exited).status, 127);
+  acknowledge(h, failed);
+  await h.settle();
+  t.is(h.agent.frameworks.size, 0);
+});
