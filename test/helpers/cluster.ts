@@ -1,0 +1,74 @@
+import { Master, type MasterOptions } from '../../actors/master/master-process.ts';
+import { SchedulerDriver, type SchedulerDriverOptions } from '../../actors/scheduler/scheduler-driver.ts';
+import type { Runtime } from '../../src/process/runtime.ts';
+import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
+import { FakeAgent } from './fake-agent.ts';
+import { futureMessage } from './filters.ts';
+import { TestScheduler } from './scheduler.ts';
+import type { Bus, World } from './worlds.ts';
+import { makeAllocator, type AllocatorChoice } from './allocator.ts';
+
+/**
+ * A cluster in one OS process, after Mesos's `tests/cluster.hpp`: a master and its allocator in
+ * one runtime, each agent and each framework in a runtime of its own, all on one bus (`local`
+ * or a real `nats-server`) and one Clock. Agents here are `FakeAgent`s for master tests; the
+ * embedded cluster (`src/cluster`) runs real ones.
+ */
+export interface TestCluster {
+  readonly world: World;
+  readonly clock: World['clock'];
+  readonly runtime: Runtime;
+  readonly master: Master;
+  addAgent(resources?: string, hostname?: string): Promise<FakeAgent>;
+  startFramework(info?: Partial<FrameworkInfo>, options?: Partial<SchedulerDriverOptions>): Promise<{ driver: SchedulerDriver; scheduler: TestScheduler; frameworkId: string }>;
+  settle(): Promise<void>;
+}
+
+export async function startTestCluster(
+  t: { teardown(fn: () => unknown): void },
+  bus: Bus,
+  options: { master?: MasterOptions; allocator?: AllocatorChoice; paused?: boolean } = {},
+): Promise<TestCluster> {
+  const world = await bus.world(t, ['master']);
+  const runtime = world.runtimes[0]!;
+  if (options.paused ?? true) world.clock.pause();
+  const master = new Master(options.master);
+  runtime.spawn(makeAllocator(options.allocator, `master@${runtime.node}`));
+  runtime.spawn(master);
+  let agents = 0;
+  let frameworks = 0;
+  const drivers: SchedulerDriver[] = [];
+  t.teardown(async () => {
+    for (const d of drivers) await d.abort();
+  });
+  const cluster: TestCluster = {
+    world,
+    clock: world.clock,
+    runtime,
+    master,
+    async addAgent(resources, hostname) {
+      const n = ++agents;
+      const rt = await world.add(`agent${n}`);
+      const agent = new FakeAgent(`slave(${n})`, master.self, resources, hostname ?? `host${n}`);
+      const registered = futureMessage('SlaveRegisteredMessage', master.self, agent.id);
+      rt.spawn(agent);
+      await registered;
+      await cluster.settle();
+      return agent;
+    },
+    async startFramework(info = {}, driverOptions = {}) {
+      const n = ++frameworks;
+      const rt = await world.add(`framework${n}`);
+      const scheduler = new TestScheduler();
+      const driver = new SchedulerDriver(scheduler, { user: 'test', name: `framework-${n}`, ...info }, master.self, { runtime: rt, random: () => 0, ...driverOptions });
+      drivers.push(driver);
+      const registered = info.id === undefined ? scheduler.next('registered') : scheduler.next('reregistered').then(() => [info.id!] as const);
+      await driver.start();
+      const [id] = await registered;
+      await cluster.settle();
+      return { driver, scheduler, frameworkId: id.value };
+    },
+    settle: () => runtime.settle(),
+  };
+  return cluster;
+}

@@ -1,0 +1,107 @@
+import type { UPID } from '../../src/process/upid.ts';
+import { newStatusUuid } from '../../src/mesos/ids.ts';
+import {
+  PING_SLAVE,
+  PONG_SLAVE,
+  REGISTER_SLAVE,
+  REREGISTER_SLAVE,
+  STATUS_UPDATE,
+  EXITED_EXECUTOR,
+  EXECUTOR_TO_FRAMEWORK,
+  type RunTask,
+  type SlaveRegistered,
+  type Task,
+} from '../../src/mesos/protocol.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import type { TaskState, TaskStatus } from '../../src/mesos/v1/common.ts';
+import { Probe } from './runtime.ts';
+
+/**
+ * An agent stand-in speaking the master's protocol, for master tests (Mesos tests use a real
+ * agent with a mock executor; a scripted one here keeps master tests exact and fast). It
+ * registers, answers pings, records `RunTaskMessage`s and sends status updates on request.
+ */
+export class FakeAgent extends Probe {
+  agentId: string | undefined;
+  readonly runTasks: RunTask[] = [];
+  answerPings = true;
+
+  constructor(
+    id: string,
+    readonly master: UPID,
+    readonly resources = 'cpus:4;mem:4096;disk:1024;ports:[31000-32000]',
+    readonly hostname = 'fake-host',
+  ) {
+    super(
+      id,
+      ['KillTaskMessage', 'StatusUpdateAcknowledgementMessage', 'ShutdownFrameworkMessage', 'ShutdownExecutorMessage', 'FrameworkToExecutorMessage'],
+      {
+        SlaveRegisteredMessage(this: FakeAgent, _from: UPID, body: SlaveRegistered) {
+          this.agentId = body.slave_id.value;
+        },
+        SlaveReregisteredMessage(this: FakeAgent, _from: UPID, body: SlaveRegistered) {
+          this.agentId = body.slave_id.value;
+        },
+        RunTaskMessage(this: FakeAgent, _from: UPID, body: RunTask) {
+          this.runTasks.push(body);
+        },
+        [PING_SLAVE](this: FakeAgent, from: UPID) {
+          if (this.answerPings) this.send(from, PONG_SLAVE, {});
+        },
+      },
+    );
+  }
+
+  override initialize(): void {
+    this.register();
+  }
+
+  register(): void {
+    this.send(this.master, REGISTER_SLAVE, { slave: { hostname: this.hostname, resources: Resources.parse(this.resources).toJSON() }, version: 'test' });
+  }
+
+  reregister(tasks: Task[] = []): void {
+    this.send(this.master, REREGISTER_SLAVE, {
+      slave: { id: { value: this.agentId! }, hostname: this.hostname, resources: Resources.parse(this.resources).toJSON() },
+      tasks,
+      version: 'test',
+    });
+  }
+
+  /** Sends a status update as the agent's StatusUpdateManager would; returns its uuid. */
+  update(run: RunTask, state: TaskState, extra: Partial<TaskStatus> = {}): string {
+    const uuid = newStatusUuid();
+    const status: TaskStatus = {
+      task_id: run.task.task_id,
+      state,
+      source: 'SOURCE_EXECUTOR',
+      agent_id: { value: this.agentId! },
+      timestamp: this.clock.now() / 1000,
+      uuid,
+      ...extra,
+    };
+    this.send(this.master, STATUS_UPDATE, {
+      update: { framework_id: run.framework_id, agent_id: { value: this.agentId! }, status, timestamp: status.timestamp!, uuid },
+      pid: String(this.self),
+    });
+    return uuid;
+  }
+
+  executorExited(run: RunTask, status: number): void {
+    this.send(this.master, EXITED_EXECUTOR, {
+      slave_id: { value: this.agentId! },
+      framework_id: run.framework_id,
+      executor_id: run.task.executor!.executor_id,
+      status,
+    });
+  }
+
+  messageToFramework(run: RunTask, data: string): void {
+    this.send(this.master, EXECUTOR_TO_FRAMEWORK, {
+      slave_id: { value: this.agentId! },
+      framework_id: run.framework_id,
+      executor_id: run.task.executor!.executor_id,
+      data: Buffer.from(data).toString('base64'),
+    });
+  }
+}

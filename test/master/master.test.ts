@@ -1,0 +1,401 @@
+import anyTest, { type TestFn } from 'ava';
+import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS } from '../../actors/master/constants.ts';
+import { DEFAULT_REFUSE_SECONDS } from '../../actors/allocator/constants.ts';
+import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import type { Offer, TaskInfo } from '../../src/mesos/v1/common.ts';
+import { dropMessages, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { startTestCluster } from '../helpers/cluster.ts';
+import { Bus, type TransportKind } from '../helpers/worlds.ts';
+import type { FakeAgent } from '../helpers/fake-agent.ts';
+
+/**
+ * Master scenarios, named after Apache Mesos's own tests, on the paused Clock with message
+ * filters; every case runs on the local bus and on a real nats-server.
+ */
+const test = anyTest as TestFn<{ buses: Record<TransportKind, Bus> }>;
+resetFiltersAfterEach(test);
+
+test.before(async (t) => {
+  const local = new Bus('local');
+  const nats = new Bus('nats');
+  await Promise.all([local.start(), nats.start()]);
+  t.context.buses = { local, nats };
+});
+test.after.always(async (t) => {
+  await Promise.all(Object.values(t.context.buses ?? {}).map((b) => b.stop()));
+});
+
+function commandTask(offer: Offer, id: string, resources = 'cpus:1;mem:128'): TaskInfo {
+  return {
+    name: id,
+    task_id: { value: id },
+    agent_id: offer.agent_id,
+    resources: Resources.parse(resources).toJSON(),
+    command: { value: 'sleep 1000' },
+  };
+}
+
+function runFor(agent: FakeAgent, taskId: string) {
+  const run = agent.runTasks.find((r) => r.task.task_id.value === taskId);
+  if (run === undefined) throw new Error(`no RunTaskMessage for ${taskId}`);
+  return run;
+}
+
+for (const kind of ['local', 'nats'] as const) {
+  const title = (name: string) => `${kind} - ${name}`;
+
+  test.serial(title('TaskLaunch: offer, launch, RUNNING update reaches the scheduler, ack reaches the agent'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const { driver, scheduler } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    t.is(offers.length, 1);
+    const offer = offers[0]!;
+    t.is(offer.agent_id.value, agent.agentId!);
+    t.is(offer.hostname, 'host1');
+    t.true(Resources.fromJSON(offer.resources!).equals(Resources.parse('cpus:2;mem:1024')));
+
+    const runTask = futureMessage('RunTaskMessage', cluster.master.self, agent.self);
+    driver.launchTasks(offer.id, [commandTask(offer, 't1')]);
+    const run = (await runTask).body as { task: TaskInfo; framework_id: { value: string } };
+    t.is(run.task.task_id.value, 't1');
+    await cluster.settle();
+
+    const ack = futureMessage('StatusUpdateAcknowledgementMessage', cluster.master.self, agent.self);
+    const uuid = agent.update(runFor(agent, 't1'), 'TASK_RUNNING');
+    const [status] = await scheduler.next('statusUpdate');
+    t.is(status.state, 'TASK_RUNNING');
+    t.is(status.task_id.value, 't1');
+    t.is((await ack).body && ((await ack).body as { uuid: string }).uuid, uuid);
+    const state = cluster.master.frameworks.get(run.framework_id.value)!.tasks.get('t1')!;
+    t.is(state.state, 'TASK_RUNNING');
+  });
+
+  test.serial(title('DeclineWithFilter: no re-offer to the framework until refuse_seconds pass'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    await cluster.addAgent('cpus:2;mem:1024');
+    const { driver, scheduler } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    driver.declineOffer(offers[0]!.id, { refuse_seconds: 10 });
+    await cluster.settle();
+    cluster.clock.advance(9_000);
+    await cluster.settle();
+    t.is(scheduler.all('resourceOffers').length, 1, 'filtered for 10 s');
+    const again = scheduler.next('resourceOffers');
+    cluster.clock.advance(1_000 + ALLOCATION_INTERVAL_MS);
+    await cluster.settle();
+    await again;
+    t.is(scheduler.all('resourceOffers').length, 2);
+  });
+
+  test.serial(title('DeclineWithFilter: the default filter is refuse_seconds 5'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    await cluster.addAgent('cpus:2;mem:1024');
+    const { driver, scheduler } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    driver.declineOffer(offers[0]!.id);
+    await cluster.settle();
+    cluster.clock.advance(DEFAULT_REFUSE_SECONDS * 1000 - ALLOCATION_INTERVAL_MS);
+    await cluster.settle();
+    t.is(scheduler.all('resourceOffers').length, 1);
+    cluster.clock.advance(2 * ALLOCATION_INTERVAL_MS);
+    await cluster.settle();
+    t.is(scheduler.all('resourceOffers').length, 2);
+  });
+
+  test.serial(title('AgentPingTimeout / RescindOnAgentRemoval: TASK_LOST, slaveLost and offerRescinded'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    // The agent never hears a ping, from its registration on.
+    const pings = dropMessages('PingSlaveMessage');
+    const agent = await cluster.addAgent('cpus:4;mem:2048');
+    const { driver, scheduler } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    const offer = offers[0]!;
+    driver.launchTasks(offer.id, [commandTask(offer, 't1', 'cpus:1;mem:512')]);
+    await cluster.settle();
+    agent.update(runFor(agent, 't1'), 'TASK_RUNNING');
+    await scheduler.next('statusUpdate');
+    // The rest of the agent is offered again once declined with no filter.
+    const [second] = await (async () => {
+      const next = scheduler.next('resourceOffers');
+      cluster.clock.advance(DEFAULT_REFUSE_SECONDS * 1000 + ALLOCATION_INTERVAL_MS);
+      await cluster.settle();
+      return next;
+    })();
+    t.is(second.length, 1);
+
+    for (let i = 0; i < MAX_AGENT_PING_TIMEOUTS - 1; i++) {
+      cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
+      await cluster.settle();
+    }
+    t.is(scheduler.all('slaveLost').length, 0, 'not removed before the last missed ping');
+    const lost = scheduler.next('slaveLost');
+    const rescinded = scheduler.next('offerRescinded');
+    cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
+    await cluster.settle();
+    const [agentId] = await lost;
+    t.is(agentId.value, agent.agentId!);
+    t.is((await rescinded)[0].value, second[0]!.id.value);
+    const lostUpdate = scheduler.all('statusUpdate').find(([s]) => s.state === 'TASK_LOST');
+    t.truthy(lostUpdate);
+    t.is(lostUpdate![0].reason, 'REASON_AGENT_REMOVED');
+    t.is(lostUpdate![0].task_id.value, 't1');
+    t.false(cluster.master.agents.has(agent.agentId!));
+    t.true(pings.dropped.length >= MAX_AGENT_PING_TIMEOUTS);
+  });
+
+  test.serial(title('FrameworkFailover: a new scheduler with the framework id takes over within failover_timeout'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const first = await cluster.startFramework({ failover_timeout: 60 });
+    const [offers] = await first.scheduler.next('resourceOffers');
+    first.driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
+    await cluster.settle();
+    agent.update(runFor(agent, 't1'), 'TASK_RUNNING');
+    await first.scheduler.next('statusUpdate');
+
+    await first.driver.abort(); // The scheduler dies; the master keeps the framework.
+    await cluster.settle();
+    const record = cluster.master.frameworks.get(first.frameworkId)!;
+    t.false(record.connected);
+    t.is(record.tasks.get('t1')!.state, 'TASK_RUNNING');
+
+    cluster.clock.advance(30_000);
+    await cluster.settle();
+    const second = await cluster.startFramework({ id: { value: first.frameworkId }, failover_timeout: 60 });
+    t.is(second.frameworkId, first.frameworkId);
+    t.true(cluster.master.frameworks.get(first.frameworkId)!.connected);
+    // Its task is still there, and reconciliation tells the new scheduler about it.
+    second.driver.reconcileTasks([]);
+    const [status] = await second.scheduler.next('statusUpdate');
+    t.is(status.task_id.value, 't1');
+    t.is(status.state, 'TASK_RUNNING');
+    t.is(status.reason, 'REASON_RECONCILIATION');
+    cluster.clock.advance(60_000);
+    await cluster.settle();
+    t.true(cluster.master.frameworks.has(first.frameworkId), 'the failover timer was cancelled');
+  });
+
+  test.serial(title('FailoverTimeout: a disconnected framework is removed after failover_timeout; its agents shut it down'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const { driver, scheduler, frameworkId } = await cluster.startFramework({ failover_timeout: 10 });
+    const [offers] = await scheduler.next('resourceOffers');
+    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
+    await cluster.settle();
+    await driver.abort();
+    await cluster.settle();
+    cluster.clock.advance(9_000);
+    await cluster.settle();
+    t.true(cluster.master.frameworks.has(frameworkId));
+    const shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
+    cluster.clock.advance(1_000);
+    await cluster.settle();
+    t.deepEqual((await shutdown).body, { framework_id: { value: frameworkId } });
+    t.false(cluster.master.frameworks.has(frameworkId));
+    const completed = cluster.master.completedFrameworks.find((f) => f.id === frameworkId)!;
+    t.is(completed.completedTasks[0]!.state, 'TASK_KILLED');
+  });
+
+  test.serial(title('ReconcileTasks: explicit for known and unknown tasks, implicit for all'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:4;mem:2048');
+    const { driver, scheduler } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1'), commandTask(offers[0]!, 't2')]);
+    await cluster.settle();
+    agent.update(runFor(agent, 't1'), 'TASK_RUNNING');
+    await scheduler.next('statusUpdate');
+
+    driver.reconcileTasks([{ task_id: { value: 't1' } }, { task_id: { value: 'nope' }, agent_id: { value: agent.agentId! } }]);
+    const [known] = await scheduler.next('statusUpdate');
+    const [unknown] = await scheduler.next('statusUpdate');
+    t.is(known.state, 'TASK_RUNNING');
+    t.is(known.reason, 'REASON_RECONCILIATION');
+    t.is(known.uuid, undefined, 'reconciliation updates need no acknowledgement');
+    t.is(unknown.task_id.value, 'nope');
+    t.is(unknown.state, 'TASK_LOST');
+    t.is(unknown.reason, 'REASON_RECONCILIATION');
+
+    driver.reconcileTasks([]);
+    const states = [(await scheduler.next('statusUpdate'))[0], (await scheduler.next('statusUpdate'))[0]].map((s) => `${s.task_id.value}:${s.state}`).sort();
+    t.deepEqual(states, ['t1:TASK_RUNNING', 't2:TASK_STAGING']);
+  });
+
+  test.serial(title('ReconcileTasks: a partition-aware framework hears TASK_UNKNOWN or TASK_GONE'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:1;mem:128');
+    const { driver, scheduler } = await cluster.startFramework({ capabilities: [{ type: 'PARTITION_AWARE' }] });
+    driver.reconcileTasks([{ task_id: { value: 'a' } }, { task_id: { value: 'b' }, agent_id: { value: agent.agentId! } }]);
+    const [a] = await scheduler.next('statusUpdate');
+    const [b] = await scheduler.next('statusUpdate');
+    t.is(a.state, 'TASK_UNKNOWN');
+    t.is(b.state, 'TASK_GONE');
+  });
+
+  test.serial(title('KillTask: the agent is told; an unknown task is reconciled as lost'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const { driver, scheduler, frameworkId } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
+    await cluster.settle();
+    const kill = futureMessage('KillTaskMessage', cluster.master.self, agent.self);
+    driver.killTask({ value: 't1' });
+    t.deepEqual((await kill).body, { framework_id: { value: frameworkId }, task_id: { value: 't1' } });
+    driver.killTask({ value: 'ghost' });
+    const [status] = await scheduler.next('statusUpdate');
+    t.is(status.task_id.value, 'ghost');
+    t.is(status.state, 'TASK_LOST');
+  });
+
+  test.serial(title('FrameworkMessage: scheduler to executor through the agent, and back'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const { driver, scheduler, frameworkId } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    const task: TaskInfo = {
+      ...commandTask(offers[0]!, 't1'),
+      command: undefined,
+      executor: { executor_id: { value: 'e1' }, command: { value: 'my-executor' } },
+    };
+    delete task.command;
+    driver.launchTasks(offers[0]!.id, [task]);
+    await cluster.settle();
+    const toExecutor = futureMessage('FrameworkToExecutorMessage', cluster.master.self, agent.self);
+    driver.sendFrameworkMessage({ value: 'e1' }, { value: agent.agentId! }, 'hello executor');
+    const body = (await toExecutor).body as { framework_id: { value: string }; executor_id: { value: string }; data: string };
+    t.is(body.framework_id.value, frameworkId);
+    t.is(body.executor_id.value, 'e1');
+    t.is(Buffer.from(body.data, 'base64').toString(), 'hello executor');
+
+    agent.messageToFramework(runFor(agent, 't1'), 'hello scheduler');
+    const [executorId, agentId, data] = await scheduler.next('frameworkMessage');
+    t.is(executorId.value, 'e1');
+    t.is(agentId.value, agent.agentId!);
+    t.is(data.toString(), 'hello scheduler');
+
+    agent.executorExited(runFor(agent, 't1'), 137);
+    const [lostExecutor, , status] = await scheduler.next('executorLost');
+    t.is(lostExecutor.value, 'e1');
+    t.is(status, 137);
+  });
+
+  test.serial(title('SuppressRevive: no offers while suppressed; revive offers at once and clears filters'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    await cluster.addAgent('cpus:2;mem:1024');
+    const { driver, scheduler } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    driver.suppressOffers();
+    driver.declineOffer(offers[0]!.id, { refuse_seconds: 3600 });
+    await cluster.settle();
+    cluster.clock.advance(60_000);
+    await cluster.settle();
+    t.is(scheduler.all('resourceOffers').length, 1);
+    const again = scheduler.next('resourceOffers');
+    driver.reviveOffers();
+    await cluster.settle();
+    await again;
+    t.is(scheduler.all('resourceOffers').length, 2, 'offered again although the decline filter had an hour left');
+  });
+
+  test.serial(title('TaskValidation: invalid tasks are TASK_ERROR with REASON_TASK_INVALID; valid ones launch'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const { driver, scheduler } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    const offer = offers[0]!;
+    const both: TaskInfo = { ...commandTask(offer, 'both'), executor: { executor_id: { value: 'e' }, command: { value: 'x' } } };
+    driver.launchTasks(offer.id, [
+      commandTask(offer, 'ok'),
+      commandTask(offer, 'ok'),
+      commandTask(offer, 'greedy', 'cpus:8;mem:64'),
+      both,
+      commandTask(offer, 'bad/id'),
+    ]);
+    const errors = [];
+    for (let i = 0; i < 4; i++) errors.push((await scheduler.next('statusUpdate'))[0]);
+    t.true(errors.every((s) => s.state === 'TASK_ERROR' && s.reason === 'REASON_TASK_INVALID' && s.source === 'SOURCE_MASTER'));
+    const byId = Object.fromEntries(errors.map((s) => [s.task_id.value, s.message]));
+    t.is(byId.ok, 'Task has duplicate ID: ok');
+    t.regex(byId.greedy!, /^Task uses more resources cpus:8;mem:64 than available /);
+    t.is(byId.both, 'Task should have at least one (but not both) of CommandInfo or ExecutorInfo present');
+    t.regex(byId['bad/id']!, /'\/' is disallowed/);
+    await cluster.settle();
+    t.deepEqual(agent.runTasks.map((r) => r.task.task_id.value), ['ok']);
+  });
+
+  test.serial(title('InvalidOffers: launching on a used offer reports TASK_LOST, or TASK_DROPPED when partition-aware'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    await cluster.addAgent('cpus:2;mem:1024');
+    await cluster.addAgent('cpus:2;mem:1024');
+    for (const [aware, expected] of [[false, 'TASK_LOST'], [true, 'TASK_DROPPED']] as const) {
+      const { driver, scheduler } = await cluster.startFramework(aware ? { capabilities: [{ type: 'PARTITION_AWARE' }] } : {});
+      const [offers] = await scheduler.next('resourceOffers');
+      const offer = offers[0]!;
+      driver.declineOffer(offer.id, { refuse_seconds: 0 });
+      driver.launchTasks(offer.id, [commandTask(offer, 'late')]);
+      const [status] = await scheduler.next('statusUpdate');
+      t.is(status.state, expected);
+      t.is(status.reason, 'REASON_INVALID_OFFERS');
+      t.regex(status.message!, /no longer valid/);
+      await driver.stop();
+      await cluster.settle();
+    }
+  });
+
+  test.serial(title('TerminalUpdate: a finished task frees its resources only when its update is acknowledged'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:1;mem:512');
+    const { driver, scheduler } = await cluster.startFramework({}, { implicitAcknowledgements: false });
+    const [offers] = await scheduler.next('resourceOffers');
+    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1', 'cpus:1;mem:512')]);
+    await cluster.settle();
+    agent.update(runFor(agent, 't1'), 'TASK_FINISHED');
+    const [status] = await scheduler.next('statusUpdate');
+    t.is(status.state, 'TASK_FINISHED');
+    cluster.clock.advance(10 * ALLOCATION_INTERVAL_MS);
+    await cluster.settle();
+    t.is(scheduler.all('resourceOffers').length, 1, 'nothing offered while the update is unacknowledged');
+    const offered = scheduler.next('resourceOffers');
+    const ack = futureMessage('StatusUpdateAcknowledgementMessage', cluster.master.self, agent.self);
+    driver.acknowledgeStatusUpdate(status);
+    await ack;
+    cluster.clock.advance(ALLOCATION_INTERVAL_MS);
+    await cluster.settle();
+    const [again] = await offered;
+    t.true(Resources.fromJSON(again[0]!.resources!).equals(Resources.parse('cpus:1;mem:512')));
+  });
+
+  test.serial(title('OfferTimeout: an unused offer is rescinded after offer_timeout and offered again'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind], { master: { offerTimeoutMs: 30_000 } });
+    await cluster.addAgent('cpus:2;mem:1024');
+    const { scheduler } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    cluster.clock.advance(29_000);
+    await cluster.settle();
+    t.is(scheduler.all('offerRescinded').length, 0);
+    const rescinded = scheduler.next('offerRescinded');
+    const reoffered = scheduler.next('resourceOffers');
+    cluster.clock.advance(1_000 + ALLOCATION_INTERVAL_MS);
+    await cluster.settle();
+    t.is((await rescinded)[0].value, offers[0]!.id.value);
+    await reoffered;
+  });
+
+  test.serial(title('Teardown: stop() removes the framework and shuts it down on its agents'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const { driver, scheduler, frameworkId } = await cluster.startFramework({ failover_timeout: 3600 });
+    const [offers] = await scheduler.next('resourceOffers');
+    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
+    await cluster.settle();
+    const shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
+    t.is(await driver.stop(), 'DRIVER_STOPPED');
+    await shutdown;
+    await cluster.settle();
+    t.false(cluster.master.frameworks.has(frameworkId));
+    t.true(cluster.master.completedFrameworks.some((f) => f.id === frameworkId));
+  });
+}
