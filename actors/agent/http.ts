@@ -16,7 +16,9 @@ import { safeResources, type ExecutorRecord, type FrameworkRecord } from './stat
 
 /** The agent's routes, installed under its process id. */
 export function httpRoutes(agent: Agent): Record<string, RouteHandler> {
-  return { '/state': () => ok(state(agent)) };
+  const handler: RouteHandler = () => ok(state(agent));
+  // `state.json` is the name Mesos kept for older clients.
+  return { '/state': handler, '/state.json': handler };
 }
 
 export function state(agent: Agent): Record<string, unknown> {

@@ -46,6 +46,9 @@ test.serial("State - /slave(1)/state has the shape of Mesos's agent state", asyn
   t.is(byId.echo.tasks[0].statuses[0].state, 'TASK_RUNNING');
   t.like(byId.silent, { state: 'REGISTERING', tasks: [] });
   t.is(byId.silent.queued_tasks[0].id, 'task-2');
+
+  const legacy = await http(h.agentRuntime.httpAddress!.port, 'GET', '/slave(1)/state.json');
+  t.is(legacy.json().id, AGENT_ID);
 });
 
 test.serial('State - a command task shows under a COMMAND executor named after its task', async (t) => {
