@@ -605,6 +605,9 @@ export class Runtime implements TransportSink {
   }
 
   #sendControl(node: string, name: string, body: Record<string, unknown>): void {
+    // Link state changes (`exited`, `bye`, ...) are part of what `settle` waits for; heartbeats
+    // and barriers are not (they would keep it busy forever).
+    if (name !== 'heartbeat' && name !== 'barrier_ack') this.#sentTo.add(node);
     this.#forward(node, { from: String(this.self), to: `${RUNTIME_ID}@${node}`, name, body });
   }
 
