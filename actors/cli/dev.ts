@@ -1,0 +1,50 @@
+import { createLogger } from '../../src/logging.ts';
+import { NatsTransport } from '../../src/transport/nats.ts';
+import { DEV_DEFAULTS, startEmbeddedCluster } from '../cluster/embedded.ts';
+import { COMMON_FLAGS, type Command } from './commands.ts';
+import { untilSignal } from './signals.ts';
+
+/** `mesos-ts dev`: a master, its allocator and N agents in one process (what `npm start` runs). */
+export const devCommand: Command = {
+  name: 'dev',
+  summary: 'run a whole cluster in one process: master, allocator and agents (what `npm start` runs)',
+  flags: [
+    { name: 'agents', type: 'int', help: 'number of agents', default: DEV_DEFAULTS.agents },
+    { name: 'resources', type: 'resources', help: "each agent's resources", default: DEV_DEFAULTS.resources },
+    { name: 'attributes', type: 'string', help: "each agent's attributes, e.g. 'rack:r1;zone:a'" },
+    { name: 'ip', type: 'string', help: 'address to serve HTTP on', default: DEV_DEFAULTS.host },
+    { name: 'port', type: 'int', help: 'HTTP port (master endpoints, agents, metrics)', default: DEV_DEFAULTS.port },
+    { name: 'work_dir', type: 'string', help: "agents' work directories go under it (default: a new temporary directory)" },
+    { name: 'allocation_interval', type: 'duration', help: 'time between batch allocations', default: '1secs' },
+    { name: 'offer_timeout', type: 'duration', help: 'rescind offers unused this long (default: never)' },
+    ...COMMON_FLAGS,
+  ],
+  async run(flags) {
+    const logger = createLogger({ level: flags.log_level as string, name: 'mesos-ts' });
+    const agents = flags.agents as number;
+    if (agents < 0) throw new Error(`invalid value '${agents}' for --agents: must be zero or more`);
+    const cluster = await startEmbeddedCluster({
+      agents,
+      resources: flags.resources as string,
+      ...(flags.attributes !== undefined ? { attributes: flags.attributes as string } : {}),
+      host: flags.ip as string,
+      port: flags.port as number,
+      ...(flags.work_dir !== undefined ? { workDir: flags.work_dir as string } : {}),
+      ...(flags.nats !== undefined ? { transport: new NatsTransport({ servers: flags.nats as string[], logger }) } : {}),
+      logger,
+      allocationIntervalMs: flags.allocation_interval as number,
+      master: {
+        ...(flags.offer_timeout !== undefined ? { offerTimeoutMs: flags.offer_timeout as number } : {}),
+        flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])),
+      },
+    });
+    logger.info(
+      { url: cluster.url, master: String(cluster.master.self), agents: cluster.agents.length, workDir: cluster.workDir },
+      `Cluster running: ${cluster.url}/master/state; frameworks connect to ${String(cluster.master.self)}`,
+    );
+    await untilSignal();
+    logger.info('Shutting down');
+    await cluster.stop();
+    return 0;
+  },
+};

@@ -1,0 +1,106 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Process } from '../../src/process/process.ts';
+import { Runtime } from '../../src/process/runtime.ts';
+import type { Transport } from '../../src/transport/transport.ts';
+import { Agent } from '../agent/agent.ts';
+import { AllocatorProcess } from '../allocator/allocator-process.ts';
+import { Master, type MasterOptions } from '../master/master-process.ts';
+
+/** What `mesos-ts dev` (and `npm start`) runs unless told otherwise. */
+export const DEV_DEFAULTS = {
+  agents: 3,
+  resources: 'cpus:4;mem:8192;disk:10240;ports:[31000-32000]',
+  host: '127.0.0.1',
+  port: 5050,
+} as const;
+
+export interface EmbeddedClusterOptions {
+  agents?: number;
+  /** Every agent's resources, in the Mesos text form. */
+  resources?: string;
+  attributes?: string;
+  host?: string;
+  /** HTTP port of the runtime (master endpoints, agents' `/slave(N)/state`, metrics); 0 picks one. */
+  port?: number;
+  /** Agents' work directories go under it (`agent-1`, ...); default a fresh temporary directory. */
+  workDir?: string;
+  /** Default: the in-process local bus. With NATS, frameworks in other processes can connect. */
+  transport?: Transport;
+  /** The runtime's node name. */
+  node?: string;
+  logger?: Logger;
+  allocationIntervalMs?: number;
+  master?: MasterOptions;
+}
+
+export interface EmbeddedCluster {
+  readonly runtime: Runtime;
+  readonly master: Master;
+  readonly allocator: AllocatorProcess;
+  readonly agents: Agent[];
+  /** `http://host:port` of the runtime's HTTP server. */
+  readonly url: string;
+  readonly workDir: string;
+  stop(): Promise<void>;
+}
+
+/** `/health` at the top level, as Mesos serves it: 200 while the runtime runs. */
+class HealthProcess extends Process {
+  constructor() {
+    super('health');
+    this.route('', () => ({ status: 200 }));
+  }
+}
+
+/**
+ * A whole cluster in one runtime, what `npm start` runs: the master and its allocator, and
+ * `agents` agents, each with its own work directory, running real executors as child
+ * processes. Frameworks in the same OS process reach it through the runtime; others through
+ * the bus (with a NATS transport) or, once served, the HTTP API.
+ */
+export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
+  const host = options.host ?? DEV_DEFAULTS.host;
+  const port = options.port ?? DEV_DEFAULTS.port;
+  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'mesos-ts-dev-'));
+  mkdirSync(workDir, { recursive: true });
+  const runtime = await Runtime.start({
+    ...(options.node !== undefined ? { node: options.node } : {}),
+    ...(options.transport !== undefined ? { transport: options.transport } : {}),
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    http: { port, host },
+  });
+  const http = runtime.httpAddress!;
+  const master = new Master({ hostname: host, httpAddress: http, ...options.master });
+  const allocator = new AllocatorProcess({
+    master: `master@${runtime.node}`,
+    ...(options.allocationIntervalMs !== undefined ? { allocationIntervalMs: options.allocationIntervalMs } : {}),
+  });
+  runtime.spawn(allocator);
+  runtime.spawn(master);
+  runtime.spawn(new HealthProcess());
+  const agents: Agent[] = [];
+  const count = options.agents ?? DEV_DEFAULTS.agents;
+  for (let i = 1; i <= count; i++) {
+    agents.push(
+      Agent.start(runtime, {
+        master: String(master.self),
+        workDir: join(workDir, `agent-${i}`),
+        resources: options.resources ?? DEV_DEFAULTS.resources,
+        ...(options.attributes !== undefined ? { attributes: options.attributes } : {}),
+        hostname: host,
+      }),
+    );
+  }
+  return {
+    runtime,
+    master,
+    allocator,
+    agents,
+    url: `http://${http.host}:${http.port}`,
+    workDir,
+    stop: () => runtime.shutdown(),
+  };
+}
