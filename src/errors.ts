@@ -21,6 +21,9 @@ export class MalformedEnvelopeError extends MesosError {}
 /** A request body or parameter of an HTTP route is invalid; answered with `400`. */
 export class BadRequestError extends MesosError {}
 
+/** A RecordIO stream (Mesos's streaming HTTP framing) is broken: a bad length, a cut record. */
+export class RecordIOError extends MesosError {}
+
 /** One problem found in an inbound message: the field path, a sentence naming it, the bad value. */
 export interface MessageIssue {
   /** The field path, e.g. `accept.offer_ids[0].value`; empty for the message itself. */
