@@ -10,15 +10,22 @@ export interface HttpServerOptions {
   host?: string;
   /** Larger request bodies get `413`. Default 16 MiB. */
   maxBodyBytes?: number;
+  /**
+   * The process that serves a path whose first segment names no process, with the whole path
+   * as its route (libprocess's delegate). Mesos makes the master the delegate, so
+   * `/api/v1/scheduler` and `/redirect` reach `/master/api/v1/scheduler` and `/master/redirect`.
+   */
+  delegate?: string;
 }
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
 /**
  * One `node:http` server per runtime, as libprocess serves every process's routes on its one
- * port: `/<process-id><route>` (so `/master/state`, `/metrics/snapshot`). The handler runs
- * inside the process's mailbox, like a message handler. Unknown routes get `404`; a
- * `BadRequestError` thrown by a handler becomes `400` with its message.
+ * port: `/<process-id><route>` (so `/master/state`, `/metrics/snapshot`), and any other path
+ * at the `delegate` process if one is set. The handler runs inside the process's mailbox, like
+ * a message handler. Unknown routes get `404`; a `BadRequestError` thrown by a handler becomes
+ * `400` with its message.
  *
  * Idle keep-alive connections are never closed by the server: Mesos clients hold one
  * connection for minutes (the scheduler API's subscription stream and the calls beside it).
@@ -84,8 +91,12 @@ export class HttpServer {
       write(res, { status: 400, body: `Malformed request path '${url.pathname}'` });
       return;
     }
-    const rest = segments.length > 2 ? '/' + segments.slice(2).join('/') : '';
-    const process = this.runtime.process(id);
+    let rest = segments.length > 2 ? '/' + segments.slice(2).join('/') : '';
+    let process = this.runtime.process(id);
+    if (process === undefined && this.options.delegate !== undefined) {
+      process = this.runtime.process(this.options.delegate);
+      rest = url.pathname;
+    }
     const handler = process?._routes.get(rest) ?? process?._routes.get(rest.replace(/\/$/, ''));
     if (process === undefined || handler === undefined) {
       req.resume();

@@ -30,12 +30,12 @@ class Store extends Process {
   }
 }
 
-async function start(t: { teardown(fn: () => unknown): void }, node: string) {
+async function start(t: { teardown(fn: () => unknown): void }, node: string, delegate?: string) {
   const runtime = await Runtime.start({
     node,
     logger: pino({ level: 'silent' }),
     transport: new LocalTransport(new LocalBus()),
-    http: { port: 0 },
+    http: { port: 0, ...(delegate !== undefined ? { delegate } : {}) },
   });
   t.teardown(() => runtime.shutdown());
   runtime.spawn(new Store());
@@ -58,6 +58,18 @@ test('http - unknown routes and processes get 404', async (t) => {
   t.is((await http(port, 'GET', '/store/nope')).status, 404);
   t.is((await http(port, 'GET', '/nobody/items')).status, 404);
   t.is((await http(port, 'GET', '/')).status, 404);
+});
+
+test('http - a path naming no process goes to the delegate, whole (libprocess delegate)', async (t) => {
+  const { port } = await start(t, 'http-g', 'store');
+  await http(port, 'POST', '/store/items', { name: 'x' });
+  const delegated = await http(port, 'GET', '/items');
+  t.is(delegated.status, 200);
+  t.deepEqual(delegated.json(), { items: [{ name: 'x' }] });
+  t.is((await http(port, 'GET', '/metrics/snapshot')).status, 200, 'a process by that name still serves it');
+  t.is((await http(port, 'GET', '/nope')).status, 404);
+  const { port: plain } = await start(t, 'http-h');
+  t.is((await http(plain, 'GET', '/items')).status, 404, 'no delegate, no fallback');
 });
 
 test('http - bad bodies get 400 with a reason; the server keeps serving and keeps what it had', async (t) => {
