@@ -63,7 +63,8 @@ export function call(m: Master, from: UPID, body: unknown): void {
     return;
   }
   const connection = framework.connection;
-  if (connection?.kind === 'bus' && connection.pid !== undefined && !connection.pid.equals(from)) {
+  // A framework subscribed over HTTP takes calls on its stream id only (`scheduler-api.ts`).
+  if (connection?.kind === 'http' || (connection?.kind === 'bus' && connection.pid !== undefined && !connection.pid.equals(from))) {
     m.stats.droppedCalls.inc();
     m.log.warn({ from: String(from), expected: String(connection.pid), type: parsed.type }, 'Ignoring call from a scheduler that is not the framework\'s current one');
     return;

@@ -6,6 +6,7 @@ import type { Task } from '../../src/mesos/protocol.ts';
 import { failoverTimeoutSeconds } from '../../src/mesos/v1/common.ts';
 import { MESOS_VERSION } from './constants.ts';
 import type { Master } from './master-process.ts';
+import { SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import type { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
 
 /**
@@ -26,6 +27,7 @@ export function httpRoutes(m: Master): Record<string, (request: HttpRequest) => 
       const info = m.masterInfo;
       return temporaryRedirect(`//${info.address?.hostname ?? info.hostname}:${info.port}`);
     },
+    [SCHEDULER_API_PATH]: (request) => schedulerApi(m, request),
   };
 }
 

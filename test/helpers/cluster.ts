@@ -1,5 +1,6 @@
 import { Master, type MasterOptions } from '../../actors/master/master-process.ts';
 import { SchedulerDriver, type SchedulerDriverOptions } from '../../actors/scheduler/scheduler-driver.ts';
+import type { HttpServerOptions } from '../../src/http/server.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { FakeAgent } from './fake-agent.ts';
@@ -27,10 +28,11 @@ export interface TestCluster {
 export async function startTestCluster(
   t: { teardown(fn: () => unknown): void },
   bus: Bus,
-  options: { master?: MasterOptions; allocator?: AllocatorChoice; paused?: boolean } = {},
+  options: { master?: MasterOptions; allocator?: AllocatorChoice; paused?: boolean; http?: HttpServerOptions } = {},
 ): Promise<TestCluster> {
-  const world = await bus.world(t, ['master']);
-  const runtime = world.runtimes[0]!;
+  const world = await bus.world(t, []);
+  // With `http`, the master's runtime serves HTTP with the master as delegate (`/api/v1/scheduler`).
+  const runtime = await world.add('master', options.http === undefined ? {} : { http: { delegate: options.master?.id ?? 'master', ...options.http } });
   if (options.paused ?? true) world.clock.pause();
   const master = new Master(options.master);
   runtime.spawn(makeAllocator(options.allocator, `master@${runtime.node}`));

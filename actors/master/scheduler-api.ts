@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { InvalidMessageError } from '../../src/errors.ts';
+import { encodeRecord } from '../../src/http/recordio.ts';
+import { accepted, badRequest, jsonBody, methodNotAllowed, streaming, temporaryRedirect } from '../../src/http/response.ts';
+import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
+import type { Timer } from '../../src/process/clock.ts';
+import { parseSchedulerCall, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
+import * as frameworks from './frameworks.ts';
+import type { Master } from './master-process.ts';
+import type { SchedulerConnection } from './state.ts';
+
+/**
+ * The v1 scheduler HTTP API, `POST /api/v1/scheduler`, as Mesos's `Master::Http::scheduler`:
+ *
+ * 1. SUBSCRIBE answers `200` with a `Mesos-Stream-Id` header and keeps the response open as a
+ *    RecordIO stream of JSON events: SUBSCRIBED, a HEARTBEAT at once and then every
+ *    `heartbeat_interval_seconds`, and every event the master sends the framework.
+ * 2. Every other call answers `202 Accepted` once validated; it must carry the `Mesos-Stream-Id`
+ *    of the framework's current subscription.
+ * 3. The subscription's end: a client that closes the stream disconnects the framework (the
+ *    failover timer starts); a new SUBSCRIBE for the framework fails the old stream over (ERROR
+ *    "Framework failed over", then the stream ends) in `frameworks.subscribe`.
+ *
+ * Requests are answered in Mesos's order and words: not the leader `307` to the leader; not
+ * POST `405`; no `Content-Type` `400`; not JSON `415` (this master speaks JSON only, not
+ * protobuf); a body that is not a valid call `400` naming the field; a SUBSCRIBE whose `Accept`
+ * rules out JSON `406`; an unknown framework `400` "Framework cannot be found"; a known one not
+ * subscribed, or subscribed through the scheduler driver rather than HTTP, `403`.
+ */
+
+export const SCHEDULER_API_PATH = '/api/v1/scheduler';
+export const STREAM_ID_HEADER = 'Mesos-Stream-Id';
+
+const APPLICATION_JSON = 'application/json';
+const APPLICATION_PROTOBUF = 'application/x-protobuf';
+
+/**
+ * A framework subscribed over HTTP: its events are RecordIO records on the SUBSCRIBE response
+ * (Mesos's `StreamingHttpConnection` plus the framework's `ResponseHeartbeater`). Heartbeats
+ * start once SUBSCRIBED is written and follow the master's Clock.
+ */
+export class HttpSchedulerConnection implements SchedulerConnection {
+  readonly kind = 'http';
+  /** The `Mesos-Stream-Id` of this subscription, a fresh UUID. */
+  readonly streamId: string;
+  #closed = false;
+  #heartbeat: Timer | undefined;
+
+  constructor(
+    private readonly m: Master,
+    private readonly res: ServerResponse,
+    streamId: string = randomUUID(),
+  ) {
+    this.streamId = streamId;
+    res.writeHead(200, { 'Content-Type': APPLICATION_JSON, [STREAM_ID_HEADER]: streamId, 'Cache-Control': 'no-cache' });
+    res.flushHeaders();
+    res.once('close', () => this.#dropped());
+    if (res.socket === null || res.socket.destroyed) this.#dropped();
+  }
+
+  /** Whether the stream has ended (closed by the master or by the client). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  send(event: SchedulerEvent): void {
+    if (this.#closed) return;
+    this.res.write(encodeRecord(JSON.stringify(event)));
+    if (event.type === 'SUBSCRIBED' && this.#heartbeat === undefined) {
+      // As Mesos: the first heartbeat right after SUBSCRIBED, then one per interval.
+      this.#beat(Math.max(0, event.subscribed.heartbeat_interval_seconds ?? this.m.options.heartbeatIntervalSeconds) * 1000);
+    }
+  }
+
+  /** Ends the stream (the response's last chunk); the client's connection stays usable. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#heartbeat?.cancel();
+    this.#heartbeat = undefined;
+    this.res.end();
+  }
+
+  #beat(intervalMs: number): void {
+    this.send({ type: 'HEARTBEAT' });
+    if (this.#closed || intervalMs === 0) return;
+    this.#heartbeat = this.m.after(intervalMs, () => this.#beat(intervalMs));
+  }
+
+  /** The client went away (the response closed before the master ended it). */
+  #dropped(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#heartbeat?.cancel();
+    this.#heartbeat = undefined;
+    const m = this.m;
+    m.runtime
+      .dispatch(m.self, () => {
+        // Only if this is still the framework's stream: one failed over was closed by the master.
+        for (const framework of m.frameworks.values()) {
+          if (framework.connection === this) frameworks.disconnect(m, framework, 'its HTTP subscription stream closed');
+        }
+      })
+      .catch(() => undefined);
+  }
+}
+
+/** `POST /api/v1/scheduler`. Runs in the master's mailbox, as every route. */
+export function schedulerApi(m: Master, request: HttpRequest): HttpResponse {
+  if (!m.leading) return redirect(m, request);
+  if (request.method !== 'POST') return methodNotAllowed(['POST'], request.method);
+
+  const contentType = header(request, 'content-type');
+  if (contentType === undefined) return badRequest("Expecting 'Content-Type' to be present");
+  const media = mediaType(contentType);
+  if (media === APPLICATION_PROTOBUF) {
+    return unsupportedMediaType(`Expecting 'Content-Type' of ${APPLICATION_JSON}: this master speaks the scheduler API in JSON only, not ${APPLICATION_PROTOBUF}`);
+  }
+  if (media !== APPLICATION_JSON) return unsupportedMediaType(`Expecting 'Content-Type' of ${APPLICATION_JSON}, got '${contentType}'`);
+
+  const json = jsonBody(request);
+  let call: SchedulerCall;
+  try {
+    call = parseSchedulerCall(json);
+  } catch (error) {
+    if (!(error instanceof InvalidMessageError)) throw error;
+    m.stats.invalidCalls.inc();
+    return badRequest(`Failed to validate scheduler::Call: ${error.message}`);
+  }
+
+  if (call.type === 'SUBSCRIBE') return subscribe(m, request, call);
+
+  const framework = m.frameworks.get(call.framework_id.value);
+  if (framework === undefined) {
+    m.stats.droppedCalls.inc();
+    return badRequest('Framework cannot be found');
+  }
+  const connection = framework.connection;
+  if (connection === undefined) return forbidden('Framework is not subscribed');
+  if (!(connection instanceof HttpSchedulerConnection)) return forbidden('Framework is not connected via HTTP');
+  const streamId = header(request, STREAM_ID_HEADER);
+  if (streamId === undefined) return badRequest(`All non-subscribe calls should include the '${STREAM_ID_HEADER}' header`);
+  if (streamId !== connection.streamId) {
+    return badRequest(`The stream ID '${streamId}' included in this request didn't match the stream ID currently associated with framework ID ${framework.id}`);
+  }
+  if (call.type === 'UPDATE_FRAMEWORK') {
+    const info = call.update_framework.framework_info;
+    const problem = frameworks.roleProblem(info.roles ?? [info.role ?? '*']);
+    if (problem !== undefined) return badRequest(`Invalid FrameworkInfo: ${problem}`);
+  }
+  frameworks.handle(m, framework, call);
+  return accepted();
+}
+
+function subscribe(m: Master, request: HttpRequest, call: SchedulerCallOf<'SUBSCRIBE'>): HttpResponse {
+  if (!acceptsJson(header(request, 'accept'))) {
+    return { status: 406, body: `Expecting 'Accept' to allow '${APPLICATION_JSON}' (this master streams JSON only)` };
+  }
+  if (header(request, STREAM_ID_HEADER) !== undefined) {
+    return badRequest(`Subscribe calls should not include the '${STREAM_ID_HEADER}' header`);
+  }
+  const connection = new HttpSchedulerConnection(m, request.raw.res);
+  m.log.info({ name: call.subscribe.framework_info.name, remote: request.remote, streamId: connection.streamId }, 'Received SUBSCRIBE over HTTP');
+  frameworks.subscribe(m, connection, call);
+  return streaming();
+}
+
+/**
+ * `307` to the same path on the leading master, as Mesos's `redirect` (a protocol-relative
+ * `//host:port/path`). The master knows no leader but itself until leader election tracks one;
+ * its `MasterInfo` is what `/master/redirect` answers with too.
+ */
+function redirect(m: Master, request: HttpRequest): HttpResponse {
+  const leader = m.masterInfo;
+  const host = leader.address?.hostname ?? leader.hostname;
+  return temporaryRedirect(`//${host}:${leader.port}${request.url.pathname}${request.url.search}`);
+}
+
+function forbidden(reason: string): HttpResponse {
+  return { status: 403, body: reason };
+}
+
+function unsupportedMediaType(reason: string): HttpResponse {
+  return { status: 415, body: reason };
+}
+
+/** A request header as one string (node lower-cases names; a repeated one is joined). */
+function header(request: HttpRequest, name: string): string | undefined {
+  const value = request.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** `application/json; charset=utf-8` -> `application/json`. */
+function mediaType(value: string): string {
+  return (value.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+/**
+ * Whether an `Accept` header admits `application/json` (RFC 7231: absent means anything; a
+ * range with `q=0` refuses), as libprocess's `Request::acceptsMediaType`.
+ */
+export function acceptsJson(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  let best = -1;
+  let bestQ = 0;
+  for (const part of accept.split(',')) {
+    const [range = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+    const specificity = range === APPLICATION_JSON ? 2 : range === 'application/*' ? 1 : range === '*/*' ? 0 : -1;
+    if (specificity < 0 || specificity < best) continue;
+    const q = params.find((p) => p.startsWith('q='));
+    const weight = q === undefined ? 1 : Number(q.slice(2));
+    if (specificity > best || weight > bestQ) {
+      best = specificity;
+      bestQ = Number.isFinite(weight) ? weight : 0;
+    }
+  }
+  return best >= 0 && bestQ > 0;
+}
