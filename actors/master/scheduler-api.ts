@@ -53,7 +53,7 @@ export class HttpSchedulerConnection implements SchedulerConnection {
     streamId: string = randomUUID(),
   ) {
     this.streamId = streamId;
-    res.writeHead(200, { 'Content-Type': APPLICATION_JSON, [STREAM_ID_HEADER]: streamId, 'Cache-Control': 'no-cache' });
+    res.writeHead(200, { 'Content-Type': APPLICATION_JSON, [STREAM_ID_HEADER]: streamId });
     res.flushHeaders();
     res.once('close', () => this.#dropped());
     if (res.socket === null || res.socket.destroyed) this.#dropped();
