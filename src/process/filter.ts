@@ -91,6 +91,23 @@ export function futureMessage(name: string, from?: PidMatcher, to?: PidMatcher):
   });
 }
 
+/** Resolves with the next `count` matching messages (all still delivered). */
+export function futureMessages(count: number, name: string, from?: PidMatcher, to?: PidMatcher): Promise<MessageEvent[]> {
+  return new Promise((resolve) => {
+    const seen: MessageEvent[] = [];
+    const filter: Filter = (event) => {
+      if (!matchesMessage(event, name, from, to)) return false;
+      seen.push(event);
+      if (seen.length === count) {
+        removeFilter(filter);
+        resolve(seen);
+      }
+      return false;
+    };
+    addFilter(filter);
+  });
+}
+
 /** Drops the next matching message and resolves with it. */
 export function dropMessage(name: string, from?: PidMatcher, to?: PidMatcher): Promise<MessageEvent> {
   return new Promise((resolve) => {

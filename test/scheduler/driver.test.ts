@@ -1,0 +1,67 @@
+import anyTest, { type TestFn } from 'ava';
+import { REGISTRATION_BACKOFF_FACTOR_MS } from '../../actors/scheduler/constants.ts';
+import { SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
+import { dropMessage, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { startTestCluster } from '../helpers/cluster.ts';
+import { TestScheduler } from '../helpers/scheduler.ts';
+import { Bus } from '../helpers/worlds.ts';
+
+const test = anyTest as TestFn<{ bus: Bus }>;
+resetFiltersAfterEach(test);
+
+test.before(async (t) => {
+  t.context.bus = new Bus('local');
+  await t.context.bus.start();
+});
+
+test.serial('driver - SUBSCRIBE is retried with backoff until the master answers', async (t) => {
+  const cluster = await startTestCluster(t, t.context.bus);
+  const rt = await cluster.world.add('fw');
+  const scheduler = new TestScheduler();
+  // The jitter source returns 1: each retry waits the whole backoff, which doubles.
+  const driver = new SchedulerDriver(scheduler, { user: 'u', name: 'retry' }, cluster.master.self, { runtime: rt, random: () => 1 });
+  t.teardown(() => driver.abort());
+  const first = dropMessage('mesos.scheduler.Call', undefined, cluster.master.self);
+  await driver.start();
+  const dropped = await first;
+  t.is((dropped.body as { type: string }).type, 'SUBSCRIBE');
+  const second = dropMessage('mesos.scheduler.Call', undefined, cluster.master.self);
+  cluster.clock.advance(REGISTRATION_BACKOFF_FACTOR_MS);
+  await second;
+  const third = futureMessage('mesos.scheduler.Call', undefined, cluster.master.self);
+  cluster.clock.advance(2 * REGISTRATION_BACKOFF_FACTOR_MS - 1);
+  await cluster.settle();
+  t.is(scheduler.all('registered').length, 0, 'the third try waits twice the backoff');
+  cluster.clock.advance(1);
+  await third;
+  const [id] = await scheduler.next('registered');
+  t.truthy(id.value);
+  t.is(driver.connectionState, 'SUBSCRIBED');
+});
+
+test.serial('driver - calls while not subscribed are dropped; a launch reports its tasks lost', async (t) => {
+  const cluster = await startTestCluster(t, t.context.bus);
+  const rt = await cluster.world.add('fw');
+  const scheduler = new TestScheduler();
+  const driver = new SchedulerDriver(scheduler, { user: 'u', name: 'early' }, 'master@nowhere', { runtime: rt, random: () => 1 });
+  t.teardown(() => driver.abort());
+  await driver.start();
+  driver.launchTasks({ value: 'o1' }, [{ name: 't', task_id: { value: 't1' }, agent_id: { value: 'a' }, command: { value: 'true' } }]);
+  const [status] = await scheduler.next('statusUpdate');
+  t.is(status.state, 'TASK_LOST');
+  t.is(status.reason, 'REASON_MASTER_DISCONNECTED');
+  t.is(driver.connectionState, 'SUBSCRIBING');
+});
+
+test.serial('driver - stop() tears the framework down; stop(true) leaves it for failover', async (t) => {
+  const cluster = await startTestCluster(t, t.context.bus);
+  const torn = await cluster.startFramework({ failover_timeout: 600 });
+  const kept = await cluster.startFramework({ failover_timeout: 600 });
+  t.is(await torn.driver.stop(), 'DRIVER_STOPPED');
+  t.is(await kept.driver.stop(true), 'DRIVER_STOPPED');
+  await cluster.settle();
+  t.false(cluster.master.frameworks.has(torn.frameworkId));
+  t.true(cluster.master.frameworks.has(kept.frameworkId));
+  t.false(cluster.master.frameworks.get(kept.frameworkId)!.connected);
+  t.is(await torn.driver.join(), 'DRIVER_STOPPED');
+});
