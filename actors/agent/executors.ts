@@ -87,6 +87,28 @@ export function launchExecutor(agent: Agent, framework: FrameworkRecord, executo
   else launchCustom(agent, framework, executor);
 }
 
+/**
+ * An executor's environment: the agent's own (as Mesos without `--executor_environment_variables`)
+ * plus the Mesos executor variables. The command executor's task inherits it, as in Mesos.
+ */
+function executorEnv(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, node: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  return Object.assign(
+    env,
+    executorEnvironment({
+      frameworkId: framework.id,
+      executorId: executor.id,
+      directory: executor.directory,
+      agent: agent.self,
+      node,
+      checkpoint: framework.checkpoint,
+      shutdownGracePeriodMs: shutdownGracePeriodMs(agent, executor),
+    }),
+    { MESOS_SLAVE_ID: agent.agentId ?? '', MESOS_AGENT_ID: agent.agentId ?? '' },
+  );
+}
+
 function launchBuiltIn(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
   let pid: UPID;
   try {
@@ -100,6 +122,7 @@ function launchBuiltIn(agent: Agent, framework: FrameworkRecord, executor: Execu
       containerId: executor.containerId,
       checkpoint: framework.checkpoint,
       shutdownGracePeriodMs: shutdownGracePeriodMs(agent, executor),
+      env: executorEnv(agent, framework, executor, agent.self.node),
     }).pid;
   } catch (error) {
     launchFailed(agent, framework, executor, error);
@@ -122,22 +145,7 @@ function launchCustom(agent: Agent, framework: FrameworkRecord, executor: Execut
   }
   const node = executorNodeName(agent.self.node, executor.containerId);
   executor.node = node;
-  const env: Record<string, string> = {};
-  // As Mesos without `--executor_environment_variables`: the executor inherits the agent's environment.
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-  Object.assign(
-    env,
-    executorEnvironment({
-      frameworkId: framework.id,
-      executorId: executor.id,
-      directory: executor.directory,
-      agent: agent.self,
-      node,
-      checkpoint: framework.checkpoint,
-      shutdownGracePeriodMs: shutdownGracePeriodMs(agent, executor),
-    }),
-    { MESOS_SLAVE_ID: agent.agentId ?? '' },
-  );
+  const env = executorEnv(agent, framework, executor, node);
   const launch = agent.containerizer.launch({ containerId: executor.containerId, command, sandbox: executor.directory, env, ipc: true });
   executor.launch = launch;
   agent.continueWith(

@@ -36,7 +36,7 @@ test.serial('embedded cluster - a command task runs to TASK_FINISHED; operator e
           task_id: { value: 'echo-1' },
           agent_id: offer.agent_id,
           resources: Resources.parse('cpus:1;mem:128').toJSON(),
-          command: { value: 'echo "hello from $MESOS_TASK_ID" && test -n "$MESOS_SANDBOX"' },
+          command: { value: 'echo "hello from $MESOS_EXECUTOR_ID" && test -n "$MESOS_SANDBOX"' },
         },
       ]);
     }
