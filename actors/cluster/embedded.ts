@@ -8,6 +8,7 @@ import type { Transport } from '../../src/transport/transport.ts';
 import { Agent } from '../agent/agent.ts';
 import { AllocatorProcess } from '../allocator/allocator-process.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
+import { VersionProcess } from '../master/version.ts';
 
 /** What `mesos-ts dev` (and `npm start`) runs unless told otherwise. */
 export const DEV_DEFAULTS = {
@@ -70,7 +71,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     ...(options.node !== undefined ? { node: options.node } : {}),
     ...(options.transport !== undefined ? { transport: options.transport } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
-    http: { port, host },
+    // The master is the delegate for top-level paths (`/api/v1/scheduler`), as in Mesos.
+    http: { port, host, delegate: 'master' },
   });
   const http = runtime.httpAddress!;
   const master = new Master({ hostname: host, httpAddress: http, ...options.master });
@@ -81,6 +83,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   runtime.spawn(allocator);
   runtime.spawn(master);
   runtime.spawn(new HealthProcess());
+  runtime.spawn(new VersionProcess());
   const agents: Agent[] = [];
   const count = options.agents ?? DEV_DEFAULTS.agents;
   for (let i = 1; i <= count; i++) {

@@ -77,6 +77,10 @@ test.serial('embedded cluster - a command task runs to TASK_FINISHED; operator e
   t.is(slaves.slaves.length, 2);
   t.is((await http(port, 'GET', '/master/health')).status, 200);
   t.is((await http(port, 'GET', '/health')).status, 200);
+  const version = (await http(port, 'GET', '/version')).json();
+  t.is(version.version, '1.11.0');
+  // The scheduler HTTP API is served at the top level through the master (the delegate).
+  t.is((await http(port, 'GET', '/api/v1/scheduler')).status, 405);
   const metrics = (await http(port, 'GET', '/metrics/snapshot')).json();
   t.is(metrics['master/tasks_launched'], 1);
   t.is(metrics['master/elected'], 1);
