@@ -66,3 +66,24 @@ export class Bus {
     await this.#nats?.stop();
   }
 }
+
+/** Context of a test file that runs its cases on both buses. */
+export interface BusesContext {
+  buses: Record<TransportKind, Bus>;
+}
+
+/**
+ * Starts a local bus and a real nats-server for the test file (before all its tests) and
+ * stops them after; cases read `t.context.buses[kind]`.
+ */
+export function useBuses(test: { before(fn: (t: { context: BusesContext }) => Promise<void>): void; after: { always(fn: (t: { context: BusesContext }) => Promise<void>): void } }): void {
+  test.before(async (t) => {
+    const local = new Bus('local');
+    const nats = new Bus('nats');
+    await Promise.all([local.start(), nats.start()]);
+    t.context.buses = { local, nats };
+  });
+  test.after.always(async (t) => {
+    await Promise.all(Object.values(t.context.buses ?? {}).map((b) => b.stop()));
+  });
+}

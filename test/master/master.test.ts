@@ -6,25 +6,17 @@ import { Resources } from '../../src/mesos/resources.ts';
 import type { Offer, TaskInfo } from '../../src/mesos/v1/common.ts';
 import { dropMessages, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
-import { Bus, type TransportKind } from '../helpers/worlds.ts';
+import { useBuses, type BusesContext } from '../helpers/worlds.ts';
 import type { FakeAgent } from '../helpers/fake-agent.ts';
 
 /**
  * Master scenarios, named after Apache Mesos's own tests, on the paused Clock with message
  * filters; every case runs on the local bus and on a real nats-server.
  */
-const test = anyTest as TestFn<{ buses: Record<TransportKind, Bus> }>;
+const test = anyTest as TestFn<BusesContext>;
 resetFiltersAfterEach(test);
 
-test.before(async (t) => {
-  const local = new Bus('local');
-  const nats = new Bus('nats');
-  await Promise.all([local.start(), nats.start()]);
-  t.context.buses = { local, nats };
-});
-test.after.always(async (t) => {
-  await Promise.all(Object.values(t.context.buses ?? {}).map((b) => b.stop()));
-});
+useBuses(test);
 
 function commandTask(offer: Offer, id: string, resources = 'cpus:1;mem:128'): TaskInfo {
   return {

@@ -10,7 +10,7 @@ import { subscribe, type EventStream } from '../helpers/event-stream.ts';
 import type { FakeAgent } from '../helpers/fake-agent.ts';
 import { http } from '../helpers/http.ts';
 import { Probe } from '../helpers/runtime.ts';
-import { Bus, type TransportKind } from '../helpers/worlds.ts';
+import { useBuses, type BusesContext, type TransportKind } from '../helpers/worlds.ts';
 
 /**
  * The v1 scheduler HTTP API (`POST /api/v1/scheduler`) spoken as an HTTP scheduler speaks it:
@@ -18,18 +18,10 @@ import { Bus, type TransportKind } from '../helpers/worlds.ts';
  * `FakeAgent` on the paused Clock. The SUBSCRIBE-to-TEARDOWN scenario runs on the local bus
  * and on a real nats-server; the rest on the local bus.
  */
-const test = anyTest as TestFn<{ buses: Record<TransportKind, Bus> }>;
+const test = anyTest as TestFn<BusesContext>;
 resetFiltersAfterEach(test);
 
-test.before(async (t) => {
-  const local = new Bus('local');
-  const nats = new Bus('nats');
-  await Promise.all([local.start(), nats.start()]);
-  t.context.buses = { local, nats };
-});
-test.after.always(async (t) => {
-  await Promise.all(Object.values(t.context.buses ?? {}).map((b) => b.stop()));
-});
+useBuses(test);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -39,7 +31,7 @@ interface Ctx {
   port: number;
 }
 
-async function start(t: { teardown(fn: () => unknown): void; context: { buses: Record<TransportKind, Bus> } }, kind: TransportKind = 'local'): Promise<Ctx> {
+async function start(t: { teardown(fn: () => unknown): void; context: BusesContext }, kind: TransportKind = 'local'): Promise<Ctx> {
   const cluster = await startTestCluster(t, t.context.buses[kind], { http: { port: 0 } });
   const agent = await cluster.addAgent('cpus:2;mem:1024');
   return { cluster, agent, port: cluster.runtime.httpAddress!.port };

@@ -2,25 +2,16 @@ import anyTest, { type TestFn } from 'ava';
 import { UPID } from '../../src/process/upid.ts';
 import { dropMessage, futureExited, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
-import { Bus, type TransportKind } from '../helpers/worlds.ts';
+import { useBuses, type BusesContext } from '../helpers/worlds.ts';
 
 /**
  * The messaging suite: the same cases on the local bus and on a real nats-server, so that
  * "the same actor code runs in one process or spread across machines" is checked, not assumed.
  */
-const test = anyTest as TestFn<{ buses: Record<TransportKind, Bus> }>;
+const test = anyTest as TestFn<BusesContext>;
 resetFiltersAfterEach(test);
 
-test.before(async (t) => {
-  const local = new Bus('local');
-  const nats = new Bus('nats');
-  await Promise.all([local.start(), nats.start()]);
-  t.context.buses = { local, nats };
-});
-
-test.after.always(async (t) => {
-  await Promise.all(Object.values(t.context.buses ?? {}).map((b) => b.stop()));
-});
+useBuses(test);
 
 for (const kind of ['local', 'nats'] as const) {
   test.serial(`${kind} - messages between two nodes arrive once and in order`, async (t) => {
