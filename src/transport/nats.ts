@@ -147,6 +147,45 @@ export class NatsTransport implements Transport {
     return `nats ${this.servers.join(',')} (${this.prefix}.*)`;
   }
 
+  /**
+   * Answers requests on `subject` with what `handler` returns (request-reply, beside the
+   * envelopes), in a queue group named after the subject so that one server answers each
+   * request. A handler that throws sends no reply; the requester times out. What the master
+   * detector uses: the leading master serves `<prefix>.leader.info`. Returns a function that
+   * stops serving. The subscription survives reconnections, as every NATS subscription does.
+   */
+  serve(subject: string, handler: (request: string) => string | Promise<string>): () => void {
+    const nc = this.#nc;
+    if (nc === undefined) throw new Error(`cannot serve '${subject}': the NATS transport is not attached`);
+    const sub = nc.subscribe(subject, {
+      queue: subject,
+      callback: (error, msg) => {
+        if (error !== null) {
+          this.#logger?.warn({ err: error, subject }, 'NATS service subscription error');
+          return;
+        }
+        void Promise.resolve()
+          .then(() => handler(msg.string()))
+          .then(
+            (reply) => msg.respond(reply),
+            (e: unknown) => this.#logger?.warn({ err: e, subject }, 'NATS service handler failed; not answering'),
+          );
+      },
+    });
+    return () => sub.unsubscribe();
+  }
+
+  /**
+   * Sends one request on `subject` and resolves with the first reply. Rejects when nobody
+   * serves the subject (at once, NATS's "no responders") or no reply comes within `timeoutMs`.
+   */
+  async request(subject: string, data = '', timeoutMs = 1_000): Promise<string> {
+    const nc = this.#nc;
+    if (nc === undefined) throw new Error(`cannot request '${subject}': the NATS transport is not attached`);
+    const reply = await nc.request(subject, data, { timeout: timeoutMs });
+    return reply.string();
+  }
+
   /** Calls `listener` with each connection status change (`disconnect`, `reconnect`, ...). */
   onStatus(listener: (type: string) => void): () => void {
     this.#statusListeners.add(listener);

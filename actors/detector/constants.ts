@@ -1,0 +1,24 @@
+/**
+ * Master discovery's named subjects and durations. Code and tests share them.
+ *
+ * Subjects have two tokens after the bus prefix (`mesos.leader.info`) so that they can never be
+ * a runtime's own subject (`mesos.<node>`: node names hold no dot).
+ */
+
+/** The leading master answers requests here with its `LeaderInfo` (JSON). */
+export const LEADER_INFO_SUBJECT = 'leader.info';
+
+/** The leading master answers requests here with its `/master/state` (JSON). */
+export const LEADER_STATE_SUBJECT = 'leader.state';
+
+/** How long one discovery request waits for the leader's answer. */
+export const DETECT_REQUEST_TIMEOUT_MS = 1_000;
+
+/** The first wait between discovery attempts while no master answers; doubles per attempt. */
+export const DETECT_RETRY_INITIAL_MS = 100;
+
+/** The longest wait between discovery attempts. */
+export const DETECT_RETRY_MAX_MS = 2_000;
+
+/** How long a `leader.state` request waits for the master's own HTTP server. */
+export const STATE_FETCH_TIMEOUT_MS = 5_000;
