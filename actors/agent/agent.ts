@@ -51,6 +51,7 @@ import type { Timer } from '../../src/process/clock.ts';
 import { Process } from '../../src/process/process.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import { UPID } from '../../src/process/upid.ts';
+import type { MasterDetector } from '../detector/detector.ts';
 import {
   SUM_ACKNOWLEDGED,
   SUM_RECOVERED,
@@ -81,6 +82,12 @@ export interface AgentOptions extends AgentFlagsInput {
   statusUpdateManager?: UPID | string;
   /** Starts the built-in command executor; default `launchCommandExecutor`. */
   commandExecutor?: executors.CommandExecutorLauncher;
+  /**
+   * Finds the leading master again after the agent loses its master (`--nats` without
+   * `--master`), so that it re-registers with a master that restarted elsewhere. Default: none,
+   * the agent keeps `master`.
+   */
+  detector?: MasterDetector;
 }
 
 /**
@@ -112,7 +119,10 @@ export class Agent extends Process {
   /** What the agent registers with; `id` is set once the master assigned one. */
   readonly info: AgentInfo;
   readonly totalResources: Resources;
-  readonly master: UPID;
+  /** The master to register with: `flags.master`, until the detector finds another. */
+  master: UPID;
+  readonly detector: MasterDetector | undefined;
+  readonly #detection = new AbortController();
   readonly frameworks = new Map<string, FrameworkRecord>();
   readonly completedFrameworks: FrameworkRecord[] = [];
   readonly machine: Actor<typeof agentMachine>;
@@ -143,6 +153,7 @@ export class Agent extends Process {
     super(options.id ?? runtime.generateId('slave'));
     this.flags = agentFlags(options);
     this.master = UPID.parse(this.flags.master);
+    this.detector = options.detector;
     this.totalResources = Resources.parse(this.flags.resources);
     this.info = {
       hostname: this.flags.hostname,
@@ -233,6 +244,7 @@ export class Agent extends Process {
   }
 
   override finalize(): void {
+    this.#detection.abort();
     this.machine.send({ type: 'TERMINATE' });
     executors.destroyAll(this);
     this.machine.stop();
@@ -261,6 +273,11 @@ export class Agent extends Process {
   get sum(): UPID {
     if (this.#sum === undefined) throw new Error('agent not initialized');
     return this.#sum;
+  }
+
+  /** Aborts a master detection in progress when the agent terminates. */
+  get detectionSignal(): AbortSignal {
+    return this.#detection.signal;
   }
 
   /** Whether `from` is the master this agent works for. */

@@ -233,9 +233,26 @@ export function masterDisconnected(agent: Agent): void {
   const wasRegistered = agent.registeredWith !== undefined;
   agent.registeredWith = undefined;
   const agentId = agent.info.id;
-  if (wasRegistered) agent.log.warn({ master: String(agent.master) }, 'Disconnected from master');
+  if (wasRegistered) {
+    agent.log.warn({ master: String(agent.master) }, 'Disconnected from master');
+    redetect(agent);
+  }
   if (agentId === undefined) return;
   agent.send(agent.sum, SUM_MASTER, { master: null, agent: String(agent.self), agent_id: agentId } satisfies SumMaster);
+}
+
+/**
+ * Asks the detector (if the agent has one) who leads now; registration attempts go to that
+ * master from then on, as Mesos's agent re-registers with the master its detector reports.
+ */
+function redetect(agent: Agent): void {
+  const detector = agent.detector;
+  if (detector === undefined) return;
+  agent.whenever(detector.detect(agent.detectionSignal), (master) => {
+    if (agent.state !== 'REGISTERING' || master.equals(agent.master)) return;
+    agent.log.info({ master: String(master), previous: String(agent.master) }, 'Detected a new leading master');
+    agent.master = master;
+  });
 }
 
 /** Machine action: no ping within the timeout. */

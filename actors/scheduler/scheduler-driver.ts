@@ -21,6 +21,9 @@ import type {
   TaskStatus,
 } from '../../src/mesos/v1/common.ts';
 import { parseSchedulerEvent, type SchedulerCall, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
+import { parseMasterAddress, type MasterAddress } from '../detector/address.ts';
+import { detectorFor, transportFor } from '../detector/connect.ts';
+import type { MasterDetector } from '../detector/detector.ts';
 import { REGISTRATION_BACKOFF_FACTOR_MS, REGISTRATION_RETRY_INTERVAL_MAX_MS } from './constants.ts';
 import { schedulerMachine, type SchedulerMachineState } from './scheduler.machine.ts';
 
@@ -53,12 +56,22 @@ export interface SchedulerDriverOptions {
   implicitAcknowledgements?: boolean;
   /** Jitter source for subscription backoff (default `Math.random`). */
   random?: () => number;
+  /**
+   * Finds the leading master again after the driver loses its master, so that it follows a
+   * master that restarted elsewhere. Default: none for a `master@node` address (the driver
+   * re-subscribes to the same master), discovery on the bus for a `nats://` address.
+   */
+  detector?: MasterDetector;
 }
 
 /**
  * Connects a framework's scheduler to a master, as Mesos's `MesosSchedulerDriver`: it subscribes
  * (retrying with backoff; failing over with the framework id after losing the master), turns
  * master events into `Scheduler` callbacks and driver calls into v1 scheduler `Call`s on the bus.
+ *
+ * The master is a UPID (`master@m1`, reached on the runtime's bus) or a NATS URL
+ * (`nats://host:4222[,more]`): then the driver's runtime goes on that bus (unless given one) and
+ * `start` waits until the leading master answers there (see `actors/detector`).
  *
  * @example
  * const driver = new SchedulerDriver(
@@ -76,6 +89,8 @@ export class SchedulerDriver {
   #ownRuntime = false;
   #joined: Promise<DriverStatus>;
   #finish!: (status: DriverStatus) => void;
+  #detector: MasterDetector | undefined;
+  readonly #detection = new AbortController();
 
   constructor(
     readonly scheduler: Scheduler,
@@ -104,16 +119,40 @@ export class SchedulerDriver {
     return (this.#process?.machine.getSnapshot().value as SchedulerMachineState | undefined) ?? 'DISCONNECTED';
   }
 
-  /** Starts subscribing; resolves with `DRIVER_RUNNING`. */
+  /** Finds the master again after losing it, when the driver has a detector. */
+  get detector(): MasterDetector | undefined {
+    return this.#detector;
+  }
+
+  /** @internal Aborts a detection in progress when the driver stops. */
+  get detectionSignal(): AbortSignal {
+    return this.#detection.signal;
+  }
+
+  /** Starts subscribing (after finding the master, for a `nats://` address); resolves with `DRIVER_RUNNING`. */
   async start(): Promise<DriverStatus> {
-    if (this.#status !== 'DRIVER_NOT_STARTED') return this.#status;
+    if (this.#status !== 'DRIVER_NOT_STARTED' || this.#runtime !== undefined) return this.#status;
+    const address: MasterAddress = typeof this.master === 'string' ? parseMasterAddress(this.master) : { kind: 'upid', upid: this.master };
     if (this.options.runtime !== undefined) {
       this.#runtime = this.options.runtime;
     } else {
-      this.#runtime = await Runtime.start(this.options.transport !== undefined ? { transport: this.options.transport } : {});
+      const transport = this.options.transport ?? transportFor(address);
+      this.#runtime = await Runtime.start(transport !== undefined ? { transport } : {});
       this.#ownRuntime = true;
     }
-    this.#process = new SchedulerProcess(this, UPID.from(this.master));
+    this.#detector = this.options.detector ?? (address.kind === 'upid' ? undefined : detectorFor(address, this.#runtime, this.#runtime.logger));
+    let master: UPID;
+    if (address.kind === 'upid') {
+      master = address.upid;
+    } else {
+      try {
+        master = await this.#detector!.detect(this.#detection.signal);
+      } catch (error) {
+        if (this.#ownRuntime) await this.#runtime.shutdown();
+        throw error;
+      }
+    }
+    this.#process = new SchedulerProcess(this, master);
     this.#status = 'DRIVER_RUNNING';
     this.#runtime.spawn(this.#process);
     return this.#status;
@@ -213,6 +252,7 @@ export class SchedulerDriver {
 
   async #shutdown(status: DriverStatus): Promise<void> {
     this.#status = status;
+    this.#detection.abort();
     const process = this.#process;
     if (process !== undefined && process.alive) {
       const done = this.#runtime!.wait(process.self);
@@ -264,7 +304,24 @@ class SchedulerProcess extends Process {
     this.machine.send({ type: 'MASTER_LOST' });
     this.#backoffMs = REGISTRATION_BACKOFF_FACTOR_MS;
     this.#callback('disconnected', (s) => s.disconnected?.(this.driver));
-    this.#subscribe();
+    const detector = this.driver.detector;
+    if (detector === undefined) {
+      this.#subscribe();
+      return;
+    }
+    // Ask who leads now (a restarted master may have a new address), then subscribe there.
+    // Not through `defer`: `settle()` must not wait for a master to appear.
+    void detector
+      .detect(this.driver.detectionSignal)
+      .then((master) =>
+        this.runtime.dispatch(this.self, () => {
+          if (this.state !== 'SUBSCRIBING') return;
+          if (!master.equals(this.#master)) this.log.info({ master: String(master) }, 'Detected a new leading master');
+          this.#master = master;
+          this.#subscribe();
+        }),
+      )
+      .catch(() => undefined); // The driver stopped (detection aborted, or its process is gone).
   }
 
   /** Sends a call if subscribed; false (and a log line) otherwise, as Mesos drops them. */
