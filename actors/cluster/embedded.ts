@@ -2,12 +2,12 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Process } from '../../src/process/process.ts';
 import { Runtime } from '../../src/process/runtime.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { Agent } from '../agent/agent.ts';
 import { AllocatorProcess } from '../allocator/allocator-process.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
+import { HealthProcess } from './health.ts';
 import { VersionProcess } from '../master/version.ts';
 
 /** What `mesos-ts dev` (and `npm start`) runs unless told otherwise. */
@@ -46,14 +46,6 @@ export interface EmbeddedCluster {
   readonly url: string;
   readonly workDir: string;
   stop(): Promise<void>;
-}
-
-/** `/health` at the top level, as Mesos serves it: 200 while the runtime runs. */
-class HealthProcess extends Process {
-  constructor() {
-    super('health');
-    this.route('', () => ({ status: 200 }));
-  }
 }
 
 /**

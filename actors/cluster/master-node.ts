@@ -1,0 +1,79 @@
+import type { Logger } from 'pino';
+import { Runtime } from '../../src/process/runtime.ts';
+import { NatsTransport } from '../../src/transport/nats.ts';
+import type { Transport } from '../../src/transport/transport.ts';
+import { AllocatorProcess } from '../allocator/allocator-process.ts';
+import { announceLeader } from '../detector/leader.ts';
+import { Master, type MasterOptions } from '../master/master-process.ts';
+import { HealthProcess } from './health.ts';
+
+/** What `mesos-ts master` listens on unless told otherwise (Mesos's master port). */
+export const MASTER_DEFAULTS = { ip: '127.0.0.1', port: 5050 } as const;
+
+export interface MasterNodeOptions {
+  /** Default: the in-process local bus (the master runs alone). With NATS, agents and frameworks elsewhere reach it. */
+  transport?: Transport;
+  /** The runtime's node name (default `<hostname>-<pid>`); the master is `master@<node>`. */
+  node?: string;
+  logger?: Logger;
+  /** The HTTP server's address (`--ip`, `--port`); port 0 picks a free one. */
+  ip?: string;
+  port?: number;
+  /** `--allocation_interval`. */
+  allocationIntervalMs?: number;
+  master?: MasterOptions;
+}
+
+export interface MasterNode {
+  readonly runtime: Runtime;
+  readonly master: Master;
+  readonly allocator: AllocatorProcess;
+  /** `http://host:port` of the HTTP server (`/master/state`, `/health`, `/metrics/snapshot`). */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * One master node, what `mesos-ts master` runs: a runtime with the master, its allocator and
+ * `/health`, serving HTTP; on NATS it also answers master discovery (`announceLeader`), so that
+ * agents and frameworks given only the bus find it.
+ *
+ * @example
+ * const node = await startMasterNode({ transport: new NatsTransport({ servers: 'nats://127.0.0.1:4222' }) });
+ * node.master.self; // master@<node>
+ * await node.stop();
+ */
+export async function startMasterNode(options: MasterNodeOptions = {}): Promise<MasterNode> {
+  const ip = options.ip ?? MASTER_DEFAULTS.ip;
+  const runtime = await Runtime.start({
+    ...(options.node !== undefined ? { node: options.node } : {}),
+    ...(options.transport !== undefined ? { transport: options.transport } : {}),
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    http: { host: ip, port: options.port ?? MASTER_DEFAULTS.port },
+  });
+  try {
+    const http = runtime.httpAddress!;
+    const allocator = new AllocatorProcess({
+      master: `master@${runtime.node}`,
+      ...(options.allocationIntervalMs !== undefined ? { allocationIntervalMs: options.allocationIntervalMs } : {}),
+    });
+    const master = new Master({ httpAddress: http, ...options.master });
+    runtime.spawn(allocator);
+    runtime.spawn(master);
+    runtime.spawn(new HealthProcess());
+    const unannounce = runtime.transport instanceof NatsTransport ? announceLeader(runtime.transport, master, runtime.logger) : undefined;
+    return {
+      runtime,
+      master,
+      allocator,
+      url: `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`,
+      async stop() {
+        unannounce?.();
+        await runtime.shutdown();
+      },
+    };
+  } catch (error) {
+    await runtime.shutdown();
+    throw error;
+  }
+}
