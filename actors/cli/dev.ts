@@ -1,6 +1,7 @@
 import { createLogger } from '../../src/logging.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import { DEV_DEFAULTS, startEmbeddedCluster } from '../cluster/embedded.ts';
+import { announceLeader } from '../detector/leader.ts';
 import { COMMON_FLAGS, type Command } from './commands.ts';
 import { untilSignal } from './signals.ts';
 
@@ -23,6 +24,7 @@ export const devCommand: Command = {
     const logger = createLogger({ level: flags.log_level as string, name: 'mesos-ts' });
     const agents = flags.agents as number;
     if (agents < 0) throw new Error(`invalid value '${agents}' for --agents: must be zero or more`);
+    const transport = flags.nats !== undefined ? new NatsTransport({ servers: flags.nats as string[], prefix: flags.nats_prefix as string, logger }) : undefined;
     const cluster = await startEmbeddedCluster({
       agents,
       resources: flags.resources as string,
@@ -30,7 +32,7 @@ export const devCommand: Command = {
       host: flags.ip as string,
       port: flags.port as number,
       ...(flags.work_dir !== undefined ? { workDir: flags.work_dir as string } : {}),
-      ...(flags.nats !== undefined ? { transport: new NatsTransport({ servers: flags.nats as string[], logger }) } : {}),
+      ...(transport !== undefined ? { transport } : {}),
       logger,
       allocationIntervalMs: flags.allocation_interval as number,
       master: {
@@ -38,12 +40,15 @@ export const devCommand: Command = {
         flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])),
       },
     });
+    // On NATS, frameworks elsewhere find the master with `--master nats://...`.
+    const unannounce = transport !== undefined ? announceLeader(transport, cluster.master, logger) : undefined;
     logger.info(
       { url: cluster.url, master: String(cluster.master.self), agents: cluster.agents.length, workDir: cluster.workDir },
       `Cluster running: ${cluster.url}/master/state; frameworks connect to ${String(cluster.master.self)}`,
     );
     await untilSignal();
     logger.info('Shutting down');
+    unannounce?.();
     await cluster.stop();
     return 0;
   },

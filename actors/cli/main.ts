@@ -2,10 +2,14 @@
  * `mesos-ts <command> [flags]`: the command-line entry point. See `mesos-ts --help`.
  */
 import { FlagError, flagsHelp, parseFlags } from '../../src/cli/flags.ts';
+import { agentCommand } from './agent.ts';
 import type { Command } from './commands.ts';
 import { devCommand } from './dev.ts';
+import { executeCommand } from './execute.ts';
+import { masterCommand } from './master.ts';
+import { stateCommand } from './state.ts';
 
-const commands: Command[] = [devCommand];
+const commands: Command[] = [masterCommand, agentCommand, devCommand, executeCommand, stateCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;

@@ -5,6 +5,7 @@ import type { Transport } from '../../src/transport/transport.ts';
 import { AllocatorProcess } from '../allocator/allocator-process.ts';
 import { announceLeader } from '../detector/leader.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
+import { VersionProcess } from '../master/version.ts';
 import { HealthProcess } from './health.ts';
 
 /** What `mesos-ts master` listens on unless told otherwise (Mesos's master port). */
@@ -34,8 +35,9 @@ export interface MasterNode {
 }
 
 /**
- * One master node, what `mesos-ts master` runs: a runtime with the master, its allocator and
- * `/health`, serving HTTP; on NATS it also answers master discovery (`announceLeader`), so that
+ * One master node, what `mesos-ts master` runs: a runtime with the master, its allocator,
+ * `/health` and `/version`, serving HTTP (the master's endpoints, and top-level paths such as the
+ * scheduler API through the master as the HTTP delegate); on NATS it also answers master discovery (`announceLeader`), so that
  * agents and frameworks given only the bus find it.
  *
  * @example
@@ -49,7 +51,8 @@ export async function startMasterNode(options: MasterNodeOptions = {}): Promise<
     ...(options.node !== undefined ? { node: options.node } : {}),
     ...(options.transport !== undefined ? { transport: options.transport } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
-    http: { host: ip, port: options.port ?? MASTER_DEFAULTS.port },
+    // The master is the delegate for top-level paths (`/api/v1/scheduler`), as in Mesos.
+    http: { host: ip, port: options.port ?? MASTER_DEFAULTS.port, delegate: 'master' },
   });
   try {
     const http = runtime.httpAddress!;
@@ -61,6 +64,7 @@ export async function startMasterNode(options: MasterNodeOptions = {}): Promise<
     runtime.spawn(allocator);
     runtime.spawn(master);
     runtime.spawn(new HealthProcess());
+    runtime.spawn(new VersionProcess());
     const unannounce = runtime.transport instanceof NatsTransport ? announceLeader(runtime.transport, master, runtime.logger) : undefined;
     return {
       runtime,

@@ -1,0 +1,94 @@
+import { logLevel, port, positive } from '../../src/cli/checks.ts';
+import { FlagError, type FlagSpec } from '../../src/cli/flags.ts';
+import { cliLogger } from '../../src/cli/logger.ts';
+import { agentFlags, formatDuration } from '../agent/flags.ts';
+import {
+  DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS,
+  DEFAULT_RESOURCES,
+  EXECUTOR_REGISTRATION_TIMEOUT_MS,
+  EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
+} from '../agent/constants.ts';
+import { AGENT_DEFAULTS, startAgentNode } from '../cluster/agent-node.ts';
+import { DetectionAbortedError } from '../detector/errors.ts';
+import { busTransport, masterAddress } from './bus.ts';
+import { COMMON_FLAGS, type Command } from './commands.ts';
+import { untilSignal } from './signals.ts';
+
+const flags: FlagSpec[] = [
+  { name: 'master', type: 'string', help: "the master: master@<node> on the bus, or nats://host:4222 to discover it (default with --nats: discover)" },
+  { name: 'work_dir', type: 'string', help: 'sandboxes and checkpoints go under it', required: true },
+  { name: 'resources', type: 'resources', help: "the agent's resources, e.g. 'cpus:4;mem:8192;ports:[31000-32000]'", default: DEFAULT_RESOURCES },
+  { name: 'attributes', type: 'string', help: "the agent's attributes, e.g. 'rack:r1;zone:a'" },
+  { name: 'hostname', type: 'string', help: "the hostname the agent reports (default: the machine's hostname)" },
+  { name: 'ip', type: 'string', help: 'address to serve HTTP on (0.0.0.0 for every interface)', default: AGENT_DEFAULTS.ip },
+  { name: 'port', type: 'int', help: 'HTTP port: /slave(1)/state, /health, /metrics/snapshot', default: AGENT_DEFAULTS.port },
+  { name: 'node', type: 'string', help: "this process's name on the bus; the agent is slave(1)@<node> (default: <hostname>-<pid>)" },
+  { name: 'registration_backoff_factor', type: 'duration', help: 'bound of the first random delay before (re-)registering; doubles per attempt', default: formatDuration(DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS) },
+  { name: 'executor_registration_timeout', type: 'duration', help: 'how long an executor may take to register', default: formatDuration(EXECUTOR_REGISTRATION_TIMEOUT_MS) },
+  { name: 'executor_shutdown_grace_period', type: 'duration', help: 'how long an executor may take to shut down before it is killed', default: formatDuration(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS) },
+  ...COMMON_FLAGS,
+];
+
+/**
+ * `mesos-ts agent`: one agent in its own OS process, serving HTTP on `--port`; its executors
+ * are its child processes. It registers with `--master`, or with the master it discovers on
+ * `--nats`.
+ */
+export const agentCommand: Command = {
+  name: 'agent',
+  summary: 'run an agent (HTTP on --port, default 5051) that registers with --master, or with the master it finds on --nats',
+  flags,
+  async run(values) {
+    const level = logLevel(values);
+    const httpPort = port(values);
+    positive(values, 'registration_backoff_factor');
+    const master = masterAddress(values);
+    if (master?.kind === 'http') throw new FlagError('master', master.url, "an agent reaches its master on the bus: give master@<node> or nats://host:4222");
+    if (master === undefined && values.nats === undefined) {
+      throw new FlagError('master', undefined, 'is required without --nats (with --nats the agent discovers the leading master)');
+    }
+    if (master?.kind === 'upid' && values.nats === undefined) {
+      throw new FlagError('master', String(master.upid), 'a master@<node> address needs --nats: without it this agent is alone on the local transport');
+    }
+    const options = {
+      workDir: values.work_dir as string,
+      resources: values.resources as string,
+      ...(values.attributes !== undefined ? { attributes: values.attributes as string } : {}),
+      ...(values.hostname !== undefined ? { hostname: values.hostname as string } : {}),
+      registrationBackoffFactorMs: values.registration_backoff_factor as number,
+      executorRegistrationTimeoutMs: values.executor_registration_timeout as number,
+      executorShutdownGracePeriodMs: values.executor_shutdown_grace_period as number,
+    };
+    // Every value checked before the agent waits for its master: an `InvalidFlagError` names the flag (exit 2).
+    agentFlags({ ...options, master: 'master@check' });
+    const logger = cliLogger(level);
+    const transport = busTransport(values, logger, master);
+    const stopping = new AbortController();
+    const signal = untilSignal();
+    void signal.then(() => stopping.abort());
+    let node;
+    try {
+      node = await startAgentNode({
+        ...options,
+        ...(master !== undefined ? { master: master.kind === 'upid' ? String(master.upid) : master.servers.join(',') } : {}),
+        ...(transport !== undefined ? { transport } : {}),
+        ...(values.node !== undefined ? { node: values.node as string } : {}),
+        logger,
+        ip: values.ip as string,
+        port: httpPort,
+        signal: stopping.signal,
+      });
+    } catch (error) {
+      if (error instanceof DetectionAbortedError) return 0;
+      throw error;
+    }
+    logger.info(
+      { agent: String(node.agent.self), master: String(node.master), url: node.url, work_dir: options.workDir },
+      `Agent ${String(node.agent.self)} listening on ${node.url}, registering with ${String(node.master)}`,
+    );
+    await signal;
+    logger.info('Shutting down');
+    await node.stop();
+    return 0;
+  },
+};

@@ -1,0 +1,199 @@
+import { userInfo } from 'node:os';
+import { logLevel, optionalPositive } from '../../src/cli/checks.ts';
+import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
+import { cliLogger } from '../../src/cli/logger.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import { isTerminalState, type AgentID, type FrameworkID, type Offer, type TaskInfo, type TaskStatus } from '../../src/mesos/v1/common.ts';
+import { wallClockTimer, type Timer } from '../../src/process/clock.ts';
+import { connectFramework } from '../detector/connect.ts';
+import { DetectionAbortedError } from '../detector/errors.ts';
+import { SchedulerDriver, type Scheduler } from '../scheduler/scheduler-driver.ts';
+import { masterAddress } from './bus.ts';
+import { commonFlags, type Command } from './commands.ts';
+import { untilSignal } from './signals.ts';
+
+/** `mesos-execute`'s default task resources. */
+export const EXECUTE_DEFAULT_RESOURCES = 'cpus:1;mem:128';
+
+const flags: FlagSpec[] = [
+  { name: 'master', type: 'string', help: 'master@<node> (with --nats), or nats://host:4222 to discover the leading master (default with --nats: discover)' },
+  { name: 'name', type: 'string', help: 'the task name, also its id', required: true },
+  { name: 'command', type: 'string', help: 'the shell command to run', required: true },
+  { name: 'resources', type: 'resources', help: 'what the task needs', default: EXECUTE_DEFAULT_RESOURCES },
+  { name: 'framework_name', type: 'string', help: "the framework's name", default: 'mesos-ts-execute instance' },
+  { name: 'role', type: 'string', help: 'the role the framework subscribes with', default: '*' },
+  { name: 'env', type: 'string', help: 'environment of the command, a JSON object: \'{"NAME":"value"}\'' },
+  { name: 'shell', type: 'bool', help: 'run the command with /bin/sh -c (--no-shell: exec it, split on spaces)', default: true },
+  { name: 'kill_after', type: 'duration', help: 'kill the task this long after it runs' },
+  ...commonFlags('warn'),
+];
+
+/** Exit status for every outcome but `TASK_FINISHED`. */
+const FAILED = 1;
+
+/**
+ * `mesos-ts execute`, after `mesos-execute`: subscribes a framework, runs one command as a task
+ * on the first offer that fits, prints every status update, tears the framework down, and exits
+ * 0 on `TASK_FINISHED`, 1 otherwise. Ctrl-C kills the task (a second one gives up at once).
+ */
+export const executeCommand: Command = {
+  name: 'execute',
+  summary: 'run one command as a task and print its status updates (exit 0 on TASK_FINISHED), like mesos-execute',
+  flags,
+  async run(values) {
+    const level = logLevel(values);
+    const killAfterMs = optionalPositive(values, 'kill_after');
+    const env = parseEnv(values);
+    const wanted = Resources.parse(values.resources as string);
+    const master = masterAddress(values);
+    if (master?.kind === 'http') throw new FlagError('master', master.url, 'the scheduler HTTP API is not supported by execute yet: give master@<node> or nats://host:4222');
+    if (master === undefined && values.nats === undefined) throw new FlagError('master', undefined, 'is required without --nats (with --nats the leading master is discovered)');
+    if (master?.kind === 'upid' && values.nats === undefined) throw new FlagError('master', String(master.upid), 'a master@<node> address needs --nats');
+    const logger = cliLogger(level);
+    const address = master === undefined ? (values.nats as string[]).join(',') : master.kind === 'upid' ? String(master.upid) : master.servers.join(',');
+    // Ctrl-C while the master is being looked for gives up; once a task runs, it kills the task.
+    const detection = new AbortController();
+    let onSignal = (): void => detection.abort();
+    void untilSignal().then(() => onSignal());
+    let connection;
+    try {
+      connection = await connectFramework(address, {
+        nats: values.nats as string[] | undefined,
+        prefix: values.nats_prefix as string,
+        logger,
+        signal: detection.signal,
+      });
+    } catch (error) {
+      if (error instanceof DetectionAbortedError) return FAILED;
+      throw error;
+    }
+    const name = values.name as string;
+    const command = values.command as string;
+    const task = (offer: Offer): TaskInfo => ({
+      name,
+      task_id: { value: name },
+      agent_id: offer.agent_id,
+      resources: wanted.toJSON(),
+      command: {
+        value: command,
+        shell: values.shell as boolean,
+        ...(values.shell === false ? { arguments: command.split(/\s+/).filter((a) => a.length > 0) } : {}),
+        ...(env !== undefined ? { environment: { variables: Object.entries(env).map(([k, v]) => ({ name: k, value: v })) } } : {}),
+      },
+    });
+    const scheduler = new ExecuteScheduler(name, wanted, task, killAfterMs);
+    const driver = new SchedulerDriver(
+      scheduler,
+      { user: userInfo().username, name: values.framework_name as string, role: values.role as string },
+      connection.master,
+      { runtime: connection.runtime, detector: connection.detector },
+    );
+    onSignal = () => {
+      print(`Received a signal: killing task '${name}'`);
+      scheduler.interrupt(driver);
+      void untilSignal().then(() => scheduler.giveUp());
+    };
+    await driver.start();
+    const state = await scheduler.done;
+    await driver.stop();
+    await connection.close();
+    return state === 'TASK_FINISHED' ? 0 : FAILED;
+  },
+};
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function parseEnv(values: Record<string, FlagValue>): Record<string, string> | undefined {
+  if (values.env === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(values.env as string);
+  } catch (error) {
+    throw new FlagError('env', values.env, `must be a JSON object: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new FlagError('env', values.env, 'must be a JSON object of strings');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (typeof v !== 'string') throw new FlagError('env', values.env, `variable '${k}' must be a string`);
+    env[k] = v;
+  }
+  return env;
+}
+
+/** The scheduler of `execute`: one task, printed as `mesos-execute` prints it. */
+class ExecuteScheduler implements Scheduler {
+  readonly done: Promise<string>;
+  #finish!: (state: string) => void;
+  #launched: { agentId: AgentID } | undefined;
+  #finished = false;
+  #killTimer: Timer | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly wanted: Resources,
+    private readonly task: (offer: Offer) => TaskInfo,
+    private readonly killAfterMs: number | undefined,
+  ) {
+    this.done = new Promise((resolve) => (this.#finish = resolve));
+  }
+
+  registered(_driver: SchedulerDriver, frameworkId: FrameworkID): void {
+    print(`Subscribed with ID ${frameworkId.value}`);
+  }
+
+  resourceOffers(driver: SchedulerDriver, offers: Offer[]): void {
+    for (const offer of offers) {
+      if (this.#launched !== undefined || this.#finished || !Resources.fromJSON(offer.resources).contains(this.wanted)) {
+        driver.declineOffer(offer.id, { refuse_seconds: this.#launched !== undefined ? 3600 : 5 });
+        continue;
+      }
+      driver.launchTasks(offer.id, [this.task(offer)]);
+      this.#launched = { agentId: offer.agent_id };
+      print(`Submitted task '${this.name}' to agent '${offer.agent_id.value}'`);
+    }
+  }
+
+  statusUpdate(driver: SchedulerDriver, status: TaskStatus): void {
+    if (status.task_id.value !== this.name) return;
+    print(`Received status update ${status.state} for task '${this.name}'`);
+    if (status.message !== undefined && status.message !== '') print(`  message: '${status.message}'`);
+    if (status.source !== undefined) print(`  source: ${status.source}`);
+    if (status.reason !== undefined) print(`  reason: ${status.reason}`);
+    if (status.state === 'TASK_RUNNING' && this.killAfterMs !== undefined && this.#killTimer === undefined) {
+      // A wall-clock timer: the operator asked for real time, and this is no actor.
+      this.#killTimer = wallClockTimer(this.killAfterMs, () => this.interrupt(driver));
+    }
+    if (isTerminalState(status.state)) this.#end(status.state);
+  }
+
+  slaveLost(_driver: SchedulerDriver, agentId: AgentID): void {
+    if (this.#launched?.agentId.value === agentId.value) print(`Agent '${agentId.value}' lost`);
+  }
+
+  error(_driver: SchedulerDriver, message: string): void {
+    print(`Error: ${message}`);
+    this.#end('ERROR');
+  }
+
+  /** Kills the task (or ends at once if none runs yet). */
+  interrupt(driver: SchedulerDriver): void {
+    if (this.#launched === undefined) {
+      this.#end('INTERRUPTED');
+      return;
+    }
+    driver.killTask({ value: this.name }, this.#launched.agentId);
+  }
+
+  giveUp(): void {
+    this.#end('INTERRUPTED');
+  }
+
+  #end(state: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#killTimer?.cancel();
+    this.#finish(state);
+  }
+}

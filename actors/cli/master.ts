@@ -1,0 +1,78 @@
+import { atLeast, logLevel, optionalPositive, port, positive } from '../../src/cli/checks.ts';
+import type { FlagSpec } from '../../src/cli/flags.ts';
+import { cliLogger } from '../../src/cli/logger.ts';
+import { ALLOCATION_INTERVAL_MS } from '../allocator/constants.ts';
+import { formatDuration } from '../agent/flags.ts';
+import { MASTER_DEFAULTS, startMasterNode } from '../cluster/master-node.ts';
+import {
+  AGENT_PING_TIMEOUT_MS,
+  MAX_AGENT_PING_TIMEOUTS,
+  MAX_COMPLETED_FRAMEWORKS,
+  MAX_COMPLETED_TASKS_PER_FRAMEWORK,
+} from '../master/constants.ts';
+import { busTransport, flagsJSON } from './bus.ts';
+import { COMMON_FLAGS, type Command } from './commands.ts';
+import { untilSignal } from './signals.ts';
+
+const flags: FlagSpec[] = [
+  { name: 'ip', type: 'string', help: 'address to serve HTTP on (0.0.0.0 for every interface)', default: MASTER_DEFAULTS.ip },
+  { name: 'port', type: 'int', help: 'HTTP port: /master/state, /health, /metrics/snapshot', default: MASTER_DEFAULTS.port },
+  { name: 'hostname', type: 'string', help: "the hostname the master advertises (default: the machine's hostname)" },
+  { name: 'node', type: 'string', help: "this process's name on the bus; the master is master@<node> (default: <hostname>-<pid>)" },
+  { name: 'work_dir', type: 'string', help: 'where the master keeps its registry (reserved: the registry is in memory for now)' },
+  { name: 'agent_ping_timeout', type: 'duration', help: 'how long the master waits for an agent to answer a ping', default: formatDuration(AGENT_PING_TIMEOUT_MS) },
+  { name: 'max_agent_ping_timeouts', type: 'int', help: 'missed pings in a row after which an agent is removed', default: MAX_AGENT_PING_TIMEOUTS },
+  { name: 'allocation_interval', type: 'duration', help: 'time between batch allocations', default: formatDuration(ALLOCATION_INTERVAL_MS) },
+  { name: 'offer_timeout', type: 'duration', help: 'rescind offers unused this long (default: never)' },
+  { name: 'max_completed_frameworks', type: 'int', help: 'completed frameworks kept for /master/state', default: MAX_COMPLETED_FRAMEWORKS },
+  { name: 'max_completed_tasks_per_framework', type: 'int', help: 'completed tasks kept per framework', default: MAX_COMPLETED_TASKS_PER_FRAMEWORK },
+  ...COMMON_FLAGS,
+];
+
+/**
+ * `mesos-ts master`: the master and its allocator in one OS process, serving HTTP on `--port`;
+ * with `--nats` on the bus, where agents and frameworks find it (`<prefix>.leader.info`).
+ */
+export const masterCommand: Command = {
+  name: 'master',
+  summary: 'run a master and its allocator (HTTP on --port, default 5050); with --nats agents and frameworks find it on the bus',
+  flags,
+  async run(values) {
+    const level = logLevel(values);
+    const agentPingTimeoutMs = positive(values, 'agent_ping_timeout');
+    const maxAgentPingTimeouts = atLeast(values, 'max_agent_ping_timeouts', 1);
+    const allocationIntervalMs = positive(values, 'allocation_interval');
+    const offerTimeoutMs = optionalPositive(values, 'offer_timeout');
+    const maxCompletedFrameworks = atLeast(values, 'max_completed_frameworks', 0);
+    const maxCompletedTasksPerFramework = atLeast(values, 'max_completed_tasks_per_framework', 0);
+    const httpPort = port(values);
+    const logger = cliLogger(level);
+    const transport = busTransport(values, logger);
+    const node = await startMasterNode({
+      ...(transport !== undefined ? { transport } : {}),
+      ...(values.node !== undefined ? { node: values.node as string } : {}),
+      logger,
+      ip: values.ip as string,
+      port: httpPort,
+      allocationIntervalMs,
+      master: {
+        agentPingTimeoutMs,
+        maxAgentPingTimeouts,
+        maxCompletedFrameworks,
+        maxCompletedTasksPerFramework,
+        ...(offerTimeoutMs !== undefined ? { offerTimeoutMs } : {}),
+        ...(values.hostname !== undefined ? { hostname: values.hostname as string } : {}),
+        flags: flagsJSON(flags, values),
+      },
+    });
+    // One line for people and scripts: the master's address on the bus and over HTTP.
+    logger.info(
+      { master: String(node.master.self), url: node.url, transport: node.runtime.transport.describe() },
+      `Master ${String(node.master.self)} listening on ${node.url}`,
+    );
+    await untilSignal();
+    logger.info('Shutting down');
+    await node.stop();
+    return 0;
+  },
+};
