@@ -50,9 +50,12 @@ test('multihost - master, two agents and frameworks as OS processes: primes, exe
   const registered = await Promise.all(agents.map((a) => a.waitForLog(/^Registered with master$/)));
   for (const r of registered) t.is(r.master, masterPid, 'the agent found the master on the bus');
   const agentIds = registered.map((r) => r.agent_id as string);
-  const agentUpids = await Promise.all(agents.map(async (a) => (await a.waitForLog(/^Agent \S+ listening on /)).agent as string));
-  const byAgentId = new Map<string, { child: Child; upid: string; dir: string }>(
-    agentIds.map((id, i) => [id, { child: agents[i]!, upid: agentUpids[i]!, dir: join(work, `agent${i + 1}`) }]),
+  const listening = await Promise.all(agents.map((a) => a.waitForLog(/^Agent \S+ listening on /)));
+  const byAgentId = new Map<string, { child: Child; upid: string; endpoint: string; dir: string }>(
+    agentIds.map((id, i) => [
+      id,
+      { child: agents[i]!, upid: listening[i]!.agent as string, endpoint: new URL(listening[i]!.url as string).host, dir: join(work, `agent${i + 1}`) },
+    ]),
   );
 
   // The primes example, against the master's UPID on the bus.
@@ -82,7 +85,9 @@ test('multihost - master, two agents and frameworks as OS processes: primes, exe
     const env = procEnviron(pid);
     t.is(env.MESOS_FRAMEWORK_ID, frameworkId);
     t.is(env.MESOS_EXECUTOR_ID, `echo-${i + 1}`);
-    t.is(env.MESOS_AGENT_ENDPOINT, agent.upid);
+    t.is(env.MESOS_SLAVE_PID, agent.upid);
+    // Mesos's `ip:port` of the agent's HTTP server (earlier versions of this agent put its UPID there).
+    t.true([agent.endpoint, agent.upid].includes(env.MESOS_AGENT_ENDPOINT ?? ''), env.MESOS_AGENT_ENDPOINT);
     t.is(env.MESOS_SLAVE_ID, status.agent_id as string);
     t.is(env.MESOS_CHECKPOINT, '0');
     t.true(env.MESOS_DIRECTORY?.startsWith(agent.dir), env.MESOS_DIRECTORY);

@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { findNatsServer, freePort, renderConfig } from '../helpers/nats-server.ts';
 
 /**
  * OS processes for the multi-process tests: `mesos-ts` commands and frameworks, each a child of
@@ -233,4 +236,67 @@ export async function waitForHttp(url: string, timeoutMs = LINE_TIMEOUT_MS): Pro
     await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 500)));
   }
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
+}
+
+/**
+ * A nats-server this test can stop and start again on the same port (a bus outage of any
+ * length), unlike `startNatsServer`'s `restart`, which starts it again at once.
+ */
+export class StoppableNats {
+  #child: ChildProcess | undefined;
+
+  private constructor(
+    readonly bin: string,
+    readonly config: string,
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<StoppableNats> {
+    const bin = findNatsServer();
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-multihost-nats-'));
+    const config = join(dir, 'nats.conf');
+    writeFileSync(config, renderConfig({ host: '127.0.0.1', port, jetstream: { store_dir: join(dir, 'js') } }));
+    const nats = new StoppableNats(bin, config, dir, port);
+    await nats.up();
+    return nats;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the server; resolves once it is ready. */
+  async up(): Promise<void> {
+    const child = spawn(this.bin, ['-c', this.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#child = child;
+    await new Promise<void>((resolve, reject) => {
+      let log = '';
+      const onData = (chunk: Buffer): void => {
+        log += chunk.toString();
+        if (!log.includes('Server is ready')) return;
+        child.stderr!.off('data', onData);
+        child.stderr!.resume();
+        resolve();
+      };
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`nats-server exited with ${code} before it was ready:\n${log}`)));
+    });
+  }
+
+  /** Kills the server (SIGKILL, no goodbye to its clients) and waits for its exit. */
+  async down(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    await this.down();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
