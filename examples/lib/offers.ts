@@ -13,6 +13,8 @@ export type UnplacedTask = Omit<TaskInfo, 'agent_id'>;
 
 /** Declining while tasks wait for room: Mesos's default filter, so the agent comes back soon. */
 export const WAITING_FILTERS: Filters = { refuse_seconds: 5 };
+/** Declining offers that could be used but are not, this time: offered again at the next allocation cycle. */
+export const NEXT_CYCLE_FILTERS: Filters = { refuse_seconds: 0 };
 /** Declining with nothing left to launch (until the framework revives). */
 export const IDLE_FILTERS: Filters = { refuse_seconds: 120 };
 

@@ -12,7 +12,7 @@
  * Results go to stdout, everything else (logs, errors) to stderr, so a run's stdout is just its
  * answer.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -27,7 +27,7 @@ import { Runtime } from '../../src/process/runtime.ts';
 import { UPID } from '../../src/process/upid.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 
-export { FlagError };
+export { FlagError, type FlagValue };
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -174,7 +174,8 @@ export async function openCluster(name: string, options: CommonOptions, logger: 
     master: String(cluster.master.self),
     async close(keepSandboxes) {
       await cluster.stop();
-      if (keepSandboxes) console.error(`${name}: the executors' sandboxes (stdout, stderr) are kept in ${workDir}`);
+      // After a failure, what the executors wrote is worth a look (if any ran).
+      if (keepSandboxes && readdirSync(workDir).length > 0) console.error(`${name}: the executors' sandboxes (stdout, stderr) are kept in ${workDir}`);
       else rmSync(workDir, { recursive: true, force: true });
     },
   };
