@@ -14,7 +14,7 @@
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { startEmbeddedCluster } from '../../actors/cluster/embedded.ts';
@@ -175,10 +175,15 @@ export async function openCluster(name: string, options: CommonOptions, logger: 
     async close(keepSandboxes) {
       await cluster.stop();
       // After a failure, what the executors wrote is worth a look (if any ran).
-      if (keepSandboxes && readdirSync(workDir).length > 0) console.error(`${name}: the executors' sandboxes (stdout, stderr) are kept in ${workDir}`);
+      if (keepSandboxes && hasSandboxes(workDir)) console.error(`${name}: the executors' sandboxes (stdout, stderr) are kept in ${workDir}`);
       else rmSync(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether an agent under `workDir` made an executor's sandbox (`.../executors/<id>/runs/<container>`). */
+function hasSandboxes(workDir: string): boolean {
+  return readdirSync(workDir, { recursive: true, encoding: 'utf8' }).some((path) => path.split(sep).includes('executors'));
 }
 
 /** A reason the job cannot complete; the program prints it and exits 1. */
@@ -231,6 +236,8 @@ export async function runJob(spec: ProgramSpec, options: CommonOptions, logger: 
     process.once('SIGINT', onSigint);
   });
 
+  // Seen by the race below; this handler only keeps a failure before the race from counting as unhandled.
+  job.done.catch(() => undefined);
   let code = EXIT_OK;
   try {
     await driver.start();
@@ -248,13 +255,12 @@ export async function runJob(spec: ProgramSpec, options: CommonOptions, logger: 
   } finally {
     clearTimeout(timer);
     if (onSigint !== undefined) process.removeListener('SIGINT', onSigint);
-    job.done.catch(() => undefined);
   }
   // Without failover the master tears the framework down and its executors are shut down; a
   // driver that is not subscribed has nothing to tear down.
   if (driver.connectionState === 'SUBSCRIBED') await driver.stop();
   else await driver.abort();
-  await cluster.close(code !== EXIT_OK);
+  await cluster.close(code === EXIT_FAILED);
   return code;
 }
 
