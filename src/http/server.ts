@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BadRequestError } from '../errors.ts';
+import type { Process } from '../process/process.ts';
 import type { Runtime } from '../process/runtime.ts';
 import type { HttpRequest, HttpResponse } from './types.ts';
 
@@ -14,8 +15,11 @@ export interface HttpServerOptions {
    * The process that serves a path whose first segment names no process, with the whole path
    * as its route (libprocess's delegate). Mesos makes the master the delegate, so
    * `/api/v1/scheduler` and `/redirect` reach `/master/api/v1/scheduler` and `/master/redirect`.
+   * A list serves a runtime that hosts a master and agents alike: the first process in it with
+   * a route for the path serves it (`['master', 'agent']`: `/api/v1/executor` reaches the
+   * agents' endpoints).
    */
-  delegate?: string;
+  delegate?: string | readonly string[];
 }
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
@@ -75,6 +79,17 @@ export class HttpServer {
     });
   }
 
+  /** The first delegate with a route for `path`, else the first delegate (which answers `404`). */
+  #delegateFor(path: string): Process | undefined {
+    const delegate = this.options.delegate;
+    const ids = typeof delegate === 'string' ? [delegate] : (delegate ?? []);
+    for (const id of ids) {
+      const process = this.runtime.process(id);
+      if (process?._routes.has(path) === true || process?._routes.has(path.replace(/\/$/, '')) === true) return process;
+    }
+    return ids[0] === undefined ? undefined : this.runtime.process(ids[0]);
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let url: URL;
     try {
@@ -94,7 +109,7 @@ export class HttpServer {
     let rest = segments.length > 2 ? '/' + segments.slice(2).join('/') : '';
     let process = this.runtime.process(id);
     if (process === undefined && this.options.delegate !== undefined) {
-      process = this.runtime.process(this.options.delegate);
+      process = this.#delegateFor(url.pathname);
       rest = url.pathname;
     }
     const handler = process?._routes.get(rest) ?? process?._routes.get(rest.replace(/\/$/, ''));

@@ -30,7 +30,7 @@ class Store extends Process {
   }
 }
 
-async function start(t: { teardown(fn: () => unknown): void }, node: string, delegate?: string) {
+async function start(t: { teardown(fn: () => unknown): void }, node: string, delegate?: string | string[]) {
   const runtime = await Runtime.start({
     node,
     logger: pino({ level: 'silent' }),
@@ -70,6 +70,21 @@ test('http - a path naming no process goes to the delegate, whole (libprocess de
   t.is((await http(port, 'GET', '/nope')).status, 404);
   const { port: plain } = await start(t, 'http-h');
   t.is((await http(plain, 'GET', '/items')).status, 404, 'no delegate, no fallback');
+});
+
+test('http - with a list of delegates, the first one with a route for the path serves it', async (t) => {
+  const { runtime, port } = await start(t, 'http-i', ['store', 'other']);
+  class Other extends Process {
+    constructor() {
+      super('other');
+      this.route('/api/v1/other', () => ok({ served: 'other' }));
+      this.route('/items', () => ok({ served: 'other' }));
+    }
+  }
+  runtime.spawn(new Other());
+  t.deepEqual((await http(port, 'GET', '/items')).json(), { items: [] }, 'the first delegate wins');
+  t.deepEqual((await http(port, 'GET', '/api/v1/other')).json(), { served: 'other' });
+  t.is((await http(port, 'GET', '/nope')).status, 404);
 });
 
 test('http - bad bodies get 400 with a reason; the server keeps serving and keeps what it had', async (t) => {
