@@ -36,3 +36,10 @@ export const MAX_COMPLETED_TASKS_PER_EXECUTOR = 200;
 
 /** The Mesos version this agent speaks (`RegisterSlaveMessage.version`, `/state`). */
 export const MESOS_VERSION = '1.11.0';
+
+/**
+ * How often the agent sends a HEARTBEAT event on an HTTP executor's SUBSCRIBE stream, so that
+ * the executor (and any proxy between) sees the connection alive (ours; the master's scheduler
+ * streams beat every 15 s).
+ */
+export const EXECUTOR_HEARTBEAT_INTERVAL_MS = 30_000;

@@ -21,6 +21,7 @@ import { checkpointExecutor, createSandbox, removeExecutorCheckpoint, removeFram
 import { MAX_COMPLETED_FRAMEWORKS } from './constants.ts';
 import type { Container, ContainerExit } from './containerizer.ts';
 import { formatDuration } from './flags.ts';
+import { agentEndpoint } from './http-executor.ts';
 import { ExecutorRecord, type FrameworkRecord } from './state.ts';
 import { launchTask, sendAgentUpdate } from './tasks.ts';
 
@@ -94,6 +95,7 @@ export function launchExecutor(agent: Agent, framework: FrameworkRecord, executo
 function executorEnv(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, node: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  const endpoint = agentEndpoint(agent.runtime.httpAddress);
   return Object.assign(
     env,
     executorEnvironment({
@@ -101,6 +103,8 @@ function executorEnv(agent: Agent, framework: FrameworkRecord, executor: Executo
       executorId: executor.id,
       directory: executor.directory,
       agent: agent.self,
+      // Where an executor that speaks the HTTP API subscribes (`/api/v1/executor`).
+      ...(endpoint !== undefined ? { endpoint } : {}),
       node,
       checkpoint: framework.checkpoint,
       shutdownGracePeriodMs: shutdownGracePeriodMs(agent, executor),
@@ -163,7 +167,13 @@ function _launchCustom(agent: Agent, framework: FrameworkRecord, executor: Execu
     return;
   }
   executor.osPid = container.pid;
-  executor.detach = attachChild(agent.runtime, executor.node!, container.child);
+  const detachIpc = attachChild(agent.runtime, executor.node!, container.child);
+  // An HTTP executor may have subscribed already: its connection closes too.
+  const detachOther = executor.detach;
+  executor.detach = () => {
+    detachIpc();
+    detachOther?.();
+  };
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, pid: container.pid }, 'Launched executor');
   // Shut down (or timed out) while it was starting.
   if (executor.state === 'TERMINATING' && executor.pid === undefined) executor.destroy(0);

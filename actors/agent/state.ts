@@ -43,7 +43,7 @@ export class ExecutorRecord {
   destroy: ((gracePeriodMs: number) => void) | undefined;
   /** The launch of a custom executor's container. */
   launch: Promise<unknown> | undefined;
-  /** Closes the IPC gateway to a custom executor. */
+  /** Closes the connections to a custom executor: its IPC gateway, its HTTP stream. */
   detach: (() => void) | undefined;
   /** Its termination was handled (`executorTerminated` runs once). */
   reaped = false;

@@ -4,6 +4,7 @@ import type { UPID } from '../../src/process/upid.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { Agent, type AgentOptions } from '../agent/agent.ts';
+import { AGENT_ENDPOINTS_ID, AgentEndpointsProcess } from '../agent/endpoints.ts';
 import { parseMasterAddress } from '../detector/address.ts';
 import { detectorFor } from '../detector/connect.ts';
 import { NatsMasterDetector } from '../detector/detector.ts';
@@ -55,10 +56,13 @@ export async function startAgentNode(options: AgentNodeOptions): Promise<AgentNo
     ...(node !== undefined ? { node } : {}),
     ...(transport !== undefined ? { transport } : {}),
     ...(logger !== undefined ? { logger } : {}),
-    http: { host: ip ?? AGENT_DEFAULTS.ip, port: port ?? AGENT_DEFAULTS.port },
+    // The agent's endpoints serve top-level paths, as Mesos's agent is its process's delegate:
+    // executors call `/api/v1/executor` at `MESOS_AGENT_ENDPOINT`.
+    http: { host: ip ?? AGENT_DEFAULTS.ip, port: port ?? AGENT_DEFAULTS.port, delegate: AGENT_ENDPOINTS_ID },
   });
   try {
     runtime.spawn(new HealthProcess());
+    AgentEndpointsProcess.ensure(runtime);
     const address = masterOption !== undefined ? parseMasterAddress(masterOption) : undefined;
     if (address?.kind === 'http') throw new InvalidMasterAddressError(address.url, "an agent reaches its master on the bus: give 'master@node' or 'nats://host:4222'");
     if (address === undefined && !(runtime.transport instanceof NatsTransport)) {

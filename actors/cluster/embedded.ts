@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { Runtime } from '../../src/process/runtime.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { Agent } from '../agent/agent.ts';
+import { AGENT_ENDPOINTS_ID, AgentEndpointsProcess } from '../agent/endpoints.ts';
 import { AllocatorProcess } from '../allocator/allocator-process.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
 import { HealthProcess } from './health.ts';
@@ -63,8 +64,9 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     ...(options.node !== undefined ? { node: options.node } : {}),
     ...(options.transport !== undefined ? { transport: options.transport } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
-    // The master is the delegate for top-level paths (`/api/v1/scheduler`), as in Mesos.
-    http: { port, host, delegate: 'master' },
+    // The master is the delegate for top-level paths (`/api/v1/scheduler`), as in Mesos; the
+    // agents' endpoints serve `/api/v1/executor` (`MESOS_AGENT_ENDPOINT` is this server).
+    http: { port, host, delegate: ['master', AGENT_ENDPOINTS_ID] },
   });
   const http = runtime.httpAddress!;
   const master = new Master({ hostname: host, httpAddress: http, ...options.master });
@@ -76,6 +78,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   runtime.spawn(master);
   runtime.spawn(new HealthProcess());
   runtime.spawn(new VersionProcess());
+  // `/agent/state`, and `/api/v1/executor` for every agent here.
+  AgentEndpointsProcess.ensure(runtime);
   const agents: Agent[] = [];
   const count = options.agents ?? DEV_DEFAULTS.agents;
   for (let i = 1; i <= count; i++) {

@@ -7,15 +7,20 @@ import { ExecutorEnvironmentError } from './errors.ts';
  * builds it, plus `MESOS_TS_EXECUTOR_NODE` (the node name the executor's runtime must use, which
  * the agent routes to through the executor's IPC channel). `ExecutorDriver` reads it back with
  * `readExecutorEnvironment`.
+ *
+ * As in Mesos, one environment serves both kinds of executor: a driver-based one reaches the
+ * agent at its UPID (`MESOS_SLAVE_PID`, here over the IPC channel), an HTTP one (in any language)
+ * at `MESOS_AGENT_ENDPOINT`, the `ip:port` of the agent's HTTP server (`POST
+ * http://$MESOS_AGENT_ENDPOINT/api/v1/executor`), set when the agent's runtime serves HTTP.
  */
 
 export const MESOS_FRAMEWORK_ID = 'MESOS_FRAMEWORK_ID';
 export const MESOS_EXECUTOR_ID = 'MESOS_EXECUTOR_ID';
 export const MESOS_DIRECTORY = 'MESOS_DIRECTORY';
 export const MESOS_SANDBOX = 'MESOS_SANDBOX';
-/** The agent's UPID (`slave(1)@agent-node`). */
+/** The `ip:port` (no scheme) of the agent's HTTP server, where HTTP executors call `/api/v1/executor`. */
 export const MESOS_AGENT_ENDPOINT = 'MESOS_AGENT_ENDPOINT';
-/** The agent's UPID under its historical name, read when `MESOS_AGENT_ENDPOINT` is unset. */
+/** The agent's UPID (`slave(1)@agent-node`), what the executor driver registers with. */
 export const MESOS_SLAVE_PID = 'MESOS_SLAVE_PID';
 /** `1` when the framework checkpoints: the executor then survives an agent restart. */
 export const MESOS_CHECKPOINT = 'MESOS_CHECKPOINT';
@@ -23,6 +28,13 @@ export const MESOS_CHECKPOINT = 'MESOS_CHECKPOINT';
 export const MESOS_RECOVERY_TIMEOUT = 'MESOS_RECOVERY_TIMEOUT';
 /** How long the executor may take to shut down, a Mesos duration (`5secs`). */
 export const MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD = 'MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD';
+/** The longest wait between an HTTP executor's attempts to (re-)subscribe, a Mesos duration. */
+export const MESOS_SUBSCRIPTION_BACKOFF_MAX = 'MESOS_SUBSCRIPTION_BACKOFF_MAX';
+/** `1` when the command executor speaks HTTP; this agent's built-in one runs in its runtime, so `0`. */
+export const MESOS_HTTP_COMMAND_EXECUTOR = 'MESOS_HTTP_COMMAND_EXECUTOR';
+
+/** Mesos's `EXECUTOR_REREGISTRATION_RETRY_INTERVAL_MAX`, given as `MESOS_SUBSCRIPTION_BACKOFF_MAX`. */
+export const SUBSCRIPTION_BACKOFF_MAX_MS = 15_000;
 /** The node name of the executor's runtime (ours, not Mesos's). */
 export const MESOS_TS_EXECUTOR_NODE = 'MESOS_TS_EXECUTOR_NODE';
 
@@ -32,6 +44,8 @@ export interface ExecutorEnvironment {
   /** The sandbox (`MESOS_DIRECTORY`, also `MESOS_SANDBOX`). */
   directory: string;
   agent: UPID | string;
+  /** `ip:port` of the agent's HTTP server (`MESOS_AGENT_ENDPOINT`); unset when it serves none. */
+  endpoint?: string;
   /** The executor runtime's node; see `executorNodeName`. */
   node: string;
   checkpoint?: boolean;
@@ -52,10 +66,12 @@ export function executorEnvironment(e: ExecutorEnvironment): Record<string, stri
     [MESOS_EXECUTOR_ID]: e.executorId,
     [MESOS_DIRECTORY]: e.directory,
     [MESOS_SANDBOX]: e.directory,
-    [MESOS_AGENT_ENDPOINT]: String(e.agent),
+    ...(e.endpoint !== undefined ? { [MESOS_AGENT_ENDPOINT]: e.endpoint } : {}),
     [MESOS_SLAVE_PID]: String(e.agent),
+    [MESOS_HTTP_COMMAND_EXECUTOR]: '0',
     [MESOS_CHECKPOINT]: e.checkpoint === true ? '1' : '0',
     [MESOS_RECOVERY_TIMEOUT]: formatDuration(e.recoveryTimeoutMs ?? DEFAULT_RECOVERY_TIMEOUT_MS),
+    [MESOS_SUBSCRIPTION_BACKOFF_MAX]: formatDuration(SUBSCRIPTION_BACKOFF_MAX_MS),
     [MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD]: formatDuration(e.shutdownGracePeriodMs ?? DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS),
     [MESOS_TS_EXECUTOR_NODE]: e.node,
   };
@@ -99,7 +115,8 @@ export function readExecutorEnvironment(env: NodeJS.ProcessEnv = process.env): P
     frameworkId: required(MESOS_FRAMEWORK_ID),
     executorId: required(MESOS_EXECUTOR_ID),
     directory: required(MESOS_DIRECTORY, env[MESOS_DIRECTORY] || env[MESOS_SANDBOX]),
-    agent: required(MESOS_AGENT_ENDPOINT, env[MESOS_AGENT_ENDPOINT] || env[MESOS_SLAVE_PID]),
+    // An older agent of this project gave the UPID as `MESOS_AGENT_ENDPOINT`; an `ip:port` is not one.
+    agent: required(MESOS_SLAVE_PID, env[MESOS_SLAVE_PID] || (env[MESOS_AGENT_ENDPOINT]?.includes('@') === true ? env[MESOS_AGENT_ENDPOINT] : undefined)),
     node: required(MESOS_TS_EXECUTOR_NODE),
     checkpoint: env[MESOS_CHECKPOINT] === '1',
     recoveryTimeoutMs: duration(MESOS_RECOVERY_TIMEOUT, DEFAULT_RECOVERY_TIMEOUT_MS),

@@ -14,9 +14,13 @@ test('executor environment - what the agent sets is what the driver reads', (t) 
   const agent = UPID.parse('slave(1)@agent-1');
   const node = executorNodeName('agent-1', '3f2a-0b.c');
   t.is(node, 'agent-1-executor-3f2a-0b_c');
-  const env = executorEnvironment({ frameworkId: 'f-0000', executorId: 'e 1', directory: '/sandbox', agent, node, checkpoint: true });
-  t.is(env.MESOS_AGENT_ENDPOINT, 'slave(1)@agent-1');
+  const env = executorEnvironment({ frameworkId: 'f-0000', executorId: 'e 1', directory: '/sandbox', agent, endpoint: '127.0.0.1:5051', node, checkpoint: true });
+  t.is(env.MESOS_SLAVE_PID, 'slave(1)@agent-1');
+  t.is(env.MESOS_AGENT_ENDPOINT, '127.0.0.1:5051', 'ip:port, no scheme, as Mesos gives HTTP executors');
+  t.is(env.MESOS_SUBSCRIPTION_BACKOFF_MAX, '15secs');
+  t.is(env.MESOS_HTTP_COMMAND_EXECUTOR, '0');
   t.is(env.MESOS_SANDBOX, '/sandbox');
+  t.false('MESOS_AGENT_ENDPOINT' in executorEnvironment({ frameworkId: 'f', executorId: 'e', directory: '/s', agent, node }), 'no endpoint without an HTTP server');
   t.deepEqual(readExecutorEnvironment(env), {
     frameworkId: 'f-0000',
     executorId: 'e 1',
@@ -34,10 +38,11 @@ test('executor environment - a missing or bad variable is named', (t) => {
   const { MESOS_TS_EXECUTOR_NODE: _, ...withoutNode } = env;
   t.throws(() => readExecutorEnvironment(withoutNode), { instanceOf: ExecutorEnvironmentError, message: /'MESOS_TS_EXECUTOR_NODE'/ });
   t.throws(() => readExecutorEnvironment({ ...env, MESOS_RECOVERY_TIMEOUT: 'soon' }), { message: /invalid 'MESOS_RECOVERY_TIMEOUT' 'soon'/ });
-  // The historical names are read too.
-  const { MESOS_AGENT_ENDPOINT: __, MESOS_DIRECTORY: ___, ...legacy } = env;
-  t.is(readExecutorEnvironment(legacy).agent, 'slave(1)@a');
-  t.is(readExecutorEnvironment(legacy).directory, '/s');
+  // The historical names are read too, and a UPID given as `MESOS_AGENT_ENDPOINT` by older agents.
+  const { MESOS_SLAVE_PID: __, MESOS_DIRECTORY: ___, ...legacy } = env;
+  t.throws(() => readExecutorEnvironment(legacy), { message: /'MESOS_SLAVE_PID'/ });
+  t.is(readExecutorEnvironment({ ...legacy, MESOS_AGENT_ENDPOINT: 'slave(1)@a' }).agent, 'slave(1)@a');
+  t.is(readExecutorEnvironment({ ...legacy, MESOS_AGENT_ENDPOINT: 'slave(1)@a' }).directory, '/s');
 });
 
 test('executor environment - Mesos durations', (t) => {

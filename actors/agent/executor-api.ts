@@ -1,0 +1,218 @@
+import { InvalidMessageError } from '../../src/errors.ts';
+import { acceptsJson, APPLICATION_JSON, APPLICATION_PROTOBUF, header, mediaType } from '../../src/http/media.ts';
+import { accepted, badRequest, jsonBody, methodNotAllowed, streaming } from '../../src/http/response.ts';
+import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
+import { EXECUTOR_REGISTERED, type ExecutorRegistered, type StatusUpdate } from '../../src/mesos/protocol.ts';
+import { parseExecutorCall, type ExecutorCall } from '../../src/mesos/v1/executor.ts';
+import type { Timer } from '../../src/process/clock.ts';
+import { DEFAULT_RECOVERY_TIMEOUT_MS } from '../executor/constants.ts';
+import type { Agent } from './agent.ts';
+import { ExecutorEventStream, HttpExecutorProcess } from './http-executor.ts';
+import type { ExecutorRecord, FrameworkRecord } from './state.ts';
+import { executorMessage, launchTask, statusUpdate } from './tasks.ts';
+
+/**
+ * The v1 executor HTTP API, `POST /api/v1/executor`, as Mesos's `Slave::Http::executor` and
+ * `Slave::subscribe`:
+ *
+ * 1. SUBSCRIBE answers `200` and keeps the response open as a RecordIO stream of JSON events:
+ *    SUBSCRIBED, then LAUNCH for every task queued for the executor, and from then on KILL,
+ *    ACKNOWLEDGED, MESSAGE, SHUTDOWN and HEARTBEAT (`HttpExecutorProcess`). An executor that
+ *    cannot run (the agent, the framework or the executor is terminating) gets SHUTDOWN and the
+ *    end of the stream. A second SUBSCRIBE replaces the stream; a re-subscribing executor's
+ *    `unacknowledged_updates` are taken again (the status update manager answers duplicates).
+ * 2. UPDATE answers `202` and takes the status update exactly as a driver-based executor's
+ *    `StatusUpdateMessage`: through the status update manager, which delivers it reliably; the
+ *    executor gets ACKNOWLEDGED on its stream once the manager has it (on disk if checkpointed).
+ * 3. MESSAGE answers `202` and goes to the framework through the master; HEARTBEAT `202`.
+ * 4. A dropped SUBSCRIBE connection disconnects the executor: the agent waits
+ *    `--recovery_timeout` (15 minutes) for it to subscribe again if its framework checkpoints,
+ *    else at once treats it as an executor whose channel closed: it gets the shutdown grace
+ *    period to exit, then its container is destroyed (its tasks fail, the master hears
+ *    `ExitedExecutorMessage`).
+ *
+ * Which executors speak HTTP: any that chooses to. As in Mesos, the agent learns it from the
+ * executor's first SUBSCRIBE (driver-based executors send `RegisterExecutorMessage` instead);
+ * every executor gets both addresses in its environment (`MESOS_SLAVE_PID` and
+ * `MESOS_AGENT_ENDPOINT`). The built-in command executor runs in the agent's runtime and never
+ * subscribes over HTTP. TASK GROUPS (LAUNCH_GROUP) are never sent: this master refuses
+ * LAUNCH_GROUP operations, so no agent has a task group to launch.
+ *
+ * Requests are answered in Mesos's order and words: recovering `503`; not POST `405`; no
+ * `Content-Type` `400`; not JSON `415` (JSON only, not protobuf); malformed `400`; a call that is
+ * not valid `400` naming the field; a SUBSCRIBE whose `Accept` rules out JSON `406`; an unknown
+ * framework `400` "Framework cannot be found", an unknown executor `400` "Executor cannot be
+ * found"; any call but SUBSCRIBE from an executor not subscribed yet `403`.
+ */
+
+export const EXECUTOR_API_PATH = '/api/v1/executor';
+
+/** A valid executor call, or the answer to a request that is not one. */
+export type ExecutorRequest = { readonly call: ExecutorCall } | { readonly response: HttpResponse };
+
+/** Validates the request (method, content type, body, `Accept`), whatever agent it is for. */
+export function readExecutorRequest(request: HttpRequest): ExecutorRequest {
+  if (request.method !== 'POST') return { response: methodNotAllowed(['POST'], request.method) };
+  const contentType = header(request, 'content-type');
+  if (contentType === undefined) return { response: badRequest("Expecting 'Content-Type' to be present") };
+  const media = mediaType(contentType);
+  if (media === APPLICATION_PROTOBUF) {
+    return { response: unsupportedMediaType(`Expecting 'Content-Type' of ${APPLICATION_JSON}: this agent speaks the executor API in JSON only, not ${APPLICATION_PROTOBUF}`) };
+  }
+  if (media !== APPLICATION_JSON) return { response: unsupportedMediaType(`Expecting 'Content-Type' of ${APPLICATION_JSON}, got '${contentType}'`) };
+  let call: ExecutorCall;
+  try {
+    call = parseExecutorCall(jsonBody(request));
+  } catch (error) {
+    if (!(error instanceof InvalidMessageError)) throw error;
+    return { response: badRequest(`Failed to validate Executor::Call: ${error.message}`) };
+  }
+  if (call.type === 'SUBSCRIBE' && !acceptsJson(header(request, 'accept'))) {
+    return { response: { status: 406, body: `Expecting 'Accept' to allow '${APPLICATION_JSON}' (this agent streams JSON only)` } };
+  }
+  return { call };
+}
+
+/** `POST /api/v1/executor` at this agent. Runs in the agent's mailbox, as every route. */
+export function executorApi(agent: Agent, request: HttpRequest): HttpResponse {
+  if (agent.state === 'RECOVERING') return { status: 503, body: 'Agent has not finished recovery' };
+  const read = readExecutorRequest(request);
+  if ('response' in read) return read.response;
+  const call = read.call;
+  const framework = agent.frameworks.get(call.framework_id.value);
+  if (framework === undefined) return badRequest('Framework cannot be found');
+  const executor = framework.executors.get(call.executor_id.value);
+  if (executor === undefined) return badRequest('Executor cannot be found');
+  if (executor.state === 'REGISTERING' && call.type !== 'SUBSCRIBE') return { status: 403, body: 'Executor is not subscribed' };
+
+  switch (call.type) {
+    case 'SUBSCRIBE':
+      subscribe(agent, request, framework, executor, call);
+      return streaming();
+    case 'UPDATE': {
+      const now = agent.now() / 1000;
+      const status = { ...call.update.status, timestamp: call.update.status.timestamp ?? now };
+      const update: StatusUpdate = { framework_id: call.framework_id, executor_id: call.executor_id, status, timestamp: now, uuid: status.uuid! };
+      // As an update from the executor's own address: it is checked, recorded and acknowledged
+      // to that address (the HTTP executor's stream) like any other.
+      statusUpdate(agent, executor.pid!, { update });
+      return accepted();
+    }
+    case 'MESSAGE':
+      executorMessage(agent, executor.pid!, { slave_id: agent.info.id ?? { value: '' }, framework_id: call.framework_id, executor_id: call.executor_id, data: call.message.data });
+      return accepted();
+    case 'HEARTBEAT':
+      return accepted();
+  }
+}
+
+/** Recovery timers of HTTP executors that dropped their stream, by their stand-in. */
+const waiting = new WeakMap<HttpExecutorProcess, Timer>();
+
+function subscribe(agent: Agent, request: HttpRequest, framework: FrameworkRecord, executor: ExecutorRecord, call: Extract<ExecutorCall, { type: 'SUBSCRIBE' }>): void {
+  agent.log.info({ executor_id: executor.id, framework_id: framework.id, remote: request.remote }, 'Received SUBSCRIBE from HTTP executor');
+  const refusal =
+    agent.state === 'TERMINATING'
+      ? 'the agent is terminating'
+      : framework.state === 'TERMINATING'
+        ? 'the framework is terminating'
+        : executor.state === 'TERMINATING' || executor.state === 'TERMINATED'
+          ? `it is ${executor.state.toLowerCase()}`
+          : undefined;
+  if (refusal !== undefined) {
+    agent.log.warn({ executor_id: executor.id, framework_id: framework.id, reason: refusal }, 'Shutting down HTTP executor');
+    const stream = new ExecutorEventStream(request.raw.res, () => undefined);
+    stream.send({ type: 'SHUTDOWN' });
+    stream.end();
+    return;
+  }
+
+  let stand = httpExecutorOf(agent, executor);
+  if (stand === undefined) {
+    stand = new HttpExecutorProcess(agent.runtime.generateId('executor-http'), agent.self, framework.id, executor.id, executor.containerId, (s) => {
+      agent.runtime.dispatch(agent.self, () => disconnected(agent, s)).catch(() => undefined);
+    });
+    agent.runtime.spawn(stand);
+  }
+  waiting.get(stand)?.cancel();
+  waiting.delete(stand);
+  const process = stand;
+  agent.runtime.dispatch(stand.self, () => process.attach(request.raw.res)).catch(() => undefined);
+
+  if (executor.pid === undefined || !executor.pid.equals(stand.self)) {
+    // The first subscription (or a driver-based executor turning to HTTP, as Mesos allows).
+    executor.pid = stand.self;
+    agent.linkTo(stand.self);
+    // The stream ends with the executor (`executorTerminated`, or the agent's end).
+    const detachOther = executor.detach;
+    const self = stand.self;
+    executor.detach = () => {
+      detachOther?.();
+      agent.runtime.terminate(self);
+    };
+  }
+  const registering = executor.state === 'REGISTERING';
+  executor.state = 'RUNNING';
+  executor.registrationTimer?.cancel();
+  executor.registrationTimer = undefined;
+  agent.send(stand.self, EXECUTOR_REGISTERED, {
+    executor_info: executor.info,
+    framework_id: { value: framework.id },
+    framework_info: framework.info,
+    slave_id: agent.info.id ?? { value: '' },
+    slave_info: agent.info,
+  } satisfies ExecutorRegistered);
+  agent.log.info({ executor_id: executor.id, framework_id: framework.id, pid: String(stand.self) }, registering ? 'HTTP executor subscribed' : 'HTTP executor subscribed again');
+
+  for (const { status } of call.subscribe.unacknowledged_updates ?? []) {
+    if (status.uuid === undefined) continue;
+    statusUpdate(agent, stand.self, { update: { framework_id: { value: framework.id }, executor_id: executor.info.executor_id, status, timestamp: status.timestamp ?? agent.now() / 1000, uuid: status.uuid } });
+  }
+  for (const task of [...executor.queuedTasks.values()]) {
+    executor.queuedTasks.delete(task.task_id.value);
+    launchTask(agent, framework, executor, task);
+  }
+}
+
+/** The stand-in at the executor's address if it subscribed over HTTP. */
+function httpExecutorOf(agent: Agent, executor: ExecutorRecord): HttpExecutorProcess | undefined {
+  if (executor.pid === undefined || executor.pid.node !== agent.self.node) return undefined;
+  const process = agent.runtime.process(executor.pid.id);
+  return process instanceof HttpExecutorProcess ? process : undefined;
+}
+
+/**
+ * The executor's SUBSCRIBE stream closed (in the agent's mailbox): wait for it to come back if
+ * its framework checkpoints, else end its stand-in, which the agent hears as the executor's
+ * exit (`executorExited`: the grace period, then the container is destroyed).
+ */
+function disconnected(agent: Agent, stand: HttpExecutorProcess): void {
+  const framework = agent.frameworks.get(stand.frameworkId);
+  const executor = framework?.executors.get(stand.executorId);
+  if (framework === undefined || executor === undefined || executor.pid?.equals(stand.self) !== true || executor.state === 'TERMINATED') {
+    agent.runtime.terminate(stand.self);
+    return;
+  }
+  if (framework.checkpoint && executor.state === 'RUNNING' && agent.state !== 'TERMINATING') {
+    agent.log.warn(
+      { executor_id: executor.id, framework_id: framework.id, timeout_ms: DEFAULT_RECOVERY_TIMEOUT_MS },
+      'HTTP executor disconnected; waiting for it to subscribe again as its framework checkpoints',
+    );
+    waiting.get(stand)?.cancel();
+    waiting.set(
+      stand,
+      agent.after(DEFAULT_RECOVERY_TIMEOUT_MS, () => {
+        waiting.delete(stand);
+        agent.log.warn({ executor_id: stand.executorId, framework_id: stand.frameworkId }, 'HTTP executor did not subscribe again within the recovery timeout');
+        agent.runtime.terminate(stand.self);
+      }),
+    );
+    return;
+  }
+  agent.log.warn({ executor_id: executor.id, framework_id: framework.id }, 'HTTP executor disconnected');
+  agent.runtime.terminate(stand.self);
+}
+
+function unsupportedMediaType(reason: string): HttpResponse {
+  return { status: 415, body: reason };
+}
