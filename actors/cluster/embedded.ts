@@ -6,6 +6,7 @@ import { Runtime } from '../../src/process/runtime.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { Agent } from '../agent/agent.ts';
 import { AGENT_ENDPOINTS_ID, AgentEndpointsProcess } from '../agent/endpoints.ts';
+import { ResourceMonitorProcess } from '../agent/monitor.ts';
 import { AllocatorProcess } from '../allocator/allocator-process.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
 import { HealthProcess } from './health.ts';
@@ -78,8 +79,9 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   runtime.spawn(master);
   runtime.spawn(new HealthProcess());
   runtime.spawn(new VersionProcess());
-  // `/agent/state`, and `/api/v1/executor` for every agent here.
+  // `/agent/state`, `/api/v1/executor` for every agent here, and `/monitor/statistics`.
   AgentEndpointsProcess.ensure(runtime);
+  ResourceMonitorProcess.ensure(runtime);
   const agents: Agent[] = [];
   const count = options.agents ?? DEV_DEFAULTS.agents;
   for (let i = 1; i <= count; i++) {
