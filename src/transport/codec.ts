@@ -11,7 +11,12 @@ const MAX_NAME = 256;
 
 /** Encodes envelopes bound for one node as one payload. */
 export function encodeBatch(envelopes: readonly Envelope[]): string {
-  return envelopes.length === 1 ? JSON.stringify(envelopes[0]) : JSON.stringify(envelopes);
+  return joinBatch(envelopes.map((e) => JSON.stringify(e)));
+}
+
+/** One payload from envelopes already encoded one by one (`JSON.stringify` of each). */
+export function joinBatch(parts: readonly string[]): string {
+  return parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`;
 }
 
 /**

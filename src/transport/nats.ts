@@ -1,6 +1,6 @@
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { decodeBatch, encodeBatch } from './codec.ts';
+import { decodeBatch, joinBatch } from './codec.ts';
 import type { Envelope, Transport, TransportSink } from './transport.ts';
 
 export interface NatsTransportOptions {
@@ -13,6 +13,15 @@ export interface NatsTransportOptions {
   maxBatch?: number;
 }
 
+/** Envelopes waiting for the end of this turn of the event loop, encoded, for one node. */
+interface PendingBatch {
+  parts: string[];
+  bytes: number;
+}
+
+/** nats-server's default `max_payload`, used until the server says its own. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
 /** Reconnect forever, quickly: a restarted nats-server should find every runtime back within a second. */
 const RECONNECT_WAIT_MS = 250;
 
@@ -20,8 +29,10 @@ const RECONNECT_WAIT_MS = 250;
  * The NATS transport: one connection and one subscription (`<prefix>.<node>`) per runtime.
  *
  * Envelopes for the same node sent in one turn of the event loop go out as one bus message (a
- * JSON array), which amortizes the bus's per-message cost as libprocess's socket writes do;
- * order per sender and receiver is kept. Core NATS is at most once: what is published while
+ * JSON array of at most `maxBatch` envelopes and the server's `max_payload` bytes), which
+ * amortizes the bus's per-message cost as libprocess's socket writes do; order per sender and
+ * receiver is kept. An envelope larger than `max_payload` cannot travel: it is refused (the
+ * runtime counts it undeliverable) and logged with its name, address and size. Core NATS is at most once: what is published while
  * disconnected may be lost, never duplicated. Reliability is the actors' business, as in Mesos.
  */
 export class NatsTransport implements Transport {
@@ -33,7 +44,7 @@ export class NatsTransport implements Transport {
   #nc: NatsConnection | undefined;
   #sub: Subscription | undefined;
   #sink: TransportSink | undefined;
-  readonly #pending = new Map<string, Envelope[]>();
+  readonly #pending = new Map<string, PendingBatch>();
   #flushScheduled = false;
   /** Envelopes the client refused (closed connection). */
   dropped = 0;
@@ -84,21 +95,40 @@ export class NatsTransport implements Transport {
   }
 
   send(node: string, envelope: Envelope): boolean {
-    if (this.#nc === undefined) return false;
+    const nc = this.#nc;
+    if (nc === undefined) return false;
+    const text = JSON.stringify(envelope);
+    const bytes = Buffer.byteLength(text);
+    const max = this.#maxPayload;
+    if (bytes + 2 > max) {
+      this.dropped++;
+      this.#logger?.error(
+        { node, name: envelope.name, to: envelope.to, bytes, maxPayload: max },
+        'Dropping a message larger than the bus allows (nats-server max_payload)',
+      );
+      return false;
+    }
     let batch = this.#pending.get(node);
+    if (batch !== undefined && (batch.parts.length >= this.#maxBatch || batch.bytes + bytes + 1 > max)) {
+      this.#publish(node, batch);
+      batch = undefined;
+    }
     if (batch === undefined) {
-      batch = [];
+      batch = { parts: [], bytes: 2 };
       this.#pending.set(node, batch);
     }
-    batch.push(envelope);
-    if (batch.length >= this.#maxBatch) {
-      this.#pending.delete(node);
-      this.#publish(node, batch);
-    } else if (!this.#flushScheduled) {
+    batch.parts.push(text);
+    batch.bytes += bytes + 1;
+    if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
     }
     return true;
+  }
+
+  /** The largest bus message the server accepts. */
+  get #maxPayload(): number {
+    return this.#nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
   }
 
   readonly #flush = (): void => {
@@ -107,12 +137,13 @@ export class NatsTransport implements Transport {
     this.#pending.clear();
   };
 
-  #publish(node: string, batch: Envelope[]): void {
+  #publish(node: string, batch: PendingBatch): void {
+    this.#pending.delete(node);
     try {
-      this.#nc?.publish(this.subject(node), encodeBatch(batch));
+      this.#nc?.publish(this.subject(node), joinBatch(batch.parts));
     } catch (error) {
-      this.dropped += batch.length;
-      this.#logger?.debug({ err: error, node }, 'NATS publish failed; dropping');
+      this.dropped += batch.parts.length;
+      this.#logger?.warn({ err: error, node, envelopes: batch.parts.length }, 'NATS publish failed; dropping');
     }
   }
 
