@@ -4,19 +4,21 @@ import pretty from 'pino-pretty';
 export type { Logger };
 
 /**
- * The root logger of a program: pino, pretty and colored in a terminal, JSON lines otherwise.
- * The level comes from `MESOS_TS_LOG_LEVEL` (default `info`), or `options.level`.
- * Processes log through `logger.child({ pid })`, so every line names its process.
+ * The root logger of a program: pino on standard error (as Mesos logs to stderr, leaving stdout
+ * to the program's output), pretty and colored in a terminal, JSON lines otherwise
+ * (`MESOS_TS_LOG_FORMAT=json` forces JSON). The level comes from `options.level`, else
+ * `MESOS_TS_LOG_LEVEL`, else `info`. Processes log through `logger.child({ pid })`, so every
+ * line names its process.
  */
 export function createLogger(options: { level?: string; pretty?: boolean; name?: string } = {}): Logger {
   const level = options.level ?? process.env.MESOS_TS_LOG_LEVEL ?? 'info';
-  const usePretty = options.pretty ?? (process.stdout.isTTY === true && process.env.MESOS_TS_LOG_FORMAT !== 'json');
+  const usePretty = options.pretty ?? (process.stderr.isTTY === true && process.env.MESOS_TS_LOG_FORMAT !== 'json');
   const base = { name: options.name };
   if (usePretty) {
-    const stream = pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'hostname,pid', sync: true });
+    const stream = pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'hostname,pid', sync: true, destination: 2 });
     return pino({ level, base }, stream);
   }
-  return pino({ level, base });
+  return pino({ level, base }, pino.destination({ fd: 2, sync: true }));
 }
 
 let root: Logger | undefined;

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -28,7 +28,7 @@ export interface EmbeddedClusterOptions {
   host?: string;
   /** HTTP port of the runtime (master endpoints, agents' `/slave(N)/state`, metrics); 0 picks one. */
   port?: number;
-  /** Agents' work directories go under it (`agent-1`, ...); default a fresh temporary directory. */
+  /** Agents' work directories go under it (`agent-1`, ...); default a fresh temporary directory, removed by `stop()`. */
   workDir?: string;
   /** Default: the in-process local bus. With NATS, frameworks in other processes can connect. */
   transport?: Transport;
@@ -102,6 +102,10 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     agents,
     url: `http://${http.host}:${http.port}`,
     workDir,
-    stop: () => runtime.shutdown(),
+    stop: async () => {
+      await runtime.shutdown();
+      // A temporary work directory of our own making goes with the cluster.
+      if (options.workDir === undefined) rmSync(workDir, { recursive: true, force: true });
+    },
   };
 }
