@@ -134,6 +134,7 @@ export function recovered(agent: Agent, from: UPID, body: SumRecovered): void {
 /** One registration attempt (the machine's `register` action, retried with backoff). */
 export function doReliableRegistration(agent: Agent): void {
   if (agent.state !== 'REGISTERING') return;
+  redetect(agent);
   const id = agent.info.id;
   if (id === undefined) {
     agent.log.info({ master: String(agent.master) }, 'Registering with master');
@@ -233,25 +234,30 @@ export function masterDisconnected(agent: Agent): void {
   const wasRegistered = agent.registeredWith !== undefined;
   agent.registeredWith = undefined;
   const agentId = agent.info.id;
-  if (wasRegistered) {
-    agent.log.warn({ master: String(agent.master) }, 'Disconnected from master');
-    redetect(agent);
-  }
+  if (wasRegistered) agent.log.warn({ master: String(agent.master) }, 'Disconnected from master');
   if (agentId === undefined) return;
   agent.send(agent.sum, SUM_MASTER, { master: null, agent: String(agent.self), agent_id: agentId } satisfies SumMaster);
 }
 
+/** Agents with a detection in flight. */
+const detecting = new WeakSet<Agent>();
+
 /**
- * Asks the detector (if the agent has one) who leads now; registration attempts go to that
- * master from then on, as Mesos's agent re-registers with the master its detector reports.
+ * With each registration attempt, asks the detector (if the agent has one) who leads now, as
+ * Mesos's agent registers with the master its detector reports: a new master gets an attempt at
+ * once, and the retries go there. Asking on every attempt, not only on losing the master, also
+ * gets past an answer from a master that was on its way out.
  */
 function redetect(agent: Agent): void {
   const detector = agent.detector;
-  if (detector === undefined) return;
+  if (detector === undefined || detecting.has(agent)) return;
+  detecting.add(agent);
   agent.whenever(detector.detect(agent.detectionSignal), (master) => {
+    detecting.delete(agent);
     if (agent.state !== 'REGISTERING' || master.equals(agent.master)) return;
     agent.log.info({ master: String(master), previous: String(agent.master) }, 'Detected a new leading master');
     agent.master = master;
+    doReliableRegistration(agent);
   });
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
+import type { Timer } from '../../src/process/clock.ts';
 import { Process } from '../../src/process/process.ts';
 import { Runtime } from '../../src/process/runtime.ts';
 import { UPID } from '../../src/process/upid.ts';
@@ -271,6 +272,8 @@ class SchedulerProcess extends Process {
   #master: UPID;
   #backoffMs = REGISTRATION_BACKOFF_FACTOR_MS;
   #connectedOnce = false;
+  #retry: Timer | undefined;
+  #detecting = false;
 
   constructor(
     readonly driver: SchedulerDriver,
@@ -304,24 +307,7 @@ class SchedulerProcess extends Process {
     this.machine.send({ type: 'MASTER_LOST' });
     this.#backoffMs = REGISTRATION_BACKOFF_FACTOR_MS;
     this.#callback('disconnected', (s) => s.disconnected?.(this.driver));
-    const detector = this.driver.detector;
-    if (detector === undefined) {
-      this.#subscribe();
-      return;
-    }
-    // Ask who leads now (a restarted master may have a new address), then subscribe there.
-    // Not through `defer`: `settle()` must not wait for a master to appear.
-    void detector
-      .detect(this.driver.detectionSignal)
-      .then((master) =>
-        this.runtime.dispatch(this.self, () => {
-          if (this.state !== 'SUBSCRIBING') return;
-          if (!master.equals(this.#master)) this.log.info({ master: String(master) }, 'Detected a new leading master');
-          this.#master = master;
-          this.#subscribe();
-        }),
-      )
-      .catch(() => undefined); // The driver stopped (detection aborted, or its process is gone).
+    this.#subscribe();
   }
 
   /** Sends a call if subscribed; false (and a log line) otherwise, as Mesos drops them. */
@@ -352,6 +338,7 @@ class SchedulerProcess extends Process {
 
   #subscribe(): void {
     if (this.state !== 'SUBSCRIBING') return;
+    this.#redetect();
     const framework_info: FrameworkInfo = { ...this.driver.framework };
     if (this.frameworkId !== undefined) framework_info.id = this.frameworkId;
     const call: Record<string, unknown> = { type: 'SUBSCRIBE', subscribe: { framework_info } };
@@ -361,7 +348,31 @@ class SchedulerProcess extends Process {
     const random = this.driver.options.random ?? Math.random;
     const wait = Math.round(random() * this.#backoffMs);
     this.#backoffMs = Math.min(this.#backoffMs * 2, REGISTRATION_RETRY_INTERVAL_MAX_MS);
-    this.delay(wait, () => this.#subscribe());
+    this.#retry?.cancel();
+    this.#retry = this.delay(wait, () => this.#subscribe());
+  }
+
+  /**
+   * With a detector, asks who leads now at each subscription attempt (a restarted master may
+   * have another address); a new master gets an attempt at once. Not through `defer`: `settle()`
+   * must not wait for a master to appear.
+   */
+  #redetect(): void {
+    const detector = this.driver.detector;
+    if (detector === undefined || this.#detecting) return;
+    this.#detecting = true;
+    void detector
+      .detect(this.driver.detectionSignal)
+      .then((master) =>
+        this.runtime.dispatch(this.self, () => {
+          this.#detecting = false;
+          if (this.state !== 'SUBSCRIBING' || master.equals(this.#master)) return;
+          this.log.info({ master: String(master), previous: String(this.#master) }, 'Detected a new leading master');
+          this.#master = master;
+          this.#subscribe();
+        }),
+      )
+      .catch(() => undefined); // The driver stopped (detection aborted, or its process is gone).
   }
 
   event(from: UPID, event: SchedulerEvent): void {
