@@ -41,7 +41,7 @@ import { ALLOCATOR_QUICK_SCENARIOS, QUICK_DIVISOR, allocatorScenarios, type Allo
 
 type Transport = 'none' | 'local';
 
-interface Result {
+export interface Result {
   addAgentsMs: number;
   addFrameworksMs: number;
   /** One per measured cycle. */
@@ -120,7 +120,7 @@ class BenchMaster extends Process {
   }
 }
 
-async function runActor(s: AllocatorScenario): Promise<Result> {
+export async function runActor(s: AllocatorScenario): Promise<Result> {
   const clock = new Clock();
   clock.pause();
   const runtime = await Runtime.start({ node: 'bench-allocator', clock, transport: new LocalTransport(new LocalBus()), logger: pino({ level: 'error' }) });

@@ -1,12 +1,14 @@
 /**
- * `npm run bench -- <suite> [--quick]`. Suites: `runtime`. Never part of `npm test`.
+ * `npm run bench -- <suite> [--quick]`. Suites: `runtime`, `allocator`, `offers`. Never part of `npm test`.
  */
 import { allocatorSuite } from './allocator.ts';
+import { offersSuite } from './offers.ts';
 import { runtimeSuite } from './runtime.ts';
 
 const suites: Record<string, (options: { quick: boolean }) => Promise<void>> = {
   runtime: runtimeSuite,
   allocator: allocatorSuite,
+  offers: offersSuite,
 };
 
 const args = process.argv.slice(2);

@@ -119,7 +119,7 @@ async function runOnRuntimes(scenario: RuntimeScenario, total: number, mode: Exc
 }
 
 /** The same protocol on raw nats.js connections: pre-sized payloads, timestamp in the first 8 bytes. */
-async function runBare(scenario: RuntimeScenario, total: number, nats: NatsServer, envelopeBytes: number): Promise<Result> {
+export async function runBare(scenario: RuntimeScenario, total: number, nats: NatsServer, envelopeBytes: number): Promise<Result> {
   const prefix = `bare${Math.random().toString(36).slice(2, 8)}`;
   const receiverConn = await connect({ servers: nats.url });
   const senderConns: NatsConnection[] = [];
@@ -175,7 +175,7 @@ async function runBare(scenario: RuntimeScenario, total: number, nats: NatsServe
 }
 
 /** Size of one envelope as the NATS transport encodes it, for the bare client's payloads. */
-function envelopeSize(scenario: RuntimeScenario): number {
+export function envelopeSize(scenario: RuntimeScenario): number {
   return Buffer.byteLength(
     JSON.stringify({ from: 'sender0@bench-nats-1', to: 'receiver@bench-nats-0', name: 'data', body: { seq: 123456, t: 12345.678901, pad: 'x'.repeat(scenario.padding) } }),
   );

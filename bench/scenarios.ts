@@ -56,3 +56,73 @@ export const allocatorScenarios: AllocatorScenario[] = [
 
 /** `--quick` runs the first this many allocator scenarios, with agents divided by `QUICK_DIVISOR`. */
 export const ALLOCATOR_QUICK_SCENARIOS = 3;
+
+/**
+ * An end-to-end offers scenario: a master and its allocator, `agents` emulated agents and
+ * `frameworks` scheduler drivers (spread round-robin over `roles` roles), each agent and each
+ * driver in a runtime of its own. `accept`: every offer is accepted with one no-op task using
+ * all of it, which the agent reports RUNNING then FINISHED at once; the freed agent is offered
+ * again. `decline`: every offer is declined with `refuseSeconds`, and the agent offered again
+ * to another framework.
+ */
+export interface OffersScenario {
+  readonly name: string;
+  readonly agents: number;
+  readonly frameworks: number;
+  readonly roles: number;
+  readonly mode: 'accept' | 'decline';
+  /**
+   * The decline filter. Short on purpose: the suite measures how fast offers turn over, not
+   * how long filters last (with Mesos's 5 s default, 100 agents × 10 frameworks could see at
+   * most 200 offers/s whatever the master's speed).
+   */
+  readonly refuseSeconds: number;
+  readonly agentResources: string;
+  /** Seconds of traffic before the measured window, and the window. */
+  readonly warmupSeconds: number;
+  readonly measureSeconds: number;
+  /** Part of `--quick`. */
+  readonly quick?: boolean;
+}
+
+const OFFERS_REFUSE_SECONDS = 0.01;
+
+export const offersScenarios: OffersScenario[] = [
+  { name: '100 x 10 accept', agents: 100, frameworks: 10, roles: 2, mode: 'accept', refuseSeconds: OFFERS_REFUSE_SECONDS, agentResources: AGENT_RESOURCES, warmupSeconds: 1, measureSeconds: 5, quick: true },
+  { name: '100 x 10 decline', agents: 100, frameworks: 10, roles: 2, mode: 'decline', refuseSeconds: OFFERS_REFUSE_SECONDS, agentResources: AGENT_RESOURCES, warmupSeconds: 1, measureSeconds: 5, quick: true },
+  { name: '1k x 10 accept', agents: 1_000, frameworks: 10, roles: 2, mode: 'accept', refuseSeconds: OFFERS_REFUSE_SECONDS, agentResources: AGENT_RESOURCES, warmupSeconds: 1, measureSeconds: 5 },
+  { name: '1k x 10 decline', agents: 1_000, frameworks: 10, roles: 2, mode: 'decline', refuseSeconds: OFFERS_REFUSE_SECONDS, agentResources: AGENT_RESOURCES, warmupSeconds: 1, measureSeconds: 5 },
+  { name: '1k x 100 accept', agents: 1_000, frameworks: 100, roles: 10, mode: 'accept', refuseSeconds: OFFERS_REFUSE_SECONDS, agentResources: AGENT_RESOURCES, warmupSeconds: 1, measureSeconds: 5 },
+  { name: '1k x 100 decline', agents: 1_000, frameworks: 100, roles: 10, mode: 'decline', refuseSeconds: OFFERS_REFUSE_SECONDS, agentResources: AGENT_RESOURCES, warmupSeconds: 1, measureSeconds: 5 },
+];
+
+/** `--quick` measures the quick offers scenarios over this many seconds. */
+export const OFFERS_QUICK_MEASURE_SECONDS = 2;
+
+/**
+ * A scale scenario, after the Mesos paper's scalability experiment (NSDI 2011, §6.5):
+ * `agents` emulated agents register with one master (in a process of its own), then one small
+ * framework launches `launches` tasks one after another to see what a loaded master adds to
+ * a launch.
+ */
+export interface ScaleScenario {
+  readonly name: string;
+  readonly agents: number;
+  /** Emulated agents per runtime (one bus connection each on `nats`). */
+  readonly agentsPerRuntime: number;
+  readonly agentResources: string;
+  /** Tasks the probe framework launches, one at a time. */
+  readonly launches: number;
+  /** Part of `--quick`. */
+  readonly quick?: boolean;
+}
+
+const SCALE_AGENT_RESOURCES = 'cpus:8;mem:6144;disk:65536;ports:[31000-32000]';
+
+export const scaleScenarios: ScaleScenario[] = [
+  { name: '1k', agents: 1_000, agentsPerRuntime: 1_000, agentResources: SCALE_AGENT_RESOURCES, launches: 50, quick: true },
+  { name: '5k', agents: 5_000, agentsPerRuntime: 1_000, agentResources: SCALE_AGENT_RESOURCES, launches: 50, quick: true },
+  { name: '10k', agents: 10_000, agentsPerRuntime: 1_000, agentResources: SCALE_AGENT_RESOURCES, launches: 50 },
+  { name: '25k', agents: 25_000, agentsPerRuntime: 1_000, agentResources: SCALE_AGENT_RESOURCES, launches: 50 },
+  { name: '50k', agents: 50_000, agentsPerRuntime: 1_000, agentResources: SCALE_AGENT_RESOURCES, launches: 50 },
+];

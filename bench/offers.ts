@@ -1,0 +1,311 @@
+/**
+ * `npm run bench -- offers`: offers end to end. A master and its allocator, N emulated agents
+ * (`emulated-agent.ts`) and M scheduler drivers, each agent and each driver in a runtime of its
+ * own (on `nats`, each with its own connection, as separate machines would have). Frameworks
+ * accept every offer with one no-op task using all of it (the agent reports TASK_RUNNING then
+ * TASK_FINISHED at once, through the master; the driver acknowledges both) or decline it.
+ *
+ * Measured over a window after a warm-up: offers delivered to schedulers per second, and the
+ * latency from `launchTasks` to the TASK_RUNNING `statusUpdate` callback (wall clock). In the
+ * same run: the allocator actor alone on the same shape (`allocator.ts`), and the bare NATS
+ * client (`runtime.ts`), so the costs read as ratios.
+ *
+ * Before any number is reported the run is checked: offers arrived; in `accept` every task
+ * launched was RUNNING and FINISHED and acknowledged, and the master counted every launch; in
+ * `decline` the master counted every decline.
+ */
+import { pino, type Logger } from 'pino';
+import { AllocatorProcess } from '../actors/allocator/allocator-process.ts';
+import { Master } from '../actors/master/master-process.ts';
+import { SchedulerDriver, type Scheduler } from '../actors/scheduler/scheduler-driver.ts';
+import { Resources } from '../src/mesos/resources.ts';
+import type { Offer, TaskStatus } from '../src/mesos/v1/common.ts';
+import { Clock, wallClockDelay, wallClockNow } from '../src/process/clock.ts';
+import { Runtime } from '../src/process/runtime.ts';
+import { LocalBus, LocalTransport } from '../src/transport/local.ts';
+import { NatsTransport } from '../src/transport/nats.ts';
+import type { Transport } from '../src/transport/transport.ts';
+import { startNatsServer, type NatsServer } from '../test/helpers/nats-server.ts';
+import { runActor } from './allocator.ts';
+import { EmulatedAgent, EmulatedAgentStats, seededRandom } from './emulated-agent.ts';
+import { Report, quantile, round } from './report.ts';
+import { envelopeSize, runBare } from './runtime.ts';
+import { OFFERS_QUICK_MEASURE_SECONDS, QUICK_DIVISOR, offersScenarios, runtimeScenarios, type OffersScenario } from './scenarios.ts';
+
+export type OffersTransport = 'local' | 'nats';
+
+/** During the drain, offers are declined with this filter so that the cluster goes quiet. */
+const DRAIN_REFUSE_SECONDS = 3_600;
+/** How long setup steps and the drain may take before the run counts as failed. */
+const STEP_TIMEOUT_MS = 60_000;
+
+export interface OffersResult {
+  /** Offers delivered to schedulers in the window. */
+  offers: number;
+  seconds: number;
+  /** Launch → TASK_RUNNING, ms, for tasks launched in the window. */
+  latenciesMs: number[];
+  /** Over the whole run (warm-up, window, drain). */
+  launched: number;
+  running: number;
+  finished: number;
+  declined: number;
+  /** Envelopes all runtimes sent to other runtimes in the window (the bus's load). */
+  busEnvelopes: number;
+  /** Master-side rates in the window, from its own counters. */
+  masterOffersSent: number;
+}
+
+type Phase = 'warmup' | 'measure' | 'drain';
+
+/** What every scheduler of a run adds to. */
+class Run {
+  phase: Phase = 'warmup';
+  /** Set before the runtimes shut down: answers still queued are dropped. */
+  closed = false;
+  offers = 0;
+  launched = 0;
+  running = 0;
+  finished = 0;
+  declined = 0;
+  registered = 0;
+  readonly latenciesMs: number[] = [];
+  readonly problems: string[] = [];
+}
+
+/** Accepts (one task using the whole offer) or declines every offer. */
+class BenchScheduler implements Scheduler {
+  #seq = 0;
+  /** Launch time (wall ms) of tasks in flight, and whether they were launched in the window. */
+  readonly #launched = new Map<string, { at: number; measured: boolean }>();
+
+  constructor(
+    readonly run: Run,
+    readonly index: number,
+    readonly scenario: OffersScenario,
+  ) {}
+
+  registered(): void {
+    this.run.registered++;
+  }
+
+  /**
+   * Answers on the next turn of the event loop, as a scheduler in a program of its own would.
+   * Answering inside the callback would close a loop (offer → answer → allocation → offer)
+   * that, on the local transport, runs from microtask to microtask between runtimes and never
+   * lets a timer or I/O callback in (see README, "offers").
+   */
+  resourceOffers(driver: SchedulerDriver, offers: Offer[]): void {
+    setImmediate(() => this.#answer(driver, offers));
+  }
+
+  #answer(driver: SchedulerDriver, offers: Offer[]): void {
+    const run = this.run;
+    if (run.closed) return;
+    if (run.phase === 'measure') run.offers += offers.length;
+    for (const offer of offers) {
+      if (this.scenario.mode === 'decline' || run.phase === 'drain') {
+        run.declined++;
+        driver.declineOffer(offer.id, { refuse_seconds: run.phase === 'drain' ? DRAIN_REFUSE_SECONDS : this.scenario.refuseSeconds });
+        continue;
+      }
+      const taskId = `f${this.index}-t${++this.#seq}`;
+      run.launched++;
+      this.#launched.set(taskId, { at: wallClockNow(), measured: run.phase === 'measure' });
+      driver.launchTasks(offer.id, [{ name: 'noop', task_id: { value: taskId }, agent_id: offer.agent_id, resources: offer.resources, command: { value: 'true' } }]);
+    }
+  }
+
+  statusUpdate(_driver: SchedulerDriver, status: TaskStatus): void {
+    const taskId = status.task_id.value;
+    const launch = this.#launched.get(taskId);
+    if (status.state === 'TASK_RUNNING') {
+      this.run.running++;
+      if (launch?.measured === true) this.run.latenciesMs.push(wallClockNow() - launch.at);
+    } else if (status.state === 'TASK_FINISHED') {
+      this.run.finished++;
+      this.#launched.delete(taskId);
+    } else if (this.run.problems.length < 5) {
+      this.run.problems.push(`framework ${this.index}: task ${taskId} is ${status.state}: ${status.message ?? ''}`);
+    }
+  }
+
+  error(_driver: SchedulerDriver, message: string): void {
+    this.run.problems.push(`framework ${this.index}: error: ${message}`);
+  }
+}
+
+/** Waits until `done()` holds, checking every few ms; throws naming `what` after the step timeout. */
+export async function waitFor(what: string, done: () => boolean, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
+  const deadline = wallClockNow() + timeoutMs;
+  while (!done()) {
+    if (wallClockNow() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await wallClockDelay(5);
+  }
+}
+
+function sentRemote(runtimes: Runtime[]): number {
+  let n = 0;
+  for (const r of runtimes) n += r.metrics.counter('runtime/messages_sent_remote').value;
+  return n;
+}
+
+/** Runs one scenario on one transport; every runtime is shut down before it returns. */
+export async function runOffers(s: OffersScenario, transport: OffersTransport, measureSeconds: number, nats?: NatsServer): Promise<OffersResult> {
+  const logger = pino({ level: 'warn' });
+  const clock = new Clock();
+  const bus = new LocalBus();
+  const prefix = `offers${Math.random().toString(36).slice(2, 8)}`;
+  const makeTransport = (log: Logger): Transport =>
+    transport === 'nats' ? new NatsTransport({ servers: nats!.url, prefix, logger: log }) : new LocalTransport(bus);
+  const runtimes: Runtime[] = [];
+  const run = new Run();
+  const start = async (node: string): Promise<Runtime> => {
+    const runtime = await Runtime.start({ node, clock, logger, transport: makeTransport(logger) });
+    runtimes.push(runtime);
+    return runtime;
+  };
+  try {
+    const masterRuntime = await start('bench-master');
+    const master = new Master({ hostname: 'bench-master' });
+    masterRuntime.spawn(new AllocatorProcess({ master: `master@${masterRuntime.node}` }));
+    masterRuntime.spawn(master);
+
+    const stats = new EmulatedAgentStats();
+    const resources = Resources.parse(s.agentResources).toJSON();
+    const random = seededRandom(1);
+    for (let i = 0; i < s.agents; i++) {
+      const runtime = await start(`bench-agent-${i}`);
+      runtime.spawn(new EmulatedAgent('slave(1)', { master: master.self, resources, hostname: `agent-${i}`, stats, random }));
+    }
+    await waitFor(`${s.agents} agents to register`, () => stats.registered === s.agents);
+
+    const drivers: SchedulerDriver[] = [];
+    for (let i = 0; i < s.frameworks; i++) {
+      const runtime = await start(`bench-framework-${i}`);
+      const driver = new SchedulerDriver(new BenchScheduler(run, i, s), { user: 'bench', name: `bench-${i}`, role: `role-${i % s.roles}` }, master.self, { runtime, random: seededRandom(100 + i) });
+      drivers.push(driver);
+      await driver.start();
+    }
+    await waitFor(`${s.frameworks} frameworks to subscribe`, () => run.registered === s.frameworks);
+
+    await wallClockDelay(s.warmupSeconds * 1000);
+    const envelopesBefore = sentRemote(runtimes);
+    const offersSentBefore = master.stats.offersSent.value;
+    run.phase = 'measure';
+    const started = wallClockNow();
+    await wallClockDelay(measureSeconds * 1000);
+    run.phase = 'drain';
+    const seconds = (wallClockNow() - started) / 1000;
+    const busEnvelopes = sentRemote(runtimes) - envelopesBefore;
+    const masterOffersSent = master.stats.offersSent.value - offersSentBefore;
+
+    // The checks: the run did the work it claims, through the master.
+    if (run.offers === 0) throw new Error(`${s.name} (${transport}): no offers in the window`);
+    if (s.mode === 'accept') {
+      if (run.launched === 0) throw new Error(`${s.name} (${transport}): no task launched`);
+      await waitFor(`every launched task to finish (${run.finished}/${run.launched})`, () => run.finished === run.launched && stats.tasksFinished === run.launched);
+      if (run.running !== run.launched) throw new Error(`${s.name} (${transport}): ${run.running} TASK_RUNNING for ${run.launched} tasks`);
+      if (master.stats.tasksLaunched.value !== run.launched) throw new Error(`${s.name} (${transport}): the master launched ${master.stats.tasksLaunched.value} of ${run.launched} tasks`);
+      if (run.latenciesMs.length === 0) throw new Error(`${s.name} (${transport}): no latency sample in the window`);
+    }
+    await waitFor(`the master to count every decline (${master.stats.offersDeclined.value}/${run.declined})`, () => master.stats.offersDeclined.value === run.declined);
+    if (run.problems.length > 0) throw new Error(`${s.name} (${transport}): ${run.problems.join('; ')}`);
+
+    return {
+      offers: run.offers,
+      seconds,
+      latenciesMs: run.latenciesMs,
+      launched: run.launched,
+      running: run.running,
+      finished: run.finished,
+      declined: run.declined,
+      busEnvelopes,
+      masterOffersSent,
+    };
+  } finally {
+    run.closed = true;
+    await Promise.all(runtimes.map((r) => r.shutdown()));
+  }
+}
+
+/** The bare NATS client's ceiling on this machine, in this run: fan-in throughput and ping-pong latency. */
+async function busCeiling(nats: NatsServer, quick: boolean): Promise<{ fanInPerSecond: number; oneWayP50Us: number }> {
+  const fanIn = runtimeScenarios.find((r) => r.name === 'fan-in')!;
+  const pingPong = runtimeScenarios.find((r) => r.name === 'ping-pong')!;
+  const divisor = quick ? QUICK_DIVISOR : QUICK_DIVISOR / 2;
+  const f = await runBare(fanIn, Math.ceil(fanIn.messages / divisor), nats, envelopeSize(fanIn));
+  const p = await runBare(pingPong, Math.ceil(pingPong.messages / divisor), nats, envelopeSize(pingPong));
+  return { fanInPerSecond: f.messages / f.seconds, oneWayP50Us: quantile(p.latencies, 0.5) };
+}
+
+export async function offersSuite(options: { quick: boolean }): Promise<void> {
+  const scenarios = options.quick ? offersScenarios.filter((s) => s.quick === true) : offersScenarios;
+  const measureSeconds = (s: OffersScenario) => (options.quick ? Math.min(s.measureSeconds, OFFERS_QUICK_MEASURE_SECONDS) : s.measureSeconds);
+  const report = new Report(['suite', 'scenario', 'transport', 'agents', 'frameworks', 'metric', 'value', 'unit']);
+  const nats = await startNatsServer();
+  const summary: Record<string, string | number>[] = [];
+  try {
+    const ceiling = await busCeiling(nats, options.quick);
+    report.add({ suite: 'offers', scenario: 'bus ceiling', transport: 'nats-bare', agents: '', frameworks: '', metric: 'fan_in_msgs_per_s', value: Math.round(ceiling.fanInPerSecond), unit: 'msgs/s' });
+    report.add({ suite: 'offers', scenario: 'bus ceiling', transport: 'nats-bare', agents: '', frameworks: '', metric: 'one_way_p50', value: round(ceiling.oneWayP50Us), unit: 'us' });
+
+    // The allocator actor alone on each shape, as the allocator suite measures it (declines
+    // with a filter, re-offered every cycle).
+    const allocatorRate = new Map<string, number>();
+    for (const s of scenarios) {
+      const key = `${s.agents}x${s.frameworks}`;
+      if (allocatorRate.has(key)) continue;
+      const r = await runActor({ name: key, agents: s.agents, frameworks: s.frameworks, roles: s.roles, agentResources: s.agentResources, refuseSeconds: 5, cycles: 5 });
+      const rate = r.offers / r.offerSeconds;
+      allocatorRate.set(key, rate);
+      report.add({ suite: 'offers', scenario: `${s.agents} x ${s.frameworks} allocator alone`, transport: 'local', agents: s.agents, frameworks: s.frameworks, metric: 'offers_per_s', value: Math.round(rate), unit: 'offers/s' });
+    }
+
+    const localRate = new Map<string, number>();
+    for (const s of scenarios) {
+      for (const transport of ['local', 'nats'] as OffersTransport[]) {
+        const r = await runOffers(s, transport, measureSeconds(s), nats);
+        const row = (metric: string, value: number, unit: string) =>
+          report.add({ suite: 'offers', scenario: s.name, transport, agents: s.agents, frameworks: s.frameworks, metric, value, unit });
+        const rate = r.offers / r.seconds;
+        const envelopesPerOffer = r.busEnvelopes / r.offers;
+        row('offers', r.offers, 'offers');
+        row('offers_per_s', Math.round(rate), 'offers/s');
+        if (s.mode === 'accept') {
+          row('tasks_finished', r.finished, 'tasks');
+          row('launch_to_running_p50', round(quantile(r.latenciesMs, 0.5), 2), 'ms');
+          row('launch_to_running_p99', round(quantile(r.latenciesMs, 0.99), 2), 'ms');
+        } else {
+          row('offers_declined', r.declined, 'offers');
+        }
+        row('bus_envelopes_per_s', Math.round(r.busEnvelopes / r.seconds), 'envelopes/s');
+        row('bus_envelopes_per_offer', round(envelopesPerOffer, 2), 'envelopes');
+        const alone = allocatorRate.get(`${s.agents}x${s.frameworks}`)!;
+        if (transport === 'local') localRate.set(s.name, rate);
+        const local = localRate.get(s.name);
+        summary.push({
+          scenario: s.name,
+          transport,
+          'offers/s': Math.round(rate),
+          'run p50 ms': s.mode === 'accept' ? round(quantile(r.latenciesMs, 0.5), 2) : '',
+          'run p99 ms': s.mode === 'accept' ? round(quantile(r.latenciesMs, 0.99), 2) : '',
+          'env/offer': round(envelopesPerOffer, 1),
+          'allocator alone': Math.round(alone),
+          'alone/e2e': `${round(alone / rate, 1)}x`,
+          'nats/local': transport === 'nats' && local !== undefined ? `${Math.round((100 * rate) / local)}%` : '',
+          'bus/bare': transport === 'nats' ? `${Math.round((100 * r.busEnvelopes) / r.seconds / ceiling.fanInPerSecond)}%` : '',
+        });
+      }
+    }
+    const table = new Report(Object.keys(summary[0] ?? {}));
+    table.rows.push(...summary);
+    console.log('');
+    table.table(
+      `Summary (one run, this machine). run = launch → TASK_RUNNING; env/offer = bus envelopes per offer; ` +
+        `bus/bare = envelopes/s over the bare client's fan-in msgs/s (${Math.round(ceiling.fanInPerSecond)}); bare one-way p50 ${round(ceiling.oneWayP50Us)} µs`,
+    );
+  } finally {
+    await nats.stop();
+  }
+}
