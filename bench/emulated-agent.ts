@@ -193,3 +193,11 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * The jitter source the suites give scheduler drivers: each SUBSCRIBE retry waits the whole
+ * backoff (2 s, then 4 s, ...). With a random jitter a retry can leave within a few ms, before
+ * a busy master's SUBSCRIBED arrives, and the master registers the retry as a second framework
+ * (it does not recognize the driver's address as Mesos's master does; see README, "scale").
+ */
+export const patientSubscription = (): number => 1;

@@ -1,14 +1,16 @@
 /**
- * `npm run bench -- <suite> [--quick]`. Suites: `runtime`, `allocator`, `offers`. Never part of `npm test`.
+ * `npm run bench -- <suite> [--quick]`. Suites: `runtime`, `allocator`, `offers`, `scale`. Never part of `npm test`.
  */
 import { allocatorSuite } from './allocator.ts';
 import { offersSuite } from './offers.ts';
 import { runtimeSuite } from './runtime.ts';
+import { scaleSuite } from './scale.ts';
 
 const suites: Record<string, (options: { quick: boolean }) => Promise<void>> = {
   runtime: runtimeSuite,
   allocator: allocatorSuite,
   offers: offersSuite,
+  scale: scaleSuite,
 };
 
 const args = process.argv.slice(2);

@@ -1,0 +1,28 @@
+/**
+ * The `scale` suite's master, in an OS process of its own so that its memory is its own:
+ * `node --import tsx bench/scale-master.ts <nats-url> <prefix> <node>` joins the bus as `<node>`
+ * with a master, its allocator and a `MemoryProbe`. It prints `ready` once it listens, and
+ * shuts down cleanly on SIGTERM.
+ */
+import { pino } from 'pino';
+import { AllocatorProcess } from '../actors/allocator/allocator-process.ts';
+import { Master } from '../actors/master/master-process.ts';
+import { Runtime } from '../src/process/runtime.ts';
+import { NatsTransport } from '../src/transport/nats.ts';
+import { MemoryProbe } from './scale-probe.ts';
+
+const [servers, prefix, node] = process.argv.slice(2);
+if (servers === undefined || prefix === undefined || node === undefined) {
+  console.error('usage: scale-master.ts <nats-url> <prefix> <node>');
+  process.exit(2);
+}
+
+const runtime = await Runtime.start({ node, logger: pino({ level: 'warn' }), transport: new NatsTransport({ servers, prefix }) });
+const master = new Master({ hostname: node });
+runtime.spawn(new AllocatorProcess({ master: `master@${node}` }));
+runtime.spawn(master);
+runtime.spawn(new MemoryProbe(master));
+process.on('SIGTERM', () => {
+  void runtime.shutdown().then(() => process.exit(0));
+});
+process.stdout.write('ready\n');

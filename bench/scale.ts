@@ -1,0 +1,317 @@
+/**
+ * `npm run bench -- scale`: after the Mesos paper's scalability experiment (NSDI 2011, §6.5).
+ * For each size, a fresh master registers that many emulated agents (`emulated-agent.ts`,
+ * `agentsPerRuntime` to a runtime); then one small framework launches a fixed number of
+ * no-op tasks one after another.
+ *
+ * Two ways, in one run:
+ * - `nats`: the master (with its allocator) runs in an OS process of its own
+ *   (`scale-master.ts`), so its memory is its own; agents and the framework run in this
+ *   process, one NATS connection per runtime;
+ * - `local`: everything in this process on the local bus; memory is this whole process's
+ *   (agents and framework included), and says so.
+ *
+ * Reported per size: time until every agent is registered (from the first spawn; each agent
+ * first registers after a random [0, 1 s] as Mesos agents do), registration attempts, the
+ * master process's RSS and heap (after a full collection, measured in that process by a
+ * probe), its CPU time during registration, the time from the framework's `start` to its
+ * first offers, and launch → TASK_RUNNING latency (p50, p99) of the framework's tasks.
+ * Checked before reporting: the master counts every agent, and every task finished.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger } from 'pino';
+import { AllocatorProcess } from '../actors/allocator/allocator-process.ts';
+import { Master } from '../actors/master/master-process.ts';
+import { SchedulerDriver, type Scheduler } from '../actors/scheduler/scheduler-driver.ts';
+import { Resources } from '../src/mesos/resources.ts';
+import type { Offer, TaskStatus } from '../src/mesos/v1/common.ts';
+import { Clock, wallClockNow } from '../src/process/clock.ts';
+import { Process } from '../src/process/process.ts';
+import { Runtime } from '../src/process/runtime.ts';
+import { UPID } from '../src/process/upid.ts';
+import { LocalBus, LocalTransport } from '../src/transport/local.ts';
+import { NatsTransport } from '../src/transport/nats.ts';
+import type { Transport } from '../src/transport/transport.ts';
+import { startNatsServer, type NatsServer } from '../test/helpers/nats-server.ts';
+import { EmulatedAgent, EmulatedAgentStats, patientSubscription, seededRandom } from './emulated-agent.ts';
+import { waitFor } from './offers.ts';
+import { Report, quantile, round } from './report.ts';
+import { BENCH_MEMORY_REPORT, BENCH_MEMORY_REQUEST, MemoryProbe, type MemoryReport } from './scale-probe.ts';
+import { scaleScenarios, type ScaleScenario } from './scenarios.ts';
+
+export type ScaleTransport = 'local' | 'nats';
+
+/** Targets from issue 6, for the summary. */
+const TARGET_AGENTS = 50_000;
+const TARGET_REGISTRATION_S = 60;
+const TARGET_RSS_BYTES = 2 * 1024 ** 3;
+
+/** How long registration may take before the run counts as failed. */
+const REGISTRATION_TIMEOUT_MS = 300_000;
+
+/**
+ * One framework's OFFERS event carries every idle agent: about 0.5 kB each, so 25 MB at 50,000
+ * agents, over NATS's default `max_payload` of 1 MB (the transport cannot split one envelope).
+ * The bench's server allows 64 MB, the most nats-server accepts.
+ */
+const NATS_MAX_PAYLOAD = 64 * 1024 * 1024;
+
+export interface ScaleResult {
+  registrationMs: number;
+  registrationAttempts: number;
+  empty: MemoryReport;
+  registered: MemoryReport;
+  afterLaunches: MemoryReport;
+  firstOfferMs: number;
+  offersInFirstEvent: number;
+  latenciesMs: number[];
+  finished: number;
+  /** Offers for other framework ids this driver received (duplicate registrations). */
+  foreignOffers: number;
+}
+
+/** Asks the probe next to the master for a memory report. */
+class ProbeClient extends Process {
+  #waiting: ((report: MemoryReport) => void)[] = [];
+  constructor(readonly probe: UPID) {
+    super('bench-probe-client');
+    this.install(BENCH_MEMORY_REPORT, (_from, body: MemoryReport) => this.#waiting.shift()?.(body));
+  }
+
+  request(): Promise<MemoryReport> {
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      this.send(this.probe, BENCH_MEMORY_REQUEST, {});
+    });
+  }
+}
+
+/** Holds every offer and launches `count` no-op tasks on them, one after another. */
+class LaunchProbe implements Scheduler {
+  readonly held: Offer[] = [];
+  readonly latenciesMs: number[] = [];
+  startedAt = 0;
+  firstOfferAt: number | undefined;
+  offersInFirstEvent = 0;
+  foreignOffers = 0;
+  launched = 0;
+  finished = 0;
+  #inFlight: { taskId: string; at: number } | undefined;
+  readonly problems: string[] = [];
+
+  constructor(readonly count: number) {}
+
+  resourceOffers(driver: SchedulerDriver, offers: Offer[]): void {
+    // Offers made to another framework id reach this driver when the master registered a
+    // retried SUBSCRIBE as a second framework (see README, "scale"); they are not ours to use.
+    const own = offers.filter((o) => o.framework_id.value === driver.frameworkId?.value);
+    this.foreignOffers += offers.length - own.length;
+    if (own.length === 0) return;
+    if (this.firstOfferAt === undefined) {
+      this.firstOfferAt = wallClockNow();
+      this.offersInFirstEvent = own.length;
+    }
+    for (const offer of own) this.held.push(offer);
+    if (this.#inFlight === undefined) this.#launchNext(driver);
+  }
+
+  statusUpdate(driver: SchedulerDriver, status: TaskStatus): void {
+    const flight = this.#inFlight;
+    if (flight === undefined || status.task_id.value !== flight.taskId) return;
+    if (status.state === 'TASK_RUNNING') {
+      this.latenciesMs.push(wallClockNow() - flight.at);
+    } else if (status.state === 'TASK_FINISHED') {
+      this.finished++;
+      this.#inFlight = undefined;
+      this.#launchNext(driver);
+    } else {
+      this.problems.push(`task ${flight.taskId} is ${status.state}: ${status.message ?? ''}`);
+    }
+  }
+
+  error(_driver: SchedulerDriver, message: string): void {
+    this.problems.push(`error: ${message}`);
+  }
+
+  #launchNext(driver: SchedulerDriver): void {
+    if (this.launched >= this.count) return;
+    const offer = this.held.shift();
+    if (offer === undefined) return;
+    const taskId = `probe-${++this.launched}`;
+    this.#inFlight = { taskId, at: wallClockNow() };
+    driver.launchTasks(offer.id, [{ name: 'noop', task_id: { value: taskId }, agent_id: offer.agent_id, resources: offer.resources, command: { value: 'true' } }]);
+  }
+}
+
+/** Starts `scale-master.ts` in a child process; resolves once it is ready. */
+async function startMasterProcess(nats: NatsServer, prefix: string, node: string): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL('./scale-master.ts', import.meta.url));
+  const child = spawn(process.execPath, [...(process.env.SCALE_MASTER_NODE_OPTIONS ?? '').split(' ').filter((a) => a !== ''), '--import', 'tsx', script, nats.url, prefix, node], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('ready')) resolve();
+    });
+    child.once('exit', (code, signal) => reject(new Error(`the master process exited (${code ?? signal}) before it was ready`)));
+  });
+  return child;
+}
+
+async function stopMasterProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function runScale(s: ScaleScenario, transport: ScaleTransport, nats?: NatsServer): Promise<ScaleResult> {
+  const logger: Logger = pino({ level: 'warn' });
+  const clock = new Clock();
+  const bus = new LocalBus();
+  const prefix = `scale${Math.random().toString(36).slice(2, 8)}`;
+  const makeTransport = (): Transport => (transport === 'nats' ? new NatsTransport({ servers: nats!.url, prefix, logger }) : new LocalTransport(bus));
+  const runtimes: Runtime[] = [];
+  const start = async (node: string): Promise<Runtime> => {
+    const runtime = await Runtime.start({ node, clock, logger, transport: makeTransport() });
+    runtimes.push(runtime);
+    return runtime;
+  };
+  let child: ChildProcess | undefined;
+  let childExit: Promise<never> | undefined;
+  try {
+    // The master: in a child process on nats, in a runtime here on the local bus.
+    const masterNode = 'scale-master';
+    if (transport === 'nats') {
+      child = await startMasterProcess(nats!, prefix, masterNode);
+      const c = child;
+      childExit = new Promise<never>((_resolve, reject) => c.once('exit', (code, signal) => reject(new Error(`the master process exited (${code ?? signal})`))));
+      childExit.catch(() => undefined);
+    } else {
+      const runtime = await start(masterNode);
+      const master = new Master({ hostname: masterNode });
+      runtime.spawn(new AllocatorProcess({ master: `master@${masterNode}` }));
+      runtime.spawn(master);
+      runtime.spawn(new MemoryProbe(master));
+    }
+    const masterPid = new UPID('master', masterNode);
+    const benchRuntime = await start('scale-bench');
+    const client = new ProbeClient(new UPID('bench-probe', masterNode));
+    benchRuntime.spawn(client);
+    const ask = (): Promise<MemoryReport> => (childExit === undefined ? client.request() : Promise.race([client.request(), childExit]));
+    const empty = await ask();
+
+    // Registration.
+    const stats = new EmulatedAgentStats();
+    const resources = Resources.parse(s.agentResources).toJSON();
+    const random = seededRandom(s.agents);
+    const agentRuntimes: Runtime[] = [];
+    for (let i = 0; i < Math.ceil(s.agents / s.agentsPerRuntime); i++) agentRuntimes.push(await start(`scale-agents-${i}`));
+    const started = wallClockNow();
+    for (let i = 0; i < s.agents; i++) {
+      const runtime = agentRuntimes[Math.floor(i / s.agentsPerRuntime)]!;
+      runtime.spawn(new EmulatedAgent(`slave(${i + 1})`, { master: masterPid, resources, hostname: `agent-${i}`, stats, random }));
+    }
+    const registeredAll = waitFor(`${s.agents} agents to register (${stats.registered} so far)`, () => stats.registered === s.agents, REGISTRATION_TIMEOUT_MS);
+    await (childExit === undefined ? registeredAll : Promise.race([registeredAll, childExit]));
+    const registrationMs = wallClockNow() - started;
+    const registered = await ask();
+    if (registered.agents !== s.agents) throw new Error(`${s.name} (${transport}): the master counts ${registered.agents} agents of ${s.agents}`);
+
+    // The framework's launches.
+    const frameworkRuntime = await start('scale-framework');
+    const probe = new LaunchProbe(s.launches);
+    const driver = new SchedulerDriver(probe, { user: 'bench', name: 'scale-probe' }, masterPid, { runtime: frameworkRuntime, random: patientSubscription });
+    probe.startedAt = wallClockNow();
+    await driver.start();
+    const launchesDone = waitFor(`${s.launches} tasks to finish (${probe.finished} so far)`, () => probe.finished === s.launches || probe.problems.length > 0, REGISTRATION_TIMEOUT_MS);
+    await (childExit === undefined ? launchesDone : Promise.race([launchesDone, childExit]));
+    if (probe.problems.length > 0) throw new Error(`${s.name} (${transport}): ${probe.problems.join('; ')}`);
+    if (probe.latenciesMs.length !== s.launches) throw new Error(`${s.name} (${transport}): ${probe.latenciesMs.length} TASK_RUNNING for ${s.launches} tasks`);
+    const afterLaunches = await ask();
+
+    return {
+      registrationMs,
+      registrationAttempts: stats.registrationAttempts,
+      empty,
+      registered,
+      afterLaunches,
+      firstOfferMs: probe.firstOfferAt! - probe.startedAt,
+      offersInFirstEvent: probe.offersInFirstEvent,
+      latenciesMs: probe.latenciesMs,
+      finished: probe.finished,
+      foreignOffers: probe.foreignOffers,
+    };
+  } finally {
+    await Promise.all(runtimes.map((r) => r.shutdown()));
+    if (child !== undefined) await stopMasterProcess(child);
+  }
+}
+
+const MB = 1024 * 1024;
+
+export async function scaleSuite(options: { quick: boolean }): Promise<void> {
+  const scenarios = options.quick ? scaleScenarios.filter((s) => s.quick === true) : scaleScenarios;
+  const report = new Report(['suite', 'scenario', 'transport', 'agents', 'frameworks', 'metric', 'value', 'unit']);
+  const summary: Record<string, string | number>[] = [];
+  const nats = await startNatsServer({ max_payload: NATS_MAX_PAYLOAD, max_pending: 4 * NATS_MAX_PAYLOAD });
+  try {
+    for (const s of scenarios) {
+      for (const transport of ['nats', 'local'] as ScaleTransport[]) {
+        const r = await runScale(s, transport, nats);
+        const row = (metric: string, value: number, unit: string) =>
+          report.add({ suite: 'scale', scenario: s.name, transport, agents: s.agents, frameworks: 1, metric, value, unit });
+        const who = transport === 'nats' ? 'master' : 'process';
+        row('registration', round(r.registrationMs / 1000, 2), 's');
+        row('registration_attempts', r.registrationAttempts, 'messages');
+        row(`${who}_rss_empty`, round(r.empty.rss / MB), 'MB');
+        row(`${who}_rss`, round(r.registered.rss / MB), 'MB');
+        row(`${who}_heap_used`, round(r.registered.heapUsed / MB), 'MB');
+        row(`${who}_heap_per_agent`, round((r.registered.heapUsed - r.empty.heapUsed) / s.agents / 1024, 2), 'kB');
+        row(`${who}_cpu_registration`, round((r.registered.cpuMs - r.empty.cpuMs) / 1000, 2), 's');
+        row(`${who}_rss_after_launches`, round(r.afterLaunches.rss / MB), 'MB');
+        row('first_offer', round(r.firstOfferMs), 'ms');
+        row('offers_in_first_event', r.offersInFirstEvent, 'offers');
+        row('tasks_finished', r.finished, 'tasks');
+        row('frameworks_at_master', r.afterLaunches.frameworks, 'frameworks');
+        row('foreign_offers', r.foreignOffers, 'offers');
+        row('launch_to_running_p50', round(quantile(r.latenciesMs, 0.5), 2), 'ms');
+        row('launch_to_running_p99', round(quantile(r.latenciesMs, 0.99), 2), 'ms');
+        summary.push({
+          agents: s.name,
+          transport,
+          'registration s': round(r.registrationMs / 1000, 2),
+          attempts: r.registrationAttempts,
+          'RSS MB': round(r.registered.rss / MB),
+          'heap MB': round(r.registered.heapUsed / MB),
+          'kB/agent': round((r.registered.heapUsed - r.empty.heapUsed) / s.agents / 1024, 1),
+          'first offer ms': round(r.firstOfferMs),
+          'run p50 ms': round(quantile(r.latenciesMs, 0.5), 2),
+          'run p99 ms': round(quantile(r.latenciesMs, 0.99), 2),
+          frameworks: r.afterLaunches.frameworks,
+          target:
+            s.agents === TARGET_AGENTS && transport === 'nats'
+              ? r.registrationMs < TARGET_REGISTRATION_S * 1000 && r.registered.rss < TARGET_RSS_BYTES
+                ? 'met'
+                : 'missed'
+              : '',
+        });
+      }
+    }
+  } finally {
+    await nats.stop();
+  }
+  const table = new Report(Object.keys(summary[0] ?? {}));
+  table.rows.push(...summary);
+  console.log('');
+  table.table(
+    'Summary (one run, this machine). nats: the master in a process of its own, memory is its own; ' +
+      'local: one process, memory includes the agents. run = launch → TASK_RUNNING. ' +
+      `Target: ${TARGET_AGENTS} agents in < ${TARGET_REGISTRATION_S} s with master RSS < 2 GB`,
+  );
+}
