@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import test from 'ava';
+import { main } from '../../actors/cli/cli.ts';
+import { CLI, ROOT } from '../multihost/processes.ts';
+
+/**
+ * `mesos-ts` as an operator runs it: `--help` for every command, usage errors and bad flag
+ * values exit 2 with a message naming the flag. The cases run `main` in this process (what
+ * `actors/cli/main.ts` runs), with an environment of their own; two run the executable itself.
+ */
+
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { out: (text) => (stdout += `${text}\n`), err: (text) => (stderr += `${text}\n`), env });
+  return { code, stdout, stderr };
+}
+
+function spawnCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('cli - the executable: --help exits 0, a bad flag value from the environment exits 2 naming the flag', async (t) => {
+  const [help, bad] = await Promise.all([spawnCli(['agent', '--help']), spawnCli(['master'], { MESOS_TS_AGENT_PING_TIMEOUT: '15' })]);
+  t.is(help.code, 0);
+  t.regex(help.stdout, /--work_dir=<value>/);
+  t.is(bad.code, 2, bad.stderr);
+  t.regex(bad.stderr, /^mesos-ts master: invalid value '15' for --agent_ping_timeout: must be a duration/m);
+});
+
+const COMMANDS = {
+  master: ['--agent_ping_timeout', '--max_agent_ping_timeouts', '--allocation_interval', '--offer_timeout', '--port', '--ip', '--hostname', '--work_dir', '--nats'],
+  agent: ['--master', '--work_dir', '--resources', '--attributes', '--hostname', '--port', '--ip', '--nats'],
+  dev: ['--agents', '--resources', '--port', '--nats'],
+  execute: ['--master', '--name', '--command', '--resources', '--nats'],
+  state: ['--master', '--json', '--nats'],
+};
+
+test('cli - mesos-ts --help lists every command', async (t) => {
+  const { code, stdout } = await run(['--help']);
+  t.is(code, 0);
+  for (const name of Object.keys(COMMANDS)) t.regex(stdout, new RegExp(`^  ${name} `, 'm'));
+});
+
+for (const [name, flags] of Object.entries(COMMANDS)) {
+  test(`cli - mesos-ts ${name} --help shows its flags with their environment variables`, async (t) => {
+    const { code, stdout } = await run([name, '--help']);
+    t.is(code, 0);
+    t.true(stdout.startsWith(`Usage: mesos-ts ${name} [flags]`), stdout);
+    for (const flag of flags) t.true(stdout.includes(`  ${flag}`), `${flag} in:\n${stdout}`);
+    t.regex(stdout, /\[env MESOS_TS_NATS\]/);
+  });
+}
+
+test('cli - no command, or an unknown one, exits 2 with the usage', async (t) => {
+  const none = await run([]);
+  t.is(none.code, 2);
+  const unknown = await run(['frobnicate']);
+  t.is(unknown.code, 2);
+  t.regex(unknown.stderr, /unknown command 'frobnicate'/);
+});
+
+const BAD: [string, string[], Record<string, string>, RegExp][] = [
+  ['a duration', ['master', '--agent_ping_timeout=15'], {}, /mesos-ts master: invalid value '15' for --agent_ping_timeout: must be a duration/],
+  ['a duration that is zero', ['master', '--agent_ping_timeout=0secs'], {}, /invalid value '0' for --agent_ping_timeout: must be greater than zero/],
+  ['a count below one', ['master', '--max_agent_ping_timeouts=0'], {}, /invalid value '0' for --max_agent_ping_timeouts: must be an integer of at least 1/],
+  ['a port', ['master', '--port=70000'], {}, /invalid value '70000' for --port/],
+  ['an environment variable', ['master'], { MESOS_TS_ALLOCATION_INTERVAL: 'fast' }, /invalid value 'fast' for --allocation_interval/],
+  ['a NATS URL', ['master', '--nats=localhost:4222'], {}, /invalid value 'localhost:4222' for --nats: must be a NATS URL/],
+  ['a log level', ['master', '--log_level=loud'], {}, /invalid value 'loud' for --log_level/],
+  ['a missing work_dir', ['agent', '--nats=nats://127.0.0.1:1'], {}, /mesos-ts agent: --work_dir: is required/],
+  ['resources', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--resources=cpus:lots'], {}, /invalid value 'cpus:lots' for --resources/],
+  ['attributes', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--attributes=rack'], {}, /--attributes/],
+  ['a master address', ['agent', '--work_dir=/tmp/x', '--master=ftp://m'], {}, /invalid value 'ftp:\/\/m' for --master/],
+  ['no master and no bus', ['agent', '--work_dir=/tmp/x'], {}, /--master: is required without --nats/],
+  ['a UPID without a bus', ['execute', '--master=master@m1', '--name=a', '--command=true'], {}, /invalid value 'master@m1' for --master: a master@<node> address needs --nats/],
+  ['a missing command', ['execute', '--nats=nats://127.0.0.1:1', '--name=a'], {}, /--command: is required/],
+  ['an environment that is not JSON', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--env=A=1'], {}, /invalid value 'A=1' for --env: must be a JSON object/],
+  ['an unknown flag', ['state', '--masters=http://x'], {}, /--masters: unknown flag/],
+];
+
+for (const [what, args, env, message] of BAD) {
+  test(`cli - a bad value exits 2 naming the flag: ${what}`, async (t) => {
+    const { code, stderr, stdout } = await run(args, env);
+    t.is(code, 2, `stdout: ${stdout}\nstderr: ${stderr}`);
+    t.regex(stderr, message);
+  });
+}

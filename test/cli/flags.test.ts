@@ -1,0 +1,87 @@
+import test from 'ava';
+import { agentCommand } from '../../actors/cli/agent.ts';
+import { executeCommand, EXECUTE_DEFAULT_RESOURCES } from '../../actors/cli/execute.ts';
+import { masterCommand } from '../../actors/cli/master.ts';
+import { stateCommand } from '../../actors/cli/state.ts';
+import { DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS, DEFAULT_RESOURCES } from '../../actors/agent/constants.ts';
+import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
+import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS } from '../../actors/master/constants.ts';
+import { FlagError, parseFlags } from '../../src/cli/flags.ts';
+
+/**
+ * The flags of `mesos-ts master`, `agent`, `execute` and `state`, parsed as the CLI parses them:
+ * Mesos's names or kebab case, durations, the environment, Mesos's defaults, and a `FlagError`
+ * naming the flag for a bad value (the CLI exits 2 on it; see `commands.test.ts`).
+ */
+
+const none = {};
+
+test('flags - master defaults are Mesos defaults', (t) => {
+  const flags = parseFlags(masterCommand.flags, [], none);
+  t.is(flags.port, 5050);
+  t.is(flags.ip, '127.0.0.1');
+  t.is(flags.agent_ping_timeout, AGENT_PING_TIMEOUT_MS);
+  t.is(flags.max_agent_ping_timeouts, MAX_AGENT_PING_TIMEOUTS);
+  t.is(flags.allocation_interval, ALLOCATION_INTERVAL_MS);
+  t.is(flags.offer_timeout, undefined);
+  t.is(flags.nats, undefined);
+  t.is(flags.nats_prefix, 'mesos');
+});
+
+test('flags - Mesos names and kebab case, = or a space, Mesos durations', (t) => {
+  const flags = parseFlags(
+    masterCommand.flags,
+    ['--agent_ping_timeout=15secs', '--max-agent-ping-timeouts', '3', '--allocation-interval=250ms', '--offer_timeout', '2mins', '--nats', 'nats://a:4222,nats://b:4222'],
+    none,
+  );
+  t.is(flags.agent_ping_timeout, 15_000);
+  t.is(flags.max_agent_ping_timeouts, 3);
+  t.is(flags.allocation_interval, 250);
+  t.is(flags.offer_timeout, 120_000);
+  t.deepEqual(flags.nats, ['nats://a:4222', 'nats://b:4222']);
+});
+
+test('flags - every flag also comes from MESOS_TS_<NAME>; the command line wins', (t) => {
+  const env = { MESOS_TS_WORK_DIR: '/var/lib/mesos-ts', MESOS_TS_RESOURCES: 'cpus:2;mem:512', MESOS_TS_NATS: 'nats://h:4222', MESOS_TS_PORT: '6051' };
+  const flags = parseFlags(agentCommand.flags, ['--port=7051'], env);
+  t.is(flags.work_dir, '/var/lib/mesos-ts');
+  t.is(flags.resources, 'cpus:2;mem:512');
+  t.deepEqual(flags.nats, ['nats://h:4222']);
+  t.is(flags.port, 7051);
+});
+
+test('flags - agent defaults, and --work_dir is required as in Mesos', (t) => {
+  const flags = parseFlags(agentCommand.flags, ['--work_dir=/w'], none);
+  t.is(flags.port, 5051);
+  t.is(flags.resources, DEFAULT_RESOURCES);
+  t.is(flags.registration_backoff_factor, DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS);
+  t.is(flags.master, undefined);
+  const error = t.throws(() => parseFlags(agentCommand.flags, [], none), { instanceOf: FlagError });
+  t.regex(error.message, /--work_dir: is required \(or set MESOS_TS_WORK_DIR\)/);
+});
+
+test('flags - execute needs --name and --command; resources default as mesos-execute', (t) => {
+  const flags = parseFlags(executeCommand.flags, ['--name=hello', '--command', 'echo hi'], none);
+  t.is(flags.resources, EXECUTE_DEFAULT_RESOURCES);
+  t.is(flags.shell, true);
+  t.is(parseFlags(executeCommand.flags, ['--name=a', '--command=b', '--no-shell'], none).shell, false);
+  t.throws(() => parseFlags(executeCommand.flags, ['--command=true'], none), { instanceOf: FlagError, message: /--name/ });
+  t.is(parseFlags(stateCommand.flags, [], none).json, false);
+  t.is(parseFlags(stateCommand.flags, ['--json'], none).json, true);
+});
+
+test('flags - a bad value names the flag and the value, from the command line or the environment', (t) => {
+  const cases: [readonly Parameters<typeof parseFlags>[0][number][], string[], Record<string, string>, RegExp][] = [
+    [masterCommand.flags, ['--agent_ping_timeout=soon'], {}, /invalid value 'soon' for --agent_ping_timeout: must be a duration/],
+    [masterCommand.flags, ['--allocation_interval=5parsecs'], {}, /invalid value '5parsecs' for --allocation_interval: unknown unit 'parsecs'/],
+    [masterCommand.flags, ['--port=http'], {}, /invalid value 'http' for --port: must be an integer/],
+    [masterCommand.flags, [], { MESOS_TS_MAX_AGENT_PING_TIMEOUTS: 'many' }, /invalid value 'many' for --max_agent_ping_timeouts/],
+    [agentCommand.flags, ['--work_dir=/w', '--resources=cpus:x'], {}, /invalid value 'cpus:x' for --resources/],
+    [agentCommand.flags, ['--work_dir=/w', '--frobnicate=1'], {}, /--frobnicate: unknown flag/],
+    [executeCommand.flags, ['--name=a', '--command=b', '--kill_after=later'], {}, /--kill_after/],
+  ];
+  for (const [specs, argv, env, message] of cases) {
+    const error = t.throws(() => parseFlags(specs, argv, env), { instanceOf: FlagError });
+    t.regex(error.message, message);
+  }
+});
