@@ -4,7 +4,11 @@ import { decodeBatch, joinBatch } from './codec.ts';
 import type { Envelope, Transport, TransportSink } from './transport.ts';
 
 export interface NatsTransportOptions {
-  /** `nats://host:4222`, or several, comma-separated or as an array. */
+  /**
+   * `nats://host:4222`, or several, comma-separated or as an array. Credentials may be in the
+   * URL (`nats://user:password@host:4222`, or `nats://token@host:4222`): the client is given them
+   * as options, and they are left out of `servers` and of logs.
+   */
   servers: string | string[];
   /** Subjects are `<prefix>.<node>`; runtimes with different prefixes do not see each other. */
   prefix?: string;
@@ -37,7 +41,9 @@ const RECONNECT_WAIT_MS = 250;
  */
 export class NatsTransport implements Transport {
   readonly kind = 'nats' as const;
+  /** The server URLs, without credentials. */
   readonly servers: string[];
+  readonly #auth: { user?: string; pass?: string; token?: string };
   readonly prefix: string;
   readonly #maxBatch: number;
   readonly #logger: Logger | undefined;
@@ -51,10 +57,13 @@ export class NatsTransport implements Transport {
   readonly #statusListeners = new Set<(type: string) => void>();
 
   constructor(options: NatsTransportOptions) {
-    this.servers = (Array.isArray(options.servers) ? options.servers : options.servers.split(','))
+    const urls = (Array.isArray(options.servers) ? options.servers : options.servers.split(','))
       .map((s) => s.trim())
       .filter((s) => s.length > 0);
-    if (this.servers.length === 0) throw new Error('NATS transport needs at least one server URL');
+    if (urls.length === 0) throw new Error('NATS transport needs at least one server URL');
+    const { servers, auth } = splitCredentials(urls);
+    this.servers = servers;
+    this.#auth = auth;
     this.prefix = options.prefix ?? 'mesos';
     this.#maxBatch = Math.max(1, options.maxBatch ?? 256);
     this.#logger = options.logger;
@@ -68,6 +77,7 @@ export class NatsTransport implements Transport {
     this.#sink = sink;
     const nc = await connect({
       servers: this.servers,
+      ...this.#auth,
       name: sink.node,
       maxReconnectAttempts: -1,
       reconnectTimeWait: RECONNECT_WAIT_MS,
@@ -253,4 +263,30 @@ export class NatsTransport implements Transport {
       }
     }
   }
+}
+
+/**
+ * Takes credentials out of server URLs (nats.js takes them as options only): `user:password@`
+ * gives `user` and `pass`, a lone `token@` gives `token`. The first URL with credentials sets
+ * them for all (a client has one identity).
+ */
+function splitCredentials(urls: string[]): { servers: string[]; auth: { user?: string; pass?: string; token?: string } } {
+  let auth: { user?: string; pass?: string; token?: string } = {};
+  let found = false;
+  const servers = urls.map((text) => {
+    const at = text.indexOf('@');
+    const scheme = text.indexOf('://');
+    if (at < 0 || scheme < 0 || at < scheme) return text;
+    const credentials = text.slice(scheme + 3, at);
+    if (!found) {
+      found = true;
+      const colon = credentials.indexOf(':');
+      auth =
+        colon < 0
+          ? { token: decodeURIComponent(credentials) }
+          : { user: decodeURIComponent(credentials.slice(0, colon)), pass: decodeURIComponent(credentials.slice(colon + 1)) };
+    }
+    return text.slice(0, scheme + 3) + text.slice(at + 1);
+  });
+  return { servers, auth };
 }

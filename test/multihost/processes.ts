@@ -247,18 +247,31 @@ export class StoppableNats {
 
   private constructor(
     readonly bin: string,
-    readonly config: string,
+    readonly args: string[],
     readonly dir: string,
     readonly port: number,
   ) {}
 
+  /** A server on a free loopback port, JetStream on, its store in a temporary directory. */
   static async start(): Promise<StoppableNats> {
-    const bin = findNatsServer();
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-multihost-nats-'));
     const config = join(dir, 'nats.conf');
     writeFileSync(config, renderConfig({ host: '127.0.0.1', port, jetstream: { store_dir: join(dir, 'js') } }));
-    const nats = new StoppableNats(bin, config, dir, port);
+    const nats = new StoppableNats(findNatsServer(), ['-c', config], dir, port);
+    await nats.up();
+    return nats;
+  }
+
+  /**
+   * A server from a config file, on free ports (`-p`, `-m` override the file's), run in a
+   * temporary directory so that a relative store directory lands there.
+   */
+  static async fromConfig(file: string): Promise<StoppableNats> {
+    const port = await freePort();
+    const monitor = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-multihost-nats-'));
+    const nats = new StoppableNats(findNatsServer(), ['-c', file, '-p', String(port), '-m', String(monitor)], dir, port);
     await nats.up();
     return nats;
   }
@@ -269,7 +282,7 @@ export class StoppableNats {
 
   /** Starts the server; resolves once it is ready. */
   async up(): Promise<void> {
-    const child = spawn(this.bin, ['-c', this.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(this.bin, this.args, { cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
     await new Promise<void>((resolve, reject) => {
       let log = '';
