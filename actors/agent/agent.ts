@@ -63,8 +63,10 @@ import {
 import { agentMachine, type AgentMachineState } from './agent.machine.ts';
 import { Containerizer } from './containerizer.ts';
 import * as executors from './executors.ts';
+import { httpExecutorDisconnected } from './executor-api.ts';
 import { agentFlags, type AgentFlags, type AgentFlagsInput } from './flags.ts';
 import { httpRoutes } from './http.ts';
+import { HTTP_EXECUTOR_DISCONNECTED, type HttpExecutorDisconnected } from './http-executor.ts';
 import * as registration from './registration.ts';
 import { FrameworkRecord } from './state.ts';
 import * as tasks from './tasks.ts';
@@ -101,11 +103,11 @@ export interface AgentOptions extends AgentFlagsInput {
  *    status update through the status update manager, which delivers it to the master reliably;
  *    a task's resources are freed when its terminal update is acknowledged (`tasks.ts`).
  * 3. Executors: launch custom executors as child processes through the containerizer (reached
- *    over IPC) and the built-in command executor in this runtime; their registration and its
- *    timeout, shutdown with a grace period, and their exits (tasks failed, `ExitedExecutorMessage`)
- *    (`executors.ts`).
+ *    over IPC, or over the executor HTTP API, `executor-api.ts`) and the built-in command executor
+ *    in this runtime; their registration and its timeout, shutdown with a grace period, and their
+ *    exits (tasks failed, `ExitedExecutorMessage`) (`executors.ts`).
  * 4. Framework messages both ways, between the master and the executors (`tasks.ts`).
- * 5. The operator endpoint `/slave(1)/state` (`http.ts`).
+ * 5. The operator endpoint `/slave(1)/state` and the executor API `/slave(1)/api/v1/executor` (`http.ts`).
  *
  * The lifecycle is `agent.machine.ts`; the books are `state.ts`; checkpoints `checkpoint.ts`.
  *
@@ -201,6 +203,7 @@ export class Agent extends Process {
     this.install(SUM_UPDATED, (from, body: SumUpdated) => tasks.statusUpdated(this, from, body));
     this.install(SUM_ACKNOWLEDGED, (from, body: SumAcknowledged) => tasks.statusAcknowledged(this, from, body));
     this.install(SUM_RECOVERED, (from, body: SumRecovered) => registration.recovered(this, from, body));
+    this.install(HTTP_EXECUTOR_DISCONNECTED, (from, body: HttpExecutorDisconnected) => httpExecutorDisconnected(this, from, body));
 
     for (const [path, handler] of Object.entries(httpRoutes(this))) this.route(path, handler);
   }

@@ -5,9 +5,10 @@ import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { EXECUTOR_REGISTERED, type ExecutorRegistered, type StatusUpdate } from '../../src/mesos/protocol.ts';
 import { parseExecutorCall, type ExecutorCall } from '../../src/mesos/v1/executor.ts';
 import type { Timer } from '../../src/process/clock.ts';
+import type { UPID } from '../../src/process/upid.ts';
 import { DEFAULT_RECOVERY_TIMEOUT_MS } from '../executor/constants.ts';
 import type { Agent } from './agent.ts';
-import { ExecutorEventStream, HttpExecutorProcess } from './http-executor.ts';
+import { ExecutorEventStream, HttpExecutorProcess, type HttpExecutorDisconnected } from './http-executor.ts';
 import type { ExecutorRecord, FrameworkRecord } from './state.ts';
 import { executorMessage, launchTask, statusUpdate } from './tasks.ts';
 
@@ -106,8 +107,8 @@ export function executorApi(agent: Agent, request: HttpRequest): HttpResponse {
   }
 }
 
-/** Recovery timers of HTTP executors that dropped their stream, by their stand-in. */
-const waiting = new WeakMap<HttpExecutorProcess, Timer>();
+/** Recovery timers of HTTP executors that dropped their stream, by their stand-in's address. */
+const waiting = new Map<string, Timer>();
 
 function subscribe(agent: Agent, request: HttpRequest, framework: FrameworkRecord, executor: ExecutorRecord, call: Extract<ExecutorCall, { type: 'SUBSCRIBE' }>): void {
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, remote: request.remote }, 'Received SUBSCRIBE from HTTP executor');
@@ -129,13 +130,11 @@ function subscribe(agent: Agent, request: HttpRequest, framework: FrameworkRecor
 
   let stand = httpExecutorOf(agent, executor);
   if (stand === undefined) {
-    stand = new HttpExecutorProcess(agent.runtime.generateId('executor-http'), agent.self, framework.id, executor.id, executor.containerId, (s) => {
-      agent.runtime.dispatch(agent.self, () => disconnected(agent, s)).catch(() => undefined);
-    });
+    stand = new HttpExecutorProcess(agent.runtime.generateId('executor-http'), agent.self, framework.id, executor.id, executor.containerId);
     agent.runtime.spawn(stand);
   }
-  waiting.get(stand)?.cancel();
-  waiting.delete(stand);
+  waiting.get(String(stand.self))?.cancel();
+  waiting.delete(String(stand.self));
   const process = stand;
   agent.runtime.dispatch(stand.self, () => process.attach(request.raw.res)).catch(() => undefined);
 
@@ -182,15 +181,22 @@ function httpExecutorOf(agent: Agent, executor: ExecutorRecord): HttpExecutorPro
 }
 
 /**
- * The executor's SUBSCRIBE stream closed (in the agent's mailbox): wait for it to come back if
- * its framework checkpoints, else end its stand-in, which the agent hears as the executor's
+ * `HttpExecutorDisconnectedMessage` from an HTTP executor's stand-in: its SUBSCRIBE stream
+ * closed. The agent waits for the executor to subscribe again if its framework checkpoints (up
+ * to the recovery timeout), else ends the stand-in at once, which it hears as the executor's
  * exit (`executorExited`: the grace period, then the container is destroyed).
  */
-function disconnected(agent: Agent, stand: HttpExecutorProcess): void {
-  const framework = agent.frameworks.get(stand.frameworkId);
-  const executor = framework?.executors.get(stand.executorId);
-  if (framework === undefined || executor === undefined || executor.pid?.equals(stand.self) !== true || executor.state === 'TERMINATED') {
-    agent.runtime.terminate(stand.self);
+export function httpExecutorDisconnected(agent: Agent, from: UPID, body: HttpExecutorDisconnected): void {
+  const framework = agent.frameworks.get(body.framework_id.value);
+  const executor = framework?.executors.get(body.executor_id.value);
+  const stand = from.node === agent.self.node ? agent.runtime.process(from.id) : undefined;
+  if (!(stand instanceof HttpExecutorProcess)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring HTTP executor disconnection from a process that is not an HTTP executor');
+    return;
+  }
+  if (framework === undefined || executor === undefined || executor.pid?.equals(from) !== true || executor.state === 'TERMINATED') {
+    agent.log.debug({ executor_id: body.executor_id.value, from: String(from) }, 'Ending the stand-in of an HTTP executor that is gone');
+    agent.runtime.terminate(from);
     return;
   }
   if (framework.checkpoint && executor.state === 'RUNNING' && agent.state !== 'TERMINATING') {
@@ -198,19 +204,20 @@ function disconnected(agent: Agent, stand: HttpExecutorProcess): void {
       { executor_id: executor.id, framework_id: framework.id, timeout_ms: DEFAULT_RECOVERY_TIMEOUT_MS },
       'HTTP executor disconnected; waiting for it to subscribe again as its framework checkpoints',
     );
-    waiting.get(stand)?.cancel();
+    const key = String(from);
+    waiting.get(key)?.cancel();
     waiting.set(
-      stand,
+      key,
       agent.after(DEFAULT_RECOVERY_TIMEOUT_MS, () => {
-        waiting.delete(stand);
-        agent.log.warn({ executor_id: stand.executorId, framework_id: stand.frameworkId }, 'HTTP executor did not subscribe again within the recovery timeout');
-        agent.runtime.terminate(stand.self);
+        waiting.delete(key);
+        agent.log.warn({ executor_id: body.executor_id.value, framework_id: body.framework_id.value }, 'HTTP executor did not subscribe again within the recovery timeout');
+        agent.runtime.terminate(from);
       }),
     );
     return;
   }
   agent.log.warn({ executor_id: executor.id, framework_id: framework.id }, 'HTTP executor disconnected');
-  agent.runtime.terminate(stand.self);
+  agent.runtime.terminate(from);
 }
 
 function unsupportedMediaType(reason: string): HttpResponse {

@@ -74,8 +74,15 @@ export function agentEndpoint(address: { host: string; port: number } | undefine
   return host.includes(':') ? `[${host}]:${address.port}` : `${host}:${address.port}`;
 }
 
-/** What the agent learns from the stand-in: its stream closed while it was the executor's. */
-export type DisconnectedListener = (executor: HttpExecutorProcess) => void;
+/**
+ * Stand-in → agent (same runtime): the executor's SUBSCRIBE stream closed while it was its
+ * current one. The agent decides whether to wait for the executor (`executor-api.ts`).
+ */
+export const HTTP_EXECUTOR_DISCONNECTED = 'HttpExecutorDisconnectedMessage';
+export interface HttpExecutorDisconnected {
+  readonly framework_id: { readonly value: string };
+  readonly executor_id: { readonly value: string };
+}
 
 /**
  * An executor subscribed over HTTP, as its agent sees it: a process in the agent's runtime that
@@ -89,8 +96,8 @@ export type DisconnectedListener = (executor: HttpExecutorProcess) => void;
  *    `ShutdownExecutorMessage` → SHUTDOWN, each one RecordIO record on the SUBSCRIBE response;
  * 2. a HEARTBEAT every `EXECUTOR_HEARTBEAT_INTERVAL_MS` of the agent's Clock once subscribed;
  * 3. the stream's end: a new SUBSCRIBE replaces the stream (the old one ends); a stream the
- *    executor drops is reported to the agent (`onDisconnected`), which decides whether to wait
- *    for it to subscribe again (`executor-api.ts`). Events for an executor without a stream are
+ *    executor drops is reported to the agent (`HttpExecutorDisconnectedMessage`), which decides
+ *    whether to wait for it to subscribe again (`executor-api.ts`). Events for an executor without a stream are
  *    dropped with a log line, as Mesos drops what it cannot send.
  *
  * It takes messages from its agent only, and ends with it (it links to the agent).
@@ -105,7 +112,6 @@ export class HttpExecutorProcess extends Process {
     readonly frameworkId: string,
     readonly executorId: string,
     readonly containerId: string,
-    private readonly onDisconnected: DisconnectedListener,
     private readonly heartbeatIntervalMs = EXECUTOR_HEARTBEAT_INTERVAL_MS,
   ) {
     super(id);
@@ -209,6 +215,9 @@ export class HttpExecutorProcess extends Process {
     this.#stream = undefined;
     this.#stopHeartbeat();
     this.log.warn({ executor_id: this.executorId, framework_id: this.frameworkId }, 'HTTP executor closed its SUBSCRIBE connection');
-    this.onDisconnected(this);
+    this.send(this.agent, HTTP_EXECUTOR_DISCONNECTED, {
+      framework_id: { value: this.frameworkId },
+      executor_id: { value: this.executorId },
+    } satisfies HttpExecutorDisconnected);
   }
 }
