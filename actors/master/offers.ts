@@ -33,7 +33,6 @@ export function allocated(m: Master, _from: UPID, body: Offers): void {
       recover(m, allocation.framework_id, allocation.agent_id, allocation.resources);
       continue;
     }
-    const resources = Resources.fromJSON(allocation.resources);
     const id = m.ids.nextOfferId().value;
     const executorIds = [...(framework.executors.get(agent.id)?.keys() ?? [])].map((value) => ({ value }));
     const json: Offer = {
@@ -46,7 +45,7 @@ export function allocated(m: Master, _from: UPID, body: Offers): void {
     };
     if (agent.info.attributes !== undefined && agent.info.attributes.length > 0) json.attributes = agent.info.attributes;
     if (executorIds.length > 0) json.executor_ids = executorIds;
-    const offer = new OfferRecord(id, framework.id, agent.id, allocation.role, resources, json);
+    const offer = new OfferRecord(id, framework.id, agent.id, allocation.role, json);
     m.offers.set(id, offer);
     framework.offers.add(id);
     agent.offers.add(id);
@@ -88,7 +87,7 @@ export function removeOffer(m: Master, offerId: string, how: { rescind: boolean;
     m.stats.offersRescinded.inc();
     m.sendEvent(framework, { type: 'RESCIND', rescind: { offer_id: { value: offerId } } });
   }
-  if (how.recover) recover(m, offer.frameworkId, offer.agentId, offer.resources.toJSON(), how.refuseSeconds);
+  if (how.recover) recover(m, offer.frameworkId, offer.agentId, offer.json.resources ?? [], how.refuseSeconds);
   return offer;
 }
 
@@ -199,14 +198,14 @@ function launch(m: Master, framework: FrameworkRecord, agent: AgentRecord | unde
     taskError(m, framework, task, checked);
     return remaining;
   }
-  const { consumed, newExecutor } = checked;
+  const { resources, consumed, newExecutor } = checked;
   const record: Task = {
     name: task.name,
     task_id: task.task_id,
     framework_id: { value: framework.id },
     agent_id: { value: agent.id },
     state: 'TASK_STAGING',
-    resources: Resources.fromJSON(task.resources ?? []).toJSON(),
+    resources: resources.toJSON(),
     statuses: [],
   };
   if (task.executor !== undefined) record.executor_id = task.executor.executor_id;

@@ -174,15 +174,24 @@ export class AgentRecord {
 }
 
 export class OfferRecord {
+  #resources: Resources | undefined;
   constructor(
     readonly id: string,
     readonly frameworkId: string,
     readonly agentId: string,
     readonly role: string,
-    readonly resources: Resources,
     readonly json: OfferJSON,
   ) {}
   timer: Timer | undefined;
+
+  /**
+   * The offered resources, parsed from `json.resources` when first needed: most offers are
+   * declined, and a declined offer goes back to the allocator as the JSON it came in.
+   */
+  get resources(): Resources {
+    this.#resources ??= Resources.fromJSON(this.json.resources ?? []);
+    return this.#resources;
+  }
 }
 
 /** Builds a status update the master itself generates (no uuid: no acknowledgement needed). */

@@ -11,7 +11,7 @@ export function validateTask(
   agent: AgentRecord,
   task: TaskInfo,
   available: Resources,
-): string | { consumed: Resources; newExecutor: ExecutorInfo | undefined } {
+): string | { resources: Resources; consumed: Resources; newExecutor: ExecutorInfo | undefined } {
   const idProblem = idValueProblem(task.task_id?.value);
   if (idProblem !== undefined) return `Task ID '${task.task_id?.value}' is invalid: ${idProblem}`;
   const taskId = task.task_id.value;
@@ -55,7 +55,7 @@ export function validateTask(
   if (!available.contains(consumed)) return `Task uses more resources ${consumed} than available ${available}`;
   const grace = task.kill_policy?.grace_period?.nanoseconds;
   if (grace !== undefined && grace < 0) return 'Task\'s `kill_policy.grace_period` must be non-negative';
-  return { consumed, newExecutor };
+  return { resources, consumed, newExecutor };
 }
 
 /** Mesos's rules for task and executor ids: not empty, no `/`, not `.` or `..`, no control characters. */
