@@ -1,3 +1,4 @@
+import { hostname as osHostname } from 'node:os';
 import { atLeast, logLevel, optionalPositive, port, positive } from '../../src/cli/checks.ts';
 import type { FlagSpec } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
@@ -17,7 +18,7 @@ import { untilSignal } from './signals.ts';
 const flags: FlagSpec[] = [
   { name: 'ip', type: 'string', help: 'address to serve HTTP on (0.0.0.0 for every interface)', default: MASTER_DEFAULTS.ip },
   { name: 'port', type: 'int', help: 'HTTP port: /master/state, /health, /metrics/snapshot', default: MASTER_DEFAULTS.port },
-  { name: 'hostname', type: 'string', help: "the hostname the master advertises (default: the machine's hostname)" },
+  { name: 'hostname', type: 'string', help: "the hostname the master advertises (default: --ip, or the machine's hostname when --ip is 0.0.0.0)" },
   { name: 'node', type: 'string', help: "this process's name on the bus; the master is master@<node> (default: <hostname>-<pid>)" },
   { name: 'work_dir', type: 'string', help: 'where the master keeps its registry (reserved: the registry is in memory for now)' },
   { name: 'agent_ping_timeout', type: 'duration', help: 'how long the master waits for an agent to answer a ping', default: formatDuration(AGENT_PING_TIMEOUT_MS) },
@@ -46,13 +47,16 @@ export const masterCommand: Command = {
     const maxCompletedFrameworks = atLeast(values, 'max_completed_frameworks', 0);
     const maxCompletedTasksPerFramework = atLeast(values, 'max_completed_tasks_per_framework', 0);
     const httpPort = port(values);
+    // Listening on every interface, the master advertises the machine's name (Mesos resolves its IP's).
+    const ip = values.ip as string;
+    const hostname = (values.hostname as string | undefined) ?? (ip === '0.0.0.0' || ip === '::' ? osHostname() : undefined);
     const logger = cliLogger(level);
     const transport = busTransport(values, logger);
     const node = await startMasterNode({
       ...(transport !== undefined ? { transport } : {}),
       ...(values.node !== undefined ? { node: values.node as string } : {}),
       logger,
-      ip: values.ip as string,
+      ip,
       port: httpPort,
       allocationIntervalMs,
       master: {
@@ -61,7 +65,7 @@ export const masterCommand: Command = {
         maxCompletedFrameworks,
         maxCompletedTasksPerFramework,
         ...(offerTimeoutMs !== undefined ? { offerTimeoutMs } : {}),
-        ...(values.hostname !== undefined ? { hostname: values.hostname as string } : {}),
+        ...(hostname !== undefined ? { hostname } : {}),
         flags: flagsJSON(flags, values),
       },
     });

@@ -11,6 +11,7 @@ import { detectorFor } from '../detector/connect.ts';
 import { NatsMasterDetector } from '../detector/detector.ts';
 import { InvalidMasterAddressError } from '../detector/errors.ts';
 import { HealthProcess } from './health.ts';
+import { httpUrl } from './url.ts';
 
 /** What `mesos-ts agent` listens on unless told otherwise (Mesos's agent port). */
 export const AGENT_DEFAULTS = { ip: '127.0.0.1', port: 5051 } as const;
@@ -82,7 +83,7 @@ export async function startAgentNode(options: AgentNodeOptions): Promise<AgentNo
       runtime,
       agent,
       master,
-      url: `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`,
+      url: httpUrl(http, agentOptions.hostname),
       stop: () => runtime.shutdown(),
     };
   } catch (error) {

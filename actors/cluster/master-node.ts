@@ -7,6 +7,7 @@ import { announceLeader } from '../detector/leader.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
 import { VersionProcess } from '../master/version.ts';
 import { HealthProcess } from './health.ts';
+import { httpUrl } from './url.ts';
 
 /** What `mesos-ts master` listens on unless told otherwise (Mesos's master port). */
 export const MASTER_DEFAULTS = { ip: '127.0.0.1', port: 5050 } as const;
@@ -70,7 +71,7 @@ export async function startMasterNode(options: MasterNodeOptions = {}): Promise<
       runtime,
       master,
       allocator,
-      url: `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`,
+      url: httpUrl(http, options.master?.hostname),
       async stop() {
         unannounce?.();
         await runtime.shutdown();

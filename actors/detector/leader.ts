@@ -1,6 +1,6 @@
-import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { NatsTransport } from '../../src/transport/nats.ts';
+import { httpUrl, localUrl } from '../cluster/url.ts';
 import type { Master } from '../master/master-process.ts';
 import { LEADER_INFO_SUBJECT, LEADER_STATE_SUBJECT, STATE_FETCH_TIMEOUT_MS } from './constants.ts';
 import type { LeaderInfo } from './detector.ts';
@@ -30,7 +30,7 @@ export function announceLeader(transport: NatsTransport, master: Master, logger?
       pid: String(master.self),
       id: m.id,
       hostname: m.hostname ?? master.self.node,
-      ...(http !== undefined ? { url: `http://${bracket(advertised(http.host, m.hostname))}:${http.port}` } : {}),
+      ...(http !== undefined ? { url: httpUrl(http, master.options.hostname) } : {}),
       ...(m.version !== undefined ? { version: m.version } : {}),
     };
   };
@@ -38,8 +38,7 @@ export function announceLeader(transport: NatsTransport, master: Master, logger?
   const stopState = transport.serve(`${transport.prefix}.${LEADER_STATE_SUBJECT}`, async () => {
     const http = master.runtime.httpAddress;
     if (http === undefined) throw new Error('the master serves no HTTP endpoints');
-    const local = `http://${bracket(http.host === '0.0.0.0' ? '127.0.0.1' : http.host === '::' ? '::1' : http.host)}:${http.port}`;
-    const response = await fetch(`${local}/${master.id}/state`, { signal: AbortSignal.timeout(STATE_FETCH_TIMEOUT_MS) });
+    const response = await fetch(`${localUrl(http)}/${master.id}/state`, { signal: AbortSignal.timeout(STATE_FETCH_TIMEOUT_MS) });
     return await response.text();
   });
   logger?.info({ subject: `${transport.prefix}.${LEADER_INFO_SUBJECT}`, master: String(master.self) }, 'Announcing the leading master on the bus');
@@ -47,13 +46,4 @@ export function announceLeader(transport: NatsTransport, master: Master, logger?
     stopInfo();
     stopState();
   };
-}
-
-/** The host others reach a server on: its address, or its hostname when it listens on every interface. */
-function advertised(host: string, hostname: string | undefined): string {
-  return host === '0.0.0.0' || host === '::' ? (hostname ?? osHostname()) : host;
-}
-
-function bracket(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
