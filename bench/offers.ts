@@ -176,7 +176,7 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
     const random = seededRandom(1);
     for (let i = 0; i < s.agents; i++) {
       const runtime = await start(`bench-agent-${i}`);
-      runtime.spawn(new EmulatedAgent('slave(1)', { master: master.self, resources, hostname: `agent-${i}`, stats, random }));
+      runtime.spawn(new EmulatedAgent('slave(1)', { master: master.self, resources, hostname: `agent-${i}`, stats, random, backoffFactorMs: s.registrationBackoffMs }));
     }
     await waitFor(`${s.agents} agents to register`, () => stats.registered === s.agents);
 

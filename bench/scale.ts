@@ -215,7 +215,7 @@ export async function runScale(s: ScaleScenario, transport: ScaleTransport, nats
     const started = wallClockNow();
     for (let i = 0; i < s.agents; i++) {
       const runtime = agentRuntimes[Math.floor(i / s.agentsPerRuntime)]!;
-      runtime.spawn(new EmulatedAgent(`slave(${i + 1})`, { master: masterPid, resources, hostname: `agent-${i}`, stats, random }));
+      runtime.spawn(new EmulatedAgent(`slave(${i + 1})`, { master: masterPid, resources, hostname: `agent-${i}`, stats, random, backoffFactorMs: s.registrationBackoffMs }));
     }
     const registeredAll = waitFor(`${s.agents} agents to register (${stats.registered} so far)`, () => stats.registered === s.agents, REGISTRATION_TIMEOUT_MS);
     await (childExit === undefined ? registeredAll : Promise.race([registeredAll, childExit]));

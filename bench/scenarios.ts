@@ -81,6 +81,8 @@ export interface OffersScenario {
   /** Seconds of traffic before the measured window, and the window. */
   readonly warmupSeconds: number;
   readonly measureSeconds: number;
+  /** Agents' `--registration_backoff_factor`; default Mesos's 1 s. */
+  readonly registrationBackoffMs?: number;
   /** Part of `--quick`. */
   readonly quick?: boolean;
 }
@@ -113,6 +115,8 @@ export interface ScaleScenario {
   readonly agentResources: string;
   /** Tasks the probe framework launches, one at a time. */
   readonly launches: number;
+  /** Agents' `--registration_backoff_factor`; default Mesos's 1 s. */
+  readonly registrationBackoffMs?: number;
   /** Part of `--quick`. */
   readonly quick?: boolean;
 }
