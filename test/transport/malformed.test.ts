@@ -74,3 +74,34 @@ test('bus - malformed envelopes are dropped with a warning and a metric; the nex
   t.true(warnings.some((w) => /not on node 'victim'/.test(w.reason ?? '')));
   t.deepEqual(probe.bodies('hello'), [{ ok: true }]);
 });
+
+test('bus - envelopes are batched under max_payload; one larger than it is refused and logged, the rest still flow', async (t) => {
+  const lines: { level: number; msg: string; bytes?: number; name?: string }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const logger = pino({ level: 'warn' }, sink);
+  const a = await Runtime.start({ node: 'big-a', logger, transport: new NatsTransport({ servers: t.context.nats.url, logger }) });
+  const b = await Runtime.start({ node: 'big-b', logger, transport: new NatsTransport({ servers: t.context.nats.url, logger }) });
+  t.teardown(() => Promise.all([a.shutdown(), b.shutdown()]));
+  const receiver = new Probe('receiver', ['chunk', 'huge']);
+  const sender = new Probe('sender');
+  b.spawn(receiver);
+  a.spawn(sender);
+  // Six 300 KB bodies in one turn: more than one bus message can hold (the default max_payload is 1 MB).
+  const body = 'x'.repeat(300 * 1024);
+  for (let i = 0; i < 6; i++) sender.send(receiver.self, 'chunk', { i, body });
+  sender.send(receiver.self, 'huge', { body: 'y'.repeat(2 * 1024 * 1024) });
+  sender.send(receiver.self, 'chunk', { i: 6, body: 'small' });
+  await a.settle();
+  t.deepEqual(receiver.bodies('chunk').map((c) => (c as { i: number }).i), [0, 1, 2, 3, 4, 5, 6]);
+  t.deepEqual(receiver.bodies('huge'), []);
+  t.is(a.metrics.snapshot()['runtime/messages_dropped_undeliverable'], 1);
+  const error = lines.find((l) => l.msg.startsWith('Dropping a message larger than the bus allows'));
+  t.truthy(error);
+  t.is(error!.name, 'huge');
+  t.true(error!.bytes! > 2 * 1024 * 1024);
+});
