@@ -23,7 +23,7 @@ export interface Cluster extends EmbeddedCluster {
 /** An embedded cluster on a free port whose agents have all registered; stopped after the test. */
 export async function startCluster(t: { teardown(fn: () => unknown): void }, options: EmbeddedClusterOptions = {}): Promise<Cluster> {
   const agents = options.agents ?? 1;
-  const registered = futureMessages(agents, 'SlaveRegisteredMessage');
+  const registered = agents === 0 ? Promise.resolve([]) : futureMessages(agents, 'SlaveRegisteredMessage');
   const cluster = await startEmbeddedCluster({
     agents,
     port: 0,
