@@ -138,7 +138,7 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
     return;
   }
 
-  let framework = requestedId !== undefined ? m.frameworks.get(requestedId) : undefined;
+  let framework = requestedId !== undefined ? m.frameworks.get(requestedId) : subscribedFrom(m, connection);
   if (framework !== undefined) {
     const previous = framework.connection;
     const samePid = previous?.kind === 'bus' && connection.kind === 'bus' && previous.pid !== undefined && connection.pid !== undefined && previous.pid.equals(connection.pid);
@@ -195,6 +195,21 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
       master_info: m.masterInfo,
     },
   });
+}
+
+/**
+ * For a SUBSCRIBE without a framework id: the framework this driver (same address) already
+ * subscribed. Its driver retried before our SUBSCRIBED reached it (it retries with backoff while
+ * the master is busy); as Mesos's master does, the retry is answered again rather than added as
+ * a second framework.
+ */
+function subscribedFrom(m: Master, connection: SchedulerConnection): FrameworkRecord | undefined {
+  if (connection.kind !== 'bus' || connection.pid === undefined) return undefined;
+  for (const framework of m.frameworks.values()) {
+    const previous = framework.connection;
+    if (previous?.kind === 'bus' && previous.pid !== undefined && previous.pid.equals(connection.pid)) return framework;
+  }
+  return undefined;
 }
 
 function usedByFramework(m: Master, framework: FrameworkRecord): AddFramework['used'] {
