@@ -194,10 +194,3 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/**
- * The jitter source the suites give scheduler drivers: each SUBSCRIBE retry waits the whole
- * backoff (2 s, then 4 s, ...). With a random jitter a retry can leave within a few ms, before
- * a busy master's SUBSCRIBED arrives, and the master registers the retry as a second framework
- * (it does not recognize the driver's address as Mesos's master does; see README, "scale").
- */
-export const patientSubscription = (): number => 1;

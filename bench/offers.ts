@@ -27,7 +27,7 @@ import { NatsTransport } from '../src/transport/nats.ts';
 import type { Transport } from '../src/transport/transport.ts';
 import { startNatsServer, type NatsServer } from '../test/helpers/nats-server.ts';
 import { runActor } from './allocator.ts';
-import { EmulatedAgent, EmulatedAgentStats, patientSubscription, seededRandom } from './emulated-agent.ts';
+import { EmulatedAgent, EmulatedAgentStats, seededRandom } from './emulated-agent.ts';
 import { Report, quantile, round } from './report.ts';
 import { envelopeSize, runBare } from './runtime.ts';
 import { OFFERS_QUICK_MEASURE_SECONDS, QUICK_DIVISOR, offersScenarios, runtimeScenarios, type OffersScenario } from './scenarios.ts';
@@ -183,7 +183,7 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
     const drivers: SchedulerDriver[] = [];
     for (let i = 0; i < s.frameworks; i++) {
       const runtime = await start(`bench-framework-${i}`);
-      const driver = new SchedulerDriver(new BenchScheduler(run, i, s), { user: 'bench', name: `bench-${i}`, role: `role-${i % s.roles}` }, master.self, { runtime, random: patientSubscription });
+      const driver = new SchedulerDriver(new BenchScheduler(run, i, s), { user: 'bench', name: `bench-${i}`, role: `role-${i % s.roles}` }, master.self, { runtime, random: seededRandom(100 + i) });
       drivers.push(driver);
       await driver.start();
     }
