@@ -326,6 +326,24 @@ export class Runtime implements TransportSink {
     }
   }
 
+  /**
+   * Reports `exited(upid)` to every process linked to the local process `upid` and drops those
+   * links, without terminating it: for a process that stands for a peer it reaches over a
+   * connection of its own (the scheduler driver's HTTP connection to a master), whose
+   * connection broke, as libprocess reports `exited` when the socket to a remote process
+   * closes. Linking to it again makes a new link.
+   */
+  breakLinks(upid: UPID | string): void {
+    const target = UPID.from(upid);
+    const process = target.node === this.node ? this.#processes.get(target.id) : undefined;
+    if (process === undefined) return;
+    for (const linkerId of [...process._linkers]) {
+      const linker = this.#processes.get(linkerId);
+      if (linker !== undefined) this.#deliverExited(linker, process.self);
+    }
+    process._linkers.clear();
+  }
+
   /** @internal */
   unlink(linker: Process, upid: UPID): void {
     if (!linker._links.delete(String(upid))) return;
