@@ -5,3 +5,13 @@ export const REGISTRATION_BACKOFF_FACTOR_MS = 2_000;
 
 /** Subscription retries back off exponentially up to this (Mesos: 1 minute). */
 export const REGISTRATION_RETRY_INTERVAL_MAX_MS = 60_000;
+
+/**
+ * A driver connected over HTTP counts the master lost when no event (a HEARTBEAT at least)
+ * came for this many `heartbeat_interval_seconds` (the master sends one every 15 s), as an agent
+ * counts its master lost after 5 missed pings.
+ */
+export const MISSED_HEARTBEATS_MAX = 5;
+
+/** `heartbeat_interval_seconds` when SUBSCRIBED does not say (Mesos's `DEFAULT_HEARTBEAT_INTERVAL`). */
+export const DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 15;

@@ -26,6 +26,7 @@ import { parseMasterAddress, type MasterAddress } from '../detector/address.ts';
 import { detectorFor, transportFor } from '../detector/connect.ts';
 import type { MasterDetector } from '../detector/detector.ts';
 import { REGISTRATION_BACKOFF_FACTOR_MS, REGISTRATION_RETRY_INTERVAL_MAX_MS } from './constants.ts';
+import { HttpMasterConnection } from './http-connection.ts';
 import { schedulerMachine, type SchedulerMachineState } from './scheduler.machine.ts';
 
 /**
@@ -72,7 +73,9 @@ export interface SchedulerDriverOptions {
  *
  * The master is a UPID (`master@m1`, reached on the runtime's bus) or a NATS URL
  * (`nats://host:4222[,more]`): then the driver's runtime goes on that bus (unless given one) and
- * `start` waits until the leading master answers there (see `actors/detector`).
+ * `start` waits until the leading master answers there (see `actors/detector`). Or it is the
+ * master's HTTP address (`http://host:5050`): the driver then speaks the v1 scheduler HTTP API
+ * (`http-connection.ts`), and needs no bus.
  *
  * @example
  * const driver = new SchedulerDriver(
@@ -92,6 +95,8 @@ export class SchedulerDriver {
   #finish!: (status: DriverStatus) => void;
   #detector: MasterDetector | undefined;
   readonly #detection = new AbortController();
+  /** The master reached over the scheduler HTTP API (an `http://` master). */
+  #http: HttpMasterConnection | undefined;
 
   constructor(
     readonly scheduler: Scheduler,
@@ -134,6 +139,7 @@ export class SchedulerDriver {
   async start(): Promise<DriverStatus> {
     if (this.#status !== 'DRIVER_NOT_STARTED' || this.#runtime !== undefined) return this.#status;
     const address: MasterAddress = typeof this.master === 'string' ? parseMasterAddress(this.master) : { kind: 'upid', upid: this.master };
+    if (address.kind === 'http') return this.#startOverHttp(address.url);
     if (this.options.runtime !== undefined) {
       this.#runtime = this.options.runtime;
     } else {
@@ -154,6 +160,25 @@ export class SchedulerDriver {
       }
     }
     this.#process = new SchedulerProcess(this, master);
+    this.#status = 'DRIVER_RUNNING';
+    this.#runtime.spawn(this.#process);
+    return this.#status;
+  }
+
+  /**
+   * An `http://host:port` master: the driver's process talks to `HttpMasterConnection`, which
+   * speaks the v1 scheduler HTTP API for it, in the given runtime or a local one of its own.
+   */
+  async #startOverHttp(url: string): Promise<DriverStatus> {
+    if (this.options.runtime !== undefined) {
+      this.#runtime = this.options.runtime;
+    } else {
+      this.#runtime = await Runtime.start(this.options.transport !== undefined ? { transport: this.options.transport } : {});
+      this.#ownRuntime = true;
+    }
+    this.#http = new HttpMasterConnection(url, this.#runtime.generateId('master-http'));
+    this.#runtime.spawn(this.#http);
+    this.#process = new SchedulerProcess(this, this.#http.self);
     this.#status = 'DRIVER_RUNNING';
     this.#runtime.spawn(this.#process);
     return this.#status;
@@ -260,6 +285,8 @@ export class SchedulerDriver {
       this.#runtime!.terminate(process.self, false);
       await done;
     }
+    // Over HTTP, the calls sent before (a TEARDOWN) reach the master before the connection ends.
+    await this.#http?.close();
     if (this.#ownRuntime) await this.#runtime?.shutdown();
     this.#finish(status);
   }
