@@ -51,6 +51,8 @@ export class HttpMasterConnection extends Process {
   #subscription: Subscription | undefined;
   #opening: ClientRequest | undefined;
   #silence: Timer | undefined;
+  /** A TEARDOWN went out: the master ending the stream is what comes next. */
+  #tornDown = false;
   #heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_SECONDS * 1000;
   readonly #calls = new HttpAgent({ keepAlive: true, maxSockets: 1 });
   readonly #inflight = new Set<Promise<void>>();
@@ -157,6 +159,7 @@ export class HttpMasterConnection extends Process {
     const streamId = String(res.headers[STREAM_ID_HEADER] ?? '');
     const subscription: Subscription = { req, res, streamId };
     this.#subscription = subscription;
+    this.#tornDown = false;
     this.#expectEvent();
     const reader = new RecordIOReader();
     res.on('data', (chunk: Buffer) => {
@@ -212,7 +215,8 @@ export class HttpMasterConnection extends Process {
     this.#silence?.cancel();
     this.#silence = undefined;
     subscription.req.destroy();
-    this.log.warn({ master: this.url, reason }, 'Lost the subscription to the master');
+    if (this.#tornDown) this.log.info({ master: this.url, reason }, 'The subscription ended after TEARDOWN');
+    else this.log.warn({ master: this.url, reason }, 'Lost the subscription to the master');
     // The driver hears `exited`, as for a master on the bus, and subscribes again.
     this.runtime.breakLinks(this.self);
   }
@@ -223,6 +227,7 @@ export class HttpMasterConnection extends Process {
       this.log.warn({ type: call.type }, 'Dropping call: not subscribed to the master');
       return;
     }
+    if (call.type === 'TEARDOWN') this.#tornDown = true;
     const body = JSON.stringify(call);
     const sent = new Promise<void>((resolve) => {
       const req = request(new URL(SCHEDULER_API_PATH, this.#base), {
