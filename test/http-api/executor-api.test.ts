@@ -223,3 +223,40 @@ test.serial('executor API - an executor in raw HTTP: bad requests, 403 before SU
   t.true([128 + 15, 128 + 9].includes(((await exited).body as ExitedExecutor).status), 'SIGTERM, or SIGKILL after the 100 ms grace period');
   await subscription.ended;
 });
+
+test.serial('executor API - two agents of one runtime run an executor of the same id: /api/v1/executor tells them apart by state and task', async (t) => {
+  const cluster = await startCluster(t, { agents: 2 });
+  const { port } = cluster;
+  const { stream, frameworkId } = await subscribeFramework(port);
+  const offers = new Map<string, any>();
+  while (offers.size < 2) for (const offer of (await stream.next('OFFERS')).offers.offers) offers.set(offer.agent_id.value, offer);
+  const executor = { executor_id: { value: 'dup' }, command: { value: 'exec sleep 600' } };
+  const [[agentA, offerA], [agentB, offerB]] = [...offers.entries()];
+  t.is((await schedulerCall(port, stream, accept(frameworkId, offerA, [{ id: 'on-a', executor }]))).status, 202);
+  t.is((await schedulerCall(port, stream, accept(frameworkId, offerB, [{ id: 'on-b', executor }]))).status, 202);
+  await cluster.runtime.settle();
+
+  // Both wait for their subscription: the first SUBSCRIBE goes to one, the second to the other.
+  const first = await subscribeExecutor(port, frameworkId, 'dup');
+  const second = await subscribeExecutor(port, frameworkId, 'dup');
+  const agentsSubscribed = [(await first.next('SUBSCRIBED')).subscribed.agent_info.id.value, (await second.next('SUBSCRIBED')).subscribed.agent_info.id.value];
+  t.deepEqual(agentsSubscribed.sort(), [agentA, agentB].sort());
+  const launchedOn = new Map([
+    [(await first.next('LAUNCH')).launch.task.task_id.value, first],
+    [(await second.next('LAUNCH')).launch.task.task_id.value, second],
+  ]);
+  t.deepEqual([...launchedOn.keys()].sort(), ['on-a', 'on-b']);
+
+  // An UPDATE goes to the agent that runs its task; its ACKNOWLEDGED comes on that agent's stream.
+  for (const taskId of ['on-b', 'on-a']) {
+    const uuid = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64');
+    const reply = await executorCall(port, { type: 'UPDATE', framework_id: { value: frameworkId }, executor_id: { value: 'dup' }, update: { status: { task_id: { value: taskId }, state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR', uuid } } });
+    t.is(reply.status, 202);
+    t.deepEqual((await launchedOn.get(taskId)!.next('ACKNOWLEDGED')).acknowledged, { task_id: { value: taskId }, uuid });
+    const seen = (await stream.next('UPDATE')).update.status;
+    t.is(seen.task_id.value, taskId);
+    t.is(seen.agent_id.value, taskId === 'on-a' ? agentA : agentB);
+  }
+  t.is((await schedulerCall(port, stream, { framework_id: { value: frameworkId }, type: 'TEARDOWN' })).status, 202);
+  await Promise.all([first.next('SHUTDOWN'), second.next('SHUTDOWN')]);
+});
