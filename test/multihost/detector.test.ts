@@ -114,6 +114,28 @@ test.serial('detector - connectFramework and a SchedulerDriver given nats:// fin
   t.true(m.master.frameworks.has(driver.frameworkId!.value));
 });
 
+test.serial('detector - an agent given --master master@node registers there without asking the bus', async (t) => {
+  const { prefix, transport } = bus();
+  const work = mkdtempSync(join(tmpdir(), 'mesos-ts-detector-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const m = await masterNode(t, transport(), `${prefix}-m1`);
+  const registered = futureMessage(SLAVE_REGISTERED, m.master.self, `slave(1)@${prefix}-a1`);
+  const agentNode = await startAgentNode({
+    master: String(m.master.self),
+    transport: transport(),
+    node: `${prefix}-a1`,
+    logger,
+    port: 0,
+    workDir: work,
+    registrationBackoffFactorMs: 10,
+    resources: 'cpus:1;mem:128',
+  });
+  t.teardown(() => agentNode.stop());
+  await within(registered, 10_000, 'registration of the agent');
+  t.deepEqual(agentNode.agent.master, m.master.self);
+  t.is(agentNode.agent.detector, undefined);
+});
+
 test.serial('detector - an agent and a driver that discovered their master follow it to its new address after a restart', async (t) => {
   const { prefix, transport } = bus();
   const work = mkdtempSync(join(tmpdir(), 'mesos-ts-detector-'));
