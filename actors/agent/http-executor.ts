@@ -97,8 +97,8 @@ export interface HttpExecutorDisconnected {
  * 2. a HEARTBEAT every `EXECUTOR_HEARTBEAT_INTERVAL_MS` of the agent's Clock once subscribed;
  * 3. the stream's end: a new SUBSCRIBE replaces the stream (the old one ends); a stream the
  *    executor drops is reported to the agent (`HttpExecutorDisconnectedMessage`), which decides
- *    whether to wait for it to subscribe again (`executor-api.ts`). Events for an executor without a stream are
- *    dropped with a log line, as Mesos drops what it cannot send.
+ *    whether to wait for it to subscribe again (`executor-api.ts`). Events for an executor
+ *    without a stream are dropped with a log line, as Mesos drops what it cannot send.
  *
  * It takes messages from its agent only, and ends with it (it links to the agent).
  */

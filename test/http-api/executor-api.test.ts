@@ -231,7 +231,8 @@ test.serial('executor API - two agents of one runtime run an executor of the sam
   const offers = new Map<string, any>();
   while (offers.size < 2) for (const offer of (await stream.next('OFFERS')).offers.offers) offers.set(offer.agent_id.value, offer);
   const executor = { executor_id: { value: 'dup' }, command: { value: 'exec sleep 600' } };
-  const [[agentA, offerA], [agentB, offerB]] = [...offers.entries()];
+  const [agentA, offerA] = [...offers.entries()][0]!;
+  const [agentB, offerB] = [...offers.entries()][1]!;
   t.is((await schedulerCall(port, stream, accept(frameworkId, offerA, [{ id: 'on-a', executor }]))).status, 202);
   t.is((await schedulerCall(port, stream, accept(frameworkId, offerB, [{ id: 'on-b', executor }]))).status, 202);
   await cluster.runtime.settle();
