@@ -2,6 +2,7 @@ import type { UPID } from '../../src/process/upid.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import {
   PING_SLAVE,
+  SHUTDOWN_FRAMEWORK,
   SLAVE_REGISTERED,
   SLAVE_REREGISTERED,
   type ExitedExecutor,
@@ -138,15 +139,30 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     admitted.addExecutor(fid, executor);
     m.frameworks.get(fid)?.addExecutor(id, executor);
   }
+  const wasRemoved = m.removedAgents.has(id);
+  const shutDown = new Set<string>();
   for (const task of reported) {
     if (isTerminalTask(task)) continue;
+    const fid = task.framework_id.value;
+    const known = m.frameworks.get(fid);
+    if (wasRemoved && known !== undefined && !known.partitionAware) {
+      // Its tasks there were reported TASK_LOST when the agent was removed: as Mesos does, shut
+      // the framework down on the agent rather than let a lost task come back.
+      shutDown.add(fid);
+      continue;
+    }
     const copy: Task = { ...task, agent_id: { value: id } };
     admitted.addTask(copy);
     const framework = m.frameworks.get(task.framework_id.value);
     if (framework !== undefined && !framework.tasks.has(task.task_id.value)) framework.tasks.set(task.task_id.value, copy);
   }
+  for (const fid of shutDown) admitted.executors.delete(fid);
   admit(m, admitted);
   m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
+  for (const fid of shutDown) {
+    m.log.info({ agentId: id, frameworkId: fid }, 'Shutting down a framework that is not partition-aware on a removed agent that came back');
+    m.send(from, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
+  }
   m.log.info({ agentId: id, pid: String(from), tasks: reported.length }, 'Admitted re-registering agent unknown to this master');
 }
 

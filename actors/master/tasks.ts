@@ -44,6 +44,15 @@ export function statusUpdate(m: Master, from: UPID, body: StatusUpdateMessage): 
   if (update.uuid !== undefined) status.uuid = update.uuid;
   status.agent_id ??= { value: agent.id };
   const task = framework.tasks.get(status.task_id.value);
+  if (task === undefined && framework.completedTasks.some((t) => t.task_id.value === status.task_id.value)) {
+    // The framework has heard this task's end already (lost with its agent, or killed with its
+    // framework's shutdown): one terminal state per task. The agent still needs its ack.
+    m.log.info({ taskId: status.task_id.value, state: status.state }, 'Not forwarding an update of a completed task; acknowledging it to the agent');
+    if (update.uuid !== undefined) {
+      m.send(agent.pid, STATUS_UPDATE_ACKNOWLEDGEMENT, { slave_id: { value: agent.id }, framework_id: update.framework_id, task_id: status.task_id, uuid: update.uuid });
+    }
+    return;
+  }
   if (task !== undefined) {
     task.state = (update.latest_state ?? status.state) as TaskState;
     const recorded: TaskStatus = { ...status };

@@ -15,3 +15,10 @@ export const MISSED_HEARTBEATS_MAX = 5;
 
 /** `heartbeat_interval_seconds` when SUBSCRIBED does not say (Mesos's `DEFAULT_HEARTBEAT_INTERVAL`). */
 export const DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 15;
+
+/**
+ * With implicit acknowledgements, how many delivered status updates (task id and uuid) the driver
+ * remembers, so that one the agent resends (its acknowledgement lost on the way) is acknowledged
+ * again without reaching the scheduler twice.
+ */
+export const DELIVERED_MEMORY = 10_000;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
 import type { Timer } from '../../src/process/clock.ts';
 import { Process } from '../../src/process/process.ts';
+import type { Logger } from 'pino';
 import { Runtime } from '../../src/process/runtime.ts';
 import { UPID } from '../../src/process/upid.ts';
 import type { Transport } from '../../src/transport/transport.ts';
@@ -25,7 +26,7 @@ import { parseSchedulerEvent, type SchedulerCall, type SchedulerEvent } from '..
 import { parseMasterAddress, type MasterAddress } from '../detector/address.ts';
 import { detectorFor, transportFor } from '../detector/connect.ts';
 import type { MasterDetector } from '../detector/detector.ts';
-import { REGISTRATION_BACKOFF_FACTOR_MS, REGISTRATION_RETRY_INTERVAL_MAX_MS } from './constants.ts';
+import { DELIVERED_MEMORY, REGISTRATION_BACKOFF_FACTOR_MS, REGISTRATION_RETRY_INTERVAL_MAX_MS } from './constants.ts';
 import { HttpMasterConnection } from './http-connection.ts';
 import { schedulerMachine, type SchedulerMachineState } from './scheduler.machine.ts';
 
@@ -52,6 +53,8 @@ export type DriverStatus = 'DRIVER_NOT_STARTED' | 'DRIVER_RUNNING' | 'DRIVER_ABO
 export interface SchedulerDriverOptions {
   /** The runtime to run the driver's actor in; default: a new one on `transport`. */
   runtime?: Runtime;
+  /** The logger of a runtime of its own (default: the process-wide one). */
+  logger?: Logger;
   /** For a runtime of its own (default: the in-process local bus). */
   transport?: Transport;
   /** Acknowledge each status update after `statusUpdate` returns (default true, as Mesos). */
@@ -144,7 +147,7 @@ export class SchedulerDriver {
       this.#runtime = this.options.runtime;
     } else {
       const transport = this.options.transport ?? transportFor(address);
-      this.#runtime = await Runtime.start(transport !== undefined ? { transport } : {});
+      this.#runtime = await Runtime.start({ ...(transport !== undefined ? { transport } : {}), ...(this.options.logger !== undefined ? { logger: this.options.logger } : {}) });
       this.#ownRuntime = true;
     }
     this.#detector = this.options.detector ?? (address.kind === 'upid' ? undefined : detectorFor(address, this.#runtime, this.#runtime.logger));
@@ -173,7 +176,10 @@ export class SchedulerDriver {
     if (this.options.runtime !== undefined) {
       this.#runtime = this.options.runtime;
     } else {
-      this.#runtime = await Runtime.start(this.options.transport !== undefined ? { transport: this.options.transport } : {});
+      this.#runtime = await Runtime.start({
+        ...(this.options.transport !== undefined ? { transport: this.options.transport } : {}),
+        ...(this.options.logger !== undefined ? { logger: this.options.logger } : {}),
+      });
       this.#ownRuntime = true;
     }
     this.#http = new HttpMasterConnection(url, this.#runtime.generateId('master-http'));
@@ -448,10 +454,20 @@ class SchedulerProcess extends Process {
         return;
       case 'UPDATE': {
         const status = event.update.status;
-        this.#callback('statusUpdate', (s) => s.statusUpdate?.(this.driver, status));
-        if ((this.driver.options.implicitAcknowledgements ?? true) && status.uuid !== undefined && status.agent_id !== undefined) {
+        const implicit = this.driver.options.implicitAcknowledgements ?? true;
+        const ack = (): void => {
+          if (status.uuid === undefined || status.agent_id === undefined) return;
           this.sendCall({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid } } as SchedulerCall);
+        };
+        if (implicit && status.uuid !== undefined && this.#alreadyDelivered(status.task_id.value, status.uuid)) {
+          // The agent resent an update whose acknowledgement was lost (at-least-once delivery):
+          // acknowledge it again, but the scheduler heard it once already.
+          this.log.debug({ taskId: status.task_id.value, state: status.state }, 'Acknowledging a duplicate status update without calling back');
+          ack();
+          return;
         }
+        this.#callback('statusUpdate', (s) => s.statusUpdate?.(this.driver, status));
+        if (implicit) ack();
         return;
       }
       case 'MESSAGE': {
@@ -471,6 +487,18 @@ class SchedulerProcess extends Process {
       default:
         this.log.debug({ type: event.type }, 'Ignoring unsupported event');
     }
+  }
+
+  /** Updates delivered to the scheduler, by task and uuid (the most recent `DELIVERED_MEMORY`). */
+  readonly #delivered = new Set<string>();
+
+  /** Whether this update (task, uuid) reached the scheduler before; remembers it if not. */
+  #alreadyDelivered(taskId: string, uuid: string): boolean {
+    const key = `${taskId}\u0000${uuid}`;
+    if (this.#delivered.has(key)) return true;
+    this.#delivered.add(key);
+    if (this.#delivered.size > DELIVERED_MEMORY) this.#delivered.delete(this.#delivered.values().next().value!);
+    return false;
   }
 
   #callback(name: string, fn: (scheduler: Scheduler) => void): void {

@@ -24,8 +24,8 @@ import { FlagError, flagsHelp, parseDuration, parseFlags, type FlagSpec, type Fl
 import { Resources } from '../../src/mesos/resources.ts';
 import type { ExecutorInfo, FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { Runtime } from '../../src/process/runtime.ts';
-import { UPID } from '../../src/process/upid.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
+import { parseMasterAddress } from '../../actors/detector/address.ts';
 
 export { FlagError, type FlagValue };
 
@@ -57,7 +57,7 @@ export const COMMON_FLAGS: readonly FlagSpec[] = [
   {
     name: 'master',
     type: 'string',
-    help: "a running master's UPID, e.g. master@node1 (with --nats); without it a cluster starts in this process",
+    help: "a running master: master@node1 (with --nats), nats://host:4222 (found on the bus) or http://host:5050 (the HTTP API); without it a cluster starts in this process",
   },
   { name: 'nats', type: 'list', help: 'NATS servers of the bus the --master is on (nats://host:4222[,more])' },
   { name: 'timeout', type: 'string', help: 'give up (exit 1) after this long: seconds, or a duration like 2mins', default: String(DEFAULT_TIMEOUT_SECONDS) },
@@ -103,14 +103,16 @@ function readCommon(values: Record<string, FlagValue>): CommonOptions {
   const master = values.master as string | undefined;
   const nats = values.nats as string[] | undefined;
   if (master !== undefined) {
+    let address;
     try {
-      UPID.parse(master);
+      address = parseMasterAddress(master);
     } catch (error) {
       throw new FlagError('master', master, (error as Error).message);
     }
-    if (nats === undefined || nats.length === 0) {
-      throw new FlagError('master', master, 'needs --nats, the bus that master is on (a master in another process is reachable only through NATS)');
+    if (address.kind === 'upid' && (nats === undefined || nats.length === 0)) {
+      throw new FlagError('master', master, 'needs --nats, the bus that master is on (or give nats://host:4222 or http://host:5050)');
     }
+    if (address.kind !== 'upid' && nats !== undefined) throw new FlagError('nats', nats.join(','), `is only used with --master master@node, not with '${master}'`);
   }
   if (nats !== undefined && master === undefined) throw new FlagError('nats', nats.join(','), 'is only used with --master');
   return { master, nats, timeoutMs: readTimeout(values.timeout as string), verbose: values.verbose === true };
@@ -151,9 +153,9 @@ export function typescriptExecutor(id: string, name: string, file: string, resou
   return { executor_id: { value: id }, name, command, resources: Resources.parse(resources).toJSON() };
 }
 
-/** Where the framework runs: a runtime that reaches the master, and how to let go of it. */
+/** Where the framework runs: a runtime that reaches the master (none: the driver makes its own), and how to let go of it. */
 export interface Cluster {
-  readonly runtime: Runtime;
+  readonly runtime: Runtime | undefined;
   readonly master: string;
   /** Stops what this program started; keeps the embedded cluster's sandboxes when asked (after a failure). */
   close(keepSandboxes: boolean): Promise<void>;
@@ -161,6 +163,10 @@ export interface Cluster {
 
 /** Connects to `--master` over NATS, or starts an embedded cluster with its work directory in a fresh temporary directory. */
 export async function openCluster(name: string, options: CommonOptions, logger: Logger): Promise<Cluster> {
+  if (options.master !== undefined && options.nats === undefined) {
+    // `nats://...` (the driver finds the leading master) or `http://...` (the v1 scheduler HTTP API).
+    return { runtime: undefined, master: options.master, close: async () => undefined };
+  }
   if (options.master !== undefined) {
     const transport = new NatsTransport({ servers: options.nats ?? [], logger });
     const runtime = await Runtime.start({ transport, logger });
@@ -222,7 +228,7 @@ export async function runJob(spec: ProgramSpec, options: CommonOptions, logger: 
     return EXIT_FAILED;
   }
   const framework: FrameworkInfo = { user: currentUser(), name: `${spec.name} (mesos-ts example)` };
-  const driver = new SchedulerDriver(job, framework, cluster.master, { runtime: cluster.runtime });
+  const driver = new SchedulerDriver(job, framework, cluster.master, cluster.runtime !== undefined ? { runtime: cluster.runtime } : { logger });
 
   let timer: NodeJS.Timeout | undefined;
   let onSigint: (() => void) | undefined;

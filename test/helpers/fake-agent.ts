@@ -70,7 +70,7 @@ export class FakeAgent extends Probe {
 
   /** Sends a status update as the agent's StatusUpdateManager would; returns its uuid. */
   update(run: RunTask, state: TaskState, extra: Partial<TaskStatus> = {}): string {
-    const uuid = newStatusUuid();
+    const uuid = extra.uuid ?? newStatusUuid();
     const status: TaskStatus = {
       task_id: run.task.task_id,
       state,

@@ -390,4 +390,37 @@ for (const kind of ['local', 'nats'] as const) {
     t.false(cluster.master.frameworks.has(frameworkId));
     t.true(cluster.master.completedFrameworks.some((f) => f.id === frameworkId));
   });
+
+  test.serial(title('RemovedAgentReregisters: a framework that is not partition-aware is shut down there; its lost task never comes back'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const pings = dropMessages('PingSlaveMessage');
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const { driver, scheduler, frameworkId } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
+    await cluster.settle();
+    const run = runFor(agent, 't1');
+    agent.update(run, 'TASK_RUNNING');
+    await scheduler.next('statusUpdate');
+    for (let i = 0; i < MAX_AGENT_PING_TIMEOUTS; i++) {
+      cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
+      await cluster.settle();
+    }
+    const [lost] = await scheduler.next('statusUpdate');
+    t.is(lost.state, 'TASK_LOST');
+    pings.stop();
+
+    // The partition heals: the agent comes back with the task it still runs.
+    const shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
+    agent.reregister([
+      { name: 't1', task_id: { value: 't1' }, framework_id: { value: frameworkId }, agent_id: { value: agent.agentId! }, state: 'TASK_RUNNING', resources: run.task.resources!, statuses: [] },
+    ]);
+    t.deepEqual((await shutdown).body, { framework_id: { value: frameworkId } });
+    const ack = futureMessage('StatusUpdateAcknowledgementMessage', cluster.master.self, agent.self);
+    const uuid = agent.update(run, 'TASK_KILLED');
+    t.is(((await ack).body as { uuid: string }).uuid, uuid, 'the agent is answered, so it stops resending');
+    await cluster.settle();
+    t.deepEqual(scheduler.all('statusUpdate').map(([s]) => s.state), ['TASK_RUNNING', 'TASK_LOST'], 'one terminal state per task');
+    t.true(cluster.master.agents.has(agent.agentId!));
+  });
 }

@@ -1,7 +1,7 @@
 import anyTest, { type TestFn } from 'ava';
 import { REGISTRATION_BACKOFF_FACTOR_MS } from '../../actors/scheduler/constants.ts';
 import { SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
-import { dropMessage, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { dropMessage, futureMessage, futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
 import { TestScheduler } from '../helpers/scheduler.ts';
 import { Bus } from '../helpers/worlds.ts';
@@ -64,4 +64,25 @@ test.serial('driver - stop() tears the framework down; stop(true) leaves it for 
   t.true(cluster.master.frameworks.has(kept.frameworkId));
   t.false(cluster.master.frameworks.get(kept.frameworkId)!.connected);
   t.is(await torn.driver.join(), 'DRIVER_STOPPED');
+});
+
+test.serial('driver - a status update resent by the agent (ack lost) is acknowledged again but reaches the scheduler once', async (t) => {
+  const cluster = await startTestCluster(t, t.context.bus);
+  const agent = await cluster.addAgent('cpus:1;mem:128');
+  const { driver, scheduler } = await cluster.startFramework();
+  const [offers] = await scheduler.next('resourceOffers');
+  driver.launchTasks(offers[0]!.id, [
+    { name: 't', task_id: { value: 't1' }, agent_id: offers[0]!.agent_id, resources: offers[0]!.resources!, command: { value: 'true' } },
+  ]);
+  await cluster.settle();
+  const run = agent.runTasks[0]!;
+  const acks = futureMessages(2, 'StatusUpdateAcknowledgementMessage', cluster.master.self, agent.self);
+  const uuid = agent.update(run, 'TASK_FINISHED');
+  await cluster.settle();
+  agent.update(run, 'TASK_FINISHED', { uuid });
+  const [first, second] = await acks;
+  t.is((first!.body as { uuid: string }).uuid, uuid);
+  t.is((second!.body as { uuid: string }).uuid, uuid);
+  await cluster.settle();
+  t.deepEqual(scheduler.all('statusUpdate').map(([s]) => s.state), ['TASK_FINISHED']);
 });
