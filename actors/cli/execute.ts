@@ -6,6 +6,9 @@ import { Resources } from '../../src/mesos/resources.ts';
 import { isTerminalState, type AgentID, type FrameworkID, type Offer, type TaskInfo, type TaskStatus } from '../../src/mesos/v1/common.ts';
 import { wallClockTimer, type Timer } from '../../src/process/clock.ts';
 import { connectFramework } from '../detector/connect.ts';
+import type { MasterDetector } from '../detector/detector.ts';
+import type { Runtime } from '../../src/process/runtime.ts';
+import type { UPID } from '../../src/process/upid.ts';
 import { DetectionAbortedError } from '../detector/errors.ts';
 import { SchedulerDriver, type Scheduler } from '../scheduler/scheduler-driver.ts';
 import { masterAddress } from './bus.ts';
@@ -46,18 +49,19 @@ export const executeCommand: Command = {
     const env = parseEnv(values);
     const wanted = Resources.parse(values.resources as string);
     const master = masterAddress(values);
-    if (master?.kind === 'http') throw new FlagError('master', master.url, 'the scheduler HTTP API is not supported by execute yet: give master@<node> or nats://host:4222');
     if (master === undefined && values.nats === undefined) throw new FlagError('master', undefined, 'is required without --nats (with --nats the leading master is discovered)');
     if (master?.kind === 'upid' && values.nats === undefined) throw new FlagError('master', String(master.upid), 'a master@<node> address needs --nats');
     const logger = cliLogger(level);
-    const address = master === undefined ? (values.nats as string[]).join(',') : master.kind === 'upid' ? String(master.upid) : master.servers.join(',');
+    const address =
+      master === undefined ? (values.nats as string[]).join(',') : master.kind === 'upid' ? String(master.upid) : master.kind === 'http' ? master.url : master.servers.join(',');
     // Ctrl-C while the master is being looked for gives up; once a task runs, it kills the task.
     const detection = new AbortController();
     let onSignal = (): void => detection.abort();
     void untilSignal().then(() => onSignal());
-    let connection;
+    let connection: { runtime?: Runtime; master: UPID | string; detector?: MasterDetector; close(): Promise<void> };
     try {
-      connection = await connectFramework(address, {
+      // Over HTTP the driver speaks the v1 scheduler API itself, in a runtime of its own.
+      connection = master?.kind === 'http' ? { runtime: undefined, master: master.url, close: async () => undefined } : await connectFramework(address, {
         nats: values.nats as string[] | undefined,
         prefix: values.nats_prefix as string,
         logger,
@@ -86,7 +90,7 @@ export const executeCommand: Command = {
       scheduler,
       { user: userInfo().username, name: values.framework_name as string, role: values.role as string },
       connection.master,
-      { runtime: connection.runtime, detector: connection.detector },
+      connection.runtime !== undefined ? { runtime: connection.runtime, detector: connection.detector } : { logger },
     );
     onSignal = () => {
       print(`Received a signal: killing task '${name}'`);

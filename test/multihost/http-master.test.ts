@@ -1,0 +1,30 @@
+import test from 'ava';
+import { join } from 'node:path';
+import { freePort } from '../helpers/nats-server.ts';
+import { Processes, ROOT } from './processes.ts';
+
+/**
+ * Issue 5's promise, as a user runs it: `npm start` (mesos-ts dev) in one terminal, then a
+ * framework in another speaking the v1 scheduler HTTP API through our own SchedulerDriver:
+ * `mesos-ts execute --master http://...` and `examples/primes.ts --master http://...`.
+ */
+test('http master - execute and the primes example run against mesos-ts dev over the scheduler HTTP API', async (t) => {
+  const procs = new Processes();
+  t.teardown(() => procs.stopAll());
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dev = procs.cli('dev', ['dev', '--port', String(port), '--agents', '2']);
+  await dev.waitForLog(/^Cluster running/);
+
+  const hi = procs.cli('execute', ['execute', '--master', url, '--name', 'hi', '--command', 'echo hi'], { MESOS_TS_LOG_LEVEL: 'warn' });
+  t.is((await hi.exited).code, 0, hi.tail());
+  t.regex(hi.stdout(), /Received status update TASK_FINISHED for task 'hi'/);
+
+  const bad = procs.cli('execute', ['execute', '--master', url, '--name', 'bad', '--command', 'exit 3'], { MESOS_TS_LOG_LEVEL: 'warn' });
+  t.is((await bad.exited).code, 1);
+  t.regex(bad.stdout(), /TASK_FAILED[\s\S]*Command exited with status 3/);
+
+  const primes = procs.tsx('primes', join(ROOT, 'examples/primes.ts'), ['--master', url, '--max', '100', '--tasks', '2']);
+  t.is((await primes.exited).code, 0, primes.tail());
+  t.is(primes.stdout(), 'primes below 100: 25\n');
+});
