@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { InvalidMessageError } from '../../src/errors.ts';
+import { acceptsJson, APPLICATION_JSON, APPLICATION_PROTOBUF, header, mediaType } from '../../src/http/media.ts';
 import { encodeRecord } from '../../src/http/recordio.ts';
 import { accepted, badRequest, jsonBody, methodNotAllowed, streaming, temporaryRedirect } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
@@ -32,8 +33,6 @@ import type { SchedulerConnection } from './state.ts';
 export const SCHEDULER_API_PATH = '/api/v1/scheduler';
 export const STREAM_ID_HEADER = 'Mesos-Stream-Id';
 
-const APPLICATION_JSON = 'application/json';
-const APPLICATION_PROTOBUF = 'application/x-protobuf';
 
 /**
  * A framework subscribed over HTTP: its events are RecordIO records on the SUBSCRIBE response
@@ -185,35 +184,3 @@ function unsupportedMediaType(reason: string): HttpResponse {
   return { status: 415, body: reason };
 }
 
-/** A request header as one string (node lower-cases names; a repeated one is joined). */
-function header(request: HttpRequest, name: string): string | undefined {
-  const value = request.headers[name.toLowerCase()];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
-/** `application/json; charset=utf-8` -> `application/json`. */
-function mediaType(value: string): string {
-  return (value.split(';')[0] ?? '').trim().toLowerCase();
-}
-
-/**
- * Whether an `Accept` header admits `application/json` (RFC 7231: absent means anything; a
- * range with `q=0` refuses), as libprocess's `Request::acceptsMediaType`.
- */
-export function acceptsJson(accept: string | undefined): boolean {
-  if (accept === undefined || accept.trim() === '') return true;
-  let best = -1;
-  let bestQ = 0;
-  for (const part of accept.split(',')) {
-    const [range = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
-    const specificity = range === APPLICATION_JSON ? 2 : range === 'application/*' ? 1 : range === '*/*' ? 0 : -1;
-    if (specificity < 0 || specificity < best) continue;
-    const q = params.find((p) => p.startsWith('q='));
-    const weight = q === undefined ? 1 : Number(q.slice(2));
-    if (specificity > best || weight > bestQ) {
-      best = specificity;
-      bestQ = Number.isFinite(weight) ? weight : 0;
-    }
-  }
-  return best >= 0 && bestQ > 0;
-}

@@ -2,7 +2,7 @@ import anyTest, { type TestFn } from 'ava';
 import { Agent, request } from 'node:http';
 import { ALLOCATOR_DEACTIVATE_FRAMEWORK } from '../../actors/allocator/protocol.ts';
 import { HEARTBEAT_INTERVAL_SECONDS } from '../../actors/master/constants.ts';
-import { acceptsJson } from '../../actors/master/scheduler-api.ts';
+import { acceptsJson } from '../../src/http/media.ts';
 import { SCHEDULER_CALL } from '../../src/mesos/protocol.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
