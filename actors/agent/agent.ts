@@ -62,6 +62,7 @@ import {
 } from '../status-update-manager/protocol.ts';
 import { agentMachine, type AgentMachineState } from './agent.machine.ts';
 import { Containerizer } from './containerizer.ts';
+import { containerPidsDir } from './checkpoint.ts';
 import * as executors from './executors.ts';
 import { httpExecutorDisconnected } from './executor-api.ts';
 import { agentFlags, type AgentFlags, type AgentFlagsInput } from './flags.ts';
@@ -164,7 +165,7 @@ export class Agent extends Process {
     };
     this.#uuidSource = options.uuidSource ?? randomByteSource;
     this.#sumOption = options.statusUpdateManager;
-    this.containerizer = options.containerizer ?? new Containerizer({ delay: (ms, fn) => this.delay(ms, fn) });
+    this.containerizer = options.containerizer ?? new Containerizer({ delay: (ms, fn) => this.delay(ms, fn), pidDir: containerPidsDir(this.flags.workDir) });
     this.commandExecutor = options.commandExecutor ?? executors.defaultCommandExecutor;
     const random = options.random ?? Math.random;
     this.machine = createActor(

@@ -23,6 +23,11 @@ export function metaDir(workDir: string): string {
   return join(workDir, 'meta');
 }
 
+/** Where the containerizer notes its running containers' processes, for orphan cleanup. */
+export function containerPidsDir(workDir: string): string {
+  return join(metaDir(workDir), 'containers');
+}
+
 export function agentMetaDir(workDir: string, agentId: string): string {
   return join(metaDir(workDir), 'slaves', agentId);
 }

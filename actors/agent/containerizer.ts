@@ -1,6 +1,6 @@
 import { ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { commandShell, type CommandInfo } from '../../src/mesos/v1/common.ts';
@@ -80,6 +80,11 @@ export interface DelayHandle {
 export interface ContainerizerOptions {
   /** The owning process's Clock-driven delay (`(ms, fn) => this.delay(ms, fn)`). */
   delay: (ms: number, fn: () => void) => DelayHandle;
+  /**
+   * Where to note each running container's process (`<containerId>.pid`), so that an agent that
+   * restarts after dying without a word can kill what it left running (`killOrphans`).
+   */
+  pidDir?: string;
 }
 
 /** The wait status a shell gives a command it cannot find. */
@@ -98,9 +103,11 @@ export class Containerizer {
   readonly #delay: ContainerizerOptions['delay'];
   readonly #containers = new Map<string, Entry>();
   readonly #launching = new Set<string>();
+  readonly #pidDir: string | undefined;
 
   constructor(options: ContainerizerOptions) {
     this.#delay = options.delay;
+    this.#pidDir = options.pidDir;
   }
 
   /**
@@ -117,12 +124,15 @@ export class Containerizer {
       const container = await this.#start(spec);
       const entry: Entry = { container, exit: undefined, destroying: undefined };
       this.#containers.set(spec.containerId, entry);
+      const pidFile = this.#pidDir !== undefined && container.pid > 0 ? join(this.#pidDir, `${spec.containerId}.pid`) : undefined;
+      if (pidFile !== undefined) await notePid(pidFile, container.pid);
       void container.exited.then((exit) => {
         entry.exit = exit;
         // The container ends with its process, as Mesos destroys a container whose init process
         // exited: what is left of the group (background jobs) is killed.
         signalGroup(container.pid, 'SIGKILL');
         if (this.#containers.get(spec.containerId) === entry) this.#containers.delete(spec.containerId);
+        if (pidFile !== undefined) void rm(pidFile, { force: true });
       });
       return container;
     } finally {
@@ -273,4 +283,58 @@ function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   } catch {
     return false;
   }
+}
+
+/** What `<containerId>.pid` holds: the process (its group's leader) and when it started. */
+interface PidNote {
+  readonly pid: number;
+  /** `/proc/<pid>/stat` field 22, so that a pid reused since is not taken for ours. */
+  readonly startTime: string | undefined;
+}
+
+async function processStartTime(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+async function notePid(file: string, pid: number): Promise<void> {
+  try {
+    await mkdir(join(file, '..'), { recursive: true });
+    await writeFile(file, JSON.stringify({ pid, startTime: await processStartTime(pid) } satisfies PidNote));
+  } catch {
+    // Only orphan cleanup after a crash depends on it.
+  }
+}
+
+/**
+ * Kills the process groups a previous run of the agent left running (it died without destroying
+ * its containers, e.g. `kill -9`), as Mesos's launcher destroys orphaned containers on recovery.
+ * A note whose process is gone, or whose pid now belongs to another process, is just removed.
+ * Returns the pids killed.
+ */
+export async function killOrphans(pidDir: string): Promise<number[]> {
+  let files: string[];
+  try {
+    files = (await readdir(pidDir)).filter((f) => f.endsWith('.pid'));
+  } catch {
+    return [];
+  }
+  const killed: number[] = [];
+  for (const file of files) {
+    const path = join(pidDir, file);
+    try {
+      const note = JSON.parse(await readFile(path, 'utf8')) as PidNote;
+      const now = await processStartTime(note.pid);
+      if (now !== undefined && now === note.startTime && signalGroup(note.pid, 'SIGKILL')) killed.push(note.pid);
+    } catch {
+      // A torn note: nothing to kill that we can be sure of.
+    }
+    await rm(path, { force: true });
+  }
+  return killed;
 }

@@ -13,7 +13,8 @@ import { isTerminalState, type ExecutorInfo, type FrameworkInfo } from '../../sr
 import type { UPID } from '../../src/process/upid.ts';
 import { SUM_MASTER, SUM_RECOVER, type SumMaster, type SumRecover, type SumRecovered } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
-import { checkpointAgent, recoverState, sandboxDir, type RecoveredState } from './checkpoint.ts';
+import { checkpointAgent, containerPidsDir, recoverState, sandboxDir, type RecoveredState } from './checkpoint.ts';
+import { killOrphans } from './containerizer.ts';
 import { MESOS_VERSION } from './constants.ts';
 import { formatDuration } from './flags.ts';
 import * as executors from './executors.ts';
@@ -28,10 +29,16 @@ import { createTask, ExecutorRecord, FrameworkRecord } from './state.ts';
 // ---------------------------------------------------------------------------------------------
 // Recovery.
 
-/** Reads what a previous run checkpointed; `_recover` continues in the mailbox. */
+/**
+ * Reads what a previous run checkpointed, and kills what a previous run that died without a word
+ * left running (its containers' process groups); `_recover` continues in the mailbox.
+ */
 export function recover(agent: Agent): void {
   agent.continueWith(
-    recoverState(agent.flags.workDir),
+    killOrphans(containerPidsDir(agent.flags.workDir)).then((killed) => {
+      if (killed.length > 0) agent.log.warn({ pids: killed }, 'Killed containers a previous run of the agent left running');
+      return recoverState(agent.flags.workDir);
+    }),
     (state) => _recover(agent, state),
     (error) => {
       agent.log.error({ err: error, work_dir: agent.flags.workDir }, 'Failed to recover the agent; registering as a new agent');

@@ -1,7 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS } from '../../actors/agent/constants.ts';
+import { containerPidsDir } from '../../actors/agent/checkpoint.ts';
+import { Containerizer, killOrphans } from '../../actors/agent/containerizer.ts';
 import { REGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED, type ReregisterSlave } from '../../src/mesos/protocol.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
@@ -94,4 +97,35 @@ test.serial("AgentRestart - a checkpointing framework's tasks are recovered; the
   await h.settle();
   t.is(h.agent.frameworks.size, 0);
   t.false(existsSync(meta));
+});
+
+test.serial('AgentRestart - containers a previous run left running (it died without a word) are killed on recovery', async (t) => {
+  const h = await startAgent(t);
+  // As the previous run would have: launch through a containerizer that notes its processes.
+  const previous = new Containerizer({ delay: () => ({ cancel: () => undefined }), pidDir: containerPidsDir(h.workDir) });
+  const orphan = await previous.launch({ containerId: 'left-behind', command: { value: 'sleep 60' }, sandbox: join(h.workDir, 'orphan'), env: {} });
+  t.true(orphan.pid > 0);
+  // A note whose pid now belongs to some other process (here: the test itself) must not be acted on.
+  writeFileSync(join(containerPidsDir(h.workDir), 'reused.pid'), JSON.stringify({ pid: process.pid, startTime: 'not-ours' }));
+  // The agent restarts on the same work directory.
+  h.agentRuntime.terminate(h.agent.self);
+  await h.settle();
+  h.agent = spawnAgent(h);
+  await register(h);
+  const exit = await orphan.exited;
+  t.is(exit.signal, 'SIGKILL');
+  t.deepEqual(readdirSync(containerPidsDir(h.workDir)), [], 'the notes are gone');
+});
+
+test.serial('Containerizer - a running container is noted in pidDir until it exits', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-pids-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const containerizer = new Containerizer({ delay: () => ({ cancel: () => undefined }), pidDir: join(dir, 'pids') });
+  const container = await containerizer.launch({ containerId: 'c1', command: { value: 'sleep 60' }, sandbox: join(dir, 'sandbox'), env: {} });
+  const note = JSON.parse(readFileSync(join(dir, 'pids', 'c1.pid'), 'utf8')) as { pid: number; startTime: string };
+  t.is(note.pid, container.pid);
+  t.regex(note.startTime, /^\d+$/);
+  t.deepEqual(await killOrphans(join(dir, 'pids')), [container.pid]);
+  await container.exited;
+  t.deepEqual(await killOrphans(join(dir, 'pids')), []);
 });
