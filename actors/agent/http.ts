@@ -1,4 +1,4 @@
-import { attributesModel, reservedModel, resourcesModel } from '../../src/mesos/model.ts';
+import { attributesModel, reservedModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import type { TaskInfo } from '../../src/mesos/v1/common.ts';
 import { ok } from '../../src/http/response.ts';
@@ -74,30 +74,9 @@ function modelExecutor(agent: Agent, executor: ExecutorRecord): Record<string, u
     state: executor.state,
     resources: resourcesModel(executor.resources()),
     ...(info.labels?.labels !== undefined ? { labels: info.labels.labels } : {}),
-    tasks: [...executor.launchedTasks.values(), ...executor.terminatedTasks.values()].map(modelTask),
+    tasks: [...executor.launchedTasks.values(), ...executor.terminatedTasks.values()].map(taskModel),
     queued_tasks: [...executor.queuedTasks.values()].map((t) => modelTaskInfo(agent, executor, t)),
-    completed_tasks: executor.completedTasks.map(modelTask),
-  };
-}
-
-/** A task as Mesos's `model(Task)`. */
-function modelTask(task: Task): Record<string, unknown> {
-  return {
-    id: task.task_id.value,
-    name: task.name,
-    framework_id: task.framework_id.value,
-    executor_id: task.executor_id?.value ?? '',
-    slave_id: task.agent_id.value,
-    state: task.state,
-    resources: resourcesModel(safeResources(task.resources)),
-    statuses: task.statuses.map((s) => ({
-      state: s.state,
-      timestamp: s.timestamp,
-      ...(s.message !== undefined ? { message: s.message } : {}),
-      ...(s.reason !== undefined ? { reason: s.reason } : {}),
-      ...(s.container_status !== undefined ? { container_status: s.container_status } : {}),
-    })),
-    ...(task.labels?.labels !== undefined ? { labels: task.labels.labels } : {}),
+    completed_tasks: executor.completedTasks.map(taskModel),
   };
 }
 

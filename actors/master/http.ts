@@ -1,7 +1,7 @@
 import { badRequest, ok, temporaryRedirect } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import { attributesModel, reservedModel, resourcesModel } from '../../src/mesos/model.ts';
+import { attributesModel, reservedModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import { failoverTimeoutSeconds } from '../../src/mesos/v1/common.ts';
 import { MESOS_VERSION } from './constants.ts';
@@ -100,19 +100,6 @@ function frameworksJSON(m: Master) {
   };
 }
 
-export function taskJSON(task: Task) {
-  return {
-    id: task.task_id.value,
-    name: task.name,
-    framework_id: task.framework_id.value,
-    executor_id: task.executor_id?.value ?? '',
-    slave_id: task.agent_id.value,
-    state: task.state,
-    resources: resourcesModel(task.resources),
-    statuses: task.statuses.map((s) => ({ state: s.state, timestamp: s.timestamp, ...(s.healthy !== undefined ? { healthy: s.healthy } : {}) })),
-    ...(task.labels?.labels !== undefined ? { labels: task.labels.labels } : {}),
-  };
-}
 
 function offerJSON(offer: OfferRecord) {
   return {
@@ -155,9 +142,9 @@ function frameworkJSON(m: Master, f: FrameworkRecord) {
     unregistered_time: f.unregisteredTime === undefined ? 0 : secs(f.unregisteredTime),
     ...(f.reregisteredTime !== undefined ? { reregistered_time: secs(f.reregisteredTime) } : {}),
     resources: resourcesModel(used.plus(offered)),
-    tasks: [...f.tasks.values()].map(taskJSON),
+    tasks: [...f.tasks.values()].map(taskModel),
     unreachable_tasks: [],
-    completed_tasks: f.completedTasks.map(taskJSON),
+    completed_tasks: f.completedTasks.map(taskModel),
     offers: [...f.offers].flatMap((id) => {
       const o = m.offers.get(id);
       return o === undefined ? [] : [offerJSON(o)];
@@ -211,5 +198,5 @@ function tasksJSON(m: Master, request: HttpRequest): HttpResponse {
   }
   const stamp = (t: Task) => t.statuses[0]?.timestamp ?? 0;
   all.sort((a, b) => (order === 'asc' ? stamp(a) - stamp(b) : stamp(b) - stamp(a)));
-  return ok({ tasks: all.slice(offset, offset + limit).map(taskJSON) });
+  return ok({ tasks: all.slice(offset, offset + limit).map(taskModel) });
 }

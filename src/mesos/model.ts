@@ -1,3 +1,4 @@
+import type { Task } from './protocol.ts';
 import { Resources } from './resources.ts';
 import type { Attribute, Resource } from './v1/common.ts';
 
@@ -21,6 +22,34 @@ export function resourcesModel(resources: Resources | Resource[]): ResourcesMode
     else out[name] = r.scalar(name);
   }
   return out;
+}
+
+/** A task as Mesos's `model(Task)`: the master's and the agent's `/state` list tasks so. */
+export function taskModel(task: Task): Record<string, unknown> {
+  let resources: ResourcesModel;
+  try {
+    resources = resourcesModel(task.resources);
+  } catch {
+    resources = resourcesModel(Resources.EMPTY); // A task the master validated; unreadable means none.
+  }
+  return {
+    id: task.task_id.value,
+    name: task.name,
+    framework_id: task.framework_id.value,
+    executor_id: task.executor_id?.value ?? '',
+    slave_id: task.agent_id.value,
+    state: task.state,
+    resources,
+    statuses: task.statuses.map((s) => ({
+      state: s.state,
+      timestamp: s.timestamp,
+      ...(s.message !== undefined ? { message: s.message } : {}),
+      ...(s.reason !== undefined ? { reason: s.reason } : {}),
+      ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
+      ...(s.container_status !== undefined ? { container_status: s.container_status } : {}),
+    })),
+    ...(task.labels?.labels !== undefined ? { labels: task.labels.labels } : {}),
+  };
 }
 
 /** Resources per role, as `reserved_resources` shows them (reserved ones only). */
