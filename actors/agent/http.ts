@@ -1,5 +1,4 @@
 import { attributesModel, reservedModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
-import type { Task } from '../../src/mesos/protocol.ts';
 import type { TaskInfo } from '../../src/mesos/v1/common.ts';
 import { ok } from '../../src/http/response.ts';
 import type { RouteHandler } from '../../src/process/process.ts';

@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Container, ContainerExit, Containerizer } from '../agent/containerizer.ts';
 import type {
   AgentInfo,
-  ExecutorID,
   ExecutorInfo,
-  FrameworkID,
   FrameworkInfo,
   KillPolicy,
   TaskID,
@@ -14,8 +12,6 @@ import type {
   TaskStatusReason,
 } from '../../src/mesos/v1/common.ts';
 import { isTerminalState } from '../../src/mesos/v1/common.ts';
-import type { ByteSource } from '../../src/mesos/ids.ts';
-import type { Runtime } from '../../src/process/runtime.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import {
   DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
@@ -23,8 +19,8 @@ import {
   SHUTDOWN_KILL_BUFFER_MS,
   TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS,
 } from './constants.ts';
-import { MESOS_DIRECTORY, MESOS_EXECUTOR_ID, MESOS_FRAMEWORK_ID, MESOS_SANDBOX } from './environment.ts';
-import { ExecutorDriver, type DriverStatus, type Executor } from './executor-driver.ts';
+import { MESOS_DIRECTORY, MESOS_SANDBOX } from './environment.ts';
+import { ExecutorDriver, type DriverStatus, type Executor, type ExecutorDriverOptions } from './executor-driver.ts';
 
 /**
  * Mesos's built-in command executor (`src/launcher/executor.cpp`), run through the executor
@@ -59,7 +55,6 @@ export class CommandExecutor implements Executor {
   readonly #shutdownGracePeriodMs: number;
 
   #task: TaskInfo | undefined;
-  #container: Container | undefined;
   /** The process runs (or could not be started): signals can be sent. */
   #launched = false;
   /** A kill asked for while the process was being started: its grace period. */
@@ -116,7 +111,6 @@ export class CommandExecutor implements Executor {
   /** The task's process runs, or could not be started. */
   _launchTask(driver: ExecutorDriver, container: Container): void {
     const taskId = this.#task!.task_id;
-    this.#container = container;
     this.#launched = true;
     if (container.error !== undefined) {
       this._reaped(driver, undefined, container.error);
@@ -264,18 +258,8 @@ const SIGNAL_DESCRIPTIONS: Partial<Record<NodeJS.Signals, string>> = {
   SIGXFSZ: 'File size limit exceeded',
 };
 
-export interface LaunchCommandExecutorOptions extends CommandExecutorOptions {
-  runtime: Runtime;
-  /** The agent's UPID: where the executor registers and sends its updates. */
-  agent: UPID | string;
-  frameworkId: FrameworkID;
-  executorId: ExecutorID;
-  /** The sandbox; the task runs there. */
-  directory: string;
-  checkpoint?: boolean;
-  recoveryTimeoutMs?: number;
-  uuidSource?: ByteSource;
-}
+/** The driver's options (the sandbox is where the task runs) and the command executor's own. */
+export interface LaunchCommandExecutorOptions extends CommandExecutorOptions, ExecutorDriverOptions {}
 
 export interface CommandExecutorHandle {
   /** The executor's UPID (`executor(n)@<agent node>`): it registers from there; link to it to learn when it stops. */

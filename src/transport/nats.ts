@@ -1,4 +1,4 @@
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { decodeBatch, joinBatch } from './codec.ts';
 import type { Envelope, Transport, TransportSink } from './transport.ts';
@@ -48,8 +48,6 @@ export class NatsTransport implements Transport {
   readonly #maxBatch: number;
   readonly #logger: Logger | undefined;
   #nc: NatsConnection | undefined;
-  #sub: Subscription | undefined;
-  #sink: TransportSink | undefined;
   readonly #pending = new Map<string, PendingBatch>();
   #flushScheduled = false;
   /** Envelopes the client refused (closed connection). */
@@ -74,7 +72,6 @@ export class NatsTransport implements Transport {
   }
 
   async attach(sink: TransportSink): Promise<void> {
-    this.#sink = sink;
     const nc = await connect({
       servers: this.servers,
       ...this.#auth,
@@ -84,7 +81,7 @@ export class NatsTransport implements Transport {
       waitOnFirstConnect: false,
     });
     this.#nc = nc;
-    this.#sub = nc.subscribe(this.subject(sink.node), {
+    nc.subscribe(this.subject(sink.node), {
       callback: (error, msg) => {
         if (error !== null) {
           this.#logger?.warn({ err: error }, 'NATS subscription error');
@@ -168,7 +165,6 @@ export class NatsTransport implements Transport {
     if (nc === undefined) return;
     this.#flush();
     this.#nc = undefined;
-    this.#sub = undefined;
     try {
       await nc.drain();
     } catch {
