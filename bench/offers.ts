@@ -59,8 +59,6 @@ export interface OffersResult {
   declined: number;
   /** Envelopes all runtimes sent to other runtimes in the window (the bus's load). */
   busEnvelopes: number;
-  /** Master-side rates in the window, from its own counters. */
-  masterOffersSent: number;
 }
 
 type Phase = 'warmup' | 'measure' | 'drain';
@@ -198,7 +196,6 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
 
     await wallClockDelay(s.warmupSeconds * 1000);
     const envelopesBefore = sentRemote(runtimes);
-    const offersSentBefore = master.stats.offersSent.value;
     run.phase = 'measure';
     const started = wallClockNow();
     // The window in slices: their median rate shrugs off a burst of other load on the machine.
@@ -215,7 +212,6 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
     run.phase = 'drain';
     const seconds = (wallClockNow() - started) / 1000;
     const busEnvelopes = sentRemote(runtimes) - envelopesBefore;
-    const masterOffersSent = master.stats.offersSent.value - offersSentBefore;
 
     // The checks: the run did the work it claims, through the master.
     if (run.offers === 0) throw new Error(`${s.name} (${transport}): no offers in the window`);
@@ -240,7 +236,6 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
       finished: run.finished,
       declined: run.declined,
       busEnvelopes,
-      masterOffersSent,
     };
   } finally {
     run.closed = true;
