@@ -378,3 +378,22 @@ test.serial('Advance - a periodic timer re-armed by its handler fires once per p
   t.deepEqual(ticks, [1_000, 2_000, 3_000, 4_000, 5_000]);
   await shutdown();
 });
+
+test.serial('Scheduling - two runtimes messaging each other without end do not starve timers or I/O', async (t) => {
+  const { runtimes, shutdown } = await localWorld(['busy-a', 'busy-b']);
+  let bounces = 0;
+  const bounce = function (this: Probe, from: UPID) {
+    bounces++;
+    this.send(from, 'ball', {});
+  };
+  const a = new Probe('a', [], { ball: bounce });
+  const b = new Probe('b', [], { ball: bounce });
+  runtimes[0]!.spawn(a);
+  runtimes[1]!.spawn(b);
+  a.send(b.self, 'ball', {});
+  // A wall-clock timer (not the runtime Clock) must still fire while the ball flies.
+  await new Promise<void>((resolve) => setTimeout(resolve, 50));
+  t.true(bounces > 100, `the ball was in play (${bounces} bounces)`);
+  runtimes[0]!.terminate(a.self);
+  await shutdown();
+});
