@@ -22,3 +22,10 @@ export const MAX_COMPLETED_TASKS_PER_FRAMEWORK = 1000;
 
 /** The version this master reports (`/version`, `MasterInfo.version`): the Mesos API it speaks. */
 export const MESOS_VERSION = '1.11.0';
+
+/**
+ * Offers per OFFERS event. Mesos sends one event per allocation; here a large cycle is split so
+ * that no event outgrows the bus (nats-server's default `max_payload` is 1 MB; an offer is
+ * about 500 bytes of JSON).
+ */
+export const MAX_OFFERS_PER_EVENT = 500;

@@ -12,6 +12,7 @@ import {
   type RecoverResources,
   type RolesRef,
 } from '../allocator/protocol.ts';
+import { MAX_OFFERS_PER_EVENT } from './constants.ts';
 import type { Master } from './master-process.ts';
 import { type AgentRecord, type FrameworkRecord, masterStatus, OfferRecord } from './state.ts';
 import { validateTask } from './validation.ts';
@@ -63,7 +64,11 @@ export function allocated(m: Master, _from: UPID, body: Offers): void {
   }
   for (const [framework, list] of byFramework) {
     m.stats.offersSent.inc(list.length);
-    m.sendEvent(framework, { type: 'OFFERS', offers: { offers: list } });
+    // One event per `MAX_OFFERS_PER_EVENT` offers: a cycle over thousands of agents must not
+    // become one message larger than the bus carries.
+    for (let i = 0; i < list.length; i += MAX_OFFERS_PER_EVENT) {
+      m.sendEvent(framework, { type: 'OFFERS', offers: { offers: list.slice(i, i + MAX_OFFERS_PER_EVENT) } });
+    }
   }
 }
 

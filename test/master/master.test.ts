@@ -1,13 +1,13 @@
 import anyTest, { type TestFn } from 'ava';
-import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS } from '../../actors/master/constants.ts';
+import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS, MAX_OFFERS_PER_EVENT } from '../../actors/master/constants.ts';
 import { DEFAULT_REFUSE_SECONDS } from '../../actors/allocator/constants.ts';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import type { Offer, TaskInfo } from '../../src/mesos/v1/common.ts';
-import { dropMessages, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { dropMessages, futureMessage, futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
 import { useBuses, type BusesContext } from '../helpers/worlds.ts';
-import type { FakeAgent } from '../helpers/fake-agent.ts';
+import { FakeAgent } from '../helpers/fake-agent.ts';
 
 /**
  * Master scenarios, named after Apache Mesos's own tests, on the paused Clock with message
@@ -422,5 +422,20 @@ for (const kind of ['local', 'nats'] as const) {
     await cluster.settle();
     t.deepEqual(scheduler.all('statusUpdate').map(([s]) => s.state), ['TASK_RUNNING', 'TASK_LOST'], 'one terminal state per task');
     t.true(cluster.master.agents.has(agent.agentId!));
+  });
+
+  test.serial(title('LargeAllocation: offers of one cycle over many agents come in events of at most MAX_OFFERS_PER_EVENT'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agents = MAX_OFFERS_PER_EVENT + 20;
+    const registered = futureMessages(agents, 'SlaveRegisteredMessage');
+    const runtime = await cluster.world.add('many');
+    for (let i = 0; i < agents; i++) runtime.spawn(new FakeAgent(`slave(${i + 1})`, cluster.master.self, 'cpus:1;mem:32', `h${i}`));
+    await registered;
+    await cluster.settle();
+    // The framework's arrival triggers one allocation over every agent.
+    const { scheduler } = await cluster.startFramework();
+    await cluster.settle();
+    const sizes = scheduler.all('resourceOffers').map(([offers]) => offers.length);
+    t.deepEqual(sizes, [MAX_OFFERS_PER_EVENT, 20]);
   });
 }
