@@ -15,7 +15,16 @@ export function createLogger(options: { level?: string; pretty?: boolean; name?:
   const usePretty = options.pretty ?? (process.stderr.isTTY === true && process.env.MESOS_TS_LOG_FORMAT !== 'json');
   const base = { name: options.name };
   if (usePretty) {
-    const stream = pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'hostname,pid', sync: true, destination: 2 });
+    // One line per event, led by the process that logged it (`master@node`); other fields follow.
+    const stream = pretty({
+      colorize: true,
+      translateTime: 'HH:MM:ss.l',
+      ignore: 'hostname,pid,node,name',
+      messageFormat: '{if pid}{pid}: {end}{msg}',
+      singleLine: true,
+      sync: true,
+      destination: 2,
+    });
     return pino({ level, base }, stream);
   }
   return pino({ level, base }, pino.destination({ fd: 2, sync: true }));

@@ -161,7 +161,7 @@ function subscribe(agent: Agent, request: HttpRequest, framework: FrameworkRecor
     slave_id: agent.info.id ?? { value: '' },
     slave_info: agent.info,
   } satisfies ExecutorRegistered);
-  agent.log.info({ executor_id: executor.id, framework_id: framework.id, pid: String(stand.self) }, registering ? 'HTTP executor subscribed' : 'HTTP executor subscribed again');
+  agent.log.info({ executor_id: executor.id, framework_id: framework.id, executor: String(stand.self) }, registering ? 'HTTP executor subscribed' : 'HTTP executor subscribed again');
 
   for (const { status } of call.subscribe.unacknowledged_updates ?? []) {
     if (status.uuid === undefined) continue;

@@ -174,7 +174,7 @@ function _launchCustom(agent: Agent, framework: FrameworkRecord, executor: Execu
     detachIpc();
     detachOther?.();
   };
-  agent.log.info({ executor_id: executor.id, framework_id: framework.id, pid: container.pid }, 'Launched executor');
+  agent.log.info({ executor_id: executor.id, framework_id: framework.id, os_pid: container.pid }, 'Launched executor');
   // Shut down (or timed out) while it was starting.
   if (executor.state === 'TERMINATING' && executor.pid === undefined) executor.destroy(0);
 }
@@ -234,7 +234,7 @@ export function registerExecutor(agent: Agent, from: UPID, body: RegisterExecuto
   executor.registrationTimer?.cancel();
   executor.registrationTimer = undefined;
   agent.linkTo(from);
-  agent.log.info({ executor_id: executor.id, framework_id: framework.id, pid: String(from) }, 'Executor registered');
+  agent.log.info({ executor_id: executor.id, framework_id: framework.id, executor: String(from) }, 'Executor registered');
   agent.send(from, EXECUTOR_REGISTERED, registeredMessage(agent, framework, executor));
   for (const task of [...executor.queuedTasks.values()]) {
     executor.queuedTasks.delete(task.task_id.value);

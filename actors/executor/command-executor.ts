@@ -116,7 +116,7 @@ export class CommandExecutor implements Executor {
       this._reaped(driver, undefined, container.error);
       return;
     }
-    driver.log.info({ task_id: taskId.value, pid: container.pid }, 'Forked command');
+    driver.log.info({ task_id: taskId.value, os_pid: container.pid }, 'Forked command');
     driver._continue(container.exited, (exit) => this._reaped(driver, exit));
     if (this.#pendingKillMs !== undefined) {
       this.#kill(driver, this.#pendingKillMs);

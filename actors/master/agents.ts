@@ -59,7 +59,7 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
   agent.version = body.version;
   admit(m, agent);
   m.send(from, SLAVE_REGISTERED, { slave_id: { value: id }, connection: connection(m) } satisfies SlaveRegistered);
-  m.log.info({ agentId: id, pid: String(from), hostname: agent.info.hostname, resources: String(total) }, 'Registered agent');
+  m.log.info({ agentId: id, agent: String(from), hostname: agent.info.hostname, resources: String(total) }, 'Registered agent');
 }
 
 /** Adds an agent to the master's books, the allocator, and the health checks. */
@@ -119,7 +119,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     }
     agent.missedPings = 0;
     m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
-    m.log.info({ agentId: id, pid: String(from) }, 'Agent re-registered');
+    m.log.info({ agentId: id, agent: String(from) }, 'Agent re-registered');
     return;
   }
 
@@ -163,7 +163,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     m.log.info({ agentId: id, frameworkId: fid }, 'Shutting down a framework that is not partition-aware on a removed agent that came back');
     m.send(from, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
   }
-  m.log.info({ agentId: id, pid: String(from), tasks: reported.length }, 'Admitted re-registering agent unknown to this master');
+  m.log.info({ agentId: id, agent: String(from), tasks: reported.length }, 'Admitted re-registering agent unknown to this master');
 }
 
 /** `UnregisterSlaveMessage`: the agent is shutting down for good. */
