@@ -4,6 +4,8 @@
  * two), and the report messages an executor sends back, cut into parts of bounded size.
  */
 
+import { seededRandom } from '../../src/random.ts';
+
 /** A word: letters and digits, with inner apostrophes (`don't`); counted in lower case. */
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
 
@@ -15,21 +17,10 @@ export const VOCABULARY: readonly string[] = [
   'master', 'agent', 'offer', 'task', 'executor', 'framework', 'scheduler', 'resources', 'cluster', 'actor', 'message', 'status', 'update', 'mesos',
 ];
 
-/** mulberry32: a small, fast, seeded PRNG; the same seed gives the same text everywhere. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `words` words from `VOCABULARY`, Zipf-distributed, twelve to a line; reproducible from `seed`. */
 export function generateText(words: number, seed: number): string {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const cumulative: number[] = [];
   let sum = 0;
   for (let rank = 1; rank <= VOCABULARY.length; rank++) cumulative.push((sum += 1 / rank));

@@ -58,11 +58,9 @@ export interface Harness {
   settle(): Promise<void>;
 }
 
-/** Uniform numbers in [0, 1) from a seed, for the registration backoff. */
-export function seededRandom(seed: number): () => number {
-  const bytes = seededByteSource(seed);
-  return () => Buffer.from(bytes(4)).readUInt32LE(0) / 2 ** 32;
-}
+import { seededRandom } from '../../src/random.ts';
+
+export { seededRandom };
 
 export async function startAgent(t: ExecutionContext, options: Partial<AgentOptions> = {}, serve: { http?: boolean } = {}): Promise<Harness> {
   const n = ++worlds;
