@@ -4,7 +4,7 @@
  * `TaskInfo.data` to word count executors (`wordcount-executor.ts`), merges the counts they send
  * back by framework message, and prints one row per run:
  *
- *   parallelism=2 tasks=2 time=42ms words=200000 unique=62 top=the:42437
+ *   parallelism=2 tasks=2 time=28ms words=200000 unique=62 top=the:42610
  *
  * Every run must count the same; a difference fails the program. The text is generated
  * (`--words` from a small vocabulary, `--seed`ed, so the answer is reproducible) or read from
