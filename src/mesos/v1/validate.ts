@@ -213,12 +213,11 @@ export function parseWith<T>(schema: z.ZodType<T>, json: unknown, ctx: ParseCont
   throw result.error;
 }
 
+/** What the `safeParse...` functions return: the value, or the error `parseWith` would throw. */
+export type SafeParseResult<T> = { ok: true; value: T } | { ok: false; error: InvalidMessageError };
+
 /** Like `parseWith`, but returns the issues instead of throwing. */
-export function safeParseWith<T>(
-  schema: z.ZodType<T>,
-  json: unknown,
-  ctx: ParseContext,
-): { ok: true; value: T } | { ok: false; error: InvalidMessageError } {
+export function safeParseWith<T>(schema: z.ZodType<T>, json: unknown, ctx: ParseContext): SafeParseResult<T> {
   const result = schema.safeParse(json, { reportInput: true });
   if (result.success) return { ok: true, value: result.data };
   const issues = result.error.issues.map((issue) => formatIssue(issue, json, ctx));
