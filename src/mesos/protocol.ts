@@ -14,6 +14,7 @@ import {
   KillPolicySchema,
   LabelsSchema,
 } from './v1/common.ts';
+import { isBytes, isDouble, isId, isPlain, isTaskState, isTaskStatus } from './v1/fast.ts';
 import { bytes, double, parseWith } from './v1/validate.ts';
 import type { Validator } from '../process/process.ts';
 
@@ -215,9 +216,70 @@ export type ReconnectExecutor = z.infer<typeof ReconnectExecutorSchema>;
 export const ReregisterRequestSchema = z.object({});
 
 // ---------------------------------------------------------------------------------------------
+// Fast guards for the hot messages (see `v1/fast.ts`): true only for a body the schema accepts
+// and returns unchanged.
+
+/** `StatusUpdate` whose `status` passes `isTaskStatus`. */
+function isStatusUpdate(v: unknown): boolean {
+  if (!isPlain(v) || !isId(v.framework_id) || !isTaskStatus(v.status) || !isDouble(v.timestamp)) return false;
+  for (const k in v) {
+    const x = v[k];
+    switch (k) {
+      case 'framework_id':
+      case 'status':
+      case 'timestamp':
+        break;
+      case 'executor_id':
+      case 'agent_id':
+        if (x !== undefined && !isId(x)) return false;
+        break;
+      case 'uuid':
+        if (x !== undefined && !isBytes(x)) return false;
+        break;
+      case 'latest_state':
+        if (x !== undefined && !isTaskState(x)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/** The master's and the agent's hot message: `StatusUpdateMessageSchema`. */
+export function isFastStatusUpdateMessage(v: unknown): boolean {
+  if (!isPlain(v) || !isStatusUpdate(v.update)) return false;
+  for (const k in v) {
+    if (k === 'update') continue;
+    if (k !== 'pid' || (v.pid !== undefined && typeof v.pid !== 'string')) return false;
+  }
+  return true;
+}
+
+/** The agent's and the executor's: `StatusUpdateAcknowledgementSchema`. */
+export function isFastStatusUpdateAcknowledgement(v: unknown): boolean {
+  if (!isPlain(v) || !isId(v.slave_id) || !isId(v.framework_id) || !isId(v.task_id) || !isBytes(v.uuid)) return false;
+  for (const k in v) if (k !== 'slave_id' && k !== 'framework_id' && k !== 'task_id' && k !== 'uuid') return false;
+  return true;
+}
+
+/** The schemas that have a fast guard, and their guards. */
+const FAST_GUARDS: ReadonlyMap<z.ZodType, (body: unknown) => boolean> = new Map<z.ZodType, (body: unknown) => boolean>([
+  [StatusUpdateMessageSchema, isFastStatusUpdateMessage],
+  [StatusUpdateAcknowledgementSchema, isFastStatusUpdateAcknowledgement],
+]);
+
+// ---------------------------------------------------------------------------------------------
 // Validators for `Process.install`.
 
-/** Turns a schema into an install-time validator whose errors name the message, field and value. */
+/**
+ * Turns a schema into an install-time validator whose errors name the message, field and value.
+ * A schema with a fast guard (`StatusUpdateMessageSchema`, ...) checks the body with the guard
+ * first and returns it as is when the guard accepts it.
+ */
 export function validator<T>(schema: z.ZodType<T>, what: string): Validator<T> {
-  return (body: unknown) => parseWith(schema, body, { what });
+  const ctx = { what };
+  const fast = FAST_GUARDS.get(schema);
+  if (fast === undefined) return (body: unknown) => parseWith(schema, body, ctx);
+  return (body: unknown) => (fast(body) ? (body as T) : parseWith(schema, body, ctx));
 }
