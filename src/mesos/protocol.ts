@@ -216,8 +216,8 @@ export type ReconnectExecutor = z.infer<typeof ReconnectExecutorSchema>;
 export const ReregisterRequestSchema = z.object({});
 
 // ---------------------------------------------------------------------------------------------
-// Fast guards for the hot messages (see `v1/fast.ts`): true only for a body the schema accepts
-// and returns unchanged.
+// Fast paths for the hot messages (see `v1/fast.ts`): the body itself when the schema would
+// return it unchanged, otherwise `undefined` (then zod parses it).
 
 /** `StatusUpdate` whose `status` passes `isTaskStatus`. */
 function isStatusUpdate(v: unknown): boolean {
@@ -247,26 +247,26 @@ function isStatusUpdate(v: unknown): boolean {
 }
 
 /** The master's and the agent's hot message: `StatusUpdateMessageSchema`. */
-export function isFastStatusUpdateMessage(v: unknown): boolean {
-  if (!isPlain(v) || !isStatusUpdate(v.update)) return false;
+export function fastStatusUpdateMessage(v: unknown): StatusUpdateMessage | undefined {
+  if (!isPlain(v) || !isStatusUpdate(v.update)) return undefined;
   for (const k in v) {
     if (k === 'update') continue;
-    if (k !== 'pid' || (v.pid !== undefined && typeof v.pid !== 'string')) return false;
+    if (k !== 'pid' || (v.pid !== undefined && typeof v.pid !== 'string')) return undefined;
   }
-  return true;
+  return v as StatusUpdateMessage;
 }
 
 /** The agent's and the executor's: `StatusUpdateAcknowledgementSchema`. */
-export function isFastStatusUpdateAcknowledgement(v: unknown): boolean {
-  if (!isPlain(v) || !isId(v.slave_id) || !isId(v.framework_id) || !isId(v.task_id) || !isBytes(v.uuid)) return false;
-  for (const k in v) if (k !== 'slave_id' && k !== 'framework_id' && k !== 'task_id' && k !== 'uuid') return false;
-  return true;
+export function fastStatusUpdateAcknowledgement(v: unknown): StatusUpdateAcknowledgement | undefined {
+  if (!isPlain(v) || !isId(v.slave_id) || !isId(v.framework_id) || !isId(v.task_id) || !isBytes(v.uuid)) return undefined;
+  for (const k in v) if (k !== 'slave_id' && k !== 'framework_id' && k !== 'task_id' && k !== 'uuid') return undefined;
+  return v as StatusUpdateAcknowledgement;
 }
 
-/** The schemas that have a fast guard, and their guards. */
-const FAST_GUARDS: ReadonlyMap<z.ZodType, (body: unknown) => boolean> = new Map<z.ZodType, (body: unknown) => boolean>([
-  [StatusUpdateMessageSchema, isFastStatusUpdateMessage],
-  [StatusUpdateAcknowledgementSchema, isFastStatusUpdateAcknowledgement],
+/** The schemas that have a fast path, and their fast paths. */
+const FAST_PATHS: ReadonlyMap<z.ZodType, (body: unknown) => unknown> = new Map<z.ZodType, (body: unknown) => unknown>([
+  [StatusUpdateMessageSchema, fastStatusUpdateMessage],
+  [StatusUpdateAcknowledgementSchema, fastStatusUpdateAcknowledgement],
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -274,12 +274,12 @@ const FAST_GUARDS: ReadonlyMap<z.ZodType, (body: unknown) => boolean> = new Map<
 
 /**
  * Turns a schema into an install-time validator whose errors name the message, field and value.
- * A schema with a fast guard (`StatusUpdateMessageSchema`, ...) checks the body with the guard
- * first and returns it as is when the guard accepts it.
+ * A schema with a fast path (`StatusUpdateMessageSchema`, ...) tries it first; zod parses what
+ * the fast path does not take.
  */
 export function validator<T>(schema: z.ZodType<T>, what: string): Validator<T> {
   const ctx = { what };
-  const fast = FAST_GUARDS.get(schema);
+  const fast = FAST_PATHS.get(schema) as ((body: unknown) => T | undefined) | undefined;
   if (fast === undefined) return (body: unknown) => parseWith(schema, body, ctx);
-  return (body: unknown) => (fast(body) ? (body as T) : parseWith(schema, body, ctx));
+  return (body: unknown) => fast(body) ?? parseWith(schema, body, ctx);
 }
