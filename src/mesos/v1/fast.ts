@@ -1,6 +1,6 @@
 /**
  * Fast paths for the hot messages: hand-written checks that return what the zod schema would
- * return for an input (the input itself, or at the top level a copy of its known keys), or
+ * return for an input (the input itself, or for a scheduler call a copy of its top level), or
  * `undefined` to leave the input to the schema. A parser tries the fast path first and runs zod
  * only on `undefined`, so every error message is zod's, unchanged.
  *
@@ -20,7 +20,7 @@
  *
  * Why: zod was 27% of the CPU of a local `100 x 10 accept` run of the `offers` benchmark (every
  * scheduler call at the master, every event at the driver, every status update at the master);
- * these checks cost a tenth of the schemas on the same messages.
+ * on the same messages these checks cost a sixth (mixed shapes) to a tenth (one shape) of zod.
  */
 
 import { RESERVATION_TYPES, VALUE_TYPES } from './base.ts';
