@@ -277,6 +277,12 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 
 class SubArray<T> extends Array<T> {}
 
+/**
+ * A copy of a generated value, so that a later mutation never changes it: `constantFrom` hands
+ * out the same object every time, and fast-check reuses values while shrinking.
+ */
+const fresh = (value: unknown): unknown => (value !== null && typeof value === 'object' ? structuredClone(value) : value);
+
 /** `message` with `mutations` applied, each at one of its paths (picked modulo their count). */
 function mutate(message: unknown, mutations: readonly Mutation[]): unknown {
   let root: unknown = structuredClone(message);
@@ -292,7 +298,7 @@ function mutate(message: unknown, mutations: readonly Mutation[]): unknown {
     };
     switch (m.kind) {
       case 'set':
-        replace(m.value);
+        replace(fresh(m.value));
         break;
       case 'delete':
         if (parent !== undefined && key !== undefined) delete parent[key];
@@ -300,7 +306,7 @@ function mutate(message: unknown, mutations: readonly Mutation[]): unknown {
       case 'extra':
         // Not on arrays: a named property on an array is the one difference the guards let
         // through (zod's copy drops it); neither `JSON.parse` nor a literal makes one.
-        if (current !== null && typeof current === 'object' && !Array.isArray(current)) Object.defineProperty(current, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+        if (current !== null && typeof current === 'object' && !Array.isArray(current)) Object.defineProperty(current, m.key, { value: fresh(m.value), enumerable: true, writable: true, configurable: true });
         break;
       case 'reshape':
         if (current === null || typeof current !== 'object') break;
