@@ -349,7 +349,7 @@ class SchedulerProcess extends Process {
       this.log.warn({ type: call.type }, 'Ignoring call: not subscribed to a master');
       return false;
     }
-    this.send(this.#master, SCHEDULER_CALL, { ...call, framework_id: this.frameworkId });
+    this.send(this.#master, SCHEDULER_CALL, { framework_id: this.frameworkId, ...call });
     return true;
   }
 
