@@ -1,8 +1,8 @@
 /**
- * Fast paths for the hot messages: hand-written checks that return what the zod schema would
- * return for an input (the input itself, or for a scheduler call a copy of its top level), or
- * `undefined` to leave the input to the schema. A parser tries the fast path first and runs zod
- * only on `undefined`, so every error message is zod's, unchanged.
+ * Fast paths for the hot messages: checks that return what the zod schema would return for an
+ * input (the input itself, or for a scheduler call a copy of its top level), or `undefined` to
+ * leave the input to the schema. A parser tries the fast path first and runs zod only on
+ * `undefined`, so every error message is zod's, unchanged.
  *
  * Returning the input means zod would return a deep-equal copy of it. zod builds a new object
  * per `z.object`, holding only the keys of the schema; so below the top level the checks
@@ -10,6 +10,11 @@
  * when every key it has is one the schema knows. (Not checked, as neither `JSON.parse` nor an
  * object literal makes them: symbol keys, non-enumerable properties, named properties on an
  * array.)
+ *
+ * An object's check is a table, `object(required, optional)` of a check a field, much as its
+ * schema is (`arrayOf` for `z.array`); `object` is the one place that walks an object's keys.
+ * Written out by hand: the scalars, the enums, base64, and the top level of a scheduler call
+ * (rebuilt, see `fastSchedulerCall`).
  *
  * A check covers the fields its message carries on the hot path, each as zod checks it. A field
  * it does not check cheaply (a task's `executor`, `container` or `health_check`, anything
@@ -30,26 +35,115 @@ import { base64Bytes } from './validate.ts';
 /** An object that passed `isPlain`: its keys can be read. */
 export type Plain = { readonly [key: string]: unknown };
 
+/** A check of one value: true when zod would return it unchanged. */
+export type Check = (v: unknown) => boolean;
+
 const OBJECT_PROTOTYPE = Object.prototype;
 const ARRAY_PROTOTYPE = Array.prototype;
 
 // ---------------------------------------------------------------------------------------------
-// Building blocks: JSON values as the scalar schemas of `validate.ts` accept them.
+// Building blocks: objects, arrays, and JSON values as the scalar schemas of `validate.ts`
+// accept them.
 
 /** A plain object (what `JSON.parse` and object literals make), not an array, class or null. */
 export function isPlain(v: unknown): v is Plain {
   return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === OBJECT_PROTOTYPE;
 }
 
+/** The fields of an `object` check: a check a key. */
+type Fields = Readonly<Record<string, Check>>;
+
+/**
+ * `z.object` of `required` and `optional` fields (each `.optional()`), strict as above: a plain
+ * object each of whose required keys passes its check (so a required check must turn down
+ * `undefined`), and whose every key is one of the table's, an optional one `undefined` or
+ * passing its check. Each value is checked once: the required ones by name, then one pass over
+ * the object's keys checks the optional ones and turns down any other.
+ *
+ * The table is compiled once into that function, as it would be written by hand: a `switch` on
+ * the key, keys as JSON string literals, checks as arguments (no input reaches the source; zod
+ * compiles its `z.object`s the same way). A closure reading the table would do the same at
+ * about twice the cost: V8 shares the type feedback of all closures of one function literal,
+ * so its loads and calls would be megamorphic and none of its checks inlined. Where code
+ * generation is disallowed (`--disallow-code-generation-from-strings`), that closure it is.
+ */
+export function object(required: Fields, optional: Fields = {}): Check {
+  return CAN_COMPILE ? compiled(required, optional) : interpreted(required, optional);
+}
+
+/** Whether this process may compile code from strings (zod asks the same). */
+const CAN_COMPILE = ((): boolean => {
+  try {
+    return new Function('return true')() === true;
+  } catch {
+    return false;
+  }
+})();
+
+function compiled(required: Fields, optional: Fields): Check {
+  const checks: Check[] = [];
+  const check = (c: Check, x: string): string => `c${checks.push(c) - 1}(${x})`;
+  const name = (key: string): string => JSON.stringify(key);
+  const requiredKeys = Object.keys(required);
+  const source = [
+    'return function object(v) {',
+    '  if (!isPlain(v)) return false;',
+    ...requiredKeys.map((key) => `  if (!${check(required[key]!, `v[${name(key)}]`)}) return false;`),
+    '  for (const k in v) {',
+    '    switch (k) {',
+    ...requiredKeys.map((key) => `      case ${name(key)}:`),
+    ...(requiredKeys.length > 0 ? ['        break;'] : []),
+    ...Object.entries(optional).map(([key, c]) => `      case ${name(key)}: { const x = v[k]; if (x !== undefined && !${check(c, 'x')}) return false; break; }`),
+    '      default:',
+    '        return false;',
+    '    }',
+    '  }',
+    '  return true;',
+    '};',
+  ].join('\n');
+  const make = new Function('isPlain', ...checks.map((_, i) => `c${i}`), source) as (...args: unknown[]) => Check;
+  return make(isPlain, ...checks);
+}
+
+/** What `compiled` compiles, read from the table on every call. */
+function interpreted(required: Fields, optional: Fields): Check {
+  const requiredFields = Object.entries(required);
+  const known = new Map<string, Check>(Object.entries(optional));
+  for (const key of Object.keys(required)) known.set(key, checked);
+  return (v) => {
+    if (!isPlain(v)) return false;
+    for (const [key, check] of requiredFields) if (!check(v[key])) return false;
+    for (const k in v) {
+      const check = known.get(k);
+      if (check === undefined) return false;
+      const x = v[k];
+      if (x !== undefined && !check(x)) return false;
+    }
+    return true;
+  };
+}
+
+/** A required field's value in `interpreted`'s loop: checked already. */
+const checked: Check = () => true;
+
 /** A plain array whose every element passes `item` (holes fail: `item(undefined)` is false). */
-export function isArrayOf(v: unknown, item: (x: unknown) => boolean): boolean {
+export function isArrayOf(v: unknown, item: Check): boolean {
   if (!Array.isArray(v) || Object.getPrototypeOf(v) !== ARRAY_PROTOTYPE) return false;
   for (let i = 0; i < v.length; i++) if (!item(v[i])) return false;
   return true;
 }
 
+/** `z.array` of `item`, as `isArrayOf`. */
+export function arrayOf(item: Check): Check {
+  return (v) => isArrayOf(v, item);
+}
+
 export function isString(v: unknown): v is string {
   return typeof v === 'string';
+}
+
+function isBoolean(v: unknown): v is boolean {
+  return typeof v === 'boolean';
 }
 
 /** `double` (`z.number()`): a finite number. */
@@ -78,7 +172,7 @@ export function isUuidBytes(v: unknown): v is string {
 }
 
 /** A member of a `z.enum` of `values`. */
-function oneOf(values: readonly string[]): (v: unknown) => boolean {
+function oneOf(values: readonly string[]): Check {
   const set = new Set<unknown>(values);
   return (v) => typeof v === 'string' && set.has(v);
 }
@@ -91,364 +185,114 @@ export const isTaskState = oneOf(TASK_STATES);
 const isTaskStatusSource = oneOf(TASK_STATUS_SOURCES);
 const isTaskStatusReason = oneOf(TASK_STATUS_REASONS);
 
-/** An object with no keys (`z.object({})`, e.g. `Resource.revocable`). */
-function isEmpty(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const _ in v) return false;
-  return true;
-}
-
 // ---------------------------------------------------------------------------------------------
 // `base.ts`.
 
-/** Any id message (`FrameworkID`, `AgentID`, `OfferID`, ...): `{value: string}`. */
-export function isId(v: unknown): boolean {
-  if (!isPlain(v) || typeof v.value !== 'string') return false;
-  for (const k in v) if (k !== 'value') return false;
-  return true;
-}
+/** Any id message (`FrameworkID`, `AgentID`, `OfferID`, ...) and `Value.Text`: `{value: string}`. */
+export const isId = object({ value: isString });
+const isIds = arrayOf(isId);
 
 /** `TimeInfo` and `DurationInfo`: `{nanoseconds: int64}`. */
-function isNanoseconds(v: unknown): boolean {
-  if (!isPlain(v) || !isInt64(v.nanoseconds)) return false;
-  for (const k in v) if (k !== 'nanoseconds') return false;
-  return true;
-}
-
-function isLabel(v: unknown): boolean {
-  if (!isPlain(v) || typeof v.key !== 'string') return false;
-  for (const k in v) {
-    if (k === 'key') continue;
-    if (k !== 'value' || (v.value !== undefined && typeof v.value !== 'string')) return false;
-  }
-  return true;
-}
+const isNanoseconds = object({ nanoseconds: isInt64 });
 
 /** `Labels`: `{labels?: [{key, value?}]}`. */
-export function isLabels(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) if (k !== 'labels' || (v.labels !== undefined && !isArrayOf(v.labels, isLabel))) return false;
-  return true;
-}
-
-function isScalar(v: unknown): boolean {
-  if (!isPlain(v) || !isDouble(v.value)) return false;
-  for (const k in v) if (k !== 'value') return false;
-  return true;
-}
-
-function isRange(v: unknown): boolean {
-  if (!isPlain(v) || !isUint64(v.begin) || !isUint64(v.end)) return false;
-  for (const k in v) if (k !== 'begin' && k !== 'end') return false;
-  return true;
-}
-
-function isRanges(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) if (k !== 'range' || (v.range !== undefined && !isArrayOf(v.range, isRange))) return false;
-  return true;
-}
-
-function isValueSet(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) if (k !== 'item' || (v.item !== undefined && !isArrayOf(v.item, isString))) return false;
-  return true;
-}
-
-function isText(v: unknown): boolean {
-  if (!isPlain(v) || typeof v.value !== 'string') return false;
-  for (const k in v) if (k !== 'value') return false;
-  return true;
-}
+export const isLabels = object({}, { labels: arrayOf(object({ key: isString }, { value: isString })) });
 
 /** `AllocationInfo`: `{role?: string}`. */
-function isAllocationInfo(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) if (k !== 'role' || (v.role !== undefined && typeof v.role !== 'string')) return false;
-  return true;
-}
+const isAllocationInfo = object({}, { role: isString });
 
-function isReservationInfo(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'type':
-        if (x !== undefined && !isReservationType(x)) return false;
-        break;
-      case 'role':
-      case 'principal':
-        if (x !== undefined && typeof x !== 'string') return false;
-        break;
-      case 'labels':
-        if (x !== undefined && !isLabels(x)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+const isReservationInfo = object({}, { type: isReservationType, role: isString, principal: isString, labels: isLabels });
+
+/** `Value.Scalar`, `Value.Ranges` and `Value.Set`, as `Attribute` and `Resource` carry them. */
+const VALUES = {
+  scalar: object({ value: isDouble }),
+  ranges: object({}, { range: arrayOf(object({ begin: isUint64, end: isUint64 })) }),
+  set: object({}, { item: arrayOf(isString) }),
+};
 
 /** `Attribute`, every field. */
-export function isAttribute(v: unknown): boolean {
-  if (!isPlain(v) || typeof v.name !== 'string' || !isValueType(v.type)) return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'name':
-      case 'type':
-        break;
-      case 'scalar':
-        if (x !== undefined && !isScalar(x)) return false;
-        break;
-      case 'ranges':
-        if (x !== undefined && !isRanges(x)) return false;
-        break;
-      case 'set':
-        if (x !== undefined && !isValueSet(x)) return false;
-        break;
-      case 'text':
-        if (x !== undefined && !isText(x)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+export const isAttribute = object({ name: isString, type: isValueType }, { ...VALUES, text: isId });
+
+/** `z.object({})`, e.g. `Resource.revocable`. */
+const isEmpty = object({});
 
 /** `Resource`, every field but `disk` (a `JsonObject`). */
-export function isResource(v: unknown): boolean {
-  if (!isPlain(v) || typeof v.name !== 'string' || !isValueType(v.type)) return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'name':
-      case 'type':
-        break;
-      case 'scalar':
-        if (x !== undefined && !isScalar(x)) return false;
-        break;
-      case 'ranges':
-        if (x !== undefined && !isRanges(x)) return false;
-        break;
-      case 'set':
-        if (x !== undefined && !isValueSet(x)) return false;
-        break;
-      case 'role':
-        if (x !== undefined && typeof x !== 'string') return false;
-        break;
-      case 'allocation_info':
-        if (x !== undefined && !isAllocationInfo(x)) return false;
-        break;
-      case 'reservation':
-        if (x !== undefined && !isReservationInfo(x)) return false;
-        break;
-      case 'reservations':
-        if (x !== undefined && !isArrayOf(x, isReservationInfo)) return false;
-        break;
-      case 'provider_id':
-        if (x !== undefined && !isId(x)) return false;
-        break;
-      case 'revocable':
-      case 'shared':
-        if (x !== undefined && !isEmpty(x)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+export const isResource = object(
+  { name: isString, type: isValueType },
+  {
+    ...VALUES,
+    role: isString,
+    allocation_info: isAllocationInfo,
+    reservation: isReservationInfo,
+    reservations: arrayOf(isReservationInfo),
+    provider_id: isId,
+    revocable: isEmpty,
+    shared: isEmpty,
+  },
+);
 
 /** `Resource[]`. */
-export function isResources(v: unknown): boolean {
-  return isArrayOf(v, isResource);
-}
+export const isResources = arrayOf(isResource);
 
 // ---------------------------------------------------------------------------------------------
 // `task.ts`.
 
-function isCommandURI(v: unknown): boolean {
-  if (!isPlain(v) || typeof v.value !== 'string') return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'value':
-        break;
-      case 'executable':
-      case 'extract':
-      case 'cache':
-        if (x !== undefined && typeof x !== 'boolean') return false;
-        break;
-      case 'output_file':
-        if (x !== undefined && typeof x !== 'string') return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+const isCommandURI = object({ value: isString }, { executable: isBoolean, extract: isBoolean, cache: isBoolean, output_file: isString });
 
 /** An `Environment.Variable` without `secret` (a `JsonObject`). */
-function isVariable(v: unknown): boolean {
-  if (!isPlain(v) || typeof v.name !== 'string') return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'name':
-        break;
-      case 'type':
-        if (x !== undefined && !isEnvironmentVariableType(x)) return false;
-        break;
-      case 'value':
-        if (x !== undefined && typeof x !== 'string') return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-
-function isEnvironment(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) if (k !== 'variables' || (v.variables !== undefined && !isArrayOf(v.variables, isVariable))) return false;
-  return true;
-}
+const isVariable = object({ name: isString }, { type: isEnvironmentVariableType, value: isString });
 
 /** `CommandInfo`, every field (a variable's `secret` excepted). */
-export function isCommandInfo(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'uris':
-        if (x !== undefined && !isArrayOf(x, isCommandURI)) return false;
-        break;
-      case 'environment':
-        if (x !== undefined && !isEnvironment(x)) return false;
-        break;
-      case 'shell':
-        if (x !== undefined && typeof x !== 'boolean') return false;
-        break;
-      case 'value':
-      case 'user':
-        if (x !== undefined && typeof x !== 'string') return false;
-        break;
-      case 'arguments':
-        if (x !== undefined && !isArrayOf(x, isString)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-
-function isKillPolicy(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) if (k !== 'grace_period' || (v.grace_period !== undefined && !isNanoseconds(v.grace_period))) return false;
-  return true;
-}
+export const isCommandInfo = object(
+  {},
+  {
+    uris: arrayOf(isCommandURI),
+    environment: object({}, { variables: arrayOf(isVariable) }),
+    shell: isBoolean,
+    value: isString,
+    user: isString,
+    arguments: arrayOf(isString),
+  },
+);
 
 /**
  * A `TaskInfo` of a command task: `name`, `task_id`, `agent_id`, `resources`, `command`,
  * `kill_policy`, `data`, `labels`, `max_completion_time`. A task with `executor`, `container`,
  * `health_check`, `check`, `discovery` or `limits` goes to zod.
  */
-export function isCommandTaskInfo(v: unknown): boolean {
-  if (!isPlain(v) || typeof v.name !== 'string' || !isId(v.task_id) || !isId(v.agent_id)) return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'name':
-      case 'task_id':
-      case 'agent_id':
-        break;
-      case 'resources':
-        if (x !== undefined && !isResources(x)) return false;
-        break;
-      case 'command':
-        if (x !== undefined && !isCommandInfo(x)) return false;
-        break;
-      case 'kill_policy':
-        if (x !== undefined && !isKillPolicy(x)) return false;
-        break;
-      case 'data':
-        if (x !== undefined && !isBytes(x)) return false;
-        break;
-      case 'labels':
-        if (x !== undefined && !isLabels(x)) return false;
-        break;
-      case 'max_completion_time':
-        if (x !== undefined && !isNanoseconds(x)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-
-function isLimitation(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) if (k !== 'resources' || (v.resources !== undefined && !isResources(v.resources))) return false;
-  return true;
-}
+export const isCommandTaskInfo = object(
+  { name: isString, task_id: isId, agent_id: isId },
+  {
+    resources: isResources,
+    command: isCommandInfo,
+    kill_policy: object({}, { grace_period: isNanoseconds }),
+    data: isBytes,
+    labels: isLabels,
+    max_completion_time: isNanoseconds,
+  },
+);
 
 /**
  * `TaskStatus`, every field but `check_status` and `container_status` (carried uninterpreted,
  * in part): a status with either goes to zod.
  */
-export function isTaskStatus(v: unknown): boolean {
-  if (!isPlain(v) || !isId(v.task_id) || !isTaskState(v.state)) return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'task_id':
-      case 'state':
-        break;
-      case 'message':
-        if (x !== undefined && typeof x !== 'string') return false;
-        break;
-      case 'source':
-        if (x !== undefined && !isTaskStatusSource(x)) return false;
-        break;
-      case 'reason':
-        if (x !== undefined && !isTaskStatusReason(x)) return false;
-        break;
-      case 'data':
-      case 'uuid':
-        if (x !== undefined && !isBytes(x)) return false;
-        break;
-      case 'agent_id':
-      case 'executor_id':
-        if (x !== undefined && !isId(x)) return false;
-        break;
-      case 'timestamp':
-        if (x !== undefined && !isDouble(x)) return false;
-        break;
-      case 'healthy':
-        if (x !== undefined && typeof x !== 'boolean') return false;
-        break;
-      case 'labels':
-        if (x !== undefined && !isLabels(x)) return false;
-        break;
-      case 'unreachable_time':
-        if (x !== undefined && !isNanoseconds(x)) return false;
-        break;
-      case 'limitation':
-        if (x !== undefined && !isLimitation(x)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+export const isTaskStatus = object(
+  { task_id: isId, state: isTaskState },
+  {
+    message: isString,
+    source: isTaskStatusSource,
+    reason: isTaskStatusReason,
+    data: isBytes,
+    uuid: isBytes,
+    agent_id: isId,
+    executor_id: isId,
+    timestamp: isDouble,
+    healthy: isBoolean,
+    labels: isLabels,
+    unreachable_time: isNanoseconds,
+    limitation: object({}, { resources: isResources }),
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // `offer.ts`.
@@ -458,120 +302,34 @@ export function isTaskStatus(v: unknown): boolean {
  * `attributes`, `executor_ids`, `allocation_info`. One with `url`, `domain` or
  * `unavailability` goes to zod.
  */
-export function isOffer(v: unknown): boolean {
-  if (!isPlain(v) || !isId(v.id) || !isId(v.framework_id) || !isId(v.agent_id) || typeof v.hostname !== 'string') return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'id':
-      case 'framework_id':
-      case 'agent_id':
-      case 'hostname':
-        break;
-      case 'resources':
-        if (x !== undefined && !isResources(x)) return false;
-        break;
-      case 'attributes':
-        if (x !== undefined && !isArrayOf(x, isAttribute)) return false;
-        break;
-      case 'executor_ids':
-        if (x !== undefined && !isArrayOf(x, isId)) return false;
-        break;
-      case 'allocation_info':
-        if (x !== undefined && !isAllocationInfo(x)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+export const isOffer = object(
+  { id: isId, framework_id: isId, agent_id: isId, hostname: isString },
+  { resources: isResources, attributes: arrayOf(isAttribute), executor_ids: isIds, allocation_info: isAllocationInfo },
+);
 
 /** `Filters`: `{refuse_seconds?: double}`. */
-export function isFilters(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) if (k !== 'refuse_seconds' || (v.refuse_seconds !== undefined && !isDouble(v.refuse_seconds))) return false;
-  return true;
-}
-
-function isLaunch(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) if (k !== 'task_infos' || (v.task_infos !== undefined && !isArrayOf(v.task_infos, isCommandTaskInfo))) return false;
-  return true;
-}
+export const isFilters = object({}, { refuse_seconds: isDouble });
 
 /** An `Offer.Operation` of type LAUNCH whose tasks pass `isCommandTaskInfo`; other types go to zod. */
-export function isLaunchOperation(v: unknown): boolean {
-  if (!isPlain(v) || v.type !== 'LAUNCH' || !isLaunch(v.launch)) return false;
-  for (const k in v) {
-    if (k === 'type' || k === 'launch') continue;
-    if (k !== 'id' || (v.id !== undefined && !isId(v.id))) return false;
-  }
-  return true;
-}
+export const isLaunchOperation = object(
+  { type: (v) => v === 'LAUNCH', launch: object({}, { task_infos: arrayOf(isCommandTaskInfo) }) },
+  { id: isId },
+);
 
 // ---------------------------------------------------------------------------------------------
 // `scheduler.ts`: the hot calls and events.
 
-/** A list of offer ids (`offer_ids`), optional. */
-function isOptionalIds(v: unknown): boolean {
-  return v === undefined || isArrayOf(v, isId);
-}
-
 /** `Call.Accept` whose operations are all LAUNCHes of command tasks. */
-function isAccept(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'offer_ids':
-        if (!isOptionalIds(x)) return false;
-        break;
-      case 'operations':
-        if (x !== undefined && !isArrayOf(x, isLaunchOperation)) return false;
-        break;
-      case 'filters':
-        if (x !== undefined && !isFilters(x)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+const isAccept = object({}, { offer_ids: isIds, operations: arrayOf(isLaunchOperation), filters: isFilters });
 
 /** `Call.Decline`. */
-function isDecline(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'offer_ids':
-        if (!isOptionalIds(x)) return false;
-        break;
-      case 'filters':
-        if (x !== undefined && !isFilters(x)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+const isDecline = object({}, { offer_ids: isIds, filters: isFilters });
 
 /** `Call.Acknowledge`: `uuid` is base64 of 16 bytes. */
-function isAcknowledge(v: unknown): boolean {
-  if (!isPlain(v) || !isId(v.agent_id) || !isId(v.task_id) || !isUuidBytes(v.uuid)) return false;
-  for (const k in v) if (k !== 'agent_id' && k !== 'task_id' && k !== 'uuid') return false;
-  return true;
-}
+const isAcknowledge = object({ agent_id: isId, task_id: isId, uuid: isUuidBytes });
 
 /** `Call.Revive` and `Call.Suppress`: `{roles?: string[]}`. */
-function isRoles(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) if (k !== 'roles' || (v.roles !== undefined && !isArrayOf(v.roles, isString))) return false;
-  return true;
-}
+const isRoles = object({}, { roles: arrayOf(isString) });
 
 /**
  * A scheduler `Call` of type ACCEPT (of LAUNCHes of command tasks), DECLINE, ACKNOWLEDGE,
@@ -609,26 +367,13 @@ function withRoles(v: Plain, type: string, key: string, frameworkId: unknown): P
   return isRoles(roles) ? { type, framework_id: frameworkId, [key]: roles } : undefined;
 }
 
-/** `Event.offers`: `{offers?: Offer[]}`. */
-function isOffers(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) if (k !== 'offers' || (v.offers !== undefined && !isArrayOf(v.offers, isOffer))) return false;
-  return true;
-}
-
-/** `Event.update`: `{status: TaskStatus}`. */
-function isUpdate(v: unknown): boolean {
-  if (!isPlain(v) || !isTaskStatus(v.status)) return false;
-  for (const k in v) if (k !== 'status') return false;
-  return true;
-}
-
-/** `Event.rescind`: `{offer_id}`. */
-function isRescind(v: unknown): boolean {
-  if (!isPlain(v) || !isId(v.offer_id)) return false;
-  for (const k in v) if (k !== 'offer_id') return false;
-  return true;
-}
+/** The hot events by type, each a whole `Event` (its `type` already matched). */
+const EVENTS = new Map<unknown, Check>([
+  ['OFFERS', object({ type: isString, offers: object({}, { offers: arrayOf(isOffer) }) })],
+  ['UPDATE', object({ type: isString, update: object({ status: isTaskStatus }) })],
+  ['RESCIND', object({ type: isString, rescind: object({ offer_id: isId }) })],
+  ['HEARTBEAT', object({ type: isString })],
+]);
 
 /**
  * A scheduler `Event` of type OFFERS, UPDATE, RESCIND or HEARTBEAT as `EventSchema` returns it
@@ -636,26 +381,6 @@ function isRescind(v: unknown): boolean {
  */
 export function fastSchedulerEvent(v: unknown): Plain | undefined {
   if (!isPlain(v)) return undefined;
-  let payload: string | undefined;
-  switch (v.type) {
-    case 'OFFERS':
-      if (!isOffers(v.offers)) return undefined;
-      payload = 'offers';
-      break;
-    case 'UPDATE':
-      if (!isUpdate(v.update)) return undefined;
-      payload = 'update';
-      break;
-    case 'RESCIND':
-      if (!isRescind(v.rescind)) return undefined;
-      payload = 'rescind';
-      break;
-    case 'HEARTBEAT':
-      payload = undefined;
-      break;
-    default:
-      return undefined;
-  }
-  for (const k in v) if (k !== 'type' && k !== payload) return undefined;
-  return v;
+  const check = EVENTS.get(v.type);
+  return check !== undefined && check(v) ? v : undefined;
 }
