@@ -69,6 +69,14 @@ export async function startNatsServer(extra: NatsConfig = {}): Promise<NatsServe
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     child = spawn(bin, ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // If the test process ends without stopping it (a timed-out or crashed test file), the
+    // server must not outlive it.
+    const started = child;
+    const onExit = (): void => {
+      if (started.exitCode === null && started.signalCode === null) started.kill('SIGKILL');
+    };
+    process.once('exit', onExit);
+    started.once('exit', () => process.off('exit', onExit));
     await new Promise<void>((resolve, reject) => {
       let log = '';
       const onData = (chunk: Buffer): void => {
