@@ -14,7 +14,7 @@ import {
   KillPolicySchema,
   LabelsSchema,
 } from './v1/common.ts';
-import { isBytes, isDouble, isId, isPlain, isTaskState, isTaskStatus } from './v1/fast.ts';
+import { isBytes, isDouble, isId, isString, isTaskState, isTaskStatus, object } from './v1/fast.ts';
 import { bytes, double, parseWith } from './v1/validate.ts';
 import type { Validator } from '../process/process.ts';
 
@@ -220,47 +220,21 @@ export const ReregisterRequestSchema = z.object({});
 // return it unchanged, otherwise `undefined` (then zod parses it).
 
 /** `StatusUpdate` whose `status` passes `isTaskStatus`. */
-function isStatusUpdate(v: unknown): boolean {
-  if (!isPlain(v) || !isId(v.framework_id) || !isTaskStatus(v.status) || !isDouble(v.timestamp)) return false;
-  for (const k in v) {
-    const x = v[k];
-    switch (k) {
-      case 'framework_id':
-      case 'status':
-      case 'timestamp':
-        break;
-      case 'executor_id':
-      case 'agent_id':
-        if (x !== undefined && !isId(x)) return false;
-        break;
-      case 'uuid':
-        if (x !== undefined && !isBytes(x)) return false;
-        break;
-      case 'latest_state':
-        if (x !== undefined && !isTaskState(x)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+const isStatusUpdate = object(
+  { framework_id: isId, status: isTaskStatus, timestamp: isDouble },
+  { executor_id: isId, agent_id: isId, uuid: isBytes, latest_state: isTaskState },
+);
+const isStatusUpdateMessage = object({ update: isStatusUpdate }, { pid: isString });
+const isStatusUpdateAcknowledgement = object({ slave_id: isId, framework_id: isId, task_id: isId, uuid: isBytes });
 
 /** The master's and the agent's hot message: `StatusUpdateMessageSchema`. */
 export function fastStatusUpdateMessage(v: unknown): StatusUpdateMessage | undefined {
-  if (!isPlain(v) || !isStatusUpdate(v.update)) return undefined;
-  for (const k in v) {
-    if (k === 'update') continue;
-    if (k !== 'pid' || (v.pid !== undefined && typeof v.pid !== 'string')) return undefined;
-  }
-  return v as StatusUpdateMessage;
+  return isStatusUpdateMessage(v) ? (v as StatusUpdateMessage) : undefined;
 }
 
 /** The agent's and the executor's: `StatusUpdateAcknowledgementSchema`. */
 export function fastStatusUpdateAcknowledgement(v: unknown): StatusUpdateAcknowledgement | undefined {
-  if (!isPlain(v) || !isId(v.slave_id) || !isId(v.framework_id) || !isId(v.task_id) || !isBytes(v.uuid)) return undefined;
-  for (const k in v) if (k !== 'slave_id' && k !== 'framework_id' && k !== 'task_id' && k !== 'uuid') return undefined;
-  return v as StatusUpdateAcknowledgement;
+  return isStatusUpdateAcknowledgement(v) ? (v as StatusUpdateAcknowledgement) : undefined;
 }
 
 /** The schemas that have a fast path, and their fast paths. */
