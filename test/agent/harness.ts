@@ -20,6 +20,7 @@ import {
   STATUS_UPDATE,
   STATUS_UPDATE_ACKNOWLEDGEMENT,
   type FrameworkToExecutor,
+  type ReregisterSlave,
   type RunTask,
   type StatusUpdateAcknowledgement,
   type StatusUpdateMessage,
@@ -188,4 +189,12 @@ export function acknowledge(h: Harness, message: StatusUpdateMessage): void {
     task_id: update.status.task_id,
     uuid: update.uuid!,
   } satisfies StatusUpdateAcknowledgement);
+}
+
+/** Advances past the first (random) registration delay and waits for the re-registration. */
+export async function reregistration(h: Harness): Promise<ReregisterSlave> {
+  const message = futureMessage(REREGISTER_SLAVE, h.agent.self, h.master.self);
+  await h.settle();
+  h.clock.advance(DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS);
+  return (await message).body as ReregisterSlave;
 }

@@ -2,10 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS } from '../../actors/agent/constants.ts';
 import { containerPidsDir } from '../../actors/agent/checkpoint.ts';
 import { Containerizer, killOrphans } from '../../actors/agent/containerizer.ts';
-import { REGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED, type ReregisterSlave } from '../../src/mesos/protocol.ts';
+import { REGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED } from '../../src/mesos/protocol.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
@@ -22,17 +21,10 @@ import {
   runTask,
   spawnAgent,
   startAgent,
-  type Harness,
+  reregistration,
 } from './harness.ts';
 
 resetFiltersAfterEach(test);
-
-async function reregistration(h: Harness): Promise<ReregisterSlave> {
-  const message = futureMessage(REREGISTER_SLAVE, h.agent.self, h.master.self);
-  await h.settle();
-  h.clock.advance(DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS);
-  return (await message).body as ReregisterSlave;
-}
 
 test.serial('Reregistration - the agent reports its frameworks, custom executors and tasks', async (t) => {
   const h = await startAgent(t);

@@ -15,21 +15,13 @@ import {
   SLAVE_REGISTERED,
   SLAVE_REREGISTERED,
   type RegisterSlave,
-  type ReregisterSlave,
 } from '../../src/mesos/protocol.ts';
 import { dropMessage, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
-import { AGENT_ID, register, spawnAgent, startAgent, type Harness } from './harness.ts';
+import { AGENT_ID, register, reregistration, spawnAgent, startAgent } from './harness.ts';
 
 resetFiltersAfterEach(test);
 
-/** Advances past the first (random) registration delay and waits for the re-registration. */
-async function reregistration(h: Harness): Promise<ReregisterSlave> {
-  const message = futureMessage(REREGISTER_SLAVE, h.agent.self, h.master.self);
-  await h.settle();
-  h.clock.advance(DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS);
-  return (await message).body as ReregisterSlave;
-}
 
 test.serial('RegistrationRetry - a lost RegisterSlaveMessage is sent again after the backoff', async (t) => {
   const h = await startAgent(t);
