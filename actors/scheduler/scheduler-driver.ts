@@ -455,19 +455,15 @@ class SchedulerProcess extends Process {
       case 'UPDATE': {
         const status = event.update.status;
         const implicit = this.driver.options.implicitAcknowledgements ?? true;
-        const ack = (): void => {
-          if (status.uuid === undefined || status.agent_id === undefined) return;
-          this.sendCall({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid } } as SchedulerCall);
-        };
         if (implicit && status.uuid !== undefined && this.#alreadyDelivered(status.task_id.value, status.uuid)) {
           // The agent resent an update whose acknowledgement was lost (at-least-once delivery):
           // acknowledge it again, but the scheduler heard it once already.
           this.log.debug({ taskId: status.task_id.value, state: status.state }, 'Acknowledging a duplicate status update without calling back');
-          ack();
+          this.#acknowledge(status);
           return;
         }
         this.#callback('statusUpdate', (s) => s.statusUpdate?.(this.driver, status));
-        if (implicit) ack();
+        if (implicit) this.#acknowledge(status);
         return;
       }
       case 'MESSAGE': {
@@ -487,6 +483,12 @@ class SchedulerProcess extends Process {
       default:
         this.log.debug({ type: event.type }, 'Ignoring unsupported event');
     }
+  }
+
+  /** The implicit acknowledgement of an update (updates without a uuid are not acknowledged). */
+  #acknowledge(status: TaskStatus): void {
+    if (status.uuid === undefined || status.agent_id === undefined) return;
+    this.sendCall({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid } } as SchedulerCall);
   }
 
   /** Updates delivered to the scheduler, by task and uuid (the most recent `DELIVERED_MEMORY`). */
