@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- offers`: offers end to end. A master and its allocator, N emulated agents
- * (`emulated-agent.ts`) and M scheduler drivers, each agent and each driver in a runtime of its
- * own (on `nats`, each with its own connection, as separate machines would have). Frameworks
+ * (`emulated-agent.ts`) and M scheduler drivers, each driver in a runtime of its own and the
+ * agents `agentsPerRuntime` to a runtime (on `nats`, each runtime with its own connection). Frameworks
  * accept every offer with one no-op task using all of it (the agent reports TASK_RUNNING then
  * TASK_FINISHED at once, through the master; the driver acknowledges both) or decline it.
  *
@@ -179,9 +179,11 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
     const stats = new EmulatedAgentStats();
     const resources = Resources.parse(s.agentResources).toJSON();
     const random = seededRandom(1);
+    const perRuntime = s.agentsPerRuntime ?? 1;
+    let agentRuntime: Runtime | undefined;
     for (let i = 0; i < s.agents; i++) {
-      const runtime = await start(`bench-agent-${i}`);
-      runtime.spawn(new EmulatedAgent('slave(1)', { master: master.self, resources, hostname: `agent-${i}`, stats, random, backoffFactorMs: s.registrationBackoffMs }));
+      if (i % perRuntime === 0) agentRuntime = await start(`bench-agents-${i / perRuntime}`);
+      agentRuntime!.spawn(new EmulatedAgent(`slave(${(i % perRuntime) + 1})`, { master: master.self, resources, hostname: `agent-${i}`, stats, random, backoffFactorMs: s.registrationBackoffMs }));
     }
     await waitFor(`${s.agents} agents to register`, () => stats.registered === s.agents);
 
