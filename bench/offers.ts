@@ -15,6 +15,7 @@
  * launched was RUNNING and FINISHED and acknowledged, and the master counted every launch; in
  * `decline` the master counted every decline.
  */
+import type { ChildProcess } from 'node:child_process';
 import { pino, type Logger } from 'pino';
 import { AllocatorProcess } from '../actors/allocator/allocator-process.ts';
 import { Master } from '../actors/master/master-process.ts';
@@ -23,17 +24,34 @@ import { Resources } from '../src/mesos/resources.ts';
 import type { Offer, TaskStatus } from '../src/mesos/v1/common.ts';
 import { Clock, wallClockDelay, wallClockNow } from '../src/process/clock.ts';
 import { Runtime } from '../src/process/runtime.ts';
+import { UPID } from '../src/process/upid.ts';
 import { LocalBus, LocalTransport } from '../src/transport/local.ts';
 import { NatsTransport } from '../src/transport/nats.ts';
 import type { Transport } from '../src/transport/transport.ts';
 import { startNatsServer, type NatsServer } from '../test/helpers/nats-server.ts';
 import { runActor } from './allocator.ts';
 import { EmulatedAgent, EmulatedAgentStats, seededRandom } from './emulated-agent.ts';
+import { ProbeClient, startMasterProcess, stopMasterProcess } from './master-probe.ts';
 import { Report, quantile, round } from './report.ts';
 import { envelopeSize, runBare } from './runtime.ts';
 import { OFFERS_QUICK_MEASURE_SECONDS, QUICK_DIVISOR, offersScenarios, runtimeScenarios, type OffersScenario } from './scenarios.ts';
 
-export type OffersTransport = 'local' | 'nats';
+/**
+ * `local`: one process, the local bus. `nats`: one process, every runtime on its own NATS
+ * connection. `nats-split`: as `nats`, but the master and its allocator run in an OS process
+ * of their own (`master-process.ts`), as in a deployment, where schedulers and agents do not
+ * share the master's CPU.
+ */
+export type OffersTransport = 'local' | 'nats' | 'nats-split';
+
+/** The master's counts the checks need, wherever the master runs. */
+interface MasterCounts {
+  tasksLaunched: number;
+  offersDeclined: number;
+  frameworks: number;
+  /** Envelopes the master's runtime sent to other nodes, when it is not one of this process's runtimes. */
+  sentRemote: number;
+}
 
 /** During the drain, offers are declined with this filter so that the cluster goes quiet. */
 const DRAIN_REFUSE_SECONDS = 3_600;
@@ -141,9 +159,9 @@ class BenchScheduler implements Scheduler {
 }
 
 /** Waits until `done()` holds, checking every few ms; throws naming `what` after the step timeout. */
-export async function waitFor(what: string, done: () => boolean, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
+export async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
   const deadline = wallClockNow() + timeoutMs;
-  while (!done()) {
+  while (!(await done())) {
     if (wallClockNow() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await wallClockDelay(5);
   }
@@ -162,7 +180,7 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
   const bus = new LocalBus();
   const prefix = `offers${Math.random().toString(36).slice(2, 8)}`;
   const makeTransport = (log: Logger): Transport =>
-    transport === 'nats' ? new NatsTransport({ servers: nats!.url, prefix, logger: log }) : new LocalTransport(bus);
+    transport === 'local' ? new LocalTransport(bus) : new NatsTransport({ servers: nats!.url, prefix, logger: log });
   const runtimes: Runtime[] = [];
   const run = new Run();
   const start = async (node: string): Promise<Runtime> => {
@@ -170,11 +188,26 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
     runtimes.push(runtime);
     return runtime;
   };
+  let child: ChildProcess | undefined;
   try {
-    const masterRuntime = await start('bench-master');
-    const master = new Master({ hostname: 'bench-master' });
-    masterRuntime.spawn(new AllocatorProcess({ master: `master@${masterRuntime.node}` }));
-    masterRuntime.spawn(master);
+    const masterNode = 'bench-master';
+    const masterPid = new UPID('master', masterNode);
+    let masterCounts: () => Promise<MasterCounts>;
+    if (transport === 'nats-split') {
+      const c = (child = await startMasterProcess(nats!, prefix, masterNode));
+      // A master that dies fails the run at the next count instead of leaving it waiting.
+      const died = new Promise<never>((_resolve, reject) => c.once('exit', (code, signal) => reject(new Error(`the master process exited (${code ?? signal})`))));
+      died.catch(() => undefined);
+      const client = new ProbeClient(new UPID('bench-probe', masterNode));
+      (await start('bench-probe-client')).spawn(client);
+      masterCounts = () => Promise.race([client.request({ gc: false }), died]);
+    } else {
+      const masterRuntime = await start(masterNode);
+      const master = new Master({ hostname: masterNode });
+      masterRuntime.spawn(new AllocatorProcess({ master: `master@${masterNode}` }));
+      masterRuntime.spawn(master);
+      masterCounts = async () => ({ tasksLaunched: master.stats.tasksLaunched.value, offersDeclined: master.stats.offersDeclined.value, frameworks: master.frameworks.size, sentRemote: 0 });
+    }
 
     const stats = new EmulatedAgentStats();
     const resources = Resources.parse(s.agentResources).toJSON();
@@ -183,21 +216,21 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
     let agentRuntime: Runtime | undefined;
     for (let i = 0; i < s.agents; i++) {
       if (i % perRuntime === 0) agentRuntime = await start(`bench-agents-${i / perRuntime}`);
-      agentRuntime!.spawn(new EmulatedAgent(`slave(${(i % perRuntime) + 1})`, { master: master.self, resources, hostname: `agent-${i}`, stats, random, backoffFactorMs: s.registrationBackoffMs }));
+      agentRuntime!.spawn(new EmulatedAgent(`slave(${(i % perRuntime) + 1})`, { master: masterPid, resources, hostname: `agent-${i}`, stats, random, backoffFactorMs: s.registrationBackoffMs }));
     }
     await waitFor(`${s.agents} agents to register`, () => stats.registered === s.agents);
 
     const drivers: SchedulerDriver[] = [];
     for (let i = 0; i < s.frameworks; i++) {
       const runtime = await start(`bench-framework-${i}`);
-      const driver = new SchedulerDriver(new BenchScheduler(run, i, s), { user: 'bench', name: `bench-${i}`, role: `role-${i % s.roles}` }, master.self, { runtime, random: seededRandom(100 + i) });
+      const driver = new SchedulerDriver(new BenchScheduler(run, i, s), { user: 'bench', name: `bench-${i}`, role: `role-${i % s.roles}` }, masterPid, { runtime, random: seededRandom(100 + i) });
       drivers.push(driver);
       await driver.start();
     }
     await waitFor(`${s.frameworks} frameworks to subscribe`, () => run.registered === s.frameworks);
 
     await wallClockDelay(s.warmupSeconds * 1000);
-    const envelopesBefore = sentRemote(runtimes);
+    const envelopesBefore = sentRemote(runtimes) + (await masterCounts()).sentRemote;
     run.phase = 'measure';
     const started = wallClockNow();
     // The window in slices: their median rate shrugs off a burst of other load on the machine.
@@ -213,7 +246,7 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
     }
     run.phase = 'drain';
     const seconds = (wallClockNow() - started) / 1000;
-    const busEnvelopes = sentRemote(runtimes) - envelopesBefore;
+    const busEnvelopes = sentRemote(runtimes) + (await masterCounts()).sentRemote - envelopesBefore;
 
     // The checks: the run did the work it claims, through the master.
     if (run.offers === 0) throw new Error(`${s.name} (${transport}): no offers in the window`);
@@ -221,12 +254,14 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
       if (run.launched === 0) throw new Error(`${s.name} (${transport}): no task launched`);
       await waitFor(`every launched task to finish (${run.finished}/${run.launched})`, () => run.finished === run.launched && stats.tasksFinished === run.launched);
       if (run.running !== run.launched) throw new Error(`${s.name} (${transport}): ${run.running} TASK_RUNNING for ${run.launched} tasks`);
-      if (master.stats.tasksLaunched.value !== run.launched) throw new Error(`${s.name} (${transport}): the master launched ${master.stats.tasksLaunched.value} of ${run.launched} tasks`);
+      const launched = (await masterCounts()).tasksLaunched;
+      if (launched !== run.launched) throw new Error(`${s.name} (${transport}): the master launched ${launched} of ${run.launched} tasks`);
       if (run.latenciesMs.length === 0) throw new Error(`${s.name} (${transport}): no latency sample in the window`);
     }
-    await waitFor(`the master to count every decline (${master.stats.offersDeclined.value}/${run.declined})`, () => master.stats.offersDeclined.value === run.declined);
+    let counts = await masterCounts();
+    await waitFor(`the master to count every decline (${counts.offersDeclined}/${run.declined})`, async () => (counts = await masterCounts()).offersDeclined === run.declined);
     if (run.problems.length > 0) throw new Error(`${s.name} (${transport}): ${run.problems.join('; ')}`);
-    if (master.frameworks.size !== s.frameworks) throw new Error(`${s.name} (${transport}): the master has ${master.frameworks.size} frameworks, not ${s.frameworks}`);
+    if (counts.frameworks !== s.frameworks) throw new Error(`${s.name} (${transport}): the master has ${counts.frameworks} frameworks, not ${s.frameworks}`);
 
     return {
       offers: run.offers,
@@ -242,6 +277,7 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
   } finally {
     run.closed = true;
     await Promise.all(runtimes.map((r) => r.shutdown()));
+    if (child !== undefined) await stopMasterProcess(child);
   }
 }
 
@@ -281,7 +317,7 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
 
     const localRate = new Map<string, number>();
     for (const s of scenarios) {
-      for (const transport of ['local', 'nats'] as OffersTransport[]) {
+      for (const transport of ['local', 'nats', 'nats-split'] as OffersTransport[]) {
         const r = await runOffers(s, transport, measureSeconds(s), nats);
         const row = (metric: string, value: number, unit: string) =>
           report.add({ suite: 'offers', scenario: s.name, transport, agents: s.agents, frameworks: s.frameworks, metric, value, unit });
@@ -311,8 +347,8 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
           'env/offer': round(envelopesPerOffer, 1),
           'allocator alone': Math.round(alone),
           'alone/e2e': `${round(alone / rate, 1)}x`,
-          'nats/local': transport === 'nats' && local !== undefined ? `${Math.round((100 * rate) / local)}%` : '',
-          'bus/bare': transport === 'nats' ? `${Math.round((100 * r.busEnvelopes) / r.seconds / ceiling.fanInPerSecond)}%` : '',
+          'nats/local': transport !== 'local' && local !== undefined ? `${Math.round((100 * rate) / local)}%` : '',
+          'bus/bare': transport !== 'local' ? `${Math.round((100 * r.busEnvelopes) / r.seconds / ceiling.fanInPerSecond)}%` : '',
         });
       }
     }

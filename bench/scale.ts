@@ -6,7 +6,7 @@
  *
  * Two ways, in one run:
  * - `nats`: the master (with its allocator) runs in an OS process of its own
- *   (`scale-master.ts`), so its memory is its own; agents and the framework run in this
+ *   (`master-process.ts`), so its memory is its own; agents and the framework run in this
  *   process, one NATS connection per runtime;
  * - `local`: everything in this process on the local bus; memory is this whole process's
  *   (agents and framework included), and says so.
@@ -18,8 +18,7 @@
  * first offers, and launch → TASK_RUNNING latency (p50, p99) of the framework's tasks.
  * Checked before reporting: the master counts every agent, and every task finished.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { pino, type Logger } from 'pino';
 import { AllocatorProcess } from '../actors/allocator/allocator-process.ts';
 import { Master } from '../actors/master/master-process.ts';
@@ -27,7 +26,6 @@ import { SchedulerDriver, type Scheduler } from '../actors/scheduler/scheduler-d
 import { Resources } from '../src/mesos/resources.ts';
 import type { Offer, TaskStatus } from '../src/mesos/v1/common.ts';
 import { Clock, wallClockNow } from '../src/process/clock.ts';
-import { Process } from '../src/process/process.ts';
 import { Runtime } from '../src/process/runtime.ts';
 import { UPID } from '../src/process/upid.ts';
 import { LocalBus, LocalTransport } from '../src/transport/local.ts';
@@ -37,7 +35,7 @@ import { startNatsServer, type NatsServer } from '../test/helpers/nats-server.ts
 import { EmulatedAgent, EmulatedAgentStats, seededRandom } from './emulated-agent.ts';
 import { waitFor } from './offers.ts';
 import { Report, quantile, round } from './report.ts';
-import { BENCH_MEMORY_REPORT, BENCH_MEMORY_REQUEST, MemoryProbe, type MemoryReport } from './scale-probe.ts';
+import { MemoryProbe, ProbeClient, startMasterProcess, stopMasterProcess, type MemoryReport } from './master-probe.ts';
 import { scaleScenarios, type ScaleScenario } from './scenarios.ts';
 
 export type ScaleTransport = 'local' | 'nats';
@@ -67,22 +65,6 @@ export interface ScaleResult {
   offersInFirstEvent: number;
   latenciesMs: number[];
   finished: number;
-}
-
-/** Asks the probe next to the master for a memory report. */
-class ProbeClient extends Process {
-  #waiting: ((report: MemoryReport) => void)[] = [];
-  constructor(readonly probe: UPID) {
-    super('bench-probe-client');
-    this.install(BENCH_MEMORY_REPORT, (_from, body: MemoryReport) => this.#waiting.shift()?.(body));
-  }
-
-  request(): Promise<MemoryReport> {
-    return new Promise((resolve) => {
-      this.#waiting.push(resolve);
-      this.send(this.probe, BENCH_MEMORY_REQUEST, {});
-    });
-  }
 }
 
 /** Holds every offer and launches `count` no-op tasks on them, one after another. */
@@ -134,32 +116,6 @@ class LaunchProbe implements Scheduler {
     this.#inFlight = { taskId, at: wallClockNow() };
     driver.launchTasks(offer.id, [{ name: 'noop', task_id: { value: taskId }, agent_id: offer.agent_id, resources: offer.resources, command: { value: 'true' } }]);
   }
-}
-
-/** Starts `scale-master.ts` in a child process; resolves once it is ready. */
-async function startMasterProcess(nats: NatsServer, prefix: string, node: string): Promise<ChildProcess> {
-  const script = fileURLToPath(new URL('./scale-master.ts', import.meta.url));
-  const child = spawn(process.execPath, [...(process.env.SCALE_MASTER_NODE_OPTIONS ?? '').split(' ').filter((a) => a !== ''), '--import', 'tsx', script, nats.url, prefix, node], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('ready')) resolve();
-    });
-    child.once('exit', (code, signal) => reject(new Error(`the master process exited (${code ?? signal}) before it was ready`)));
-  });
-  return child;
-}
-
-async function stopMasterProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 export async function runScale(s: ScaleScenario, transport: ScaleTransport, nats?: NatsServer): Promise<ScaleResult> {

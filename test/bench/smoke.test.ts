@@ -3,6 +3,7 @@ import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { runOffers } from '../../bench/offers.ts';
 import { runScale } from '../../bench/scale.ts';
 import type { OffersScenario, ScaleScenario } from '../../bench/scenarios.ts';
+import { startNatsServer } from '../helpers/nats-server.ts';
 
 /**
  * A tiny run of the `offers` and `scale` suites on the local bus, so that `npm test` notices a
@@ -19,6 +20,7 @@ const micro: Omit<OffersScenario, 'name' | 'mode'> = {
   warmupSeconds: 0.05,
   measureSeconds: 0.2,
   registrationBackoffMs: 10,
+  agentsPerRuntime: 2,
 };
 
 test('bench smoke - offers, accept: tasks launched, RUNNING and FINISHED through the master', async (t) => {
@@ -36,6 +38,17 @@ test('bench smoke - offers, decline: every decline reaches the master', async (t
   t.true(r.offers > 0);
   t.true(r.declined >= r.offers);
   t.is(r.launched, 0);
+});
+
+test('bench smoke - offers, nats-split: the master in its own OS process counts every launch', async (t) => {
+  const nats = await startNatsServer();
+  t.teardown(() => nats.stop());
+  // runOffers asks the child master's probe for tasks_launched and throws if it differs.
+  const r = await runOffers({ ...micro, name: 'smoke split', mode: 'accept' }, 'nats-split', micro.measureSeconds, nats);
+  t.true(r.launched > 0);
+  t.is(r.finished, r.launched);
+  // The master's own envelopes (OFFERS, RunTask, updates) are counted from the child's probe.
+  t.true(r.busEnvelopes / r.offers > 8);
 });
 
 test('bench smoke - scale: agents register, the master counts them, a framework launches', async (t) => {

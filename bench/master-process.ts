@@ -1,19 +1,20 @@
 /**
- * The `scale` suite's master, in an OS process of its own so that its memory is its own:
- * `node --import tsx bench/scale-master.ts <nats-url> <prefix> <node>` joins the bus as `<node>`
- * with a master, its allocator and a `MemoryProbe`. It prints `ready` once it listens, and
- * shuts down cleanly on SIGTERM.
+ * A bench's master in an OS process of its own (the `scale` suite, so that its memory is its
+ * own; the `offers` suite's `nats-split`, so that its CPU is its own):
+ * `node --import tsx bench/master-process.ts <nats-url> <prefix> <node>` joins the bus as
+ * `<node>` with a master, its allocator and a `MemoryProbe`. It prints `ready` once it listens,
+ * and shuts down cleanly on SIGTERM. Started by `startMasterProcess` (`master-probe.ts`).
  */
 import { pino } from 'pino';
 import { AllocatorProcess } from '../actors/allocator/allocator-process.ts';
 import { Master } from '../actors/master/master-process.ts';
 import { Runtime } from '../src/process/runtime.ts';
 import { NatsTransport } from '../src/transport/nats.ts';
-import { MemoryProbe } from './scale-probe.ts';
+import { MemoryProbe } from './master-probe.ts';
 
 const [servers, prefix, node] = process.argv.slice(2);
 if (servers === undefined || prefix === undefined || node === undefined) {
-  console.error('usage: scale-master.ts <nats-url> <prefix> <node>');
+  console.error('usage: master-process.ts <nats-url> <prefix> <node>');
   process.exit(2);
 }
 
