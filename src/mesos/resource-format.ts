@@ -13,7 +13,7 @@ import { InvalidResourceError } from '../errors.ts';
 import {
   MAX_SCALAR,
   UNRESERVED_ROLE,
-  coalesceRanges,
+  coalesceSorted,
   firstOverlap,
   fromMillis,
   isEmptyValue,
@@ -22,6 +22,7 @@ import {
   nameError,
   reservationsError,
   roleError,
+  sortedByBegin,
   toMillis,
   addValues,
   withValue,
@@ -114,13 +115,13 @@ function showRange(r: Range): string {
 
 /** Sorts explicit ranges, refusing overlaps, and coalesces adjacent ones. */
 function checkedRanges(ranges: Range[], where: Where, prefix: string): Range[] {
-  const sorted = [...ranges].sort((a, b) => a.begin - b.begin);
+  const sorted = sortedByBegin(ranges);
   for (let i = 1; i < sorted.length; i++) {
     const prev = sorted[i - 1]!;
     const next = sorted[i]!;
     if (next.begin <= prev.end) where.fail(`${prefix}ranges ${showRange(prev)} and ${showRange(next)} overlap`);
   }
-  return coalesceRanges(sorted);
+  return coalesceSorted(sorted);
 }
 
 /** Sorts explicit set items, refusing empty, malformed and repeated ones. */

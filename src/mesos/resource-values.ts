@@ -74,7 +74,19 @@ export function fromMillis(millis: number): number {
 
 /** Sorts and coalesces ranges that overlap or touch: `[3-4, 1-2]` becomes `[1-4]`. */
 export function coalesceRanges(ranges: readonly Range[]): Range[] {
-  const sorted = [...ranges].sort((a, b) => a.begin - b.begin);
+  return coalesceSorted(sortedByBegin(ranges));
+}
+
+/** `ranges` ordered by `begin`: the same array when it already is (the common case), else a sorted copy. */
+export function sortedByBegin(ranges: readonly Range[]): readonly Range[] {
+  for (let i = 1; i < ranges.length; i++) {
+    if (ranges[i]!.begin < ranges[i - 1]!.begin) return [...ranges].sort((a, b) => a.begin - b.begin);
+  }
+  return ranges;
+}
+
+/** Merges overlapping and adjacent ranges of a list already ordered by `begin`. */
+export function coalesceSorted(sorted: readonly Range[]): Range[] {
   const out: Range[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];

@@ -220,6 +220,23 @@ test('resources - same name and reservation merge, different reservations stay a
   t.is(r('ports:[1-2];ports:[3-4]').toString(), 'ports:[1-4]');
 });
 
+test('resources - many entries merge, sort and conflict as few do', (t) => {
+  // 100 reservations, each given twice and out of order.
+  const parts: string[] = [];
+  for (let i = 99; i >= 0; i--) parts.push(`cpus(r${i}):1`, `ports(r${i}):[${i * 10}-${i * 10 + 4}]`);
+  for (let i = 0; i < 100; i++) parts.push(`cpus(r${i}):2`, `ports(r${i}):[${i * 10 + 5}-${i * 10 + 9}]`);
+  const x = r(parts.join(';'));
+  t.is(x.size, 200);
+  t.is(x.reserved('r7').toString(), 'cpus(r7):3;ports(r7):[70-79]');
+  t.is(x.cpus(), 300);
+  t.true(Resources.fromJSON(x.toJSON()).equals(x));
+  t.is(String(Resources.fromJSON([...x.toJSON()].reverse())), String(x), 'canonical order whatever the input order');
+  const overlap = t.throws(() => r(`${parts.join(';')};ports(r42):[423-424]`), { instanceOf: InvalidResourceError });
+  t.regex(overlap.message, /423-424 overlaps 420-429 given earlier/);
+  const conflict = t.throws(() => r(`${parts.join(';')};cpus:{a}`), { instanceOf: InvalidResourceError });
+  t.regex(conflict.message, /'cpus' is already a SCALAR resource/);
+});
+
 test('resources - dynamic and refined reservations print and parse back', (t) => {
   const x = Resources.fromJSON([
     { name: 'cpus', type: 'SCALAR', scalar: { value: 1 }, reservations: [{ type: 'DYNAMIC', role: 'a', principal: 'ops' }] },
