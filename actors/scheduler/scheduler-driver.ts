@@ -26,6 +26,7 @@ import { parseSchedulerEvent, type SchedulerCall, type SchedulerEvent } from '..
 import { parseMasterAddress, type MasterAddress } from '../detector/address.ts';
 import { detectorFor, transportFor } from '../detector/connect.ts';
 import type { MasterDetector } from '../detector/detector.ts';
+import { RecentMap } from '../../src/recent.ts';
 import { DELIVERED_MEMORY, REGISTRATION_BACKOFF_FACTOR_MS, REGISTRATION_RETRY_INTERVAL_MAX_MS } from './constants.ts';
 import { HttpMasterConnection } from './http-connection.ts';
 import { schedulerMachine, type SchedulerMachineState } from './scheduler.machine.ts';
@@ -492,14 +493,13 @@ class SchedulerProcess extends Process {
   }
 
   /** Updates delivered to the scheduler, by task and uuid (the most recent `DELIVERED_MEMORY`). */
-  readonly #delivered = new Set<string>();
+  readonly #delivered = new RecentMap<string, true>(DELIVERED_MEMORY);
 
   /** Whether this update (task, uuid) reached the scheduler before; remembers it if not. */
   #alreadyDelivered(taskId: string, uuid: string): boolean {
     const key = `${taskId}\u0000${uuid}`;
     if (this.#delivered.has(key)) return true;
-    this.#delivered.add(key);
-    if (this.#delivered.size > DELIVERED_MEMORY) this.#delivered.delete(this.#delivered.values().next().value!);
+    this.#delivered.set(key, true);
     return false;
   }
 

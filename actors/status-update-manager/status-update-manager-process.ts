@@ -6,6 +6,7 @@ import type { AgentID, FrameworkID, TaskID } from '../../src/mesos/v1/common.ts'
 import type { Timer } from '../../src/process/clock.ts';
 import { Process } from '../../src/process/process.ts';
 import type { UPID } from '../../src/process/upid.ts';
+import { RecentMap } from '../../src/recent.ts';
 import { appendRecord, recoverStreams, removeStreamFile, taskUpdatesPath, type Recovery } from './checkpoint.ts';
 import { CLOSED_STREAMS_REMEMBERED } from './constants.ts';
 import {
@@ -75,7 +76,7 @@ export class StatusUpdateManager extends Process {
   readonly machine: Actor<typeof statusUpdateManagerMachine>;
   readonly #streams = new Map<string, Entry>();
   /** Uuids of closed streams (terminal update acknowledged), oldest first. */
-  readonly #closed = new Map<string, ReadonlySet<string>>();
+  readonly #closed = new RecentMap<string, ReadonlySet<string>>(CLOSED_STREAMS_REMEMBERED);
   /** The tail of each file's chain of writes. */
   readonly #io = new Map<string, Promise<void>>();
   #master: string | null = null;
@@ -385,13 +386,7 @@ export class StatusUpdateManager extends Process {
   }
 
   #remember(key: string, uuids: ReadonlySet<string>): void {
-    this.#closed.delete(key);
     this.#closed.set(key, uuids);
-    while (this.#closed.size > CLOSED_STREAMS_REMEMBERED) {
-      const oldest = this.#closed.keys().next().value;
-      if (oldest === undefined) break;
-      this.#closed.delete(oldest);
-    }
   }
 
   private cleanup(from: UPID, body: SumCleanup): void {
