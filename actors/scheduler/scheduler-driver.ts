@@ -492,14 +492,16 @@ class SchedulerProcess extends Process {
     this.sendCall({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid } } as SchedulerCall);
   }
 
-  /** Updates delivered to the scheduler, by task and uuid (the most recent `DELIVERED_MEMORY`). */
-  readonly #delivered = new RecentMap<string, true>(DELIVERED_MEMORY);
+  /**
+   * Updates delivered to the scheduler: the task of each update uuid (the most recent
+   * `DELIVERED_MEMORY`). Keyed by the uuid alone, so that no key string is built per update.
+   */
+  readonly #delivered = new RecentMap<string, string>(DELIVERED_MEMORY);
 
   /** Whether this update (task, uuid) reached the scheduler before; remembers it if not. */
   #alreadyDelivered(taskId: string, uuid: string): boolean {
-    const key = `${taskId}\u0000${uuid}`;
-    if (this.#delivered.has(key)) return true;
-    this.#delivered.set(key, true);
+    if (this.#delivered.get(uuid) === taskId) return true;
+    this.#delivered.set(uuid, taskId);
     return false;
   }
 
