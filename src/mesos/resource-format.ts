@@ -458,19 +458,31 @@ function parseReservationsJSON(
   return reservations;
 }
 
-/** Prints entries as v1 JSON `Resource` objects (post-refinement `reservations`, no legacy `role`). */
-export function formatJSON(entries: readonly ResourceEntry[]): ResourceJSON[] {
-  return entries.map((entry) => {
-    const out: ResourceJSON = { name: entry.name, type: entry.value.type };
+function same<T>(x: T): T {
+  return x;
+}
+
+/**
+ * Prints entries as v1 JSON `Resource` objects (post-refinement `reservations`, no legacy
+ * `role`); with `frozen`, every object and array of the result is frozen.
+ */
+export function formatJSON(entries: readonly ResourceEntry[], frozen = false): ResourceJSON[] {
+  const f: <T>(x: T) => T = frozen ? Object.freeze : same;
+  const out: ResourceJSON[] = [];
+  for (const entry of entries) {
+    const json: ResourceJSON = { name: entry.name, type: entry.value.type };
     const v = entry.value;
-    if (v.type === 'SCALAR') out.scalar = { value: fromMillis(v.millis) };
-    else if (v.type === 'RANGES') out.ranges = { range: v.ranges.map((r) => ({ begin: r.begin, end: r.end })) };
-    else out.set = { item: [...v.items] };
+    if (v.type === 'SCALAR') json.scalar = f({ value: fromMillis(v.millis) });
+    else if (v.type === 'RANGES') json.ranges = f({ range: f(v.ranges.map((r) => f({ begin: r.begin, end: r.end }))) });
+    else json.set = f({ item: f([...v.items]) });
     if (entry.reservations.length > 0) {
-      out.reservations = entry.reservations.map((r) =>
-        r.principal === undefined ? { type: r.type, role: r.role } : { type: r.type, role: r.role, principal: r.principal },
+      json.reservations = f(
+        entry.reservations.map((r) =>
+          f(r.principal === undefined ? { type: r.type, role: r.role } : { type: r.type, role: r.role, principal: r.principal }),
+        ),
       );
     }
-    return out;
-  });
+    out.push(f(json));
+  }
+  return f(out);
 }

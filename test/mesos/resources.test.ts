@@ -148,6 +148,23 @@ test('resources - fromJSON(toJSON(x)) == x, also through JSON text', (t) => {
   t.pass();
 });
 
+test('resources - toJSON is frozen, and parsing that very array again is a look-up', (t) => {
+  const x = r('cpus:2;mem:512;ports:[31000-31009];zones:{a,b};disk(analytics):10');
+  const json = x.toJSON();
+  t.is(Resources.fromJSON(json), x, 'the same object, not a parse');
+  t.true(Object.isFrozen(json) && json.every((e) => Object.isFrozen(e)));
+  t.true(Object.isFrozen(json.find((e) => e.name === 'ports')!.ranges!.range[0]));
+  t.throws(() => {
+    (json[0]!.scalar as { value: number }).value = 100;
+  }, { instanceOf: TypeError });
+  // A copy (a framework changing what it was offered) is parsed for what it says.
+  const changed = json.map((e) => (e.name === 'cpus' ? { ...e, scalar: { value: 1 } } : e));
+  const parsed = Resources.fromJSON(changed);
+  t.not(parsed, x);
+  t.is(parsed.cpus(), 1);
+  t.deepEqual(JSON.parse(JSON.stringify(json)), json, 'JSON text is unchanged by freezing');
+});
+
 test('resources - flatten keeps scalar totals and drops reservations', (t) => {
   fc.assert(
     fc.property(anyResources, (x) => {
