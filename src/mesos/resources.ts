@@ -76,6 +76,8 @@ export class Resources {
 
   readonly #entries: readonly ResourceEntry[];
   #scalarMillis: ReadonlyMap<string, number> | undefined;
+  /** `toJSON()`'s array, made once (it is frozen, so it can be handed out again). */
+  #json: ResourceJSON[] | undefined;
 
   private constructor(entries: readonly ResourceEntry[]) {
     this.#entries = entries;
@@ -355,13 +357,16 @@ export class Resources {
   }
 
   /**
-   * The v1 JSON form: an array of `Resource` objects, frozen (copy it to change it). Parsing the
-   * same array with `fromJSON` gives these resources back without parsing.
+   * The v1 JSON form: an array of `Resource` objects, frozen (copy it to change it), made once
+   * per `Resources`. Parsing the same array with `fromJSON` gives these resources back without
+   * parsing.
    */
   toJSON(): ResourceJSON[] {
-    const json = formatJSON(this.#entries, true);
-    madeJSON.set(json, this);
-    return json;
+    if (this.#json === undefined) {
+      this.#json = formatJSON(this.#entries, true);
+      madeJSON.set(this.#json, this);
+    }
+    return this.#json;
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {

@@ -152,6 +152,7 @@ test('resources - toJSON is frozen, and parsing that very array again is a look-
   const x = r('cpus:2;mem:512;ports:[31000-31009];zones:{a,b};disk(analytics):10');
   const json = x.toJSON();
   t.is(Resources.fromJSON(json), x, 'the same object, not a parse');
+  t.is(x.toJSON(), json, 'made once');
   t.true(Object.isFrozen(json) && json.every((e) => Object.isFrozen(e)));
   t.true(Object.isFrozen(json.find((e) => e.name === 'ports')!.ranges!.range[0]));
   t.throws(() => {
