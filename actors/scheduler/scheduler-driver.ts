@@ -344,15 +344,57 @@ class SchedulerProcess extends Process {
     this.#subscribe();
   }
 
-  /** Sends a call if subscribed; false (and a log line) otherwise, as Mesos drops them. */
+  /**
+   * Sends a call if subscribed; false (and a log line) otherwise, as Mesos drops them.
+   *
+   * DECLINEs are gathered until the end of the current turn (a microtask) and go as one DECLINE
+   * per filter with every offer id, as v1 allows: a scheduler declining each offer of an event
+   * costs the master one call, not one per offer. Any other call sends the gathered declines
+   * first, so calls keep their order.
+   */
   sendCall(call: SchedulerCall): boolean {
     if (this.state !== 'SUBSCRIBED' || this.frameworkId === undefined) {
       this.log.warn({ type: call.type }, 'Ignoring call: not subscribed to a master');
       return false;
     }
+    if (call.type === 'DECLINE' && this.#gatherDecline(call.decline)) return true;
+    this.#sendDeclines();
     this.send(this.#master, SCHEDULER_CALL, { framework_id: this.frameworkId, ...call });
     return true;
   }
+
+  /** Gathered declines by `refuse_seconds` (`undefined`: no filters given). */
+  readonly #declines = new Map<number | undefined, OfferID[]>();
+
+  /** Gathers a decline whose filters are at most `refuse_seconds`; false if it must go alone. */
+  #gatherDecline(decline: { offer_ids?: OfferID[]; filters?: Filters }): boolean {
+    const filters = decline.filters;
+    let refuse: number | undefined;
+    if (filters !== undefined) {
+      for (const key in filters) if (key !== 'refuse_seconds') return false;
+      refuse = filters.refuse_seconds;
+    }
+    const ids = decline.offer_ids ?? [];
+    const list = this.#declines.get(refuse);
+    if (list !== undefined) list.push(...ids);
+    else {
+      if (this.#declines.size === 0) queueMicrotask(this.#sendDeclines);
+      this.#declines.set(refuse, [...ids]);
+    }
+    return true;
+  }
+
+  readonly #sendDeclines = (): void => {
+    if (this.#declines.size === 0) return;
+    const gathered = [...this.#declines];
+    this.#declines.clear();
+    // Stopped or disconnected since: dropped, as a call made then would have been.
+    if (!this.alive || this.state !== 'SUBSCRIBED' || this.frameworkId === undefined) return;
+    for (const [refuse, ids] of gathered) {
+      const decline = refuse === undefined ? { offer_ids: ids } : { offer_ids: ids, filters: { refuse_seconds: refuse } };
+      this.send(this.#master, SCHEDULER_CALL, { framework_id: this.frameworkId, type: 'DECLINE', decline });
+    }
+  };
 
   teardown(): void {
     this.sendCall({ type: 'TEARDOWN' } as SchedulerCall);

@@ -86,3 +86,29 @@ test.serial('driver - a status update resent by the agent (ack lost) is acknowle
   await cluster.settle();
   t.deepEqual(scheduler.all('statusUpdate').map(([s]) => s.state), ['TASK_FINISHED']);
 });
+
+test.serial('driver - declines made in one turn reach the master as one DECLINE per filter, before any later call', async (t) => {
+  const cluster = await startTestCluster(t, t.context.bus);
+  for (let i = 0; i < 4; i++) await cluster.addAgent('cpus:1;mem:128');
+  const { driver, scheduler } = await cluster.startFramework();
+  const [offers] = await scheduler.next('resourceOffers');
+  t.is(offers.length, 4);
+  const calls = futureMessages(4, 'mesos.scheduler.Call', undefined, cluster.master.self);
+  driver.declineOffer(offers[0]!.id, { refuse_seconds: 60 });
+  driver.declineOffer(offers[1]!.id, { refuse_seconds: 60 });
+  driver.declineOffer(offers[2]!.id);
+  driver.reviveOffers();
+  driver.declineOffer(offers[3]!.id, { refuse_seconds: 60 });
+  const sent = (await calls).map((m) => m.body as { type: string; decline?: { offer_ids: { value: string }[]; filters?: { refuse_seconds: number } } });
+  t.deepEqual(
+    sent.map((c) => [c.type, c.decline?.offer_ids.map((o) => o.value), c.decline?.filters?.refuse_seconds]),
+    [
+      ['DECLINE', [offers[0]!.id.value, offers[1]!.id.value], 60],
+      ['DECLINE', [offers[2]!.id.value], undefined],
+      ['REVIVE', undefined, undefined],
+      ['DECLINE', [offers[3]!.id.value], 60],
+    ],
+  );
+  await cluster.settle();
+  t.is(cluster.master.stats.offersDeclined.value, 4);
+});
