@@ -344,7 +344,7 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
           'offers/s': Math.round(rate),
           'run p50 ms': s.mode === 'accept' ? round(quantile(r.latenciesMs, 0.5), 2) : '',
           'run p99 ms': s.mode === 'accept' ? round(quantile(r.latenciesMs, 0.99), 2) : '',
-          'env/offer': round(envelopesPerOffer, 1),
+          'env/offer': round(envelopesPerOffer, envelopesPerOffer < 1 ? 2 : 1),
           'allocator alone': Math.round(alone),
           'alone/e2e': `${round(alone / rate, 1)}x`,
           'nats/local': transport !== 'local' && local !== undefined ? `${Math.round((100 * rate) / local)}%` : '',
