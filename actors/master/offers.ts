@@ -35,7 +35,7 @@ export function allocated(m: Master, _from: UPID, body: Offers): void {
       continue;
     }
     const id = m.ids.nextOfferId().value;
-    const executorIds = [...(framework.executors.get(agent.id)?.keys() ?? [])].map((value) => ({ value }));
+    const executors = framework.executors.get(agent.id);
     const json: Offer = {
       id: { value: id },
       framework_id: { value: framework.id },
@@ -45,7 +45,7 @@ export function allocated(m: Master, _from: UPID, body: Offers): void {
       allocation_info: { role: allocation.role },
     };
     if (agent.info.attributes !== undefined && agent.info.attributes.length > 0) json.attributes = agent.info.attributes;
-    if (executorIds.length > 0) json.executor_ids = executorIds;
+    if (executors !== undefined && executors.size > 0) json.executor_ids = [...executors.keys()].map((value) => ({ value }));
     const offer = new OfferRecord(id, framework.id, agent.id, allocation.role, json);
     m.offers.set(id, offer);
     framework.offers.add(id);
