@@ -85,8 +85,9 @@ export function acknowledge(m: Master, framework: FrameworkRecord, ack: Schedule
   const task = framework.tasks.get(ack.task_id.value);
   if (task === undefined || task.status_update_uuid !== ack.uuid) return;
   const state = task.status_update_state;
-  delete task.status_update_state;
-  delete task.status_update_uuid;
+  // Cleared, not deleted: a `delete` turns the task into a slow dictionary-mode object.
+  task.status_update_state = undefined;
+  task.status_update_uuid = undefined;
   if (state !== undefined && isTerminalState(state)) removeTask(m, framework, task);
 }
 
