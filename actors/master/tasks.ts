@@ -55,8 +55,8 @@ export function statusUpdate(m: Master, from: UPID, body: StatusUpdateMessage): 
   }
   if (task !== undefined) {
     task.state = (update.latest_state ?? status.state) as TaskState;
-    const recorded: TaskStatus = { ...status };
-    delete recorded.data;
+    // The recorded status leaves out `data` (made without `delete`, which slows an object down).
+    const { data, ...recorded } = status;
     task.statuses.push(recorded);
     if (update.uuid !== undefined) {
       task.status_update_state = status.state;
