@@ -111,6 +111,14 @@ export class Resources {
   }
 
   /**
+   * Whether `json` is an array `toJSON` made (frozen, so still what it made): valid v1 JSON
+   * without looking inside, for validators of messages that carry it.
+   */
+  static isOwnJSON(json: unknown): boolean {
+    return typeof json === 'object' && json !== null && madeJSON.has(json);
+  }
+
+  /**
    * Builds resources from entries with canonical values (as `entries()` returns them), merging
    * entries with the same key. Throws `InvalidResourceError` if a name has two types.
    */

@@ -20,6 +20,7 @@ import {
   StatusUpdateMessageSchema,
   validator,
 } from '../../src/mesos/protocol.ts';
+import { Resources } from '../../src/mesos/resources.ts';
 import { fastSchedulerCall, fastSchedulerEvent } from '../../src/mesos/v1/fast.ts';
 import {
   InvalidMessageError,
@@ -477,6 +478,20 @@ test('fast validation - a hot message is returned as is below the top level', (t
   t.deepEqual(parseCall({ ...decline, accept: {} }), decline);
   const heartbeat = { type: 'HEARTBEAT' as const };
   t.is(parseEvent(heartbeat), heartbeat);
+});
+
+test('fast validation - resources made by toJSON (taken without a look inside) and good copies pass; a bad copy goes to zod', (t) => {
+  const own = Resources.parse('cpus:1;mem:64;ports:[1-2]').toJSON();
+  const offers = (resources: unknown) => ({
+    type: 'OFFERS',
+    offers: { offers: [{ id: { value: 'o' }, framework_id: { value: 'f' }, agent_id: { value: 'a' }, hostname: 'h', resources }] },
+  });
+  t.not(fastSchedulerEvent(offers(own)), undefined);
+  t.not(fastSchedulerEvent(offers(structuredClone(own))), undefined, 'a copy is valid too, checked field by field');
+  const bad = structuredClone(own) as unknown as Record<string, unknown>[];
+  bad[0]!.scalar = { value: 'one' };
+  t.is(fastSchedulerEvent(offers(bad)), undefined, 'a copy with a bad field is left to zod');
+  t.throws(() => parseEvent(offers(bad)), { instanceOf: InvalidMessageError });
 });
 
 test('fast validation - base64Bytes is isBase64 and base64ByteLength in one', (t) => {

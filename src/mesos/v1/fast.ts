@@ -31,6 +31,7 @@
 import { RESERVATION_TYPES, VALUE_TYPES } from './base.ts';
 import { ENVIRONMENT_VARIABLE_TYPES, TASK_STATES, TASK_STATUS_REASONS, TASK_STATUS_SOURCES } from './task.ts';
 import { base64Bytes } from './validate.ts';
+import { Resources } from '../resources.ts';
 
 /** An object that passed `isPlain`: its keys can be read. */
 export type Plain = { readonly [key: string]: unknown };
@@ -231,8 +232,11 @@ export const isResource = object(
   },
 );
 
-/** `Resource[]`. */
-export const isResources = arrayOf(isResource);
+/**
+ * `Resource[]`. An array `Resources.toJSON()` made (frozen, so unchanged) is valid as it is:
+ * on an in-process bus offers and tasks carry those very arrays.
+ */
+export const isResources: Check = (v) => Resources.isOwnJSON(v) || isArrayOf(v, isResource);
 
 // ---------------------------------------------------------------------------------------------
 // `task.ts`.
