@@ -174,7 +174,7 @@ export class AllocatorProcess extends Process {
     this.#machine.stop();
   }
 
-  /** `IDLE`, `ALLOCATING` (only ever inside a cycle) or `PAUSED`. */
+  /** `IDLE` or `PAUSED`. */
   get state(): string {
     return String(this.#machine.getSnapshot().value);
   }
@@ -328,7 +328,7 @@ export class AllocatorProcess extends Process {
     });
   }
 
-  /** The dispatched cycle: one `ALLOCATE` for the machine, which runs `#cycle` unless paused. */
+  /** The dispatched cycle: one `ALLOCATE` for the machine, whose action runs `#cycle` unless paused. */
   protected _allocate(): void {
     this.#dispatched = false;
     this.#latencyMs.record(wallClockNow() - this.#dispatchedAt);
