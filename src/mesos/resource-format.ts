@@ -458,16 +458,14 @@ function parseReservationsJSON(
   return reservations;
 }
 
-function same<T>(x: T): T {
-  return x;
-}
-
 /**
  * Prints entries as v1 JSON `Resource` objects (post-refinement `reservations`, no legacy
- * `role`); with `frozen`, every object and array of the result is frozen.
+ * `role`), every object and array of the result frozen (`Resources.toJSON` hands the same
+ * array out again and looks it up when it comes back, so it must not change).
  */
-export function formatJSON(entries: readonly ResourceEntry[], frozen = false): ResourceJSON[] {
-  const f: <T>(x: T) => T = frozen ? Object.freeze : same;
+export function formatJSON(entries: readonly ResourceEntry[]): ResourceJSON[] {
+  // Typed as returning its argument: `ResourceJSON` is the (mutable) v1 shape callers pass on.
+  const f: <T>(x: T) => T = Object.freeze;
   const out: ResourceJSON[] = [];
   for (const entry of entries) {
     const json: ResourceJSON = { name: entry.name, type: entry.value.type };

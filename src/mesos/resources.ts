@@ -371,7 +371,7 @@ export class Resources {
    */
   toJSON(): ResourceJSON[] {
     if (this.#json === undefined) {
-      this.#json = formatJSON(this.#entries, true);
+      this.#json = formatJSON(this.#entries);
       madeJSON.set(this.#json, this);
     }
     return this.#json;
