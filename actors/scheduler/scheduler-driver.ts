@@ -254,8 +254,8 @@ export class SchedulerDriver {
 
   /** Explicit acknowledgement (with `implicitAcknowledgements: false`). */
   acknowledgeStatusUpdate(status: TaskStatus): DriverStatus {
-    if (status.uuid === undefined || status.agent_id === undefined) return this.#status;
-    return this.#call({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid } } as SchedulerCall);
+    const call = acknowledgeCall(status);
+    return call === undefined ? this.#status : this.#call(call);
   }
 
   /** RECONCILE: the latest state of these tasks (all of the framework's, if empty). */
@@ -297,6 +297,12 @@ export class SchedulerDriver {
     if (this.#ownRuntime) await this.#runtime?.shutdown();
     this.#finish(status);
   }
+}
+
+/** The ACKNOWLEDGE call for an update; `undefined` for one that needs none (no uuid or agent). */
+function acknowledgeCall(status: TaskStatus): SchedulerCall | undefined {
+  if (status.uuid === undefined || status.agent_id === undefined) return undefined;
+  return { type: 'ACKNOWLEDGE', acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid } } as SchedulerCall;
 }
 
 /** The driver's actor: owns the connection to the master and invokes the callbacks. */
@@ -528,10 +534,10 @@ class SchedulerProcess extends Process {
     }
   }
 
-  /** The implicit acknowledgement of an update (updates without a uuid are not acknowledged). */
+  /** The implicit acknowledgement of an update. */
   #acknowledge(status: TaskStatus): void {
-    if (status.uuid === undefined || status.agent_id === undefined) return;
-    this.sendCall({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid } } as SchedulerCall);
+    const call = acknowledgeCall(status);
+    if (call !== undefined) this.sendCall(call);
   }
 
   /**
