@@ -163,25 +163,24 @@ export function parseText(text: string): ResourceEntry[] {
 
 function parseToken(token: string): ResourceEntry {
   const where = new Where(token);
-  const fail = (reason: string): never => where.fail(reason);
   const stop = token.search(/[(:]/);
-  if (stop < 0) fail(`expected 'name:value' or 'name(role):value'`);
+  if (stop < 0) where.fail(`expected 'name:value' or 'name(role):value'`);
   const name = token.slice(0, stop).trim();
   const problem = nameError(name);
-  if (problem !== undefined) fail(problem);
+  if (problem !== undefined) where.fail(problem);
 
   let reservations: Reservation[] = [];
   let rest = token.slice(stop);
   if (rest.startsWith('(')) {
     const close = matchingParen(rest);
-    if (close < 0) fail(`'(' after the name is not closed`);
-    reservations = parseReservationSpec(rest.slice(1, close).trim(), fail);
+    if (close < 0) where.fail(`'(' after the name is not closed`);
+    reservations = parseReservationSpec(rest.slice(1, close).trim(), where);
     rest = rest.slice(close + 1).trimStart();
-    if (!rest.startsWith(':')) fail(`expected ':' after the role`);
+    if (!rest.startsWith(':')) where.fail(`expected ':' after the role`);
   }
   const valueText = rest.slice(1).trim();
-  if (valueText === '') fail('value must not be empty');
-  if (valueText.includes(':')) fail(`value must not contain ':' (is a ';' missing between resources?)`);
+  if (valueText === '') where.fail('value must not be empty');
+  if (valueText.includes(':')) where.fail(`value must not contain ':' (is a ';' missing between resources?)`);
   return makeEntry(name, reservations, parseValueText(valueText, where));
 }
 
@@ -197,72 +196,71 @@ function matchingParen(text: string): number {
 }
 
 /** Parses `analytics`, `*`, or `reservations: [(STATIC,a),(DYNAMIC,a/b,ops)]`. */
-function parseReservationSpec(spec: string, fail: (reason: string) => never): Reservation[] {
+function parseReservationSpec(spec: string, where: Where): Reservation[] {
   let reservations: Reservation[];
   if (spec.startsWith('reservations:')) {
-    reservations = parseReservationList(spec.slice('reservations:'.length).trim(), fail);
+    reservations = parseReservationList(spec.slice('reservations:'.length).trim(), where);
   } else {
     const problem = roleError(spec);
-    if (problem !== undefined) fail(problem);
+    if (problem !== undefined) where.fail(problem);
     reservations = spec === UNRESERVED_ROLE ? [] : [{ type: 'STATIC', role: spec }];
   }
   const problem = reservationsError(reservations);
-  if (problem !== undefined) fail(problem);
+  if (problem !== undefined) where.fail(problem);
   return reservations;
 }
 
-function parseReservationList(list: string, fail: (reason: string) => never): Reservation[] {
-  if (!list.startsWith('[') || !list.endsWith(']')) fail(`reservations must be written '[(TYPE,role[,principal]),...]'`);
+function parseReservationList(list: string, where: Where): Reservation[] {
+  if (!list.startsWith('[') || !list.endsWith(']')) where.fail(`reservations must be written '[(TYPE,role[,principal]),...]'`);
   const out: Reservation[] = [];
   const body = list.slice(1, -1);
   const levels = body.trim() === '' ? [] : body.split(/\)\s*,/);
   for (const [i, raw] of levels.entries()) {
     let level = raw.trim();
     if (i === levels.length - 1) {
-      if (!level.endsWith(')')) fail(`reservation '${level}' must be written '(TYPE,role[,principal])'`);
+      if (!level.endsWith(')')) where.fail(`reservation '${level}' must be written '(TYPE,role[,principal])'`);
       level = level.slice(0, -1);
     }
-    if (!level.startsWith('(')) fail(`reservation '${level})' must be written '(TYPE,role[,principal])'`);
+    if (!level.startsWith('(')) where.fail(`reservation '${level})' must be written '(TYPE,role[,principal])'`);
     const parts = level.slice(1).split(',').map((p) => p.trim());
     const [type, role, principal, ...extra] = parts;
-    if (type !== 'STATIC' && type !== 'DYNAMIC') fail(`reservation type must be STATIC or DYNAMIC, got '${type ?? ''}'`);
-    if (role === undefined || extra.length > 0) fail(`reservation '${level})' must be written '(TYPE,role[,principal])'`);
+    if (type !== 'STATIC' && type !== 'DYNAMIC') where.fail(`reservation type must be STATIC or DYNAMIC, got '${type ?? ''}'`);
+    if (role === undefined || extra.length > 0) where.fail(`reservation '${level})' must be written '(TYPE,role[,principal])'`);
     out.push(principal === undefined ? { type: type as ReservationType, role: role! } : { type: type as ReservationType, role: role!, principal });
   }
-  if (out.length === 0) fail('reservations must not be empty; leave them out for unreserved resources');
+  if (out.length === 0) where.fail('reservations must not be empty; leave them out for unreserved resources');
   return out;
 }
 
 function parseValueText(text: string, where: Where): ResourceValue {
-  const fail = (reason: string): never => where.fail(reason);
   if (text.startsWith('[')) {
-    if (!text.endsWith(']')) fail(`ranges must be written '[begin-end,...]'`);
+    if (!text.endsWith(']')) where.fail(`ranges must be written '[begin-end,...]'`);
     const inner = text.slice(1, -1).trim();
     const ranges: Range[] = [];
     if (inner !== '') {
       for (const raw of inner.split(',')) {
         const part = raw.trim();
         const m = RANGE.exec(part);
-        if (m === null) fail(`range '${part}' must be 'begin-end' with non-negative integers`);
+        if (m === null) where.fail(`range '${part}' must be 'begin-end' with non-negative integers`);
         const begin = Number(m![1]);
         const end = Number(m![2]);
         if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end)) {
-          fail(`range '${part}' must not exceed ${Number.MAX_SAFE_INTEGER}`);
+          where.fail(`range '${part}' must not exceed ${Number.MAX_SAFE_INTEGER}`);
         }
-        if (begin > end) fail(`range '${part}' must not have begin greater than end`);
+        if (begin > end) where.fail(`range '${part}' must not have begin greater than end`);
         ranges.push({ begin, end });
       }
     }
     return { type: 'RANGES', ranges: checkedRanges(ranges, where, '') };
   }
   if (text.startsWith('{')) {
-    if (!text.endsWith('}')) fail(`sets must be written '{item,...}'`);
+    if (!text.endsWith('}')) where.fail(`sets must be written '{item,...}'`);
     const inner = text.slice(1, -1).trim();
     const items = inner === '' ? [] : inner.split(',').map((item) => item.trim());
     return { type: 'SET', items: checkedItems(items, where, '') };
   }
-  if (text.startsWith('-') && NUMBER.test(text.slice(1))) fail(`value must not be negative, got ${text}`);
-  if (!NUMBER.test(text)) fail('value must be a number');
+  if (text.startsWith('-') && NUMBER.test(text.slice(1))) where.fail(`value must not be negative, got ${text}`);
+  if (!NUMBER.test(text)) where.fail('value must be a number');
   return { type: 'SCALAR', millis: checkedScalar(Number(text), text, where, '') };
 }
 
