@@ -14,6 +14,7 @@ import {
 import { seededByteSource } from '../../src/mesos/ids.ts';
 import { STATUS_UPDATE_ACKNOWLEDGEMENT } from '../../src/mesos/protocol.ts';
 import { futureExited, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { heldFifo } from '../helpers/fifo.ts';
 import { localWorld } from '../helpers/runtime.ts';
 import { AGENT_ID, AgentStub, commandTask, FRAMEWORK_ID } from './agent-stub.ts';
 
@@ -111,10 +112,13 @@ test('CommandExecutor - KillTask: TASK_KILLING, SIGTERM to the task, TASK_KILLED
 });
 
 test('CommandExecutor - a task ignoring SIGTERM is killed with SIGKILL once the default grace period has passed', async (t) => {
-  const { agent, handle, clock, runtime } = await world(t);
-  agent.runTask(commandTask('task-1', `trap '' TERM; echo ready; sleep 300`));
+  const { agent, handle, clock, runtime, sandbox } = await world(t);
+  const { opened } = heldFifo(sandbox);
+  // `> held` comes after the trap: once the FIFO is open, SIGTERM is ignored.
+  agent.runTask(commandTask('task-1', `trap '' TERM; sleep 300 > held`));
   await agent.updates.take(); // TASK_STARTING
   await agent.updates.take(); // TASK_RUNNING
+  await opened;
 
   agent.killTask('task-1');
   t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
@@ -129,11 +133,13 @@ test('CommandExecutor - a task ignoring SIGTERM is killed with SIGKILL once the 
 });
 
 test('CommandExecutor - the kill policy of the KillTask overrides the task\'s', async (t) => {
-  const { agent, clock, runtime } = await world(t);
+  const { agent, clock, runtime, sandbox } = await world(t);
   const seconds = (s: number) => ({ grace_period: { nanoseconds: s * 1e9 } });
-  agent.runTask(commandTask('task-1', `trap '' TERM; sleep 300`, { kill_policy: seconds(60) }));
+  const { opened } = heldFifo(sandbox);
+  agent.runTask(commandTask('task-1', `trap '' TERM; sleep 300 > held`, { kill_policy: seconds(60) }));
   await agent.updates.take();
   await agent.updates.take();
+  await opened;
 
   agent.killTask('task-1', seconds(1));
   t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
@@ -145,10 +151,12 @@ test('CommandExecutor - the kill policy of the KillTask overrides the task\'s', 
 });
 
 test('CommandExecutor - shutdown kills the task within the shutdown grace period', async (t) => {
-  const { agent, handle, clock } = await world(t);
-  agent.runTask(commandTask('task-1', `trap '' TERM; sleep 300`));
+  const { agent, handle, clock, sandbox } = await world(t);
+  const { opened } = heldFifo(sandbox);
+  agent.runTask(commandTask('task-1', `trap '' TERM; sleep 300 > held`));
   await agent.updates.take();
   await agent.updates.take();
+  await opened;
   agent.shutdownExecutor();
   t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
   clock.advance(DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS - SHUTDOWN_KILL_BUFFER_MS);

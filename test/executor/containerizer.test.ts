@@ -1,11 +1,11 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Containerizer, COMMAND_NOT_FOUND_STATUS, type ContainerExit } from '../../actors/agent/containerizer.ts';
 import { DEFAULT_KILL_GRACE_PERIOD_MS } from '../../actors/executor/constants.ts';
+import { heldFifo } from '../helpers/fifo.ts';
 import { localWorld, Probe } from '../helpers/runtime.ts';
 
 /** A world with one runtime and a process whose Clock-driven `delay` the containerizer uses. */
@@ -99,17 +99,6 @@ test('Containerizer - a container id is in use until its process exits', async (
   t.deepEqual(containerizer.containerIds(), []);
 });
 
-/** A FIFO in `dir` and a reader that resolves `eof` once every writer has closed it. */
-function heldFifo(dir: string) {
-  mkdirSync(dir, { recursive: true });
-  const fifo = join(dir, 'held');
-  if (spawnSync('mkfifo', [fifo]).status !== 0) throw new Error('mkfifo failed');
-  const reader = createReadStream(fifo);
-  const eof = new Promise<void>((resolve) => reader.on('end', resolve).resume());
-  const opened = new Promise<void>((resolve) => reader.once('open', () => resolve()));
-  return { opened, eof };
-}
-
 test('Containerizer - a container ends with its process: background jobs left in its group are killed', async (t) => {
   t.timeout(20_000);
   const { containerizer, root, env } = await setup(t);
@@ -147,12 +136,16 @@ test('Containerizer - destroy kills the whole process group, including a child t
 test('Containerizer - a command ignoring SIGTERM is killed with SIGKILL only after the grace period', async (t) => {
   const { containerizer, root, env, clock, runtime } = await setup(t);
   clock.pause();
+  const sandbox = join(root, 'c7');
+  const { opened } = heldFifo(sandbox);
   const container = await containerizer.launch({
     containerId: 'c7',
-    command: { value: `trap '' TERM; sleep 300` },
-    sandbox: join(root, 'c7'),
+    // `> held` comes after the trap: once the FIFO is open, SIGTERM is ignored.
+    command: { value: `trap '' TERM; sleep 300 > held` },
+    sandbox,
     env,
   });
+  await opened;
   let exit: ContainerExit | undefined;
   const destroyed = containerizer.destroy('c7', DEFAULT_KILL_GRACE_PERIOD_MS).then((e) => (exit = e));
   await runtime.settle();
