@@ -51,6 +51,14 @@ interface MasterCounts {
   frameworks: number;
   /** Envelopes the master's runtime sent to other nodes, when it is not one of this process's runtimes. */
   sentRemote: number;
+  /** CPU time (user + system, ms) of the master's OS process so far, when it is not this process. */
+  cpuMs: number;
+}
+
+/** CPU time (user + system) of this OS process so far, ms. */
+function processCpuMs(): number {
+  const cpu = process.cpuUsage();
+  return (cpu.user + cpu.system) / 1000;
 }
 
 /** During the drain, offers are declined with this filter so that the cluster goes quiet. */
@@ -77,6 +85,13 @@ export interface OffersResult {
   declined: number;
   /** Envelopes all runtimes sent to other runtimes in the window (the bus's load). */
   busEnvelopes: number;
+  /**
+   * CPU time (ms) this OS process spent in the window: the whole cluster on `local` and `nats`;
+   * the schedulers and agents on `nats-split`.
+   */
+  cpuMs: number;
+  /** CPU time (ms) the master's own OS process spent in the window (`nats-split` only). */
+  masterCpuMs: number | undefined;
 }
 
 type Phase = 'warmup' | 'measure' | 'drain';
@@ -206,7 +221,7 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
       const master = new Master({ hostname: masterNode });
       masterRuntime.spawn(new AllocatorProcess({ master: `master@${masterNode}` }));
       masterRuntime.spawn(master);
-      masterCounts = async () => ({ tasksLaunched: master.stats.tasksLaunched.value, offersDeclined: master.stats.offersDeclined.value, frameworks: master.frameworks.size, sentRemote: 0 });
+      masterCounts = async () => ({ tasksLaunched: master.stats.tasksLaunched.value, offersDeclined: master.stats.offersDeclined.value, frameworks: master.frameworks.size, sentRemote: 0, cpuMs: 0 });
     }
 
     const stats = new EmulatedAgentStats();
@@ -230,7 +245,9 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
     await waitFor(`${s.frameworks} frameworks to subscribe`, () => run.registered === s.frameworks);
 
     await wallClockDelay(s.warmupSeconds * 1000);
-    const envelopesBefore = sentRemote(runtimes) + (await masterCounts()).sentRemote;
+    const before = await masterCounts();
+    const envelopesBefore = sentRemote(runtimes) + before.sentRemote;
+    const cpuBefore = processCpuMs();
     run.phase = 'measure';
     const started = wallClockNow();
     // The window in slices: their median rate shrugs off a burst of other load on the machine.
@@ -246,7 +263,9 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
     }
     run.phase = 'drain';
     const seconds = (wallClockNow() - started) / 1000;
-    const busEnvelopes = sentRemote(runtimes) + (await masterCounts()).sentRemote - envelopesBefore;
+    const cpuMs = processCpuMs() - cpuBefore;
+    const after = await masterCounts();
+    const busEnvelopes = sentRemote(runtimes) + after.sentRemote - envelopesBefore;
 
     // The checks: the run did the work it claims, through the master.
     if (run.offers === 0) throw new Error(`${s.name} (${transport}): no offers in the window`);
@@ -273,6 +292,8 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
       finished: run.finished,
       declined: run.declined,
       busEnvelopes,
+      cpuMs,
+      masterCpuMs: transport === 'nats-split' ? after.cpuMs - before.cpuMs : undefined,
     };
   } finally {
     run.closed = true;
@@ -335,6 +356,15 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
         }
         row('bus_envelopes_per_s', Math.round(r.busEnvelopes / r.seconds), 'envelopes/s');
         row('bus_envelopes_per_offer', round(envelopesPerOffer, 2), 'envelopes');
+        // CPU per offer: on `local` and `nats` the whole cluster (one OS process); on `nats-split`
+        // this process is the schedulers and agents, and the master's process is counted apart.
+        const cpuPerOffer = (1000 * r.cpuMs) / r.offers;
+        row('cpu_per_offer', round(cpuPerOffer, 1), 'us');
+        const masterCpuPerOffer = r.masterCpuMs === undefined ? undefined : (1000 * r.masterCpuMs) / r.offers;
+        if (r.masterCpuMs !== undefined && masterCpuPerOffer !== undefined) {
+          row('master_cpu_per_offer', round(masterCpuPerOffer, 1), 'us');
+          row('master_cpu_busy', Math.round((100 * r.masterCpuMs) / (1000 * r.seconds)), '%');
+        }
         const alone = allocatorRate.get(`${s.agents}x${s.frameworks}`)!;
         if (transport === 'local') localRate.set(s.name, rate);
         const local = localRate.get(s.name);
@@ -349,6 +379,9 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
           'alone/e2e': `${round(alone / rate, 1)}x`,
           'nats/local': transport !== 'local' && local !== undefined ? `${Math.round((100 * rate) / local)}%` : '',
           'bus/bare': transport !== 'local' ? `${Math.round((100 * r.busEnvelopes) / r.seconds / ceiling.fanInPerSecond)}%` : '',
+          'cpu µs/offer': round(cpuPerOffer, 1),
+          'master cpu µs/offer': masterCpuPerOffer === undefined ? '' : round(masterCpuPerOffer, 1),
+          'master busy': r.masterCpuMs === undefined ? '' : `${Math.round((100 * r.masterCpuMs) / (1000 * r.seconds))}%`,
         });
       }
     }
@@ -357,6 +390,8 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
     console.log('');
     table.table(
       `Summary (one run, this machine). run = launch → TASK_RUNNING; env/offer = bus envelopes per offer; ` +
+        `cpu µs/offer = this OS process's CPU time per offer (the whole cluster, except on nats-split: schedulers and agents); ` +
+        `master cpu = the master's own process on nats-split, busy = its share of one core over the window; ` +
         `bus/bare = envelopes/s over the bare client's fan-in msgs/s (${Math.round(ceiling.fanInPerSecond)}); bare one-way p50 ${round(ceiling.oneWayP50Us)} µs`,
     );
   } finally {

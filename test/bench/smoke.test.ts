@@ -29,6 +29,8 @@ test('bench smoke - offers, accept: tasks launched, RUNNING and FINISHED through
   t.true(r.launched > 0);
   t.is(r.finished, r.launched);
   t.true(r.latenciesMs.length > 0);
+  // One process: the whole cluster's CPU is this process's; no master process apart.
+  t.is(r.masterCpuMs, undefined);
 });
 
 test('bench smoke - offers, decline: every decline reaches the master', async (t) => {
@@ -49,6 +51,9 @@ test('bench smoke - offers, nats-split: the master in its own OS process counts 
   t.is(r.finished, r.launched);
   // The master's own envelopes (OFFERS, RunTask, updates) are counted from the child's probe.
   t.true(r.busEnvelopes / r.offers > 8);
+  // The master's CPU is read from its own process, apart from this one's.
+  t.true(r.masterCpuMs !== undefined && r.masterCpuMs > 0);
+  t.true(r.cpuMs > 0);
 });
 
 test('bench smoke - scale: agents register, the master counts them, a framework launches', async (t) => {
