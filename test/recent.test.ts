@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { RecentMap } from '../src/recent.ts';
+import { RecentList, RecentMap } from '../src/recent.ts';
 
 test('recent map - forgets the least recently set key once past its limit', (t) => {
   const m = new RecentMap<string, number>(2);
@@ -65,6 +65,48 @@ test('recent map - holds exactly the keys among the last `limit` sets that were 
       const sorted = (entries: Iterable<[number, number]>) => [...entries].sort((a, b) => a[0] - b[0]);
       t.deepEqual(sorted([...m.keys()].map((k): [number, number] => [k, m.get(k)!])), sorted(expected));
       t.true(m.size <= limit);
+    }),
+  );
+});
+
+test('recent list - keeps the last `limit` items pushed, oldest first, and returns what it pushed out', (t) => {
+  const l = new RecentList<string>(2);
+  t.is(l.push('a'), undefined);
+  t.is(l.push('b'), undefined);
+  t.is(l.push('c'), 'a');
+  t.deepEqual([...l], ['b', 'c']);
+  t.is(l.length, 2);
+  t.is(l.at(0), 'b');
+  t.is(l.at(-1), 'c');
+  t.is(l.at(2), undefined);
+  t.true(l.some((x) => x === 'c'));
+  t.false(l.some((x) => x === 'a'));
+  t.is(l.find((x) => x > 'b'), 'c');
+  t.deepEqual(l.map((x) => x.toUpperCase()), ['B', 'C']);
+});
+
+test('recent list - a limit of 0 keeps nothing; a negative or fractional limit is refused', (t) => {
+  const l = new RecentList<number>(0);
+  t.is(l.push(1), 1);
+  t.is(l.length, 0);
+  t.deepEqual([...l], []);
+  t.throws(() => new RecentList(-1), { message: /non-negative integer limit, got -1/ });
+  t.throws(() => new RecentList(0.5), { message: /got 0.5/ });
+});
+
+test('recent list - holds what an array trimmed from the front would hold (model check)', (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 6 }), fc.array(fc.integer(), { maxLength: 40 }), fc.integer({ min: -8, max: 8 }), (limit, items, index) => {
+      const l = new RecentList<number>(limit);
+      const model: number[] = [];
+      for (const item of items) {
+        model.push(item);
+        const expectedOut = model.length > limit ? model.shift() : undefined;
+        t.is(l.push(item), expectedOut);
+      }
+      t.deepEqual([...l], model);
+      t.is(l.length, model.length);
+      t.is(l.at(index), model.at(index));
     }),
   );
 });

@@ -248,7 +248,7 @@ export function removeAgent(m: Master, agent: AgentRecord, reason: string): void
       task.statuses.push(status);
       m.sendEvent(framework, { type: 'UPDATE', update: { status } });
     }
-    framework.completeTask(task, m.options.maxCompletedTasksPerFramework);
+    framework.completeTask(task);
   }
   for (const framework of m.frameworks.values()) {
     framework.executors.delete(agent.id);

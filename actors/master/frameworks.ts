@@ -172,7 +172,7 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
     }
   } else {
     const id = requestedId ?? m.ids.nextFrameworkId().value;
-    framework = new FrameworkRecord(id, info, now);
+    framework = new FrameworkRecord(id, info, now, m.options.maxCompletedTasksPerFramework);
     framework.connection = connection;
     framework.suppressedRoles = new Set(suppressed);
     if (requestedId !== undefined) framework.reregisteredTime = now;
@@ -281,7 +281,7 @@ export function removeFramework(m: Master, framework: FrameworkRecord, reason: s
       task.state = 'TASK_KILLED';
       task.statuses.push(status);
     }
-    framework.completeTask(task, m.options.maxCompletedTasksPerFramework);
+    framework.completeTask(task);
   }
   framework.executors.clear();
   framework.failoverTimer?.cancel();
@@ -295,7 +295,6 @@ export function removeFramework(m: Master, framework: FrameworkRecord, reason: s
   m.toAllocator(ALLOCATOR_REMOVE_FRAMEWORK, { framework_id: framework.id } satisfies FrameworkRef);
   m.frameworks.delete(framework.id);
   m.completedFrameworks.push(framework);
-  if (m.completedFrameworks.length > m.options.maxCompletedFrameworks) m.completedFrameworks.shift();
   m.log.info({ frameworkId: framework.id, reason }, 'Removed framework');
 }
 

@@ -1,6 +1,7 @@
 import { createActor, type Actor } from 'xstate';
 import { Process } from '../../src/process/process.ts';
 import { UPID } from '../../src/process/upid.ts';
+import { RecentList } from '../../src/recent.ts';
 import type { Counter } from '../../src/metrics/metrics.ts';
 import { MasterIdGenerator, newMasterId } from '../../src/mesos/ids.ts';
 import {
@@ -92,7 +93,8 @@ export class Master extends Process {
   readonly options: Required<Omit<MasterOptions, 'id' | 'allocator' | 'offerTimeoutMs' | 'httpAddress' | 'hostname'>> & MasterOptions;
   readonly ids: MasterIdGenerator;
   readonly frameworks = new Map<string, FrameworkRecord>();
-  readonly completedFrameworks: FrameworkRecord[] = [];
+  /** The last `--max_completed_frameworks` frameworks removed, oldest first. */
+  readonly completedFrameworks: RecentList<FrameworkRecord>;
   readonly agents = new Map<string, AgentRecord>();
   /** Agent ids by the agent's UPID, to recognize a registering agent we already know. */
   readonly agentsByPid = new Map<string, string>();
@@ -135,6 +137,7 @@ export class Master extends Process {
       ...options,
     };
     this.ids = new MasterIdGenerator(this.options.masterId);
+    this.completedFrameworks = new RecentList(this.options.maxCompletedFrameworks);
     this.machine = createActor(masterMachine, { clock: this.machineClock });
 
     this.install(SCHEDULER_CALL, (from, body) => frameworks.call(this, from, body));

@@ -1,6 +1,8 @@
 import type { Timer } from '../../src/process/clock.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { Resources } from '../../src/mesos/resources.ts';
+import { RecentList } from '../../src/recent.ts';
+import { MAX_COMPLETED_TASKS_PER_FRAMEWORK } from './constants.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import type {
   AgentInfo,
@@ -36,7 +38,8 @@ export class FrameworkRecord {
   /** Connected and not deactivated: gets offers. */
   active = true;
   readonly tasks = new Map<string, Task>();
-  readonly completedTasks: Task[] = [];
+  /** The last `--max_completed_tasks_per_framework` tasks that ended, oldest first. */
+  readonly completedTasks: RecentList<Task>;
   /** Offers outstanding with this framework. */
   readonly offers = new Set<string>();
   /** Executors per agent id. */
@@ -47,8 +50,9 @@ export class FrameworkRecord {
   unregisteredTime: number | undefined;
   failoverTimer: Timer | undefined;
 
-  constructor(id: string, info: FrameworkInfo, now: number) {
+  constructor(id: string, info: FrameworkInfo, now: number, completedTaskLimit = MAX_COMPLETED_TASKS_PER_FRAMEWORK) {
     this.id = id;
+    this.completedTasks = new RecentList(completedTaskLimit);
     this.info = { ...info, id: { value: id } };
     this.registeredTime = now;
   }
@@ -95,10 +99,9 @@ export class FrameworkRecord {
     return executor;
   }
 
-  completeTask(task: Task, limit: number): void {
+  completeTask(task: Task): void {
     this.tasks.delete(task.task_id.value);
     this.completedTasks.push(task);
-    if (this.completedTasks.length > limit) this.completedTasks.shift();
   }
 }
 

@@ -95,7 +95,7 @@ export function acknowledge(m: Master, framework: FrameworkRecord, ack: Schedule
 export function removeTask(m: Master, framework: FrameworkRecord, task: Task): void {
   const agent = m.agents.get(task.agent_id.value);
   agent?.removeTask(task);
-  framework.completeTask(task, m.options.maxCompletedTasksPerFramework);
+  framework.completeTask(task);
   if (agent !== undefined) offers.recover(m, framework.id, agent.id, task.resources);
 }
 

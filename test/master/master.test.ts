@@ -8,6 +8,7 @@ import { dropMessages, futureMessage, futureMessages, resetFiltersAfterEach } fr
 import { startTestCluster } from '../helpers/cluster.ts';
 import { useBuses, type BusesContext } from '../helpers/worlds.ts';
 import { FakeAgent } from '../helpers/fake-agent.ts';
+import { http } from '../helpers/http.ts';
 
 /**
  * Master scenarios, named after Apache Mesos's own tests, on the paused Clock with message
@@ -187,7 +188,7 @@ for (const kind of ['local', 'nats'] as const) {
     t.deepEqual((await shutdown).body, { framework_id: { value: frameworkId } });
     t.false(cluster.master.frameworks.has(frameworkId));
     const completed = cluster.master.completedFrameworks.find((f) => f.id === frameworkId)!;
-    t.is(completed.completedTasks[0]!.state, 'TASK_KILLED');
+    t.is(completed.completedTasks.at(0)!.state, 'TASK_KILLED');
   });
 
   test.serial(title('ReconcileTasks: explicit for known and unknown tasks, implicit for all'), async (t) => {
@@ -439,3 +440,24 @@ for (const kind of ['local', 'nats'] as const) {
     t.deepEqual(sizes, [MAX_OFFERS_PER_EVENT, 20]);
   });
 }
+
+test.serial('local - MaxCompletedTasks: a framework keeps its last max_completed_tasks_per_framework ended tasks, in order', async (t) => {
+  const cluster = await startTestCluster(t, t.context.buses.local, { master: { maxCompletedTasksPerFramework: 2 }, http: { port: 0 } });
+  const agent = await cluster.addAgent('cpus:3;mem:1024');
+  const { driver, scheduler, frameworkId } = await cluster.startFramework();
+  const [offers] = await scheduler.next('resourceOffers');
+  const ids = ['t1', 't2', 't3'];
+  driver.launchTasks(offers[0]!.id, ids.map((id) => commandTask(offers[0]!, id)));
+  await cluster.settle();
+  for (const id of ids) {
+    agent.update(runFor(agent, id), 'TASK_FINISHED');
+    await scheduler.next('statusUpdate');
+    await cluster.settle();
+  }
+  const framework = cluster.master.frameworks.get(frameworkId)!;
+  t.is(framework.tasks.size, 0);
+  t.deepEqual(framework.completedTasks.map((task) => task.task_id.value), ['t2', 't3'], 't1 was the oldest');
+  const reply = await http(cluster.runtime.httpAddress!.port, 'GET', '/master/frameworks');
+  const [view] = JSON.parse(reply.body).frameworks;
+  t.deepEqual(view.completed_tasks.map((task: { id: string }) => task.id), ['t2', 't3'], 'the state endpoint shows them, oldest first');
+});

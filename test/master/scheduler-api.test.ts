@@ -395,7 +395,7 @@ test.serial('scheduler API - a closed stream not resumed: the failover timer rem
   await shutdown;
   t.false(cluster.master.frameworks.has(frameworkId));
   const removed = cluster.master.completedFrameworks.find((f) => f.id === frameworkId)!;
-  t.is(removed.completedTasks[0]?.state, 'TASK_KILLED');
+  t.is(removed.completedTasks.at(0)?.state, 'TASK_KILLED');
 
   const late = await subscribe(ctx.port, { type: 'SUBSCRIBE', framework_id: { value: frameworkId }, subscribe: { framework_info: { ...info, id: { value: frameworkId } } } });
   t.is(late.status, 200);
