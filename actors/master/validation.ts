@@ -22,7 +22,8 @@ export function validateTask(
   }
   let resources: Resources;
   try {
-    resources = Resources.fromJSON(task.resources ?? []);
+    // Most tasks are launched with exactly what they were offered: no parse then.
+    resources = Resources.fromJSONLike(task.resources ?? [], available);
   } catch (error) {
     return `Task uses invalid resources: ${(error as Error).message}`;
   }

@@ -70,6 +70,27 @@ function compareKeys(a: ResourceEntry, b: ResourceEntry): number {
  */
 const madeJSON = new WeakMap<object, Resources>();
 
+/** Whether two JSON values are equal: the same primitives, array items and object fields. */
+function sameJSON(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJSON(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let fields = 0;
+  for (const key in x) {
+    if (!Object.hasOwn(y, key) || !sameJSON(x[key], y[key])) return false;
+    fields++;
+  }
+  for (const key in y) if (Object.hasOwn(y, key)) fields--;
+  return fields === 0;
+}
+
 export class Resources {
   /** No resources. */
   static readonly EMPTY: Resources = new Resources([]);
@@ -108,6 +129,17 @@ export class Resources {
       if (known !== undefined) return known;
     }
     return new Resources(parseJSON(json));
+  }
+
+  /**
+   * `fromJSON(json)`, except that when `json` says exactly what `likely.toJSON()` says (the
+   * same fields and values, compared without parsing) it returns `likely` itself. For JSON that
+   * usually copies resources this side made: a task launched with the whole of its offer
+   * arrives over a bus as a fresh copy of the offer's array; taking the offer's own object
+   * saves the parse and lets later books (the allocator's) compare by identity.
+   */
+  static fromJSONLike(json: unknown, likely: Resources): Resources {
+    return sameJSON(json, likely.toJSON()) ? likely : Resources.fromJSON(json);
   }
 
   /**

@@ -166,6 +166,33 @@ test('resources - toJSON is frozen, and parsing that very array again is a look-
   t.deepEqual(JSON.parse(JSON.stringify(json)), json, 'JSON text is unchanged by freezing');
 });
 
+test('resources - fromJSONLike takes the likely resources for a copy of their JSON, and parses anything else', (t) => {
+  const offered = r('cpus:2;mem:512;ports:[31000-31009];disk(analytics):10');
+  // What comes back over a bus: the same JSON, a fresh object, fields in any order.
+  const copy = JSON.parse(JSON.stringify(offered.toJSON())) as unknown[];
+  t.is(Resources.fromJSONLike(copy, offered), offered, 'no parse: the offered object itself');
+  const reordered = copy.map((e) => Object.fromEntries(Object.entries(e as object).reverse()));
+  t.is(Resources.fromJSONLike(reordered, offered), offered);
+  // Anything that says something else is parsed for what it says.
+  const fewer = copy.slice(1);
+  const parsed = Resources.fromJSONLike(fewer, offered);
+  t.not(parsed, offered);
+  t.true(parsed.equals(Resources.fromJSON(fewer)));
+  const extra = copy.map((e, i) => (i === 0 ? { ...(e as object), role: '*' } : e));
+  t.not(Resources.fromJSONLike(extra, offered), offered, 'an extra field is not the same JSON');
+  t.throws(() => Resources.fromJSONLike([{ name: 'cpus', type: 'SCALAR', scalar: { value: -1 } }], offered), { instanceOf: InvalidResourceError });
+});
+
+test('resources - fromJSONLike means what fromJSON means, whatever the likely resources (property)', (t) => {
+  fc.assert(
+    fc.property(anyResources, anyResources, fc.boolean(), (x, likely, copyOfLikely) => {
+      const json = JSON.parse(JSON.stringify((copyOfLikely ? likely : x).toJSON())) as unknown;
+      return Resources.fromJSONLike(json, likely).equals(Resources.fromJSON(json));
+    }),
+  );
+  t.pass();
+});
+
 test('resources - flatten keeps scalar totals and drops reservations', (t) => {
   fc.assert(
     fc.property(anyResources, (x) => {
