@@ -11,7 +11,6 @@ import { runInNewContext } from 'node:vm';
 import type { Master } from '../actors/master/master-process.ts';
 import { Process } from '../src/process/process.ts';
 import type { UPID } from '../src/process/upid.ts';
-import type { NatsServer } from '../test/helpers/nats-server.ts';
 
 /** bench → probe: `{}`. */
 export const BENCH_MEMORY_REQUEST = 'bench.MemoryRequest';
@@ -103,10 +102,10 @@ export class ProbeClient extends Process {
  * process; resolves once it is ready. `BENCH_MASTER_NODE_OPTIONS` adds options to its `node`
  * (e.g. `--cpu-prof`).
  */
-export async function startMasterProcess(nats: NatsServer, prefix: string, node: string): Promise<ChildProcess> {
+export async function startMasterProcess(natsUrl: string, prefix: string, node: string): Promise<ChildProcess> {
   const script = fileURLToPath(new URL('./master-process.ts', import.meta.url));
   const options = (process.env.BENCH_MASTER_NODE_OPTIONS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...options, '--import', 'tsx', script, nats.url, prefix, node], {
+  const child = spawn(process.execPath, [...options, '--import', 'tsx', script, natsUrl, prefix, node], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {

@@ -15,7 +15,9 @@
  * launched was RUNNING and FINISHED and acknowledged, and the master counted every launch; in
  * `decline` the master counted every decline.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { AllocatorProcess } from '../actors/allocator/allocator-process.ts';
 import { Master } from '../actors/master/master-process.ts';
@@ -189,13 +191,13 @@ function sentRemote(runtimes: Runtime[]): number {
 }
 
 /** Runs one scenario on one transport; every runtime is shut down before it returns. */
-export async function runOffers(s: OffersScenario, transport: OffersTransport, measureSeconds: number, nats?: NatsServer): Promise<OffersResult> {
+export async function runOffers(s: OffersScenario, transport: OffersTransport, measureSeconds: number, natsUrl?: string): Promise<OffersResult> {
   const logger = pino({ level: 'warn' });
   const clock = new Clock();
   const bus = new LocalBus();
   const prefix = `offers${Math.random().toString(36).slice(2, 8)}`;
   const makeTransport = (log: Logger): Transport =>
-    transport === 'local' ? new LocalTransport(bus) : new NatsTransport({ servers: nats!.url, prefix, logger: log });
+    transport === 'local' ? new LocalTransport(bus) : new NatsTransport({ servers: natsUrl!, prefix, logger: log });
   const runtimes: Runtime[] = [];
   const run = new Run();
   const start = async (node: string): Promise<Runtime> => {
@@ -209,7 +211,7 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
     const masterPid = new UPID('master', masterNode);
     let masterCounts: () => Promise<MasterCounts>;
     if (transport === 'nats-split') {
-      const c = (child = await startMasterProcess(nats!, prefix, masterNode));
+      const c = (child = await startMasterProcess(natsUrl!, prefix, masterNode));
       // A master that dies fails the run at the next count instead of leaving it waiting.
       const died = new Promise<never>((_resolve, reject) => c.once('exit', (code, signal) => reject(new Error(`the master process exited (${code ?? signal})`))));
       died.catch(() => undefined);
@@ -302,6 +304,50 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
   }
 }
 
+/**
+ * One measurement of the suite, run by `offers-child.ts` in an OS process of its own: an offers
+ * scenario (by name) on a transport, or the allocator alone on a scenario's shape.
+ */
+export type OffersJob =
+  | { kind: 'offers'; scenario: string; transport: OffersTransport; measureSeconds: number; natsUrl: string }
+  | { kind: 'allocator-alone'; scenario: string };
+
+function scenarioNamed(name: string): OffersScenario {
+  const s = offersScenarios.find((x) => x.name === name);
+  if (s === undefined) throw new Error(`no offers scenario named '${name}'`);
+  return s;
+}
+
+/** An `OffersResult` with its latencies as the quantiles the suite reports. */
+export type OffersSummary = Omit<OffersResult, 'latenciesMs'> & { latencySamples: number; latencyP50Ms: number; latencyP99Ms: number };
+
+/** Runs a job in this process: an `OffersSummary` for `offers`, offers/s for `allocator-alone`. */
+export async function runJob(job: OffersJob): Promise<OffersSummary | number> {
+  const s = scenarioNamed(job.scenario);
+  if (job.kind === 'offers') {
+    const { latenciesMs, ...rest } = await runOffers(s, job.transport, job.measureSeconds, job.natsUrl);
+    return { ...rest, latencySamples: latenciesMs.length, latencyP50Ms: quantile(latenciesMs, 0.5), latencyP99Ms: quantile(latenciesMs, 0.99) };
+  }
+  // The allocator actor alone, as the allocator suite measures it: every round declines every
+  // offer (5 s filter, paused Clock) and one cycle offers every agent again.
+  const key = `${s.agents}x${s.frameworks}`;
+  const r = await runActor({ name: key, agents: s.agents, frameworks: s.frameworks, roles: s.roles, agentResources: s.agentResources, refuseSeconds: 5, cycles: ALLOCATOR_ROUNDS });
+  // Every round offers every agent; the median round, like the sliced window.
+  return (s.agents * 1000) / quantile(r.roundMs, 0.5);
+}
+
+/** Runs `job` in a fresh OS process (`offers-child.ts`) and returns its result. */
+async function inChild<T extends OffersSummary | number>(job: OffersJob): Promise<T> {
+  const script = fileURLToPath(new URL('./offers-child.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (code !== 0 || line === undefined) throw new Error(`${job.scenario} (${job.kind === 'offers' ? job.transport : job.kind}): the child run failed (${code ?? signal})`);
+  return JSON.parse(line.slice('RESULT '.length)) as T;
+}
+
 /** The bare NATS client's ceiling on this machine, in this run: fan-in throughput and ping-pong latency. */
 async function busCeiling(nats: NatsServer, quick: boolean): Promise<{ fanInPerSecond: number; oneWayP50Us: number }> {
   const fanIn = runtimeScenarios.find((r) => r.name === 'fan-in')!;
@@ -324,14 +370,12 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
     report.add({ suite: 'offers', scenario: 'bus ceiling', transport: 'nats-bare', agents: '', frameworks: '', metric: 'one_way_p50', value: round(ceiling.oneWayP50Us), unit: 'us' });
 
     // The allocator actor alone on each shape, as the allocator suite measures it (declines
-    // with a filter, re-offered every cycle).
+    // with a filter, re-offered every cycle). Every measurement runs in a fresh OS process.
     const allocatorRate = new Map<string, number>();
     for (const s of scenarios) {
       const key = `${s.agents}x${s.frameworks}`;
       if (allocatorRate.has(key)) continue;
-      const r = await runActor({ name: key, agents: s.agents, frameworks: s.frameworks, roles: s.roles, agentResources: s.agentResources, refuseSeconds: 5, cycles: ALLOCATOR_ROUNDS });
-      // Every round offers every agent; the median round, like the sliced window below.
-      const rate = (s.agents * 1000) / quantile(r.roundMs, 0.5);
+      const rate = await inChild<number>({ kind: 'allocator-alone', scenario: s.name });
       allocatorRate.set(key, rate);
       report.add({ suite: 'offers', scenario: `${s.agents} x ${s.frameworks} allocator alone`, transport: 'local', agents: s.agents, frameworks: s.frameworks, metric: 'offers_per_s', value: Math.round(rate), unit: 'offers/s' });
     }
@@ -339,7 +383,7 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
     const localRate = new Map<string, number>();
     for (const s of scenarios) {
       for (const transport of ['local', 'nats', 'nats-split'] as OffersTransport[]) {
-        const r = await runOffers(s, transport, measureSeconds(s), nats);
+        const r = await inChild<OffersSummary>({ kind: 'offers', scenario: s.name, transport, measureSeconds: measureSeconds(s), natsUrl: nats.url });
         const row = (metric: string, value: number, unit: string) =>
           report.add({ suite: 'offers', scenario: s.name, transport, agents: s.agents, frameworks: s.frameworks, metric, value, unit });
         const rate = quantile(r.sliceRates, 0.5);
@@ -349,8 +393,8 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
         row('offers_per_s_mean', Math.round(r.offers / r.seconds), 'offers/s');
         if (s.mode === 'accept') {
           row('tasks_finished', r.finished, 'tasks');
-          row('launch_to_running_p50', round(quantile(r.latenciesMs, 0.5), 2), 'ms');
-          row('launch_to_running_p99', round(quantile(r.latenciesMs, 0.99), 2), 'ms');
+          row('launch_to_running_p50', round(r.latencyP50Ms, 2), 'ms');
+          row('launch_to_running_p99', round(r.latencyP99Ms, 2), 'ms');
         } else {
           row('offers_declined', r.declined, 'offers');
         }
@@ -372,8 +416,8 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
           scenario: s.name,
           transport,
           'offers/s': Math.round(rate),
-          'run p50 ms': s.mode === 'accept' ? round(quantile(r.latenciesMs, 0.5), 2) : '',
-          'run p99 ms': s.mode === 'accept' ? round(quantile(r.latenciesMs, 0.99), 2) : '',
+          'run p50 ms': s.mode === 'accept' ? round(r.latencyP50Ms, 2) : '',
+          'run p99 ms': s.mode === 'accept' ? round(r.latencyP99Ms, 2) : '',
           'env/offer': round(envelopesPerOffer, envelopesPerOffer < 1 ? 2 : 1),
           'allocator alone': Math.round(alone),
           'alone/e2e': `${round(alone / rate, 1)}x`,

@@ -129,7 +129,7 @@ export async function runScale(s: ScaleScenario, transport: ScaleTransport, nats
     // The master: in a child process on nats, in a runtime here on the local bus.
     const masterNode = 'scale-master';
     if (transport === 'nats') {
-      child = await startMasterProcess(nats!, prefix, masterNode);
+      child = await startMasterProcess(nats!.url, prefix, masterNode);
       const c = child;
       childExit = new Promise<never>((_resolve, reject) => c.once('exit', (code, signal) => reject(new Error(`the master process exited (${code ?? signal})`))));
       childExit.catch(() => undefined);

@@ -46,7 +46,7 @@ test('bench smoke - offers, nats-split: the master in its own OS process counts 
   const nats = await startNatsServer();
   t.teardown(() => nats.stop());
   // runOffers asks the child master's probe for tasks_launched and throws if it differs.
-  const r = await runOffers({ ...micro, name: 'smoke split', mode: 'accept' }, 'nats-split', micro.measureSeconds, nats);
+  const r = await runOffers({ ...micro, name: 'smoke split', mode: 'accept' }, 'nats-split', micro.measureSeconds, nats.url);
   t.true(r.launched > 0);
   t.is(r.finished, r.launched);
   // The master's own envelopes (OFFERS, RunTask, updates) are counted from the child's probe.
