@@ -113,6 +113,24 @@ test('allocator - a burst of added agents makes one cycle over just those agents
   t.is(c.metric('allocator/mesos/allocation_runs'), 2);
 });
 
+test('allocator - events of one turn of the event loop make one cycle, even when they arrive in separate mailbox drains', async (t) => {
+  const c = await cluster(t);
+  c.send(ALLOCATOR_ADD_FRAMEWORK, addFramework('f1', ['web']));
+  await c.settle();
+  t.is(c.metric('allocator/mesos/allocation_runs'), 1);
+  // Each agent arrives after the last one's drain has run (a microtask apart): as declines
+  // of many frameworks reach the allocator one message at a time.
+  for (let i = 0; i < 10; i++) {
+    c.send(ALLOCATOR_ADD_AGENT, addAgent(`a${i}`, 'cpus:1;mem:128'));
+    for (let k = 0; k < 5; k++) await Promise.resolve();
+  }
+  await c.settle();
+  const messages = c.messages();
+  t.is(messages.length, 1, 'one cycle, one Offers message');
+  t.is(messages[0]!.offers.length, 10);
+  t.is(c.metric('allocator/mesos/allocation_runs'), 2);
+});
+
 test('allocator - the batch cycle runs every allocation interval', async (t) => {
   const c = await cluster(t);
   c.send(ALLOCATOR_ADD_FRAMEWORK, addFramework('f1', ['web']));

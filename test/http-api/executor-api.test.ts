@@ -4,6 +4,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { EXITED_EXECUTOR, type ExitedExecutor } from '../../src/mesos/protocol.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http } from '../helpers/http.ts';
+import { fileAppears } from '../helpers/wait-file.ts';
 import {
   accept,
   acknowledge,
@@ -133,7 +134,7 @@ test.serial('executor API - an executor in raw HTTP: bad requests, 403 before SU
   const [offer, ...others] = (await stream.next('OFFERS')).offers.offers;
   for (const other of others) await schedulerCall(port, stream, decline(frameworkId, other));
   // The executor's process writes its environment and waits: this test speaks for it.
-  const executor = { executor_id: { value: 'raw' }, command: { value: 'env > env.txt && exec sleep 600' }, shutdown_grace_period: { nanoseconds: 100_000_000 } };
+  const executor = { executor_id: { value: 'raw' }, command: { value: 'env > env.tmp && mv env.tmp env.txt && exec sleep 600' }, shutdown_grace_period: { nanoseconds: 100_000_000 } };
   t.is((await schedulerCall(port, stream, accept(frameworkId, offer, [{ id: 'r1', executor }, { id: 'r2', executor }]))).status, 202);
   const agent = cluster.agents.find((a) => a.agentId === offer.agent_id.value)!;
   const other = cluster.agents.find((a) => a !== agent)!;
@@ -191,6 +192,8 @@ test.serial('executor API - an executor in raw HTTP: bad requests, 403 before SU
   t.is(subscribed.subscribed.container_id.value, record.containerId);
   const launched = [(await subscription.next('LAUNCH')).launch.task.task_id.value, (await subscription.next('LAUNCH')).launch.task.task_id.value];
   t.deepEqual(launched.sort(), ['r1', 'r2'], 'the tasks queued for the executor');
+  // The executor's command writes it whole (a rename) once it runs.
+  await fileAppears(sandboxFile(record.directory, 'env.txt'));
   const env = readEnvFile(sandboxFile(record.directory, 'env.txt'));
   t.is(env.MESOS_AGENT_ENDPOINT, `127.0.0.1:${port}`);
   t.is(env.MESOS_EXECUTOR_ID, 'raw');
