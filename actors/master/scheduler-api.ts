@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { InvalidMessageError } from '../../src/errors.ts';
 import { acceptsJson, APPLICATION_JSON, APPLICATION_PROTOBUF, header, mediaType } from '../../src/http/media.ts';
 import { encodeRecord } from '../../src/http/recordio.ts';
+import { encodeBody } from '../../src/transport/codec.ts';
 import { accepted, badRequest, jsonBody, methodNotAllowed, streaming, temporaryRedirect } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import type { Timer } from '../../src/process/clock.ts';
@@ -65,7 +66,7 @@ export class HttpSchedulerConnection implements SchedulerConnection {
 
   send(event: SchedulerEvent): void {
     if (this.#closed) return;
-    this.res.write(encodeRecord(JSON.stringify(event)));
+    this.res.write(encodeRecord(encodeBody(event)));
     if (event.type === 'SUBSCRIBED' && this.#heartbeat === undefined) {
       // As Mesos: the first heartbeat right after SUBSCRIBED, then one per interval.
       this.#beat(Math.max(0, event.subscribed.heartbeat_interval_seconds ?? this.m.options.heartbeatIntervalSeconds) * 1000);

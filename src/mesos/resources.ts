@@ -99,6 +99,8 @@ export class Resources {
   #scalarMillis: ReadonlyMap<string, number> | undefined;
   /** `toJSON()`'s array, made once (it is frozen, so it can be handed out again). */
   #json: ResourceJSON[] | undefined;
+  /** `JSON.stringify(toJSON())`, made once. */
+  #jsonText: string | undefined;
 
   private constructor(entries: readonly ResourceEntry[]) {
     this.#entries = entries;
@@ -407,6 +409,17 @@ export class Resources {
       madeJSON.set(this.#json, this);
     }
     return this.#json;
+  }
+
+  /**
+   * `JSON.stringify(json)` for a resources array, written once per `Resources` when `json` is
+   * an array `toJSON` made (frozen, so its text cannot go stale): what a bus writes for every
+   * offer, task and recovery carrying the same resources again.
+   */
+  static jsonText(json: unknown): string {
+    const known = typeof json === 'object' && json !== null ? madeJSON.get(json) : undefined;
+    if (known === undefined) return JSON.stringify(json);
+    return (known.#jsonText ??= JSON.stringify(known.#json));
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {

@@ -9,9 +9,40 @@ import type { Envelope } from './transport.ts';
 /** Longest message name accepted from the bus. */
 const MAX_NAME = 256;
 
+/**
+ * A body may carry, under this symbol, a function that writes it as JSON: exactly what
+ * `JSON.stringify(body)` would write (symbol keys are not JSON, so the body stringifies the
+ * same either way, and an in-process bus never calls it), but faster because it knows what it
+ * can reuse. The master's OFFERS events use it: each offer's resources are one frozen array
+ * whose text is written once (`Resources.jsonText`), half of an offer's bytes.
+ */
+export const JSON_TEXT: unique symbol = Symbol.for('mesos-ts.jsonText');
+
+/** A body that writes its own JSON (see `JSON_TEXT`). */
+export interface WritesJSON {
+  [JSON_TEXT](): string;
+}
+
+/** `JSON.stringify(envelope)`, through the body's own writer when it has one. */
+export function encodeEnvelope(envelope: Envelope): string {
+  const write = writerOf(envelope.body);
+  if (write === undefined) return JSON.stringify(envelope);
+  return `{"from":${JSON.stringify(envelope.from)},"to":${JSON.stringify(envelope.to)},"name":${JSON.stringify(envelope.name)},"body":${write.call(envelope.body)}}`;
+}
+
+/** `JSON.stringify(value)` for a message body, through its own writer when it has one. */
+export function encodeBody(value: unknown): string {
+  const write = writerOf(value);
+  return write === undefined ? JSON.stringify(value) : write.call(value);
+}
+
+function writerOf(value: unknown): (() => string) | undefined {
+  return typeof value === 'object' && value !== null ? (value as Partial<WritesJSON>)[JSON_TEXT] : undefined;
+}
+
 /** Encodes envelopes bound for one node as one payload. */
 export function encodeBatch(envelopes: readonly Envelope[]): string {
-  return joinBatch(envelopes.map((e) => JSON.stringify(e)));
+  return joinBatch(envelopes.map(encodeEnvelope));
 }
 
 /** One payload from envelopes already encoded one by one (`JSON.stringify` of each). */

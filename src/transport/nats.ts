@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { decodeBatch, joinBatch } from './codec.ts';
+import { decodeBatch, encodeEnvelope, joinBatch } from './codec.ts';
 import type { Envelope, Transport, TransportSink } from './transport.ts';
 
 export interface NatsTransportOptions {
@@ -104,7 +104,7 @@ export class NatsTransport implements Transport {
   send(node: string, envelope: Envelope): boolean {
     const nc = this.#nc;
     if (nc === undefined) return false;
-    const text = JSON.stringify(envelope);
+    const text = encodeEnvelope(envelope);
     const bytes = Buffer.byteLength(text);
     const max = this.#maxPayload;
     if (bytes + 2 > max) {
