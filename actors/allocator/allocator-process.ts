@@ -314,19 +314,14 @@ export class AllocatorProcess extends Process {
     if (this.#dispatched) return;
     this.#dispatched = true;
     this.#dispatchedAt = wallClockNow();
-    // On the next turn of the event loop, then through the mailbox (libprocess `dispatch`): what
-    // arrives meanwhile joins the cycle, so a burst of events (many agents re-registering, every
-    // framework's declines of one round of offers) makes one cycle. Dispatched at once, cycles
-    // ran over what one mailbox drain held: about 9 agents each at 1k agents × 100 frameworks
-    // declining, against 100 or more on the next turn (offers bench, finding 14).
-    setImmediate(this.#dispatchCycle);
+    // On the next turn of the event loop, then through the mailbox (`defer`, which `settle()`
+    // waits for): what arrives meanwhile joins the cycle, so a burst of events (many agents
+    // re-registering, every framework's declines of one round of offers) makes one cycle.
+    // Dispatched at once, cycles ran over what one mailbox drain held: about 9 agents each at 1k
+    // agents × 100 frameworks declining, against 100 or more on the next turn (offers bench,
+    // finding 14).
+    this.defer(nextTurn(), () => this._allocate());
   }
-
-  readonly #dispatchCycle = (): void => {
-    this.runtime.dispatch(this.self, () => this._allocate()).catch(() => {
-      // Terminated before it ran: nothing to do.
-    });
-  };
 
   #armBatch(): void {
     this.#batchTimer = this.delay(this.allocationIntervalMs, () => {
@@ -422,4 +417,9 @@ export class AllocatorProcess extends Process {
     this.log.warn({ agentId }, `Ignoring ${what} of unknown agent`);
     return false;
   }
+}
+
+/** Resolves on the next turn of the event loop, after the I/O callbacks already due. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
