@@ -29,7 +29,8 @@ import { Runtime } from '../src/process/runtime.ts';
 import { UPID } from '../src/process/upid.ts';
 import { LocalBus, LocalTransport } from '../src/transport/local.ts';
 import { NatsTransport } from '../src/transport/nats.ts';
-import type { Transport } from '../src/transport/transport.ts';
+import { decodeBatch, encodeEnvelope } from '../src/transport/codec.ts';
+import type { Envelope, Transport } from '../src/transport/transport.ts';
 import { startNatsServer, type NatsServer } from '../test/helpers/nats-server.ts';
 import { runActor } from './allocator.ts';
 import { EmulatedAgent, EmulatedAgentStats, seededRandom } from './emulated-agent.ts';
@@ -39,12 +40,23 @@ import { envelopeSize, runBare } from './runtime.ts';
 import { OFFERS_QUICK_MEASURE_SECONDS, QUICK_DIVISOR, offersScenarios, runtimeScenarios, type OffersScenario } from './scenarios.ts';
 
 /**
- * `local`: one process, the local bus. `nats`: one process, every runtime on its own NATS
- * connection. `nats-split`: as `nats`, but the master and its allocator run in an OS process
- * of their own (`master-process.ts`), as in a deployment, where schedulers and agents do not
- * share the master's CPU.
+ * `local`: one process, the local bus. `local-json`: the local bus, every envelope written as
+ * JSON and read back as the NATS transport does, without NATS (what the wire format costs on
+ * its own). `nats`: one process, every runtime on its own NATS connection. `nats-split`: as
+ * `nats`, but the master and its allocator run in an OS process of their own
+ * (`master-process.ts`), as in a deployment, where schedulers and agents do not share the
+ * master's CPU.
  */
-export type OffersTransport = 'local' | 'nats' | 'nats-split';
+export type OffersTransport = 'local' | 'local-json' | 'nats' | 'nats-split';
+
+/** The local bus with the NATS transport's encoding: each envelope crosses as JSON text. */
+class JsonLocalTransport extends LocalTransport {
+  override send(node: string, envelope: Envelope): boolean {
+    let sent = true;
+    decodeBatch(encodeEnvelope(envelope), (decoded) => (sent = super.send(node, decoded)), () => (sent = false));
+    return sent;
+  }
+}
 
 /** The master's counts the checks need, wherever the master runs. */
 interface MasterCounts {
@@ -199,7 +211,11 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
   const bus = new LocalBus();
   const prefix = `offers${Math.random().toString(36).slice(2, 8)}`;
   const makeTransport = (log: Logger): Transport =>
-    transport === 'local' ? new LocalTransport(bus) : new NatsTransport({ servers: natsUrl!, prefix, logger: log });
+    transport === 'local'
+      ? new LocalTransport(bus)
+      : transport === 'local-json'
+        ? new JsonLocalTransport(bus)
+        : new NatsTransport({ servers: natsUrl!, prefix, logger: log });
   const runtimes: Runtime[] = [];
   const run = new Run();
   const start = async (node: string): Promise<Runtime> => {
@@ -388,7 +404,7 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
 
     const localRate = new Map<string, number>();
     for (const s of scenarios) {
-      for (const transport of ['local', 'nats', 'nats-split'] as OffersTransport[]) {
+      for (const transport of ['local', 'local-json', 'nats', 'nats-split'] as OffersTransport[]) {
         const r = await inChild<OffersSummary>({ kind: 'offers', scenario: s.name, transport, measureSeconds: measureSeconds(s), natsUrl: nats.url });
         const row = (metric: string, value: number, unit: string) =>
           report.add({ suite: 'offers', scenario: s.name, transport, agents: s.agents, frameworks: s.frameworks, metric, value, unit });
@@ -427,8 +443,8 @@ export async function offersSuite(options: { quick: boolean }): Promise<void> {
           'env/offer': round(envelopesPerOffer, envelopesPerOffer < 1 ? 2 : 1),
           'allocator alone': Math.round(alone),
           'alone/e2e': `${round(alone / rate, 1)}x`,
-          'nats/local': transport !== 'local' && local !== undefined ? `${Math.round((100 * rate) / local)}%` : '',
-          'bus/bare': transport !== 'local' ? `${Math.round((100 * r.busEnvelopes) / r.seconds / ceiling.fanInPerSecond)}%` : '',
+          'vs local': transport !== 'local' && local !== undefined ? `${Math.round((100 * rate) / local)}%` : '',
+          'bus/bare': transport === 'nats' || transport === 'nats-split' ? `${Math.round((100 * r.busEnvelopes) / r.seconds / ceiling.fanInPerSecond)}%` : '',
           'cpu µs/offer': round(cpuPerOffer, 1),
           'master cpu µs/offer': masterCpuPerOffer === undefined ? '' : round(masterCpuPerOffer, 1),
           'master busy': r.masterCpuMs === undefined ? '' : `${Math.round((100 * r.masterCpuMs) / (1000 * r.seconds))}%`,

@@ -33,6 +33,13 @@ test('bench smoke - offers, accept: tasks launched, RUNNING and FINISHED through
   t.is(r.masterCpuMs, undefined);
 });
 
+test('bench smoke - offers, local-json: every envelope crosses as JSON text and the run still checks out', async (t) => {
+  const r = await runOffers({ ...micro, name: 'smoke json', mode: 'accept' }, 'local-json', micro.measureSeconds);
+  t.true(r.launched > 0);
+  t.is(r.finished, r.launched);
+  t.true(r.busEnvelopes / r.offers > 8, 'an accept is some ten envelopes between runtimes');
+});
+
 test('bench smoke - offers, decline: every decline reaches the master', async (t) => {
   // With 2 frameworks and 3 agents every agent is soon filtered for both, so the window spans a
   // batch allocation (`ALLOCATION_INTERVAL_MS`), which offers them again.
