@@ -51,16 +51,6 @@ function compareKeys(a: ResourceEntry, b: ResourceEntry): number {
 }
 
 /**
- * An immutable bag of resources.
- *
- * @example
- * const agent = Resources.parse('cpus:4;mem:8192;ports:[31000-32000];cpus(analytics):2');
- * const task = Resources.parse('cpus:0.5;mem:512;ports:[31000-31000]');
- * agent.contains(task); // true
- * agent.minus(task).toString(); // 'cpus:3.5;cpus(analytics):2;mem:7680;ports:[31001-32000]'
- * agent.allocatableTo('analytics').cpus(); // 6
- */
-/**
  * The arrays `toJSON` made, with the resources they came from. On an in-process bus a message
  * body travels by reference, so the JSON the allocator offers comes back as the very array in an
  * ACCEPT, a task and a recovery: parsing it again is a look-up (a fifth more offers/s, accept
@@ -91,6 +81,16 @@ function sameJSON(a: unknown, b: unknown): boolean {
   return fields === 0;
 }
 
+/**
+ * An immutable bag of resources.
+ *
+ * @example
+ * const agent = Resources.parse('cpus:4;mem:8192;ports:[31000-32000];cpus(analytics):2');
+ * const task = Resources.parse('cpus:0.5;mem:512;ports:[31000-31000]');
+ * agent.contains(task); // true
+ * agent.minus(task).toString(); // 'cpus:3.5;cpus(analytics):2;mem:7680;ports:[31001-32000]'
+ * agent.allocatableTo('analytics').cpus(); // 6
+ */
 export class Resources {
   /** No resources. */
   static readonly EMPTY: Resources = new Resources([]);
