@@ -382,11 +382,7 @@ export class StatusUpdateManager extends Process {
     this.log.debug({ task: entry.stream.taskId.value, framework: entry.stream.frameworkId.value }, 'Closing status update stream');
     entry.timer?.cancel();
     this.#streams.delete(entry.key);
-    this.#remember(entry.key, entry.stream.uuids);
-  }
-
-  #remember(key: string, uuids: ReadonlySet<string>): void {
-    this.#closed.set(key, uuids);
+    this.#closed.set(entry.key, entry.stream.uuids);
   }
 
   private cleanup(from: UPID, body: SumCleanup): void {
@@ -447,7 +443,7 @@ export class StatusUpdateManager extends Process {
         ...(latest !== undefined ? { latest } : {}),
       });
       if (stream.terminated) {
-        this.#remember(key, stream.uuids);
+        this.#closed.set(key, stream.uuids);
         continue;
       }
       const entry: Entry = { key, stream, path, written: true, timer: undefined };
