@@ -18,6 +18,8 @@ export interface PeerHost {
   hasProcess(id: string): boolean;
   /** Reports to local process `linkerId` that `upid` exited. */
   exited(linkerId: string, upid: UPID): void;
+  /** Reports to local process `linkerId` that messages to or from `upid` may have been lost. */
+  interrupted(linkerId: string, upid: UPID): void;
   debug(message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -42,6 +44,16 @@ interface Peer {
  * 2. its runtime shuts down (`bye`, immediate),
  * 3. its runtime restarts (a different incarnation answers), or
  * 4. its runtime is silent for `timeoutMs` (killed, partitioned, or never there).
+ *
+ *
+ * A link can also be interrupted without ending: the bus connection of one of the two runtimes
+ * broke and came back (NATS reconnects within the link timeout), and what was sent meanwhile may
+ * be lost, which a TCP socket never does without closing. The runtime whose connection came back
+ * calls `reconnected()`: its processes' links to remote processes are reported interrupted, and
+ * every peer hears `reconnected` and reports its own processes' links to this runtime's
+ * processes interrupted. The link stands (no `exited`); the linker resynchronizes (a scheduler
+ * driver subscribes again, an agent re-registers), as a Mesos driver or agent does after its
+ * socket to the master breaks.
  *
  * Heartbeats and silence follow the wall clock, not the runtime `Clock`: a peer's heartbeats
  * come on its own time, so a paused or jumping test Clock must not make a live peer look dead
@@ -135,6 +147,11 @@ export class PeerMonitor {
       case 'bye':
         if (peer !== undefined) this.#died(peer);
         return;
+      case 'reconnected':
+        // The peer's bus connection broke and came back: our messages to it and its to us may
+        // be lost. Tell our processes linked to its processes.
+        if (peer !== undefined) this.#interrupted(peer);
+        return;
       case 'heartbeat':
         // A heartbeat from a runtime we do not know means it still counts on us (we restarted, or
         // gave it up): tell it, so its links to us end now rather than after its timeout.
@@ -146,6 +163,17 @@ export class PeerMonitor {
         return;
       default:
         return; // `linked` only refreshes the peer, done above.
+    }
+  }
+
+  /**
+   * Our bus connection broke and came back: tell our processes linked to remote processes, and
+   * every peer, whose processes' links to ours are interrupted as well.
+   */
+  reconnected(): void {
+    for (const peer of this.#peers.values()) {
+      this.host.sendControl(peer.node, 'reconnected', { incarnation: this.host.incarnation });
+      this.#interrupted(peer);
     }
   }
 
@@ -188,6 +216,13 @@ export class PeerMonitor {
     for (const [id, linkers] of peer.targets) {
       const upid = new UPID(id, peer.node);
       for (const linker of linkers) this.host.exited(linker, upid);
+    }
+  }
+
+  #interrupted(peer: Peer): void {
+    for (const [id, linkers] of peer.targets) {
+      const upid = new UPID(id, peer.node);
+      for (const linker of linkers) this.host.interrupted(linker, upid);
     }
   }
 

@@ -79,6 +79,13 @@ export abstract class Process {
   /** Called when a linked process terminates, or its runtime exits or stops answering. */
   exited(_upid: UPID): void {}
 
+  /**
+   * Called when the link to `upid` still stands but messages between the two may have been lost:
+   * the bus connection of this node or of `upid`'s broke and came back (see `PeerMonitor`).
+   * A process that keeps state with a peer resynchronizes here; by default nothing happens.
+   */
+  linkInterrupted(_upid: UPID): void {}
+
   get self(): UPID {
     if (this._self === undefined) throw new Error(`process '${this.id}' is not spawned`);
     return this._self;

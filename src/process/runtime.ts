@@ -104,6 +104,7 @@ export class Runtime implements TransportSink {
   #http: HttpServer | undefined;
   #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   #ids = new Map<string, number>();
+  #stopReconnects: (() => void) | undefined;
 
   readonly #sentRemote: Counter;
   readonly #receivedRemote: Counter;
@@ -131,6 +132,10 @@ export class Runtime implements TransportSink {
         exited: (linkerId, upid) => {
           const linker = this.#processes.get(linkerId);
           if (linker !== undefined) this.#deliverExited(linker, upid);
+        },
+        interrupted: (linkerId, upid) => {
+          const linker = this.#processes.get(linkerId);
+          if (linker !== undefined && linker._state === 'running') this.enqueue(linker, { k: CALL, a: () => linker.linkInterrupted(upid), b: undefined, c: undefined });
         },
         debug: (message, fields) => this.logger.debug(fields ?? {}, message),
       },
@@ -165,6 +170,7 @@ export class Runtime implements TransportSink {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new Error(`runtime '${this.node}' already started`);
     await this.transport.attach(this);
+    this.#stopReconnects = this.transport.onReconnect?.(() => this.reconnected());
     let world = worlds.get(this.clock);
     if (world === undefined) {
       const members = new Set<Runtime>();
@@ -372,6 +378,18 @@ export class Runtime implements TransportSink {
     process._linkers.clear();
   }
 
+  /**
+   * @internal The transport's connection broke and came back: whatever crossed it meanwhile may
+   * be lost. Every remote link of this runtime's processes is reported interrupted
+   * (`Process.linkInterrupted`), here and at each peer (`PeerMonitor.reconnected`). Tests call
+   * it to make a bus that cannot break (local) behave as if it had.
+   */
+  reconnected(): void {
+    if (this.#state !== 'running') return;
+    this.logger.info('Bus connection restored; links across it may have lost messages');
+    this.#peers.reconnected();
+  }
+
   /** @internal */
   unlink(linker: Process, upid: UPID): void {
     if (!linker._links.delete(String(upid))) return;
@@ -441,6 +459,7 @@ export class Runtime implements TransportSink {
     for (const process of [...this.#processes.values()]) this.terminate(process.self);
     this.#drainAll();
     this.#peers.shutdown();
+    this.#stopReconnects?.();
     await this.#http?.close();
     await this.transport.detach();
     worlds.get(this.clock)?.delete(this);
@@ -460,6 +479,7 @@ export class Runtime implements TransportSink {
     }
     this.#processes.clear();
     this.#peers.abandon();
+    this.#stopReconnects?.();
     await this.#http?.close();
     await (this.transport.abandon?.() ?? this.transport.detach());
     worlds.get(this.clock)?.delete(this);

@@ -36,8 +36,9 @@ const RECONNECT_WAIT_MS = 250;
  * JSON array of at most `maxBatch` envelopes and the server's `max_payload` bytes), which
  * amortizes the bus's per-message cost as libprocess's socket writes do; order per sender and
  * receiver is kept. An envelope larger than `max_payload` cannot travel: it is refused (the
- * runtime counts it undeliverable) and logged with its name, address and size. Core NATS is at most once: what is published while
- * disconnected may be lost, never duplicated. Reliability is the actors' business, as in Mesos.
+ * runtime counts it undeliverable) and logged with its name, address and size. Core NATS is at
+ * most once: what is published while disconnected may be lost, never duplicated. Reliability is
+ * the actors' business, as in Mesos; `onReconnect` tells the runtime when a loss was possible.
  */
 export class NatsTransport implements Transport {
   readonly kind = 'nats' as const;
@@ -227,6 +228,12 @@ export class NatsTransport implements Transport {
   onStatus(listener: (type: string) => void): () => void {
     this.#statusListeners.add(listener);
     return () => this.#statusListeners.delete(listener);
+  }
+
+  onReconnect(listener: () => void): () => void {
+    return this.onStatus((type) => {
+      if (type === 'reconnect') listener();
+    });
   }
 
   /** Resolves at the next status change of `type`. */

@@ -33,6 +33,13 @@ export interface Transport {
   detach(): Promise<void>;
   /** Drops off the bus without flushing, as a killed process would (tests of failure detection). */
   abandon?(): Promise<void>;
+  /**
+   * Calls `listener` each time the connection to the bus comes back after breaking (NATS:
+   * the client reconnected). What was sent to or from this node meanwhile may be lost; the
+   * runtime tells the processes linked across it (`Process.linkInterrupted`). Returns a
+   * function that stops the calls. A transport that cannot break (local) does not have it.
+   */
+  onReconnect?(listener: () => void): () => void;
   /** A short description for logs (`local`, `nats://127.0.0.1:4222`). */
   describe(): string;
 }

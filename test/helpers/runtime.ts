@@ -18,6 +18,8 @@ export async function localWorld(nodes: string[], options: Omit<RuntimeOptions, 
 export class Probe extends Process {
   readonly received: { name: string; from: UPID; body: unknown }[] = [];
   readonly exits: UPID[] = [];
+  /** Every `linkInterrupted`, in order. */
+  readonly interruptions: UPID[] = [];
   readonly waiting = new Map<string, ((body: unknown) => void)[]>();
 
   constructor(id: string, names: string[] = [], handlers: Record<string, Handler<any>> = {}) {
@@ -37,6 +39,10 @@ export class Probe extends Process {
 
   override exited(upid: UPID): void {
     this.exits.push(upid);
+  }
+
+  override linkInterrupted(upid: UPID): void {
+    this.interruptions.push(upid);
   }
 
   /** Resolves with the body of the next `name` message. */

@@ -238,6 +238,40 @@ test.serial('Link - a restarted peer runtime (new incarnation) reports old links
   await shutdown();
 });
 
+test.serial('Link - a bus connection that broke and came back interrupts the links across it, on both sides, and ends none', async (t) => {
+  const { runtimes, shutdown } = await localWorld(['int-a', 'int-b', 'int-c']);
+  const [a, b, c] = runtimes as [NonNullable<typeof runtimes[0]>, NonNullable<typeof runtimes[0]>, NonNullable<typeof runtimes[0]>];
+  const onA = new Probe('x', ['ping']);
+  const onB = new Probe('y', ['ping']);
+  const onC = new Probe('z');
+  const bystander = new Probe('w');
+  a.spawn(onA);
+  b.spawn(onB);
+  c.spawn(onC);
+  c.spawn(bystander);
+  await a.dispatch(onA.self, () => onA.linkTo(onB.self));
+  await b.dispatch(onB.self, () => onB.linkTo(onA.self));
+  // c's link to b's process does not cross a's connection.
+  await c.dispatch(onC.self, () => onC.linkTo(onB.self));
+  await Promise.all([a.settle(), b.settle(), c.settle()]);
+
+  // a's connection broke and came back: x hears it from its own runtime, y from a's notice.
+  a.reconnected();
+  await Promise.all([a.settle(), b.settle(), c.settle()]);
+  t.deepEqual(onA.interruptions.map(String), ['y@int-b']);
+  t.deepEqual(onB.interruptions.map(String), ['x@int-a']);
+  t.deepEqual(onC.interruptions, []);
+  t.deepEqual(bystander.interruptions, []);
+  t.deepEqual([...onA.exits, ...onB.exits, ...onC.exits], []);
+
+  // The links stand: a termination is still reported.
+  b.terminate(onB.self);
+  await Promise.all([a.settle(), b.settle(), c.settle()]);
+  t.deepEqual(onA.exits.map(String), ['y@int-b']);
+  t.deepEqual(onC.exits.map(String), ['y@int-b']);
+  await shutdown();
+});
+
 test.serial('Filters - futureMessage resolves and still delivers; dropMessage drops once; dropMessages keeps dropping', async (t) => {
   const { runtimes, shutdown } = await localWorld(['filter-a']);
   const rt = runtimes[0]!;
