@@ -139,12 +139,19 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
   }
 
   let framework = requestedId !== undefined ? m.frameworks.get(requestedId) : subscribedFrom(m, connection);
+  let resend = false;
   if (framework !== undefined) {
     const previous = framework.connection;
     const samePid = previous?.kind === 'bus' && connection.kind === 'bus' && previous.pid !== undefined && connection.pid !== undefined && previous.pid.equals(connection.pid);
     if (samePid) {
-      // A retried SUBSCRIBE from the same driver: answer again, change nothing.
-      m.log.debug({ frameworkId: framework.id }, 'Framework re-sent SUBSCRIBE; answering again');
+      // The same driver subscribes again: it retried before our SUBSCRIBED reached it, or its
+      // bus connection (or ours) broke and came back, and events may have been lost on the way
+      // (`linkInterrupted`): an OFFERS event it never saw would leave those offers outstanding
+      // for good. Answer again and send its outstanding offers again, below (the driver does
+      // not give the scheduler an offer it already holds). Mesos's `failoverFramework` takes
+      // them back instead; after a bus restart a driver hears of two reconnections (its own and
+      // ours) and subscribes twice, and taking offers back would void launches made on them.
+      resend = true;
     } else {
       if (previous !== undefined) {
         previous.send({ type: 'ERROR', error: { message: 'Framework failed over' } });
@@ -195,6 +202,7 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
       master_info: m.masterInfo,
     },
   });
+  if (resend) offers.resendOffers(m, framework);
 }
 
 /**

@@ -65,11 +65,26 @@ export function allocated(m: Master, _from: UPID, body: Offers): void {
   }
   for (const [framework, list] of byFramework) {
     m.stats.offersSent.inc(list.length);
-    // One event per `MAX_OFFERS_PER_EVENT` offers: a cycle over thousands of agents must not
-    // become one message larger than the bus carries.
-    for (let i = 0; i < list.length; i += MAX_OFFERS_PER_EVENT) {
-      m.sendEvent(framework, offersEvent(list.slice(i, i + MAX_OFFERS_PER_EVENT)));
-    }
+    sendOffers(m, framework, list);
+  }
+}
+
+/** Sends a framework every offer outstanding with it again (it subscribed again; see `subscribe`). */
+export function resendOffers(m: Master, framework: FrameworkRecord): void {
+  const list: Offer[] = [];
+  for (const offerId of framework.offers) {
+    const offer = m.offers.get(offerId);
+    if (offer !== undefined) list.push(offer.json);
+  }
+  if (list.length > 0) m.log.info({ frameworkId: framework.id, offers: list.length }, 'Sending outstanding offers again');
+  sendOffers(m, framework, list);
+}
+
+/** OFFERS events, `MAX_OFFERS_PER_EVENT` offers at most each. */
+function sendOffers(m: Master, framework: FrameworkRecord, list: Offer[]): void {
+  // A cycle over thousands of agents must not become one message larger than the bus carries.
+  for (let i = 0; i < list.length; i += MAX_OFFERS_PER_EVENT) {
+    m.sendEvent(framework, offersEvent(list.slice(i, i + MAX_OFFERS_PER_EVENT)));
   }
 }
 

@@ -342,9 +342,26 @@ class SchedulerProcess extends Process {
   }
 
   override exited(upid: UPID): void {
+    this.#masterLost(upid, 'Master exited; re-subscribing');
+  }
+
+  /**
+   * The bus connection to the master broke and came back: events or calls may have been lost
+   * (an OFFERS event, say, that would otherwise stay outstanding). Subscribe again, as a Mesos
+   * driver re-registers after its socket to the master breaks; the master takes back the
+   * offers it had made to us and offers again.
+   */
+  override linkInterrupted(upid: UPID): void {
+    this.#masterLost(upid, 'Connection to the master interrupted; re-subscribing');
+  }
+
+  #masterLost(upid: UPID, message: string): void {
     if (!upid.equals(this.#master) || this.state !== 'SUBSCRIBED') return;
-    this.log.warn({ master: String(upid) }, 'Master exited; re-subscribing');
+    this.log.warn({ master: String(upid) }, message);
     this.machine.send({ type: 'MASTER_LOST' });
+    // The scheduler hears `disconnected`, after which its offers are void (a Mesos scheduler
+    // drops them); those still outstanding come again once subscribed.
+    this.#offered.clear();
     this.#backoffMs = REGISTRATION_BACKOFF_FACTOR_MS;
     this.#callback('disconnected', (s) => s.disconnected?.(this.driver));
     this.#subscribe();
@@ -359,6 +376,8 @@ class SchedulerProcess extends Process {
    * first, so calls keep their order.
    */
   sendCall(call: SchedulerCall): boolean {
+    if (call.type === 'ACCEPT') this.#answered(call.accept.offer_ids);
+    else if (call.type === 'DECLINE') this.#answered(call.decline.offer_ids);
     if (this.state !== 'SUBSCRIBED' || this.frameworkId === undefined) {
       this.log.warn({ type: call.type }, 'Ignoring call: not subscribed to a master');
       return false;
@@ -367,6 +386,38 @@ class SchedulerProcess extends Process {
     this.#sendDeclines();
     this.send(this.#master, SCHEDULER_CALL, { framework_id: this.frameworkId, ...call });
     return true;
+  }
+
+  /**
+   * Ids of the offers the scheduler was given since it last heard `disconnected`, and has not
+   * answered (accepted, declined) and the master has not rescinded. A master that sees this
+   * driver subscribe again sends its outstanding offers again, in case their OFFERS event was
+   * lost (`linkInterrupted`); when the driver retried SUBSCRIBE without having disconnected,
+   * the scheduler already holds them and does not get them twice.
+   */
+  readonly #offered = new Set<string>();
+  /** The master whose offers `#offered` holds. */
+  #offeredBy: string | undefined;
+
+  #answered(ids: readonly OfferID[] | undefined): void {
+    if (ids === undefined) return;
+    for (const id of ids) this.#offered.delete(id.value);
+  }
+
+  /** The offers of an OFFERS event the scheduler does not hold yet, now held. */
+  #newOffers(offers: Offer[]): Offer[] {
+    // A copy only from the first offer already held (rare: a master sending offers again).
+    let fresh: Offer[] | undefined;
+    for (let i = 0; i < offers.length; i++) {
+      const offer = offers[i]!;
+      if (this.#offered.has(offer.id.value)) {
+        fresh ??= offers.slice(0, i);
+        continue;
+      }
+      this.#offered.add(offer.id.value);
+      fresh?.push(offer);
+    }
+    return fresh ?? offers;
   }
 
   /** Gathered declines by `refuse_seconds` (`undefined`: no filters given). */
@@ -466,6 +517,11 @@ class SchedulerProcess extends Process {
           return;
         }
         this.#master = from;
+        if (this.#offeredBy !== String(from)) {
+          // Another master: the offers of the last one are void (it will not send them again).
+          this.#offered.clear();
+          this.#offeredBy = String(from);
+        }
         this.frameworkId = event.subscribed.framework_id;
         this.machine.send({ type: 'SUBSCRIBED' });
         this.link(from);
@@ -495,10 +551,13 @@ class SchedulerProcess extends Process {
       return;
     }
     switch (event.type) {
-      case 'OFFERS':
-        this.#callback('resourceOffers', (s) => s.resourceOffers?.(this.driver, event.offers.offers ?? []));
+      case 'OFFERS': {
+        const offers = this.#newOffers(event.offers.offers ?? []);
+        if (offers.length > 0) this.#callback('resourceOffers', (s) => s.resourceOffers?.(this.driver, offers));
         return;
+      }
       case 'RESCIND':
+        this.#offered.delete(event.rescind.offer_id.value);
         this.#callback('offerRescinded', (s) => s.offerRescinded?.(this.driver, event.rescind.offer_id));
         return;
       case 'UPDATE': {

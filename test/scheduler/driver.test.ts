@@ -39,6 +39,45 @@ test.serial('driver - SUBSCRIBE is retried with backoff until the master answers
   t.is(driver.connectionState, 'SUBSCRIBED');
 });
 
+test.serial('driver - its bus connection to the master broke and came back: it subscribes again and gets the offer whose OFFERS event was lost; a retried SUBSCRIBE does not give it twice', async (t) => {
+  const cluster = await startTestCluster(t, t.context.bus);
+  const { driver, frameworkId, scheduler } = await cluster.startFramework();
+  const lost = dropMessage('mesos.scheduler.Event', cluster.master.self);
+  const agent = await cluster.addAgent('cpus:2;mem:1024');
+  t.is(((await lost).body as { type: string }).type, 'OFFERS');
+  await cluster.settle();
+  // Nobody knows: the master holds the offer as outstanding, the scheduler never saw it.
+  const [offerId] = [...cluster.master.offers.keys()];
+  t.deepEqual(scheduler.all('resourceOffers'), []);
+
+  const runtime = cluster.world.runtimes.find((r) => r.node.endsWith('-framework1'))!;
+  runtime.reconnected();
+  const [offers] = await scheduler.next('resourceOffers');
+  t.deepEqual(offers.map((o) => [o.id.value, o.agent_id.value]), [[offerId, agent.agentId!]]);
+  t.deepEqual(scheduler.calls.map((c) => c.name), ['registered', 'disconnected', 'reregistered', 'resourceOffers']);
+
+  // Again (the master's connection, say): the scheduler hears `disconnected` (its offers are
+  // void to it) and, subscribed again, gets the outstanding offer again.
+  runtime.reconnected();
+  const [again] = await scheduler.next('resourceOffers');
+  t.deepEqual(again.map((o) => o.id.value), [offerId]);
+  t.deepEqual(scheduler.calls.map((c) => c.name), ['registered', 'disconnected', 'reregistered', 'resourceOffers', 'disconnected', 'reregistered', 'resourceOffers']);
+
+  // A SUBSCRIBE the driver retried without having disconnected: the master sends the offer again
+  // and the scheduler, which holds it, does not get it twice.
+  const resent = futureMessages(2, 'mesos.scheduler.Event', cluster.master.self);
+  runtime.send(driver.pid!, cluster.master.self, 'mesos.scheduler.Call', {
+    type: 'SUBSCRIBE',
+    framework_id: { value: frameworkId },
+    subscribe: { framework_info: { ...driver.framework, id: { value: frameworkId } } },
+  });
+  t.deepEqual((await resent).map((m) => (m.body as { type: string }).type), ['SUBSCRIBED', 'OFFERS']);
+  await cluster.settle();
+  t.is(scheduler.all('resourceOffers').length, 2);
+  t.deepEqual([...cluster.master.offers.keys()], [offerId]);
+  t.deepEqual([...cluster.master.frameworks.keys()], [frameworkId]);
+});
+
 test.serial('driver - calls while not subscribed are dropped; a launch reports its tasks lost', async (t) => {
   const cluster = await startTestCluster(t, t.context.bus);
   const rt = await cluster.world.add('fw');
