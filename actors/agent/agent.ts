@@ -8,6 +8,8 @@ import {
   FrameworkToExecutorSchema,
   KILL_TASK,
   KillTaskSchema,
+  RECONCILE_TASKS,
+  ReconcileTasksSchema,
   PING_SLAVE,
   PingSlaveSchema,
   REGISTER_EXECUTOR,
@@ -34,6 +36,7 @@ import {
   type ExecutorToFramework,
   type FrameworkToExecutor,
   type KillTask,
+  type ReconcileTasks,
   type PingSlave,
   type RegisterExecutor,
   type ReregisterExecutor,
@@ -193,6 +196,7 @@ export class Agent extends Process {
     this.install(REREGISTER_REQUEST, (from) => registration.reregisterRequest(this, from), validator(ReregisterRequestSchema, 'ReregisterRequestMessage'));
     this.install(RUN_TASK, (from, body: RunTask) => tasks.runTask(this, from, body), validator(RunTaskSchema, 'RunTaskMessage'));
     this.install(KILL_TASK, (from, body: KillTask) => tasks.killTask(this, from, body), validator(KillTaskSchema, 'KillTaskMessage'));
+    this.install(RECONCILE_TASKS, (from, body: ReconcileTasks) => tasks.reconcileTasks(this, from, body), validator(ReconcileTasksSchema, 'ReconcileTasksMessage'));
     this.install(STATUS_UPDATE, (from, body: StatusUpdateMessage) => tasks.statusUpdate(this, from, body), validator(StatusUpdateMessageSchema, 'StatusUpdateMessage'));
     this.install(STATUS_UPDATE_ACKNOWLEDGEMENT, (from, body: StatusUpdateAcknowledgement) => tasks.statusUpdateAcknowledgement(this, from, body), validator(StatusUpdateAcknowledgementSchema, 'StatusUpdateAcknowledgementMessage'));
     this.install(FRAMEWORK_TO_EXECUTOR, (from, body: FrameworkToExecutor) => tasks.schedulerMessage(this, from, body), validator(FrameworkToExecutorSchema, 'FrameworkToExecutorMessage'));
@@ -257,10 +261,20 @@ export class Agent extends Process {
 
   override exited(upid: UPID): void {
     if (upid.equals(this.master)) {
-      registration.masterExited(this, upid);
+      registration.masterExited(this, upid, 'Master exited');
       return;
     }
     executors.executorExited(this, upid);
+  }
+
+  /**
+   * The bus connection to the master broke and came back: a RunTask or a re-registration reply
+   * may have been lost. Re-register, as a Mesos agent does after its socket to the master
+   * breaks: the master then reconciles (a task it launched here that we never heard of is
+   * reported lost). Status updates need nothing: they are sent again until acknowledged.
+   */
+  override linkInterrupted(upid: UPID): void {
+    if (upid.equals(this.master)) registration.masterExited(this, upid, 'Connection to the master interrupted; re-registering');
   }
 
   /** The lifecycle state. */

@@ -314,11 +314,11 @@ export function reregisterRequest(agent: Agent, from: UPID): void {
 }
 
 /** The master's process (or its runtime) is gone. */
-export function masterExited(agent: Agent, upid: UPID): void {
+export function masterExited(agent: Agent, upid: UPID, message: string): void {
   if (agent.state !== 'RUNNING') {
-    agent.log.debug({ state: agent.state, master: String(upid) }, 'Ignoring exited master: not registered');
+    agent.log.debug({ state: agent.state, master: String(upid) }, `Ignoring (${message}): not registered`);
     return;
   }
-  agent.log.warn({ master: String(upid) }, 'Master exited');
+  agent.log.warn({ master: String(upid) }, message);
   agent.machine.send({ type: 'MASTER_LOST' });
 }

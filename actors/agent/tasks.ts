@@ -7,6 +7,7 @@ import {
   type ExecutorToFramework,
   type FrameworkToExecutor,
   type KillTask,
+  type ReconcileTasks,
   type RunTask,
   type StatusUpdate,
   type StatusUpdateAcknowledgement,
@@ -45,8 +46,11 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
   }
   const task = body.task;
   const taskId = task.task_id.value;
-  if (agent.state !== 'RUNNING') {
-    agent.log.debug({ state: agent.state, task_id: taskId }, 'Ignoring run task message: the agent is not running');
+  // Re-registering (DISCONNECTED, REGISTERING with an id) still runs what our master sends: a
+  // RunTaskMessage sent just before the re-registration reached it is the master's word, and
+  // the master asks about tasks the re-registration did not report (`reconcileTasks`).
+  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING' || agent.agentId === undefined) {
+    agent.log.debug({ state: agent.state, task_id: taskId }, 'Ignoring run task message: the agent is not registered');
     return;
   }
   const frameworkId = body.framework_id.value;
@@ -102,6 +106,34 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
       break;
   }
   if (launching) launchExecutor(agent, framework, executor);
+}
+
+/**
+ * `ReconcileTasksMessage`: tasks the master launched here that our re-registration did not
+ * report. Each one this agent does not know (its RunTaskMessage was lost) ends TASK_LOST
+ * (TASK_DROPPED for a partition-aware framework), REASON_RECONCILIATION, through the status
+ * update manager like any update of ours; one it knows (the RunTaskMessage came after the
+ * report was written, and before this message) needs nothing. Mesos's `Slave::reconcileTasks`.
+ */
+export function reconcileTasks(agent: Agent, from: UPID, body: ReconcileTasks): void {
+  if (!agent.fromMaster(from)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring task reconciliation from a process that is not our master');
+    return;
+  }
+  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
+    agent.log.debug({ state: agent.state }, 'Ignoring task reconciliation: the agent is not registered');
+    return;
+  }
+  const frameworkId = body.framework_id.value;
+  const known = agent.frameworks.get(frameworkId);
+  for (const status of body.statuses) {
+    const taskId = status.task_id.value;
+    if (known?.executorOfTask(taskId) !== undefined) continue;
+    // An update for a framework this agent never ran anything for goes out all the same.
+    const framework = known ?? new FrameworkRecord(frameworkId, { user: '', name: '', id: body.framework_id });
+    const state = framework.info.capabilities?.some((c) => c.type === 'PARTITION_AWARE') === true ? 'TASK_DROPPED' : 'TASK_LOST';
+    sendAgentUpdate(agent, framework, undefined, taskId, state, 'REASON_RECONCILIATION', 'Reconciliation: task unknown to the agent');
+  }
 }
 
 /** Hands `task` to a registered executor. */

@@ -11,8 +11,10 @@ import {
   type SlaveRegistered,
   type Task,
   type UnregisterSlave,
+  RECONCILE_TASKS,
+  type ReconcileTasks,
 } from '../../src/mesos/protocol.ts';
-import type { TaskState } from '../../src/mesos/v1/common.ts';
+import type { TaskState, TaskStatus } from '../../src/mesos/v1/common.ts';
 import {
   ALLOCATOR_ACTIVATE_AGENT,
   ALLOCATOR_ADD_AGENT,
@@ -24,7 +26,7 @@ import {
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
 import { AgentRecord, masterStatus } from './state.ts';
-import { isTerminalTask, removeTask } from './tasks.ts';
+import { isTerminalTask } from './tasks.ts';
 
 /**
  * Agents: registration, re-registration (after an agent restart, a master failover or a
@@ -97,20 +99,23 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     agent.reregisteredTime = m.now();
     agent.version = body.version ?? agent.version;
     const reportedIds = new Set(reported.map((t) => `${t.framework_id.value}/${t.task_id.value}`));
-    // Tasks the master launched there that the agent does not know were lost on the way.
+    // Tasks the master launched there that the agent did not report: their RunTaskMessage was
+    // lost, or is still on the way (the agent wrote its report before it came). As Mesos's
+    // `reconcileKnownSlave` does, ask the agent (after the re-registration's answer, below):
+    // it reports TASK_LOST for those it does not know, through its status update manager,
+    // and nothing for the others (a RunTaskMessage reaches it before this message).
+    const reconcile = new Map<string, TaskStatus[]>();
     for (const task of [...agent.allTasks()]) {
       if (reportedIds.has(`${task.framework_id.value}/${task.task_id.value}`) || isTerminalTask(task)) continue;
-      const framework = m.frameworks.get(task.framework_id.value);
-      const state: TaskState = framework?.partitionAware === true ? 'TASK_DROPPED' : 'TASK_LOST';
-      const status = masterStatus(task, state, 'REASON_RECONCILIATION', 'Task is unknown to the agent', m.now());
-      task.state = state;
-      task.statuses.push(status);
-      if (framework !== undefined) {
-        m.sendEvent(framework, { type: 'UPDATE', update: { status } });
-        removeTask(m, framework, task);
-      } else {
+      if (!m.frameworks.has(task.framework_id.value)) {
         agent.removeTask(task);
+        continue;
       }
+      m.log.warn({ agentId: id, taskId: task.task_id.value, frameworkId: task.framework_id.value }, 'Task unknown to the re-registering agent; reconciling with the agent');
+      const status: TaskStatus = { task_id: task.task_id, state: task.status_update_state ?? task.state, source: 'SOURCE_MASTER', reason: 'REASON_RECONCILIATION', message: 'Reconciliation request', agent_id: { value: id }, timestamp: m.now() / 1000 };
+      const list = reconcile.get(task.framework_id.value);
+      if (list === undefined) reconcile.set(task.framework_id.value, [status]);
+      else list.push(status);
     }
     if (!agent.connected || !agent.active) {
       agent.connected = true;
@@ -119,6 +124,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     }
     agent.missedPings = 0;
     m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
+    for (const [frameworkId, statuses] of reconcile) m.send(from, RECONCILE_TASKS, { framework_id: { value: frameworkId }, statuses } satisfies ReconcileTasks);
     m.log.info({ agentId: id, agent: String(from) }, 'Agent re-registered');
     return;
   }

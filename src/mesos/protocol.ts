@@ -60,6 +60,12 @@ export const EXECUTOR_REREGISTERED = 'ExecutorReregisteredMessage';
 export const RECONNECT_EXECUTOR = 'ReconnectExecutorMessage';
 /** Master → agent: the master lost track; the agent re-registers (Mesos sends this on a ping from an unknown agent). */
 export const REREGISTER_REQUEST = 'ReregisterRequestMessage';
+/**
+ * Master → agent, after a re-registration that did not report tasks the master launched there:
+ * the agent answers TASK_LOST (TASK_DROPPED when partition-aware) for each it does not know, and
+ * nothing for one it knows (its RunTaskMessage was still on the way; it comes before this).
+ */
+export const RECONCILE_TASKS = 'ReconcileTasksMessage';
 
 // ---------------------------------------------------------------------------------------------
 // Shapes.
@@ -214,6 +220,10 @@ export const ReconnectExecutorSchema = z.object({ slave_id: AgentIDSchema });
 export type ReconnectExecutor = z.infer<typeof ReconnectExecutorSchema>;
 
 export const ReregisterRequestSchema = z.object({});
+
+/** Mesos `ReconcileTasksMessage`: the master's view of the tasks it asks about. */
+export const ReconcileTasksSchema = z.object({ framework_id: FrameworkIDSchema, statuses: z.array(TaskStatusSchema) });
+export type ReconcileTasks = z.infer<typeof ReconcileTasksSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Fast paths for the hot messages (see `v1/fast.ts`): the body itself when the schema would

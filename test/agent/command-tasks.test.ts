@@ -4,10 +4,10 @@ import test from 'ava';
 import { sandboxDir } from '../../actors/agent/checkpoint.ts';
 import { state } from '../../actors/agent/http.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import { KILL_TASK, STATUS_UPDATE_ACKNOWLEDGEMENT, type KillTask, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
+import { KILL_TASK, RECONCILE_TASKS, STATUS_UPDATE_ACKNOWLEDGEMENT, type KillTask, type ReconcileTasks, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
 import { isTerminalState } from '../../src/mesos/v1/common.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
-import { acknowledge, AGENT_ID, commandTask, FRAMEWORK_ID, nextUpdate, register, runTask, startAgent, type Harness } from './harness.ts';
+import { acknowledge, AGENT_ID, commandTask, FRAMEWORK_ID, nextUpdate, register, reregistration, runTask, startAgent, type Harness } from './harness.ts';
 
 resetFiltersAfterEach(test);
 
@@ -117,6 +117,46 @@ test.serial('KillTask - a task the agent does not know is reported lost', async 
   while (lost.update.status.task_id.value !== 'task-unknown');
   t.is(lost.update.status.state, 'TASK_LOST');
   t.is(lost.update.status.source, 'SOURCE_AGENT');
+});
+
+test.serial('ReconcileTasks - a task the agent does not know ends TASK_LOST (REASON_RECONCILIATION); one it runs is left alone', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  runTask(h, commandTask('task-known', 'sleep 60'));
+  acknowledge(h, await nextUpdate(h));
+  const asked = (id: string) => ({ task_id: { value: id }, state: 'TASK_STAGING' as const, source: 'SOURCE_MASTER' as const, reason: 'REASON_RECONCILIATION' as const });
+  h.master.send(h.agent.self, RECONCILE_TASKS, { framework_id: { value: FRAMEWORK_ID }, statuses: [asked('task-known'), asked('task-never-got')] } satisfies ReconcileTasks);
+  // Another framework's, which this agent never heard of, all the same.
+  h.master.send(h.agent.self, RECONCILE_TASKS, { framework_id: { value: 'framework-other' }, statuses: [asked('task-other')] } satisfies ReconcileTasks);
+  const updates: StatusUpdateMessage[] = [];
+  while (updates.filter((u) => u.update.status.task_id.value !== 'task-known').length < 2) {
+    const u = await nextUpdate(h);
+    updates.push(u);
+    acknowledge(h, u);
+  }
+  const lost = updates.filter((u) => u.update.status.task_id.value !== 'task-known');
+  t.deepEqual(
+    lost.map((u) => [u.update.framework_id.value, u.update.status.task_id.value, u.update.status.state, u.update.status.reason, u.update.status.source]),
+    [
+      [FRAMEWORK_ID, 'task-never-got', 'TASK_LOST', 'REASON_RECONCILIATION', 'SOURCE_AGENT'],
+      ['framework-other', 'task-other', 'TASK_LOST', 'REASON_RECONCILIATION', 'SOURCE_AGENT'],
+    ],
+  );
+  t.false(updates.some((u) => u.update.status.task_id.value === 'task-known' && isTerminalState(u.update.status.state)));
+  t.truthy(h.agent.frameworks.get(FRAMEWORK_ID)?.executorOfTask('task-known'));
+});
+
+test.serial('RunTask - a task sent while the agent re-registers is run', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  h.agentRuntime.reconnected();
+  await h.settle();
+  t.is(h.agent.state, 'REGISTERING');
+  runTask(h, commandTask('task-meanwhile', 'true'));
+  await h.settle();
+  t.truthy(h.agent.frameworks.get(FRAMEWORK_ID)?.executorOfTask('task-meanwhile'));
+  const body = await reregistration(h);
+  t.deepEqual(body.tasks?.map((task) => task.task_id.value), ['task-meanwhile']);
 });
 
 test.serial('RunTask - a task with neither a command nor an executor is TASK_ERROR, and leaves nothing behind', async (t) => {

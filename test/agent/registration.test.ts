@@ -123,6 +123,22 @@ test.serial('ReregisterRequest - the master asking for it makes the agent re-reg
   t.is((await reregistration(h)).slave.id.value, AGENT_ID);
 });
 
+for (const side of ['agent', 'master'] as const) {
+  test.serial(`LinkInterrupted - the ${side}'s bus connection broke and came back: the agent re-registers with the same master`, async (t) => {
+    const h = await startAgent(t);
+    await register(h);
+    (side === 'agent' ? h.agentRuntime : h.masterRuntime).reconnected();
+    await Promise.all([h.settle(), h.masterRuntime.settle()]);
+    t.is(h.agent.state, 'REGISTERING');
+    const body = await reregistration(h);
+    t.is(body.slave.id.value, AGENT_ID);
+    h.master.send(h.agent.self, SLAVE_REREGISTERED, { slave_id: { value: AGENT_ID } });
+    await h.settle();
+    t.is(h.agent.state, 'RUNNING');
+    t.deepEqual(h.master.bodies(REGISTER_SLAVE).length, 1, 'never registered anew');
+  });
+}
+
 test.serial('MasterExited - the agent re-registers under the same id with the master that comes back', async (t) => {
   const h = await startAgent(t);
   await register(h);

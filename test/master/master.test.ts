@@ -3,6 +3,7 @@ import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS, MAX_OFFERS_PER_EVENT } 
 import { DEFAULT_REFUSE_SECONDS } from '../../actors/allocator/constants.ts';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { Resources } from '../../src/mesos/resources.ts';
+import { RECONCILE_TASKS, type ReconcileTasks } from '../../src/mesos/protocol.ts';
 import type { Offer, TaskInfo } from '../../src/mesos/v1/common.ts';
 import { dropMessages, futureMessage, futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
@@ -423,6 +424,33 @@ for (const kind of ['local', 'nats'] as const) {
     await cluster.settle();
     t.deepEqual(scheduler.all('statusUpdate').map(([s]) => s.state), ['TASK_RUNNING', 'TASK_LOST'], 'one terminal state per task');
     t.true(cluster.master.agents.has(agent.agentId!));
+  });
+
+  test.serial(title('ReregisteredAgentMissingTask: the master asks the agent (ReconcileTasksMessage) rather than calling the task lost itself'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const { driver, scheduler, frameworkId } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
+    await cluster.settle();
+    const run = runFor(agent, 't1');
+
+    // The agent re-registers without t1 (its RunTaskMessage may still be on the way).
+    const reconcile = futureMessage(RECONCILE_TASKS, cluster.master.self, agent.self);
+    agent.reregister([]);
+    const body = (await reconcile).body as ReconcileTasks;
+    t.is(body.framework_id.value, frameworkId);
+    t.deepEqual(body.statuses.map((s) => [s.task_id.value, s.state, s.reason, s.source]), [['t1', 'TASK_STAGING', 'REASON_RECONCILIATION', 'SOURCE_MASTER']]);
+    await cluster.settle();
+    t.is(cluster.master.frameworks.get(frameworkId)!.tasks.get('t1')!.state, 'TASK_STAGING');
+    t.deepEqual(scheduler.all('statusUpdate'), []);
+
+    // It does not know t1: its TASK_LOST reaches the framework like any update.
+    agent.update(run, 'TASK_LOST', { source: 'SOURCE_AGENT', reason: 'REASON_RECONCILIATION' });
+    const [lost] = await scheduler.next('statusUpdate');
+    t.deepEqual([lost.task_id.value, lost.state, lost.reason], ['t1', 'TASK_LOST', 'REASON_RECONCILIATION']);
+    await cluster.settle();
+    t.false(cluster.master.frameworks.get(frameworkId)!.tasks.has('t1'));
   });
 
   test.serial(title('LargeAllocation: offers of one cycle over many agents come in events of at most MAX_OFFERS_PER_EVENT'), async (t) => {
