@@ -9,7 +9,9 @@ import { Processes, StoppableNats, waitForHttp, type Child } from './processes.t
  * `nats-server` restarts under a running cluster of OS processes (master, agent, a framework
  * with a long-running task):
  *
- * 1. a quick restart: every process reconnects, nobody notices more than that;
+ * 1. a quick restart: every process reconnects; no link ends, but each is interrupted
+ *    (`linkInterrupted`: what was published meanwhile may be lost), so the agent re-registers
+ *    and the framework re-subscribes, and both carry on with the same ids;
  * 2. an outage longer than the link timeout: master and agent count each other lost, the
  *    framework its master; when the bus is back the agent re-registers and the framework
  *    re-subscribes, and the task that ran all along finishes once.
@@ -35,10 +37,10 @@ test('multihost - nats-server restarts: every process reconnects, the agent re-r
 
   // A task runs to the end, and the cluster is quiet before the bus goes down: the agent heard
   // the acknowledgement of the terminal update, and the framework holds the offer of what the
-  // task freed. Core NATS drops what is published while a client is away, and nothing here
-  // would send it again: an acknowledgement lost with the server makes the agent resend the
-  // update (at least once, as in Mesos), and a lost OFFERS event leaves the offer outstanding
-  // until the framework re-subscribes; neither is what is tested here.
+  // task freed. Core NATS drops what is published while a client is away: an acknowledgement
+  // lost with the server makes the agent resend the update (at least once, as in Mesos), and
+  // a lost OFFERS event or RunTaskMessage is recovered by the re-subscription and
+  // re-registration; test/cluster/bus-restart.test.ts makes those losses certain.
   const runTask = async (id: string): Promise<void> => {
     const from = framework.lines.length;
     const agentFrom = agent.lines.length;
@@ -63,6 +65,9 @@ test('multihost - nats-server restarts: every process reconnects, the agent re-r
     agent.waitForLog(/^Reconnected to NATS$/, { from: marks[1] }),
     framework.waitForEvent((e) => e.event === 'nats_reconnect', 'a reconnection', { from: marks[2] }),
   ]);
+  const quick = await agent.waitForLog(/^Re-registered with master$/, { from: marks[1] });
+  t.is(quick.agent_id, agentId);
+  await framework.waitForEvent((e) => e.event === 'reregistered', 'the re-subscription after the quick restart', { from: marks[2] });
   await runTask('after-restart');
 
   // 2. An outage longer than the link timeout: each side counts the other lost ...
