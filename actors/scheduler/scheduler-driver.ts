@@ -348,8 +348,8 @@ class SchedulerProcess extends Process {
   /**
    * The bus connection to the master broke and came back: events or calls may have been lost
    * (an OFFERS event, say, that would otherwise stay outstanding). Subscribe again, as a Mesos
-   * driver re-registers after its socket to the master breaks; the master takes back the
-   * offers it had made to us and offers again.
+   * driver re-registers after its socket to the master breaks; the master sends its
+   * outstanding offers to us again.
    */
   override linkInterrupted(upid: UPID): void {
     this.#masterLost(upid, 'Connection to the master interrupted; re-subscribing');
@@ -396,8 +396,6 @@ class SchedulerProcess extends Process {
    * the scheduler already holds them and does not get them twice.
    */
   readonly #offered = new Set<string>();
-  /** The master whose offers `#offered` holds. */
-  #offeredBy: string | undefined;
 
   #answered(ids: readonly OfferID[] | undefined): void {
     if (ids === undefined) return;
@@ -517,11 +515,6 @@ class SchedulerProcess extends Process {
           return;
         }
         this.#master = from;
-        if (this.#offeredBy !== String(from)) {
-          // Another master: the offers of the last one are void (it will not send them again).
-          this.#offered.clear();
-          this.#offeredBy = String(from);
-        }
         this.frameworkId = event.subscribed.framework_id;
         this.machine.send({ type: 'SUBSCRIBED' });
         this.link(from);
