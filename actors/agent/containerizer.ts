@@ -103,6 +103,8 @@ export class Containerizer {
   readonly #delay: ContainerizerOptions['delay'];
   readonly #containers = new Map<string, Entry>();
   readonly #launching = new Set<string>();
+  /** Signals sent to containers still starting: delivered as soon as their process runs. */
+  readonly #killOnStart = new Map<string, NodeJS.Signals>();
   readonly #pidDir: string | undefined;
 
   constructor(options: ContainerizerOptions) {
@@ -124,6 +126,8 @@ export class Containerizer {
       const container = await this.#start(spec);
       const entry: Entry = { container, exit: undefined, destroying: undefined };
       this.#containers.set(spec.containerId, entry);
+      const signal = this.#killOnStart.get(spec.containerId);
+      if (signal !== undefined) signalGroup(container.pid, signal);
       const pidFile = this.#pidDir !== undefined && container.pid > 0 ? join(this.#pidDir, `${spec.containerId}.pid`) : undefined;
       if (pidFile !== undefined) await notePid(pidFile, container.pid);
       void container.exited.then((exit) => {
@@ -137,6 +141,7 @@ export class Containerizer {
       return container;
     } finally {
       this.#launching.delete(spec.containerId);
+      this.#killOnStart.delete(spec.containerId);
     }
   }
 
@@ -155,11 +160,19 @@ export class Containerizer {
     return exit;
   }
 
-  /** Sends `signal` to the container's process group; false if there is no such process. */
+  /**
+   * Sends `signal` to the container's process group, or, while it is still starting, as soon as
+   * its process runs; false if there is no such container (or process).
+   */
   kill(containerId: string, signal: NodeJS.Signals): boolean {
     const entry = this.#containers.get(containerId);
-    if (entry === undefined) return false;
-    return signalGroup(entry.container.pid, signal);
+    if (entry !== undefined) return signalGroup(entry.container.pid, signal);
+    // Still starting (its sandbox is being made, its process spawned): signalled once it runs.
+    // An agent shutting down kills its executors' containers this way; one that a command
+    // executor was starting for its task would otherwise outlive the agent.
+    if (!this.#launching.has(containerId)) return false;
+    this.#killOnStart.set(containerId, signal);
+    return true;
   }
 
   get(containerId: string): Container | undefined {

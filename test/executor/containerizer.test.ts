@@ -67,6 +67,16 @@ test('Containerizer - a command killed by a signal reports 128 + the signal numb
   t.deepEqual(await container.exited, { status: 137, code: null, signal: 'SIGKILL' });
 });
 
+test('Containerizer - a container killed while it is still starting gets the signal once its process runs', async (t) => {
+  const { containerizer, root, env } = await setup(t);
+  const launching = containerizer.launch({ containerId: 'c-early', command: { value: 'sleep 60' }, sandbox: join(root, 'c-early'), env });
+  // The launch has not finished (the sandbox is made first): the kill is held for it.
+  t.true(containerizer.kill('c-early', 'SIGKILL'));
+  const container = await launching;
+  t.deepEqual(await container.exited, { status: 137, code: null, signal: 'SIGKILL' });
+  t.false(containerizer.kill('c-never', 'SIGKILL'));
+});
+
 test('Containerizer - a missing binary is a launch failure value, not an exception', async (t) => {
   const { containerizer, root, env } = await setup(t);
   const sandbox = join(root, 'c5');
