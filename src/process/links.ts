@@ -45,7 +45,6 @@ interface Peer {
  * 3. its runtime restarts (a different incarnation answers), or
  * 4. its runtime is silent for `timeoutMs` (killed, partitioned, or never there).
  *
- *
  * A link can also be interrupted without ending: the bus connection of one of the two runtimes
  * broke and came back (NATS reconnects within the link timeout), and what was sent meanwhile may
  * be lost, which a TCP socket never does without closing. The runtime whose connection came back
@@ -213,16 +212,18 @@ export class PeerMonitor {
 
   #died(peer: Peer): void {
     this.#peers.delete(peer.node);
-    for (const [id, linkers] of peer.targets) {
-      const upid = new UPID(id, peer.node);
-      for (const linker of linkers) this.host.exited(linker, upid);
-    }
+    this.#eachLink(peer, (linker, upid) => this.host.exited(linker, upid));
   }
 
   #interrupted(peer: Peer): void {
+    this.#eachLink(peer, (linker, upid) => this.host.interrupted(linker, upid));
+  }
+
+  /** Calls `report` for each link of one of our processes to one of `peer`'s. */
+  #eachLink(peer: Peer, report: (linkerId: string, upid: UPID) => void): void {
     for (const [id, linkers] of peer.targets) {
       const upid = new UPID(id, peer.node);
-      for (const linker of linkers) this.host.interrupted(linker, upid);
+      for (const linker of linkers) report(linker, upid);
     }
   }
 
