@@ -303,6 +303,22 @@ export class Agent extends Process {
     return from.equals(this.master);
   }
 
+  /**
+   * Whether a message (`what`, for the log) from `from` is to be handled: it comes from our
+   * master, and the agent is neither recovering nor terminating. Logs why not otherwise.
+   */
+  heeds(from: UPID, what: string): boolean {
+    if (!this.fromMaster(from)) {
+      this.log.warn({ from: String(from) }, `Ignoring ${what} from a process that is not our master`);
+      return false;
+    }
+    if (this.state === 'RECOVERING' || this.state === 'TERMINATING') {
+      this.log.debug({ state: this.state }, `Ignoring ${what}: the agent is ${this.state.toLowerCase()}`);
+      return false;
+    }
+    return true;
+  }
+
   /** Resources held by executors and their incomplete tasks. */
   usedResources(): Resources {
     let used = Resources.EMPTY;

@@ -281,14 +281,7 @@ export function registerExecutorTimeout(agent: Agent, frameworkId: string, execu
 
 /** `ShutdownFrameworkMessage`: every executor of the framework shuts down; no updates for its tasks. */
 export function shutdownFramework(agent: Agent, from: UPID, body: ShutdownFramework): void {
-  if (!agent.fromMaster(from)) {
-    agent.log.warn({ from: String(from) }, 'Ignoring shutdown framework message from a process that is not our master');
-    return;
-  }
-  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
-    agent.log.debug({ state: agent.state }, 'Ignoring shutdown framework message');
-    return;
-  }
+  if (!agent.heeds(from, 'shutdown framework message')) return;
   const framework = agent.frameworks.get(body.framework_id.value);
   if (framework === undefined || framework.state === 'TERMINATING') {
     agent.log.debug({ framework_id: body.framework_id.value }, 'Ignoring shutdown of a framework that is unknown or terminating');
@@ -305,14 +298,7 @@ export function shutdownFramework(agent: Agent, from: UPID, body: ShutdownFramew
 
 /** `ShutdownExecutorMessage` from the master. */
 export function shutdownExecutor(agent: Agent, from: UPID, body: ShutdownExecutor): void {
-  if (!agent.fromMaster(from)) {
-    agent.log.warn({ from: String(from) }, 'Ignoring shutdown executor message from a process that is not our master');
-    return;
-  }
-  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
-    agent.log.debug({ state: agent.state }, 'Ignoring shutdown executor message');
-    return;
-  }
+  if (!agent.heeds(from, 'shutdown executor message')) return;
   const executor = agent.frameworks.get(body.framework_id.value)?.executors.get(body.executor_id.value);
   if (executor === undefined || executor.state === 'TERMINATING' || executor.state === 'TERMINATED') {
     agent.log.debug({ executor_id: body.executor_id.value }, 'Ignoring shutdown of an executor that is unknown or terminating');

@@ -279,14 +279,7 @@ export function pingTimedOut(agent: Agent): void {
 
 /** `PingSlaveMessage`: answer, and restart the ping timeout. */
 export function ping(agent: Agent, from: UPID, body: PingSlave): void {
-  if (!agent.fromMaster(from)) {
-    agent.log.debug({ from: String(from) }, 'Ignoring ping from a master that is not ours');
-    return;
-  }
-  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
-    agent.log.debug({ state: agent.state }, 'Ignoring ping');
-    return;
-  }
+  if (!agent.heeds(from, 'ping')) return;
   if (agent.state === 'RUNNING') {
     if (!body.connected) {
       // A one-way partition: the master lost us, we did not lose it.

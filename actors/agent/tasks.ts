@@ -116,14 +116,7 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
  * report was written, and before this message) needs nothing. Mesos's `Slave::reconcileTasks`.
  */
 export function reconcileTasks(agent: Agent, from: UPID, body: ReconcileTasks): void {
-  if (!agent.fromMaster(from)) {
-    agent.log.warn({ from: String(from) }, 'Ignoring task reconciliation from a process that is not our master');
-    return;
-  }
-  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
-    agent.log.debug({ state: agent.state }, 'Ignoring task reconciliation: the agent is not registered');
-    return;
-  }
+  if (!agent.heeds(from, 'task reconciliation')) return;
   const frameworkId = body.framework_id.value;
   const known = agent.frameworks.get(frameworkId);
   for (const status of body.statuses) {
@@ -305,14 +298,7 @@ export function statusUpdated(agent: Agent, from: UPID, body: SumUpdated): void 
 
 /** `StatusUpdateAcknowledgementMessage` from the master: for the manager. */
 export function statusUpdateAcknowledgement(agent: Agent, from: UPID, body: StatusUpdateAcknowledgement): void {
-  if (!agent.fromMaster(from)) {
-    agent.log.warn({ from: String(from) }, 'Ignoring status update acknowledgement from a process that is not our master');
-    return;
-  }
-  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
-    agent.log.debug({ state: agent.state, task_id: body.task_id.value }, 'Ignoring status update acknowledgement');
-    return;
-  }
+  if (!agent.heeds(from, 'status update acknowledgement')) return;
   if (body.slave_id.value !== agent.agentId) {
     agent.log.warn({ slave_id: body.slave_id.value, task_id: body.task_id.value }, 'Ignoring status update acknowledgement for another agent');
     return;
