@@ -14,7 +14,7 @@ import {
   type StatusUpdateMessage,
 } from '../../src/mesos/protocol.ts';
 import { statusUuidBytes, statusUuidToString } from '../../src/mesos/ids.ts';
-import type { TaskInfo, TaskState, TaskStatus, TaskStatusReason } from '../../src/mesos/v1/common.ts';
+import { hasFrameworkCapability, type TaskInfo, type TaskState, type TaskStatus, type TaskStatusReason } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import {
   SUM_ACKNOWLEDGEMENT,
@@ -124,7 +124,7 @@ export function reconcileTasks(agent: Agent, from: UPID, body: ReconcileTasks): 
     if (known?.executorOfTask(taskId) !== undefined) continue;
     // An update for a framework this agent never ran anything for goes out all the same.
     const framework = known ?? new FrameworkRecord(frameworkId, { user: '', name: '', id: body.framework_id });
-    const state = framework.info.capabilities?.some((c) => c.type === 'PARTITION_AWARE') === true ? 'TASK_DROPPED' : 'TASK_LOST';
+    const state = hasFrameworkCapability(framework.info, 'PARTITION_AWARE') ? 'TASK_DROPPED' : 'TASK_LOST';
     sendAgentUpdate(agent, framework, undefined, taskId, state, 'REASON_RECONCILIATION', 'Reconciliation: task unknown to the agent');
   }
 }

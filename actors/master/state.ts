@@ -13,7 +13,7 @@ import type {
   TaskState,
   TaskStatus,
 } from '../../src/mesos/v1/common.ts';
-import { frameworkRoles, isTerminalState } from '../../src/mesos/v1/common.ts';
+import { frameworkRoles, hasFrameworkCapability, isTerminalState } from '../../src/mesos/v1/common.ts';
 import type { SchedulerEvent } from '../../src/mesos/v1/index.ts';
 
 /**
@@ -66,7 +66,7 @@ export class FrameworkRecord {
   }
 
   hasCapability(type: FrameworkCapabilityType): boolean {
-    return (this.info.capabilities ?? []).some((c) => c.type === type);
+    return hasFrameworkCapability(this.info, type);
   }
 
   get partitionAware(): boolean {

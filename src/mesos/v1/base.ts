@@ -274,6 +274,11 @@ export function failoverTimeoutSeconds(info: FrameworkInfo): number {
   return info.failover_timeout ?? DEFAULT_FAILOVER_TIMEOUT_SECONDS;
 }
 
+/** Whether the framework declares capability `type` (`PARTITION_AWARE`, `MULTI_ROLE`, ...). */
+export function hasFrameworkCapability(info: FrameworkInfo, type: FrameworkCapabilityType): boolean {
+  return info.capabilities?.some((c) => c.type === type) ?? false;
+}
+
 /**
  * The roles a framework subscribes with, as Mesos reads them: `roles` when it has the
  * `MULTI_ROLE` capability, otherwise the single legacy `role` (default `"*"`).
@@ -283,8 +288,7 @@ export function failoverTimeoutSeconds(info: FrameworkInfo): number {
  * frameworkRoles({ user: 'u', name: 'n', roles: ['a', 'b'], capabilities: [{ type: 'MULTI_ROLE' }] }); // ['a', 'b']
  */
 export function frameworkRoles(info: FrameworkInfo): string[] {
-  const multiRole = info.capabilities?.some((c) => c.type === 'MULTI_ROLE') ?? false;
-  return multiRole ? [...(info.roles ?? [])] : [info.role ?? DEFAULT_ROLE];
+  return hasFrameworkCapability(info, 'MULTI_ROLE') ? [...(info.roles ?? [])] : [info.role ?? DEFAULT_ROLE];
 }
 
 /** `MasterInfo.Capability.Type`. */
