@@ -105,3 +105,24 @@ test('bus - envelopes are batched under max_payload; one larger than it is refus
   t.is(error!.name, 'huge');
   t.true(error!.bytes! > 2 * 1024 * 1024);
 });
+
+test('bus - batches are measured in UTF-8 bytes, not characters: multi-byte bodies near max_payload all arrive', async (t) => {
+  const a = await Runtime.start({ node: 'utf8-a', transport: new NatsTransport({ servers: t.context.nats.url }) });
+  const b = await Runtime.start({ node: 'utf8-b', transport: new NatsTransport({ servers: t.context.nats.url }) });
+  t.teardown(() => Promise.all([a.shutdown(), b.shutdown()]));
+  const receiver = new Probe('receiver', ['chunk']);
+  const sender = new Probe('sender');
+  b.spawn(receiver);
+  a.spawn(sender);
+  // 100,000 '€' (3 bytes each in UTF-8) is 300 KB: three of them are under the default 1 MB
+  // max_payload in characters, over it in bytes, so a batch counted in characters would be refused.
+  const body = '€'.repeat(100_000);
+  for (let i = 0; i < 6; i++) sender.send(receiver.self, 'chunk', { i, body });
+  // ASCII bodies of 200 KB in between: measured cheaply (by characters) until a batch nears the limit.
+  for (let i = 6; i < 12; i++) sender.send(receiver.self, 'chunk', { i, body: 'a'.repeat(200_000) });
+  await a.settle();
+  const chunks = receiver.bodies('chunk') as { i: number; body: string }[];
+  t.deepEqual(chunks.map((c) => c.i), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  t.is(chunks[0]!.body, body);
+  t.is(a.metrics.snapshot()['runtime/messages_dropped_undeliverable'] ?? 0, 0);
+});
