@@ -22,3 +22,10 @@ export const DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 15;
  * again without reaching the scheduler twice.
  */
 export const DELIVERED_MEMORY = 10_000;
+
+/**
+ * How many offers answered while a SUBSCRIBE of the driver's was still unanswered the driver
+ * remembers, so that the master's answer to it, which sends the offers outstanding then again,
+ * does not give the scheduler an offer it already declined or accepted.
+ */
+export const ANSWERED_MEMORY = 4_096;

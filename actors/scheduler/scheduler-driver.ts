@@ -27,7 +27,7 @@ import { parseMasterAddress, type MasterAddress } from '../detector/address.ts';
 import { detectorFor, transportFor } from '../detector/connect.ts';
 import type { MasterDetector } from '../detector/detector.ts';
 import { RecentMap } from '../../src/recent.ts';
-import { DELIVERED_MEMORY, REGISTRATION_BACKOFF_FACTOR_MS, REGISTRATION_RETRY_INTERVAL_MAX_MS } from './constants.ts';
+import { ANSWERED_MEMORY, DELIVERED_MEMORY, REGISTRATION_BACKOFF_FACTOR_MS, REGISTRATION_RETRY_INTERVAL_MAX_MS } from './constants.ts';
 import { HttpMasterConnection } from './http-connection.ts';
 import { schedulerMachine, type SchedulerMachineState } from './scheduler.machine.ts';
 
@@ -362,6 +362,9 @@ class SchedulerProcess extends Process {
     // The scheduler hears `disconnected`, after which its offers are void (a Mesos scheduler
     // drops them); those still outstanding come again once subscribed.
     this.#offered.clear();
+    // Answers sent before the SUBSCRIBE that follows reach the master before it: none of those
+    // offers comes again, except one whose answer was lost, which the scheduler may have again.
+    this.#answeredEarly = undefined;
     this.#backoffMs = REGISTRATION_BACKOFF_FACTOR_MS;
     this.#callback('disconnected', (s) => s.disconnected?.(this.driver));
     this.#subscribe();
@@ -397,18 +400,35 @@ class SchedulerProcess extends Process {
    */
   readonly #offered = new Set<string>();
 
+  /**
+   * SUBSCRIBE calls sent and SUBSCRIBED events received. While fewer came than went, the master
+   * may still answer a SUBSCRIBE it got before this driver's latest answers, and send the offers
+   * outstanding then again: those answered meanwhile are remembered in `#answeredEarly` (up to
+   * `ANSWERED_MEMORY`), so that the scheduler does not get an offer it declined or accepted
+   * (seen in the offers bench over NATS: a retried SUBSCRIBE, 8 to 33 offers declined twice).
+   */
+  #subscribesSent = 0;
+  #subscribedReceived = 0;
+  #answeredEarly: RecentMap<string, true> | undefined;
+
   #answered(ids: readonly OfferID[] | undefined): void {
     if (ids === undefined) return;
-    for (const id of ids) this.#offered.delete(id.value);
+    const early = this.#subscribesSent > this.#subscribedReceived;
+    if (early) this.#answeredEarly ??= new RecentMap(ANSWERED_MEMORY);
+    for (const id of ids) {
+      this.#offered.delete(id.value);
+      if (early) this.#answeredEarly!.set(id.value, true);
+    }
   }
 
-  /** The offers of an OFFERS event the scheduler does not hold yet, now held. */
+  /** The offers of an OFFERS event the scheduler does not hold or has not answered, now held. */
   #newOffers(offers: Offer[]): Offer[] {
-    // A copy only from the first offer already held (rare: a master sending offers again).
+    // A copy only from the first offer held or answered (rare: a master sending offers again).
+    const answered = this.#answeredEarly;
     let fresh: Offer[] | undefined;
     for (let i = 0; i < offers.length; i++) {
       const offer = offers[i]!;
-      if (this.#offered.has(offer.id.value)) {
+      if (this.#offered.has(offer.id.value) || answered?.has(offer.id.value) === true) {
         fresh ??= offers.slice(0, i);
         continue;
       }
@@ -476,6 +496,7 @@ class SchedulerProcess extends Process {
     if (this.frameworkId !== undefined) call.framework_id = this.frameworkId;
     this.link(this.#master);
     this.send(this.#master, SCHEDULER_CALL, call);
+    this.#subscribesSent++;
     const random = this.driver.options.random ?? Math.random;
     const wait = Math.round(random() * this.#backoffMs);
     this.#backoffMs = Math.min(this.#backoffMs * 2, REGISTRATION_RETRY_INTERVAL_MAX_MS);
@@ -510,6 +531,7 @@ class SchedulerProcess extends Process {
     if (this.state === 'FAILED_OVER' || this.state === 'STOPPED') return;
     switch (event.type) {
       case 'SUBSCRIBED': {
+        this.#subscribedReceived++;
         if (this.state === 'SUBSCRIBED') {
           this.log.debug('Ignoring duplicate SUBSCRIBED');
           return;

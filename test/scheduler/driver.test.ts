@@ -78,6 +78,39 @@ test.serial('driver - its bus connection to the master broke and came back: it s
   t.deepEqual([...cluster.master.frameworks.keys()], [frameworkId]);
 });
 
+test.serial('driver - a SUBSCRIBE the master answers late, after the scheduler declined an offer, does not give the scheduler that offer again', async (t) => {
+  const cluster = await startTestCluster(t, t.context.bus);
+  await cluster.addAgent('cpus:2;mem:1024');
+  const rt = await cluster.world.add('fw');
+  const scheduler = new TestScheduler();
+  const driver = new SchedulerDriver(scheduler, { user: 'u', name: 'late' }, cluster.master.self, { runtime: rt, random: () => 1 });
+  t.teardown(() => driver.abort());
+  // The first SUBSCRIBE is held on its way (a busy master); the driver's retry gets through.
+  const held = dropMessage('mesos.scheduler.Call', undefined, cluster.master.self);
+  await driver.start();
+  const first = await held;
+  cluster.clock.advance(REGISTRATION_BACKOFF_FACTOR_MS);
+  const [offers] = await scheduler.next('resourceOffers');
+  t.is(offers.length, 1);
+
+  // The scheduler declines the offer; the first SUBSCRIBE reaches the master before the decline.
+  const decline = dropMessage('mesos.scheduler.Call', undefined, cluster.master.self);
+  driver.declineOffer(offers[0]!.id);
+  const declined = await decline;
+  t.is((declined.body as { type: string }).type, 'DECLINE');
+  const answer = futureMessages(2, 'mesos.scheduler.Event', cluster.master.self);
+  rt.send(first.from, first.to, first.name, first.body);
+  // The master answers it as a SUBSCRIBE again: SUBSCRIBED and its outstanding offer again.
+  t.deepEqual((await answer).map((m) => (m.body as { type: string }).type), ['SUBSCRIBED', 'OFFERS']);
+  rt.send(declined.from, declined.to, declined.name, declined.body);
+  await cluster.settle();
+
+  t.is(scheduler.all('resourceOffers').length, 1, 'the declined offer does not come twice');
+  t.is(cluster.master.stats.offersDeclined.value, 1);
+  t.deepEqual([...cluster.master.offers.keys()], []);
+  t.deepEqual(scheduler.calls.map((c) => c.name), ['registered', 'resourceOffers']);
+});
+
 test.serial('driver - calls while not subscribed are dropped; a launch reports its tasks lost', async (t) => {
   const cluster = await startTestCluster(t, t.context.bus);
   const rt = await cluster.world.add('fw');
