@@ -18,7 +18,9 @@ if (servers === undefined || prefix === undefined || node === undefined) {
   process.exit(2);
 }
 
-const runtime = await Runtime.start({ node, logger: pino({ level: 'warn' }), transport: new NatsTransport({ servers, prefix }) });
+// To stderr, which the bench shares: stdout says 'ready' to it.
+const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+const runtime = await Runtime.start({ node, logger, transport: new NatsTransport({ servers, prefix }) });
 const master = new Master({ hostname: node });
 runtime.spawn(new AllocatorProcess({ master: `master@${node}` }));
 runtime.spawn(master);

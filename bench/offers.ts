@@ -206,7 +206,8 @@ function sentRemote(runtimes: Runtime[]): number {
 
 /** Runs one scenario on one transport; every runtime is shut down before it returns. */
 export async function runOffers(s: OffersScenario, transport: OffersTransport, measureSeconds: number, natsUrl?: string): Promise<OffersResult> {
-  const logger = pino({ level: 'warn' });
+  // To stderr: stdout carries the child's result line (offers-child.ts).
+  const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const clock = new Clock();
   const bus = new LocalBus();
   const prefix = `offers${Math.random().toString(36).slice(2, 8)}`;
