@@ -70,13 +70,22 @@ export async function startNatsServer(extra: NatsConfig = {}): Promise<NatsServe
   const launch = async (): Promise<void> => {
     child = spawn(bin, ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
     // If the test process ends without stopping it (a timed-out or crashed test file), the
-    // server must not outlive it.
+    // server must not outlive it: on a normal exit the hook kills it; killed outright (ava
+    // kills a timed-out worker), the process runs no hook, so a watchdog (`sh`) waits on a pipe
+    // from this process and kills the server when the pipe closes. The watchdog goes first
+    // when the server exits otherwise, so that it never kills a reused PID.
     const started = child;
     const onExit = (): void => {
       if (started.exitCode === null && started.signalCode === null) started.kill('SIGKILL');
     };
     process.once('exit', onExit);
-    started.once('exit', () => process.off('exit', onExit));
+    const watchdog = spawn('sh', ['-c', `read _ ; kill -KILL ${started.pid} 2>/dev/null`], { stdio: ['pipe', 'ignore', 'ignore'] });
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref(): void }).unref();
+    started.once('exit', () => {
+      process.off('exit', onExit);
+      watchdog.kill('SIGKILL');
+    });
     await new Promise<void>((resolve, reject) => {
       let log = '';
       const onData = (chunk: Buffer): void => {
