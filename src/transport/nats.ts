@@ -22,7 +22,7 @@ interface PendingBatch {
   parts: string[];
   /** The payload's length in UTF-16 code units (`joinBatch(parts).length`). */
   chars: number;
-  /** Its length in UTF-8 bytes, once a batch near `max_payload` needed it (see `#fits`). */
+  /** Its length in UTF-8 bytes while known: measured once the batch nears `max_payload` (`send`). */
   bytes: number | undefined;
 }
 
