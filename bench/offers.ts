@@ -189,11 +189,14 @@ class BenchScheduler implements Scheduler {
   }
 }
 
-/** Waits until `done()` holds, checking every few ms; throws naming `what` after the step timeout. */
-export async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
+/**
+ * Waits until `done()` holds, checking every few ms; throws naming `what` after the step timeout.
+ * A function for `what` is read when it throws, so counts in it are the last ones, not the first.
+ */
+export async function waitFor(what: string | (() => string), done: () => boolean | Promise<boolean>, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
   const deadline = wallClockNow() + timeoutMs;
   while (!(await done())) {
-    if (wallClockNow() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (wallClockNow() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await wallClockDelay(5);
   }
 }
@@ -292,14 +295,14 @@ export async function runOffers(s: OffersScenario, transport: OffersTransport, m
     if (run.offers === 0) throw new Error(`${s.name} (${transport}): no offers in the window`);
     if (s.mode === 'accept') {
       if (run.launched === 0) throw new Error(`${s.name} (${transport}): no task launched`);
-      await waitFor(`every launched task to finish (${run.finished}/${run.launched})`, () => run.finished === run.launched && stats.tasksFinished === run.launched);
+      await waitFor(() => `every launched task to finish (${run.finished}/${run.launched})`, () => run.finished === run.launched && stats.tasksFinished === run.launched);
       if (run.running !== run.launched) throw new Error(`${s.name} (${transport}): ${run.running} TASK_RUNNING for ${run.launched} tasks`);
       const launched = (await masterCounts()).tasksLaunched;
       if (launched !== run.launched) throw new Error(`${s.name} (${transport}): the master launched ${launched} of ${run.launched} tasks`);
       if (run.latenciesMs.length === 0) throw new Error(`${s.name} (${transport}): no latency sample in the window`);
     }
     let counts = await masterCounts();
-    await waitFor(`the master to count every decline (${counts.offersDeclined}/${run.declined})`, async () => (counts = await masterCounts()).offersDeclined === run.declined);
+    await waitFor(() => `the master to count every decline (${counts.offersDeclined}/${run.declined})`, async () => (counts = await masterCounts()).offersDeclined === run.declined);
     if (run.problems.length > 0) throw new Error(`${s.name} (${transport}): ${run.problems.join('; ')}`);
     if (counts.frameworks !== s.frameworks) throw new Error(`${s.name} (${transport}): the master has ${counts.frameworks} frameworks, not ${s.frameworks}`);
 

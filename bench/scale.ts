@@ -158,7 +158,7 @@ export async function runScale(s: ScaleScenario, transport: ScaleTransport, nats
       const runtime = agentRuntimes[Math.floor(i / s.agentsPerRuntime)]!;
       runtime.spawn(new EmulatedAgent(`slave(${i + 1})`, { master: masterPid, resources, hostname: `agent-${i}`, stats, random, backoffFactorMs: s.registrationBackoffMs }));
     }
-    const registeredAll = waitFor(`${s.agents} agents to register (${stats.registered} so far)`, () => stats.registered === s.agents, REGISTRATION_TIMEOUT_MS);
+    const registeredAll = waitFor(() => `${s.agents} agents to register (${stats.registered} so far)`, () => stats.registered === s.agents, REGISTRATION_TIMEOUT_MS);
     await (childExit === undefined ? registeredAll : Promise.race([registeredAll, childExit]));
     const registrationMs = wallClockNow() - started;
     const registered = await ask();
@@ -170,7 +170,7 @@ export async function runScale(s: ScaleScenario, transport: ScaleTransport, nats
     const driver = new SchedulerDriver(probe, { user: 'bench', name: 'scale-probe' }, masterPid, { runtime: frameworkRuntime, random: seededRandom(7) });
     probe.startedAt = wallClockNow();
     await driver.start();
-    const launchesDone = waitFor(`${s.launches} tasks to finish (${probe.finished} so far)`, () => probe.finished === s.launches || probe.problems.length > 0, REGISTRATION_TIMEOUT_MS);
+    const launchesDone = waitFor(() => `${s.launches} tasks to finish (${probe.finished} so far)`, () => probe.finished === s.launches || probe.problems.length > 0, REGISTRATION_TIMEOUT_MS);
     await (childExit === undefined ? launchesDone : Promise.race([launchesDone, childExit]));
     if (probe.problems.length > 0) throw new Error(`${s.name} (${transport}): ${probe.problems.join('; ')}`);
     if (probe.latenciesMs.length !== s.launches) throw new Error(`${s.name} (${transport}): ${probe.latenciesMs.length} TASK_RUNNING for ${s.launches} tasks`);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
-import { runOffers } from '../../bench/offers.ts';
+import { runOffers, waitFor } from '../../bench/offers.ts';
 import { runScale } from '../../bench/scale.ts';
 import type { OffersScenario, ScaleScenario } from '../../bench/scenarios.ts';
 import { startNatsServer } from '../helpers/nats-server.ts';
@@ -70,4 +70,16 @@ test('bench smoke - scale: agents register, the master counts them, a framework 
   t.is(r.finished, 3);
   t.is(r.latenciesMs.length, 3);
   t.is(r.afterLaunches.frameworks, 1);
+});
+
+test('bench waitFor - a message given as a function says the counts when it gives up, not those it began with', async (t) => {
+  let checks = 0;
+  const error = await t.throwsAsync(
+    waitFor(
+      () => `checks (${checks} so far)`,
+      () => ++checks < 0,
+      20,
+    ),
+  );
+  t.regex(error!.message, /^timed out after 20 ms waiting for checks \(([2-9]|\d\d+) so far\)$/);
 });
