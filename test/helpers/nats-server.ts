@@ -72,8 +72,8 @@ export async function startNatsServer(extra: NatsConfig = {}): Promise<NatsServe
     // If the test process ends without stopping it (a timed-out or crashed test file), the
     // server must not outlive it: on a normal exit the hook kills it; killed outright (ava
     // kills a timed-out worker), the process runs no hook, so a watchdog (`sh`) waits on a pipe
-    // from this process and kills the server when the pipe closes. The watchdog goes first
-    // when the server exits otherwise, so that it never kills a reused PID.
+    // from this process and kills the server when the pipe closes. When the server exits
+    // first (stopped, restarted), the watchdog is killed, so that it never kills a reused PID.
     const started = child;
     const onExit = (): void => {
       if (started.exitCode === null && started.signalCode === null) started.kill('SIGKILL');
