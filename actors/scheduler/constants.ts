@@ -26,6 +26,7 @@ export const DELIVERED_MEMORY = 10_000;
 /**
  * How many offers answered while a SUBSCRIBE of the driver's was still unanswered the driver
  * remembers, so that the master's answer to it, which sends the offers outstanding then again,
- * does not give the scheduler an offer it already declined or accepted.
+ * does not give the scheduler an offer it already declined or accepted. Past that many answers
+ * within one such window the earliest are forgotten, and one of those could come again.
  */
 export const ANSWERED_MEMORY = 4_096;
