@@ -123,9 +123,8 @@ export function reconcileTasks(agent: Agent, from: UPID, body: ReconcileTasks): 
     const taskId = status.task_id.value;
     if (known?.executorOfTask(taskId) !== undefined) continue;
     // An update for a framework this agent never ran anything for goes out all the same.
-    const framework = known ?? new FrameworkRecord(frameworkId, { user: '', name: '', id: body.framework_id });
-    const state = hasFrameworkCapability(framework.info, 'PARTITION_AWARE') ? 'TASK_DROPPED' : 'TASK_LOST';
-    sendAgentUpdate(agent, framework, undefined, taskId, state, 'REASON_RECONCILIATION', 'Reconciliation: task unknown to the agent');
+    const state = known !== undefined && hasFrameworkCapability(known.info, 'PARTITION_AWARE') ? 'TASK_DROPPED' : 'TASK_LOST';
+    sendAgentUpdate(agent, known ?? { id: frameworkId, checkpoint: false }, undefined, taskId, state, 'REASON_RECONCILIATION', 'Reconciliation: task unknown to the agent');
   }
 }
 
@@ -245,10 +244,13 @@ function updateProblem(executor: ExecutorRecord, status: TaskStatus): string | u
   return undefined;
 }
 
+/** What an update needs of its framework: its id, and whether its updates are checkpointed. */
+type UpdatingFramework = Pick<FrameworkRecord, 'id' | 'checkpoint'>;
+
 /** An update the agent generates itself (`SOURCE_AGENT`): executor gone, task killed while queued, ... */
 export function sendAgentUpdate(
   agent: Agent,
-  framework: FrameworkRecord,
+  framework: UpdatingFramework,
   executor: ExecutorRecord | undefined,
   taskId: string,
   state: TaskState,
@@ -269,7 +271,7 @@ export function sendAgentUpdate(
 }
 
 /** Records the update on its task and gives it to the status update manager. */
-function forward(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord | undefined, update: StatusUpdate): void {
+function forward(agent: Agent, framework: UpdatingFramework, executor: ExecutorRecord | undefined, update: StatusUpdate): void {
   executor?.updateTaskState(update.status, agent.info.id?.value ?? '');
   agent.send(agent.sum, SUM_UPDATE, { update, checkpoint: framework.checkpoint } satisfies SumUpdate);
 }
