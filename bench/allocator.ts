@@ -14,7 +14,6 @@
  * cycles alone; actor: over whole rounds, declines and messages included); and, for the
  * actor, ms per round (declines sent → the cycle they trigger → its offers at the master).
  */
-import { pino } from 'pino';
 import { AllocatorProcess } from '../actors/allocator/allocator-process.ts';
 import { ALLOCATION_INTERVAL_MS } from '../actors/allocator/constants.ts';
 import { HierarchicalAllocation, type Offer } from '../actors/allocator/hierarchical.ts';
@@ -36,7 +35,7 @@ import { Process } from '../src/process/process.ts';
 import { Runtime } from '../src/process/runtime.ts';
 import type { UPID } from '../src/process/upid.ts';
 import { LocalBus, LocalTransport } from '../src/transport/local.ts';
-import { Report, quantile, round } from './report.ts';
+import { Report, benchLogger, quantile, round } from './report.ts';
 import { ALLOCATOR_QUICK_SCENARIOS, QUICK_DIVISOR, allocatorScenarios, type AllocatorScenario } from './scenarios.ts';
 
 type Transport = 'none' | 'local';
@@ -123,7 +122,7 @@ class BenchMaster extends Process {
 export async function runActor(s: AllocatorScenario): Promise<Result> {
   const clock = new Clock();
   clock.pause();
-  const runtime = await Runtime.start({ node: 'bench-allocator', clock, transport: new LocalTransport(new LocalBus()), logger: pino({ level: 'error' }) });
+  const runtime = await Runtime.start({ node: 'bench-allocator', clock, transport: new LocalTransport(new LocalBus()), logger: benchLogger('error') });
   try {
     const master = new BenchMaster();
     runtime.spawn(master);

@@ -5,12 +5,12 @@
  * `<node>` with a master, its allocator and a `MemoryProbe`. It prints `ready` once it listens,
  * and shuts down cleanly on SIGTERM. Started by `startMasterProcess` (`master-probe.ts`).
  */
-import { pino } from 'pino';
 import { AllocatorProcess } from '../actors/allocator/allocator-process.ts';
 import { Master } from '../actors/master/master-process.ts';
 import { Runtime } from '../src/process/runtime.ts';
 import { NatsTransport } from '../src/transport/nats.ts';
 import { MemoryProbe } from './master-probe.ts';
+import { benchLogger } from './report.ts';
 
 const [servers, prefix, node] = process.argv.slice(2);
 if (servers === undefined || prefix === undefined || node === undefined) {
@@ -18,9 +18,8 @@ if (servers === undefined || prefix === undefined || node === undefined) {
   process.exit(2);
 }
 
-// To stderr, which the bench shares: stdout says 'ready' to it.
-const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-const runtime = await Runtime.start({ node, logger, transport: new NatsTransport({ servers, prefix }) });
+// stdout says 'ready' to the bench; logs go to stderr, which it shares.
+const runtime = await Runtime.start({ node, logger: benchLogger(), transport: new NatsTransport({ servers, prefix }) });
 const master = new Master({ hostname: node });
 runtime.spawn(new AllocatorProcess({ master: `master@${node}` }));
 runtime.spawn(master);

@@ -18,7 +18,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { AllocatorProcess } from '../actors/allocator/allocator-process.ts';
 import { Master } from '../actors/master/master-process.ts';
 import { SchedulerDriver, type Scheduler } from '../actors/scheduler/scheduler-driver.ts';
@@ -35,7 +35,7 @@ import { startNatsServer, type NatsServer } from '../test/helpers/nats-server.ts
 import { runActor } from './allocator.ts';
 import { EmulatedAgent, EmulatedAgentStats, seededRandom } from './emulated-agent.ts';
 import { ProbeClient, startMasterProcess, stopMasterProcess } from './master-probe.ts';
-import { Report, quantile, round } from './report.ts';
+import { Report, benchLogger, quantile, round } from './report.ts';
 import { envelopeSize, runBare } from './runtime.ts';
 import { OFFERS_QUICK_MEASURE_SECONDS, QUICK_DIVISOR, offersScenarios, runtimeScenarios, type OffersScenario } from './scenarios.ts';
 
@@ -209,8 +209,7 @@ function sentRemote(runtimes: Runtime[]): number {
 
 /** Runs one scenario on one transport; every runtime is shut down before it returns. */
 export async function runOffers(s: OffersScenario, transport: OffersTransport, measureSeconds: number, natsUrl?: string): Promise<OffersResult> {
-  // To stderr: stdout carries the child's result line (offers-child.ts).
-  const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const logger = benchLogger();
   const clock = new Clock();
   const bus = new LocalBus();
   const prefix = `offers${Math.random().toString(36).slice(2, 8)}`;

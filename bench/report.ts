@@ -1,3 +1,13 @@
+import { pino, type Logger } from 'pino';
+
+/**
+ * The logger of a bench's runtimes: to stderr, since stdout carries the CSV rows and a child
+ * run's result line; level `BENCH_LOG_LEVEL`, else `level`.
+ */
+export function benchLogger(level = 'warn'): Logger {
+  return pino({ level: process.env.BENCH_LOG_LEVEL ?? level }, pino.destination(2));
+}
+
 /** CSV rows as they come, and a summary table at the end. */
 export class Report {
   readonly rows: Record<string, string | number>[] = [];

@@ -5,7 +5,6 @@
  * one run so the overhead reads as a ratio.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { pino } from 'pino';
 import { Clock, wallClockNow } from '../src/process/clock.ts';
 import { Process } from '../src/process/process.ts';
 import { Runtime } from '../src/process/runtime.ts';
@@ -13,7 +12,7 @@ import type { UPID } from '../src/process/upid.ts';
 import { LocalBus, LocalTransport } from '../src/transport/local.ts';
 import { NatsTransport } from '../src/transport/nats.ts';
 import { startNatsServer, type NatsServer } from '../test/helpers/nats-server.ts';
-import { Report, quantile, round } from './report.ts';
+import { Report, benchLogger, quantile, round } from './report.ts';
 import { QUICK_DIVISOR, runtimeScenarios, type RuntimeScenario } from './scenarios.ts';
 
 type Mode = 'local' | 'local-bus' | 'nats' | 'nats-bare';
@@ -78,7 +77,7 @@ class Sender extends Process {
 }
 
 async function runOnRuntimes(scenario: RuntimeScenario, total: number, mode: Exclude<Mode, 'nats-bare'>, nats?: NatsServer): Promise<Result> {
-  const logger = pino({ level: 'warn' });
+  const logger = benchLogger();
   const clock = new Clock();
   const bus = new LocalBus();
   const nodes = mode === 'local' ? 1 : scenario.senders + 1;

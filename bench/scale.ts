@@ -19,7 +19,7 @@
  * Checked before reporting: the master counts every agent, and every task finished.
  */
 import type { ChildProcess } from 'node:child_process';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { AllocatorProcess } from '../actors/allocator/allocator-process.ts';
 import { Master } from '../actors/master/master-process.ts';
 import { SchedulerDriver, type Scheduler } from '../actors/scheduler/scheduler-driver.ts';
@@ -34,7 +34,7 @@ import type { Transport } from '../src/transport/transport.ts';
 import { startNatsServer, type NatsServer } from '../test/helpers/nats-server.ts';
 import { EmulatedAgent, EmulatedAgentStats, seededRandom } from './emulated-agent.ts';
 import { waitFor } from './offers.ts';
-import { Report, quantile, round } from './report.ts';
+import { Report, benchLogger, quantile, round } from './report.ts';
 import { MemoryProbe, ProbeClient, startMasterProcess, stopMasterProcess, type MemoryReport } from './master-probe.ts';
 import { scaleScenarios, type ScaleScenario } from './scenarios.ts';
 
@@ -112,7 +112,7 @@ class LaunchProbe implements Scheduler {
 }
 
 export async function runScale(s: ScaleScenario, transport: ScaleTransport, nats?: NatsServer): Promise<ScaleResult> {
-  const logger: Logger = pino({ level: 'warn' });
+  const logger: Logger = benchLogger();
   const clock = new Clock();
   const bus = new LocalBus();
   const prefix = `scale${Math.random().toString(36).slice(2, 8)}`;
