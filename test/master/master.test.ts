@@ -4,9 +4,9 @@ import { DEFAULT_REFUSE_SECONDS } from '../../actors/allocator/constants.ts';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { RECONCILE_TASKS, type ReconcileTasks } from '../../src/mesos/protocol.ts';
-import type { Offer, TaskInfo } from '../../src/mesos/v1/common.ts';
+import type { FrameworkInfo, Offer, TaskInfo } from '../../src/mesos/v1/common.ts';
 import { dropMessages, futureMessage, futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
-import { startTestCluster } from '../helpers/cluster.ts';
+import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { useBuses, type BusesContext } from '../helpers/worlds.ts';
 import { FakeAgent } from '../helpers/fake-agent.ts';
 import { http } from '../helpers/http.ts';
@@ -28,6 +28,16 @@ function commandTask(offer: Offer, id: string, resources = 'cpus:1;mem:128'): Ta
     resources: Resources.parse(resources).toJSON(),
     command: { value: 'sleep 1000' },
   };
+}
+
+/** The usual opening: an agent (2 cpus, 1 GB), a framework, and task t1 launched on its first offer. */
+async function launchT1(cluster: TestCluster, framework: Partial<FrameworkInfo> = {}) {
+  const agent = await cluster.addAgent('cpus:2;mem:1024');
+  const { driver, scheduler, frameworkId } = await cluster.startFramework(framework);
+  const [offers] = await scheduler.next('resourceOffers');
+  driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
+  await cluster.settle();
+  return { agent, driver, scheduler, frameworkId };
 }
 
 function runFor(agent: FakeAgent, taskId: string) {
@@ -173,11 +183,7 @@ for (const kind of ['local', 'nats'] as const) {
 
   test.serial(title('FailoverTimeout: a disconnected framework is removed after failover_timeout; its agents shut it down'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
-    const agent = await cluster.addAgent('cpus:2;mem:1024');
-    const { driver, scheduler, frameworkId } = await cluster.startFramework({ failover_timeout: 10 });
-    const [offers] = await scheduler.next('resourceOffers');
-    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
-    await cluster.settle();
+    const { agent, driver, frameworkId } = await launchT1(cluster, { failover_timeout: 10 });
     await driver.abort();
     await cluster.settle();
     cluster.clock.advance(9_000);
@@ -230,11 +236,7 @@ for (const kind of ['local', 'nats'] as const) {
 
   test.serial(title('KillTask: the agent is told; an unknown task is reconciled as lost'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
-    const agent = await cluster.addAgent('cpus:2;mem:1024');
-    const { driver, scheduler, frameworkId } = await cluster.startFramework();
-    const [offers] = await scheduler.next('resourceOffers');
-    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
-    await cluster.settle();
+    const { agent, driver, scheduler, frameworkId } = await launchT1(cluster);
     const kill = futureMessage('KillTaskMessage', cluster.master.self, agent.self);
     driver.killTask({ value: 't1' });
     t.deepEqual((await kill).body, { framework_id: { value: frameworkId }, task_id: { value: 't1' } });
@@ -380,11 +382,7 @@ for (const kind of ['local', 'nats'] as const) {
 
   test.serial(title('Teardown: stop() removes the framework and shuts it down on its agents'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
-    const agent = await cluster.addAgent('cpus:2;mem:1024');
-    const { driver, scheduler, frameworkId } = await cluster.startFramework({ failover_timeout: 3600 });
-    const [offers] = await scheduler.next('resourceOffers');
-    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
-    await cluster.settle();
+    const { agent, driver, frameworkId } = await launchT1(cluster, { failover_timeout: 3600 });
     const shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
     t.is(await driver.stop(), 'DRIVER_STOPPED');
     await shutdown;
@@ -396,11 +394,7 @@ for (const kind of ['local', 'nats'] as const) {
   test.serial(title('RemovedAgentReregisters: a framework that is not partition-aware is shut down there; its lost task never comes back'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
     const pings = dropMessages('PingSlaveMessage');
-    const agent = await cluster.addAgent('cpus:2;mem:1024');
-    const { driver, scheduler, frameworkId } = await cluster.startFramework();
-    const [offers] = await scheduler.next('resourceOffers');
-    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
-    await cluster.settle();
+    const { agent, scheduler, frameworkId } = await launchT1(cluster);
     const run = runFor(agent, 't1');
     agent.update(run, 'TASK_RUNNING');
     await scheduler.next('statusUpdate');
@@ -428,11 +422,7 @@ for (const kind of ['local', 'nats'] as const) {
 
   test.serial(title('ReregisteredAgentMissingTask: the master asks the agent (ReconcileTasksMessage) rather than calling the task lost itself'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
-    const agent = await cluster.addAgent('cpus:2;mem:1024');
-    const { driver, scheduler, frameworkId } = await cluster.startFramework();
-    const [offers] = await scheduler.next('resourceOffers');
-    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1')]);
-    await cluster.settle();
+    const { agent, scheduler, frameworkId } = await launchT1(cluster);
     const run = runFor(agent, 't1');
 
     // The agent re-registers without t1 (its RunTaskMessage may still be on the way).
