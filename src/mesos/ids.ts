@@ -13,7 +13,7 @@
  * `seededByteSource` and get the same ids every run.
  */
 
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 import type { AgentID, FrameworkID, OfferID } from './v1/common.ts';
 
@@ -88,8 +88,29 @@ export class MasterIdGenerator {
 /** A source of bytes: returns `n` fresh bytes per call. */
 export type ByteSource = (n: number) => Uint8Array;
 
-/** Cryptographically random bytes; the default source outside tests. */
-export const randomByteSource: ByteSource = (n) => new Uint8Array(randomBytes(n));
+/**
+ * Cryptographically random bytes; the default source outside tests.
+ *
+ * Drawn from a pool filled `RANDOM_POOL_BYTES` at a time, as the `uuid` package does: a
+ * `randomBytes(16)` per status update uuid cost 2.5 µs (a call into the OS's generator each
+ * time), a slice of the pool 0.4 µs. Every call returns a copy, so the pool being refilled never
+ * changes bytes already handed out, and no byte is handed out twice.
+ */
+export const randomByteSource: ByteSource = (n) => {
+  if (n > RANDOM_POOL_BYTES) return randomFillSync(new Uint8Array(n));
+  if (randomPoolOffset + n > RANDOM_POOL_BYTES) {
+    randomFillSync(randomPool);
+    randomPoolOffset = 0;
+  }
+  const out = randomPool.slice(randomPoolOffset, randomPoolOffset + n);
+  randomPoolOffset += n;
+  return out;
+};
+
+const RANDOM_POOL_BYTES = 4096;
+const randomPool = new Uint8Array(RANDOM_POOL_BYTES);
+/** The next unused byte of `randomPool`; at the end, so the first call fills it. */
+let randomPoolOffset = RANDOM_POOL_BYTES;
 
 /**
  * A deterministic byte source for tests: the same `seed` yields the same bytes, call after

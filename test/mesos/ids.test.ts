@@ -9,6 +9,7 @@ import {
   newStatusUuid,
   newUuidBytes,
   offerIdFor,
+  randomByteSource,
   seededByteSource,
   statusUuidBytes,
   statusUuidToString,
@@ -80,6 +81,31 @@ test('uuids - status uuids are 16 version-4 bytes in base64 and acknowledge clea
   const random = newStatusUuid();
   t.is(statusUuidBytes(random)?.length, 16);
   t.not(newStatusUuid(), random);
+});
+
+test('uuids - the random source hands out fresh bytes from its pool, each call its own copy', (t) => {
+  // Past several refills of the pool (4 KiB), every draw has its length, none repeats, and
+  // bytes already handed out stay as they were while the pool is refilled under them.
+  const draws: Uint8Array[] = [];
+  const copies: string[] = [];
+  for (let i = 0; i < 2_000; i++) {
+    const n = 1 + (i % 37);
+    const bytes = randomByteSource(n);
+    t.is(bytes.length, n);
+    draws.push(bytes);
+    copies.push(Buffer.from(bytes).toString('hex'));
+  }
+  t.deepEqual(
+    draws.map((b) => Buffer.from(b).toString('hex')),
+    copies,
+    'a later draw changed bytes handed out before',
+  );
+  const uuids = new Set(Array.from({ length: 1_000 }, () => newStatusUuid()));
+  t.is(uuids.size, 1_000);
+  // More than the pool holds at once.
+  const big = randomByteSource(10_000);
+  t.is(big.length, 10_000);
+  t.true(big.some((b) => b !== 0));
 });
 
 test('uuids - canonical strings for logs', (t) => {
