@@ -105,7 +105,8 @@ export interface AgentOptions extends AgentFlagsInput {
  *    count the master lost when they stop or it exits; then re-register (`registration.ts`).
  * 2. Tasks: run them in their executor (queued until it registers), kill them, and take every
  *    status update through the status update manager, which delivers it to the master reliably;
- *    a task's resources are freed when its terminal update is acknowledged (`tasks.ts`).
+ *    a task's resources are freed when it ends, its record when its terminal update is
+ *    acknowledged (`tasks.ts`).
  * 3. Executors: launch custom executors as child processes through the containerizer (reached
  *    over IPC, or over the executor HTTP API, `executor-api.ts`) and the built-in command executor
  *    in this runtime; their registration and its timeout, shutdown with a grace period, and their
@@ -319,7 +320,7 @@ export class Agent extends Process {
     return true;
   }
 
-  /** Resources held by executors and their incomplete tasks. */
+  /** Resources held by executors and their queued and live tasks. */
   usedResources(): Resources {
     let used = Resources.EMPTY;
     for (const framework of this.frameworks.values()) {

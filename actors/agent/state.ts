@@ -54,7 +54,10 @@ export class ExecutorRecord {
   readonly queuedTasks = new Map<string, TaskInfo>();
   /** Tasks handed to the executor and not terminal. */
   readonly launchedTasks = new Map<string, Task>();
-  /** Terminal tasks whose terminal update the framework has not acknowledged: they hold their resources. */
+  /**
+   * Terminal tasks whose terminal update the framework has not acknowledged. They hold no
+   * resources: Mesos's `Executor::terminateTask` frees a task's at termination.
+   */
   readonly terminatedTasks = new Map<string, Task>();
   readonly completedTasks: Task[] = [];
 
@@ -86,8 +89,8 @@ export class ExecutorRecord {
   }
 
   /**
-   * Records `status` on its task: a queued task becomes a task of record first (so it keeps its
-   * resources until the terminal acknowledgement), a terminal one moves to `terminatedTasks`.
+   * Records `status` on its task: a queued task becomes a task of record first, a terminal one
+   * moves to `terminatedTasks` (and stops counting in `resources()`).
    */
   updateTaskState(status: TaskStatus, agentId: string): Task | undefined {
     const id = status.task_id.value;
@@ -105,7 +108,7 @@ export class ExecutorRecord {
     return task;
   }
 
-  /** The terminal update of `taskId` was acknowledged: the task is done and frees its resources. */
+  /** The terminal update of `taskId` was acknowledged: the task is done (completed). */
   completeTask(taskId: string): Task | undefined {
     const task = this.terminatedTasks.get(taskId);
     if (task === undefined) return undefined;
@@ -115,12 +118,14 @@ export class ExecutorRecord {
     return task;
   }
 
-  /** What the executor holds: its own resources and those of every incomplete task. */
+  /**
+   * What the executor holds: its own resources and those of its queued and live tasks; a
+   * terminal task holds nothing while its update waits for an acknowledgement (Mesos).
+   */
   resources(): Resources {
     let total = safeResources(this.info.resources);
     for (const task of this.queuedTasks.values()) total = total.plus(safeResources(task.resources));
     for (const task of this.launchedTasks.values()) total = total.plus(safeResources(task.resources));
-    for (const task of this.terminatedTasks.values()) total = total.plus(safeResources(task.resources));
     return total;
   }
 }

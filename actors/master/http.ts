@@ -3,7 +3,7 @@ import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { attributesModel, reservedModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
-import { failoverTimeoutSeconds } from '../../src/mesos/v1/common.ts';
+import { failoverTimeoutSeconds, isTerminalState } from '../../src/mesos/v1/common.ts';
 import { MESOS_VERSION } from './constants.ts';
 import type { Master } from './master-process.ts';
 import { SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
@@ -112,7 +112,8 @@ function offerJSON(offer: OfferRecord) {
 }
 
 function frameworkJSON(m: Master, f: FrameworkRecord) {
-  const used = [...f.tasks.values()].reduce((acc, t) => acc.plus(Resources.fromJSON(t.resources)), Resources.EMPTY);
+  // A terminal task waiting for its acknowledgement uses nothing (Mesos), though it is listed.
+  const used = [...f.tasks.values()].reduce((acc, t) => (isTerminalState(t.state) ? acc : acc.plus(Resources.fromJSON(t.resources))), Resources.EMPTY);
   const offered = [...f.offers].reduce((acc, id) => {
     const o = m.offers.get(id);
     return o === undefined ? acc : acc.plus(o.resources);

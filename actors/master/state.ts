@@ -73,18 +73,6 @@ export class FrameworkRecord {
     return this.hasCapability('PARTITION_AWARE');
   }
 
-  /** Resources used by the framework's non-completed tasks and executors, per agent. */
-  usedOn(agentId: string): Resources {
-    let used = Resources.EMPTY;
-    for (const task of this.tasks.values()) {
-      if (task.agent_id.value === agentId) used = used.plus(Resources.fromJSON(task.resources));
-    }
-    for (const executor of this.executors.get(agentId)?.values() ?? []) {
-      used = used.plus(Resources.fromJSON(executor.resources ?? []));
-    }
-    return used;
-  }
-
   addExecutor(agentId: string, executor: ExecutorInfo): void {
     let map = this.executors.get(agentId);
     if (map === undefined) this.executors.set(agentId, (map = new Map()));
@@ -162,13 +150,18 @@ export class AgentRecord {
     for (const map of this.tasks.values()) yield* map.values();
   }
 
-  /** Resources used by tasks and executors, per framework. */
+  /**
+   * Resources used by tasks and executors, per framework. A terminal task waiting for its
+   * acknowledgement uses nothing (its resources went back when it ended), as in Mesos.
+   */
   usedByFramework(): Map<string, Resources> {
     const used = new Map<string, Resources>();
     const add = (fid: string, r: Resources): void => {
       used.set(fid, (used.get(fid) ?? Resources.EMPTY).plus(r));
     };
-    for (const task of this.allTasks()) add(task.framework_id.value, Resources.fromJSON(task.resources));
+    for (const task of this.allTasks()) {
+      if (!isTerminalState(task.state)) add(task.framework_id.value, Resources.fromJSON(task.resources));
+    }
     for (const [fid, map] of this.executors) {
       for (const e of map.values()) add(fid, Resources.fromJSON(e.resources ?? []));
     }

@@ -53,8 +53,17 @@ export function statusUpdate(m: Master, from: UPID, body: StatusUpdateMessage): 
     }
     return;
   }
-  if (task !== undefined) {
+  if (task !== undefined && !isTerminalTask(task)) {
+    // The agent's latest state of the task (`latest_state`) may be past the update it sends.
+    // Once terminal, a task's state stays (Mesos `updateTask`): its resources are back already.
     task.state = (update.latest_state ?? status.state) as TaskState;
+    if (isTerminalTask(task)) {
+      // Terminal: the resources go back now, not when the framework acknowledges (Mesos
+      // recovers them in `updateTask`); the task stays until then, using nothing.
+      offers.recover(m, framework.id, agent.id, task.resources);
+    }
+  }
+  if (task !== undefined) {
     // The recorded status leaves out `data` (made without `delete`, which slows an object down).
     const { data, ...recorded } = status;
     task.statuses.push(recorded);
@@ -68,7 +77,7 @@ export function statusUpdate(m: Master, from: UPID, body: StatusUpdateMessage): 
   if (task !== undefined && update.uuid === undefined && isTerminalState(status.state)) removeTask(m, framework, task);
 }
 
-/** ACKNOWLEDGE: pass it to the agent; a terminal update acknowledged frees the task's resources. */
+/** ACKNOWLEDGE: pass it to the agent; a terminal update acknowledged ends the task (its resources went back when it became terminal). */
 export function acknowledge(m: Master, framework: FrameworkRecord, ack: SchedulerCallOf<'ACKNOWLEDGE'>['acknowledge']): void {
   m.stats.acknowledgements.inc();
   const agent = m.agents.get(ack.agent_id.value);
@@ -91,12 +100,16 @@ export function acknowledge(m: Master, framework: FrameworkRecord, ack: Schedule
   if (state !== undefined && isTerminalState(state)) removeTask(m, framework, task);
 }
 
-/** The task is done and acknowledged: its resources go back to the allocator. */
+/**
+ * The task is done and its terminal update acknowledged: it moves to the completed tasks. Its
+ * resources went back when it became terminal (`statusUpdate`), so only a task removed before
+ * that returns them here.
+ */
 export function removeTask(m: Master, framework: FrameworkRecord, task: Task): void {
   const agent = m.agents.get(task.agent_id.value);
   agent?.removeTask(task);
   framework.completeTask(task);
-  if (agent !== undefined) offers.recover(m, framework.id, agent.id, task.resources);
+  if (agent !== undefined && !isTerminalTask(task)) offers.recover(m, framework.id, agent.id, task.resources);
 }
 
 /** KILL: forward to the agent; a task the master does not know is reconciled instead (Mesos). */

@@ -127,9 +127,10 @@ test.serial('ExecutorCrash - the tasks of an executor that dies fail with REASON
   t.is(body.slave_id.value, AGENT_ID);
   t.is(body.framework_id.value, FRAMEWORK_ID);
 
-  // Resources are held until the master acknowledges the terminal update.
+  // The failed task holds nothing; the executor's own resources stay until the terminal
+  // update is acknowledged and the executor is gone.
   await h.settle();
-  t.true(h.agent.usedResources().equals(Resources.parse('cpus:1.1;mem:160')));
+  t.true(h.agent.usedResources().equals(Resources.parse('cpus:0.1;mem:32')));
   acknowledge(h, failed);
   await h.settle();
   t.true(h.agent.usedResources().isEmpty());

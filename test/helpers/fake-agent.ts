@@ -68,8 +68,11 @@ export class FakeAgent extends Probe {
     });
   }
 
-  /** Sends a status update as the agent's StatusUpdateManager would; returns its uuid. */
-  update(run: RunTask, state: TaskState, extra: Partial<TaskStatus> = {}): string {
+  /**
+   * Sends a status update as the agent's StatusUpdateManager would; returns its uuid.
+   * `latestState` is the update's `latest_state` (the task's state at the agent by now).
+   */
+  update(run: RunTask, state: TaskState, extra: Partial<TaskStatus> = {}, latestState?: TaskState): string {
     const uuid = extra.uuid ?? newStatusUuid();
     const status: TaskStatus = {
       task_id: run.task.task_id,
@@ -81,7 +84,7 @@ export class FakeAgent extends Probe {
       ...extra,
     };
     this.send(this.master, STATUS_UPDATE, {
-      update: { framework_id: run.framework_id, agent_id: { value: this.agentId! }, status, timestamp: status.timestamp!, uuid },
+      update: { framework_id: run.framework_id, agent_id: { value: this.agentId! }, status, timestamp: status.timestamp!, uuid, ...(latestState === undefined ? {} : { latest_state: latestState }) },
       pid: String(this.self),
     });
     return uuid;

@@ -2,6 +2,7 @@ import anyTest, { type TestFn } from 'ava';
 import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS, MAX_OFFERS_PER_EVENT } from '../../actors/master/constants.ts';
 import { DEFAULT_REFUSE_SECONDS } from '../../actors/allocator/constants.ts';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
+import type { AllocatorProcess } from '../../actors/allocator/allocator-process.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { RECONCILE_TASKS, type ReconcileTasks } from '../../src/mesos/protocol.ts';
 import type { FrameworkInfo, Offer, TaskInfo } from '../../src/mesos/v1/common.ts';
@@ -341,27 +342,76 @@ for (const kind of ['local', 'nats'] as const) {
     }
   });
 
-  test.serial(title('TerminalUpdate: a finished task frees its resources only when its update is acknowledged'), async (t) => {
-    const cluster = await startTestCluster(t, t.context.buses[kind]);
+  test.serial(title('TerminalUpdate: a finished task frees its resources when the master hears it, before the acknowledgement'), async (t) => {
+    // Mesos `Master::updateTask`: "Once the task becomes terminal, we recover the resources";
+    // the task stays listed until its update is acknowledged, and `removeTask` then returns
+    // nothing a second time.
+    const cluster = await startTestCluster(t, t.context.buses[kind], { http: { port: 0 } });
     const agent = await cluster.addAgent('cpus:1;mem:512');
-    const { driver, scheduler } = await cluster.startFramework({}, { implicitAcknowledgements: false });
+    const { driver, scheduler, frameworkId } = await cluster.startFramework({}, { implicitAcknowledgements: false });
     const [offers] = await scheduler.next('resourceOffers');
     driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1', 'cpus:1;mem:512')]);
     await cluster.settle();
     agent.update(runFor(agent, 't1'), 'TASK_FINISHED');
     const [status] = await scheduler.next('statusUpdate');
     t.is(status.state, 'TASK_FINISHED');
-    cluster.clock.advance(10 * ALLOCATION_INTERVAL_MS);
+    cluster.clock.advance(ALLOCATION_INTERVAL_MS);
     await cluster.settle();
-    t.is(scheduler.all('resourceOffers').length, 1, 'nothing offered while the update is unacknowledged');
-    const offered = scheduler.next('resourceOffers');
+    const all = scheduler.all('resourceOffers');
+    t.is(all.length, 2, 'offered again while the update is unacknowledged');
+    const again = all[1]![0][0]!;
+    t.true(Resources.fromJSON(again.resources!).equals(Resources.parse('cpus:1;mem:512')));
+    const framework = cluster.master.frameworks.get(frameworkId)!;
+    t.is(framework.tasks.get('t1')?.state, 'TASK_FINISHED', 'listed until acknowledged');
+    const state = (await http(cluster.runtime.httpAddress!.port, 'GET', '/master/frameworks')).json() as { frameworks: { used_resources: { cpus: number; mem: number } }[] };
+    t.like(state.frameworks[0]!.used_resources, { cpus: 0, mem: 0 }, 'a terminal task uses nothing');
+
     const ack = futureMessage('StatusUpdateAcknowledgementMessage', cluster.master.self, agent.self);
     driver.acknowledgeStatusUpdate(status);
     await ack;
+    await cluster.settle();
+    t.false(framework.tasks.has('t1'), 'completed once acknowledged');
+    // The acknowledgement returned nothing: a second return would have freed the resources
+    // under the outstanding offer, and the allocator would have offered them twice.
+    t.is(scheduler.all('resourceOffers').length, 2, 'no offer of resources already offered');
+    const books = cluster.runtime.process<AllocatorProcess>('allocator')!.allocation.agent(agent.agentId!)!;
+    t.true(books.allocated.equals(Resources.parse('cpus:1;mem:512')));
+    t.true(books.available.isEmpty());
+  });
+
+  test.serial(title('TerminalUpdate: latest_state terminal on an earlier update frees the resources once; the state stays terminal'), async (t) => {
+    // The agent sends TASK_RUNNING while the task has finished already (`latest_state`): the
+    // master takes the task as terminal then (Mesos `updateTask`), and the TASK_FINISHED after
+    // it neither returns the resources again nor changes the state.
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:1;mem:512');
+    const { driver, scheduler, frameworkId } = await cluster.startFramework({}, { implicitAcknowledgements: false });
+    const [offers] = await scheduler.next('resourceOffers');
+    driver.launchTasks(offers[0]!.id, [commandTask(offers[0]!, 't1', 'cpus:1;mem:512')]);
+    await cluster.settle();
+    const run = runFor(agent, 't1');
+    agent.update(run, 'TASK_RUNNING', {}, 'TASK_FINISHED');
+    const [running] = await scheduler.next('statusUpdate');
+    t.is(running.state, 'TASK_RUNNING');
+    const task = cluster.master.frameworks.get(frameworkId)!.tasks.get('t1')!;
+    t.is(task.state, 'TASK_FINISHED');
     cluster.clock.advance(ALLOCATION_INTERVAL_MS);
     await cluster.settle();
-    const [again] = await offered;
-    t.true(Resources.fromJSON(again[0]!.resources!).equals(Resources.parse('cpus:1;mem:512')));
+    t.is(scheduler.all('resourceOffers').length, 2, 'offered again on the first update');
+
+    driver.acknowledgeStatusUpdate(running);
+    await cluster.settle();
+    agent.update(run, 'TASK_RUNNING', {}, 'TASK_RUNNING');
+    await scheduler.next('statusUpdate');
+    t.is(task.state, 'TASK_FINISHED', 'a terminal task does not come back to life');
+    agent.update(run, 'TASK_FINISHED', {}, 'TASK_FINISHED');
+    const [finished] = await scheduler.next('statusUpdate');
+    driver.acknowledgeStatusUpdate(finished);
+    cluster.clock.advance(ALLOCATION_INTERVAL_MS);
+    await cluster.settle();
+    t.is(scheduler.all('resourceOffers').length, 2, 'nothing returned twice, nothing offered twice');
+    const books = cluster.runtime.process<AllocatorProcess>('allocator')!.allocation.agent(agent.agentId!)!;
+    t.true(books.allocated.equals(Resources.parse('cpus:1;mem:512')));
   });
 
   test.serial(title('OfferTimeout: an unused offer is rescinded after offer_timeout and offered again'), async (t) => {
