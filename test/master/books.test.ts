@@ -1,0 +1,233 @@
+import test from 'ava';
+import fc from 'fast-check';
+import type { AllocatorProcess } from '../../actors/allocator/allocator-process.ts';
+import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS } from '../../actors/master/constants.ts';
+import type { SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import { isTerminalState, type Offer, type TaskState, type TaskStatus } from '../../src/mesos/v1/common.ts';
+import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import type { FakeAgent } from '../helpers/fake-agent.ts';
+import { resetFiltersAfterEach } from '../helpers/filters.ts';
+import type { TestScheduler } from '../helpers/scheduler.ts';
+import { Bus } from '../helpers/worlds.ts';
+
+/**
+ * The master's books and the allocator's agree, whatever frameworks and agents do (a property):
+ * random launches (of whole offers and of parts), declines with filters, status updates in any
+ * order and with any `latest_state` (terminal ones before their acknowledgement, duplicates,
+ * updates of completed tasks), acknowledgements late or never, kills, revives, time passing,
+ * frameworks torn down and agents removed for missing pings. After every step, for every agent
+ * and framework the allocator counts exactly what the master has offered plus what the
+ * framework's live tasks use (a terminal task uses nothing), every agent's allocation stays
+ * within its total, and each scheduler holds exactly the offers the master has out with it.
+ * A resource returned twice, or never, breaks one of these.
+ */
+resetFiltersAfterEach(test);
+
+const bus = new Bus('local');
+
+type Action =
+  | { kind: 'launch'; framework: number; offer: number; whole: boolean }
+  | { kind: 'decline'; framework: number; offer: number; refuse: number }
+  | { kind: 'update'; agent: number; task: number; state: TaskState; latest: TaskState | undefined }
+  | { kind: 'ack'; framework: number; status: number }
+  | { kind: 'kill'; framework: number; task: number }
+  | { kind: 'revive'; framework: number }
+  | { kind: 'advance'; ms: number }
+  | { kind: 'teardown'; framework: number }
+  | { kind: 'loseAgent'; agent: number };
+
+const index = fc.nat({ max: 20 });
+const states: TaskState[] = ['TASK_RUNNING', 'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST'];
+const action: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('launch' as const), framework: index, offer: index, whole: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('decline' as const), framework: index, offer: index, refuse: fc.constantFrom(0, 1, 5) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({ kind: fc.constant('update' as const), agent: index, task: index, state: fc.constantFrom(...states), latest: fc.option(fc.constantFrom(...states), { nil: undefined }) }),
+  },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('ack' as const), framework: index, status: index }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('kill' as const), framework: index, task: index }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('revive' as const), framework: index }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(100, 1_000, 5_000) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('teardown' as const), framework: index }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('loseAgent' as const), agent: index }) },
+);
+
+interface FrameworkHandle {
+  driver: SchedulerDriver;
+  scheduler: TestScheduler;
+  id: string;
+  /** Offers the scheduler holds (received, not rescinded, not used or declined). */
+  offers: Map<string, Offer>;
+  /** Updates received and not acknowledged yet (explicit acknowledgements only). */
+  unacknowledged: TaskStatus[];
+  implicit: boolean;
+  tornDown: boolean;
+}
+
+function pick<T>(list: readonly T[], i: number): T | undefined {
+  return list.length === 0 ? undefined : list[i % list.length];
+}
+
+async function run(actions: Action[]): Promise<void> {
+  const teardowns: (() => unknown)[] = [];
+  try {
+    const cluster = await startTestCluster({ teardown: (fn) => teardowns.push(fn) }, bus);
+    const agents: FakeAgent[] = [];
+    for (const resources of ['cpus:4;mem:1024', 'cpus:2;mem:2048;ports:[31000-31009]', 'cpus:3;mem:512']) agents.push(await cluster.addAgent(resources));
+    const frameworks: FrameworkHandle[] = [];
+    for (const implicit of [true, false]) {
+      const started = await cluster.startFramework({}, { implicitAcknowledgements: implicit });
+      const handle: FrameworkHandle = { ...started, id: started.frameworkId, offers: new Map(), unacknowledged: [], implicit, tornDown: false };
+      // Offers that came during the start, then every later one as it comes.
+      for (const [offers] of started.scheduler.all('resourceOffers')) for (const o of offers) handle.offers.set(o.id.value, o);
+      started.scheduler.on('resourceOffers', (_d, offers) => {
+        for (const o of offers) handle.offers.set(o.id.value, o);
+      });
+      started.scheduler.on('offerRescinded', (_d, id) => handle.offers.delete(id.value));
+      started.scheduler.on('statusUpdate', (_d, status) => {
+        if (!handle.implicit && status.uuid !== undefined) handle.unacknowledged.push(status);
+      });
+      frameworks.push(handle);
+    }
+    await cluster.settle();
+    check(cluster, frameworks, 'after start');
+    let tasks = 0;
+    for (const [step, a] of actions.entries()) {
+      await apply(cluster, agents, frameworks, a, () => `t${++tasks}`);
+      await cluster.settle();
+      check(cluster, frameworks, `after step ${step} ${JSON.stringify(a)}`);
+    }
+  } finally {
+    for (const fn of teardowns.reverse()) await fn();
+  }
+}
+
+async function apply(cluster: TestCluster, agents: FakeAgent[], frameworks: FrameworkHandle[], a: Action, nextTaskId: () => string): Promise<void> {
+  const live = frameworks.filter((f) => !f.tornDown);
+  switch (a.kind) {
+    case 'launch': {
+      const f = pick(live, a.framework);
+      const offer = f === undefined ? undefined : pick([...f.offers.values()], a.offer);
+      if (f === undefined || offer === undefined) return;
+      const offered = Resources.fromJSON(offer.resources ?? []);
+      const part = Resources.parse('cpus:1;mem:128');
+      const resources = a.whole || !offered.contains(part) ? offered : part;
+      f.offers.delete(offer.id.value);
+      f.driver.launchTasks(offer.id, [{ name: 'task', task_id: { value: nextTaskId() }, agent_id: offer.agent_id, resources: resources.toJSON(), command: { value: 'true' } }]);
+      return;
+    }
+    case 'decline': {
+      const f = pick(live, a.framework);
+      const offer = f === undefined ? undefined : pick([...f.offers.values()], a.offer);
+      if (f === undefined || offer === undefined) return;
+      f.offers.delete(offer.id.value);
+      f.driver.declineOffer(offer.id, { refuse_seconds: a.refuse });
+      return;
+    }
+    case 'update': {
+      const agent = pick(agents, a.agent);
+      const runTask = agent === undefined ? undefined : pick(agent.runTasks, a.task);
+      if (agent === undefined || runTask === undefined || !cluster.master.agents.has(agent.agentId!)) return;
+      agent.update(runTask, a.state, {}, a.latest);
+      return;
+    }
+    case 'ack': {
+      const f = pick(live, a.framework);
+      const status = f === undefined ? undefined : pick(f.unacknowledged, a.status);
+      if (f === undefined || status === undefined) return;
+      f.unacknowledged.splice(f.unacknowledged.indexOf(status), 1);
+      f.driver.acknowledgeStatusUpdate(status);
+      return;
+    }
+    case 'kill': {
+      const f = pick(live, a.framework);
+      const task = f === undefined ? undefined : pick([...(cluster.master.frameworks.get(f.id)?.tasks.values() ?? [])], a.task);
+      if (f === undefined || task === undefined) return;
+      f.driver.killTask(task.task_id);
+      return;
+    }
+    case 'revive':
+      pick(live, a.framework)?.driver.reviveOffers();
+      return;
+    case 'advance':
+      cluster.clock.advance(a.ms);
+      return;
+    case 'teardown': {
+      // One framework stays, so that the rest of the run still has someone to offer to.
+      const f = live.length > 1 ? pick(live, a.framework) : undefined;
+      if (f === undefined) return;
+      f.tornDown = true;
+      f.offers.clear();
+      await f.driver.stop();
+      return;
+    }
+    case 'loseAgent': {
+      // One agent stays, so that the rest of the run still has resources to offer.
+      const agent = pick(agents, a.agent);
+      if (agent === undefined || !agent.answerPings || agents.filter((x) => x.answerPings).length < 2) return;
+      agent.answerPings = false;
+      // Pings go unanswered until the master removes the agent (Mesos's health check).
+      for (let i = 0; i <= MAX_AGENT_PING_TIMEOUTS; i++) {
+        cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
+        await cluster.settle();
+      }
+      return;
+    }
+  }
+}
+
+function check(cluster: TestCluster, frameworks: FrameworkHandle[], when: string): void {
+  const m = cluster.master;
+  const allocation = cluster.runtime.process<AllocatorProcess>('allocator')!.allocation;
+  const fail = (what: string) => {
+    throw new Error(`${when}: ${what}`);
+  };
+  for (const agent of m.agents.values()) {
+    const books = allocation.agent(agent.id);
+    if (books === undefined) fail(`the allocator does not know agent ${agent.id}`);
+    if (!books!.allocated.plus(books!.available).equals(agent.total)) fail(`agent ${agent.id}: allocated ${books!.allocated} + available ${books!.available} is not its total ${agent.total}`);
+    let allocatedToAll = Resources.EMPTY;
+    for (const f of frameworks) allocatedToAll = allocatedToAll.plus(allocation.allocation(f.id).get(agent.id) ?? Resources.EMPTY);
+    if (!allocatedToAll.equals(books!.allocated)) fail(`agent ${agent.id}: the frameworks' allocations ${allocatedToAll} are not its allocated ${books!.allocated}`);
+  }
+  for (const f of frameworks) {
+    const record = m.frameworks.get(f.id);
+    const held = allocation.allocation(f.id);
+    if (record === undefined) {
+      if (held.size > 0) fail(`framework ${f.id} is gone from the master but the allocator still counts ${[...held.values()].join(', ')}`);
+      continue;
+    }
+    for (const agent of m.agents.values()) {
+      let expected = Resources.EMPTY;
+      for (const id of record.offers) {
+        const offer = m.offers.get(id)!;
+        if (offer.agentId === agent.id) expected = expected.plus(offer.resources);
+      }
+      for (const task of agent.tasks.get(f.id)?.values() ?? []) {
+        if (!isTerminalState(task.state)) expected = expected.plus(Resources.fromJSON(task.resources));
+      }
+      const counted = held.get(agent.id) ?? Resources.EMPTY;
+      if (!counted.equals(expected)) fail(`framework ${f.id} on agent ${agent.id}: the allocator counts ${counted}, the master's offers and live tasks make ${expected}`);
+    }
+    if (!f.tornDown) {
+      const master = [...record.offers].sort().join(',');
+      const scheduler = [...f.offers.keys()].sort().join(',');
+      if (master !== scheduler) fail(`framework ${f.id}: the master has offers [${master}] out, the scheduler holds [${scheduler}]`);
+    }
+  }
+}
+
+test.before(() => bus.start());
+test.after.always(() => bus.stop());
+
+test.serial('books - the allocator counts exactly what the master offered and live tasks use, whatever happens (property)', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 60 }), async (actions) => {
+      await run(actions);
+    }),
+    { numRuns: 150, includeErrorInReport: true },
+  );
+  t.pass();
+});
