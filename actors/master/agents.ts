@@ -86,7 +86,19 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     return;
   }
   const id = body.slave.id.value;
-  const reported = body.tasks ?? [];
+  // Frameworks this master removed (torn down, failed over for good) that the agent still runs:
+  // their tasks and executors are not taken back, and the agent is told to shut them down (as
+  // Mesos's master does on re-registration). Taken back, they would hold their resources for
+  // good: the master drops the updates of a framework it removed, so nothing would end them.
+  const completed = completedFrameworksOn(m, body);
+  const reported = (body.tasks ?? []).filter((t) => !completed.has(t.framework_id.value));
+  const executorInfos = (body.executor_infos ?? []).filter((e) => e.framework_id === undefined || !completed.has(e.framework_id.value));
+  const shutDownCompleted = (to: UPID): void => {
+    for (const fid of completed) {
+      m.log.info({ agentId: id, frameworkId: fid }, 'Shutting down a removed framework on a re-registering agent');
+      m.send(to, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
+    }
+  };
   const agent = m.agents.get(id);
   if (agent !== undefined) {
     if (!agent.pid.equals(from)) {
@@ -124,6 +136,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     }
     agent.missedPings = 0;
     m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
+    shutDownCompleted(from);
     for (const [frameworkId, statuses] of reconcile) m.send(from, RECONCILE_TASKS, { framework_id: { value: frameworkId }, statuses } satisfies ReconcileTasks);
     m.log.info({ agentId: id, agent: String(from) }, 'Agent re-registered');
     return;
@@ -139,7 +152,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
   const admitted = new AgentRecord(id, { ...body.slave, resources: total.toJSON() }, from, m.now());
   admitted.reregisteredTime = m.now();
   admitted.version = body.version;
-  for (const executor of body.executor_infos ?? []) {
+  for (const executor of executorInfos) {
     const fid = executor.framework_id?.value;
     if (fid === undefined) continue;
     admitted.addExecutor(fid, executor);
@@ -165,11 +178,24 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
   for (const fid of shutDown) admitted.executors.delete(fid);
   admit(m, admitted);
   m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
+  shutDownCompleted(from);
   for (const fid of shutDown) {
     m.log.info({ agentId: id, frameworkId: fid }, 'Shutting down a framework that is not partition-aware on a removed agent that came back');
     m.send(from, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
   }
   m.log.info({ agentId: id, agent: String(from), tasks: reported.length }, 'Admitted re-registering agent unknown to this master');
+}
+
+/** Ids of the frameworks a re-registering agent reports (tasks, executors) that this master removed. */
+function completedFrameworksOn(m: Master, body: ReregisterSlave): Set<string> {
+  const reported = new Set<string>();
+  for (const task of body.tasks ?? []) reported.add(task.framework_id.value);
+  for (const executor of body.executor_infos ?? []) if (executor.framework_id !== undefined) reported.add(executor.framework_id.value);
+  const completed = new Set<string>();
+  for (const fid of reported) {
+    if (!m.frameworks.has(fid) && m.completedFrameworks.some((f) => f.id === fid)) completed.add(fid);
+  }
+  return completed;
 }
 
 /** `UnregisterSlaveMessage`: the agent is shutting down for good. */

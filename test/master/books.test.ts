@@ -16,7 +16,8 @@ import { Bus } from '../helpers/worlds.ts';
  * random launches (of whole offers and of parts), declines with filters, status updates in any
  * order and with any `latest_state` (terminal ones before their acknowledgement, duplicates,
  * updates of completed tasks), acknowledgements late or never, kills, revives, time passing,
- * frameworks torn down and agents removed for missing pings. After every step, for every agent
+ * frameworks torn down, agents removed for missing pings, and agents re-registering (known ones
+ * reporting their tasks or none, removed ones coming back with theirs). After every step, for every agent
  * and framework the allocator counts exactly what the master has offered plus what the
  * framework's live tasks use (a terminal task uses nothing), every agent's allocation stays
  * within its total, and each scheduler holds exactly the offers the master has out with it.
@@ -35,7 +36,8 @@ type Action =
   | { kind: 'revive'; framework: number }
   | { kind: 'advance'; ms: number }
   | { kind: 'teardown'; framework: number }
-  | { kind: 'loseAgent'; agent: number };
+  | { kind: 'loseAgent'; agent: number }
+  | { kind: 'reregister'; agent: number; report: boolean };
 
 const index = fc.nat({ max: 20 });
 const states: TaskState[] = ['TASK_RUNNING', 'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST'];
@@ -50,8 +52,9 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('kill' as const), framework: index, task: index }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('revive' as const), framework: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(100, 1_000, 5_000) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('teardown' as const), framework: index }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('loseAgent' as const), agent: index }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('teardown' as const), framework: index }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('loseAgent' as const), agent: index }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('reregister' as const), agent: index, report: fc.boolean() }) },
 );
 
 interface FrameworkHandle {
@@ -94,8 +97,9 @@ async function run(actions: Action[]): Promise<void> {
     await cluster.settle();
     check(cluster, frameworks, 'after start');
     let tasks = 0;
+    const agentStates = new Map<string, TaskState>();
     for (const [step, a] of actions.entries()) {
-      await apply(cluster, agents, frameworks, a, () => `t${++tasks}`);
+      await apply(cluster, agents, frameworks, agentStates, a, () => `t${++tasks}`);
       await cluster.settle();
       check(cluster, frameworks, `after step ${step} ${JSON.stringify(a)}`);
     }
@@ -104,7 +108,15 @@ async function run(actions: Action[]): Promise<void> {
   }
 }
 
-async function apply(cluster: TestCluster, agents: FakeAgent[], frameworks: FrameworkHandle[], a: Action, nextTaskId: () => string): Promise<void> {
+async function apply(
+  cluster: TestCluster,
+  agents: FakeAgent[],
+  frameworks: FrameworkHandle[],
+  /** Each task's state at its agent (what the agent last said of it), by task id. */
+  agentStates: Map<string, TaskState>,
+  a: Action,
+  nextTaskId: () => string,
+): Promise<void> {
   const live = frameworks.filter((f) => !f.tornDown);
   switch (a.kind) {
     case 'launch': {
@@ -131,6 +143,8 @@ async function apply(cluster: TestCluster, agents: FakeAgent[], frameworks: Fram
       const runTask = agent === undefined ? undefined : pick(agent.runTasks, a.task);
       if (agent === undefined || runTask === undefined || !cluster.master.agents.has(agent.agentId!)) return;
       agent.update(runTask, a.state, {}, a.latest);
+      const previous = agentStates.get(runTask.task.task_id.value);
+      if (previous === undefined || !isTerminalState(previous)) agentStates.set(runTask.task.task_id.value, a.latest ?? a.state);
       return;
     }
     case 'ack': {
@@ -173,6 +187,26 @@ async function apply(cluster: TestCluster, agents: FakeAgent[], frameworks: Fram
         cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
         await cluster.settle();
       }
+      return;
+    }
+    case 'reregister': {
+      // The agent reconnects (a known one), or comes back after it was removed, reporting the
+      // tasks it runs (or, for a known one, none: their RunTaskMessages may be on the way).
+      const agent = pick(agents, a.agent);
+      if (agent === undefined || agent.agentId === undefined) return;
+      agent.answerPings = true;
+      const reported = a.report || !cluster.master.agents.has(agent.agentId)
+        ? agent.runTasks.map((run) => ({
+            name: run.task.name,
+            task_id: run.task.task_id,
+            framework_id: run.framework_id,
+            agent_id: { value: agent.agentId! },
+            state: agentStates.get(run.task.task_id.value) ?? ('TASK_STAGING' as TaskState),
+            resources: run.task.resources ?? [],
+            statuses: [],
+          }))
+        : [];
+      agent.reregister(reported);
       return;
     }
   }
@@ -227,7 +261,7 @@ test.serial('books - the allocator counts exactly what the master offered and li
     fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 60 }), async (actions) => {
       await run(actions);
     }),
-    { numRuns: 150, includeErrorInReport: true },
+    { numRuns: 300, includeErrorInReport: true },
   );
   t.pass();
 });

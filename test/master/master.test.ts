@@ -470,6 +470,41 @@ for (const kind of ['local', 'nats'] as const) {
     t.true(cluster.master.agents.has(agent.agentId!));
   });
 
+  test.serial(title('RemovedFrameworkOnReregisteringAgent: its tasks are not taken back, and the agent is told to shut it down'), async (t) => {
+    // Found by the books property (test/master/books.test.ts): the framework is torn down, its
+    // agent is removed, and comes back still reporting the framework's task. Taken back, the
+    // task held its resources for good (the master drops updates of a removed framework).
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const { agent, driver, frameworkId } = await launchT1(cluster);
+    const run = runFor(agent, 't1');
+    await driver.stop();
+    await cluster.settle();
+    agent.answerPings = false;
+    for (let i = 0; i <= MAX_AGENT_PING_TIMEOUTS; i++) {
+      cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
+      await cluster.settle();
+    }
+    t.false(cluster.master.agents.has(agent.agentId!));
+    agent.answerPings = true;
+
+    const task = { name: 't1', task_id: { value: 't1' }, framework_id: { value: frameworkId }, agent_id: { value: agent.agentId! }, state: 'TASK_RUNNING' as const, resources: run.task.resources!, statuses: [] };
+    const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, agent.self);
+    let shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
+    agent.reregister([task]);
+    await reregistered;
+    t.is(cluster.master.agents.get(agent.agentId!)!.tasks.size, 0, 'the removed framework has no task there');
+    t.deepEqual((await shutdown).body, { framework_id: { value: frameworkId } });
+    await cluster.settle();
+    const { scheduler } = await cluster.startFramework();
+    const [offers] = await scheduler.next('resourceOffers');
+    t.true(Resources.fromJSON(offers[0]!.resources!).equals(Resources.parse('cpus:2;mem:1024')), 'the whole agent is free');
+
+    // Known now, it re-registers again (say after a bus outage) with the task still there.
+    shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
+    agent.reregister([task]);
+    t.deepEqual((await shutdown).body, { framework_id: { value: frameworkId } });
+  });
+
   test.serial(title('ReregisteredAgentMissingTask: the master asks the agent (ReconcileTasksMessage) rather than calling the task lost itself'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
     const { agent, scheduler, frameworkId } = await launchT1(cluster);
