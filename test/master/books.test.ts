@@ -16,7 +16,8 @@ import { Bus } from '../helpers/worlds.ts';
  * random launches (of whole offers and of parts), declines with filters, status updates in any
  * order and with any `latest_state` (terminal ones before their acknowledgement, duplicates,
  * updates of completed tasks), acknowledgements late or never, kills, revives, time passing,
- * frameworks torn down, agents removed for missing pings, and agents re-registering (known ones
+ * schedulers failing over (or failing for good), frameworks torn down, agents removed for
+ * missing pings, and agents re-registering (known ones
  * reporting their tasks or none, removed ones coming back with theirs). After every step, for every agent
  * and framework the allocator counts exactly what the master has offered plus what the
  * framework's live tasks use (a terminal task uses nothing), every agent's allocation stays
@@ -37,7 +38,8 @@ type Action =
   | { kind: 'advance'; ms: number }
   | { kind: 'teardown'; framework: number }
   | { kind: 'loseAgent'; agent: number }
-  | { kind: 'reregister'; agent: number; report: boolean };
+  | { kind: 'reregister'; agent: number; report: boolean }
+  | { kind: 'failover'; framework: number };
 
 const index = fc.nat({ max: 20 });
 const states: TaskState[] = ['TASK_RUNNING', 'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST'];
@@ -55,6 +57,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('teardown' as const), framework: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('loseAgent' as const), agent: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reregister' as const), agent: index, report: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('failover' as const), framework: index }) },
 );
 
 interface FrameworkHandle {
@@ -66,7 +69,21 @@ interface FrameworkHandle {
   /** Updates received and not acknowledged yet (explicit acknowledgements only). */
   unacknowledged: TaskStatus[];
   implicit: boolean;
+  failoverSeconds: number;
   tornDown: boolean;
+}
+
+/** Keeps `handle.offers` and `handle.unacknowledged` up to date from its (current) scheduler. */
+function follow(handle: FrameworkHandle): void {
+  // Offers that came during the start, then every later one as it comes.
+  for (const [offers] of handle.scheduler.all('resourceOffers')) for (const o of offers) handle.offers.set(o.id.value, o);
+  handle.scheduler.on('resourceOffers', (_d, offers) => {
+    for (const o of offers) handle.offers.set(o.id.value, o);
+  });
+  handle.scheduler.on('offerRescinded', (_d, id) => handle.offers.delete(id.value));
+  handle.scheduler.on('statusUpdate', (_d, status) => {
+    if (!handle.implicit && status.uuid !== undefined) handle.unacknowledged.push(status);
+  });
 }
 
 function pick<T>(list: readonly T[], i: number): T | undefined {
@@ -80,18 +97,12 @@ async function run(actions: Action[]): Promise<void> {
     const agents: FakeAgent[] = [];
     for (const resources of ['cpus:4;mem:1024', 'cpus:2;mem:2048;ports:[31000-31009]', 'cpus:3;mem:512']) agents.push(await cluster.addAgent(resources));
     const frameworks: FrameworkHandle[] = [];
-    for (const implicit of [true, false]) {
-      const started = await cluster.startFramework({}, { implicitAcknowledgements: implicit });
-      const handle: FrameworkHandle = { ...started, id: started.frameworkId, offers: new Map(), unacknowledged: [], implicit, tornDown: false };
-      // Offers that came during the start, then every later one as it comes.
-      for (const [offers] of started.scheduler.all('resourceOffers')) for (const o of offers) handle.offers.set(o.id.value, o);
-      started.scheduler.on('resourceOffers', (_d, offers) => {
-        for (const o of offers) handle.offers.set(o.id.value, o);
-      });
-      started.scheduler.on('offerRescinded', (_d, id) => handle.offers.delete(id.value));
-      started.scheduler.on('statusUpdate', (_d, status) => {
-        if (!handle.implicit && status.uuid !== undefined) handle.unacknowledged.push(status);
-      });
+    // One framework acknowledges implicitly and survives its scheduler's failures for an hour;
+    // the other acknowledges explicitly, and is removed as soon as its scheduler fails (0 s).
+    for (const [implicit, failoverSeconds] of [[true, 3600], [false, 0]] as const) {
+      const started = await cluster.startFramework({ failover_timeout: failoverSeconds }, { implicitAcknowledgements: implicit });
+      const handle: FrameworkHandle = { ...started, id: started.frameworkId, offers: new Map(), unacknowledged: [], implicit, failoverSeconds, tornDown: false };
+      follow(handle);
       frameworks.push(handle);
     }
     await cluster.settle();
@@ -187,6 +198,24 @@ async function apply(
         cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
         await cluster.settle();
       }
+      return;
+    }
+    case 'failover': {
+      // The scheduler fails (no teardown); a new one takes over with the framework's id, if
+      // the framework outlives the failure (its failover_timeout).
+      const f = live.length > 1 ? pick(live, a.framework) : live.find((x) => x.failoverSeconds > 0);
+      if (f === undefined) return;
+      await f.driver.abort();
+      await cluster.settle();
+      f.offers.clear();
+      if (f.failoverSeconds === 0) {
+        f.tornDown = true;
+        return;
+      }
+      const started = await cluster.startFramework({ id: { value: f.id }, failover_timeout: f.failoverSeconds }, { implicitAcknowledgements: f.implicit });
+      f.driver = started.driver;
+      f.scheduler = started.scheduler;
+      follow(f);
       return;
     }
     case 'reregister': {
