@@ -39,6 +39,7 @@ type Action =
   | { kind: 'teardown'; framework: number }
   | { kind: 'loseAgent'; agent: number }
   | { kind: 'reregister'; agent: number; report: boolean }
+  | { kind: 'fail'; framework: number }
   | { kind: 'failover'; framework: number };
 
 const index = fc.nat({ max: 20 });
@@ -57,6 +58,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('teardown' as const), framework: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('loseAgent' as const), agent: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reregister' as const), agent: index, report: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fail' as const), framework: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('failover' as const), framework: index }) },
 );
 
@@ -70,6 +72,8 @@ interface FrameworkHandle {
   unacknowledged: TaskStatus[];
   implicit: boolean;
   failoverSeconds: number;
+  /** Its scheduler failed and no other has taken over yet. */
+  down: boolean;
   tornDown: boolean;
 }
 
@@ -101,7 +105,7 @@ async function run(actions: Action[]): Promise<void> {
     // the other acknowledges explicitly, and is removed as soon as its scheduler fails (0 s).
     for (const [implicit, failoverSeconds] of [[true, 3600], [false, 0]] as const) {
       const started = await cluster.startFramework({ failover_timeout: failoverSeconds }, { implicitAcknowledgements: implicit });
-      const handle: FrameworkHandle = { ...started, id: started.frameworkId, offers: new Map(), unacknowledged: [], implicit, failoverSeconds, tornDown: false };
+      const handle: FrameworkHandle = { ...started, id: started.frameworkId, offers: new Map(), unacknowledged: [], implicit, failoverSeconds, down: false, tornDown: false };
       follow(handle);
       frameworks.push(handle);
     }
@@ -128,7 +132,9 @@ async function apply(
   a: Action,
   nextTaskId: () => string,
 ): Promise<void> {
-  const live = frameworks.filter((f) => !f.tornDown);
+  const all = frameworks.filter((f) => !f.tornDown);
+  // Frameworks whose scheduler runs: the ones that can launch, decline, acknowledge.
+  const live = all.filter((f) => !f.down);
   switch (a.kind) {
     case 'launch': {
       const f = pick(live, a.framework);
@@ -200,18 +206,21 @@ async function apply(
       }
       return;
     }
-    case 'failover': {
-      // The scheduler fails (no teardown); a new one takes over with the framework's id, if
-      // the framework outlives the failure (its failover_timeout).
+    case 'fail': {
+      // The scheduler fails (no teardown): the framework outlives it for its failover_timeout.
       const f = live.length > 1 ? pick(live, a.framework) : live.find((x) => x.failoverSeconds > 0);
       if (f === undefined) return;
       await f.driver.abort();
-      await cluster.settle();
       f.offers.clear();
-      if (f.failoverSeconds === 0) {
-        f.tornDown = true;
-        return;
-      }
+      if (f.failoverSeconds === 0) f.tornDown = true;
+      else f.down = true;
+      return;
+    }
+    case 'failover': {
+      // A new scheduler takes over with the framework's id.
+      const f = pick(all.filter((x) => x.down), a.framework);
+      if (f === undefined) return;
+      f.down = false;
       const started = await cluster.startFramework({ id: { value: f.id }, failover_timeout: f.failoverSeconds }, { implicitAcknowledgements: f.implicit });
       f.driver = started.driver;
       f.scheduler = started.scheduler;
