@@ -296,7 +296,7 @@ test.after.always(() => bus.stop());
 
 test.serial('books - the allocator counts exactly what the master offered and live tasks use, whatever happens (property)', async (t) => {
   await fc.assert(
-    fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 60 }), async (actions) => {
+    fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 60, size: 'max' }), async (actions) => {
       await run(actions);
     }),
     { numRuns: 300, includeErrorInReport: true },
