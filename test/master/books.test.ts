@@ -8,6 +8,8 @@ import { isTerminalState, type Offer, type TaskState, type TaskStatus } from '..
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import type { FakeAgent } from '../helpers/fake-agent.ts';
 import { resetFiltersAfterEach } from '../helpers/filters.ts';
+import { addFilter, resetFilters, type DeliveryEvent } from '../../src/process/filter.ts';
+import type { Runtime } from '../../src/process/runtime.ts';
 import type { TestScheduler } from '../helpers/scheduler.ts';
 import { Bus } from '../helpers/worlds.ts';
 
@@ -18,10 +20,14 @@ import { Bus } from '../helpers/worlds.ts';
  * updates of completed tasks), acknowledgements late or never, kills, revives, time passing,
  * schedulers failing over (or failing for good), frameworks torn down, agents removed for
  * missing pings, and agents re-registering (known ones
- * reporting their tasks or none, removed ones coming back with theirs). After every step, for every agent
+ * reporting their tasks or none, removed ones coming back with theirs), and the bus losing a
+ * message (an OFFERS, RESCIND or UPDATE event, a DECLINE or ACCEPT, a status update or its
+ * acknowledgement) until the framework's link is known to have been interrupted and it
+ * subscribes again. After every step, for every agent
  * and framework the allocator counts exactly what the master has offered plus what the
  * framework's live tasks use (a terminal task uses nothing), every agent's allocation stays
- * within its total, and each scheduler holds exactly the offers the master has out with it.
+ * within its total, and each scheduler holds exactly the offers the master has out with it
+ * (once it has subscribed again after a loss).
  * A resource returned twice, or never, breaks one of these.
  */
 resetFiltersAfterEach(test);
@@ -39,8 +45,25 @@ type Action =
   | { kind: 'teardown'; framework: number }
   | { kind: 'loseAgent'; agent: number }
   | { kind: 'reregister'; agent: number; report: boolean }
+  | { kind: 'lose'; what: number }
+  | { kind: 'resync'; framework: number }
   | { kind: 'fail'; framework: number }
   | { kind: 'failover'; framework: number };
+
+/**
+ * Messages the bus may lose (core NATS drops what is published while a client reconnects): the
+ * next one matching is dropped. A framework's view of its offers may then differ from the
+ * master's until its link is known to have been interrupted and it subscribes again (`resync`).
+ */
+const LOSSES: { name: string; type?: string }[] = [
+  { name: 'mesos.scheduler.Event', type: 'OFFERS' },
+  { name: 'mesos.scheduler.Event', type: 'RESCIND' },
+  { name: 'mesos.scheduler.Event', type: 'UPDATE' },
+  { name: 'mesos.scheduler.Call', type: 'DECLINE' },
+  { name: 'mesos.scheduler.Call', type: 'ACCEPT' },
+  { name: 'StatusUpdateMessage' },
+  { name: 'StatusUpdateAcknowledgementMessage' },
+];
 
 const index = fc.nat({ max: 20 });
 const states: TaskState[] = ['TASK_RUNNING', 'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST'];
@@ -58,6 +81,8 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('teardown' as const), framework: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('loseAgent' as const), agent: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reregister' as const), agent: index, report: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('lose' as const), what: fc.nat(LOSSES.length - 1) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('resync' as const), framework: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('fail' as const), framework: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('failover' as const), framework: index }) },
 );
@@ -74,6 +99,10 @@ interface FrameworkHandle {
   failoverSeconds: number;
   /** Its scheduler failed and no other has taken over yet. */
   down: boolean;
+  /** The runtime its driver runs in (its bus connection). */
+  runtime: Runtime;
+  /** A message to or from it may have been lost since it last subscribed: its offers may differ from the master's. */
+  unsure: boolean;
   tornDown: boolean;
 }
 
@@ -85,6 +114,8 @@ function follow(handle: FrameworkHandle): void {
     for (const o of offers) handle.offers.set(o.id.value, o);
   });
   handle.scheduler.on('offerRescinded', (_d, id) => handle.offers.delete(id.value));
+  // As Mesos asks of a scheduler: offers held are void once disconnected.
+  handle.scheduler.on('disconnected', () => handle.offers.clear());
   handle.scheduler.on('statusUpdate', (_d, status) => {
     if (!handle.implicit && status.uuid !== undefined) handle.unacknowledged.push(status);
   });
@@ -105,7 +136,7 @@ async function run(actions: Action[]): Promise<void> {
     // the other acknowledges explicitly, and is removed as soon as its scheduler fails (0 s).
     for (const [implicit, failoverSeconds] of [[true, 3600], [false, 0]] as const) {
       const started = await cluster.startFramework({ failover_timeout: failoverSeconds }, { implicitAcknowledgements: implicit });
-      const handle: FrameworkHandle = { ...started, id: started.frameworkId, offers: new Map(), unacknowledged: [], implicit, failoverSeconds, down: false, tornDown: false };
+      const handle: FrameworkHandle = { ...started, id: started.frameworkId, offers: new Map(), unacknowledged: [], implicit, failoverSeconds, down: false, tornDown: false, runtime: newest(cluster), unsure: false };
       follow(handle);
       frameworks.push(handle);
     }
@@ -119,8 +150,14 @@ async function run(actions: Action[]): Promise<void> {
       check(cluster, frameworks, `after step ${step} ${JSON.stringify(a)}`);
     }
   } finally {
+    resetFilters();
     for (const fn of teardowns.reverse()) await fn();
   }
+}
+
+/** The runtime added last: a framework's, right after `startFramework`. */
+function newest(cluster: TestCluster): Runtime {
+  return cluster.world.runtimes[cluster.world.runtimes.length - 1]!;
 }
 
 async function apply(
@@ -221,10 +258,37 @@ async function apply(
       const f = pick(all.filter((x) => x.down), a.framework);
       if (f === undefined) return;
       f.down = false;
+      f.unsure = false;
       const started = await cluster.startFramework({ id: { value: f.id }, failover_timeout: f.failoverSeconds }, { implicitAcknowledgements: f.implicit });
       f.driver = started.driver;
       f.scheduler = started.scheduler;
+      f.runtime = newest(cluster);
       follow(f);
+      return;
+    }
+    case 'lose': {
+      const loss = LOSSES[a.what]!;
+      const filter = (event: DeliveryEvent): boolean => {
+        if (event.kind !== 'message' || event.name !== loss.name) return false;
+        if (loss.type !== undefined && (event.body as { type?: string }).type !== loss.type) return false;
+        remove();
+        // A scheduler's call or event: no framework can be sure of its offers any more (the
+        // lost one may be to or from a driver that is just starting).
+        if (loss.name.startsWith('mesos.scheduler.')) for (const f of frameworks) f.unsure = true;
+        return true;
+      };
+      const remove = addFilter(filter);
+      return;
+    }
+    case 'resync': {
+      // The framework's bus connection broke and came back (`linkInterrupted`): its driver
+      // subscribes again, and the master sends it its outstanding offers again.
+      const f = pick(live, a.framework);
+      if (f === undefined) return;
+      // (A message lost while it resubscribes leaves it unsure again.)
+      f.unsure = false;
+      f.runtime.reconnected();
+      await cluster.settle();
       return;
     }
     case 'reregister': {
@@ -283,7 +347,7 @@ function check(cluster: TestCluster, frameworks: FrameworkHandle[], when: string
       const counted = held.get(agent.id) ?? Resources.EMPTY;
       if (!counted.equals(expected)) fail(`framework ${f.id} on agent ${agent.id}: the allocator counts ${counted}, the master's offers and live tasks make ${expected}`);
     }
-    if (!f.tornDown) {
+    if (!f.tornDown && !f.unsure) {
       const master = [...record.offers].sort().join(',');
       const scheduler = [...f.offers.keys()].sort().join(',');
       if (master !== scheduler) fail(`framework ${f.id}: the master has offers [${master}] out, the scheduler holds [${scheduler}]`);
