@@ -86,8 +86,9 @@ export interface MasterOptions {
  * 5. Operator endpoints: `/master/state`, `/master/frameworks`, `/master/slaves`,
  *    `/master/tasks`, `/master/health` (`http.ts`).
  *
- * Resources of a task return to the allocator when its terminal update is acknowledged, as in
- * Mesos. The allocator is its own actor (`ALLOCATOR_*` messages).
+ * Resources of a task return to the allocator when the master hears it is terminal (its update
+ * or `latest_state`), and the task stays listed until that update is acknowledged, as in Mesos.
+ * The allocator is its own actor (`ALLOCATOR_*` messages).
  */
 export class Master extends Process {
   readonly options: Required<Omit<MasterOptions, 'id' | 'allocator' | 'offerTimeoutMs' | 'httpAddress' | 'hostname'>> & MasterOptions;
