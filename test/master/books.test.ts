@@ -87,6 +87,9 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('failover' as const), framework: index }) },
 );
 
+/** The first framework is partition-aware (TASK_UNREACHABLE, its tasks taken back when their agent returns). */
+const PARTITION_AWARE = { capabilities: [{ type: 'PARTITION_AWARE' as const }] };
+
 interface FrameworkHandle {
   driver: SchedulerDriver;
   scheduler: TestScheduler;
@@ -132,10 +135,11 @@ async function run(actions: Action[]): Promise<void> {
     const agents: FakeAgent[] = [];
     for (const resources of ['cpus:4;mem:1024', 'cpus:2;mem:2048;ports:[31000-31009]', 'cpus:3;mem:512']) agents.push(await cluster.addAgent(resources));
     const frameworks: FrameworkHandle[] = [];
-    // One framework acknowledges implicitly and survives its scheduler's failures for an hour;
-    // the other acknowledges explicitly, and is removed as soon as its scheduler fails (0 s).
+    // One framework acknowledges implicitly, is partition-aware and survives its scheduler's
+    // failures for an hour; the other acknowledges explicitly, and is removed as soon as its
+    // scheduler fails (0 s).
     for (const [implicit, failoverSeconds] of [[true, 3600], [false, 0]] as const) {
-      const started = await cluster.startFramework({ failover_timeout: failoverSeconds }, { implicitAcknowledgements: implicit });
+      const started = await cluster.startFramework({ failover_timeout: failoverSeconds, ...(implicit ? PARTITION_AWARE : {}) }, { implicitAcknowledgements: implicit });
       const handle: FrameworkHandle = { ...started, id: started.frameworkId, offers: new Map(), unacknowledged: [], implicit, failoverSeconds, down: false, tornDown: false, runtime: newest(cluster), unsure: false };
       follow(handle);
       frameworks.push(handle);
@@ -196,9 +200,14 @@ async function apply(
       const agent = pick(agents, a.agent);
       const runTask = agent === undefined ? undefined : pick(agent.runTasks, a.task);
       if (agent === undefined || runTask === undefined || !cluster.master.agents.has(agent.agentId!)) return;
-      agent.update(runTask, a.state, {}, a.latest);
-      const previous = agentStates.get(runTask.task.task_id.value);
-      if (previous === undefined || !isTerminalState(previous)) agentStates.set(runTask.task.task_id.value, a.latest ?? a.state);
+      // As an agent's status update stream would: after a terminal state (sent, or known as the
+      // latest) it only sends that terminal update (again); a terminal update is the latest.
+      const known = agentStates.get(runTask.task.task_id.value);
+      const terminal = known !== undefined && isTerminalState(known);
+      const state = terminal ? known : a.state;
+      const latest = terminal || isTerminalState(state) ? (a.latest === undefined ? undefined : state) : a.latest;
+      agent.update(runTask, state, {}, latest);
+      agentStates.set(runTask.task.task_id.value, latest ?? state);
       return;
     }
     case 'ack': {
@@ -259,7 +268,7 @@ async function apply(
       if (f === undefined) return;
       f.down = false;
       f.unsure = false;
-      const started = await cluster.startFramework({ id: { value: f.id }, failover_timeout: f.failoverSeconds }, { implicitAcknowledgements: f.implicit });
+      const started = await cluster.startFramework({ id: { value: f.id }, failover_timeout: f.failoverSeconds, ...(f.implicit ? PARTITION_AWARE : {}) }, { implicitAcknowledgements: f.implicit });
       f.driver = started.driver;
       f.scheduler = started.scheduler;
       f.runtime = newest(cluster);
