@@ -161,7 +161,6 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
   const wasRemoved = m.removedAgents.has(id);
   const shutDown = new Set<string>();
   for (const task of reported) {
-    if (isTerminalTask(task)) continue;
     const fid = task.framework_id.value;
     const known = m.frameworks.get(fid);
     if (wasRemoved && known !== undefined && !known.partitionAware) {
@@ -170,6 +169,9 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
       shutDown.add(fid);
       continue;
     }
+    // A terminal task is taken back too (Mesos adds every task reported): its terminal update
+    // is still on its way from the agent, and a partition-aware framework that heard
+    // TASK_UNREACHABLE must hear how the task ended. It uses nothing meanwhile.
     const copy: Task = { ...task, agent_id: { value: id } };
     admitted.addTask(copy);
     const framework = m.frameworks.get(task.framework_id.value);

@@ -470,6 +470,37 @@ for (const kind of ['local', 'nats'] as const) {
     t.true(cluster.master.agents.has(agent.agentId!));
   });
 
+  test.serial(title('UnreachableTaskEnds: a partition-aware framework hears how a task it heard TASK_UNREACHABLE of ended while its agent was away'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const pings = dropMessages('PingSlaveMessage');
+    const { agent, scheduler, frameworkId } = await launchT1(cluster, { capabilities: [{ type: 'PARTITION_AWARE' }] });
+    const run = runFor(agent, 't1');
+    agent.update(run, 'TASK_RUNNING');
+    await scheduler.next('statusUpdate');
+    for (let i = 0; i < MAX_AGENT_PING_TIMEOUTS; i++) {
+      cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
+      await cluster.settle();
+    }
+    const [unreachable] = await scheduler.next('statusUpdate');
+    t.is(unreachable.state, 'TASK_UNREACHABLE');
+    pings.stop();
+
+    // The task finished during the partition; the agent comes back with it (terminal, its
+    // update not acknowledged yet), then delivers that update.
+    const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, agent.self);
+    agent.reregister([
+      { name: 't1', task_id: { value: 't1' }, framework_id: { value: frameworkId }, agent_id: { value: agent.agentId! }, state: 'TASK_FINISHED', resources: run.task.resources!, statuses: [] },
+    ]);
+    await reregistered;
+    // Acknowledged either way: by the framework, or by the master for a task it had ended.
+    const ack = futureMessage('StatusUpdateAcknowledgementMessage', cluster.master.self, agent.self);
+    agent.update(run, 'TASK_FINISHED');
+    await ack;
+    await cluster.settle();
+    t.deepEqual(scheduler.all('statusUpdate').map(([s]) => s.state), ['TASK_RUNNING', 'TASK_UNREACHABLE', 'TASK_FINISHED']);
+    t.false(cluster.master.frameworks.get(frameworkId)!.tasks.has('t1'), 'completed once acknowledged');
+  });
+
   test.serial(title('RemovedFrameworkOnReregisteringAgent: its tasks are not taken back, and the agent is told to shut it down'), async (t) => {
     // Found by the books property (test/master/books.test.ts): the framework is torn down, its
     // agent is removed, and comes back still reporting the framework's task. Taken back, the
