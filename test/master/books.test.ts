@@ -7,28 +7,29 @@ import { Resources } from '../../src/mesos/resources.ts';
 import { isTerminalState, type Offer, type TaskState, type TaskStatus } from '../../src/mesos/v1/common.ts';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import type { FakeAgent } from '../helpers/fake-agent.ts';
-import { resetFiltersAfterEach } from '../helpers/filters.ts';
 import { addFilter, resetFilters, type DeliveryEvent } from '../../src/process/filter.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
+import { resetFiltersAfterEach } from '../helpers/filters.ts';
 import type { TestScheduler } from '../helpers/scheduler.ts';
 import { Bus } from '../helpers/worlds.ts';
 
 /**
- * The master's books and the allocator's agree, whatever frameworks and agents do (a property):
- * random launches (of whole offers and of parts), declines with filters, status updates in any
- * order and with any `latest_state` (terminal ones before their acknowledgement, duplicates,
- * updates of completed tasks), acknowledgements late or never, kills, revives, time passing,
- * schedulers failing over (or failing for good), frameworks torn down, agents removed for
- * missing pings, and agents re-registering (known ones
- * reporting their tasks or none, removed ones coming back with theirs), and the bus losing a
- * message (an OFFERS, RESCIND or UPDATE event, a DECLINE or ACCEPT, a status update or its
- * acknowledgement) until the framework's link is known to have been interrupted and it
- * subscribes again. After every step, for every agent
- * and framework the allocator counts exactly what the master has offered plus what the
- * framework's live tasks use (a terminal task uses nothing), every agent's allocation stays
- * within its total, and each scheduler holds exactly the offers the master has out with it
- * (once it has subscribed again after a loss).
- * A resource returned twice, or never, breaks one of these.
+ * The master's books and the allocator's agree, whatever frameworks, agents and the bus do (a
+ * property). Random steps: launches (of whole offers and of parts), declines with filters,
+ * status updates in any order with any `latest_state` that a status update stream would send
+ * (terminal ones before their acknowledgement, resends, updates of completed tasks),
+ * acknowledgements late or never, kills, revives, time passing, schedulers failing and failing
+ * over (or failing for good), frameworks torn down, agents removed for missing pings and
+ * re-registering (known ones reporting their tasks or none, removed ones coming back with
+ * theirs), and the bus losing a message (an OFFERS, RESCIND or UPDATE event, a DECLINE or
+ * ACCEPT, a status update or its acknowledgement) until the framework's link is known to have
+ * been interrupted and it subscribes again.
+ *
+ * After every step: for every agent and framework the allocator counts exactly what the master
+ * has offered plus what the framework's live tasks use (a terminal task uses nothing), every
+ * agent's allocation stays within its total, and each scheduler holds exactly the offers the
+ * master has out with it (once it has subscribed again after a loss). A resource returned
+ * twice, or never, breaks one of these.
  */
 resetFiltersAfterEach(test);
 
