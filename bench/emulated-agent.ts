@@ -176,7 +176,9 @@ export class EmulatedAgent extends Process {
     const status: TaskStatus = { task_id: stream.run.task.task_id, state, source: 'SOURCE_EXECUTOR', agent_id: agentId, timestamp, uuid };
     this.#o.stats.updatesSent++;
     this.send(this.#o.master, STATUS_UPDATE, {
-      update: { framework_id: stream.run.framework_id, agent_id: agentId, status, timestamp, uuid },
+      // As the status update manager does: the update carries the task's newest state
+      // (`latest_state`), here TASK_FINISHED from the start, since every task ends at once.
+      update: { framework_id: stream.run.framework_id, agent_id: agentId, status, timestamp, uuid, latest_state: stream.pending[stream.pending.length - 1]! },
       pid: String(this.self),
     } satisfies StatusUpdateMessage);
   }
