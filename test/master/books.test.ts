@@ -15,7 +15,8 @@ import { Bus } from '../helpers/worlds.ts';
 
 /**
  * The master's books and the allocator's agree, whatever frameworks, agents and the bus do (a
- * property). Random steps: launches (of whole offers and of parts), declines with filters,
+ * property). Random steps: launches (of whole offers and of parts, with the command executor or
+ * a custom one, whose resources count until it exits), executors exiting, declines with filters,
  * status updates in any order with any `latest_state` that a status update stream would send
  * (terminal ones before their acknowledgement, resends, updates of completed tasks),
  * acknowledgements late or never, kills, revives, time passing, schedulers failing and failing
@@ -36,7 +37,8 @@ resetFiltersAfterEach(test);
 const bus = new Bus('local');
 
 type Action =
-  | { kind: 'launch'; framework: number; offer: number; whole: boolean }
+  | { kind: 'launch'; framework: number; offer: number; whole: boolean; executor: boolean }
+  | { kind: 'executorExited'; agent: number; task: number }
   | { kind: 'decline'; framework: number; offer: number; refuse: number }
   | { kind: 'update'; agent: number; task: number; state: TaskState; latest: TaskState | undefined }
   | { kind: 'ack'; framework: number; status: number }
@@ -69,7 +71,8 @@ const LOSSES: { name: string; type?: string }[] = [
 const index = fc.nat({ max: 20 });
 const states: TaskState[] = ['TASK_RUNNING', 'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST'];
 const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('launch' as const), framework: index, offer: index, whole: fc.boolean() }) },
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('launch' as const), framework: index, offer: index, whole: fc.boolean(), executor: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('executorExited' as const), agent: index, task: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('decline' as const), framework: index, offer: index, refuse: fc.constantFrom(0, 1, 5) }) },
   {
     weight: 8,
@@ -87,6 +90,8 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('fail' as const), framework: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('failover' as const), framework: index }) },
 );
+
+const EXECUTOR_RESOURCES = Resources.parse('cpus:0.5;mem:32');
 
 /** The first framework is partition-aware (TASK_UNREACHABLE, its tasks taken back when their agent returns). */
 const PARTITION_AWARE = { capabilities: [{ type: 'PARTITION_AWARE' as const }] };
@@ -184,8 +189,15 @@ async function apply(
       if (f === undefined || offer === undefined) return;
       const offered = Resources.fromJSON(offer.resources ?? []);
       const part = Resources.parse('cpus:1;mem:128');
-      const resources = a.whole || !offered.contains(part) ? offered : part;
       f.offers.delete(offer.id.value);
+      // A custom executor (one per framework: its resources count once per agent, until it
+      // exits), or the command executor.
+      if (a.executor && offered.contains(part.plus(EXECUTOR_RESOURCES))) {
+        const executor = { executor_id: { value: `e-${f.id}` }, command: { value: 'run-executor' }, resources: EXECUTOR_RESOURCES.toJSON() };
+        f.driver.launchTasks(offer.id, [{ name: 'task', task_id: { value: nextTaskId() }, agent_id: offer.agent_id, resources: part.toJSON(), executor }]);
+        return;
+      }
+      const resources = a.whole || !offered.contains(part) ? offered : part;
       f.driver.launchTasks(offer.id, [{ name: 'task', task_id: { value: nextTaskId() }, agent_id: offer.agent_id, resources: resources.toJSON(), command: { value: 'true' } }]);
       return;
     }
@@ -276,6 +288,13 @@ async function apply(
       follow(f);
       return;
     }
+    case 'executorExited': {
+      const agent = pick(agents, a.agent);
+      const runTask = agent === undefined ? undefined : pick(agent.runTasks.filter((r) => r.task.executor !== undefined), a.task);
+      if (agent === undefined || runTask === undefined || !cluster.master.agents.has(agent.agentId!)) return;
+      agent.executorExited(runTask, 0);
+      return;
+    }
     case 'lose': {
       const loss = LOSSES[a.what]!;
       const filter = (event: DeliveryEvent): boolean => {
@@ -354,6 +373,7 @@ function check(cluster: TestCluster, frameworks: FrameworkHandle[], when: string
       for (const task of agent.tasks.get(f.id)?.values() ?? []) {
         if (!isTerminalState(task.state)) expected = expected.plus(Resources.fromJSON(task.resources));
       }
+      for (const executor of agent.executors.get(f.id)?.values() ?? []) expected = expected.plus(Resources.fromJSON(executor.resources ?? []));
       const counted = held.get(agent.id) ?? Resources.EMPTY;
       if (!counted.equals(expected)) fail(`framework ${f.id} on agent ${agent.id}: the allocator counts ${counted}, the master's offers and live tasks make ${expected}`);
     }
