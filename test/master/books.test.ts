@@ -137,7 +137,8 @@ function pick<T>(list: readonly T[], i: number): T | undefined {
 async function run(actions: Action[]): Promise<void> {
   const teardowns: (() => unknown)[] = [];
   try {
-    const cluster = await startTestCluster({ teardown: (fn) => teardowns.push(fn) }, bus);
+    // Offers not answered within 3 s are rescinded (`--offer_timeout`), so time passing matters too.
+    const cluster = await startTestCluster({ teardown: (fn) => teardowns.push(fn) }, bus, { master: { offerTimeoutMs: 3_000 } });
     const agents: FakeAgent[] = [];
     for (const resources of ['cpus:4;mem:1024', 'cpus:2;mem:2048;ports:[31000-31009]', 'cpus:3;mem:512']) agents.push(await cluster.addAgent(resources));
     const frameworks: FrameworkHandle[] = [];
