@@ -143,6 +143,8 @@ export class Runtime implements TransportSink {
       options.linkTimeoutMs ?? LINK_TIMEOUT_MS,
     );
     const m = this.metrics;
+    // Messages between processes on different nodes, each side counting its own; the runtime's
+    // own control envelopes (links, heartbeats, barriers) are in neither.
     this.#sentRemote = m.counter('runtime/messages_sent_remote');
     this.#receivedRemote = m.counter('runtime/messages_received_remote');
     this.#delivered = m.counter('runtime/messages_delivered');
@@ -321,7 +323,6 @@ export class Runtime implements TransportSink {
       this.malformed(`envelope has a bad address: ${(error as Error).message}`);
       return;
     }
-    this.#receivedRemote.inc();
     if (to.id === RUNTIME_ID) {
       // Control messages run after the current call stack: a local bus delivers synchronously,
       // and a reply must not re-enter the monitor that sent the request.
@@ -333,6 +334,7 @@ export class Runtime implements TransportSink {
       this.malformed(`envelope 'to' is '${envelope.to}', not on node '${this.node}'`);
       return;
     }
+    this.#receivedRemote.inc();
     this.#deliver(from, to, envelope.name, envelope.body);
   }
 

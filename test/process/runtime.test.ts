@@ -43,6 +43,24 @@ test.serial('Ordering - messages between one sender and one receiver arrive in o
   await shutdown();
 });
 
+test.serial('Metrics - messages_sent_remote and messages_received_remote count the same messages, control envelopes in neither', async (t) => {
+  const { runtimes, shutdown } = await localWorld(['count-a', 'count-b']);
+  const receiver = new Probe('receiver', ['n']);
+  const sender = new Probe('sender');
+  runtimes[0]!.spawn(receiver);
+  runtimes[1]!.spawn(sender);
+  // A link makes control traffic (link, linked) beside the messages.
+  await runtimes[1]!.dispatch(sender.self, () => sender.linkTo(receiver.self));
+  for (let i = 0; i < 10; i++) sender.send(receiver.self, 'n', i);
+  await runtimes[0]!.settle();
+  const count = (i: number, name: string) => runtimes[i]!.metrics.snapshot()[`runtime/${name}`];
+  t.is(count(1, 'messages_sent_remote'), 10);
+  t.is(count(0, 'messages_received_remote'), 10);
+  t.is(count(0, 'messages_sent_remote'), 0);
+  t.is(count(1, 'messages_received_remote'), 0);
+  await shutdown();
+});
+
 test.serial('Mailbox - handlers of one process never interleave, even with deferred continuations', async (t) => {
   const { runtimes, shutdown } = await localWorld(['serial-a']);
   const rt = runtimes[0]!;
