@@ -8,8 +8,8 @@ import { Resources } from '../../src/mesos/resources.ts';
  * The allocator's books against a model (a property): whatever happens to agents (added with
  * and without reservations, removed while frameworks hold resources there, deactivated),
  * frameworks (added, removed, deactivated, suppressed and revived per role, their roles
- * changed while they hold resources) and offers (recovered whole or in part, with and without
- * filters), and however time passes:
+ * changed while they hold resources), offers (recovered whole or in part, with and without
+ * filters), role quotas and weights, and however time passes:
  * - every agent's allocated plus available is its total;
  * - each framework holds, on each agent, exactly what it was offered and has not given back;
  * - an offer goes only to an active framework, for one of its roles it has not suppressed, on an
@@ -31,7 +31,9 @@ type Op =
   | { kind: 'updateRoles'; framework: number; roles: number[] }
   | { kind: 'allocate'; some: boolean }
   | { kind: 'recover'; framework: number; agent: number; whole: boolean; refuse: number | undefined }
-  | { kind: 'advance'; ms: number };
+  | { kind: 'advance'; ms: number }
+  | { kind: 'quota'; role: number; cpus: number | undefined }
+  | { kind: 'weight'; role: number; weight: number };
 
 const ROLES = ['r1', 'r2', 'r3'];
 const TEMPLATES = ['cpus:4;mem:1024', 'cpus:2;mem:4096;ports:[31000-31009]', 'cpus(r1):2;cpus:2;mem:2048', 'cpus:1;mem:256;disk(r2):100'];
@@ -53,6 +55,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('recover' as const), framework: i, agent: i, whole: fc.boolean(), refuse: fc.option(fc.constantFrom(0, 1, 5), { nil: undefined }) }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(200, 1_000, 3_000) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('quota' as const), role: fc.nat(ROLES.length - 1), cpus: fc.option(fc.constantFrom(1, 3, 8), { nil: undefined }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('weight' as const), role: fc.nat(ROLES.length - 1), weight: fc.constantFrom(0.5, 1, 3) }) },
 );
 
 interface ModelFramework {
@@ -205,6 +209,14 @@ function run(ops: Op[]): void {
       }
       case 'advance':
         now += o.ms;
+        break;
+      case 'quota':
+        // A guarantee for a role (or none): stage 1 of a cycle serves it first, stage 2 the rest.
+        if (o.cpus === undefined) allocation.removeQuota(ROLES[o.role]!);
+        else allocation.setQuota(ROLES[o.role]!, Resources.parse(`cpus:${o.cpus};mem:${o.cpus * 128}`));
+        break;
+      case 'weight':
+        allocation.updateWeights({ [ROLES[o.role]!]: o.weight });
         break;
     }
 
