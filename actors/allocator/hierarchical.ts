@@ -330,6 +330,11 @@ export class HierarchicalAllocation {
     for (const role of framework.tracked) this.#syncActivation(framework, role);
   }
 
+  /** The roles a framework is suppressed in (no offers for them until it revives); empty if unknown. */
+  suppressedRoles(frameworkId: string): string[] {
+    return [...(this.#frameworks.get(frameworkId)?.suppressed ?? [])];
+  }
+
   /** What a framework holds (offered or in use), by agent, over all its roles. */
   allocation(frameworkId: string): Map<string, Resources> {
     const out = new Map<string, Resources>();

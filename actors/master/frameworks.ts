@@ -168,9 +168,14 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
     framework.failoverTimer = undefined;
     framework.unregisteredTime = undefined;
     const rolesChanged = JSON.stringify(framework.roles) !== JSON.stringify(new FrameworkRecord(framework.id, info, now).roles);
+    // The SUBSCRIBE says which roles are suppressed now (none if it lists none), as Mesos's
+    // `updateFramework` tells its allocator; the allocator must hear of any change, or it keeps
+    // a framework suppressed that the master counts as revived.
+    const before = framework.suppressedRoles;
+    const suppressedChanged = suppressed.length !== before.size || suppressed.some((r) => !before.has(r));
     framework.info = { ...info, id: { value: framework.id } };
     framework.suppressedRoles = new Set(suppressed);
-    if (rolesChanged || suppressed.length > 0) {
+    if (rolesChanged || suppressedChanged) {
       m.toAllocator(ALLOCATOR_UPDATE_FRAMEWORK, { framework_id: framework.id, roles: framework.roles, suppressed_roles: suppressed } satisfies UpdateFramework);
     }
     if (!framework.active) {

@@ -22,6 +22,7 @@ import type {
   TaskInfo,
   TaskStatus,
 } from '../../src/mesos/v1/common.ts';
+import { frameworkRoles } from '../../src/mesos/v1/common.ts';
 import { parseSchedulerEvent, type SchedulerCall, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import { parseMasterAddress, type MasterAddress } from '../detector/address.ts';
 import { detectorFor, transportFor } from '../detector/connect.ts';
@@ -101,6 +102,12 @@ export class SchedulerDriver {
   readonly #detection = new AbortController();
   /** The master reached over the scheduler HTTP API (an `http://` master). */
   #http: HttpMasterConnection | undefined;
+  /**
+   * Roles it suppressed offers for and has not revived: every SUBSCRIBE says so
+   * (`suppressed_roles`), so that subscribing again (after a broken connection, or to a new
+   * master) does not bring back the offers the scheduler turned off.
+   */
+  readonly #suppressedRoles = new Set<string>();
 
   constructor(
     readonly scheduler: Scheduler,
@@ -118,6 +125,11 @@ export class SchedulerDriver {
   /** The framework id once subscribed. */
   get frameworkId(): FrameworkID | undefined {
     return this.#process?.frameworkId;
+  }
+
+  /** Roles offers are suppressed for (`suppressOffers`, until `reviveOffers`). */
+  get suppressedRoles(): string[] {
+    return [...this.#suppressedRoles];
   }
 
   /** The driver actor's address. */
@@ -245,10 +257,13 @@ export class SchedulerDriver {
   }
 
   reviveOffers(roles?: string[]): DriverStatus {
+    if (roles === undefined) this.#suppressedRoles.clear();
+    else for (const role of roles) this.#suppressedRoles.delete(role);
     return this.#call((roles === undefined ? { type: 'REVIVE' } : { type: 'REVIVE', revive: { roles } }) as SchedulerCall);
   }
 
   suppressOffers(roles?: string[]): DriverStatus {
+    for (const role of roles ?? frameworkRoles(this.framework)) this.#suppressedRoles.add(role);
     return this.#call((roles === undefined ? { type: 'SUPPRESS' } : { type: 'SUPPRESS', suppress: { roles } }) as SchedulerCall);
   }
 
@@ -492,7 +507,8 @@ class SchedulerProcess extends Process {
     this.#redetect();
     const framework_info: FrameworkInfo = { ...this.driver.framework };
     if (this.frameworkId !== undefined) framework_info.id = this.frameworkId;
-    const call: Record<string, unknown> = { type: 'SUBSCRIBE', subscribe: { framework_info } };
+    const suppressed = this.driver.suppressedRoles;
+    const call: Record<string, unknown> = { type: 'SUBSCRIBE', subscribe: suppressed.length > 0 ? { framework_info, suppressed_roles: suppressed } : { framework_info } };
     if (this.frameworkId !== undefined) call.framework_id = this.frameworkId;
     this.link(this.#master);
     this.send(this.#master, SCHEDULER_CALL, call);

@@ -45,6 +45,7 @@ type Action =
   | { kind: 'ack'; framework: number; status: number }
   | { kind: 'kill'; framework: number; task: number }
   | { kind: 'revive'; framework: number }
+  | { kind: 'suppress'; framework: number }
   | { kind: 'advance'; ms: number }
   | { kind: 'teardown'; framework: number }
   | { kind: 'loseAgent'; agent: number }
@@ -82,6 +83,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('ack' as const), framework: index, status: index }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('kill' as const), framework: index, task: index }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('revive' as const), framework: index }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('suppress' as const), framework: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(100, 1_000, 5_000) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('teardown' as const), framework: index }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('loseAgent' as const), agent: index }) },
@@ -113,15 +115,32 @@ interface FrameworkHandle {
   runtime: Runtime;
   /** A message to or from it may have been lost since it last subscribed: its offers may differ from the master's. */
   unsure: boolean;
+  /** It suppressed offers and has not revived since. */
+  suppressed: boolean;
+  /** What the scheduler saw that it should not have. */
+  violations: string[];
+  /** Ids of every offer it has been given. */
+  seen: Set<string>;
   tornDown: boolean;
 }
 
 /** Keeps `handle.offers` and `handle.unacknowledged` up to date from its (current) scheduler. */
 function follow(handle: FrameworkHandle): void {
   // Offers that came during the start, then every later one as it comes.
-  for (const [offers] of handle.scheduler.all('resourceOffers')) for (const o of offers) handle.offers.set(o.id.value, o);
+  for (const [offers] of handle.scheduler.all('resourceOffers')) {
+    for (const o of offers) {
+      handle.offers.set(o.id.value, o);
+      handle.seen.add(o.id.value);
+    }
+  }
   handle.scheduler.on('resourceOffers', (_d, offers) => {
-    for (const o of offers) handle.offers.set(o.id.value, o);
+    // (An offer resent after it subscribed again is not a new one.)
+    const fresh = offers.filter((o) => !handle.seen.has(o.id.value));
+    if (handle.suppressed && fresh.length > 0) handle.violations.push(`new offers while suppressed: ${fresh.map((o) => o.id.value).join(', ')}`);
+    for (const o of offers) {
+      handle.offers.set(o.id.value, o);
+      handle.seen.add(o.id.value);
+    }
   });
   handle.scheduler.on('offerRescinded', (_d, id) => handle.offers.delete(id.value));
   // As Mesos asks of a scheduler: offers held are void once disconnected.
@@ -148,7 +167,7 @@ async function run(actions: Action[], bus: Bus): Promise<void> {
     // scheduler fails (0 s).
     for (const [implicit, failoverSeconds] of [[true, 3600], [false, 0]] as const) {
       const started = await cluster.startFramework({ failover_timeout: failoverSeconds, ...(implicit ? PARTITION_AWARE : {}) }, { implicitAcknowledgements: implicit });
-      const handle: FrameworkHandle = { ...started, id: started.frameworkId, offers: new Map(), unacknowledged: [], implicit, failoverSeconds, down: false, tornDown: false, runtime: newest(cluster), unsure: false };
+      const handle: FrameworkHandle = { ...started, id: started.frameworkId, offers: new Map(), unacknowledged: [], implicit, failoverSeconds, down: false, tornDown: false, runtime: newest(cluster), unsure: false, suppressed: false, violations: [], seen: new Set() };
       follow(handle);
       frameworks.push(handle);
     }
@@ -240,9 +259,21 @@ async function apply(
       f.driver.killTask(task.task_id);
       return;
     }
-    case 'revive':
-      pick(live, a.framework)?.driver.reviveOffers();
+    case 'revive': {
+      const f = pick(live, a.framework);
+      if (f === undefined) return;
+      f.suppressed = false;
+      f.driver.reviveOffers();
       return;
+    }
+    case 'suppress': {
+      // No offers until it revives (those already out stay out, as in Mesos).
+      const f = pick(live, a.framework);
+      if (f === undefined) return;
+      f.suppressed = true;
+      f.driver.suppressOffers();
+      return;
+    }
     case 'advance':
       cluster.clock.advance(a.ms);
       return;
@@ -286,6 +317,8 @@ async function apply(
       const started = await cluster.startFramework({ id: { value: f.id }, failover_timeout: f.failoverSeconds, ...(f.implicit ? PARTITION_AWARE : {}) }, { implicitAcknowledgements: f.implicit });
       f.driver = started.driver;
       f.scheduler = started.scheduler;
+      // A new scheduler has suppressed nothing: its SUBSCRIBE says so.
+      f.suppressed = false;
       f.runtime = newest(cluster);
       follow(f);
       return;
@@ -360,7 +393,13 @@ function check(cluster: TestCluster, frameworks: FrameworkHandle[], when: string
     if (!allocatedToAll.equals(books!.allocated)) fail(`agent ${agent.id}: the frameworks' allocations ${allocatedToAll} are not its allocated ${books!.allocated}`);
   }
   for (const f of frameworks) {
+    if (f.violations.length > 0) fail(`framework ${f.id}: ${f.violations.join('; ')}`);
     const record = m.frameworks.get(f.id);
+    if (record !== undefined) {
+      const master = [...record.suppressedRoles].sort().join(',');
+      const allocator = allocation.suppressedRoles(f.id).sort().join(',');
+      if (master !== allocator) fail(`framework ${f.id}: the master counts it suppressed in [${master}], the allocator in [${allocator}]`);
+    }
     const held = allocation.allocation(f.id);
     if (record === undefined) {
       if (held.size > 0) fail(`framework ${f.id} is gone from the master but the allocator still counts ${[...held.values()].join(', ')}`);

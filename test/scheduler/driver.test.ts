@@ -1,4 +1,5 @@
 import anyTest, { type TestFn } from 'ava';
+import type { AllocatorProcess } from '../../actors/allocator/allocator-process.ts';
 import { REGISTRATION_BACKOFF_FACTOR_MS } from '../../actors/scheduler/constants.ts';
 import { SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
 import { dropMessage, futureMessage, futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
@@ -109,6 +110,35 @@ test.serial('driver - a SUBSCRIBE the master answers late, after the scheduler d
   t.is(cluster.master.stats.offersDeclined.value, 1);
   t.deepEqual([...cluster.master.offers.keys()], []);
   t.deepEqual(scheduler.calls.map((c) => c.name), ['registered', 'resourceOffers']);
+});
+
+test.serial('driver - a suppressed framework stays suppressed when it subscribes again; a new scheduler (no suppressed roles) gets offers', async (t) => {
+  // Found by the books property (test/master/books.test.ts): the driver did not say in its
+  // SUBSCRIBE which roles it had suppressed, and the master did not tell its allocator when a
+  // SUBSCRIBE changed them, so master and allocator disagreed.
+  const cluster = await startTestCluster(t, t.context.bus);
+  const { driver, scheduler, frameworkId } = await cluster.startFramework({ failover_timeout: 3600 });
+  const allocator = cluster.runtime.process<AllocatorProcess>('allocator')!.allocation;
+  driver.suppressOffers();
+  await cluster.settle();
+  t.deepEqual(allocator.suppressedRoles(frameworkId), ['*']);
+
+  // Its bus connection broke and came back: it subscribes again, still suppressed.
+  const subscribe = futureMessage('mesos.scheduler.Call', driver.pid, cluster.master.self);
+  cluster.world.runtimes.find((r) => r.node.endsWith('-framework1'))!.reconnected();
+  t.like((await subscribe).body, { type: 'SUBSCRIBE', subscribe: { suppressed_roles: ['*'] } });
+  await cluster.addAgent('cpus:2;mem:1024');
+  await cluster.settle();
+  t.deepEqual(scheduler.all('resourceOffers'), [], 'no offers while suppressed');
+  t.deepEqual([...cluster.master.frameworks.get(frameworkId)!.suppressedRoles], ['*']);
+  t.deepEqual(allocator.suppressedRoles(frameworkId), ['*']);
+
+  // Its scheduler fails over to a new one, which suppressed nothing: offers come again.
+  await driver.abort();
+  const next = await cluster.startFramework({ id: { value: frameworkId }, failover_timeout: 3600 });
+  t.deepEqual(allocator.suppressedRoles(frameworkId), []);
+  const [offers] = await next.scheduler.next('resourceOffers');
+  t.is(offers.length, 1);
 });
 
 test.serial('driver - calls while not subscribed are dropped; a launch reports its tasks lost', async (t) => {
