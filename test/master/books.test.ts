@@ -119,7 +119,7 @@ interface FrameworkHandle {
   suppressed: boolean;
   /** What the scheduler saw that it should not have. */
   violations: string[];
-  /** Ids of every offer it has been given. */
+  /** Ids of every offer it has been given (or that was out with it when it suppressed). */
   seen: Set<string>;
   tornDown: boolean;
 }
@@ -271,6 +271,9 @@ async function apply(
       const f = pick(live, a.framework);
       if (f === undefined) return;
       f.suppressed = true;
+      // Offers out already stay out (Mesos does not rescind them): one lost on its way may reach
+      // the scheduler later, sent again when it subscribes again; it is not a new offer.
+      for (const id of cluster.master.frameworks.get(f.id)?.offers ?? []) f.seen.add(id);
       f.driver.suppressOffers();
       return;
     }
