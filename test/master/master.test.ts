@@ -4,8 +4,8 @@ import { DEFAULT_REFUSE_SECONDS } from '../../actors/allocator/constants.ts';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import type { AllocatorProcess } from '../../actors/allocator/allocator-process.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import { RECONCILE_TASKS, type ReconcileTasks } from '../../src/mesos/protocol.ts';
-import type { FrameworkInfo, Offer, TaskInfo } from '../../src/mesos/v1/common.ts';
+import { RECONCILE_TASKS, type ReconcileTasks, type RunTask, type Task } from '../../src/mesos/protocol.ts';
+import type { FrameworkInfo, Offer, TaskInfo, TaskState } from '../../src/mesos/v1/common.ts';
 import { dropMessages, futureMessage, futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { useBuses, type BusesContext } from '../helpers/worlds.ts';
@@ -45,6 +45,31 @@ function runFor(agent: FakeAgent, taskId: string) {
   const run = agent.runTasks.find((r) => r.task.task_id.value === taskId);
   if (run === undefined) throw new Error(`no RunTaskMessage for ${taskId}`);
   return run;
+}
+
+/**
+ * t1 launched and RUNNING, then its agent partitioned (pings unanswered) until the master
+ * removes it; returns the status the framework heard then (TASK_LOST, or TASK_UNREACHABLE when
+ * partition-aware), with the pings flowing again.
+ */
+async function partitionT1(cluster: TestCluster, framework: Partial<FrameworkInfo> = {}) {
+  const pings = dropMessages('PingSlaveMessage');
+  const launched = await launchT1(cluster, framework);
+  const run = runFor(launched.agent, 't1');
+  launched.agent.update(run, 'TASK_RUNNING');
+  await launched.scheduler.next('statusUpdate');
+  for (let i = 0; i < MAX_AGENT_PING_TIMEOUTS; i++) {
+    cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
+    await cluster.settle();
+  }
+  const [status] = await launched.scheduler.next('statusUpdate');
+  pings.stop();
+  return { ...launched, run, status };
+}
+
+/** t1 as its agent reports it when it re-registers, in `state`. */
+function reportedT1(run: RunTask, agentId: string, state: TaskState): Task {
+  return { name: 't1', task_id: { value: 't1' }, framework_id: run.framework_id, agent_id: { value: agentId }, state, resources: run.task.resources!, statuses: [] };
 }
 
 for (const kind of ['local', 'nats'] as const) {
@@ -443,24 +468,12 @@ for (const kind of ['local', 'nats'] as const) {
 
   test.serial(title('RemovedAgentReregisters: a framework that is not partition-aware is shut down there; its lost task never comes back'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
-    const pings = dropMessages('PingSlaveMessage');
-    const { agent, scheduler, frameworkId } = await launchT1(cluster);
-    const run = runFor(agent, 't1');
-    agent.update(run, 'TASK_RUNNING');
-    await scheduler.next('statusUpdate');
-    for (let i = 0; i < MAX_AGENT_PING_TIMEOUTS; i++) {
-      cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
-      await cluster.settle();
-    }
-    const [lost] = await scheduler.next('statusUpdate');
-    t.is(lost.state, 'TASK_LOST');
-    pings.stop();
+    const { agent, scheduler, frameworkId, run, status } = await partitionT1(cluster);
+    t.is(status.state, 'TASK_LOST');
 
     // The partition heals: the agent comes back with the task it still runs.
     const shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
-    agent.reregister([
-      { name: 't1', task_id: { value: 't1' }, framework_id: { value: frameworkId }, agent_id: { value: agent.agentId! }, state: 'TASK_RUNNING', resources: run.task.resources!, statuses: [] },
-    ]);
+    agent.reregister([reportedT1(run, agent.agentId!, 'TASK_RUNNING')]);
     t.deepEqual((await shutdown).body, { framework_id: { value: frameworkId } });
     const ack = futureMessage('StatusUpdateAcknowledgementMessage', cluster.master.self, agent.self);
     const uuid = agent.update(run, 'TASK_KILLED');
@@ -472,25 +485,13 @@ for (const kind of ['local', 'nats'] as const) {
 
   test.serial(title('UnreachableTaskEnds: a partition-aware framework hears how a task it heard TASK_UNREACHABLE of ended while its agent was away'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
-    const pings = dropMessages('PingSlaveMessage');
-    const { agent, scheduler, frameworkId } = await launchT1(cluster, { capabilities: [{ type: 'PARTITION_AWARE' }] });
-    const run = runFor(agent, 't1');
-    agent.update(run, 'TASK_RUNNING');
-    await scheduler.next('statusUpdate');
-    for (let i = 0; i < MAX_AGENT_PING_TIMEOUTS; i++) {
-      cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
-      await cluster.settle();
-    }
-    const [unreachable] = await scheduler.next('statusUpdate');
-    t.is(unreachable.state, 'TASK_UNREACHABLE');
-    pings.stop();
+    const { agent, scheduler, frameworkId, run, status } = await partitionT1(cluster, { capabilities: [{ type: 'PARTITION_AWARE' }] });
+    t.is(status.state, 'TASK_UNREACHABLE');
 
     // The task finished during the partition; the agent comes back with it (terminal, its
     // update not acknowledged yet), then delivers that update.
     const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, agent.self);
-    agent.reregister([
-      { name: 't1', task_id: { value: 't1' }, framework_id: { value: frameworkId }, agent_id: { value: agent.agentId! }, state: 'TASK_FINISHED', resources: run.task.resources!, statuses: [] },
-    ]);
+    agent.reregister([reportedT1(run, agent.agentId!, 'TASK_FINISHED')]);
     await reregistered;
     // Acknowledged either way: by the framework, or by the master for a task it had ended.
     const ack = futureMessage('StatusUpdateAcknowledgementMessage', cluster.master.self, agent.self);
@@ -518,7 +519,7 @@ for (const kind of ['local', 'nats'] as const) {
     t.false(cluster.master.agents.has(agent.agentId!));
     agent.answerPings = true;
 
-    const task = { name: 't1', task_id: { value: 't1' }, framework_id: { value: frameworkId }, agent_id: { value: agent.agentId! }, state: 'TASK_RUNNING' as const, resources: run.task.resources!, statuses: [] };
+    const task = reportedT1(run, agent.agentId!, 'TASK_RUNNING');
     const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, agent.self);
     let shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
     agent.reregister([task]);
