@@ -175,7 +175,10 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     const copy: Task = { ...task, agent_id: { value: id } };
     admitted.addTask(copy);
     const framework = m.frameworks.get(task.framework_id.value);
-    if (framework !== undefined && !framework.tasks.has(task.task_id.value)) framework.tasks.set(task.task_id.value, copy);
+    if (framework !== undefined && !framework.tasks.has(task.task_id.value)) {
+      framework.unreachableTasks.delete(task.task_id.value);
+      framework.tasks.set(task.task_id.value, copy);
+    }
   }
   for (const fid of shutDown) admitted.executors.delete(fid);
   admit(m, admitted);
@@ -282,7 +285,10 @@ export function removeAgent(m: Master, agent: AgentRecord, reason: string): void
       task.statuses.push(status);
       m.sendEvent(framework, { type: 'UPDATE', update: { status } });
     }
-    framework.completeTask(task);
+    // A partition-aware framework's tasks may come back with their agent (Mesos keeps them as
+    // unreachable tasks, terminal ones waiting for their acknowledgement too); others end here.
+    if (framework.partitionAware) framework.unreachableTask(task);
+    else framework.completeTask(task);
   }
   for (const framework of m.frameworks.values()) {
     framework.executors.delete(agent.id);

@@ -69,7 +69,7 @@ function summaryJSON(m: Master) {
     }),
     frameworks: [...m.frameworks.values()].map((f) => {
       const base = frameworkJSON(m, f);
-      const { tasks: _t, completed_tasks: _c, offers: _o, executors: _e, ...rest } = base;
+      const { tasks: _t, unreachable_tasks: _u, completed_tasks: _c, offers: _o, executors: _e, ...rest } = base;
       return { ...rest, ...taskCounts(f.tasks.values()), slave_ids: [...new Set([...f.tasks.values()].map((t) => t.agent_id.value))] };
     }),
   };
@@ -144,7 +144,7 @@ function frameworkJSON(m: Master, f: FrameworkRecord) {
     ...(f.reregisteredTime !== undefined ? { reregistered_time: secs(f.reregisteredTime) } : {}),
     resources: resourcesModel(used.plus(offered)),
     tasks: [...f.tasks.values()].map(taskModel),
-    unreachable_tasks: [],
+    unreachable_tasks: [...f.unreachableTasks.values()].map(taskModel),
     completed_tasks: f.completedTasks.map(taskModel),
     offers: [...f.offers].flatMap((id) => {
       const o = m.offers.get(id);
@@ -195,7 +195,7 @@ function tasksJSON(m: Master, request: HttpRequest): HttpResponse {
   const all: Task[] = [];
   for (const f of [...m.frameworks.values(), ...m.completedFrameworks]) {
     if (fid !== null && f.id !== fid) continue;
-    for (const t of [...f.tasks.values(), ...f.completedTasks]) if (tid === null || t.task_id.value === tid) all.push(t);
+    for (const t of [...f.tasks.values(), ...f.unreachableTasks.values(), ...f.completedTasks]) if (tid === null || t.task_id.value === tid) all.push(t);
   }
   const stamp = (t: Task) => t.statuses[0]?.timestamp ?? 0;
   all.sort((a, b) => (order === 'asc' ? stamp(a) - stamp(b) : stamp(b) - stamp(a)));

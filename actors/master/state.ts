@@ -2,7 +2,7 @@ import type { Timer } from '../../src/process/clock.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { RecentList } from '../../src/recent.ts';
-import { MAX_COMPLETED_TASKS_PER_FRAMEWORK } from './constants.ts';
+import { MAX_COMPLETED_TASKS_PER_FRAMEWORK, MAX_UNREACHABLE_TASKS_PER_FRAMEWORK } from './constants.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import type {
   AgentInfo,
@@ -40,6 +40,12 @@ export class FrameworkRecord {
   readonly tasks = new Map<string, Task>();
   /** The last `--max_completed_tasks_per_framework` tasks that ended, oldest first. */
   readonly completedTasks: RecentList<Task>;
+  /**
+   * Tasks of a partition-aware framework whose agent became unreachable (TASK_UNREACHABLE is not
+   * terminal for it): they come back to `tasks` if their agent re-registers with them. The last
+   * `MAX_UNREACHABLE_TASKS_PER_FRAMEWORK`, oldest first, as Mesos keeps them.
+   */
+  readonly unreachableTasks = new Map<string, Task>();
   /** Offers outstanding with this framework. */
   readonly offers = new Set<string>();
   /** Executors per agent id. */
@@ -90,6 +96,16 @@ export class FrameworkRecord {
   completeTask(task: Task): void {
     this.tasks.delete(task.task_id.value);
     this.completedTasks.push(task);
+  }
+
+  /** Its agent became unreachable: the task waits, out of `tasks`, for the agent to come back. */
+  unreachableTask(task: Task): void {
+    this.tasks.delete(task.task_id.value);
+    this.unreachableTasks.delete(task.task_id.value);
+    this.unreachableTasks.set(task.task_id.value, task);
+    if (this.unreachableTasks.size > MAX_UNREACHABLE_TASKS_PER_FRAMEWORK) {
+      this.unreachableTasks.delete(this.unreachableTasks.keys().next().value!);
+    }
   }
 }
 

@@ -145,7 +145,8 @@ export function shutdownExecutor(m: Master, framework: FrameworkRecord, s: Sched
 }
 
 /**
- * RECONCILE. Implicit (no tasks): the latest state of every task the master knows. Explicit:
+ * RECONCILE. Implicit (no tasks): the latest state of every task the master knows (its
+ * unreachable ones too, TASK_UNREACHABLE). Explicit:
  * each named task's latest state, or, for a task the master does not know, TASK_LOST (or, for
  * partition-aware frameworks, TASK_GONE when its agent is registered, TASK_UNREACHABLE when the
  * agent was removed, TASK_UNKNOWN otherwise), all with REASON_RECONCILIATION.
@@ -154,10 +155,11 @@ export function reconcile(m: Master, framework: FrameworkRecord, list: { task_id
   const send = (status: TaskStatus) => m.sendEvent(framework, { type: 'UPDATE', update: { status } });
   if (list.length === 0) {
     for (const task of framework.tasks.values()) send(latestStatus(m, task));
+    for (const task of framework.unreachableTasks.values()) send(latestStatus(m, task));
     return;
   }
   for (const entry of list) {
-    const task = framework.tasks.get(entry.task_id.value);
+    const task = framework.tasks.get(entry.task_id.value) ?? framework.unreachableTasks.get(entry.task_id.value);
     if (task !== undefined) {
       send(latestStatus(m, task));
       continue;

@@ -484,9 +484,15 @@ for (const kind of ['local', 'nats'] as const) {
   });
 
   test.serial(title('UnreachableTaskEnds: a partition-aware framework hears how a task it heard TASK_UNREACHABLE of ended while its agent was away'), async (t) => {
-    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const cluster = await startTestCluster(t, t.context.buses[kind], { http: { port: 0 } });
     const { agent, scheduler, frameworkId, run, status } = await partitionT1(cluster, { capabilities: [{ type: 'PARTITION_AWARE' }] });
     t.is(status.state, 'TASK_UNREACHABLE');
+    // Listed as unreachable (Mesos's `unreachable_tasks`), not completed: it may come back.
+    const listed = async () => {
+      const [view] = (await http(cluster.runtime.httpAddress!.port, 'GET', '/master/frameworks')).json().frameworks as { [k: string]: { id: string; state: string }[] }[];
+      return { tasks: view!.tasks!.map((x) => x.state), unreachable: view!.unreachable_tasks!.map((x) => x.state), completed: view!.completed_tasks!.map((x) => x.state) };
+    };
+    t.deepEqual(await listed(), { tasks: [], unreachable: ['TASK_UNREACHABLE'], completed: [] });
 
     // The task finished during the partition; the agent comes back with it (terminal, its
     // update not acknowledged yet), then delivers that update.
@@ -500,6 +506,7 @@ for (const kind of ['local', 'nats'] as const) {
     await cluster.settle();
     t.deepEqual(scheduler.all('statusUpdate').map(([s]) => s.state), ['TASK_RUNNING', 'TASK_UNREACHABLE', 'TASK_FINISHED']);
     t.false(cluster.master.frameworks.get(frameworkId)!.tasks.has('t1'), 'completed once acknowledged');
+    t.deepEqual(await listed(), { tasks: [], unreachable: [], completed: ['TASK_FINISHED'] }, 'listed once');
   });
 
   test.serial(title('RemovedFrameworkOnReregisteringAgent: its tasks are not taken back, and the agent is told to shut it down'), async (t) => {
