@@ -20,7 +20,7 @@ export const MAX_COMPLETED_FRAMEWORKS = 50;
 /** `--max_completed_tasks_per_framework` (Mesos: 1000). */
 export const MAX_COMPLETED_TASKS_PER_FRAMEWORK = 1000;
 
-/** `--max_unreachable_tasks_per_framework` (Mesos: 1000): tasks kept per framework while their agent is unreachable. */
+/** Tasks kept per framework while their agent is unreachable (Mesos's `--max_unreachable_tasks_per_framework` default; not a flag here). */
 export const MAX_UNREACHABLE_TASKS_PER_FRAMEWORK = 1000;
 
 /** The version this master reports (`/version`, `MasterInfo.version`): the Mesos API it speaks. */
