@@ -59,6 +59,11 @@ export class RecentMap<K, V> {
   keys(): IterableIterator<K> {
     return this.#entries.keys();
   }
+
+  /** The values remembered, in the order their keys were first set. */
+  *values(): IterableIterator<V> {
+    for (const entry of this.#entries.values()) yield entry.value;
+  }
 }
 
 /**

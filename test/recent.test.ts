@@ -29,6 +29,14 @@ test('recent map - a deleted key stays deleted when the ring comes round to it',
   t.deepEqual([...m.keys()].sort(), ['a', 'd']);
 });
 
+test('recent map - values are the remembered ones, none forgotten or deleted', (t) => {
+  const m = new RecentMap<string, number>(2);
+  m.set('a', 1).set('b', 2).set('c', 3);
+  t.deepEqual([...m.values()], [2, 3]);
+  m.delete('b');
+  t.deepEqual([...m.values()], [3]);
+});
+
 test('recent map - refuses a limit that is not a positive integer', (t) => {
   t.throws(() => new RecentMap(0), { message: /positive integer limit, got 0/ });
   t.throws(() => new RecentMap(1.5), { message: /got 1.5/ });

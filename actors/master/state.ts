@@ -1,7 +1,7 @@
 import type { Timer } from '../../src/process/clock.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import { RecentList } from '../../src/recent.ts';
+import { RecentList, RecentMap } from '../../src/recent.ts';
 import { MAX_COMPLETED_TASKS_PER_FRAMEWORK, MAX_UNREACHABLE_TASKS_PER_FRAMEWORK } from './constants.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import type {
@@ -43,9 +43,9 @@ export class FrameworkRecord {
   /**
    * Tasks of a partition-aware framework whose agent became unreachable (TASK_UNREACHABLE is not
    * terminal for it): they come back to `tasks` if their agent re-registers with them. The last
-   * `MAX_UNREACHABLE_TASKS_PER_FRAMEWORK`, oldest first, as Mesos keeps them.
+   * `MAX_UNREACHABLE_TASKS_PER_FRAMEWORK`, as Mesos keeps them.
    */
-  readonly unreachableTasks = new Map<string, Task>();
+  readonly unreachableTasks = new RecentMap<string, Task>(MAX_UNREACHABLE_TASKS_PER_FRAMEWORK);
   /** Offers outstanding with this framework. */
   readonly offers = new Set<string>();
   /** Executors per agent id. */
@@ -101,11 +101,7 @@ export class FrameworkRecord {
   /** Its agent became unreachable: the task waits, out of `tasks`, for the agent to come back. */
   unreachableTask(task: Task): void {
     this.tasks.delete(task.task_id.value);
-    this.unreachableTasks.delete(task.task_id.value);
     this.unreachableTasks.set(task.task_id.value, task);
-    if (this.unreachableTasks.size > MAX_UNREACHABLE_TASKS_PER_FRAMEWORK) {
-      this.unreachableTasks.delete(this.unreachableTasks.keys().next().value!);
-    }
   }
 }
 
