@@ -198,7 +198,7 @@ function completedFrameworksOn(m: Master, body: ReregisterSlave): Set<string> {
   for (const executor of body.executor_infos ?? []) if (executor.framework_id !== undefined) reported.add(executor.framework_id.value);
   const completed = new Set<string>();
   for (const fid of reported) {
-    if (!m.frameworks.has(fid) && m.completedFrameworks.some((f) => f.id === fid)) completed.add(fid);
+    if (m.isCompletedFramework(fid)) completed.add(fid);
   }
   return completed;
 }

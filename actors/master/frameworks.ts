@@ -56,7 +56,7 @@ export function call(m: Master, from: UPID, body: unknown): void {
   if (framework === undefined) {
     m.stats.droppedCalls.inc();
     m.log.warn({ from: String(from), type: parsed.type, frameworkId: parsed.framework_id.value }, 'Ignoring call of unknown framework');
-    if (m.completedFrameworks.some((f) => f.id === parsed.framework_id.value)) {
+    if (m.isCompletedFramework(parsed.framework_id.value)) {
       const event: SchedulerEvent = { type: 'ERROR', error: { message: 'Framework has been removed' } };
       m.send(from, SCHEDULER_EVENT, event);
     }
@@ -132,7 +132,7 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
   const suppressed = c.subscribe.suppressed_roles ?? [];
   const requestedId = info.id?.value;
 
-  if (requestedId !== undefined && m.completedFrameworks.some((f) => f.id === requestedId)) {
+  if (requestedId !== undefined && m.isCompletedFramework(requestedId)) {
     connection.send({ type: 'ERROR', error: { message: 'Framework has been removed' } });
     connection.close();
     return;

@@ -258,6 +258,11 @@ export class Master extends Process {
     return this.clock.now();
   }
 
+  /** Whether `frameworkId` names a framework this master removed (among the last `--max_completed_frameworks`). */
+  isCompletedFramework(frameworkId: string): boolean {
+    return !this.frameworks.has(frameworkId) && this.completedFrameworks.some((f) => f.id === frameworkId);
+  }
+
   countTasks(state: string): number {
     let n = 0;
     for (const f of this.frameworks.values()) for (const t of f.tasks.values()) if (t.state === state) n++;
