@@ -257,13 +257,14 @@ export class SchedulerDriver {
   }
 
   reviveOffers(roles?: string[]): DriverStatus {
-    if (roles === undefined) this.#suppressedRoles.clear();
+    // No roles (or an empty list, as the master reads it) means all of them.
+    if (roles === undefined || roles.length === 0) this.#suppressedRoles.clear();
     else for (const role of roles) this.#suppressedRoles.delete(role);
     return this.#call((roles === undefined ? { type: 'REVIVE' } : { type: 'REVIVE', revive: { roles } }) as SchedulerCall);
   }
 
   suppressOffers(roles?: string[]): DriverStatus {
-    for (const role of roles ?? frameworkRoles(this.framework)) this.#suppressedRoles.add(role);
+    for (const role of roles === undefined || roles.length === 0 ? frameworkRoles(this.framework) : roles) this.#suppressedRoles.add(role);
     return this.#call((roles === undefined ? { type: 'SUPPRESS' } : { type: 'SUPPRESS', suppress: { roles } }) as SchedulerCall);
   }
 
