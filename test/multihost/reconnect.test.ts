@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { Resources } from '../../src/mesos/resources.ts';
 import { LINK_TIMEOUT_MS } from '../../src/process/links.ts';
 import { Processes, StoppableNats, waitForHttp, type Child } from './processes.ts';
 
@@ -34,10 +35,17 @@ test('multihost - nats-server restarts: every process reconnects, the agent re-r
   const agentId = (await agent.waitForLog(/^Registered with master$/)).agent_id as string;
   const framework = procs.tsx('framework', 'test/fixtures/multihost/scripted-framework.ts', ['--master', nats.url, '--long', '1']);
   await framework.waitForEvent((e) => e.event === 'status' && e.task_id === 'long-1' && e.state === 'TASK_RUNNING', 'long-1 TASK_RUNNING');
+  // Quiet, the framework holds everything long-1 leaves free: the agent's total (its first
+  // offer, before long-1) less what long-1 and its executor take.
+  const whole = Resources.parse((await framework.waitForEvent((e) => e.event === 'offer', 'the first offer')).held as string);
+  const long1 = await framework.waitForEvent((e) => e.event === 'launched' && e.task_id === 'long-1', 'long-1 launched');
+  const quiet = whole.minus(Resources.parse(long1.resources as string));
 
   // A task runs to the end, and the cluster is quiet before the bus goes down: the agent heard
   // the acknowledgement of the terminal update, and the framework holds the offer of what the
-  // task freed. Core NATS drops what is published while a client is away: an acknowledgement
+  // task freed (offered once the master heard the task ended, as in Mesos: that can be before
+  // the framework sees TASK_FINISHED, since the agent's TASK_RUNNING already says so in its
+  // `latest_state`). Core NATS drops what is published while a client is away: an acknowledgement
   // lost with the server makes the agent resend the update (at least once, as in Mesos), and
   // a lost OFFERS event or RunTaskMessage is recovered by the re-subscription and
   // re-registration; test/cluster/bus-restart.test.ts makes those losses certain.
@@ -45,14 +53,19 @@ test('multihost - nats-server restarts: every process reconnects, the agent re-r
     const from = framework.lines.length;
     const agentFrom = agent.lines.length;
     framework.write(`launch ${id} true`);
-    const finished = await framework.waitForEvent((e) => e.event === 'status' && e.task_id === id && e.state === 'TASK_FINISHED', `${id} TASK_FINISHED`, { from });
+    await framework.waitForEvent((e) => e.event === 'status' && e.task_id === id && e.state === 'TASK_FINISHED', `${id} TASK_FINISHED`, { from });
     await agent.waitFor(
       (l) => l.json?.msg === 'Received status update acknowledgement' && l.json.task === id && l.json.state === 'TASK_FINISHED',
       `the acknowledgement of ${id} TASK_FINISHED`,
       { from: agentFrom },
     );
-    const afterFinished = framework.lines.findIndex((l) => l.json === finished) + 1;
-    await framework.waitForEvent((e) => e.event === 'offer', `the offer of what ${id} freed`, { from: afterFinished });
+    const launched = await framework.waitForEvent((e) => e.event === 'launched' && e.task_id === id, `${id} launched`, { from });
+    const afterLaunch = framework.lines.findIndex((l) => l.json === launched) + 1;
+    await framework.waitForEvent(
+      (e) => e.event === 'offer' && Resources.parse(e.held as string).equals(quiet),
+      `the offer of what ${id} freed (everything long-1 leaves free held again)`,
+      { from: afterLaunch },
+    );
   };
   await runTask('before');
 
