@@ -114,7 +114,11 @@ test('Containerizer - a container ends with its process: background jobs left in
   const { containerizer, root, env } = await setup(t);
   const sandbox = join(root, 'bg');
   const { opened, eof } = heldFifo(sandbox);
-  const container = await containerizer.launch({ containerId: 'bg', command: { value: 'sleep 300 > held & exit 0' }, sandbox, env });
+  // The leader opens the FIFO itself and hands it to the background job, which holds it from
+  // the moment it is forked: with \`sleep 300 > held &\` the leader could exit, and its group be
+  // killed, before the job opened the FIFO, and the reader would wait for a writer forever
+  // (seen once under load).
+  const container = await containerizer.launch({ containerId: 'bg', command: { value: 'exec 3>held; sleep 300 >&3 & exit 0' }, sandbox, env });
   await opened;
   t.is((await container.exited).status, 0);
   await eof;
