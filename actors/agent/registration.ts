@@ -277,9 +277,20 @@ export function pingTimedOut(agent: Agent): void {
 // ---------------------------------------------------------------------------------------------
 // Health.
 
-/** `PingSlaveMessage`: answer, and restart the ping timeout. */
+/**
+ * `PingSlaveMessage`: answer, and restart the ping timeout. A recovering agent answers too, as
+ * Mesos's `Slave::ping` does: recovery may outlast the master's ping timeout, and the master is
+ * not to count the agent unreachable for it.
+ */
 export function ping(agent: Agent, from: UPID, body: PingSlave): void {
-  if (!agent.heeds(from, 'ping')) return;
+  if (!agent.fromMaster(from)) {
+    agent.log.warn({ from: String(from) }, 'Ignoring ping from a process that is not our master');
+    return;
+  }
+  if (agent.state === 'TERMINATING') {
+    agent.log.debug('Ignoring ping: the agent is terminating');
+    return;
+  }
   if (agent.state === 'RUNNING') {
     if (!body.connected) {
       // A one-way partition: the master lost us, we did not lose it.

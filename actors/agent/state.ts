@@ -90,11 +90,13 @@ export class ExecutorRecord {
 
   /**
    * Records `status` on its task: a queued task becomes a task of record first, a terminal one
-   * moves to `terminatedTasks` (and stops counting in `resources()`).
+   * moves to `terminatedTasks` (and stops counting in `resources()`). A task that already ended
+   * takes no more updates: `undefined`, as Mesos's `Executor::updateTaskState` refuses them.
    */
   updateTaskState(status: TaskStatus, agentId: string): Task | undefined {
     const id = status.task_id.value;
-    let task = this.task(id);
+    if (this.terminatedTasks.has(id)) return undefined;
+    let task = this.launchedTasks.get(id);
     const queued = this.queuedTasks.get(id);
     if (task === undefined && queued !== undefined) {
       this.queuedTasks.delete(id);
@@ -103,6 +105,9 @@ export class ExecutorRecord {
     }
     if (task === undefined) return undefined;
     task.state = status.state;
+    // A state repeated (a resent update, a second TASK_RUNNING) replaces its last status, so
+    // that the history stays short (Mesos).
+    if (task.statuses.at(-1)?.state === status.state) task.statuses.pop();
     task.statuses.push(status);
     if (isTerminalState(status.state) && this.launchedTasks.delete(id)) this.terminatedTasks.set(id, task);
     return task;

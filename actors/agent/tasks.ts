@@ -14,7 +14,7 @@ import {
   type StatusUpdateMessage,
 } from '../../src/mesos/protocol.ts';
 import { statusUuidBytes, statusUuidToString } from '../../src/mesos/ids.ts';
-import { hasFrameworkCapability, type TaskInfo, type TaskState, type TaskStatus, type TaskStatusReason } from '../../src/mesos/v1/common.ts';
+import { hasFrameworkCapability, type FrameworkID, type TaskID, type TaskInfo, type TaskState, type TaskStatus, type TaskStatusReason } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import {
   SUM_ACKNOWLEDGEMENT,
@@ -53,6 +53,12 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
     agent.log.debug({ state: agent.state, task_id: taskId }, 'Ignoring run task message: the agent is not registered');
     return;
   }
+  // A task meant for another agent id (the one this agent had before it registered anew) is not
+  // ours to run (Mesos's `Slave::run`).
+  if (task.agent_id.value !== agent.agentId) {
+    agent.log.warn({ task_id: taskId, agent_id: task.agent_id.value }, 'Ignoring run task message: it was intended for an old agent id');
+    return;
+  }
   const frameworkId = body.framework_id.value;
   const info = { ...body.framework, id: body.framework_id };
   if ((task.executor === undefined) === (task.command === undefined)) {
@@ -65,6 +71,13 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
     framework = new FrameworkRecord(frameworkId, info);
     agent.frameworks.set(frameworkId, framework);
     if (framework.checkpoint) checkpointFramework(agent.flags.workDir, agent.agentId!, info);
+    // The framework ran here before: it is no longer completed, and it keeps the executors it
+    // completed then (Mesos's `Slave::run`), so `/state` lists it once.
+    const completed = agent.completedFrameworks.findIndex((f) => f.id === frameworkId);
+    if (completed >= 0) {
+      const [previous] = agent.completedFrameworks.splice(completed, 1);
+      framework.completedExecutors.push(...previous!.completedExecutors);
+    }
   }
   if (framework.state === 'TERMINATING') {
     agent.log.warn({ task_id: taskId, framework_id: frameworkId }, 'Ignoring run task message: the framework is terminating');
@@ -90,10 +103,14 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
   }
   switch (executor.state) {
     case 'TERMINATING':
-    case 'TERMINATED':
-      agent.log.warn({ task_id: taskId, executor_id: executorId }, 'Asked to run a task on an executor that is terminating');
-      sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_LOST', 'REASON_EXECUTOR_TERMINATED', 'Executor terminating');
+    case 'TERMINATED': {
+      // The task never ran: TASK_DROPPED, or TASK_LOST for a framework that is not
+      // partition-aware (Mesos's `Slave::__run`).
+      const which = executor.state.toLowerCase();
+      agent.log.warn({ task_id: taskId, executor_id: executorId }, `Asked to run a task on an executor that is ${which}`);
+      sendAgentUpdate(agent, framework, undefined, taskId, droppedState(framework), 'REASON_EXECUTOR_TERMINATED', `Executor ${which}`);
       return;
+    }
     case 'REGISTERING':
       agent.log.info({ task_id: taskId, executor_id: executorId }, 'Queuing task until the executor registers');
       executor.queuedTasks.set(taskId, task);
@@ -123,9 +140,14 @@ export function reconcileTasks(agent: Agent, from: UPID, body: ReconcileTasks): 
     const taskId = status.task_id.value;
     if (known?.executorOfTask(taskId) !== undefined) continue;
     // An update for a framework this agent never ran anything for goes out all the same.
-    const state = known !== undefined && hasFrameworkCapability(known.info, 'PARTITION_AWARE') ? 'TASK_DROPPED' : 'TASK_LOST';
+    const state = known !== undefined ? droppedState(known) : 'TASK_LOST';
     sendAgentUpdate(agent, known ?? { id: frameworkId, checkpoint: false }, undefined, taskId, state, 'REASON_RECONCILIATION', 'Reconciliation: task unknown to the agent');
   }
+}
+
+/** The state of a task that never ran here: TASK_DROPPED, TASK_LOST for a framework that is not partition-aware (Mesos). */
+function droppedState(framework: FrameworkRecord): TaskState {
+  return hasFrameworkCapability(framework.info, 'PARTITION_AWARE') ? 'TASK_DROPPED' : 'TASK_LOST';
 }
 
 /** Hands `task` to a registered executor. */
@@ -153,8 +175,10 @@ export function killTask(agent: Agent, from: UPID, body: KillTask): void {
     return;
   }
   const taskId = body.task_id.value;
-  if (agent.state !== 'RUNNING') {
-    agent.log.debug({ state: agent.state, task_id: taskId }, 'Ignoring kill task message: the agent is not running');
+  // Re-registering (DISCONNECTED, REGISTERING) still kills what our master asks to kill, as
+  // Mesos's `Slave::killTask` does: the master will not send the kill again.
+  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING' || agent.agentId === undefined) {
+    agent.log.debug({ state: agent.state, task_id: taskId }, 'Ignoring kill task message: the agent is not registered');
     return;
   }
   const framework = agent.frameworks.get(body.framework_id.value);
@@ -162,11 +186,16 @@ export function killTask(agent: Agent, from: UPID, body: KillTask): void {
     agent.log.warn({ task_id: taskId, framework_id: body.framework_id.value }, 'Ignoring kill task of an unknown framework');
     return;
   }
+  if (framework.state === 'TERMINATING') {
+    // No update: a framework that is going away acknowledges none.
+    agent.log.warn({ task_id: taskId, framework_id: framework.id }, 'Ignoring kill task: the framework is terminating');
+    return;
+  }
   const executor = framework.executorOfTask(taskId);
   if (executor === undefined) {
-    // The master thinks the task is here; tell it otherwise (Mesos does the same).
+    // The master thinks the task is here; tell it otherwise: it never ran here (Mesos does the same).
     agent.log.warn({ task_id: taskId }, 'Cannot kill task: no executor runs it');
-    sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_LOST', 'REASON_EXECUTOR_TERMINATED', 'Cannot find executor');
+    sendAgentUpdate(agent, framework, undefined, taskId, droppedState(framework), 'REASON_EXECUTOR_TERMINATED', 'Cannot find executor');
     return;
   }
   switch (executor.state) {
@@ -221,6 +250,15 @@ export function statusUpdate(agent: Agent, from: UPID, body: StatusUpdateMessage
   const problem = updateProblem(executor, status);
   if (problem !== undefined) {
     drop(problem);
+    return;
+  }
+  const ended = executor.terminatedTasks.get(taskId);
+  if (ended !== undefined && !ended.statuses.some((s) => s.uuid !== undefined && canonical(s.uuid) === canonical(status.uuid!))) {
+    // The task already ended: the update is dropped, and acknowledged so that the executor does
+    // not resend it (Mesos's `Slave::_statusUpdate` when `Executor::updateTaskState` refuses it).
+    // A resent copy of an update the task has goes on: the manager acknowledges it once it holds it.
+    drop(`task '${taskId}' already ended in ${ended.state}`);
+    acknowledgeExecutor(agent, from, update.framework_id, status.task_id, status.uuid!);
     return;
   }
   const agentId = agent.info.id!;
@@ -290,11 +328,15 @@ export function statusUpdated(agent: Agent, from: UPID, body: SumUpdated): void 
     return;
   }
   if (executorPid === undefined) return;
+  acknowledgeExecutor(agent, executorPid, body.framework_id, body.task_id, body.uuid);
+}
+
+function acknowledgeExecutor(agent: Agent, executorPid: UPID, frameworkId: FrameworkID, taskId: TaskID, uuid: string): void {
   agent.send(executorPid, STATUS_UPDATE_ACKNOWLEDGEMENT, {
     slave_id: agent.info.id ?? { value: '' },
-    framework_id: body.framework_id,
-    task_id: body.task_id,
-    uuid: body.uuid,
+    framework_id: frameworkId,
+    task_id: taskId,
+    uuid,
   } satisfies StatusUpdateAcknowledgement);
 }
 
@@ -366,9 +408,15 @@ export function executorMessage(agent: Agent, from: UPID, body: ExecutorToFramew
     drop(`the agent is ${agent.state.toLowerCase()}`);
     return;
   }
-  const executor = agent.frameworks.get(body.framework_id.value)?.executors.get(body.executor_id.value);
+  const framework = agent.frameworks.get(body.framework_id.value);
+  const executor = framework?.executors.get(body.executor_id.value);
   if (executor === undefined || executor.pid === undefined || !executor.pid.equals(from)) {
     drop('not from that executor');
+    return;
+  }
+  // The framework is going away: its scheduler is to hear nothing more (Mesos's `Slave::executorMessage`).
+  if (framework!.state === 'TERMINATING') {
+    drop('the framework is terminating');
     return;
   }
   agent.stats.validFrameworkMessages.inc();
