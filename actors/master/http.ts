@@ -1,4 +1,4 @@
-import { badRequest, ok, temporaryRedirect } from '../../src/http/response.ts';
+import { badRequest, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { attributesModel, reservedModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
@@ -6,29 +6,44 @@ import type { Task } from '../../src/mesos/protocol.ts';
 import { failoverTimeoutSeconds, isTerminalState } from '../../src/mesos/v1/common.ts';
 import { MESOS_VERSION } from './constants.ts';
 import type { Master } from './master-process.ts';
-import { SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
+import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import type { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
 
 /**
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
  * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/health`, `/master/redirect`.
+ *
+ * As Mesos's `Master::Http` (and `ReadOnlyHandler`): a master that is not leading answers the
+ * state endpoints with a redirect to the leader (`redirect`); every JSON endpoint takes
+ * `?jsonp=<callback>`; `/frameworks?framework_id=`, `/slaves?slave_id=` and
+ * `/tasks?framework_id=&task_id=` select by id; `/health` is `200` on any running master.
  */
 export function httpRoutes(m: Master): Record<string, (request: HttpRequest) => HttpResponse> {
-  const state = () => ok(stateJSON(m));
+  /** A state endpoint: the leader answers, with `jsonp` as libprocess's `OK(json, jsonp)`. */
+  const leaderOnly = (answer: (request: HttpRequest) => HttpResponse) => (request: HttpRequest) => {
+    if (!m.leading) return redirect(m, request);
+    return jsonp(answer(request), request);
+  };
+  const state = leaderOnly(() => ok(stateJSON(m)));
   return {
     '/state': state,
     '/state.json': state,
-    '/state-summary': () => ok(summaryJSON(m)),
-    '/frameworks': () => ok(frameworksJSON(m)),
-    '/slaves': () => ok({ slaves: [...m.agents.values()].map((a) => agentJSON(m, a)), recovered_slaves: [] }),
-    '/tasks': (request) => tasksJSON(m, request),
-    '/health': () => ({ status: m.leading ? 200 : 503 }),
-    '/redirect': () => {
-      const info = m.masterInfo;
-      return temporaryRedirect(`//${info.address?.hostname ?? info.hostname}:${info.port}`);
-    },
+    '/state-summary': leaderOnly(() => ok(summaryJSON(m))),
+    '/frameworks': leaderOnly((request) => ok(frameworksJSON(m, request.url.searchParams.get('framework_id')))),
+    '/slaves': leaderOnly((request) => ok(slavesJSON(m, request.url.searchParams.get('slave_id')))),
+    '/tasks': leaderOnly((request) => tasksJSON(m, request)),
+    // Mesos's `health` is `OK()`: the process answers, whether it leads or not.
+    '/health': () => ({ status: 200 }),
+    '/redirect': (request) => redirect(m, request),
     [SCHEDULER_API_PATH]: (request) => schedulerApi(m, request),
   };
+}
+
+/** `callback(<json>);` as `text/javascript` when `?jsonp=callback` is given (libprocess's `OK`). */
+function jsonp(response: HttpResponse, request: HttpRequest): HttpResponse {
+  const callback = request.url.searchParams.get('jsonp');
+  if (callback === null || response.status !== 200 || typeof response.body !== 'object') return response;
+  return { status: 200, headers: { 'Content-Type': 'text/javascript' }, body: `${callback}(${JSON.stringify(response.body)});` };
 }
 
 const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
@@ -92,12 +107,20 @@ function taskCounts(tasks: Iterable<Task>): Record<string, number> {
   return counts;
 }
 
-function frameworksJSON(m: Master) {
+/** `/frameworks`, every framework or (`framework_id`) the one with that id. */
+function frameworksJSON(m: Master, frameworkId: string | null) {
+  const selected = (f: FrameworkRecord) => frameworkId === null || f.id === frameworkId;
   return {
-    frameworks: [...m.frameworks.values()].map((f) => frameworkJSON(m, f)),
-    completed_frameworks: m.completedFrameworks.map((f) => frameworkJSON(m, f)),
+    frameworks: [...m.frameworks.values()].filter(selected).map((f) => frameworkJSON(m, f)),
+    completed_frameworks: [...m.completedFrameworks].filter(selected).map((f) => frameworkJSON(m, f)),
     unregistered_frameworks: [],
   };
+}
+
+/** `/slaves`, every agent or (`slave_id`) the one with that id. */
+function slavesJSON(m: Master, agentId: string | null) {
+  const agents = [...m.agents.values()].filter((a) => agentId === null || a.id === agentId);
+  return { slaves: agents.map((a) => agentJSON(m, a)), recovered_slaves: [] };
 }
 
 
@@ -181,15 +204,17 @@ function agentJSON(m: Master, a: AgentRecord) {
   };
 }
 
-/** `/master/tasks?limit=100&offset=0&order=des&framework_id=..&task_id=..`, as Mesos. */
+/** `/master/tasks?limit=100&offset=0&order=desc&framework_id=..&task_id=..`, as Mesos. */
 function tasksJSON(m: Master, request: HttpRequest): HttpResponse {
   const q = request.url.searchParams;
   const limit = q.has('limit') ? Number(q.get('limit')) : 100;
   const offset = q.has('offset') ? Number(q.get('offset')) : 0;
-  const order = q.get('order') ?? 'des';
+  // Mesos documents `order=(asc|desc)` and reads anything but `asc` as descending; `des` is
+  // what it names the default. Other values are refused here, naming the parameter.
+  const order = q.get('order') === 'desc' ? 'des' : (q.get('order') ?? 'des');
   if (!Number.isInteger(limit) || limit < 0) return badRequest(`Failed to parse query parameter 'limit': '${q.get('limit')}' is not a non-negative integer`);
   if (!Number.isInteger(offset) || offset < 0) return badRequest(`Failed to parse query parameter 'offset': '${q.get('offset')}' is not a non-negative integer`);
-  if (order !== 'asc' && order !== 'des') return badRequest(`Failed to parse query parameter 'order': '${order}' must be 'asc' or 'des'`);
+  if (order !== 'asc' && order !== 'des') return badRequest(`Failed to parse query parameter 'order': '${order}' must be 'asc' or 'desc'`);
   const fid = q.get('framework_id');
   const tid = q.get('task_id');
   const all: Task[] = [];

@@ -7,7 +7,7 @@ import { encodeBody } from '../../src/transport/codec.ts';
 import { accepted, badRequest, jsonBody, methodNotAllowed, streaming, temporaryRedirect } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import type { Timer } from '../../src/process/clock.ts';
-import { parseSchedulerCall, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
+import { parseSchedulerCall, type FrameworkInfo, type MasterInfo, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import * as frameworks from './frameworks.ts';
 import type { Master } from './master-process.ts';
 import type { SchedulerConnection } from './state.ts';
@@ -18,17 +18,18 @@ import type { SchedulerConnection } from './state.ts';
  * 1. SUBSCRIBE answers `200` with a `Mesos-Stream-Id` header and keeps the response open as a
  *    RecordIO stream of JSON events: SUBSCRIBED, a HEARTBEAT at once and then every
  *    `heartbeat_interval_seconds`, and every event the master sends the framework.
- * 2. Every other call answers `202 Accepted` once validated; it must carry the `Mesos-Stream-Id`
- *    of the framework's current subscription.
+ * 2. Every other call answers `202 Accepted` once validated (UPDATE_FRAMEWORK, applied at once,
+ *    `200 OK`); it must carry the `Mesos-Stream-Id` of the framework's current subscription.
  * 3. The subscription's end: a client that closes the stream disconnects the framework (the
  *    failover timer starts); a new SUBSCRIBE for the framework fails the old stream over (ERROR
  *    "Framework failed over", then the stream ends) in `frameworks.subscribe`.
  *
- * Requests are answered in Mesos's order and words: not the leader `307` to the leader; not
- * POST `405`; no `Content-Type` `400`; not JSON `415` (this master speaks JSON only, not
- * protobuf); a body that is not a valid call `400` naming the field; a SUBSCRIBE whose `Accept`
- * rules out JSON `406`; an unknown framework `400` "Framework cannot be found"; a known one not
- * subscribed, or subscribed through the scheduler driver rather than HTTP, `403`.
+ * Requests are answered in Mesos's order and words: not the leader `307` to the leader (`503`
+ * when no leader is known); not POST `405`; no `Content-Type` `400`; not JSON `415` (this
+ * master speaks JSON only, not protobuf); a body that is not a valid call `400` naming the
+ * field; a SUBSCRIBE whose `Accept` rules out JSON `406`; an unknown framework `400` "Framework
+ * cannot be found"; a known one not subscribed, or subscribed through the scheduler driver
+ * rather than HTTP, `403`.
  */
 
 export const SCHEDULER_API_PATH = '/api/v1/scheduler';
@@ -146,11 +147,26 @@ export function schedulerApi(m: Master, request: HttpRequest): HttpResponse {
   }
   if (call.type === 'UPDATE_FRAMEWORK') {
     const info = call.update_framework.framework_info;
-    const problem = frameworks.roleProblem(info.roles ?? [info.role ?? '*']);
+    const problem = frameworks.roleProblem(info.roles ?? [info.role ?? '*']) ?? immutableFieldChange(framework.info, info);
     if (problem !== undefined) return badRequest(`Invalid FrameworkInfo: ${problem}`);
+    frameworks.handle(m, framework, call);
+    // As Mesos's `Master::updateFramework` over HTTP: `200 OK`, the update applied, not `202`.
+    return { status: 200 };
   }
   frameworks.handle(m, framework, call);
   return accepted();
+}
+
+/**
+ * What UPDATE_FRAMEWORK may not change, in Mesos's words (`validateFrameworkUpdate`): the
+ * principal, the user and checkpointing. Refused whole, so nothing is half updated.
+ */
+function immutableFieldChange(old: FrameworkInfo, update: FrameworkInfo): string | undefined {
+  if (old.principal !== update.principal) return "Changing framework's principal is not allowed.";
+  if (old.user !== update.user) return `Updating 'FrameworkInfo.user' is unsupported; attempted to update from '${old.user}' to '${update.user}'`;
+  const [was, is] = [old.checkpoint ?? false, update.checkpoint ?? false];
+  if (was !== is) return `Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from '${was}' to '${is}'`;
+  return undefined;
 }
 
 function subscribe(m: Master, request: HttpRequest, call: SchedulerCallOf<'SUBSCRIBE'>): HttpResponse {
@@ -167,14 +183,29 @@ function subscribe(m: Master, request: HttpRequest, call: SchedulerCallOf<'SUBSC
 }
 
 /**
- * `307` to the same path on the leading master, as Mesos's `redirect` (a protocol-relative
- * `//host:port/path`). The master knows no leader but itself until leader election tracks one;
- * its `MasterInfo` is what `/master/redirect` answers with too.
+ * The leading master's `MasterInfo`, if this master knows it (Mesos's `Master::leader`). The
+ * master does not hear of other masters' elections (the detector does not tell it), so the only
+ * leader it knows is itself, while it leads.
  */
-function redirect(m: Master, request: HttpRequest): HttpResponse {
-  const leader = m.masterInfo;
-  const host = leader.address?.hostname ?? leader.hostname;
-  return temporaryRedirect(`//${host}:${leader.port}${request.url.pathname}${request.url.search}`);
+function knownLeader(m: Master): MasterInfo | undefined {
+  return m.leading ? m.masterInfo : undefined;
+}
+
+/**
+ * As Mesos's `Master::Http::redirect`: `307` to the same path and query on the leading master
+ * (a protocol-relative `//host:port/path`), `503` "No leader elected" when no leader is known
+ * (a redirect to this master itself would loop). `/redirect` goes to the leader's root;
+ * anything below it is `404`, so redirects cannot loop.
+ */
+export function redirect(m: Master, request: HttpRequest): HttpResponse {
+  const leader = knownLeader(m);
+  if (leader === undefined) return { status: 503, body: 'No leader elected' };
+  const base = `//${leader.address?.hostname ?? leader.hostname}:${leader.port}`;
+  const path = request.url.pathname;
+  const own = `/${m.self.id}/redirect`;
+  if (path === '/redirect' || path === own) return temporaryRedirect(base);
+  if (path.startsWith('/redirect/') || path.startsWith(`${own}/`)) return { status: 404 };
+  return temporaryRedirect(`${base}${path}${request.url.search}`);
 }
 
 function forbidden(reason: string): HttpResponse {

@@ -29,9 +29,9 @@ interface Subscription {
  * 1. the subscription: a SUBSCRIBE call opens `POST /api/v1/scheduler`, whose RecordIO stream
  *    (read with `RecordIOReader`) becomes `mesos.scheduler.Event` messages to the driver; a
  *    `307` from a master that does not lead is followed to the leader; a SUBSCRIBE refused with
- *    a `4xx` becomes an ERROR event (the driver aborts); a master that cannot be reached is
- *    tried again when the driver re-sends SUBSCRIBE (its backoff, with the framework id once
- *    it has one);
+ *    a `4xx` but `404` becomes an ERROR event (the driver aborts); a master that cannot be
+ *    reached, or answers `503` or `404` (no leader known, routes not up yet), is tried again
+ *    when the driver re-sends SUBSCRIBE (its backoff, with the framework id once it has one);
  * 2. every other call: `POST /api/v1/scheduler` with the subscription's `Mesos-Stream-Id`, in
  *    order, on one kept-alive connection;
  * 3. the connection's loss: the stream ends or breaks, or no event (a HEARTBEAT at least) comes
@@ -137,7 +137,9 @@ export class HttpMasterConnection extends Process {
             this.#subscribe(from, call, redirects + 1);
             return;
           }
-          if (status >= 400 && status < 500) {
+          // As Mesos's scheduler library: `404` is a master whose routes are not up yet, tried
+          // again like a `503`; any other `4xx` refuses the subscription.
+          if (status >= 400 && status < 500 && status !== 404) {
             // The master refused the subscription: the driver aborts, as on an ERROR event.
             this.log.error({ status, reason: text }, 'The master refused the SUBSCRIBE');
             this.send(from, SCHEDULER_EVENT, { type: 'ERROR', error: { message: `SUBSCRIBE refused with ${status}: ${text}` } } satisfies SchedulerEvent);
@@ -242,7 +244,8 @@ export class HttpMasterConnection extends Process {
       });
       req.on('response', (res) => {
         void readText(res).then((text) => {
-          if (res.statusCode !== 202) this.#inMailbox(() => this.log.warn({ type: call.type, status: res.statusCode, reason: text }, 'The master refused a call'));
+          // `202 Accepted`, or `200 OK` for a call the master applies at once (UPDATE_FRAMEWORK).
+          if (res.statusCode !== 202 && res.statusCode !== 200) this.#inMailbox(() => this.log.warn({ type: call.type, status: res.statusCode, reason: text }, 'The master refused a call'));
           resolve();
         }, () => resolve());
       });

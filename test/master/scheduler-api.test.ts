@@ -163,7 +163,7 @@ for (const kind of ['local', 'nats'] as const) {
   });
 }
 
-test.serial('scheduler API - every other call answers 202 Accepted with an empty body and takes effect', async (t) => {
+test.serial('scheduler API - every other call answers 202 Accepted (UPDATE_FRAMEWORK 200 OK) with an empty body and takes effect', async (t) => {
   const ctx = await start(t);
   const { cluster, agent } = ctx;
   const { stream, frameworkId } = await subscribed(ctx);
@@ -204,7 +204,8 @@ test.serial('scheduler API - every other call answers 202 Accepted with an empty
   await run({ type: 'UPDATE_FRAMEWORK', update_framework: { framework_info: { ...frameworkInfo({ name: 'renamed' }), id: fid } } });
   t.is(cluster.master.frameworks.get(frameworkId)!.info.name, 'renamed');
 
-  t.deepEqual(answers, { KILL: 202, RECONCILE: 202, SHUTDOWN: 202, DECLINE: 202, SUPPRESS: 202, REVIVE: 202, REQUEST: 202, UPDATE_FRAMEWORK: 202 });
+  // UPDATE_FRAMEWORK is applied before the answer: `200 OK`, as Mesos's `Master::updateFramework`.
+  t.deepEqual(answers, { KILL: 202, RECONCILE: 202, SHUTDOWN: 202, DECLINE: 202, SUPPRESS: 202, REVIVE: 202, REQUEST: 202, UPDATE_FRAMEWORK: 200 });
   t.true(cluster.master.frameworks.get(frameworkId)!.connected, 'calls do not disturb the subscription');
 });
 
@@ -439,14 +440,16 @@ test.serial('scheduler API - an invalid role is an ERROR on the stream, as Mesos
   t.is(ctx.cluster.master.frameworks.size, 0);
 });
 
-test.serial('scheduler API - a master that is not leading redirects to the leader', async (t) => {
+test.serial('scheduler API - a master that is not leading and knows no leader answers 503 No leader elected', async (t) => {
+  // As Mesos's `Master::Http::redirect` with no leader: a `307` to itself would send the
+  // scheduler round in a loop (this master hears of no other leader).
   const ctx = await start(t);
   ctx.cluster.master.machine.send({ type: 'LOST_LEADERSHIP' });
   t.false(ctx.cluster.master.leading);
   const reply = await http(ctx.port, 'POST', '/api/v1/scheduler?x=1', { type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo() } });
-  t.is(reply.status, 307);
-  const info = ctx.cluster.master.masterInfo;
-  t.is(reply.headers.location, `//${info.address!.hostname}:${info.port}/api/v1/scheduler?x=1`);
+  t.is(reply.status, 503);
+  t.is(reply.body, 'No leader elected');
+  t.is(reply.headers.location, undefined);
   t.is(ctx.cluster.master.frameworks.size, 0);
 });
 
