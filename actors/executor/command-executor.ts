@@ -34,6 +34,9 @@ import { ExecutorDriver, type DriverStatus, type Executor, type ExecutorDriverOp
  *    when it was killed;
  * 3. killing the task: `TASK_KILLING`, SIGTERM to its process group, SIGKILL after the grace
  *    period (the kill's `kill_policy`, else the task's, else `DEFAULT_KILL_GRACE_PERIOD_MS`);
+ *    a later kill (or shutdown) may shorten that grace period, never lengthen it;
+ *    a task that runs past its `max_completion_time` is killed at once and fails
+ *    (`REASON_MAX_COMPLETION_TIME_REACHED`);
  * 4. shutting down: killing the task within the executor's shutdown grace period, and
  *    stopping once the agent acknowledged the terminal update.
  */
@@ -60,6 +63,15 @@ export class CommandExecutor implements Executor {
   /** A kill asked for while the process was being started: its grace period. */
   #pendingKillMs: number | undefined;
   #killed = false;
+  /** When the first kill sent SIGTERM (Clock ms), and the grace period now in force. */
+  #killStart = 0;
+  #killGraceMs = 0;
+  /** Our own SIGKILL escalation, armed when a later kill shortened the grace period. */
+  #escalation: { cancel(): void } | undefined;
+  /** The task's `max_completion_time` timer, until the task is killed or ends. */
+  #completionTimer: { cancel(): void } | undefined;
+  /** Killed because it ran past its `max_completion_time`: `TASK_FAILED`, not `TASK_KILLED`. */
+  #killedByMaxCompletionTimer = false;
   /** The process exited and the terminal update was sent. */
   #terminated = false;
   #ackTimeout: { cancel(): void } | undefined;
@@ -94,6 +106,12 @@ export class CommandExecutor implements Executor {
     if (command?.value === undefined) {
       this._reaped(driver, undefined, `Task '${task.task_id.value}' has no command to run`);
       return;
+    }
+    const maxCompletionNs = task.max_completion_time?.nanoseconds ?? 0;
+    if (maxCompletionNs > 0) {
+      const maxCompletionMs = maxCompletionNs / 1e6;
+      driver.log.info({ task_id: task.task_id.value, max_completion_time_ms: maxCompletionMs }, 'Task has a maximum completion time');
+      this.#completionTimer = driver._delay(maxCompletionMs, () => this.#completionTimeout(driver, maxCompletionMs));
     }
     driver.log.info({ task_id: task.task_id.value }, 'Starting task');
     const launch = this.#containerizer.launch({
@@ -130,6 +148,9 @@ export class CommandExecutor implements Executor {
       driver.log.warn({ task_id: taskId.value }, 'Ignoring kill for an unknown task');
       return;
     }
+    // Killed: its completion time no longer matters (Mesos cancels the timer here).
+    this.#completionTimer?.cancel();
+    this.#completionTimer = undefined;
     // The kill's policy takes precedence over the one the task was launched with.
     const grace = killPolicy?.grace_period ?? this.#task.kill_policy?.grace_period;
     const graceMs = grace !== undefined ? grace.nanoseconds / 1e6 : DEFAULT_KILL_GRACE_PERIOD_MS;
@@ -170,21 +191,61 @@ export class CommandExecutor implements Executor {
       this.#pendingKillMs = Math.min(graceMs, this.#pendingKillMs ?? graceMs);
       return;
     }
+    const taskId = this.#task!.task_id.value;
     if (this.#killed) {
-      // A retried kill: the escalation already under way stands.
-      driver.log.info({ task_id: this.#task!.task_id.value }, 'Ignoring kill: the task is being killed');
+      // Being killed already. As Mesos's command executor, a later kill (a retry, a kill with
+      // another policy, a shutdown) may only shorten the grace period, never lengthen it: a
+      // retry is a no-op, and a shorter one escalates to SIGKILL at `start + graceMs`, at once
+      // if that has passed.
+      if (graceMs >= this.#killGraceMs) {
+        driver.log.info({ task_id: taskId, grace_period_ms: this.#killGraceMs }, 'Ignoring kill: the task is being killed within a grace period no longer than this one');
+        return;
+      }
+      this.#killGraceMs = graceMs;
+      const remaining = Math.max(0, this.#killStart + graceMs - driver._now());
+      driver.log.info({ task_id: taskId, remaining_ms: remaining }, 'Rescheduling escalation to SIGKILL');
+      this.#escalation?.cancel();
+      if (remaining === 0) this.#escalate(driver);
+      else this.#escalation = driver._delay(remaining, () => this.#escalate(driver));
       return;
     }
     this.#killed = true;
-    update(driver, this.#task!.task_id, 'TASK_KILLING');
-    driver.log.info({ task_id: this.#task!.task_id.value, grace_period_ms: graceMs }, 'Sending SIGTERM to the process group, SIGKILL after the grace period');
+    this.#killStart = driver._now();
+    this.#killGraceMs = graceMs;
+    // A task past its completion time was not killed by anyone: it fails, with no `TASK_KILLING`.
+    if (!this.#killedByMaxCompletionTimer) update(driver, this.#task!.task_id, 'TASK_KILLING');
+    driver.log.info({ task_id: taskId, grace_period_ms: graceMs }, 'Sending SIGTERM to the process group, SIGKILL after the grace period');
     void this.#containerizer.destroy(this.containerId, graceMs);
+  }
+
+  /**
+   * The task ran for its `max_completion_time`: it is killed at once (no grace period) and
+   * reported `TASK_FAILED` with `REASON_MAX_COMPLETION_TIME_REACHED`, as Mesos's command
+   * executor does.
+   */
+  #completionTimeout(driver: ExecutorDriver, maxCompletionMs: number): void {
+    this.#completionTimer = undefined;
+    if (this.#terminated || this.#killed) return;
+    driver.log.info({ task_id: this.#task!.task_id.value, max_completion_time_ms: maxCompletionMs }, 'Killing task which exceeded its maximum completion time');
+    this.#killedByMaxCompletionTimer = true;
+    this.#kill(driver, 0);
+  }
+
+  /** The shortened grace period is over: SIGKILL to the task's process group. */
+  #escalate(driver: ExecutorDriver): void {
+    this.#escalation = undefined;
+    if (this.#terminated) return;
+    driver.log.info({ task_id: this.#task!.task_id.value, grace_period_ms: this.#killGraceMs }, 'Task did not terminate within the grace period, sending SIGKILL to its process group');
+    this.#containerizer.kill(this.containerId, 'SIGKILL');
   }
 
   /** The task's process ended (`exit`), or never ran (`failure`). */
   _reaped(driver: ExecutorDriver, exit: ContainerExit | undefined, failure?: string): void {
     if (this.#terminated) return;
     this.#terminated = true;
+    this.#escalation?.cancel();
+    this.#completionTimer?.cancel();
+    this.#completionTimer = undefined;
     const taskId = this.#task!.task_id;
     let state: TaskState;
     let reason: TaskStatusReason | undefined;
@@ -195,7 +256,10 @@ export class CommandExecutor implements Executor {
       message = `Failed to launch the command: ${failure ?? 'unknown error'}`;
     } else {
       message = `Command ${describeExit(exit)}`;
-      if (this.#killed) {
+      if (this.#killedByMaxCompletionTimer) {
+        state = 'TASK_FAILED';
+        reason = 'REASON_MAX_COMPLETION_TIME_REACHED';
+      } else if (this.#killed) {
         state = 'TASK_KILLED';
       } else if (exit.status === 0) {
         state = 'TASK_FINISHED';

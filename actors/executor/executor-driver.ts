@@ -277,6 +277,11 @@ export class ExecutorDriver {
     );
   }
 
+  /** @internal For executors running in the agent's runtime: the runtime Clock's time (ms). */
+  _now(): number {
+    return this.#runtime?.clock.now() ?? 0;
+  }
+
   /** @internal For executors running in the agent's runtime: runs `fn` after `ms` of Clock time, in the driver's mailbox. */
   _delay(ms: number, fn: () => void): { cancel(): void } {
     const actor = this.#process;

@@ -54,7 +54,8 @@ import type { Executor, ExecutorDriver } from './executor-driver.ts';
  *    shutdown), in its mailbox, one at a time;
  * 3. sending status updates and keeping each until the agent acknowledges it;
  * 4. watching the agent (a link): when it exits, `disconnected`, then either waiting up to the
- *    recovery timeout for it to come back (checkpointing frameworks) or shutting down.
+ *    recovery timeout for it to come back (checkpointing frameworks, once registered) or
+ *    shutting down.
  *
  * Frameworks never see this class: they use `ExecutorDriver`.
  */
@@ -262,7 +263,9 @@ export class ExecutorProcess extends Process {
     }
     const uuid = newStatusUuid(this.#options.uuidSource);
     const timestamp = this.clock.now() / 1_000;
-    const agentId = status.agent_id ?? this.agentId;
+    // The agent's id as the driver knows it, whatever the executor put there (Mesos's driver
+    // overwrites `slave_id`); the executor's own only before registration.
+    const agentId = this.agentId ?? status.agent_id;
     const full: TaskStatus = {
       ...status,
       executor_id: this.#options.executorId,
@@ -301,11 +304,14 @@ export class ExecutorProcess extends Process {
       return;
     }
     if (this.state === 'DISCONNECTED' || this.state === 'TERMINATED') return;
+    // Only an executor the agent registered can be reconnected by the recovered agent (Mesos's
+    // driver waits when `checkpoint && connected`); one still connecting was never recorded.
+    const registered = this.state === 'REGISTERED';
     this.#retry?.cancel();
     this.#retry = undefined;
     this.#machine?.send({ type: 'AGENT_EXITED' });
     this.#executor.disconnected(this.#driver);
-    if (reconnectable && this.#options.checkpoint && !this.shuttingDown) {
+    if (reconnectable && registered && this.#options.checkpoint && !this.shuttingDown) {
       this.log.info(
         { reason, recovery_timeout_ms: this.#options.recoveryTimeoutMs },
         'Agent exited, but framework has checkpointing enabled; waiting to reconnect',

@@ -150,6 +150,77 @@ test('CommandExecutor - the kill policy of the KillTask overrides the task\'s', 
   t.is((await agent.updates.take()).update.status.state, 'TASK_KILLED');
 });
 
+// Serial: a FIFO's reader holds a libuv pool thread until its writer opens it, and the pool
+// (4 threads) is shared with the containerizer's file operations; the concurrent tests that
+// hold a FIFO already take three.
+test.serial('CommandExecutor - a second kill may shorten the grace period, never lengthen it (Mesos: the escalation is rescheduled)', async (t) => {
+  const { agent, handle, clock, runtime, sandbox } = await world(t);
+  const seconds = (s: number) => ({ grace_period: { nanoseconds: s * 1e9 } });
+  const { opened } = heldFifo(sandbox);
+  agent.runTask(commandTask('task-1', `trap '' TERM; sleep 300 > held`));
+  await agent.updates.take(); // TASK_STARTING
+  await agent.updates.take(); // TASK_RUNNING
+  await opened;
+
+  agent.killTask('task-1', seconds(60));
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
+  clock.advance(1_000);
+  // A retry, and a kill with a longer grace period: no-ops (no second TASK_KILLING either).
+  agent.killTask('task-1', seconds(60));
+  agent.killTask('task-1', seconds(120));
+  // A shorter one: SIGKILL 5 s after the first kill, that is 4 s from now.
+  agent.killTask('task-1', seconds(5));
+  await runtime.settle();
+  clock.advance(3_999);
+  await runtime.settle();
+  t.is(agent.updates.pending, 0, 'no terminal update before the shortened grace period is over');
+  clock.advance(1);
+  const killed = (await agent.updates.take()).update.status;
+  t.is(killed.state, 'TASK_KILLED');
+  t.is(killed.message, 'Command terminated with signal Killed');
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
+test.serial('CommandExecutor - a kill whose shorter grace period has already passed sends SIGKILL at once', async (t) => {
+  const { agent, clock, runtime, sandbox } = await world(t);
+  const seconds = (s: number) => ({ grace_period: { nanoseconds: s * 1e9 } });
+  const { opened } = heldFifo(sandbox);
+  agent.runTask(commandTask('task-1', `trap '' TERM; sleep 300 > held`, { kill_policy: seconds(60) }));
+  await agent.updates.take();
+  await agent.updates.take();
+  await opened;
+
+  agent.killTask('task-1');
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
+  clock.advance(10_000);
+  await runtime.settle();
+  t.is(agent.updates.pending, 0);
+  agent.killTask('task-1', seconds(5));
+  const killed = (await agent.updates.take()).update.status;
+  t.is(killed.state, 'TASK_KILLED');
+  t.is(killed.message, 'Command terminated with signal Killed');
+});
+
+test.serial('CommandExecutor - shutdown while a kill waits out a long grace period escalates within the shutdown grace period', async (t) => {
+  const { agent, handle, clock, runtime, sandbox } = await world(t);
+  const { opened } = heldFifo(sandbox);
+  agent.runTask(commandTask('task-1', `trap '' TERM; sleep 300 > held`));
+  await agent.updates.take();
+  await agent.updates.take();
+  await opened;
+  agent.killTask('task-1', { grace_period: { nanoseconds: 60e9 } });
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
+
+  agent.shutdownExecutor();
+  await runtime.settle();
+  clock.advance(DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS - SHUTDOWN_KILL_BUFFER_MS - 1);
+  await runtime.settle();
+  t.is(agent.updates.pending, 0);
+  clock.advance(1);
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLED');
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
 test('CommandExecutor - shutdown kills the task within the shutdown grace period', async (t) => {
   const { agent, handle, clock, sandbox } = await world(t);
   const { opened } = heldFifo(sandbox);
@@ -161,6 +232,38 @@ test('CommandExecutor - shutdown kills the task within the shutdown grace period
   t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
   clock.advance(DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS - SHUTDOWN_KILL_BUFFER_MS);
   t.is((await agent.updates.take()).update.status.state, 'TASK_KILLED');
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
+test('CommandExecutor - a task running past its max_completion_time is killed and fails (REASON_MAX_COMPLETION_TIME_REACHED), without TASK_KILLING', async (t) => {
+  const { agent, handle, clock, runtime } = await world(t);
+  agent.runTask(commandTask('task-1', 'sleep 300', { max_completion_time: { nanoseconds: 10e9 } }));
+  t.is((await agent.updates.take()).update.status.state, 'TASK_STARTING');
+  t.is((await agent.updates.take()).update.status.state, 'TASK_RUNNING');
+  clock.advance(9_999);
+  await runtime.settle();
+  t.is(agent.updates.pending, 0);
+  clock.advance(1);
+  const failed = (await agent.updates.take()).update.status;
+  t.is(failed.state, 'TASK_FAILED', 'no TASK_KILLING first: nobody asked for the kill');
+  t.is(failed.reason, 'REASON_MAX_COMPLETION_TIME_REACHED');
+  t.regex(failed.message ?? '', /^Command terminated with signal /);
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
+test('CommandExecutor - a kill cancels the max_completion_time timer: the task ends TASK_KILLED', async (t) => {
+  const { agent, handle, clock, runtime } = await world(t);
+  agent.runTask(commandTask('task-1', 'sleep 300', { max_completion_time: { nanoseconds: 10e9 } }));
+  await agent.updates.take();
+  await agent.updates.take();
+  agent.killTask('task-1');
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
+  const killed = (await agent.updates.take()).update.status;
+  t.is(killed.state, 'TASK_KILLED');
+  t.is(killed.reason, undefined);
+  clock.advance(10_000);
+  await runtime.settle();
+  t.is(agent.updates.pending, 0);
   t.is(await handle.done, 'DRIVER_STOPPED');
 });
 

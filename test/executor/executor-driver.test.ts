@@ -11,7 +11,7 @@ import { REGISTER_EXECUTOR } from '../../src/mesos/protocol.ts';
 import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskID, TaskInfo, TaskStatus } from '../../src/mesos/v1/common.ts';
 import { dropMessage, futureExited, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { localWorld } from '../helpers/runtime.ts';
-import { AGENT_INFO, AgentStub, commandTask, FRAMEWORK_ID, FRAMEWORK_INFO } from './agent-stub.ts';
+import { AGENT_ID, AGENT_INFO, AgentStub, commandTask, FRAMEWORK_ID, FRAMEWORK_INFO } from './agent-stub.ts';
 
 resetFiltersAfterEach(test);
 
@@ -197,6 +197,18 @@ test('ExecutorDriver - sendStatusUpdate fills uuid, timestamp, source and ids; a
   t.is(driver.sendStatusUpdate({ task_id: { value: 't1' }, state: 'TASK_RUNNING' }), 'DRIVER_STOPPED');
 });
 
+test('ExecutorDriver - sendStatusUpdate overwrites the agent id the executor set with the one it registered with', async (t) => {
+  const recorder = new Recorder({
+    launchTask: (driver, task) => driver.sendStatusUpdate({ task_id: task.task_id, state: 'TASK_RUNNING', agent_id: { value: 'some-other-agent' } }),
+  });
+  const { agent } = await world(t, recorder);
+  await agent.registered;
+  agent.runTask(commandTask('t1', 'true'));
+  const { update } = await agent.updates.take();
+  t.deepEqual(update.status.agent_id, AGENT_ID);
+  t.deepEqual(update.agent_id, AGENT_ID);
+});
+
 test('ExecutorDriver - TASK_STAGING is refused: the driver aborts and reports an error', async (t) => {
   const recorder = new Recorder({
     launchTask: (driver, task) => driver.sendStatusUpdate({ task_id: task.task_id, state: 'TASK_STAGING' }),
@@ -276,6 +288,19 @@ test('ExecutorDriver - with checkpointing, the executor shuts down when the agen
   clock.advance(1);
   t.is(await driver.join(), 'DRIVER_STOPPED');
   t.deepEqual(recorder.calls, ['registered', 'disconnected', 'shutdown']);
+});
+
+test('ExecutorDriver - with checkpointing, an executor whose agent exits before registering it shuts down at once', async (t) => {
+  // Mesos's driver waits for a recovered agent only when `checkpoint && connected`: an agent
+  // that never registered the executor cannot reconnect it.
+  const recorder = new Recorder({ shutdown: (driver) => driver.stop() });
+  const { agent, driver, runtime } = await world(t, recorder, { checkpoint: true, answer: false });
+  await agent.registrations.take();
+  t.is(driver.state, 'CONNECTING');
+  runtime.terminate(agent.self);
+  await runtime.settle();
+  t.deepEqual(recorder.calls, ['disconnected', 'shutdown'], 'no wait for the recovery timeout');
+  t.is(await driver.join(), 'DRIVER_STOPPED');
 });
 
 test('ExecutorDriver - an invalid message from another node is dropped, not handed to the executor', async (t) => {
