@@ -11,7 +11,7 @@ import type {
   TaskStatus,
   TaskStatusReason,
 } from '../../src/mesos/v1/common.ts';
-import { isTerminalState } from '../../src/mesos/v1/common.ts';
+import { hasFrameworkCapability, isTerminalState } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import {
   DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
@@ -32,7 +32,8 @@ import { ExecutorDriver, type DriverStatus, type Executor, type ExecutorDriverOp
  * 2. reporting how the command ended: `TASK_FINISHED` on exit 0, `TASK_FAILED` otherwise
  *    ("Command exited with status 3", "Command terminated with signal Killed"), `TASK_KILLED`
  *    when it was killed;
- * 3. killing the task: `TASK_KILLING`, SIGTERM to its process group, SIGKILL after the grace
+ * 3. killing the task: `TASK_KILLING` (to a framework with the `TASK_KILLING_STATE`
+ *    capability), SIGTERM to its process group, SIGKILL after the grace
  *    period (the kill's `kill_policy`, else the task's, else `DEFAULT_KILL_GRACE_PERIOD_MS`);
  *    a later kill (or shutdown) may shorten that grace period, never lengthen it;
  *    a task that runs past its `max_completion_time` is killed at once and fails
@@ -63,6 +64,12 @@ export class CommandExecutor implements Executor {
   /** A kill asked for while the process was being started: its grace period. */
   #pendingKillMs: number | undefined;
   #killed = false;
+  /**
+   * The framework has the `TASK_KILLING_STATE` capability: a kill is announced with
+   * `TASK_KILLING` first. Mesos's command executor sends it to those frameworks only; others do
+   * not know the state.
+   */
+  #killingState = false;
   /** When the first kill sent SIGTERM (Clock ms), and the grace period now in force. */
   #killStart = 0;
   #killGraceMs = 0;
@@ -83,7 +90,8 @@ export class CommandExecutor implements Executor {
     this.#shutdownGracePeriodMs = options.shutdownGracePeriodMs ?? DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS;
   }
 
-  registered(driver: ExecutorDriver, _executorInfo: ExecutorInfo, _frameworkInfo: FrameworkInfo, agentInfo: AgentInfo): void {
+  registered(driver: ExecutorDriver, _executorInfo: ExecutorInfo, frameworkInfo: FrameworkInfo, agentInfo: AgentInfo): void {
+    this.#killingState = hasFrameworkCapability(frameworkInfo, 'TASK_KILLING_STATE');
     driver.log.info({ hostname: agentInfo.hostname }, 'Command executor registered');
   }
 
@@ -213,7 +221,7 @@ export class CommandExecutor implements Executor {
     this.#killStart = driver._now();
     this.#killGraceMs = graceMs;
     // A task past its completion time was not killed by anyone: it fails, with no `TASK_KILLING`.
-    if (!this.#killedByMaxCompletionTimer) update(driver, this.#task!.task_id, 'TASK_KILLING');
+    if (this.#killingState && !this.#killedByMaxCompletionTimer) update(driver, this.#task!.task_id, 'TASK_KILLING');
     driver.log.info({ task_id: taskId, grace_period_ms: graceMs }, 'Sending SIGTERM to the process group, SIGKILL after the grace period');
     void this.#containerizer.destroy(this.containerId, graceMs);
   }

@@ -6,7 +6,7 @@ import { state } from '../../actors/agent/http.ts';
 import { KILL_TASK, RECONCILE_TASKS, STATUS_UPDATE_ACKNOWLEDGEMENT, type KillTask, type ReconcileTasks, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
 import { isTerminalState } from '../../src/mesos/v1/common.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
-import { acknowledge, AGENT_ID, commandTask, FRAMEWORK_ID, nextUpdate, register, reregistration, runTask, startAgent, type Harness } from './harness.ts';
+import { acknowledge, AGENT_ID, commandTask, FRAMEWORK, FRAMEWORK_ID, nextUpdate, register, reregistration, runTask, startAgent, type Harness } from './harness.ts';
 
 resetFiltersAfterEach(test);
 
@@ -84,10 +84,10 @@ test.serial('CommandTask - the executor is acknowledged once the status update m
   t.is(acked.uuid, first.update.uuid!);
 });
 
-test.serial('KillTask - a running command task is killed: TASK_KILLING, then TASK_KILLED', async (t) => {
+test.serial('KillTask - a running command task is killed: TASK_KILLING (the framework has TASK_KILLING_STATE), then TASK_KILLED', async (t) => {
   const h = await startAgent(t);
   await register(h);
-  runTask(h, commandTask('task-sleep', 'sleep 60'));
+  runTask(h, commandTask('task-sleep', 'sleep 60'), { ...FRAMEWORK, capabilities: [{ type: 'TASK_KILLING_STATE' }] });
   const starting = await nextUpdate(h);
   acknowledge(h, starting);
   const running = await nextUpdate(h);
@@ -104,6 +104,23 @@ test.serial('KillTask - a running command task is killed: TASK_KILLING, then TAS
   acknowledge(h, killed);
   await h.settle();
   t.true(h.agent.usedResources().isEmpty());
+});
+
+test.serial('KillTask - a framework without TASK_KILLING_STATE hears TASK_KILLED only, as from Mesos\'s command executor', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  runTask(h, commandTask('task-sleep', 'sleep 60'));
+  acknowledge(h, await nextUpdate(h)); // TASK_STARTING
+  const running = await nextUpdate(h);
+  t.is(running.update.status.state, 'TASK_RUNNING');
+  acknowledge(h, running);
+
+  h.master.send(h.agent.self, KILL_TASK, { framework_id: { value: FRAMEWORK_ID }, task_id: { value: 'task-sleep' } } satisfies KillTask);
+  const states: string[] = [];
+  const killed = await untilTerminal(h, states);
+  t.deepEqual(states, ['TASK_KILLED']);
+  acknowledge(h, killed);
+  await h.settle();
 });
 
 test.serial('KillTask - a task the agent does not know is reported lost', async (t) => {
