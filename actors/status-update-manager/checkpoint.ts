@@ -60,8 +60,14 @@ export async function removeStreamFile(path: string): Promise<void> {
 export interface RecoveredStream {
   readonly path: string;
   readonly stream: StatusUpdateStream;
-  /** What was wrong with the file (a torn last line, a corrupt record); the rest was kept. */
+  /** What was wrong with the file (a corrupt record, one that does not replay); the rest was kept. */
   readonly problem?: string;
+  /**
+   * A partial last record that was cut off: an append a crash interrupted. It was never
+   * answered, so nothing is lost, and as in Mesos (`protobuf::read` with `ignorePartial`) it is
+   * no error.
+   */
+  readonly torn?: string;
 }
 
 export interface Recovery {
@@ -106,18 +112,22 @@ async function recoverStream(path: string): Promise<RecoveredStream | undefined>
   const parsed = parseRecords(data);
   const replay = StatusUpdateStream.replay(parsed.records.map((r) => r.record));
   let keep = parsed.validLength;
-  let problem = parsed.problem === undefined ? undefined : `${parsed.problem.kind} record at line ${parsed.problem.line}: ${parsed.problem.reason}`;
+  const found = parsed.problem === undefined ? undefined : `${parsed.problem.kind} record at line ${parsed.problem.line}: ${parsed.problem.reason}`;
+  let problem = parsed.problem?.kind === 'corrupt' ? found : undefined;
+  let torn = parsed.problem?.kind === 'torn' ? found : undefined;
   if (replay.error !== undefined) {
     keep = replay.applied === 0 ? 0 : parsed.records[replay.applied - 1]!.end;
     problem = `record ${replay.applied + 1} does not replay: ${replay.error}`;
+    torn = undefined;
   }
   const stream = replay.stream;
+  const notes = { ...(problem !== undefined ? { problem } : {}), ...(torn !== undefined ? { torn } : {}) };
   if (stream === undefined || stream.latest === undefined || stream.terminated) {
     await removeStreamFile(path);
-    return stream?.terminated === true ? { path, stream, problem } : undefined;
+    return stream?.terminated === true ? { path, stream, ...notes } : undefined;
   }
   if (keep < data.length) await truncate(path, keep);
-  return problem === undefined ? { path, stream } : { path, stream, problem };
+  return { path, stream, ...notes };
 }
 
 async function listDirs(dir: string): Promise<string[]> {

@@ -29,7 +29,7 @@ import {
 } from './protocol.ts';
 import type { CheckpointRecord } from './records.ts';
 import { statusUpdateManagerMachine, type StatusUpdateManagerState } from './status-update-manager.machine.ts';
-import { StatusUpdateStream, streamKey, uuidOf, type Delivery } from './stream.ts';
+import { StatusUpdateStream, streamKey, uuidKey, uuidOf, type Delivery } from './stream.ts';
 
 export interface StatusUpdateManagerOptions {
   /** The agent's `--work_dir`: checkpointed streams live under `<workDir>/meta/agents/...`. */
@@ -158,7 +158,7 @@ export class StatusUpdateManager extends Process {
     const key = streamKey(frameworkId, taskId);
     let entry = this.#streams.get(key);
     if (entry === undefined) {
-      if (this.#closed.get(key)?.has(uuid) === true) {
+      if (this.#closed.get(key)?.has(uuidKey(uuid)) === true) {
         this.log.warn({ uuid: statusUuidToString(uuid), task: taskId.value }, 'Ignoring status update of a closed stream that was already acknowledged');
         this.#updated(from, frameworkId, taskId, uuid);
         return;
@@ -333,7 +333,7 @@ export class StatusUpdateManager extends Process {
     const entry = this.#streams.get(key);
     if (entry === undefined) {
       this.stats.acksIgnored.inc();
-      const closed = this.#closed.get(key)?.has(uuid) === true;
+      const closed = this.#closed.get(key)?.has(uuidKey(uuid)) === true;
       this.log.warn({ uuid: statusUuidToString(uuid), task: taskId.value, framework: frameworkId.value }, closed ? 'Ignoring duplicate acknowledgement of a closed stream' : 'Ignoring acknowledgement for an unknown stream');
       return;
     }
@@ -424,11 +424,12 @@ export class StatusUpdateManager extends Process {
   private _recover(to: UPID, recovery: Recovery): void {
     const answer: SumRecovered['streams'] = [];
     const recovered: Entry[] = [];
-    for (const { path, stream, problem } of recovery.streams) {
+    for (const { path, stream, problem, torn } of recovery.streams) {
       if (problem !== undefined) {
         this.stats.recoveryErrors.inc();
         this.log.warn({ path, problem }, 'Recovered status update stream with a damaged checkpoint');
       }
+      if (torn !== undefined) this.log.info({ path, torn }, 'Discarded a partial record at the end of a status update stream checkpoint');
       const key = streamKey(stream.frameworkId, stream.taskId);
       if (this.#streams.has(key)) {
         this.log.warn({ path }, 'Ignoring checkpointed stream: the stream is already active');

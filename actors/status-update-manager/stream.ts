@@ -1,3 +1,4 @@
+import { statusUuidBytes } from '../../src/mesos/ids.ts';
 import type { StatusUpdate } from '../../src/mesos/protocol.ts';
 import type { FrameworkID, TaskID } from '../../src/mesos/v1/common.ts';
 import { isTerminalState, type TaskState } from '../../src/mesos/v1/task.ts';
@@ -67,8 +68,9 @@ export class StatusUpdateStream {
    * terminal one, of another task, or without a uuid is refused.
    */
   update(update: StatusUpdate, options: { durable: boolean }): UpdateOutcome {
-    const uuid = uuidOf(update);
-    if (uuid === undefined) return { kind: 'refused', error: `status update for ${this.describe()} has no 'uuid'` };
+    const raw = uuidOf(update);
+    if (raw === undefined) return { kind: 'refused', error: `status update for ${this.describe()} has no 'uuid'` };
+    const uuid = uuidKey(raw);
     if (update.framework_id.value !== this.frameworkId.value || update.status.task_id.value !== this.taskId.value) {
       return {
         kind: 'refused',
@@ -94,7 +96,8 @@ export class StatusUpdateStream {
 
   /** The update `uuid` is on disk: it may travel now. */
   durable(uuid: string): void {
-    const entry = this.#pending.find((p) => p.uuid === uuid);
+    const key = uuidKey(uuid);
+    const entry = this.#pending.find((p) => p.uuid === key);
     if (entry !== undefined) entry.durable = true;
   }
 
@@ -104,11 +107,12 @@ export class StatusUpdateStream {
    * acknowledged twice, once per copy). Acknowledging a terminal update terminates the stream.
    */
   acknowledge(uuid: string): AckOutcome {
-    if (this.#acknowledged.has(uuid)) return { kind: 'duplicate' };
+    const key = uuidKey(uuid);
+    if (this.#acknowledged.has(key)) return { kind: 'duplicate' };
     const head = this.#pending[0];
-    if (head === undefined || head.uuid !== uuid) return { kind: 'unexpected', expected: head?.uuid };
+    if (head === undefined || head.uuid !== key) return { kind: 'unexpected', expected: head?.uuid };
     this.#pending.shift();
-    this.#acknowledged.add(uuid);
+    this.#acknowledged.add(key);
     this.#inFlight = undefined;
     const terminal = isTerminalState(head.update.status.state);
     if (terminal) this.#terminated = true;
@@ -184,7 +188,7 @@ export class StatusUpdateStream {
     return this.#error;
   }
 
-  /** Every uuid this stream has seen, for remembering a closed stream. */
+  /** Every uuid this stream has seen (as `uuidKey`s), for remembering a closed stream. */
   get uuids(): ReadonlySet<string> {
     return this.#received;
   }
@@ -237,6 +241,20 @@ export interface Delivery {
 /** The uuid acknowledgements refer to: `update.uuid`, else `status.uuid`. */
 export function uuidOf(update: StatusUpdate): string | undefined {
   return update.uuid ?? update.status.uuid;
+}
+
+/**
+ * What a uuid is compared by: its 16 bytes, as Mesos compares `id::UUID`s, not the way they were
+ * spelled. Proto `bytes` in JSON may come in either base64 alphabet, padded or not, so the
+ * acknowledgement of an update need not spell its uuid as the update did. A string that is not
+ * a base64 UUID is its own key.
+ *
+ * @example
+ * uuidKey('q1Vx0v3nQ8m0Hk1sZ9f0Ig');  // 'q1Vx0v3nQ8m0Hk1sZ9f0Ig=='
+ */
+export function uuidKey(uuid: string): string {
+  const bytes = statusUuidBytes(uuid);
+  return bytes === undefined ? uuid : Buffer.from(bytes).toString('base64');
 }
 
 /** The key of a task's stream in the manager's map. */

@@ -483,7 +483,9 @@ serial('RecoverStatusUpdateManager - a torn last line is tolerated and cut off',
   t.is(body.error, undefined);
   t.is(body.streams.length, 1);
   t.like(body.streams[0], { pending: 1, terminal: false });
-  t.is(w.counter('recovery_errors'), 1);
+  // As in Mesos (`protobuf::read` ignoring a partial record): an append a crash cut short is
+  // expected, was never answered, and is no recovery error.
+  t.is(w.counter('recovery_errors'), 0);
   t.is(await readFile(path, 'utf8'), good, 'the torn line is cut off');
 
   // The stream goes on; the file stays readable.
@@ -495,6 +497,23 @@ serial('RecoverStatusUpdateManager - a torn last line is tolerated and cut off',
   await w.rt.settle();
   t.deepEqual(await recordsOf(path), ['UPDATE TASK_RUNNING', `ACK ${uuid(running)}`, 'UPDATE TASK_FINISHED']);
   t.is(parseRecords(await readFile(path)).problem, undefined);
+});
+
+serial('RecoverStatusUpdateManager - a corrupt record is a recovery error; the records before it are kept', async (t) => {
+  const w = await start(t);
+  const u = new Updates();
+  const running = u.make('TASK_RUNNING');
+  const path = pathOf(w.workDir, running);
+  const good = encodeRecord({ type: 'UPDATE', update: running });
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, good + '{"type":"NOPE"}\n' + encodeRecord({ type: 'ACK', uuid: uuid(running) }));
+
+  const recovered = w.agent.next(SUM_RECOVERED);
+  w.agent.send(w.sum.self, SUM_RECOVER, { agent_id: AGENT_ID });
+  const body = (await recovered) as SumRecovered;
+  t.like(body.streams[0], { pending: 1, terminal: false });
+  t.is(w.counter('recovery_errors'), 1);
+  t.is(await readFile(path, 'utf8'), good, 'the file is cut at the corrupt record');
 });
 
 serial('RecoverStatusUpdateManager - nothing checkpointed yet: no streams', async (t) => {
@@ -583,4 +602,109 @@ serial('CheckpointStatusUpdate - a failed write is answered with the error and t
   t.truthy((w.agent.bodies(SUM_UPDATED)[1] as SumUpdated).error, 'the resent copy is refused too: it never reached disk');
   await w.advance(MIN);
   t.deepEqual(w.received(), []);
+});
+
+/** The same 16 bytes in the other base64 spelling proto3 JSON allows: URL-safe alphabet, no padding. */
+function respell(uuid: string): string {
+  return Buffer.from(uuid, 'base64').toString('base64url');
+}
+
+serial('IgnoreDuplicateStatusUpdateAck - uuids are matched by their bytes, not by how their base64 is spelled', async (t) => {
+  const w = await start(t);
+  const u = new Updates();
+  w.detect();
+  const running = u.make('TASK_RUNNING');
+  const finished = u.make('TASK_FINISHED');
+  w.update(running);
+  // The executor resends TASK_RUNNING with its uuid spelled the other way: a duplicate.
+  w.update({ ...running, uuid: respell(uuid(running)), status: { ...running.status, uuid: respell(uuid(running)) } });
+  w.update(finished);
+  await w.rt.settle();
+  t.is(w.sum.streams()[0]?.pending, 2, 'the respelled copy is not queued again');
+
+  // Mesos compares `id::UUID`s: the acknowledgement pops the head however the scheduler spelled it.
+  const acknowledged = w.agent.next(SUM_ACKNOWLEDGED);
+  const second = futureMessage(STATUS_UPDATE, w.sum.self, w.master.self);
+  w.ack(running, respell(uuid(running)));
+  t.like(await acknowledged, { task_id: running.status.task_id, terminal: false });
+  t.is(messageBody(await second).update.uuid, uuid(finished));
+  t.is(w.counter('status_update_acknowledgements_ignored'), 0);
+
+  // The original spelling is now a duplicate acknowledgement.
+  w.ack(running);
+  await w.rt.settle();
+  t.is(w.counter('status_update_acknowledgements_ignored'), 1);
+  t.is(w.agent.bodies(SUM_ACKNOWLEDGED).length, 1);
+
+  // The terminal one closes the stream; no resend follows.
+  w.ack(finished, respell(uuid(finished)));
+  await w.rt.settle();
+  t.deepEqual(w.sum.streams(), []);
+  await w.advance(STATUS_UPDATE_RETRY_INTERVAL_MAX_MS);
+  t.deepEqual(w.received(), ['TASK_RUNNING', 'TASK_FINISHED']);
+});
+
+serial('DuplicateTerminalUpdateAfterAck - a new update after the terminal one was acknowledged opens a new stream and travels', async (t) => {
+  const w = await start(t);
+  const u = new Updates();
+  w.detect();
+  const finished = u.make('TASK_FINISHED');
+  w.update(finished, true);
+  await w.rt.settle();
+  const acknowledged = w.agent.next(SUM_ACKNOWLEDGED);
+  w.ack(finished);
+  t.true(((await acknowledged) as SumAcknowledged).terminal);
+
+  // As in Mesos, the closed stream is gone: TASK_KILLED (a new uuid) reaches the master.
+  const killed = u.make('TASK_KILLED');
+  const updated = w.agent.next(SUM_UPDATED);
+  const sent = futureMessage(STATUS_UPDATE, w.sum.self, w.master.self);
+  w.update(killed, true);
+  t.is(((await updated) as SumUpdated).error, undefined);
+  t.is(messageBody(await sent).update.uuid, uuid(killed));
+  await w.rt.settle();
+  t.deepEqual(await recordsOf(pathOf(w.workDir, killed)), ['UPDATE TASK_KILLED']);
+});
+
+serial('RecoverStatusUpdateManager - a stream whose terminal update was acknowledged is not recovered as open', async (t) => {
+  const w = await start(t);
+  const u = new Updates();
+  const finished = u.make('TASK_FINISHED');
+  const path = pathOf(w.workDir, finished);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, encodeRecord({ type: 'UPDATE', update: finished }) + encodeRecord({ type: 'ACK', uuid: uuid(finished) }));
+
+  const recovered = w.agent.next(SUM_RECOVERED);
+  w.agent.send(w.sum.self, SUM_RECOVER, { agent_id: AGENT_ID });
+  const body = (await recovered) as SumRecovered;
+  t.like(body.streams[0], { task_id: { value: 't1' }, pending: 0, terminal: true });
+  t.deepEqual(w.sum.streams(), []);
+  w.detect();
+  await w.rt.settle();
+  t.deepEqual(w.received(), [], 'nothing to resend');
+  // The executor resending the acknowledged terminal update gets its answer; the master nothing.
+  const updated = w.agent.next(SUM_UPDATED);
+  w.update(finished, true);
+  t.is(((await updated) as SumUpdated).error, undefined);
+  await w.rt.settle();
+  t.deepEqual(w.received(), []);
+});
+
+serial("RecoverStatusUpdateManager - a non-checkpointing framework's stream does not survive a restart", async (t) => {
+  const w = await start(t);
+  const u = new Updates();
+  w.detect();
+  const running = u.make('TASK_RUNNING');
+  w.update(running, false);
+  await w.rt.settle();
+  t.deepEqual(w.received(), ['TASK_RUNNING']);
+
+  const sum = await w.restart();
+  const recovered = w.agent.next(SUM_RECOVERED);
+  w.agent.send(sum.self, SUM_RECOVER, { agent_id: AGENT_ID });
+  t.deepEqual(await recovered, { streams: [] });
+  w.detect();
+  await w.advance(STATUS_UPDATE_RETRY_INTERVAL_MAX_MS);
+  t.deepEqual(w.received(), ['TASK_RUNNING'], 'never resent');
+  await t.throwsAsync(stat(pathOf(w.workDir, running)), { code: 'ENOENT' });
 });

@@ -216,3 +216,16 @@ test('records - an update record is validated, naming the field', (t) => {
   t.is(parsed.records.length, 0);
   t.regex(parsed.problem?.reason ?? '', /invalid checkpointed status update: 'status'/);
 });
+
+test('stream - replay matches an acknowledgement record by the uuid bytes, whatever its spelling', (t) => {
+  const u = new Updates();
+  const [a, b] = [u.make('TASK_RUNNING'), u.make('TASK_FINISHED')];
+  const { stream, applied, error } = StatusUpdateStream.replay([
+    { type: 'UPDATE', update: a },
+    { type: 'ACK', uuid: Buffer.from(uuid(a), 'base64').toString('base64url') },
+    { type: 'UPDATE', update: b },
+  ]);
+  t.is(error, undefined);
+  t.is(applied, 3);
+  t.is(stream?.head?.uuid, uuid(b));
+});
