@@ -93,6 +93,15 @@ export function checkpointTask(workDir: string, agentId: string, frameworkId: st
   writeAtomically(taskMetaFile(workDir, agentId, frameworkId, executorId, containerId, task.task_id.value), JSON.stringify(task));
 }
 
+/**
+ * Forgets a completed task's checkpoint: its end was acknowledged, so a restarted agent must not
+ * recover it as a task whose executor died (the status update manager no longer keeps its
+ * stream, which is how Mesos's recovery tells a completed task).
+ */
+export function removeTaskCheckpoint(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, taskId: string): void {
+  rmSync(dirname(taskMetaFile(workDir, agentId, frameworkId, executorId, containerId, taskId)), { recursive: true, force: true });
+}
+
 /** Forgets an executor's checkpoints (it is done). */
 export function removeExecutorCheckpoint(workDir: string, agentId: string, frameworkId: string, executorId: string): void {
   rmSync(executorMetaDir(workDir, agentId, frameworkId, executorId), { recursive: true, force: true });

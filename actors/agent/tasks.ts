@@ -25,7 +25,7 @@ import {
   type SumUpdated,
 } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
-import { checkpointFramework, checkpointTask } from './checkpoint.ts';
+import { checkpointFramework, checkpointTask, removeTaskCheckpoint } from './checkpoint.ts';
 import { _shutdownExecutor, commandExecutorInfo, createExecutor, launchExecutor, removeExecutor, removeFramework } from './executors.ts';
 import { createTask, FrameworkRecord, type ExecutorRecord } from './state.ts';
 
@@ -364,6 +364,7 @@ export function statusAcknowledged(agent: Agent, from: UPID, body: SumAcknowledg
     return;
   }
   executor.completeTask(body.task_id.value);
+  if (framework.checkpoint) removeTaskCheckpoint(agent.flags.workDir, agent.agentId!, framework.id, executor.id, executor.containerId, body.task_id.value);
   agent.log.debug({ task_id: body.task_id.value, executor_id: executor.id }, 'Task completed');
   if (executor.state === 'TERMINATED' && !executor.incomplete) removeExecutor(agent, framework, executor);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { containerPidsDir } from '../../actors/agent/checkpoint.ts';
 import { Containerizer, killOrphans } from '../../actors/agent/containerizer.ts';
-import { REGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED } from '../../src/mesos/protocol.ts';
+import { KILL_TASK, REGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED, STATUS_UPDATE, type KillTask, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
@@ -89,6 +89,44 @@ test.serial("AgentRestart - a checkpointing framework's tasks are recovered; the
   await h.settle();
   t.is(h.agent.frameworks.size, 0);
   t.false(existsSync(meta));
+});
+
+test.serial('AgentRestart - a task that ended and was acknowledged before the restart is not failed again', async (t) => {
+  const framework: FrameworkInfo = { ...FRAMEWORK, checkpoint: true };
+  const h = await startAgent(t);
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()), framework);
+  await registering;
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  h.master.send(h.agent.self, KILL_TASK, { framework_id: { value: FRAMEWORK_ID }, task_id: { value: 'task-1' } } satisfies KillTask);
+  const killed = await nextUpdate(h);
+  t.is(killed.update.status.state, 'TASK_KILLED');
+  acknowledge(h, killed);
+  runTask(h, customTask('task-2', echoExecutor()), framework);
+  const running = await nextUpdate(h);
+  t.is(running.update.status.task_id.value, 'task-2');
+  acknowledge(h, running);
+  await h.settle();
+
+  h.agentRuntime.terminate(h.agent.self);
+  await h.settle();
+  const restartedAt = h.master.received.length;
+  h.agent = spawnAgent(h);
+  const body = await reregistration(h);
+  // task-1 is over and its end acknowledged: the master and the framework are done with it. Only
+  // task-2, whose executor did not survive, fails (before, task-1 came back TASK_FAILED too).
+  t.deepEqual(
+    body.tasks?.map((task) => [task.task_id.value, task.state]),
+    [['task-2', 'TASK_FAILED']],
+  );
+  h.master.send(h.agent.self, SLAVE_REREGISTERED, { slave_id: { value: AGENT_ID } });
+  const failed = await nextUpdate(h);
+  t.is(failed.update.status.task_id.value, 'task-2');
+  acknowledge(h, failed);
+  await h.settle();
+  const task1 = h.master.received.slice(restartedAt).filter((m) => m.name === STATUS_UPDATE && (m.body as StatusUpdateMessage).update.status.task_id.value === 'task-1');
+  t.deepEqual(task1, [], 'no update of task-1 after the restart');
 });
 
 test.serial('AgentRestart - containers a previous run left running (it died without a word) are killed on recovery', async (t) => {
