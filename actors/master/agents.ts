@@ -14,14 +14,16 @@ import {
   RECONCILE_TASKS,
   type ReconcileTasks,
 } from '../../src/mesos/protocol.ts';
-import type { TaskState, TaskStatus } from '../../src/mesos/v1/common.ts';
+import type { AgentInfo, TaskState, TaskStatus } from '../../src/mesos/v1/common.ts';
 import {
   ALLOCATOR_ACTIVATE_AGENT,
   ALLOCATOR_ADD_AGENT,
   ALLOCATOR_DEACTIVATE_AGENT,
   ALLOCATOR_REMOVE_AGENT,
+  ALLOCATOR_UPDATE_AGENT,
   type AddAgent,
   type AgentRef,
+  type UpdateAgent,
 } from '../allocator/protocol.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
@@ -43,11 +45,20 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
     m.log.debug({ from: String(from) }, 'Ignoring agent registration: not the leading master');
     return;
   }
-  const known = m.agentsByPid.get(String(from));
-  if (known !== undefined) {
+  const knownId = m.agentsByPid.get(String(from));
+  const known = knownId === undefined ? undefined : m.agents.get(knownId);
+  if (known !== undefined && known.connected) {
     // A retried registration: the agent did not hear our answer.
-    m.send(from, SLAVE_REGISTERED, { slave_id: { value: known }, connection: connection(m) } satisfies SlaveRegistered);
+    m.send(from, SLAVE_REGISTERED, { slave_id: { value: known.id }, connection: connection(m) } satisfies SlaveRegistered);
     return;
+  }
+  if (known !== undefined) {
+    // The agent at this address was disconnected and registers as a new one: it restarted
+    // without recovering (its tasks are gone), or was shutting down with a registration retry
+    // pending (MESOS-8463). As Mesos's `_registerSlave`, the old agent is removed first: its
+    // tasks are lost, not handed to the new one.
+    m.log.info({ agentId: known.id, agent: String(from) }, 'Removing old disconnected agent because a registration attempt occurred');
+    removeAgent(m, known, 'a new agent registered at the same address');
   }
   let total: Resources;
   try {
@@ -99,6 +110,13 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
       m.send(to, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
     }
   };
+  let total: Resources;
+  try {
+    total = Resources.fromJSON(body.slave.resources ?? []);
+  } catch (error) {
+    m.log.warn({ from: String(from), reason: (error as Error).message }, 'Refusing agent re-registration: invalid resources');
+    return;
+  }
   const agent = m.agents.get(id);
   if (agent !== undefined) {
     if (!agent.pid.equals(from)) {
@@ -110,6 +128,10 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     m.linkTo(from);
     agent.reregisteredTime = m.now();
     agent.version = body.version ?? agent.version;
+    // The agent may come back with other resources or attributes (restarted with a new
+    // configuration): as Mesos's `___reregisterSlave`, its info is updated and the allocator
+    // told its new total, before it is activated again.
+    updateAgentInfo(m, agent, body.slave, total);
     const reportedIds = new Set(reported.map((t) => `${t.framework_id.value}/${t.task_id.value}`));
     // Tasks the master launched there that the agent did not report: their RunTaskMessage was
     // lost, or is still on the way (the agent wrote its report before it came). As Mesos's
@@ -142,13 +164,6 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     return;
   }
 
-  let total: Resources;
-  try {
-    total = Resources.fromJSON(body.slave.resources ?? []);
-  } catch (error) {
-    m.log.warn({ from: String(from), reason: (error as Error).message }, 'Refusing agent re-registration: invalid resources');
-    return;
-  }
   const admitted = new AgentRecord(id, { ...body.slave, resources: total.toJSON() }, from, m.now());
   admitted.reregisteredTime = m.now();
   admitted.version = body.version;
@@ -189,6 +204,19 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     m.send(from, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
   }
   m.log.info({ agentId: id, agent: String(from), tasks: reported.length }, 'Admitted re-registering agent unknown to this master');
+}
+
+/** A known agent re-registered with `info`: if it changed, the books and the allocator follow. */
+function updateAgentInfo(m: Master, agent: AgentRecord, info: ReregisterSlave['slave'], total: Resources): void {
+  const updated = { ...info, resources: total.toJSON(), id: { value: agent.id } };
+  const rest = (i: Pick<AgentInfo, 'hostname' | 'port' | 'attributes' | 'domain'>) => JSON.stringify([i.hostname, i.port, i.attributes ?? [], i.domain]);
+  const sameTotal = total.equals(agent.total);
+  if (sameTotal && rest(info) === rest(agent.info)) return;
+  m.log.info({ agentId: agent.id, resources: String(total), was: String(agent.total) }, 'Agent re-registered with a changed AgentInfo');
+  agent.info = updated;
+  if (sameTotal) return;
+  agent.total = total;
+  m.toAllocator(ALLOCATOR_UPDATE_AGENT, { agent_id: agent.id, total: total.toJSON() } satisfies UpdateAgent);
 }
 
 /** Ids of the frameworks a re-registering agent reports (tasks, executors) that this master removed. */

@@ -1,7 +1,7 @@
 import type { UPID } from '../../src/process/upid.ts';
 import { InvalidMessageError } from '../../src/errors.ts';
 import { SCHEDULER_EVENT, SHUTDOWN_FRAMEWORK } from '../../src/mesos/protocol.ts';
-import { failoverTimeoutSeconds } from '../../src/mesos/v1/common.ts';
+import { failoverTimeoutSeconds, frameworkRoles } from '../../src/mesos/v1/common.ts';
 import { parseSchedulerCall, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import {
   ALLOCATOR_ACTIVATE_FRAMEWORK,
@@ -17,6 +17,7 @@ import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
 import { FrameworkRecord, masterStatus, type SchedulerConnection } from './state.ts';
 import * as tasks from './tasks.ts';
+import { frameworkInfoProblem, frameworkUpdateProblem, preserveImmutableFields, suppressedRolesProblem } from './validation.ts';
 
 /**
  * Frameworks: the scheduler `Call` entry point, SUBSCRIBE (new and failover), disconnection
@@ -64,9 +65,12 @@ export function call(m: Master, from: UPID, body: unknown): void {
   }
   const connection = framework.connection;
   // A framework subscribed over HTTP takes calls on its stream id only (`scheduler-api.ts`).
-  if (connection?.kind === 'http' || (connection?.kind === 'bus' && connection.pid !== undefined && !connection.pid.equals(from))) {
+  // Disconnected, it takes them from the driver it had only (Mesos's "Call is not from
+  // registered framework"): anyone else could otherwise tear it down while it is away.
+  const expected = connection === undefined ? framework.disconnectedPid : connection.pid;
+  if (connection?.kind === 'http' || expected === undefined || !expected.equals(from)) {
     m.stats.droppedCalls.inc();
-    m.log.warn({ from: String(from), expected: String(connection.pid), type: parsed.type }, 'Ignoring call from a scheduler that is not the framework\'s current one');
+    m.log.warn({ from: String(from), expected: String(expected), type: parsed.type }, 'Ignoring call from a scheduler that is not the framework\'s current one');
     return;
   }
   handle(m, framework, parsed);
@@ -120,27 +124,38 @@ export function handle(m: Master, framework: FrameworkRecord, c: Exclude<Schedul
 
 /** SUBSCRIBE: a new framework, or the failover of a known one. */
 export function subscribe(m: Master, connection: SchedulerConnection, c: SchedulerCallOf<'SUBSCRIBE'>): void {
-  const info = c.subscribe.framework_info;
   const now = m.now();
-  const problem = roleProblem(info.roles ?? [info.role ?? '*']);
-  if (problem !== undefined) {
-    m.log.warn({ reason: problem }, 'Refusing subscription');
-    connection.send({ type: 'ERROR', error: { message: problem } });
+  const refuse = (message: string): void => {
+    m.log.warn({ name: c.subscribe.framework_info.name, reason: message }, 'Refusing subscription');
+    connection.send({ type: 'ERROR', error: { message } });
     connection.close();
+  };
+  const suppressed = c.subscribe.suppressed_roles ?? [];
+  const problem = frameworkInfoProblem(c.subscribe.framework_info) ?? suppressedRolesProblem(frameworkRoles(c.subscribe.framework_info), suppressed);
+  if (problem !== undefined) {
+    refuse(problem);
     return;
   }
-  const suppressed = c.subscribe.suppressed_roles ?? [];
-  const requestedId = info.id?.value;
+  // An empty id is no id (Mesos): a first subscription.
+  const requestedId = c.subscribe.framework_info.id?.value || undefined;
 
   if (requestedId !== undefined && m.isCompletedFramework(requestedId)) {
-    connection.send({ type: 'ERROR', error: { message: 'Framework has been removed' } });
-    connection.close();
+    refuse('Framework has been removed');
     return;
   }
 
   let framework = requestedId !== undefined ? m.frameworks.get(requestedId) : subscribedFrom(m, connection);
+  let info = c.subscribe.framework_info;
   let resend = false;
   if (framework !== undefined) {
+    // Mesos's `_subscribe`: the user and checkpointing stay what they were (the agents run the
+    // framework's tasks as that user already); a new principal is refused.
+    info = preserveImmutableFields(framework.info, info);
+    const immutable = frameworkUpdateProblem(framework.info, info);
+    if (immutable !== undefined) {
+      refuse(immutable);
+      return;
+    }
     const previous = framework.connection;
     const samePid = previous?.kind === 'bus' && connection.kind === 'bus' && previous.pid !== undefined && connection.pid !== undefined && previous.pid.equals(connection.pid);
     if (samePid) {
@@ -178,6 +193,7 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
     if (rolesChanged || suppressedChanged) {
       m.toAllocator(ALLOCATOR_UPDATE_FRAMEWORK, { framework_id: framework.id, roles: framework.roles, suppressed_roles: suppressed } satisfies UpdateFramework);
     }
+    if (rolesChanged) rescindOffersOfRemovedRoles(m, framework);
     if (!framework.active) {
       framework.active = true;
       m.toAllocator(ALLOCATOR_ACTIVATE_FRAMEWORK, { framework_id: framework.id } satisfies FrameworkRef);
@@ -234,18 +250,51 @@ function usedByFramework(m: Master, framework: FrameworkRecord): AddFramework['u
   return used;
 }
 
-/** UPDATE_FRAMEWORK: new roles, name, capabilities... (the id and user must not change). */
+/**
+ * UPDATE_FRAMEWORK: new roles, name, capabilities... Refused whole, with an ERROR in Mesos's
+ * words (`Master::updateFramework`), for an invalid `FrameworkInfo`, a change of what may not
+ * change (principal, user, checkpoint: `validateFrameworkUpdate`), or suppressed roles it does
+ * not have. Offers to roles it leaves are rescinded.
+ */
 function updateFramework(m: Master, framework: FrameworkRecord, c: SchedulerCallOf<'UPDATE_FRAMEWORK'>): void {
-  const info = c.update_framework.framework_info;
-  const problem = roleProblem(info.roles ?? [info.role ?? '*']);
+  const problem = updateFrameworkProblem(framework, c);
   if (problem !== undefined) {
+    m.log.warn({ frameworkId: framework.id, reason: problem }, 'Refusing UPDATE_FRAMEWORK');
     framework.connection?.send({ type: 'ERROR', error: { message: problem } });
     return;
   }
-  framework.info = { ...info, id: { value: framework.id } };
+  const info = c.update_framework.framework_info;
   const suppressed = c.update_framework.suppressed_roles ?? [...framework.suppressedRoles];
+  framework.info = { ...info, id: { value: framework.id } };
   framework.suppressedRoles = new Set(suppressed);
   m.toAllocator(ALLOCATOR_UPDATE_FRAMEWORK, { framework_id: framework.id, roles: framework.roles, suppressed_roles: suppressed } satisfies UpdateFramework);
+  rescindOffersOfRemovedRoles(m, framework);
+}
+
+/**
+ * Why UPDATE_FRAMEWORK `c` is refused, in Mesos's words (`Master::updateFramework`), or
+ * `undefined`: an invalid `FrameworkInfo`, a change of what may not change (principal, user,
+ * checkpoint: `validateFrameworkUpdate`), suppressed roles it does not have. The bus answers
+ * with an ERROR event, the HTTP API with `400`.
+ */
+export function updateFrameworkProblem(framework: FrameworkRecord, c: SchedulerCallOf<'UPDATE_FRAMEWORK'>): string | undefined {
+  const info = c.update_framework.framework_info;
+  const invalid = frameworkInfoProblem(info);
+  if (invalid !== undefined) return `Supplied FrameworkInfo is not valid: ${invalid}`;
+  const immutable = frameworkUpdateProblem(framework.info, info);
+  if (immutable !== undefined) return `FrameworkInfo update is not valid: ${immutable}`;
+  const roles = suppressedRolesProblem(frameworkRoles(info), c.update_framework.suppressed_roles ?? [...framework.suppressedRoles]);
+  if (roles !== undefined) return `'UpdateFramework' call is not valid: ${roles}`;
+  return undefined;
+}
+
+/** Offers to roles the framework no longer has are rescinded (Mesos's `updateFramework`). */
+function rescindOffersOfRemovedRoles(m: Master, framework: FrameworkRecord): void {
+  const roles = new Set(framework.roles);
+  for (const offerId of [...framework.offers]) {
+    const offer = m.offers.get(offerId);
+    if (offer !== undefined && !roles.has(offer.role)) offers.removeOffer(m, offerId, { rescind: true, recover: true });
+  }
 }
 
 /**
@@ -256,6 +305,7 @@ export function disconnect(m: Master, framework: FrameworkRecord, reason: string
   if (framework.connection === undefined) return;
   m.log.info({ frameworkId: framework.id, reason }, 'Framework disconnected');
   framework.connection.close();
+  framework.disconnectedPid = framework.connection.pid;
   framework.connection = undefined;
   framework.unregisteredTime = m.now();
   if (framework.active) {
@@ -309,16 +359,4 @@ export function removeFramework(m: Master, framework: FrameworkRecord, reason: s
   m.frameworks.delete(framework.id);
   m.completedFrameworks.push(framework);
   m.log.info({ frameworkId: framework.id, reason }, 'Removed framework');
-}
-
-/** Mesos's role name rules: not empty, not `.` or `..`, no leading `-`, no whitespace, `/` or NUL at the ends. */
-export function roleProblem(roles: string[]): string | undefined {
-  for (const role of roles) {
-    if (role === '*') continue;
-    if (role === '' || role === '.' || role === '..') return `invalid role '${role}': must not be empty, '.' or '..'`;
-    if (role.startsWith('-')) return `invalid role '${role}': must not start with '-'`;
-    if (/[\s\x00\\]/.test(role)) return `invalid role '${role}': must not contain whitespace, backslash or NUL`;
-    if (role.startsWith('/') || role.endsWith('/') || role.includes('//')) return `invalid role '${role}': '/' only between path segments`;
-  }
-  return undefined;
 }

@@ -7,7 +7,7 @@ import { encodeBody } from '../../src/transport/codec.ts';
 import { accepted, badRequest, jsonBody, methodNotAllowed, streaming, temporaryRedirect } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import type { Timer } from '../../src/process/clock.ts';
-import { parseSchedulerCall, type FrameworkInfo, type MasterInfo, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
+import { parseSchedulerCall, type MasterInfo, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import * as frameworks from './frameworks.ts';
 import type { Master } from './master-process.ts';
 import type { SchedulerConnection } from './state.ts';
@@ -146,27 +146,14 @@ export function schedulerApi(m: Master, request: HttpRequest): HttpResponse {
     return badRequest(`The stream ID '${streamId}' included in this request didn't match the stream ID currently associated with framework ID ${framework.id}`);
   }
   if (call.type === 'UPDATE_FRAMEWORK') {
-    const info = call.update_framework.framework_info;
-    const problem = frameworks.roleProblem(info.roles ?? [info.role ?? '*']) ?? immutableFieldChange(framework.info, info);
-    if (problem !== undefined) return badRequest(`Invalid FrameworkInfo: ${problem}`);
+    const problem = frameworks.updateFrameworkProblem(framework, call);
+    if (problem !== undefined) return badRequest(problem);
     frameworks.handle(m, framework, call);
     // As Mesos's `Master::updateFramework` over HTTP: `200 OK`, the update applied, not `202`.
     return { status: 200 };
   }
   frameworks.handle(m, framework, call);
   return accepted();
-}
-
-/**
- * What UPDATE_FRAMEWORK may not change, in Mesos's words (`validateFrameworkUpdate`): the
- * principal, the user and checkpointing. Refused whole, so nothing is half updated.
- */
-function immutableFieldChange(old: FrameworkInfo, update: FrameworkInfo): string | undefined {
-  if (old.principal !== update.principal) return "Changing framework's principal is not allowed.";
-  if (old.user !== update.user) return `Updating 'FrameworkInfo.user' is unsupported; attempted to update from '${old.user}' to '${update.user}'`;
-  const [was, is] = [old.checkpoint ?? false, update.checkpoint ?? false];
-  if (was !== is) return `Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from '${was}' to '${is}'`;
-  return undefined;
 }
 
 function subscribe(m: Master, request: HttpRequest, call: SchedulerCallOf<'SUBSCRIBE'>): HttpResponse {

@@ -35,6 +35,11 @@ export class FrameworkRecord {
   readonly id: string;
   info: FrameworkInfo;
   connection: SchedulerConnection | undefined;
+  /**
+   * The address of its driver when it disconnected, as Mesos keeps `framework->pid`: calls from
+   * any other address are still not the framework's (`frameworks.call`).
+   */
+  disconnectedPid: UPID | undefined;
   /** Connected and not deactivated: gets offers. */
   active = true;
   readonly tasks = new Map<string, Task>();

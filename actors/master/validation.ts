@@ -1,5 +1,5 @@
 import { Resources } from '../../src/mesos/resources.ts';
-import type { ExecutorInfo, TaskInfo } from '../../src/mesos/v1/common.ts';
+import { hasFrameworkCapability, type ExecutorInfo, type FrameworkInfo, type TaskInfo } from '../../src/mesos/v1/common.ts';
 import type { AgentRecord, FrameworkRecord } from './state.ts';
 
 /**
@@ -72,4 +72,87 @@ export function idValueProblem(value: string | undefined): string | undefined {
 function sameExecutor(a: ExecutorInfo, b: ExecutorInfo): boolean {
   const strip = (e: ExecutorInfo) => JSON.stringify({ command: e.command, resources: e.resources ?? [], name: e.name, data: e.data });
   return strip(a) === strip(b);
+}
+
+/**
+ * Mesos's rules for a role name (`roles::validate`): `*`, or `/`-separated components, none of
+ * them empty, `.`, `..` or `*`, none starting with `-`, none with whitespace or DEL.
+ */
+export function roleNameProblem(role: string): string | undefined {
+  if (role === '*') return undefined;
+  if (role === '') return 'must not be empty';
+  if (role.startsWith('/') || role.endsWith('/')) return "must not start or end with '/'";
+  if (role.includes('//')) return "must not contain two adjacent '/'";
+  for (const component of role.split('/')) {
+    if (component === '.' || component === '..' || component === '*') return `must not include '${component}' as a component`;
+    if (component.startsWith('-')) return `component '${component}' must not start with '-'`;
+    if (/[\t\n\v\f\r \x7f]/.test(component)) return `component '${component}' must not contain whitespace or DEL`;
+  }
+  return undefined;
+}
+
+/** The largest `failover_timeout` a Mesos `Duration` holds: int64 nanoseconds. */
+const MAX_DURATION_SECONDS = 9_223_372_036.854775807;
+
+/**
+ * What `validation::framework::validate` refuses in a `FrameworkInfo` (SUBSCRIBE, UPDATE_FRAMEWORK),
+ * in Mesos's words: the roles fields by the `MULTI_ROLE` capability (`roles` with it, the legacy
+ * `role` without), duplicate or invalid roles, an id with control characters or slashes, and a
+ * `failover_timeout` no `Duration` can hold.
+ */
+export function frameworkInfoProblem(info: FrameworkInfo): string | undefined {
+  const multiRole = hasFrameworkCapability(info, 'MULTI_ROLE');
+  if (multiRole) {
+    if (info.role !== undefined) return "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable";
+    const roles = info.roles ?? [];
+    const duplicates = [...new Set(roles.filter((role, i) => roles.indexOf(role) !== i))];
+    if (duplicates.length > 0) return `'FrameworkInfo.roles' contains duplicate items: { ${duplicates.join(', ')} }`;
+    for (const role of roles) {
+      const problem = roleNameProblem(role);
+      if (problem !== undefined) return `'FrameworkInfo.roles' contains invalid role: invalid role '${role}': ${problem}`;
+    }
+  } else {
+    if ((info.roles ?? []).length > 0) return "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable";
+    const role = info.role ?? '*';
+    const problem = roleNameProblem(role);
+    if (problem !== undefined) return `'FrameworkInfo.role' is not a valid role: invalid role '${role}': ${problem}`;
+  }
+  const id = info.id?.value;
+  if (id !== undefined && id !== '' && /[\x00-\x1f\x7f/\\]/.test(id)) return `'${id}' contains invalid characters`;
+  const timeout = info.failover_timeout;
+  if (timeout !== undefined && !(Math.abs(timeout) <= MAX_DURATION_SECONDS)) return `The framework failover_timeout (${timeout}) is invalid`;
+  return undefined;
+}
+
+/** `validateSuppressedRoles`: a framework can only suppress roles it subscribes with. */
+export function suppressedRolesProblem(roles: readonly string[], suppressed: readonly string[]): string | undefined {
+  const outside = [...new Set(suppressed.filter((role) => !roles.includes(role)))];
+  if (outside.length === 0) return undefined;
+  return `Suppressed roles { ${outside.join(', ')} } are not contained in the set of roles`;
+}
+
+/**
+ * What an update (UPDATE_FRAMEWORK, or a SUBSCRIBE of a known framework) may not change, in
+ * Mesos's words (`validation::framework::validateUpdate`): the principal, the user, checkpointing.
+ */
+export function frameworkUpdateProblem(old: FrameworkInfo, update: FrameworkInfo): string | undefined {
+  if (old.principal !== update.principal) return "Changing framework's principal is not allowed.";
+  if (old.user !== update.user) return `Updating 'FrameworkInfo.user' is unsupported; attempted to update from '${old.user}' to '${update.user}'`;
+  const [was, is] = [old.checkpoint ?? false, update.checkpoint ?? false];
+  if (was !== is) return `Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from '${was}' to '${is}'`;
+  return undefined;
+}
+
+/**
+ * A SUBSCRIBE of a known framework keeps its `user` and `checkpoint` whatever the new
+ * `FrameworkInfo` says (Mesos's `preserveImmutableFields`, MESOS-703): the agents run its tasks as
+ * that user and checkpoint (or not) already.
+ */
+export function preserveImmutableFields(old: FrameworkInfo, update: FrameworkInfo): FrameworkInfo {
+  const kept: FrameworkInfo = { ...update, user: old.user };
+  if ((update.checkpoint ?? false) !== (old.checkpoint ?? false)) {
+    if (old.checkpoint === undefined) delete kept.checkpoint;
+    else kept.checkpoint = old.checkpoint;
+  }
+  return kept;
 }

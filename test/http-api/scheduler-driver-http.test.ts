@@ -138,7 +138,7 @@ test.serial('SchedulerDriver over HTTP - no event for the heartbeat intervals of
 test.serial('SchedulerDriver over HTTP - an ERROR from the master aborts the driver', async (t) => {
   const cluster = await startCluster(t);
   const scheduler = new TestScheduler();
-  const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'bad-role', roles: ['-bad'] }, cluster.url);
+  const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'bad-role', roles: ['-bad'], capabilities: [{ type: 'MULTI_ROLE' }] }, cluster.url);
   t.teardown(() => driver.abort());
   await driver.start();
   const [message] = await scheduler.next('error');

@@ -74,15 +74,15 @@ test.serial('UpdateFrameworkTest.UserChangeFails, PrincipalChangeFails, Checkpoi
 
   const user = await updateFramework(ctx, stream, frameworkId, { ...original, name: 'renamed', user: 'root' });
   t.is(user.status, 400);
-  t.is(user.body, "Invalid FrameworkInfo: Updating 'FrameworkInfo.user' is unsupported; attempted to update from 'test' to 'root'");
+  t.is(user.body, "FrameworkInfo update is not valid: Updating 'FrameworkInfo.user' is unsupported; attempted to update from 'test' to 'root'");
 
   const principal = await updateFramework(ctx, stream, frameworkId, { ...original, name: 'renamed', principal: 'mallory' });
   t.is(principal.status, 400);
-  t.is(principal.body, "Invalid FrameworkInfo: Changing framework's principal is not allowed.");
+  t.is(principal.body, "FrameworkInfo update is not valid: Changing framework's principal is not allowed.");
 
   const checkpoint = await updateFramework(ctx, stream, frameworkId, { ...original, name: 'renamed', checkpoint: true });
   t.is(checkpoint.status, 400);
-  t.is(checkpoint.body, "Invalid FrameworkInfo: Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from 'false' to 'true'");
+  t.is(checkpoint.body, "FrameworkInfo update is not valid: Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from 'false' to 'true'");
 
   const info = ctx.cluster.master.frameworks.get(frameworkId)!.info;
   t.like(info, { name: 'http-framework', user: 'test', principal: 'alice' }, 'no partial update');

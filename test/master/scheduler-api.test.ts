@@ -431,7 +431,7 @@ test.serial('scheduler API - a new SUBSCRIBE fails the old HTTP stream over: ERR
 
 test.serial('scheduler API - an invalid role is an ERROR on the stream, as Mesos refuses a subscription', async (t) => {
   const ctx = await start(t);
-  const stream = await subscribe(ctx.port, { type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo({ roles: ['-bad'] }) } });
+  const stream = await subscribe(ctx.port, { type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo({ roles: ['-bad'], capabilities: [{ type: 'MULTI_ROLE' }] }) } });
   t.is(stream.status, 200);
   const error = await stream.next();
   t.is(error.type, 'ERROR');
