@@ -82,6 +82,10 @@ export interface AllocatorOptions {
   readonly frameworkSorter?: SorterKind;
   /** Seed of the random sorters, so that a run is reproducible; default 0. */
   readonly seed?: number;
+  /** `--min_allocatable_resources`; default `DEFAULT_MIN_ALLOCATABLE_RESOURCES`, `''` for none. */
+  readonly minAllocatableResources?: string;
+  /** `--filter_gpu_resources`; default true. */
+  readonly filterGpuResources?: boolean;
 }
 
 /** Makes the sorter factories for `HierarchicalAllocation`; random sorters get seeds `seed`, `seed + 1`, ... */
@@ -120,7 +124,11 @@ export class AllocatorProcess extends Process {
 
   constructor(options: AllocatorOptions = {}) {
     super(options.id ?? 'allocator');
-    this.allocation = new HierarchicalAllocation(sorterFactories(options));
+    this.allocation = new HierarchicalAllocation({
+      ...sorterFactories(options),
+      minAllocatableResources: options.minAllocatableResources,
+      filterGpuResources: options.filterGpuResources,
+    });
     this.allocationIntervalMs = options.allocationIntervalMs ?? ALLOCATION_INTERVAL_MS;
     if (!(this.allocationIntervalMs > 0)) throw new Error(`allocation interval must be positive, got ${this.allocationIntervalMs}`);
     this.#masterOption = options.master === undefined ? undefined : UPID.from(options.master);
@@ -188,7 +196,13 @@ export class AllocatorProcess extends Process {
       this.log.warn({ frameworkId: c.frameworkId }, 'Ignoring addition of a framework already added');
       return;
     }
-    this.allocation.addFramework(c.frameworkId, { roles: c.roles, suppressedRoles: c.suppressedRoles, active: c.active, used: c.used });
+    this.allocation.addFramework(c.frameworkId, {
+      roles: c.roles,
+      suppressedRoles: c.suppressedRoles,
+      active: c.active,
+      used: c.used,
+      capabilities: c.capabilities,
+    });
     this.log.debug({ frameworkId: c.frameworkId, roles: c.roles }, 'Added framework');
     if (c.active) this.#request(undefined);
   }
@@ -214,7 +228,7 @@ export class AllocatorProcess extends Process {
 
   protected updateFramework(c: parse.UpdateFrameworkCommand): void {
     if (!this.#knownFramework(c.frameworkId, 'update')) return;
-    this.allocation.updateFramework(c.frameworkId, { roles: c.roles, suppressedRoles: c.suppressedRoles });
+    this.allocation.updateFramework(c.frameworkId, { roles: c.roles, suppressedRoles: c.suppressedRoles, capabilities: c.capabilities });
     this.#request(undefined);
   }
 
@@ -278,6 +292,11 @@ export class AllocatorProcess extends Process {
       this.log.debug({ agentId: c.agentId, frameworkId: c.frameworkId }, 'Ignoring resources recovered from an unknown agent');
       return;
     }
+    // The filter lasts `refuse_seconds`, however short. Mesos stretches it to at least one
+    // allocation interval (MESOS-4302) because it allocates no sooner than the next batch cycle,
+    // which a shorter filter would not outlive; its own note says allocating on recovery
+    // (MESOS-3078) would make that unnecessary. This allocator allocates the agent at once
+    // (below), and that allocation sees the filter.
     const filter = c.refuseSeconds === undefined ? undefined : { now: this.clock.now(), refuseSeconds: c.refuseSeconds };
     this.allocation.recoverResources(c.frameworkId, c.agentId, c.resources, filter);
     if (c.refuseSeconds !== 0) this.#request(c.agentId);

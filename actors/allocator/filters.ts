@@ -4,6 +4,10 @@
  * that agent again until the filter expires. Offering more than was refused (another task
  * finished there) is not filtered, as in Mesos.
  *
+ * Filters are kept per role, then agent, as Mesos's `Framework::offerFilters[role][agent]`:
+ * declining an offer made for one role filters nothing for the framework's other roles, and a
+ * revive of some roles drops only their filters.
+ *
  * Time is passed in: a filter installed at `now` with `refuse_seconds = s` filters while
  * `now' < now + s * 1000` and is gone from `now + s * 1000` on.
  */
@@ -20,6 +24,7 @@ export interface RefuseFilter {
 }
 
 interface Filter {
+  readonly role: string;
   readonly resources: Resources;
   readonly expiresAt: number;
 }
@@ -35,23 +40,30 @@ export function refuseDurationMs(refuseSeconds: number | undefined): number {
   return Math.round(seconds * 1000);
 }
 
-/** The decline filters of one framework, by agent. */
+/**
+ * The decline filters of one framework, by agent, each for one role. Kept by agent rather than
+ * by role then agent (Mesos's layout) so that the check a cycle makes for every framework and
+ * agent is one map look-up; a framework rarely has filters for more than one role on an agent.
+ */
 export class OfferFilters {
   readonly #byAgent = new Map<string, Filter[]>();
 
-  /** Installs a filter; returns whether one was installed (not for a zero duration). */
-  add(agentId: string, resources: Resources, filter: RefuseFilter): boolean {
+  /**
+   * Installs a filter for `role` on `agentId`; returns whether one was installed (not for a
+   * zero duration).
+   */
+  add(role: string, agentId: string, resources: Resources, filter: RefuseFilter): boolean {
     const duration = refuseDurationMs(filter.refuseSeconds);
     if (duration <= 0 || resources.isEmpty()) return false;
     const list = this.#byAgent.get(agentId);
-    const entry = { resources, expiresAt: filter.now + duration };
+    const entry = { role, resources, expiresAt: filter.now + duration };
     if (list === undefined) this.#byAgent.set(agentId, [entry]);
     else list.push(entry);
     return true;
   }
 
-  /** Whether offering `resources` on `agentId` at `now` is filtered; drops expired filters. */
-  filters(agentId: string, resources: Resources, now: number): boolean {
+  /** Whether offering `resources` on `agentId` for `role` at `now` is filtered; drops expired filters. */
+  filters(role: string, agentId: string, resources: Resources, now: number): boolean {
     if (this.#byAgent.size === 0) return false;
     const list = this.#byAgent.get(agentId);
     if (list === undefined) return false;
@@ -60,7 +72,7 @@ export class OfferFilters {
     for (const f of list) {
       if (f.expiresAt <= now) continue;
       list[live++] = f;
-      if (!filtered && (f.resources === resources || f.resources.contains(resources))) filtered = true;
+      if (!filtered && f.role === role && (f.resources === resources || f.resources.contains(resources))) filtered = true;
     }
     if (live === list.length) return filtered;
     list.length = live;
@@ -68,14 +80,23 @@ export class OfferFilters {
     return filtered;
   }
 
-  /** Drops the filters for one agent (it was removed). */
+  /** Drops the filters for one agent, in every role (it was removed). */
   clearAgent(agentId: string): void {
     this.#byAgent.delete(agentId);
   }
 
-  /** Drops every filter (the framework revived). */
-  clear(): void {
-    this.#byAgent.clear();
+  /** Drops the filters of some roles (revived, or left), or every filter (deactivated). */
+  clear(roles?: Iterable<string>): void {
+    if (roles === undefined || this.#byAgent.size === 0) {
+      this.#byAgent.clear();
+      return;
+    }
+    const drop = new Set(roles);
+    for (const [agentId, list] of this.#byAgent) {
+      const kept = list.filter((f) => !drop.has(f.role));
+      if (kept.length === 0) this.#byAgent.delete(agentId);
+      else if (kept.length !== list.length) this.#byAgent.set(agentId, kept);
+    }
   }
 
   /** How many agents have filters, expired ones included until next looked at. */

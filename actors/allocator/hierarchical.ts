@@ -11,7 +11,8 @@
  *    without eating into what quota roles still need (stage 2).
  * 3. A framework is offered only what is allocatable to the role: unreserved resources and
  *    those reserved to the role (or an ancestor). Inactive frameworks and roles a framework
- *    suppressed get nothing.
+ *    suppressed get nothing; nor does anyone get less than `--min_allocatable_resources`, nor
+ *    a framework without `GPU_RESOURCES` an agent with GPUs.
  * 4. Offered resources count as allocated until `recoverResources` returns them (a decline, an
  *    unused offer, a finished task), optionally with a decline filter (`refuse_seconds`).
  *
@@ -32,6 +33,7 @@
 import { InvalidQuotaError, InvalidRoleError, InvalidWeightError } from '../../src/errors.ts';
 import { Resources, UNRESERVED_ROLE } from '../../src/mesos/resources.ts';
 import { makeEntry, roleError } from '../../src/mesos/resource-values.ts';
+import { isAllocatable, parseMinAllocatableResources } from './allocatable.ts';
 import { OfferFilters, type RefuseFilter } from './filters.ts';
 import { Headroom } from './headroom.ts';
 import { DRFSorter } from './sorter/drf.ts';
@@ -68,6 +70,12 @@ export interface FrameworkOptions {
   readonly active?: boolean | undefined;
   /** What it already uses on agents added before (`agentId` of each entry; `frameworkId` is ignored). */
   readonly used?: Iterable<Omit<Used, 'frameworkId'>> | undefined;
+  /**
+   * Its `FrameworkInfo.capabilities` types (`GPU_RESOURCES`, ...). Without `GPU_RESOURCES` it is
+   * not offered agents that have GPUs, as in Mesos (MESOS-5634). Absent: not known, nothing is
+   * withheld for want of a capability.
+   */
+  readonly capabilities?: Iterable<string> | undefined;
 }
 
 export interface HierarchicalAllocationOptions {
@@ -75,6 +83,13 @@ export interface HierarchicalAllocationOptions {
   readonly roleSorter?: SorterFactory | undefined;
   /** Makes the sorter of the frameworks within one role; DRF by default. */
   readonly frameworkSorter?: SorterFactory | undefined;
+  /**
+   * `--min_allocatable_resources`: offers must hold one of these sets of quantities;
+   * `DEFAULT_MIN_ALLOCATABLE_RESOURCES` (`cpus:0.01|mem:32`) by default, `''` for no minimum.
+   */
+  readonly minAllocatableResources?: string | undefined;
+  /** `--filter_gpu_resources`: agents with GPUs go only to `GPU_RESOURCES` frameworks; default true. */
+  readonly filterGpuResources?: boolean | undefined;
 }
 
 /** A view of one agent's resources. */
@@ -91,6 +106,8 @@ interface Agent {
   /** `total - allocated`, kept up to date so that a cycle reads it without computing. */
   available: Resources;
   active: boolean;
+  /** Whether it has GPUs and they are withheld from frameworks without `GPU_RESOURCES`. */
+  gpusFiltered: boolean;
   /** Allocation by framework, then role. */
   readonly allocations: Map<string, Map<string, Resources>>;
   /**
@@ -105,6 +122,8 @@ interface Framework {
   roles: Set<string>;
   suppressed: Set<string>;
   active: boolean;
+  /** Whether it may be offered agents with GPUs (it has `GPU_RESOURCES`, or did not say). */
+  gpuResources: boolean;
   /** Roles whose framework sorter has this framework: `roles`, plus old roles it still holds resources in. */
   readonly tracked: Set<string>;
   /** Tracked roles where it is active in the sorter. */
@@ -152,11 +171,15 @@ export class HierarchicalAllocation {
   /** Roles with a quota, by DRF (unweighted), for stage 1. */
   readonly #quotaRoleSorter: Sorter;
   readonly #frameworkSorterFactory: SorterFactory;
+  readonly #minAllocatable: ReturnType<typeof parseMinAllocatableResources>;
+  readonly #filterGpuResources: boolean;
 
   constructor(options: HierarchicalAllocationOptions = {}) {
     this.#roleSorter = (options.roleSorter ?? defaultSorter)(this.#totals);
     this.#quotaRoleSorter = new DRFSorter(this.#totals);
     this.#frameworkSorterFactory = options.frameworkSorter ?? defaultSorter;
+    this.#minAllocatable = parseMinAllocatableResources(options.minAllocatableResources);
+    this.#filterGpuResources = options.filterGpuResources ?? true;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -176,6 +199,7 @@ export class HierarchicalAllocation {
       allocated: Resources.EMPTY,
       available: total,
       active: true,
+      gpusFiltered: this.#filterGpuResources && total.gpus() > 0,
       allocations: new Map(),
       unattributed: new Map(),
     };
@@ -203,6 +227,7 @@ export class HierarchicalAllocation {
     const agent = this.#agent(agentId);
     agent.total = total;
     agent.available = total.minus(agent.allocated);
+    agent.gpusFiltered = this.#filterGpuResources && total.gpus() > 0;
     this.#totals.setAgent(agentId, total);
   }
 
@@ -256,6 +281,7 @@ export class HierarchicalAllocation {
       roles,
       suppressed: new Set([...(options.suppressedRoles ?? [])].filter((r) => roles.has(r))),
       active: options.active ?? true,
+      gpuResources: options.capabilities === undefined || hasGpuCapability(options.capabilities),
       tracked: new Set(),
       activeIn: new Set(),
       agents: new Set(),
@@ -277,8 +303,15 @@ export class HierarchicalAllocation {
   updateFramework(frameworkId: string, options: Omit<FrameworkOptions, 'active'>): void {
     const framework = this.#framework(frameworkId);
     const roles = validRoles(options.roles);
+    const suppressed = new Set([...(options.suppressedRoles ?? [])].filter((r) => roles.has(r)));
+    // As Mesos's `updateFramework`: a role left loses its filters, and a role no longer
+    // suppressed is revived, which drops its filters too.
+    const dropped = [...framework.roles].filter((r) => !roles.has(r));
+    for (const r of framework.suppressed) if (roles.has(r) && !suppressed.has(r)) dropped.push(r);
+    if (dropped.length > 0) framework.filters.clear(dropped);
     framework.roles = roles;
-    framework.suppressed = new Set([...(options.suppressedRoles ?? [])].filter((r) => roles.has(r)));
+    framework.suppressed = suppressed;
+    if (options.capabilities !== undefined) framework.gpuResources = hasGpuCapability(options.capabilities);
     for (const role of roles) if (!framework.tracked.has(role)) this.#track(framework, role);
     for (const role of [...framework.tracked]) this.#settle(framework, role);
   }
@@ -308,10 +341,15 @@ export class HierarchicalAllocation {
     for (const role of framework.tracked) this.#syncActivation(framework, role);
   }
 
-  /** A disconnected framework keeps its resources and filters but gets no offers. */
+  /**
+   * A disconnected framework keeps its resources but gets no offers, and loses its decline
+   * filters, as Mesos's `deactivateFramework` clears `offerFilters`: a scheduler that fails
+   * over starts with none.
+   */
   deactivateFramework(frameworkId: string): void {
     const framework = this.#framework(frameworkId);
     framework.active = false;
+    framework.filters.clear();
     for (const role of framework.tracked) this.#syncActivation(framework, role);
   }
 
@@ -322,11 +360,15 @@ export class HierarchicalAllocation {
     for (const role of framework.tracked) this.#syncActivation(framework, role);
   }
 
-  /** Resumes offers for some roles (all by default) and drops all of the framework's decline filters. */
+  /**
+   * Resumes offers for some roles (all by default) and drops the decline filters of those
+   * roles only, as Mesos's `reviveRoles`: filters of roles not revived stay.
+   */
   revive(frameworkId: string, roles?: Iterable<string>): void {
     const framework = this.#framework(frameworkId);
-    for (const role of roles ?? framework.roles) framework.suppressed.delete(role);
-    framework.filters.clear();
+    const revived = [...(roles ?? framework.roles)];
+    for (const role of revived) framework.suppressed.delete(role);
+    framework.filters.clear(revived);
     for (const role of framework.tracked) this.#syncActivation(framework, role);
   }
 
@@ -471,9 +513,12 @@ export class HierarchicalAllocation {
                   ? headroom.forQuota(roleName, allocatable)
                   : headroom.forFairShare(roleName, allocatable);
           }
-          if (resources.isEmpty()) break;
+          // Too little to be of use to anyone (`--min_allocatable_resources`): the same for
+          // every framework of the role.
+          if (resources.isEmpty() || !isAllocatable(this.#minAllocatable, resources)) break;
           const framework = this.#frameworks.get(frameworkId)!;
-          if (framework.filters.filters(agent.id, resources, now)) continue;
+          if (agent.gpusFiltered && !framework.gpuResources) continue;
+          if (framework.filters.filters(roleName, agent.id, resources, now)) continue;
           made.push({ framework, role: roleName, resources });
           available = available.minus(resources);
           headroom?.record(roleName, resources);
@@ -505,9 +550,10 @@ export class HierarchicalAllocation {
 
   /**
    * Returns resources a framework held on an agent (declined, unused, or freed by a finished
-   * task). With `filter`, the framework is not offered a subset of them on that agent for
-   * `refuseSeconds` (default `DEFAULT_REFUSE_SECONDS`). Stale calls (removed agent or
-   * framework, resources no longer held) recover only what is still held.
+   * task). With `filter`, the framework is not offered a subset of them on that agent, for the
+   * role they were held in, for `refuseSeconds` (default `DEFAULT_REFUSE_SECONDS`): Mesos
+   * keeps filters per (framework, role, agent). Stale calls (removed agent or framework,
+   * resources no longer held) recover only what is still held, and filter nothing.
    */
   recoverResources(frameworkId: string, agentId: string, resources: Resources, filter?: RefuseFilter): void {
     const framework = this.#frameworks.get(frameworkId);
@@ -519,13 +565,11 @@ export class HierarchicalAllocation {
       for (const [role, held] of [...byRole]) {
         // A whole offer coming back (a decline) arrives as a copy: switch to the object held,
         // so that the books and the filter compare by identity from now on.
-        if (remaining !== held && remaining.equals(held)) {
-          if (remaining === resources) resources = held;
-          remaining = held;
-        }
+        if (remaining !== held && remaining.equals(held)) remaining = held;
         const portion = common(held, remaining);
         if (portion.isEmpty()) continue;
         this.#unallocate(framework, role, agent, portion);
+        if (filter !== undefined) framework.filters.add(role, agentId, portion, filter);
         if (portion === remaining) {
           remaining = Resources.EMPTY;
           break;
@@ -535,7 +579,6 @@ export class HierarchicalAllocation {
     }
     const unattributed = agent.unattributed.get(frameworkId);
     if (unattributed !== undefined && !remaining.isEmpty()) this.#freeUnattributed(agent, frameworkId, common(unattributed, remaining));
-    if (framework !== undefined && filter !== undefined) framework.filters.add(agentId, resources, filter);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -738,6 +781,11 @@ export class HierarchicalAllocation {
     if (framework === undefined) throw new Error(`unknown framework '${frameworkId}'`);
     return framework;
   }
+}
+
+function hasGpuCapability(capabilities: Iterable<string>): boolean {
+  for (const c of capabilities) if (c === 'GPU_RESOURCES') return true;
+  return false;
 }
 
 function validRoles(roles: Iterable<string>): Set<string> {

@@ -15,12 +15,16 @@ export interface AddFrameworkCommand {
   readonly suppressedRoles: string[];
   readonly active: boolean;
   readonly used: { agentId: string; role: string | undefined; resources: Resources }[];
+  /** Absent: not known. */
+  readonly capabilities: string[] | undefined;
 }
 
 export interface UpdateFrameworkCommand {
   readonly frameworkId: string;
   readonly roles: string[];
   readonly suppressedRoles: string[];
+  /** Absent: unchanged. */
+  readonly capabilities: string[] | undefined;
 }
 
 export interface AddAgentCommand {
@@ -131,6 +135,7 @@ export function parseAddFramework(what: string, body: unknown): AddFrameworkComm
       role: optionalString(what, u, 'role', `used[${i}].role`),
       resources: resources(what, u, 'resources', `used[${i}].resources`),
     })),
+    capabilities: strings(what, f, 'capabilities', false),
   };
 }
 
@@ -140,6 +145,7 @@ export function parseUpdateFramework(what: string, body: unknown): UpdateFramewo
     frameworkId: id(what, f, 'framework_id'),
     roles: strings(what, f, 'roles', true)!,
     suppressedRoles: strings(what, f, 'suppressed_roles', false) ?? [],
+    capabilities: strings(what, f, 'capabilities', false),
   };
 }
 

@@ -18,6 +18,11 @@ export interface AddFramework {
    * `role`: the role it is allocated to; default the framework's first role.
    */
   readonly used?: { agent_id: string; resources: Resource[]; role?: string }[];
+  /**
+   * Its `FrameworkInfo.capabilities` types (`GPU_RESOURCES`, ...): without `GPU_RESOURCES` it is
+   * not offered agents with GPUs, as in Mesos. Absent: not known, nothing withheld.
+   */
+  readonly capabilities?: string[];
 }
 
 export const ALLOCATOR_REMOVE_FRAMEWORK = 'Allocator.RemoveFramework';
@@ -32,6 +37,8 @@ export interface UpdateFramework {
   readonly framework_id: string;
   readonly roles: string[];
   readonly suppressed_roles?: string[];
+  /** As in `AddFramework`; absent: unchanged. */
+  readonly capabilities?: string[];
 }
 
 export const ALLOCATOR_ADD_AGENT = 'Allocator.AddAgent';

@@ -384,3 +384,14 @@ test('allocator - resources used at failover count as allocated until recovered'
   await c.settle();
   t.deepEqual(c.offers(), ['f1/web@a1 cpus:1;mem:1024']);
 });
+
+test('allocator - a framework added without GPU_RESOURCES is not offered agents with GPUs', async (t) => {
+  const c = await cluster(t);
+  c.send(ALLOCATOR_ADD_FRAMEWORK, addFramework('plain', ['r'], { capabilities: ['MULTI_ROLE'] }));
+  c.send(ALLOCATOR_ADD_AGENT, addAgent('gpu', 'cpus:2;mem:1024;gpus:1'));
+  await c.settle();
+  t.deepEqual(c.offers(), []);
+  c.send(ALLOCATOR_ADD_FRAMEWORK, addFramework('learner', ['r'], { capabilities: ['GPU_RESOURCES'] }));
+  await c.settle();
+  t.deepEqual(c.offers(), ['learner/r@gpu cpus:2;gpus:1;mem:1024']);
+});

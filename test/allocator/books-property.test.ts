@@ -14,7 +14,8 @@ import { Resources } from '../../src/mesos/resources.ts';
  * - each framework holds, on each agent, exactly what it was offered and has not given back;
  * - an offer goes only to an active framework, for one of its roles it has not suppressed, on an
  *   active agent, fits what the agent had free, and never to a framework whose live decline
- *   filter on that agent covers it.
+ *   filter for that role on that agent covers it (filters are per framework, role and agent,
+ *   dropped by a revive of their role, by leaving the role, and by deactivation, as in Mesos).
  * The DRF property (`drf-property.test.ts`) checks whom the policy serves first; this one checks
  * the accounting.
  */
@@ -66,8 +67,13 @@ interface ModelFramework {
   active: boolean;
   /** What it holds per agent, as offered and not given back. */
   held: Map<string, Resources>;
-  /** Live decline filters per agent: resources and until when. */
-  filters: Map<string, { resources: Resources; until: number }[]>;
+  /** The roles it was offered resources for per agent, since it last held nothing there. */
+  heldRoles: Map<string, Set<string>>;
+  /**
+   * Live decline filters per agent: role, resources and until when. Only recorded when the
+   * recovered resources were held in one role, so that the model knows which role is filtered.
+   */
+  filters: Map<string, { role: string; resources: Resources; until: number }[]>;
 }
 
 interface ModelAgent {
@@ -78,6 +84,10 @@ interface ModelAgent {
 
 function pick<T>(list: readonly T[], n: number): T | undefined {
   return list.length === 0 ? undefined : list[n % list.length];
+}
+
+function dropFilters(f: ModelFramework, which: (role: string) => boolean): void {
+  for (const [agentId, list] of f.filters) f.filters.set(agentId, list.filter((x) => !which(x.role)));
 }
 
 function run(ops: Op[]): void {
@@ -108,6 +118,7 @@ function run(ops: Op[]): void {
         agents.splice(agents.indexOf(agent), 1);
         for (const f of frameworks) {
           f.held.delete(agent.id);
+          f.heldRoles.delete(agent.id);
           f.filters.delete(agent.id);
         }
         break;
@@ -123,7 +134,7 @@ function run(ops: Op[]): void {
       case 'addFramework': {
         const roles = new Set(o.roles.map((r) => ROLES[r]!));
         const suppressed = new Set(o.suppressed.map((r) => ROLES[r]!).filter((r) => roles.has(r)));
-        const f: ModelFramework = { id: `f${++frameworkCount}`, roles, suppressed, active: true, held: new Map(), filters: new Map() };
+        const f: ModelFramework = { id: `f${++frameworkCount}`, roles, suppressed, active: true, held: new Map(), heldRoles: new Map(), filters: new Map() };
         allocation.addFramework(f.id, { roles, suppressedRoles: suppressed });
         frameworks.push(f);
         break;
@@ -141,6 +152,7 @@ function run(ops: Op[]): void {
         f.active = !f.active;
         if (f.active) allocation.activateFramework(f.id);
         else allocation.deactivateFramework(f.id);
+        if (!f.active) f.filters.clear();
         break;
       }
       case 'suppress': {
@@ -157,7 +169,7 @@ function run(ops: Op[]): void {
         const roles = o.role === undefined ? [...f.roles] : [ROLES[o.role]!];
         allocation.revive(f.id, o.role === undefined ? undefined : roles);
         for (const r of roles) f.suppressed.delete(r);
-        f.filters.clear();
+        dropFilters(f, (role) => roles.includes(role));
         break;
       }
       case 'updateRoles': {
@@ -165,6 +177,7 @@ function run(ops: Op[]): void {
         if (f === undefined) break;
         f.roles = new Set(o.roles.map((r) => ROLES[r]!));
         f.suppressed = new Set([...f.suppressed].filter((r) => f.roles.has(r)));
+        dropFilters(f, (role) => !f.roles.has(role));
         allocation.updateFramework(f.id, { roles: f.roles, suppressedRoles: f.suppressed });
         break;
       }
@@ -184,9 +197,14 @@ function run(ops: Op[]): void {
           if (!left.contains(offer.resources)) fail(step, o, `offered ${offer.resources} on ${agent!.id} with only ${left} free`);
           free.set(agent!.id, left.minus(offer.resources));
           for (const filter of f!.filters.get(agent!.id) ?? []) {
-            if (filter.until > now && filter.resources.contains(offer.resources)) fail(step, o, `offered ${offer.resources} to ${f!.id} on ${agent!.id} under its filter of ${filter.resources} until ${filter.until}`);
+            if (filter.role === offer.role && filter.until > now && filter.resources.contains(offer.resources)) {
+              fail(step, o, `offered ${offer.resources} to ${f!.id}/${offer.role} on ${agent!.id} under its filter of ${filter.resources} until ${filter.until}`);
+            }
           }
           f!.held.set(agent!.id, (f!.held.get(agent!.id) ?? Resources.EMPTY).plus(offer.resources));
+          const heldRoles = f!.heldRoles.get(agent!.id) ?? new Set<string>();
+          heldRoles.add(offer.role);
+          f!.heldRoles.set(agent!.id, heldRoles);
         }
         break;
       }
@@ -200,11 +218,13 @@ function run(ops: Op[]): void {
         const back = o.whole || !resources.contains(part) ? resources : part;
         allocation.recoverResources(f.id, agentId, back, o.refuse === undefined ? undefined : { now, refuseSeconds: o.refuse });
         f.held.set(agentId, resources.minus(back));
-        if (o.refuse !== undefined && o.refuse > 0) {
+        const heldRoles = f.heldRoles.get(agentId);
+        if (o.refuse !== undefined && o.refuse > 0 && heldRoles?.size === 1) {
           const list = f.filters.get(agentId) ?? [];
-          list.push({ resources: back, until: now + o.refuse * 1000 });
+          list.push({ role: [...heldRoles][0]!, resources: back, until: now + o.refuse * 1000 });
           f.filters.set(agentId, list);
         }
+        if (resources.minus(back).isEmpty()) f.heldRoles.delete(agentId);
         break;
       }
       case 'advance':

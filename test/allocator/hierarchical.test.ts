@@ -452,3 +452,122 @@ test('allocation - resources an agent reports for an unknown framework count as 
   // Roles by DRF: batch (first by name) gets agent1, then web, now below it, agent2.
   t.deepEqual(show(allocation.allocate(0)), ['late/batch@agent1 cpus:4;mem:4096', 'late/web@agent2 cpus:4;mem:4096']);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Filters per role, revive per role, deactivation (Mesos `offerFilters[role][agent]`).
+
+test('DeclineOffer - a decline filters the role it was offered for, not the framework\'s other roles', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:2;mem:1024'));
+  allocation.addFramework('f1', { roles: ['a', 'b'] });
+  // Roles by DRF: `a` first by name.
+  t.deepEqual(show(allocation.allocate(0)), ['f1/a@agent1 cpus:2;mem:1024']);
+  allocation.recoverResources('f1', 'agent1', r('cpus:2;mem:1024'), { now: 0, refuseSeconds: 60 });
+  // Role `a` declined agent1; role `b` of the same framework is offered it.
+  t.deepEqual(show(allocation.allocate(1000)), ['f1/b@agent1 cpus:2;mem:1024']);
+});
+
+test('ReviveOffers - reviving some roles drops only their filters', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus(a):1;mem(a):128;cpus(b):2;mem(b):256'));
+  allocation.addFramework('f1', { roles: ['a', 'b'] });
+  t.deepEqual(show(allocation.allocate(0)), ['f1/a@agent1 cpus(a):1;mem(a):128', 'f1/b@agent1 cpus(b):2;mem(b):256']);
+  allocation.recoverResources('f1', 'agent1', r('cpus(a):1;mem(a):128'), { now: 0, refuseSeconds: 3600 });
+  allocation.recoverResources('f1', 'agent1', r('cpus(b):2;mem(b):256'), { now: 0, refuseSeconds: 3600 });
+  t.deepEqual(allocation.allocate(1000), []);
+  allocation.revive('f1', ['b']);
+  t.deepEqual(show(allocation.allocate(1000)), ['f1/b@agent1 cpus(b):2;mem(b):256'], 'role a stays filtered');
+  allocation.revive('f1');
+  t.deepEqual(show(allocation.allocate(1000)), ['f1/a@agent1 cpus(a):1;mem(a):128']);
+});
+
+test('DeactivateAndReactivateFramework - deactivation drops the framework\'s decline filters', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:2;mem:1024'));
+  allocation.addFramework('f1', { roles: ['r'] });
+  allocation.recoverResources('f1', 'agent1', allocation.allocate(0)[0]!.resources, { now: 0, refuseSeconds: 3600 });
+  t.deepEqual(allocation.allocate(1000), []);
+  allocation.deactivateFramework('f1');
+  t.deepEqual(allocation.allocate(2000), []);
+  allocation.activateFramework('f1');
+  t.deepEqual(show(allocation.allocate(3000)), ['f1/r@agent1 cpus:2;mem:1024']);
+});
+
+test('UpdateFramework - leaving a role or un-suppressing it drops its filters', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:2;mem:1024'));
+  allocation.addFramework('f1', { roles: ['a'] });
+  allocation.recoverResources('f1', 'agent1', allocation.allocate(0)[0]!.resources, { now: 0, refuseSeconds: 3600 });
+  // Leave `a` and come back: the filter of `a` went with it.
+  allocation.updateFramework('f1', { roles: ['b'], suppressedRoles: ['b'] });
+  allocation.updateFramework('f1', { roles: ['a', 'b'], suppressedRoles: ['b'] });
+  t.deepEqual(show(allocation.allocate(1000)), ['f1/a@agent1 cpus:2;mem:1024']);
+
+  // A filter of `b` goes when an update no longer suppresses `b` (Mesos revives it).
+  allocation.updateFramework('f1', { roles: ['a', 'b'], suppressedRoles: ['a'] });
+  allocation.recoverResources('f1', 'agent1', r('cpus:2;mem:1024'));
+  t.deepEqual(show(allocation.allocate(1000)), ['f1/b@agent1 cpus:2;mem:1024']);
+  allocation.recoverResources('f1', 'agent1', r('cpus:2;mem:1024'), { now: 1000, refuseSeconds: 3600 });
+  allocation.updateFramework('f1', { roles: ['a', 'b'], suppressedRoles: ['a', 'b'] });
+  allocation.updateFramework('f1', { roles: ['a', 'b'], suppressedRoles: ['a'] });
+  t.deepEqual(show(allocation.allocate(2000)), ['f1/b@agent1 cpus:2;mem:1024']);
+});
+
+// ---------------------------------------------------------------------------------------------
+// What is offered at all: `--min_allocatable_resources`, GPUs.
+
+test('Allocatable - an agent with less free than cpus:0.01 or mem:32 is not offered', (t) => {
+  // Mesos's test, with its MIN_CPUS = 0.01 and MIN_MEM = 32 MB.
+  const allocation = new HierarchicalAllocation();
+  allocation.addFramework('f1', { roles: ['role1'] });
+  allocation.addAgent('slave1', r('cpus:0.005;mem:16;disk:128'));
+  allocation.addAgent('slave2', r('cpus:0.01;mem:16;disk:128'));
+  allocation.addAgent('slave3', r('cpus:0.005;mem:32;disk:128'));
+  // Enough in all, but split between unreserved and reserved: allocatable.
+  allocation.addAgent('slave4', r('cpus:0.006;mem:16;cpus(role1):0.006;mem(role1):16;disk:128'));
+  allocation.addAgent('slave5', r('gpus:1;ports:[31000-31009]'));
+  t.deepEqual(
+    allocation.allocate(0).map((o) => o.agentId).sort(),
+    ['slave2', 'slave3', 'slave4'],
+  );
+
+  // A task leaves 0.001 CPU and 8 MB free: too little to offer.
+  allocation.addAgent('slave6', r('cpus:1;mem:512'));
+  const [offer] = allocation.allocate(1);
+  allocation.recoverResources('f1', 'slave6', r('cpus:0.001;mem:8'));
+  t.is(offer?.agentId, 'slave6');
+  t.deepEqual(allocation.allocate(2), []);
+
+  // An empty `--min_allocatable_resources` offers anything; a custom one is honoured.
+  const any = new HierarchicalAllocation({ minAllocatableResources: '' });
+  any.addFramework('f1', { roles: ['r'] });
+  any.addAgent('a1', r('gpus:1'));
+  t.deepEqual(show(any.allocate(0)), ['f1/r@a1 gpus:1']);
+  const ports = new HierarchicalAllocation({ minAllocatableResources: 'cpus:1;ports:2' });
+  ports.addFramework('f1', { roles: ['r'] });
+  ports.addAgent('a1', r('cpus:4;ports:[31000-31000]'));
+  ports.addAgent('a2', r('cpus:4;ports:[31000-31001]'));
+  t.deepEqual(show(ports.allocate(0)), ['f1/r@a2 cpus:4;ports:[31000-31001]']);
+  t.throws(() => new HierarchicalAllocation({ minAllocatableResources: 'cpus:x' }), { message: `invalid resource 'cpus:x': quantity must be a non-negative number` });
+});
+
+test('allocation - agents with GPUs go only to frameworks with the GPU_RESOURCES capability (MESOS-5634)', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('gpu', r('cpus:4;mem:4096;gpus:2'));
+  allocation.addAgent('plain', r('cpus:4;mem:4096'));
+  allocation.addFramework('f1', { roles: ['r'], capabilities: [] });
+  allocation.addFramework('f2', { roles: ['r'], capabilities: ['GPU_RESOURCES'] });
+  // f1 sorts first on both agents, but may not have the one with GPUs.
+  t.deepEqual(show(allocation.allocate(0)), ['f1/r@plain cpus:4;mem:4096', 'f2/r@gpu cpus:4;gpus:2;mem:4096']);
+
+  // Capabilities change with an update; `--filter_gpu_resources=false` withholds nothing.
+  allocation.recoverResources('f2', 'gpu', r('cpus:4;mem:4096;gpus:2'));
+  allocation.removeFramework('f2');
+  t.deepEqual(allocation.allocate(1), []);
+  allocation.updateFramework('f1', { roles: ['r'], capabilities: ['GPU_RESOURCES'] });
+  t.deepEqual(show(allocation.allocate(2)), ['f1/r@gpu cpus:4;gpus:2;mem:4096']);
+  const unfiltered = new HierarchicalAllocation({ filterGpuResources: false });
+  unfiltered.addAgent('gpu', r('cpus:4;mem:4096;gpus:2'));
+  unfiltered.addFramework('f1', { roles: ['r'], capabilities: [] });
+  t.deepEqual(show(unfiltered.allocate(0)), ['f1/r@gpu cpus:4;gpus:2;mem:4096']);
+});
