@@ -1,7 +1,7 @@
 import type { UPID } from '../../src/process/upid.ts';
 import { InvalidMessageError } from '../../src/errors.ts';
 import { SCHEDULER_EVENT, SHUTDOWN_FRAMEWORK } from '../../src/mesos/protocol.ts';
-import { failoverTimeoutSeconds, frameworkRoles } from '../../src/mesos/v1/common.ts';
+import { failoverTimeoutSeconds, frameworkRoles, type FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { parseSchedulerCall, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import {
   ALLOCATOR_ACTIVATE_FRAMEWORK,
@@ -188,10 +188,16 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
     // a framework suppressed that the master counts as revived.
     const before = framework.suppressedRoles;
     const suppressedChanged = suppressed.length !== before.size || suppressed.some((r) => !before.has(r));
+    const capabilitiesChanged = JSON.stringify(capabilityTypes(framework.info)) !== JSON.stringify(capabilityTypes(info));
     framework.info = { ...info, id: { value: framework.id } };
     framework.suppressedRoles = new Set(suppressed);
-    if (rolesChanged || suppressedChanged) {
-      m.toAllocator(ALLOCATOR_UPDATE_FRAMEWORK, { framework_id: framework.id, roles: framework.roles, suppressed_roles: suppressed } satisfies UpdateFramework);
+    if (rolesChanged || suppressedChanged || capabilitiesChanged) {
+      m.toAllocator(ALLOCATOR_UPDATE_FRAMEWORK, {
+        framework_id: framework.id,
+        roles: framework.roles,
+        suppressed_roles: suppressed,
+        capabilities: capabilityTypes(info),
+      } satisfies UpdateFramework);
     }
     if (rolesChanged) rescindOffersOfRemovedRoles(m, framework);
     if (!framework.active) {
@@ -212,6 +218,7 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
       suppressed_roles: suppressed,
       active: true,
       used: usedByFramework(m, framework),
+      capabilities: capabilityTypes(info),
     } satisfies AddFramework);
   }
   if (connection.pid !== undefined) m.linkTo(connection.pid);
@@ -267,8 +274,21 @@ function updateFramework(m: Master, framework: FrameworkRecord, c: SchedulerCall
   const suppressed = c.update_framework.suppressed_roles ?? [...framework.suppressedRoles];
   framework.info = { ...info, id: { value: framework.id } };
   framework.suppressedRoles = new Set(suppressed);
-  m.toAllocator(ALLOCATOR_UPDATE_FRAMEWORK, { framework_id: framework.id, roles: framework.roles, suppressed_roles: suppressed } satisfies UpdateFramework);
+  m.toAllocator(ALLOCATOR_UPDATE_FRAMEWORK, {
+    framework_id: framework.id,
+    roles: framework.roles,
+    suppressed_roles: suppressed,
+    capabilities: capabilityTypes(info),
+  } satisfies UpdateFramework);
   rescindOffersOfRemovedRoles(m, framework);
+}
+
+/**
+ * The types of a framework's capabilities, for the allocator: what it may be offered depends on
+ * some (`GPU_RESOURCES`: agents with GPUs, as Mesos's `isCapableOfReceivingAgent`).
+ */
+function capabilityTypes(info: FrameworkInfo): string[] {
+  return (info.capabilities ?? []).flatMap((c) => (c.type === undefined ? [] : [c.type]));
 }
 
 /**

@@ -74,3 +74,14 @@ test.serial('MasterTest - a known agent that re-registers with other resources: 
   t.true(Resources.fromJSON(offers[0]!.resources!).equals(bigger), 'offered the new total');
   t.deepEqual(offers[0]!.attributes, [{ name: 'rack', type: 'TEXT', text: { value: 'r1' } }]);
 });
+
+test.serial('HierarchicalAllocatorTest.GPUResources - the master tells the allocator its frameworks\' capabilities: an agent with GPUs goes only to a GPU_RESOURCES framework', async (t) => {
+  const cluster = await startTestCluster(t, t.context.bus);
+  const plain = await cluster.startFramework();
+  const gpu = await cluster.startFramework({ capabilities: [{ type: 'GPU_RESOURCES' }] });
+  const agent = await cluster.addAgent('cpus:2;mem:1024;gpus:1');
+  await cluster.settle();
+  const offered = (s: typeof plain.scheduler) => s.all('resourceOffers').flatMap(([offers]) => offers.map((o) => o.agent_id.value));
+  t.deepEqual(offered(plain.scheduler), [], 'a framework without GPU_RESOURCES is not offered the agent');
+  t.deepEqual(offered(gpu.scheduler), [agent.agentId]);
+});
