@@ -52,6 +52,8 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
     m.send(from, SLAVE_REGISTERED, { slave_id: { value: known.id }, connection: connection(m) } satisfies SlaveRegistered);
     return;
   }
+  const total = agentTotal(m, from, body.slave, 'registration');
+  if (total === undefined) return;
   if (known !== undefined) {
     // The agent at this address was disconnected and registers as a new one: it restarted
     // without recovering (its tasks are gone), or was shutting down with a registration retry
@@ -59,13 +61,6 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
     // tasks are lost, not handed to the new one.
     m.log.info({ agentId: known.id, agent: String(from) }, 'Removing old disconnected agent because a registration attempt occurred');
     removeAgent(m, known, 'a new agent registered at the same address');
-  }
-  let total: Resources;
-  try {
-    total = Resources.fromJSON(body.slave.resources ?? []);
-  } catch (error) {
-    m.log.warn({ from: String(from), reason: (error as Error).message }, 'Refusing agent registration: invalid resources');
-    return;
   }
   const id = m.ids.nextAgentId().value;
   const agent = new AgentRecord(id, { ...body.slave, resources: total.toJSON() }, from, m.now());
@@ -110,13 +105,8 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
       m.send(to, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
     }
   };
-  let total: Resources;
-  try {
-    total = Resources.fromJSON(body.slave.resources ?? []);
-  } catch (error) {
-    m.log.warn({ from: String(from), reason: (error as Error).message }, 'Refusing agent re-registration: invalid resources');
-    return;
-  }
+  const total = agentTotal(m, from, body.slave, 're-registration');
+  if (total === undefined) return;
   const agent = m.agents.get(id);
   if (agent !== undefined) {
     if (!agent.pid.equals(from)) {
@@ -204,6 +194,16 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     m.send(from, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
   }
   m.log.info({ agentId: id, agent: String(from), tasks: reported.length }, 'Admitted re-registering agent unknown to this master');
+}
+
+/** The resources an agent registers with, or `undefined` (logged) if they are not valid. */
+function agentTotal(m: Master, from: UPID, slave: RegisterSlave['slave'], what: string): Resources | undefined {
+  try {
+    return Resources.fromJSON(slave.resources ?? []);
+  } catch (error) {
+    m.log.warn({ from: String(from), reason: (error as Error).message }, `Refusing agent ${what}: invalid resources`);
+    return undefined;
+  }
 }
 
 /** A known agent re-registered with `info`: if it changed, the books and the allocator follow. */

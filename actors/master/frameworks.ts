@@ -191,14 +191,7 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
     const capabilitiesChanged = JSON.stringify(capabilityTypes(framework.info)) !== JSON.stringify(capabilityTypes(info));
     framework.info = { ...info, id: { value: framework.id } };
     framework.suppressedRoles = new Set(suppressed);
-    if (rolesChanged || suppressedChanged || capabilitiesChanged) {
-      m.toAllocator(ALLOCATOR_UPDATE_FRAMEWORK, {
-        framework_id: framework.id,
-        roles: framework.roles,
-        suppressed_roles: suppressed,
-        capabilities: capabilityTypes(info),
-      } satisfies UpdateFramework);
-    }
+    if (rolesChanged || suppressedChanged || capabilitiesChanged) updateAllocator(m, framework);
     if (rolesChanged) rescindOffersOfRemovedRoles(m, framework);
     if (!framework.active) {
       framework.active = true;
@@ -274,13 +267,18 @@ function updateFramework(m: Master, framework: FrameworkRecord, c: SchedulerCall
   const suppressed = c.update_framework.suppressed_roles ?? [...framework.suppressedRoles];
   framework.info = { ...info, id: { value: framework.id } };
   framework.suppressedRoles = new Set(suppressed);
+  updateAllocator(m, framework);
+  rescindOffersOfRemovedRoles(m, framework);
+}
+
+/** Tells the allocator the framework's roles, suppressed roles and capabilities, as they are now. */
+function updateAllocator(m: Master, framework: FrameworkRecord): void {
   m.toAllocator(ALLOCATOR_UPDATE_FRAMEWORK, {
     framework_id: framework.id,
     roles: framework.roles,
-    suppressed_roles: suppressed,
-    capabilities: capabilityTypes(info),
+    suppressed_roles: [...framework.suppressedRoles],
+    capabilities: capabilityTypes(framework.info),
   } satisfies UpdateFramework);
-  rescindOffersOfRemovedRoles(m, framework);
 }
 
 /**
