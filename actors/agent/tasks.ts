@@ -13,7 +13,7 @@ import {
   type StatusUpdateAcknowledgement,
   type StatusUpdateMessage,
 } from '../../src/mesos/protocol.ts';
-import { statusUuidBytes, statusUuidToString } from '../../src/mesos/ids.ts';
+import { statusUuidBytes, statusUuidKey, statusUuidToString } from '../../src/mesos/ids.ts';
 import { hasFrameworkCapability, type FrameworkID, type TaskID, type TaskInfo, type TaskState, type TaskStatus, type TaskStatusReason } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import {
@@ -253,7 +253,7 @@ export function statusUpdate(agent: Agent, from: UPID, body: StatusUpdateMessage
     return;
   }
   const ended = executor.terminatedTasks.get(taskId);
-  if (ended !== undefined && !ended.statuses.some((s) => s.uuid !== undefined && canonical(s.uuid) === canonical(status.uuid!))) {
+  if (ended !== undefined && !ended.statuses.some((s) => s.uuid !== undefined && statusUuidKey(s.uuid) === statusUuidKey(status.uuid!))) {
     // The task already ended: the update is dropped, and acknowledged so that the executor does
     // not resend it (Mesos's `Slave::_statusUpdate` when `Executor::updateTaskState` refuses it).
     // A resent copy of an update the task has goes on: the manager acknowledges it once it holds it.
@@ -270,7 +270,7 @@ export function statusUpdate(agent: Agent, from: UPID, body: StatusUpdateMessage
     status: { ...status, source: 'SOURCE_EXECUTOR', agent_id: agentId, executor_id: executor.info.executor_id },
   };
   agent.stats.validStatusUpdates.inc();
-  agent.pendingAcks.set(canonical(status.uuid!), from);
+  agent.pendingAcks.set(statusUuidKey(status.uuid!), from);
   forward(agent, framework, executor, stamped);
 }
 
@@ -320,7 +320,7 @@ export function statusUpdated(agent: Agent, from: UPID, body: SumUpdated): void 
     agent.log.warn({ from: String(from) }, 'Ignoring status update result from a process that is not our status update manager');
     return;
   }
-  const key = canonical(body.uuid);
+  const key = statusUuidKey(body.uuid);
   const executorPid = agent.pendingAcks.get(key);
   agent.pendingAcks.delete(key);
   if (body.error !== undefined) {
@@ -367,10 +367,6 @@ export function statusAcknowledged(agent: Agent, from: UPID, body: SumAcknowledg
   if (framework.checkpoint) removeTaskCheckpoint(agent.flags.workDir, agent.agentId!, framework.id, executor.id, executor.containerId, body.task_id.value);
   agent.log.debug({ task_id: body.task_id.value, executor_id: executor.id }, 'Task completed');
   if (executor.state === 'TERMINATED' && !executor.incomplete) removeExecutor(agent, framework, executor);
-}
-
-function canonical(uuid: string): string {
-  return Buffer.from(uuid, 'base64').toString('base64');
 }
 
 // ---------------------------------------------------------------------------------------------

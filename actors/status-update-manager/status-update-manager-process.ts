@@ -1,7 +1,7 @@
 import { createActor, type Actor } from 'xstate';
 import type { Counter } from '../../src/metrics/metrics.ts';
 import { STATUS_UPDATE, type StatusUpdate, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
-import { statusUuidToString } from '../../src/mesos/ids.ts';
+import { statusUuidKey, statusUuidToString } from '../../src/mesos/ids.ts';
 import type { AgentID, FrameworkID, TaskID } from '../../src/mesos/v1/common.ts';
 import type { Timer } from '../../src/process/clock.ts';
 import { Process } from '../../src/process/process.ts';
@@ -29,7 +29,7 @@ import {
 } from './protocol.ts';
 import type { CheckpointRecord } from './records.ts';
 import { statusUpdateManagerMachine, type StatusUpdateManagerState } from './status-update-manager.machine.ts';
-import { StatusUpdateStream, streamKey, uuidKey, uuidOf, type Delivery } from './stream.ts';
+import { StatusUpdateStream, streamKey, uuidOf, type Delivery } from './stream.ts';
 
 export interface StatusUpdateManagerOptions {
   /** The agent's `--work_dir`: checkpointed streams live under `<workDir>/meta/agents/...`. */
@@ -158,7 +158,7 @@ export class StatusUpdateManager extends Process {
     const key = streamKey(frameworkId, taskId);
     let entry = this.#streams.get(key);
     if (entry === undefined) {
-      if (this.#closed.get(key)?.has(uuidKey(uuid)) === true) {
+      if (this.#closed.get(key)?.has(statusUuidKey(uuid)) === true) {
         this.log.warn({ uuid: statusUuidToString(uuid), task: taskId.value }, 'Ignoring status update of a closed stream that was already acknowledged');
         this.#updated(from, frameworkId, taskId, uuid);
         return;
@@ -333,7 +333,7 @@ export class StatusUpdateManager extends Process {
     const entry = this.#streams.get(key);
     if (entry === undefined) {
       this.stats.acksIgnored.inc();
-      const closed = this.#closed.get(key)?.has(uuidKey(uuid)) === true;
+      const closed = this.#closed.get(key)?.has(statusUuidKey(uuid)) === true;
       this.log.warn({ uuid: statusUuidToString(uuid), task: taskId.value, framework: frameworkId.value }, closed ? 'Ignoring duplicate acknowledgement of a closed stream' : 'Ignoring acknowledgement for an unknown stream');
       return;
     }

@@ -1,4 +1,4 @@
-import { statusUuidBytes } from '../../src/mesos/ids.ts';
+import { statusUuidKey } from '../../src/mesos/ids.ts';
 import type { StatusUpdate } from '../../src/mesos/protocol.ts';
 import type { FrameworkID, TaskID } from '../../src/mesos/v1/common.ts';
 import { isTerminalState, type TaskState } from '../../src/mesos/v1/task.ts';
@@ -70,7 +70,7 @@ export class StatusUpdateStream {
   update(update: StatusUpdate, options: { durable: boolean }): UpdateOutcome {
     const raw = uuidOf(update);
     if (raw === undefined) return { kind: 'refused', error: `status update for ${this.describe()} has no 'uuid'` };
-    const uuid = uuidKey(raw);
+    const uuid = statusUuidKey(raw);
     if (update.framework_id.value !== this.frameworkId.value || update.status.task_id.value !== this.taskId.value) {
       return {
         kind: 'refused',
@@ -96,7 +96,7 @@ export class StatusUpdateStream {
 
   /** The update `uuid` is on disk: it may travel now. */
   durable(uuid: string): void {
-    const key = uuidKey(uuid);
+    const key = statusUuidKey(uuid);
     const entry = this.#pending.find((p) => p.uuid === key);
     if (entry !== undefined) entry.durable = true;
   }
@@ -107,7 +107,7 @@ export class StatusUpdateStream {
    * acknowledged twice, once per copy). Acknowledging a terminal update terminates the stream.
    */
   acknowledge(uuid: string): AckOutcome {
-    const key = uuidKey(uuid);
+    const key = statusUuidKey(uuid);
     if (this.#acknowledged.has(key)) return { kind: 'duplicate' };
     const head = this.#pending[0];
     if (head === undefined || head.uuid !== key) return { kind: 'unexpected', expected: head?.uuid };
@@ -188,7 +188,7 @@ export class StatusUpdateStream {
     return this.#error;
   }
 
-  /** Every uuid this stream has seen (as `uuidKey`s), for remembering a closed stream. */
+  /** Every uuid this stream has seen (as `statusUuidKey`s), for remembering a closed stream. */
   get uuids(): ReadonlySet<string> {
     return this.#received;
   }
@@ -241,20 +241,6 @@ export interface Delivery {
 /** The uuid acknowledgements refer to: `update.uuid`, else `status.uuid`. */
 export function uuidOf(update: StatusUpdate): string | undefined {
   return update.uuid ?? update.status.uuid;
-}
-
-/**
- * What a uuid is compared by: its 16 bytes, as Mesos compares `id::UUID`s, not the way they were
- * spelled. Proto `bytes` in JSON may come in either base64 alphabet, padded or not, so the
- * acknowledgement of an update need not spell its uuid as the update did. A string that is not
- * a base64 UUID is its own key.
- *
- * @example
- * uuidKey('q1Vx0v3nQ8m0Hk1sZ9f0Ig');  // 'q1Vx0v3nQ8m0Hk1sZ9f0Ig=='
- */
-export function uuidKey(uuid: string): string {
-  const bytes = statusUuidBytes(uuid);
-  return bytes === undefined ? uuid : Buffer.from(bytes).toString('base64');
 }
 
 /** The key of a task's stream in the manager's map. */

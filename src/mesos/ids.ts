@@ -182,6 +182,20 @@ export function statusUuidBytes(uuid: string): Uint8Array | undefined {
   return bytes.length === 16 ? new Uint8Array(bytes) : undefined;
 }
 
+/**
+ * What a status uuid is compared by: its 16 bytes (as Mesos compares `id::UUID`s), written as
+ * padded standard base64, not the way it was spelled. Proto `bytes` in JSON may come in either
+ * base64 alphabet, padded or not, so an acknowledgement need not spell the uuid as its update
+ * did. A string that is not a base64 UUID is its own key.
+ *
+ * @example
+ * statusUuidKey('q1Vx0v3nQ8m0Hk1sZ9f0Ig');  // 'q1Vx0v3nQ8m0Hk1sZ9f0Ig=='
+ */
+export function statusUuidKey(uuid: string): string {
+  const bytes = statusUuidBytes(uuid);
+  return bytes === undefined ? uuid : Buffer.from(bytes).toString('base64');
+}
+
 /** A base64 status uuid in canonical UUID form, for logs; the input itself if not a UUID. */
 export function statusUuidToString(uuid: string): string {
   const bytes = statusUuidBytes(uuid);

@@ -12,6 +12,7 @@ import {
   randomByteSource,
   seededByteSource,
   statusUuidBytes,
+  statusUuidKey,
   statusUuidToString,
   uuidToString,
 } from '../../src/mesos/ids.ts';
@@ -81,6 +82,17 @@ test('uuids - status uuids are 16 version-4 bytes in base64 and acknowledge clea
   const random = newStatusUuid();
   t.is(statusUuidBytes(random)?.length, 16);
   t.not(newStatusUuid(), random);
+});
+
+test('uuids - a status uuid is keyed by its bytes: URL-safe or unpadded spellings key alike, other strings key as themselves', (t) => {
+  fc.assert(
+    fc.property(fc.integer(), (seed) => {
+      const uuid = newStatusUuid(seededByteSource(seed));
+      const urlSafe = uuid.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      return statusUuidKey(urlSafe) === uuid && statusUuidKey(uuid) === uuid;
+    }),
+  );
+  t.is(statusUuidKey('not-a-uuid'), 'not-a-uuid');
 });
 
 test('uuids - the random source hands out fresh bytes from its pool, each call its own copy', (t) => {
