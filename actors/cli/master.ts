@@ -1,8 +1,9 @@
 import { hostname as osHostname } from 'node:os';
 import { atLeast, logLevel, optionalPositive, port, positive } from '../../src/cli/checks.ts';
-import type { FlagSpec } from '../../src/cli/flags.ts';
+import { FlagError, type FlagSpec } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
-import { ALLOCATION_INTERVAL_MS } from '../allocator/constants.ts';
+import { parseMinAllocatableResources } from '../allocator/allocatable.ts';
+import { ALLOCATION_INTERVAL_MS, DEFAULT_MIN_ALLOCATABLE_RESOURCES } from '../allocator/constants.ts';
 import { formatDuration } from '../agent/flags.ts';
 import { MASTER_DEFAULTS, startMasterNode } from '../cluster/master-node.ts';
 import {
@@ -25,6 +26,13 @@ const flags: FlagSpec[] = [
   { name: 'max_agent_ping_timeouts', type: 'int', help: 'missed pings in a row after which an agent is removed', default: MAX_AGENT_PING_TIMEOUTS },
   { name: 'allocation_interval', type: 'duration', help: 'time between batch allocations', default: formatDuration(ALLOCATION_INTERVAL_MS) },
   { name: 'offer_timeout', type: 'duration', help: 'rescind offers unused this long (default: never)' },
+  {
+    name: 'min_allocatable_resources',
+    type: 'string',
+    help: "the least an offer may hold: sets of 'name:quantity' joined by ';', alternatives by '|' (ranges and sets count their items; '' for no minimum)",
+    default: DEFAULT_MIN_ALLOCATABLE_RESOURCES,
+  },
+  { name: 'filter_gpu_resources', type: 'bool', help: 'offer agents with GPUs only to frameworks with the GPU_RESOURCES capability', default: true },
   { name: 'max_completed_frameworks', type: 'int', help: 'completed frameworks kept for /master/state', default: MAX_COMPLETED_FRAMEWORKS },
   { name: 'max_completed_tasks_per_framework', type: 'int', help: 'completed tasks kept per framework', default: MAX_COMPLETED_TASKS_PER_FRAMEWORK },
   ...COMMON_FLAGS,
@@ -44,6 +52,12 @@ export const masterCommand: Command = {
     const maxAgentPingTimeouts = atLeast(values, 'max_agent_ping_timeouts', 1);
     const allocationIntervalMs = positive(values, 'allocation_interval');
     const offerTimeoutMs = optionalPositive(values, 'offer_timeout');
+    const minAllocatableResources = values.min_allocatable_resources as string;
+    try {
+      parseMinAllocatableResources(minAllocatableResources);
+    } catch (error) {
+      throw new FlagError('min_allocatable_resources', minAllocatableResources, (error as Error).message);
+    }
     const maxCompletedFrameworks = atLeast(values, 'max_completed_frameworks', 0);
     const maxCompletedTasksPerFramework = atLeast(values, 'max_completed_tasks_per_framework', 0);
     const httpPort = port(values);
@@ -59,6 +73,7 @@ export const masterCommand: Command = {
       ip,
       port: httpPort,
       allocationIntervalMs,
+      allocator: { minAllocatableResources, filterGpuResources: values.filter_gpu_resources as boolean },
       master: {
         agentPingTimeoutMs,
         maxAgentPingTimeouts,

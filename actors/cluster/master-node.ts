@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Runtime } from '../../src/process/runtime.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import type { Transport } from '../../src/transport/transport.ts';
-import { AllocatorProcess } from '../allocator/allocator-process.ts';
+import { AllocatorProcess, type AllocatorOptions } from '../allocator/allocator-process.ts';
 import { announceLeader } from '../detector/leader.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
 import { VersionProcess } from '../master/version.ts';
@@ -23,6 +23,8 @@ export interface MasterNodeOptions {
   port?: number;
   /** `--allocation_interval`. */
   allocationIntervalMs?: number;
+  /** `--min_allocatable_resources`, `--filter_gpu_resources`. */
+  allocator?: Pick<AllocatorOptions, 'minAllocatableResources' | 'filterGpuResources'>;
   master?: MasterOptions;
 }
 
@@ -60,6 +62,7 @@ export async function startMasterNode(options: MasterNodeOptions = {}): Promise<
     const allocator = new AllocatorProcess({
       master: `master@${runtime.node}`,
       ...(options.allocationIntervalMs !== undefined ? { allocationIntervalMs: options.allocationIntervalMs } : {}),
+      ...options.allocator,
     });
     const master = new Master({ httpAddress: http, ...options.master });
     runtime.spawn(allocator);

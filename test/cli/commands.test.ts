@@ -34,7 +34,7 @@ test('cli - the executable: --help exits 0, a bad flag value from the environmen
 });
 
 const COMMANDS = {
-  master: ['--agent_ping_timeout', '--max_agent_ping_timeouts', '--allocation_interval', '--offer_timeout', '--port', '--ip', '--hostname', '--work_dir', '--nats'],
+  master: ['--agent_ping_timeout', '--max_agent_ping_timeouts', '--allocation_interval', '--offer_timeout', '--min_allocatable_resources', '--filter_gpu_resources', '--port', '--ip', '--hostname', '--work_dir', '--nats'],
   agent: ['--master', '--work_dir', '--resources', '--attributes', '--hostname', '--port', '--ip', '--nats'],
   dev: ['--agents', '--resources', '--port', '--nats'],
   execute: ['--master', '--name', '--command', '--resources', '--nats'],
@@ -70,6 +70,7 @@ const BAD: [string, string[], Record<string, string>, RegExp][] = [
   ['a duration that is zero', ['master', '--agent_ping_timeout=0secs'], {}, /invalid value '0' for --agent_ping_timeout: must be greater than zero/],
   ['a count below one', ['master', '--max_agent_ping_timeouts=0'], {}, /invalid value '0' for --max_agent_ping_timeouts: must be an integer of at least 1/],
   ['a port', ['master', '--port=70000'], {}, /invalid value '70000' for --port/],
+  ['a minimum allocatable quantity', ['master', '--min_allocatable_resources=cpus:0.01|mem'], {}, /invalid value 'cpus:0.01\|mem' for --min_allocatable_resources: .*'mem'/],
   ['an environment variable', ['master'], { MESOS_TS_ALLOCATION_INTERVAL: 'fast' }, /invalid value 'fast' for --allocation_interval/],
   ['a NATS URL', ['master', '--nats=localhost:4222'], {}, /invalid value 'localhost:4222' for --nats: must be a NATS URL/],
   ['a log level', ['master', '--log_level=loud'], {}, /invalid value 'loud' for --log_level/],
