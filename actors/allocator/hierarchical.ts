@@ -5,10 +5,14 @@
  * Responsibilities:
  * 1. Track agents (total, allocated), frameworks (roles, suppressed roles, active), role
  *    weights and quota guarantees.
- * 2. `allocate(now)`: offer each agent's free resources, two levels deep: roles by weighted DRF,
- *    then the frameworks of a role by DRF. Quota roles that lack part of their guarantee are
- *    served first, up to the guarantee (stage 1); then every role shares fairly what is left
- *    without eating into what quota roles still need (stage 2).
+ * 2. `allocate(now)`: offer each agent's free resources: roles by weighted DRF, then the
+ *    frameworks of a role by DRF. Roles are hierarchical, as in Mesos 1.5+: `eng/web` and
+ *    `eng/db` are children of `eng`, which competes with `ops` with the sum of its subtree's
+ *    allocation and the weight of `eng`; then its children compete among themselves (a role
+ *    with frameworks and sub-roles, `eng` next to `eng/web`, is one more child there, `eng/.`).
+ *    The role sorter (`sorter/drf.ts`) keeps that tree. Quota roles that lack part of their
+ *    guarantee are served first, up to the guarantee (stage 1); then every role shares fairly
+ *    what is left without eating into what quota roles still need (stage 2).
  * 3. A framework is offered only what is allocatable to the role: unreserved resources and
  *    those reserved to the role (or an ancestor). Inactive frameworks and roles a framework
  *    suppressed get nothing; nor does anyone get less than `--min_allocatable_resources`, nor
@@ -23,6 +27,9 @@
  *   framework takes everything allocatable to its role there, which usually empties the agent;
  * - recording an offer costs a few small `Resources` operations and three sorter updates, each
  *   a binary search plus at most an array splice: O(log F) comparisons, O(F) pointer moves.
+ *   With nested roles the role sorter's update walks up the role's ancestors (O(depth × log R)),
+ *   and the next agent's read of the role order redoes the depth-first walk, O(R), if the
+ *   update moved a role; with no `/` in any role it is the flat order above, kept in place.
  * So a cycle is O(A + offers × (log F + F)) when frameworks accept what they are offered, and
  * objects are created per offer, never per agent × framework. The worst case, every framework
  * filtered on every agent, is O(A × F) filter look-ups (as in Mesos). Quota adds one O(A) pass
@@ -394,7 +401,8 @@ export class HierarchicalAllocation {
 
   /**
    * Sets role weights (default 1): a role of weight 2 is entitled to twice the dominant share
-   * of a role of weight 1. Checks every entry before applying any.
+   * of a sibling role of weight 1; the weight of `eng` counts for its whole subtree. Checks
+   * every entry before applying any.
    */
   updateWeights(weights: Iterable<readonly [string, number]> | Readonly<Record<string, number>>): void {
     const entries = Symbol.iterator in weights ? [...weights] : Object.entries(weights);

@@ -27,6 +27,7 @@ import { HierarchicalAllocation } from '../../actors/allocator/hierarchical.ts';
 import { DRFSorter } from '../../actors/allocator/sorter/drf.ts';
 import type { SorterFactory } from '../../actors/allocator/sorter/sorter.ts';
 import { Resources } from '../../src/mesos/resources.ts';
+import { FlatSorter, levelByLevel, type ModelClient } from './level-by-level.ts';
 import { simulate, type SimFramework } from './simulation.ts';
 
 interface Scenario {
@@ -136,4 +137,97 @@ test('DRF property - fails for sorters that do not serve the smallest share firs
     );
     t.true(result.failed, `${wrong.name} should break the DRF property`);
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Nested roles: the role order is level by level (Mesos 1.5+ hierarchical DRF).
+
+interface NestedScenario {
+  readonly agents: readonly { cpus: number; mem: number }[];
+  readonly frameworks: readonly string[];
+  readonly weights: readonly (readonly [string, number])[];
+  /** Agent indexes to offer one at a time (`offer`), or whose holder gives it back (`recover`). */
+  readonly steps: readonly { kind: 'offer' | 'recover'; agent: number }[];
+}
+
+const NESTED_ROLES = ['a', 'a/b', 'a/c', 'a/b/d', 'e', 'e/f', 'g/h'];
+const nestedArb: fc.Arbitrary<NestedScenario> = fc.record({
+  agents: fc.array(fc.record({ cpus: fc.integer({ min: 1, max: 8 }), mem: fc.integer({ min: 1, max: 16 }) }), { minLength: 2, maxLength: 8 }),
+  frameworks: fc.array(fc.constantFrom(...NESTED_ROLES), { minLength: 2, maxLength: 7 }),
+  weights: fc.array(fc.tuple(fc.constantFrom('a', 'a/b', 'e', 'e/f', 'g', 'g/h'), fc.constantFrom(0.5, 1, 2, 3)), { maxLength: 3 }),
+  steps: fc.array(fc.record({ kind: fc.constantFrom('offer' as const, 'offer' as const, 'recover' as const), agent: fc.nat(7) }), { maxLength: 40 }),
+});
+
+/** Runs the scenario; returns the first offer that differs from the level-by-level pick, or `undefined`. */
+function nestedViolation(s: NestedScenario, roleSorter?: SorterFactory): string | undefined {
+  const allocation = new HierarchicalAllocation(roleSorter === undefined ? {} : { roleSorter });
+  const agents = s.agents.map((a, i) => ({ id: `agent${i}`, cpus: a.cpus * 1000, mem: a.mem * 1000 }));
+  for (const a of agents) allocation.addAgent(a.id, Resources.parse(`cpus:${a.cpus / 1000};mem:${a.mem / 1000}`));
+  allocation.updateWeights(s.weights);
+  const frameworks = s.frameworks.map((role, i) => ({ id: `f${i}`, role }));
+  for (const f of frameworks) allocation.addFramework(f.id, { roles: [f.role] });
+  const totals = new Map([
+    ['cpus', agents.reduce((n, a) => n + a.cpus, 0)],
+    ['mem', agents.reduce((n, a) => n + a.mem, 0)],
+  ]);
+  const weights = new Map(s.weights);
+  /** Which framework holds each agent (whole agents only: every offer is a whole agent). */
+  const holder = new Map<string, string>();
+  const held = (ids: (id: string) => boolean): Map<string, number> => {
+    const out = new Map([
+      ['cpus', 0],
+      ['mem', 0],
+    ]);
+    for (const a of agents) {
+      const f = holder.get(a.id);
+      if (f === undefined || !ids(f)) continue;
+      out.set('cpus', out.get('cpus')! + a.cpus);
+      out.set('mem', out.get('mem')! + a.mem);
+    }
+    return out;
+  };
+  const dominant = (alloc: Map<string, number>): number => Math.max(...[...totals].map(([name, total]) => alloc.get(name)! / total));
+
+  for (const step of s.steps) {
+    const agent = agents[step.agent % agents.length]!;
+    const current = holder.get(agent.id);
+    if (step.kind === 'recover') {
+      if (current === undefined) continue;
+      allocation.recoverResources(current, agent.id, allocation.agent(agent.id)!.allocated);
+      holder.delete(agent.id);
+      continue;
+    }
+    if (current !== undefined) continue;
+    // Level by level over the roles, then DRF among the role's frameworks, ties by id.
+    const roles = new Map<string, ModelClient>();
+    for (const f of frameworks) roles.set(f.role, { alloc: held((id) => frameworks.find((g) => g.id === id)!.role === f.role), active: true });
+    const role = levelByLevel(roles, weights, totals)[0]!;
+    const candidates = frameworks.filter((f) => f.role === role).map((f) => ({ id: f.id, share: dominant(held((id) => id === f.id)) }));
+    candidates.sort((x, y) => x.share - y.share || (x.id < y.id ? -1 : 1));
+    const expected = `${candidates[0]!.id}/${role}`;
+    const offers = allocation.allocate(0, [agent.id]);
+    const actual = offers.map((o) => `${o.frameworkId}/${o.role}`).join(',');
+    if (actual !== expected) return `${agent.id} went to ${actual || 'nobody'}; level by level picks ${expected}`;
+    holder.set(agent.id, offers[0]!.frameworkId);
+  }
+  return undefined;
+}
+
+test('DRF property - with nested roles, each agent goes where a level-by-level computation says', (t) => {
+  fc.assert(
+    fc.property(nestedArb, (s) => {
+      const problem = nestedViolation(s);
+      if (problem !== undefined) throw new Error(problem);
+    }),
+    { numRuns: 200 },
+  );
+  t.pass();
+});
+
+test('DRF property - with nested roles, fails for a flat role sorter', (t) => {
+  const result = fc.check(
+    fc.property(nestedArb, (s) => nestedViolation(s, (totals) => new FlatSorter(totals)) === undefined),
+    { numRuns: 200, seed: 1 },
+  );
+  t.true(result.failed, 'a flat role sorter should break the nested property');
 });

@@ -132,6 +132,69 @@ test('UpdateWeight - a role of weight 2 gets twice the dominant share', (t) => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Hierarchical roles.
+
+test('NestedRoleDRF', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.addAgent('agent1', r('cpus:2;mem:1024'));
+  allocation.addFramework('f1', { roles: ['a/b'] });
+  t.deepEqual(show(allocation.allocate(0)), ['f1/a/b@agent1 cpus:2;mem:1024']);
+
+  // a holds 2/3 of the cluster, d nothing: the new agent goes to d's d/e, not to a/c, although
+  // a/c and d/e both hold nothing (a flat sorter ties them and picks a/c by name).
+  allocation.addAgent('agent2', r('cpus:1;mem:512'));
+  allocation.addFramework('f2', { roles: ['a/c'] });
+  allocation.addFramework('f3', { roles: ['d/e'] });
+  t.deepEqual(show(allocation.allocate(0)), ['f3/d/e@agent2 cpus:1;mem:512']);
+
+  // a holds 2/5, d 1/5: d again, to its empty d/f rather than a's empty a/c.
+  allocation.addAgent('agent3', r('cpus:2;mem:1024'));
+  allocation.addFramework('f4', { roles: ['d/f'] });
+  t.deepEqual(show(allocation.allocate(0)), ['f4/d/f@agent3 cpus:2;mem:1024']);
+
+  // a 2/7, d 3/7: now a, and inside a its empty a/c.
+  allocation.addAgent('agent4', r('cpus:2;mem:1024'));
+  t.deepEqual(show(allocation.allocate(0)), ['f2/a/c@agent4 cpus:2;mem:1024']);
+});
+
+test('NestedRoleDRF - a weight on an inner role counts for its whole subtree', (t) => {
+  const run = (weights: Record<string, number>): Record<string, number> => {
+    const allocation = new HierarchicalAllocation();
+    allocation.updateWeights(weights);
+    for (let i = 1; i <= 12; i++) allocation.addAgent(`agent${i}`, r('cpus:1;mem:1024'));
+    allocation.addFramework('web', { roles: ['eng/web'] });
+    allocation.addFramework('db', { roles: ['eng/db'] });
+    allocation.addFramework('ops', { roles: ['ops'] });
+    return countByFramework(allocation.allocate(0));
+  };
+  // eng and ops share the cluster half and half; eng's half is split between its children.
+  t.deepEqual(run({}), { web: 3, db: 3, ops: 6 });
+  t.deepEqual(run({ eng: 2 }), { web: 4, db: 4, ops: 4 });
+  t.deepEqual(run({ eng: 2, 'eng/web': 3 }), { web: 6, db: 2, ops: 4 });
+  // A weight on a leaf only matters among its siblings.
+  t.deepEqual(run({ 'eng/web': 3 }), { web: 4, db: 2, ops: 6 });
+});
+
+test('NestedRoleDRF - a role with frameworks and sub-roles competes among them as its own leaf', (t) => {
+  const allocation = new HierarchicalAllocation();
+  allocation.updateWeights({ eng: 2 });
+  for (let i = 1; i <= 12; i++) allocation.addAgent(`agent${i}`, r('cpus:1;mem:1024'));
+  allocation.addFramework('eng', { roles: ['eng'] });
+  allocation.addFramework('web', { roles: ['eng/web'] });
+  allocation.addFramework('ops', { roles: ['ops'] });
+  // The eng subtree (weight 2) gets twice what ops gets; inside, `eng` itself (its weight
+  // there is that of `eng/.`, 1) and eng/web share its part equally.
+  t.deepEqual(countByFramework(allocation.allocate(0)), { eng: 4, web: 4, ops: 4 });
+
+  // eng/web goes (its framework is removed, freeing 4 agents), and with it the sub-role: eng
+  // is a plain role again, of weight 2. Of 8 free agents eng takes 7 (4 → 11 of 16, a share
+  // of 11/16 / 2) and ops 1 (4 → 5, 5/16).
+  allocation.removeFramework('web');
+  for (let i = 13; i <= 16; i++) allocation.addAgent(`agent${i}`, r('cpus:1;mem:1024'));
+  t.deepEqual(countByFramework(allocation.allocate(0)), { eng: 7, ops: 1 });
+});
+
+// ---------------------------------------------------------------------------------------------
 // Reservations.
 
 test('ReservedDRF - reserved resources go only to their role', (t) => {

@@ -64,6 +64,8 @@ export class ClusterTotals {
 /**
  * Orders clients for the allocator. Clients are added active; only active clients are
  * returned by `sort()`. Allocations are tracked per client whether it is active or not.
+ * A client's name may be a `/`-separated path, which a sorter may read as a place in a tree
+ * (the DRF sorter does: hierarchical roles); the random sorter treats every name alike.
  */
 export interface Sorter {
   /** Adds a client, active, with no allocation. Throws if it is already there. */
@@ -77,7 +79,10 @@ export interface Sorter {
   activate(client: string): void;
   /** Keeps a client (and its allocation) but leaves it out of `sort()`. */
   deactivate(client: string): void;
-  /** Sets the weight of a client, present or future (default 1); a higher weight sorts earlier. */
+  /**
+   * Sets the weight of a path, present or future (default 1); a higher weight sorts earlier.
+   * In a sorter with a tree, an inner path's weight applies to its whole subtree.
+   */
   updateWeight(client: string, weight: number): void;
   /** Records that `resources` on `agentId` are now allocated to `client`. */
   allocated(client: string, agentId: string, resources: Resources): void;
