@@ -1,5 +1,6 @@
 import { createActor, type Actor } from 'xstate';
 import type { Counter } from '../../src/metrics/metrics.ts';
+import { taskStateCounters, usedFraction } from '../../src/metrics/task-counters.ts';
 import { newStatusUuid, newUuidBytes, randomByteSource, uuidToString, type ByteSource } from '../../src/mesos/ids.ts';
 import {
   EXECUTOR_TO_FRAMEWORK,
@@ -49,7 +50,7 @@ import {
 } from '../../src/mesos/protocol.ts';
 import { parseAttributes } from '../../src/mesos/model.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import type { AgentInfo } from '../../src/mesos/v1/common.ts';
+import type { AgentInfo, TaskState } from '../../src/mesos/v1/common.ts';
 import type { Timer } from '../../src/process/clock.ts';
 import { Process } from '../../src/process/process.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
@@ -94,6 +95,12 @@ export interface AgentOptions extends AgentFlagsInput {
    * the agent keeps `master`.
    */
   detector?: MasterDetector;
+  /**
+   * The prefix of its metrics: Mesos's `slave` (`slave/tasks_running`) for an agent alone in its
+   * runtime, as `mesos agent` runs it; default its process id (`slave(1)/tasks_running`), which
+   * keeps the agents of one runtime (dev mode) apart.
+   */
+  metricsPrefix?: string;
 }
 
 /**
@@ -152,9 +159,14 @@ export class Agent extends Process {
     | 'invalidFrameworkMessages'
     | 'registrations'
     | 'executorsTerminated'
-    | 'tasksLaunched',
+    | 'tasksLaunched'
+    | 'containerLaunchErrors',
     Counter
   >;
+
+  /** Tasks that ended here, by terminal state (`slave/tasks_finished`, ...): `tasksEnded[state]?.inc()`. */
+  tasksEnded!: Readonly<Partial<Record<TaskState, Counter>>>;
+  readonly #metricsPrefix: string | undefined;
 
   constructor(runtime: Runtime, options: AgentOptions) {
     super(options.id ?? runtime.generateId('slave'));
@@ -169,6 +181,7 @@ export class Agent extends Process {
     };
     this.#uuidSource = options.uuidSource ?? randomByteSource;
     this.#sumOption = options.statusUpdateManager;
+    this.#metricsPrefix = options.metricsPrefix;
     this.containerizer = options.containerizer ?? new Containerizer({ delay: (ms, fn) => this.delay(ms, fn), pidDir: containerPidsDir(this.flags.workDir) });
     this.commandExecutor = options.commandExecutor ?? executors.defaultCommandExecutor;
     const random = options.random ?? Math.random;
@@ -222,7 +235,9 @@ export class Agent extends Process {
   }
 
   override initialize(): void {
-    const c = (name: string) => this.counter(name);
+    const m = this.metrics;
+    const prefix = this.#metricsPrefix ?? this.id;
+    const c = (name: string) => m.counter(`${prefix}/${name}`);
     this.stats = {
       validStatusUpdates: c('valid_status_updates'),
       invalidStatusUpdates: c('invalid_status_updates'),
@@ -231,14 +246,25 @@ export class Agent extends Process {
       registrations: c('registrations'),
       executorsTerminated: c('executors_terminated'),
       tasksLaunched: c('tasks_launched'),
+      containerLaunchErrors: c('container_launch_errors'),
     };
-    const m = this.metrics;
-    m.gauge(`${this.id}/registered`, () => (this.state === 'RUNNING' ? 1 : 0));
-    m.gauge(`${this.id}/uptime_secs`, () => (this.clock.now() - this.startTime) / 1000);
-    m.gauge(`${this.id}/frameworks_active`, () => this.frameworks.size);
-    m.gauge(`${this.id}/executors_running`, () => this.countExecutors('RUNNING'));
-    m.gauge(`${this.id}/executors_registering`, () => this.countExecutors('REGISTERING'));
-    m.gauge(`${this.id}/executors_terminating`, () => this.countExecutors('TERMINATING'));
+    this.tasksEnded = taskStateCounters(c, ['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST']);
+    m.gauge(`${prefix}/registered`, () => (this.state === 'RUNNING' ? 1 : 0));
+    m.gauge(`${prefix}/uptime_secs`, () => (this.clock.now() - this.startTime) / 1000);
+    m.gauge(`${prefix}/frameworks_active`, () => this.frameworks.size);
+    m.gauge(`${prefix}/executors_running`, () => this.countExecutors('RUNNING'));
+    m.gauge(`${prefix}/executors_registering`, () => this.countExecutors('REGISTERING'));
+    m.gauge(`${prefix}/executors_terminating`, () => this.countExecutors('TERMINATING'));
+    // Queued tasks (waiting for their executor) are staging, as in Mesos's `_tasks_staging`.
+    m.gauge(`${prefix}/tasks_staging`, () => this.countTasks('TASK_STAGING'));
+    m.gauge(`${prefix}/tasks_starting`, () => this.countTasks('TASK_STARTING'));
+    m.gauge(`${prefix}/tasks_running`, () => this.countTasks('TASK_RUNNING'));
+    m.gauge(`${prefix}/tasks_killing`, () => this.countTasks('TASK_KILLING'));
+    for (const name of ['cpus', 'mem', 'disk', 'gpus']) {
+      m.gauge(`${prefix}/${name}_total`, () => this.totalResources.scalar(name));
+      m.gauge(`${prefix}/${name}_used`, () => this.usedResources().scalar(name));
+      m.gauge(`${prefix}/${name}_percent`, () => usedFraction(this.usedResources().scalar(name), this.totalResources.scalar(name)));
+    }
 
     this.startTime = this.clock.now();
     if (this.#sumOption !== undefined) {
@@ -327,6 +353,18 @@ export class Agent extends Process {
       for (const executor of framework.executors.values()) used = used.plus(executor.resources());
     }
     return used;
+  }
+
+  /** Tasks in `state`; a task queued until its executor registers is `TASK_STAGING`. */
+  countTasks(state: TaskState): number {
+    let n = 0;
+    for (const f of this.frameworks.values()) {
+      for (const e of f.executors.values()) {
+        if (state === 'TASK_STAGING') n += e.queuedTasks.size;
+        for (const t of e.launchedTasks.values()) if (t.state === state) n++;
+      }
+    }
+    return n;
   }
 
   countExecutors(state: string): number {

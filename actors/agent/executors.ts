@@ -163,6 +163,7 @@ function _launchCustom(agent: Agent, framework: FrameworkRecord, executor: Execu
   executor.destroy = (gracePeriodMs) => void agent.containerizer.destroy(executor.containerId, gracePeriodMs);
   agent.whenever(container.exited, (exit) => containerExited(agent, framework.id, executor, exit));
   if (container.error !== undefined) {
+    agent.stats.containerLaunchErrors.inc();
     executor.pendingTermination ??= { state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: `Failed to launch container: ${container.error}` };
     return;
   }
@@ -182,6 +183,7 @@ function _launchCustom(agent: Agent, framework: FrameworkRecord, executor: Execu
 function launchFailed(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, error: unknown): void {
   const message = `Failed to launch container: ${(error as Error)?.message ?? String(error)}`;
   agent.log.error({ executor_id: executor.id, framework_id: framework.id, reason: message }, 'Failed to launch executor');
+  agent.stats.containerLaunchErrors.inc();
   executor.pendingTermination ??= { state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message };
   executorTerminated(agent, framework, executor, { status: -1, code: null, signal: null });
 }

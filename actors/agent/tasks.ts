@@ -14,7 +14,7 @@ import {
   type StatusUpdateMessage,
 } from '../../src/mesos/protocol.ts';
 import { statusUuidBytes, statusUuidKey, statusUuidToString } from '../../src/mesos/ids.ts';
-import { hasFrameworkCapability, type FrameworkID, type TaskID, type TaskInfo, type TaskState, type TaskStatus, type TaskStatusReason } from '../../src/mesos/v1/common.ts';
+import { hasFrameworkCapability, isTerminalState, type FrameworkID, type TaskID, type TaskInfo, type TaskState, type TaskStatus, type TaskStatusReason } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import {
   SUM_ACKNOWLEDGEMENT,
@@ -310,7 +310,9 @@ export function sendAgentUpdate(
 
 /** Records the update on its task and gives it to the status update manager. */
 function forward(agent: Agent, framework: UpdatingFramework, executor: ExecutorRecord | undefined, update: StatusUpdate): void {
-  executor?.updateTaskState(update.status, agent.info.id?.value ?? '');
+  const task = executor?.updateTaskState(update.status, agent.info.id?.value ?? '');
+  // A task that ended just now (`updateTaskState` refuses a task that had ended already).
+  if (task !== undefined && isTerminalState(task.state)) agent.tasksEnded[task.state]?.inc();
   agent.send(agent.sum, SUM_UPDATE, { update, checkpoint: framework.checkpoint } satisfies SumUpdate);
 }
 

@@ -16,7 +16,8 @@
  *    sends nothing.
  * 5. Stop cycles while `PAUSED` (`Allocator.Pause` / `Allocator.Resume`).
  * 6. Publish Mesos's allocator metrics under `<id>/mesos/`: `allocation_runs`,
- *    `allocation_run_ms`, `allocation_run_latency_ms`, `event_queue_dispatches`, and
+ *    `allocation_run_ms`, `allocation_run_latency_ms`, `event_queue_dispatches`,
+ *    `resources/<cpus|mem|disk|gpus>/total` and `/offered_or_allocated`, and (ours)
  *    `offers_made`.
  *
  * Bad input (a malformed body, an unknown framework or agent, an invalid role) is logged,
@@ -173,6 +174,10 @@ export class AllocatorProcess extends Process {
     this.#runMs = this.metrics.timer(`${prefix}/allocation_run_ms`);
     this.#latencyMs = this.metrics.timer(`${prefix}/allocation_run_latency_ms`);
     this.metrics.gauge(`${prefix}/event_queue_dispatches`, () => this._mailbox.length);
+    for (const name of ['cpus', 'mem', 'disk', 'gpus']) {
+      this.metrics.gauge(`${prefix}/resources/${name}/total`, () => this.allocation.scalarQuantity(name).total);
+      this.metrics.gauge(`${prefix}/resources/${name}/offered_or_allocated`, () => this.allocation.scalarQuantity(name).offeredOrAllocated);
+    }
     this.#invalid = this.counter('invalid_messages');
     this.#machine.start();
     this.#armBatch();

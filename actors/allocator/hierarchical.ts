@@ -276,6 +276,13 @@ export class HierarchicalAllocation {
     return agent === undefined ? undefined : { total: agent.total, allocated: agent.allocated, available: agent.available };
   }
 
+  /** Scalar `name` over every agent, and the part offered or allocated (Mesos's `allocator/mesos/resources/<name>/*`). */
+  scalarQuantity(name: string): { total: number; offeredOrAllocated: number } {
+    let millis = 0;
+    for (const agent of this.#agents.values()) millis += agent.allocated.scalarMillis().get(name) ?? 0;
+    return { total: this.#totals.millis(name) / 1000, offeredOrAllocated: millis / 1000 };
+  }
+
   // -------------------------------------------------------------------------------------------
   // Frameworks.
 

@@ -74,6 +74,8 @@ export async function startAgentNode(options: AgentNodeOptions): Promise<AgentNo
     const detector = detectorFor(address ?? { kind: 'nats', servers: [] }, runtime, runtime.logger);
     const master = await detector.detect(signal);
     const agent = Agent.start(runtime, {
+      // Alone in its runtime, the agent publishes under Mesos's `slave/` (`slave/tasks_running`).
+      metricsPrefix: 'slave',
       ...agentOptions,
       master: String(master),
       ...(detector instanceof NatsMasterDetector ? { detector } : {}),

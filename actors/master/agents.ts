@@ -41,6 +41,7 @@ function connection(m: Master): SlaveRegistered['connection'] {
 
 /** `RegisterSlaveMessage`: a new agent gets an id, the allocator its resources. */
 export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void {
+  m.stats.registerAgent.inc();
   if (!m.leading) {
     m.log.debug({ from: String(from) }, 'Ignoring agent registration: not the leading master');
     return;
@@ -60,12 +61,14 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
     // pending (MESOS-8463). As Mesos's `_registerSlave`, the old agent is removed first: its
     // tasks are lost, not handed to the new one.
     m.log.info({ agentId: known.id, agent: String(from) }, 'Removing old disconnected agent because a registration attempt occurred');
+    m.stats.agentRemovalsRegistered.inc();
     removeAgent(m, known, 'a new agent registered at the same address');
   }
   const id = m.ids.nextAgentId().value;
   const agent = new AgentRecord(id, { ...body.slave, resources: total.toJSON() }, from, m.now());
   agent.version = body.version;
   admit(m, agent);
+  m.stats.agentRegistrations.inc();
   m.send(from, SLAVE_REGISTERED, { slave_id: { value: id }, connection: connection(m) } satisfies SlaveRegistered);
   m.log.info({ agentId: id, agent: String(from), hostname: agent.info.hostname, resources: String(total) }, 'Registered agent');
 }
@@ -87,6 +90,7 @@ function admit(m: Master, agent: AgentRecord): void {
  * again with the tasks and executors it reports.
  */
 export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): void {
+  m.stats.reregisterAgent.inc();
   if (!m.leading) {
     m.log.debug({ from: String(from) }, 'Ignoring agent re-registration: not the leading master');
     return;
@@ -147,6 +151,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
       m.toAllocator(ALLOCATOR_ACTIVATE_AGENT, { agent_id: id } satisfies AgentRef);
     }
     agent.missedPings = 0;
+    m.stats.agentReregistrations.inc();
     m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
     shutDownCompleted(from);
     for (const [frameworkId, statuses] of reconcile) m.send(from, RECONCILE_TASKS, { framework_id: { value: frameworkId }, statuses } satisfies ReconcileTasks);
@@ -187,6 +192,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
   }
   for (const fid of shutDown) admitted.executors.delete(fid);
   admit(m, admitted);
+  m.stats.agentReregistrations.inc();
   m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
   shutDownCompleted(from);
   for (const fid of shutDown) {
@@ -233,11 +239,13 @@ function completedFrameworksOn(m: Master, body: ReregisterSlave): Set<string> {
 
 /** `UnregisterSlaveMessage`: the agent is shutting down for good. */
 export function unregisterAgent(m: Master, from: UPID, body: UnregisterSlave): void {
+  m.stats.unregisterAgent.inc();
   const agent = m.agents.get(body.slave_id.value);
   if (agent === undefined || !agent.pid.equals(from)) {
     m.log.debug({ from: String(from) }, 'Ignoring unregistration of an unknown agent');
     return;
   }
+  m.stats.agentRemovalsUnregistered.inc();
   removeAgent(m, agent, 'the agent unregistered');
 }
 
@@ -267,6 +275,7 @@ function startPings(m: Master, agent: AgentRecord): void {
         agent.missedPings++;
         m.log.debug({ agentId: agent.id, missed: agent.missedPings }, 'Agent missed a ping');
         if (agent.missedPings >= m.options.maxAgentPingTimeouts) {
+          m.stats.agentRemovalsUnhealthy.inc();
           removeAgent(m, agent, `health check timed out after ${agent.missedPings} missed pings`);
           return;
         }
@@ -311,6 +320,7 @@ export function removeAgent(m: Master, agent: AgentRecord, reason: string): void
       const status = masterStatus(task, state, 'REASON_AGENT_REMOVED', `Agent ${agent.info.hostname} removed: ${reason}`, m.now());
       task.state = state;
       task.statuses.push(status);
+      m.tasksEnded[state]?.inc();
       m.sendEvent(framework, { type: 'UPDATE', update: { status } });
     }
     // A partition-aware framework's tasks may come back with their agent (Mesos keeps them as
@@ -330,6 +340,7 @@ export function removeAgent(m: Master, agent: AgentRecord, reason: string): void
 
 /** `ExitedExecutorMessage`: the framework hears `executorLost`; the executor's resources return. */
 export function exitedExecutor(m: Master, from: UPID, body: ExitedExecutor): void {
+  m.stats.exitedExecutor.inc();
   const agent = m.agents.get(body.slave_id.value);
   if (agent === undefined || !agent.pid.equals(from)) {
     m.log.warn({ from: String(from), agentId: body.slave_id.value }, 'Ignoring executor exit from an unknown agent');

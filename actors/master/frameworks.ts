@@ -45,6 +45,7 @@ export function call(m: Master, from: UPID, body: unknown): void {
     parsed = parseSchedulerCall(body);
   } catch (error) {
     m.stats.invalidCalls.inc();
+    m.stats.droppedMessages.inc();
     const reason = error instanceof InvalidMessageError ? error.message : String(error);
     m.log.warn({ from: String(from), reason }, 'Dropping invalid scheduler call');
     return;
@@ -56,6 +57,7 @@ export function call(m: Master, from: UPID, body: unknown): void {
   const framework = m.frameworks.get(parsed.framework_id.value);
   if (framework === undefined) {
     m.stats.droppedCalls.inc();
+    m.stats.droppedMessages.inc();
     m.log.warn({ from: String(from), type: parsed.type, frameworkId: parsed.framework_id.value }, 'Ignoring call of unknown framework');
     if (m.isCompletedFramework(parsed.framework_id.value)) {
       const event: SchedulerEvent = { type: 'ERROR', error: { message: 'Framework has been removed' } };
@@ -70,6 +72,7 @@ export function call(m: Master, from: UPID, body: unknown): void {
   const expected = connection === undefined ? framework.disconnectedPid : connection.pid;
   if (connection?.kind === 'http' || expected === undefined || !expected.equals(from)) {
     m.stats.droppedCalls.inc();
+    m.stats.droppedMessages.inc();
     m.log.warn({ from: String(from), expected: String(expected), type: parsed.type }, 'Ignoring call from a scheduler that is not the framework\'s current one');
     return;
   }
@@ -80,6 +83,7 @@ export function call(m: Master, from: UPID, body: unknown): void {
 export function handle(m: Master, framework: FrameworkRecord, c: Exclude<SchedulerCall, { type: 'SUBSCRIBE' }>): void {
   switch (c.type) {
     case 'TEARDOWN':
+      m.stats.unregisterFramework.inc();
       m.log.info({ frameworkId: framework.id }, 'Tearing down framework at its request');
       removeFramework(m, framework, 'teardown');
       return;
@@ -105,6 +109,7 @@ export function handle(m: Master, framework: FrameworkRecord, c: Exclude<Schedul
       tasks.acknowledge(m, framework, c.acknowledge);
       return;
     case 'RECONCILE':
+      m.stats.reconcileTasks.inc();
       tasks.reconcile(m, framework, c.reconcile.tasks ?? []);
       return;
     case 'MESSAGE':
@@ -114,6 +119,7 @@ export function handle(m: Master, framework: FrameworkRecord, c: Exclude<Schedul
       updateFramework(m, framework, c);
       return;
     case 'REQUEST':
+      m.stats.resourceRequest.inc();
       // Mesos hands requests to the allocator, whose hierarchical implementation ignores them.
       m.log.debug({ frameworkId: framework.id }, 'Ignoring resource request (not used by the hierarchical allocator)');
       return;
@@ -138,6 +144,7 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
   }
   // An empty id is no id (Mesos): a first subscription.
   const requestedId = c.subscribe.framework_info.id?.value || undefined;
+  (requestedId === undefined ? m.stats.registerFramework : m.stats.reregisterFramework).inc();
 
   if (requestedId !== undefined && m.isCompletedFramework(requestedId)) {
     refuse('Framework has been removed');
@@ -361,6 +368,7 @@ export function removeFramework(m: Master, framework: FrameworkRecord, reason: s
       const status = masterStatus(task, 'TASK_KILLED', 'REASON_FRAMEWORK_REMOVED', `Framework removed: ${reason}`, m.now());
       task.state = 'TASK_KILLED';
       task.statuses.push(status);
+      m.tasksEnded.TASK_KILLED!.inc();
     }
     framework.completeTask(task);
   }

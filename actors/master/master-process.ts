@@ -3,6 +3,7 @@ import { Process } from '../../src/process/process.ts';
 import { UPID } from '../../src/process/upid.ts';
 import { RecentList } from '../../src/recent.ts';
 import type { Counter } from '../../src/metrics/metrics.ts';
+import { scalarMillisOf, taskStateCounters, usedFraction } from '../../src/metrics/task-counters.ts';
 import { MasterIdGenerator, newMasterId } from '../../src/mesos/ids.ts';
 import {
   EXECUTOR_TO_FRAMEWORK,
@@ -28,7 +29,7 @@ import {
   type StatusUpdateMessage,
   type UnregisterSlave,
 } from '../../src/mesos/protocol.ts';
-import type { MasterInfo } from '../../src/mesos/v1/common.ts';
+import { isTerminalState, type MasterInfo, type TaskState } from '../../src/mesos/v1/common.ts';
 import type { SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import { ALLOCATOR_OFFERS, type Offers } from '../allocator/protocol.ts';
 import * as agents from './agents.ts';
@@ -115,15 +116,45 @@ export class Master extends Process {
     | 'offersAccepted'
     | 'offersRescinded'
     | 'tasksLaunched'
-    | 'tasksDropped'
     | 'tasksErrored'
     | 'statusUpdates'
     | 'acknowledgements'
     | 'agentsRemoved'
     | 'invalidStatusUpdates'
-    | 'frameworkMessages',
+    | 'validStatusUpdates'
+    | 'validAcknowledgements'
+    | 'invalidAcknowledgements'
+    | 'frameworkMessages'
+    | 'validFrameworkMessages'
+    | 'invalidFrameworkMessages'
+    | 'executorMessages'
+    | 'validExecutorMessages'
+    | 'invalidExecutorMessages'
+    | 'droppedMessages'
+    | 'registerFramework'
+    | 'reregisterFramework'
+    | 'unregisterFramework'
+    | 'launchTasks'
+    | 'declineOffers'
+    | 'reviveOffers'
+    | 'suppressOffers'
+    | 'killTask'
+    | 'reconcileTasks'
+    | 'resourceRequest'
+    | 'registerAgent'
+    | 'reregisterAgent'
+    | 'unregisterAgent'
+    | 'exitedExecutor'
+    | 'agentRegistrations'
+    | 'agentReregistrations'
+    | 'agentRemovalsUnhealthy'
+    | 'agentRemovalsUnregistered'
+    | 'agentRemovalsRegistered',
     Counter
   >;
+
+  /** Tasks that ended, by terminal state (`master/tasks_finished`, ...): `tasksEnded[state]?.inc()`. */
+  tasksEnded!: Readonly<Partial<Record<TaskState, Counter>>>;
 
   constructor(options: MasterOptions = {}) {
     super(options.id ?? 'master');
@@ -164,14 +195,42 @@ export class Master extends Process {
       offersAccepted: c('offers_accepted'),
       offersRescinded: c('offers_rescinded'),
       tasksLaunched: c('tasks_launched'),
-      tasksDropped: c('tasks_dropped'),
       tasksErrored: c('tasks_error'),
       statusUpdates: c('messages_status_update'),
       acknowledgements: c('messages_status_update_acknowledgement'),
       agentsRemoved: c('slave_removals'),
       invalidStatusUpdates: c('invalid_status_updates'),
+      validStatusUpdates: c('valid_status_updates'),
+      validAcknowledgements: c('valid_status_update_acknowledgements'),
+      invalidAcknowledgements: c('invalid_status_update_acknowledgements'),
       frameworkMessages: c('messages_framework_to_executor'),
+      validFrameworkMessages: c('valid_framework_to_executor_messages'),
+      invalidFrameworkMessages: c('invalid_framework_to_executor_messages'),
+      executorMessages: c('messages_executor_to_framework'),
+      validExecutorMessages: c('valid_executor_to_framework_messages'),
+      invalidExecutorMessages: c('invalid_executor_to_framework_messages'),
+      droppedMessages: c('dropped_messages'),
+      registerFramework: c('messages_register_framework'),
+      reregisterFramework: c('messages_reregister_framework'),
+      unregisterFramework: c('messages_unregister_framework'),
+      launchTasks: c('messages_launch_tasks'),
+      declineOffers: c('messages_decline_offers'),
+      reviveOffers: c('messages_revive_offers'),
+      suppressOffers: c('messages_suppress_offers'),
+      killTask: c('messages_kill_task'),
+      reconcileTasks: c('messages_reconcile_tasks'),
+      resourceRequest: c('messages_resource_request'),
+      registerAgent: c('messages_register_slave'),
+      reregisterAgent: c('messages_reregister_slave'),
+      unregisterAgent: c('messages_unregister_slave'),
+      exitedExecutor: c('messages_exited_executor'),
+      agentRegistrations: c('slave_registrations'),
+      agentReregistrations: c('slave_reregistrations'),
+      agentRemovalsUnhealthy: c('slave_removals/reason_unhealthy'),
+      agentRemovalsUnregistered: c('slave_removals/reason_unregistered'),
+      agentRemovalsRegistered: c('slave_removals/reason_registered'),
     };
+    this.tasksEnded = taskStateCounters(c, ['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR']);
     const m = this.metrics;
     const id = this.id;
     m.gauge(`${id}/elected`, () => (this.state === 'LEADING' || this.state === 'RECOVERING' ? 1 : 0));
@@ -179,13 +238,27 @@ export class Master extends Process {
     m.gauge(`${id}/frameworks_active`, () => [...this.frameworks.values()].filter((f) => f.active).length);
     m.gauge(`${id}/frameworks_connected`, () => [...this.frameworks.values()].filter((f) => f.connected).length);
     m.gauge(`${id}/frameworks_disconnected`, () => [...this.frameworks.values()].filter((f) => !f.connected).length);
+    m.gauge(`${id}/frameworks_inactive`, () => [...this.frameworks.values()].filter((f) => !f.active).length);
     m.gauge(`${id}/slaves_active`, () => [...this.agents.values()].filter((a) => a.active).length);
+    m.gauge(`${id}/slaves_inactive`, () => [...this.agents.values()].filter((a) => !a.active).length);
     m.gauge(`${id}/slaves_connected`, () => [...this.agents.values()].filter((a) => a.connected).length);
+    m.gauge(`${id}/slaves_disconnected`, () => [...this.agents.values()].filter((a) => !a.connected).length);
     m.gauge(`${id}/outstanding_offers`, () => this.offers.size);
     m.gauge(`${id}/event_queue_messages`, () => this._mailbox.length);
     m.gauge(`${id}/tasks_running`, () => this.countTasks('TASK_RUNNING'));
     m.gauge(`${id}/tasks_staging`, () => this.countTasks('TASK_STAGING'));
     m.gauge(`${id}/tasks_starting`, () => this.countTasks('TASK_STARTING'));
+    m.gauge(`${id}/tasks_killing`, () => this.countTasks('TASK_KILLING'));
+    m.gauge(`${id}/tasks_unreachable`, () => {
+      let n = 0;
+      for (const f of this.frameworks.values()) n += f.unreachableTasks.size;
+      return n;
+    });
+    for (const name of ['cpus', 'mem', 'disk', 'gpus']) {
+      m.gauge(`${id}/${name}_total`, () => this.resourceTotal(name));
+      m.gauge(`${id}/${name}_used`, () => this.resourceUsed(name));
+      m.gauge(`${id}/${name}_percent`, () => usedFraction(this.resourceUsed(name), this.resourceTotal(name)));
+    }
 
     this.startTime = this.clock.now();
     this.#allocator = this.options.allocator !== undefined ? UPID.from(this.options.allocator) : new UPID('allocator', this.self.node);
@@ -261,6 +334,26 @@ export class Master extends Process {
   /** Whether `frameworkId` names a framework this master removed (among the last `--max_completed_frameworks`). */
   isCompletedFramework(frameworkId: string): boolean {
     return !this.frameworks.has(frameworkId) && this.completedFrameworks.some((f) => f.id === frameworkId);
+  }
+
+  /** Scalar `name` over every registered agent (connected or not), as Mesos's `_resources_total`. */
+  resourceTotal(name: string): number {
+    let millis = 0;
+    for (const agent of this.agents.values()) millis += scalarMillisOf(agent.info.resources, name);
+    return millis / 1000;
+  }
+
+  /**
+   * Scalar `name` used by tasks and executors on registered agents, as Mesos's
+   * `_resources_used`: what was offered and not accepted is not used, nor is a terminal task's.
+   */
+  resourceUsed(name: string): number {
+    let millis = 0;
+    for (const agent of this.agents.values()) {
+      for (const task of agent.allTasks()) if (!isTerminalState(task.state)) millis += scalarMillisOf(task.resources, name);
+      for (const executors of agent.executors.values()) for (const e of executors.values()) millis += scalarMillisOf(e.resources, name);
+    }
+    return millis / 1000;
   }
 
   countTasks(state: string): number {

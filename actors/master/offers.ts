@@ -151,6 +151,7 @@ export function removeOffer(m: Master, offerId: string, how: { rescind: boolean;
 
 /** DECLINE: the resources go back with a filter (`refuse_seconds`, default 5 s). */
 export function decline(m: Master, framework: FrameworkRecord, offerIds: string[], filters: Filters | undefined): void {
+  m.stats.declineOffers.inc();
   const refuse = refuseSeconds(filters);
   for (const offerId of offerIds) {
     const offer = m.offers.get(offerId);
@@ -194,9 +195,10 @@ export function accept(m: Master, framework: FrameworkRecord, accept: SchedulerC
   const problem = offerProblem(m, framework, offerIds);
   if (problem !== undefined) {
     m.log.warn({ frameworkId: framework.id, reason: problem }, 'ACCEPT with invalid offers');
+    countLaunchOperations(m, operations);
     const state = framework.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST';
     for (const task of launchedTasks(operations)) {
-      m.stats.tasksDropped.inc();
+      m.tasksEnded[state]!.inc();
       const status = masterStatus(task, state, 'REASON_INVALID_OFFERS', `Task launched with invalid offers: ${problem}`, m.now());
       m.sendEvent(framework, { type: 'UPDATE', update: { status } });
     }
@@ -221,6 +223,8 @@ export function accept(m: Master, framework: FrameworkRecord, accept: SchedulerC
   for (const op of operations) {
     switch (op.type) {
       case 'LAUNCH':
+        // Mesos's accounting: a LAUNCH without tasks declines the offers.
+        (op.launch.task_infos?.length ? m.stats.launchTasks : m.stats.declineOffers).inc();
         for (const task of op.launch.task_infos ?? []) remaining = launch(m, framework, agent, task, remaining);
         break;
       case 'LAUNCH_GROUP':
@@ -235,6 +239,11 @@ export function accept(m: Master, framework: FrameworkRecord, accept: SchedulerC
   if (!remaining.isEmpty()) recover(m, framework.id, agentId, remaining.toJSON(), refuseSeconds(accept.filters));
 }
 
+/** `messages_launch_tasks` / `messages_decline_offers` for the LAUNCH operations of an ACCEPT. */
+function countLaunchOperations(m: Master, operations: OfferOperation[]): void {
+  for (const op of operations) if (op.type === 'LAUNCH') (op.launch.task_infos?.length ? m.stats.launchTasks : m.stats.declineOffers).inc();
+}
+
 function taskError(m: Master, framework: FrameworkRecord, task: TaskInfo, message: string): void {
   m.stats.tasksErrored.inc();
   m.log.info({ frameworkId: framework.id, taskId: task.task_id?.value, reason: message }, 'Refusing invalid task');
@@ -246,7 +255,7 @@ function taskError(m: Master, framework: FrameworkRecord, task: TaskInfo, messag
 function launch(m: Master, framework: FrameworkRecord, agent: AgentRecord | undefined, task: TaskInfo, remaining: Resources): Resources {
   if (agent === undefined || !agent.connected) {
     const state = framework.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST';
-    m.stats.tasksDropped.inc();
+    m.tasksEnded[state]!.inc();
     const status = masterStatus(task, state, 'REASON_AGENT_DISCONNECTED', 'Agent is no longer connected', m.now());
     m.sendEvent(framework, { type: 'UPDATE', update: { status } });
     return remaining;
@@ -286,6 +295,7 @@ function launch(m: Master, framework: FrameworkRecord, agent: AgentRecord | unde
 
 /** REVIVE: offers again for these roles (all if none), and no more decline filters. */
 export function revive(m: Master, framework: FrameworkRecord, roles: string[] | undefined): void {
+  m.stats.reviveOffers.inc();
   const which = roles === undefined || roles.length === 0 ? framework.roles : roles;
   for (const role of which) framework.suppressedRoles.delete(role);
   m.toAllocator(ALLOCATOR_REVIVE, roles === undefined ? { framework_id: framework.id } : ({ framework_id: framework.id, roles } satisfies RolesRef));
@@ -293,6 +303,7 @@ export function revive(m: Master, framework: FrameworkRecord, roles: string[] | 
 
 /** SUPPRESS: no offers for these roles (all if none) until REVIVE. */
 export function suppress(m: Master, framework: FrameworkRecord, roles: string[] | undefined): void {
+  m.stats.suppressOffers.inc();
   const which = roles === undefined || roles.length === 0 ? framework.roles : roles;
   for (const role of which) framework.suppressedRoles.add(role);
   m.toAllocator(ALLOCATOR_SUPPRESS, roles === undefined ? { framework_id: framework.id } : ({ framework_id: framework.id, roles } satisfies RolesRef));

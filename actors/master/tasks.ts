@@ -37,6 +37,7 @@ export function statusUpdate(m: Master, from: UPID, body: StatusUpdateMessage): 
   }
   const framework = m.frameworks.get(update.framework_id.value);
   if (framework === undefined) {
+    m.stats.invalidStatusUpdates.inc();
     m.log.warn({ frameworkId: update.framework_id.value, taskId: update.status.task_id.value }, 'Ignoring status update of an unknown framework');
     return;
   }
@@ -47,6 +48,7 @@ export function statusUpdate(m: Master, from: UPID, body: StatusUpdateMessage): 
   if (task === undefined && framework.completedTasks.some((t) => t.task_id.value === status.task_id.value)) {
     // The framework has heard this task's end already (lost with its agent, or killed with its
     // framework's shutdown): one terminal state per task. The agent still needs its ack.
+    m.stats.invalidStatusUpdates.inc();
     m.log.info({ taskId: status.task_id.value, state: status.state }, 'Not forwarding an update of a completed task; acknowledging it to the agent');
     if (update.uuid !== undefined) {
       m.send(agent.pid, STATUS_UPDATE_ACKNOWLEDGEMENT, { slave_id: { value: agent.id }, framework_id: update.framework_id, task_id: status.task_id, uuid: update.uuid });
@@ -58,6 +60,7 @@ export function statusUpdate(m: Master, from: UPID, body: StatusUpdateMessage): 
     // Once terminal, a task's state stays (Mesos `updateTask`): its resources are back already.
     task.state = (update.latest_state ?? status.state) as TaskState;
     if (isTerminalTask(task)) {
+      m.tasksEnded[task.state]?.inc();
       // Terminal: the resources go back now, not when the framework acknowledges (Mesos
       // recovers them in `updateTask`); the task stays until then, using nothing.
       offers.recover(m, framework.id, agent.id, task.resources);
@@ -72,6 +75,7 @@ export function statusUpdate(m: Master, from: UPID, body: StatusUpdateMessage): 
       task.status_update_uuid = update.uuid;
     }
   }
+  m.stats.validStatusUpdates.inc();
   m.sendEvent(framework, { type: 'UPDATE', update: { status } });
   // An update that needs no acknowledgement ends a terminal task at once.
   if (task !== undefined && update.uuid === undefined && isTerminalState(status.state)) removeTask(m, framework, task);
@@ -82,9 +86,11 @@ export function acknowledge(m: Master, framework: FrameworkRecord, ack: Schedule
   m.stats.acknowledgements.inc();
   const agent = m.agents.get(ack.agent_id.value);
   if (agent === undefined || !agent.connected) {
+    m.stats.invalidAcknowledgements.inc();
     m.log.warn({ frameworkId: framework.id, agentId: ack.agent_id.value, taskId: ack.task_id.value }, 'Ignoring acknowledgement for an unknown or disconnected agent');
     return;
   }
+  m.stats.validAcknowledgements.inc();
   m.send(agent.pid, STATUS_UPDATE_ACKNOWLEDGEMENT, {
     slave_id: ack.agent_id,
     framework_id: { value: framework.id },
@@ -114,6 +120,7 @@ export function removeTask(m: Master, framework: FrameworkRecord, task: Task): v
 
 /** KILL: forward to the agent; a task the master does not know is reconciled instead (Mesos). */
 export function kill(m: Master, framework: FrameworkRecord, k: SchedulerCallOf<'KILL'>['kill']): void {
+  m.stats.killTask.inc();
   const task = framework.tasks.get(k.task_id.value);
   if (task === undefined) {
     m.log.info({ frameworkId: framework.id, taskId: k.task_id.value }, 'Cannot kill an unknown task; performing reconciliation');
@@ -185,12 +192,14 @@ function latestStatus(m: Master, task: Task): TaskStatus {
 
 /** MESSAGE from a scheduler: to its executor, through the agent. */
 export function frameworkMessage(m: Master, framework: FrameworkRecord, msg: SchedulerCallOf<'MESSAGE'>['message']): void {
+  m.stats.frameworkMessages.inc();
   const agent = m.agents.get(msg.agent_id.value);
   if (agent === undefined || !agent.connected) {
+    m.stats.invalidFrameworkMessages.inc();
     m.log.warn({ frameworkId: framework.id, agentId: msg.agent_id.value }, 'Dropping framework message for an unknown or disconnected agent');
     return;
   }
-  m.stats.frameworkMessages.inc();
+  m.stats.validFrameworkMessages.inc();
   m.send(agent.pid, FRAMEWORK_TO_EXECUTOR, {
     slave_id: msg.agent_id,
     framework_id: { value: framework.id },
@@ -201,10 +210,13 @@ export function frameworkMessage(m: Master, framework: FrameworkRecord, msg: Sch
 
 /** `ExecutorToFrameworkMessage` from an agent: a MESSAGE event to the scheduler. */
 export function executorMessage(m: Master, from: UPID, body: ExecutorToFramework): void {
+  m.stats.executorMessages.inc();
   const framework = m.frameworks.get(body.framework_id.value);
   if (framework === undefined || !framework.connected) {
+    m.stats.invalidExecutorMessages.inc();
     m.log.warn({ from: String(from), frameworkId: body.framework_id.value }, 'Dropping executor message for an unknown or disconnected framework');
     return;
   }
+  m.stats.validExecutorMessages.inc();
   m.sendEvent(framework, { type: 'MESSAGE', message: { agent_id: body.slave_id, executor_id: body.executor_id, data: body.data } });
 }

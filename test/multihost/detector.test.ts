@@ -134,6 +134,8 @@ test.serial('detector - an agent given --master master@node registers there with
   await within(registered, 10_000, 'registration of the agent');
   t.deepEqual(agentNode.agent.master, m.master.self);
   t.is(agentNode.agent.detector, undefined);
+  // Alone in its runtime, the agent's metrics have Mesos's names.
+  t.is(agentNode.runtime.metrics.snapshot()['slave/registered'], 1);
 });
 
 test.serial('detector - an agent and a driver that discovered their master follow it to its new address after a restart', async (t) => {
