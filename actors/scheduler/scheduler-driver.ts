@@ -96,8 +96,10 @@ export class SchedulerDriver {
   #process: SchedulerProcess | undefined;
   #runtime: Runtime | undefined;
   #ownRuntime = false;
-  #joined: Promise<DriverStatus>;
-  #finish!: (status: DriverStatus) => void;
+  #joined: Promise<void>;
+  #finish!: () => void;
+  /** The process's end (and the runtime's, if its own), once `stop` or `abort` began it. */
+  #shutdownDone: Promise<void> | undefined;
   #detector: MasterDetector | undefined;
   readonly #detection = new AbortController();
   /** The master reached over the scheduler HTTP API (an `http://` master). */
@@ -115,7 +117,7 @@ export class SchedulerDriver {
     readonly master: UPID | string,
     readonly options: SchedulerDriverOptions = {},
   ) {
-    this.#joined = new Promise((resolve) => (this.#finish = resolve));
+    this.#joined = new Promise<void>((resolve) => (this.#finish = resolve));
   }
 
   get status(): DriverStatus {
@@ -206,31 +208,39 @@ export class SchedulerDriver {
   /**
    * Stops the driver. Without `failover` the framework is torn down (its tasks killed); with it,
    * the master keeps the framework for its `failover_timeout`, for another scheduler to take over.
+   * After `abort` it only ends the driver, and returns `DRIVER_ABORTED` (the status is
+   * `DRIVER_STOPPED` from then on), as Mesos's `MesosSchedulerDriver::stop`.
    */
   async stop(failover = false): Promise<DriverStatus> {
     if (this.#status !== 'DRIVER_RUNNING' && this.#status !== 'DRIVER_ABORTED') return this.#status;
     const aborted = this.#status === 'DRIVER_ABORTED';
     if (!failover && !aborted) this.#process?.teardown();
-    await this.#shutdown(aborted ? 'DRIVER_ABORTED' : 'DRIVER_STOPPED');
-    return this.#status;
+    this.#status = 'DRIVER_STOPPED';
+    await this.#shutdown();
+    return aborted ? 'DRIVER_ABORTED' : 'DRIVER_STOPPED';
   }
 
   /** Stops without tearing the framework down (as a crash would). */
   async abort(): Promise<DriverStatus> {
     if (this.#status !== 'DRIVER_RUNNING') return this.#status;
-    await this.#shutdown('DRIVER_ABORTED');
-    return this.#status;
+    this.#status = 'DRIVER_ABORTED';
+    await this.#shutdown();
+    return 'DRIVER_ABORTED';
   }
 
-  /** Resolves when the driver is stopped or aborted. */
+  /**
+   * Resolves when the driver is stopped or aborted, with its status then; at once (with its
+   * status) for a driver that never started, as Mesos's `join` returns without a process.
+   */
   join(): Promise<DriverStatus> {
-    return this.#joined;
+    if (this.#process === undefined && this.#runtime === undefined) return Promise.resolve(this.#status);
+    return this.#joined.then(() => this.#status);
   }
 
-  /** `start()` then `join()`. */
+  /** `start()` then, if that left the driver running, `join()` (Mesos's `run`). */
   async run(): Promise<DriverStatus> {
-    await this.start();
-    return this.join();
+    const status = await this.start();
+    return status !== 'DRIVER_RUNNING' ? status : this.join();
   }
 
   /** ACCEPT the offers with one LAUNCH of `tasks` (Mesos's `launchTasks`). */
@@ -256,20 +266,33 @@ export class SchedulerDriver {
     return this.#call({ type: 'KILL', kill: agentId === undefined ? { task_id: taskId } : { task_id: taskId, agent_id: agentId } } as SchedulerCall);
   }
 
+  /**
+   * REVIVE: no roles means all of them; an empty list means none, so nothing happens (Mesos's
+   * `reviveOffers(roles)`: a scheduler reviving the roles it has work for, none, revives nothing).
+   * Not running, nothing changes either.
+   */
   reviveOffers(roles?: string[]): DriverStatus {
-    // No roles (or an empty list, as the master reads it) means all of them.
-    if (roles === undefined || roles.length === 0) this.#suppressedRoles.clear();
+    if (this.#status !== 'DRIVER_RUNNING' || roles?.length === 0) return this.#status;
+    if (roles === undefined) this.#suppressedRoles.clear();
     else for (const role of roles) this.#suppressedRoles.delete(role);
     return this.#call((roles === undefined ? { type: 'REVIVE' } : { type: 'REVIVE', revive: { roles } }) as SchedulerCall);
   }
 
+  /** SUPPRESS: no roles means all of the framework's; an empty list means none (as `reviveOffers`). */
   suppressOffers(roles?: string[]): DriverStatus {
-    for (const role of roles === undefined || roles.length === 0 ? frameworkRoles(this.framework) : roles) this.#suppressedRoles.add(role);
+    if (this.#status !== 'DRIVER_RUNNING' || roles?.length === 0) return this.#status;
+    for (const role of roles ?? frameworkRoles(this.framework)) this.#suppressedRoles.add(role);
     return this.#call((roles === undefined ? { type: 'SUPPRESS' } : { type: 'SUPPRESS', suppress: { roles } }) as SchedulerCall);
   }
 
-  /** Explicit acknowledgement (with `implicitAcknowledgements: false`). */
+  /**
+   * Explicit acknowledgement (with `implicitAcknowledgements: false`). With implicit
+   * acknowledgements on it throws: the driver acknowledges every update itself, and a second
+   * acknowledgement is a bug of the scheduler's (Mesos's driver aborts the process then).
+   */
   acknowledgeStatusUpdate(status: TaskStatus): DriverStatus {
+    if (this.#status !== 'DRIVER_RUNNING') return this.#status;
+    if (this.options.implicitAcknowledgements ?? true) throw new Error('Cannot call acknowledgeStatusUpdate: implicit acknowledgements are enabled');
     const call = acknowledgeCall(status);
     return call === undefined ? this.#status : this.#call(call);
   }
@@ -294,13 +317,11 @@ export class SchedulerDriver {
     return this.#status;
   }
 
-  /** @internal The master said an error: the driver aborts, as Mesos's does. */
-  async errored(): Promise<void> {
-    await this.#shutdown('DRIVER_ABORTED');
+  #shutdown(): Promise<void> {
+    return (this.#shutdownDone ??= this.#terminate());
   }
 
-  async #shutdown(status: DriverStatus): Promise<void> {
-    this.#status = status;
+  async #terminate(): Promise<void> {
     this.#detection.abort();
     const process = this.#process;
     if (process !== undefined && process.alive) {
@@ -311,7 +332,7 @@ export class SchedulerDriver {
     // Over HTTP, the calls sent before (a TEARDOWN) reach the master before the connection ends.
     await this.#http?.close();
     if (this.#ownRuntime) await this.#runtime?.shutdown();
-    this.#finish(status);
+    this.#finish();
   }
 }
 
@@ -491,14 +512,20 @@ class SchedulerProcess extends Process {
     this.sendCall({ type: 'TEARDOWN' } as SchedulerCall);
   }
 
-  /** A launch while disconnected: its tasks are reported lost, as Mesos's driver does. */
+  /**
+   * A launch while disconnected: its tasks are reported dropped (lost, to a framework that is
+   * not `PARTITION_AWARE`), as Mesos's `SchedulerProcess::acceptOffers` does.
+   */
   lostLaunch(operations: OfferOperation[]): void {
     const now = this.clock.now() / 1000;
+    const state = this.driver.framework.capabilities?.some((c) => c.type === 'PARTITION_AWARE') === true ? 'TASK_DROPPED' : 'TASK_LOST';
     for (const op of operations) {
       if (op.type !== 'LAUNCH') continue;
       for (const task of op.launch.task_infos ?? []) {
-        const status: TaskStatus = { task_id: task.task_id, state: 'TASK_LOST', source: 'SOURCE_MASTER', reason: 'REASON_MASTER_DISCONNECTED', message: 'Master disconnected', timestamp: now };
-        this.runtime.enqueueIfAlive(this, () => this.#callback('statusUpdate', (s) => s.statusUpdate?.(this.driver, status)));
+        const status: TaskStatus = { task_id: task.task_id, state, source: 'SOURCE_MASTER', reason: 'REASON_MASTER_DISCONNECTED', message: 'Master disconnected', timestamp: now };
+        this.runtime.enqueueIfAlive(this, () => {
+          if (this.driver.status === 'DRIVER_RUNNING') this.#callback('statusUpdate', (s) => s.statusUpdate?.(this.driver, status));
+        });
       }
     }
   }
@@ -545,6 +572,12 @@ class SchedulerProcess extends Process {
   }
 
   event(from: UPID, event: SchedulerEvent): void {
+    // Stopped or aborted (from a callback, say, while more events were queued): the scheduler
+    // hears nothing more, as Mesos's driver ignores every message once it is not `running`.
+    if (this.driver.status !== 'DRIVER_RUNNING') {
+      this.log.debug({ type: event.type }, 'Ignoring event: the driver is not running');
+      return;
+    }
     if (this.state === 'FAILED_OVER' || this.state === 'STOPPED') return;
     switch (event.type) {
       case 'SUBSCRIBED': {
@@ -572,8 +605,10 @@ class SchedulerProcess extends Process {
       case 'ERROR':
         this.log.error({ message: event.error.message }, 'Master reported an error; aborting the driver');
         if (event.error.message === 'Framework failed over') this.machine.send({ type: 'FAILED_OVER' });
+        // Aborted before the scheduler hears it, as Mesos's `SchedulerProcess::error`: in `error`
+        // the driver is `DRIVER_ABORTED` already and calls to it do nothing.
+        void this.driver.abort();
         this.#callback('error', (s) => s.error?.(this.driver, event.error.message));
-        void this.driver.errored();
         return;
       default:
         break;
@@ -603,7 +638,9 @@ class SchedulerProcess extends Process {
           return;
         }
         this.#callback('statusUpdate', (s) => s.statusUpdate?.(this.driver, status));
-        if (implicit) this.#acknowledge(status);
+        // Not if the scheduler stopped or aborted the driver in `statusUpdate` (Mesos's
+        // `DropAckIfStopCalledBeforeAbort`): the update is then left for a next scheduler.
+        if (implicit && this.driver.status === 'DRIVER_RUNNING') this.#acknowledge(status);
         return;
       }
       case 'MESSAGE': {
