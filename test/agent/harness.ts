@@ -9,23 +9,29 @@ import { nodeExecutorCommand } from '../../actors/executor/executor-driver.ts';
 import { seededByteSource } from '../../src/mesos/ids.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import {
+  EXECUTOR_REGISTERED,
   EXECUTOR_TO_FRAMEWORK,
   EXITED_EXECUTOR,
   FRAMEWORK_TO_EXECUTOR,
+  KILL_TASK,
   PONG_SLAVE,
+  REGISTER_EXECUTOR,
   REGISTER_SLAVE,
   REREGISTER_SLAVE,
   RUN_TASK,
+  SHUTDOWN_EXECUTOR,
   SLAVE_REGISTERED,
   STATUS_UPDATE,
   STATUS_UPDATE_ACKNOWLEDGEMENT,
   type FrameworkToExecutor,
+  type RegisterExecutor,
   type ReregisterSlave,
   type RunTask,
   type StatusUpdateAcknowledgement,
   type StatusUpdateMessage,
 } from '../../src/mesos/protocol.ts';
-import type { ExecutorInfo, FrameworkInfo, TaskInfo } from '../../src/mesos/v1/common.ts';
+import type { ExecutorInfo, FrameworkInfo, TaskInfo, TaskState } from '../../src/mesos/v1/common.ts';
+import type { CommandExecutorLauncher } from '../../actors/agent/executors.ts';
 import type { Clock } from '../../src/process/clock.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import { futureMessage } from '../helpers/filters.ts';
@@ -197,4 +203,34 @@ export async function reregistration(h: Harness): Promise<ReregisterSlave> {
   await h.settle();
   h.clock.advance(DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS);
   return (await message).body as ReregisterSlave;
+}
+
+/**
+ * A command executor the test drives: a `Probe` in the agent's runtime that registers at once,
+ * records what the agent sends it, and ignores shutdown. `probes` lists them in launch order.
+ */
+export function scriptedCommandExecutor(probes: Probe[]): CommandExecutorLauncher {
+  return (options) => {
+    const probe = new Probe(options.runtime.generateId('executor'), [EXECUTOR_REGISTERED, RUN_TASK, KILL_TASK, SHUTDOWN_EXECUTOR, STATUS_UPDATE_ACKNOWLEDGEMENT]);
+    options.runtime.spawn(probe);
+    probes.push(probe);
+    probe.send(options.agent, REGISTER_EXECUTOR, { framework_id: options.frameworkId, executor_id: options.executorId } satisfies RegisterExecutor);
+    return { pid: probe.self };
+  };
+}
+
+/** A status update from the scripted executor of command task `taskId`; `n` makes its uuid. */
+export function executorUpdate(probe: Probe, taskId: string, state: TaskState, n: number): StatusUpdateMessage {
+  const uuid = Buffer.alloc(16, n).toString('base64');
+  const executorId = { value: taskId };
+  return {
+    update: {
+      framework_id: { value: FRAMEWORK_ID },
+      executor_id: executorId,
+      status: { task_id: { value: taskId }, state, source: 'SOURCE_EXECUTOR', executor_id: executorId, uuid },
+      timestamp: 0,
+      uuid,
+    },
+    pid: String(probe.self),
+  };
 }

@@ -1,9 +1,7 @@
 import test from 'ava';
 import { EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS } from '../../actors/agent/constants.ts';
-import type { CommandExecutorLauncher } from '../../actors/agent/executors.ts';
 import { SUM_RECOVERED } from '../../actors/status-update-manager/protocol.ts';
 import {
-  EXECUTOR_REGISTERED,
   EXECUTOR_TO_FRAMEWORK,
   KILL_TASK,
   PING_SLAVE,
@@ -17,24 +15,25 @@ import {
   STATUS_UPDATE_ACKNOWLEDGEMENT,
   type ExecutorToFramework,
   type KillTask,
-  type RegisterExecutor,
   type ShutdownExecutor,
   type StatusUpdateAcknowledgement,
   type StatusUpdateMessage,
 } from '../../src/mesos/protocol.ts';
-import { isTerminalState, type ExecutorInfo, type FrameworkInfo, type TaskState } from '../../src/mesos/v1/common.ts';
+import { isTerminalState, type ExecutorInfo, type FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { dropMessage, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
 import {
   acknowledge,
   commandTask,
   customTask,
+  executorUpdate,
   FRAMEWORK,
   FRAMEWORK_ID,
   nextUpdate,
   register,
   reregistration,
   runTask,
+  scriptedCommandExecutor,
   spawnAgent,
   startAgent,
   stubbornExecutor,
@@ -54,36 +53,6 @@ const PARTITION_AWARE: FrameworkInfo = { ...FRAMEWORK, capabilities: [{ type: 'P
 /** An executor whose process never registers. */
 function silentExecutor(id = 'silent'): ExecutorInfo {
   return { executor_id: { value: id }, command: { value: 'sleep 60' } };
-}
-
-/**
- * A command executor the test drives: a `Probe` in the agent's runtime that registers at once,
- * records what the agent sends it, and ignores shutdown. `probes` lists them in launch order.
- */
-function scriptedCommandExecutor(probes: Probe[]): CommandExecutorLauncher {
-  return (options) => {
-    const probe = new Probe(options.runtime.generateId('executor'), [EXECUTOR_REGISTERED, RUN_TASK, KILL_TASK, SHUTDOWN_EXECUTOR, STATUS_UPDATE_ACKNOWLEDGEMENT]);
-    options.runtime.spawn(probe);
-    probes.push(probe);
-    probe.send(options.agent, REGISTER_EXECUTOR, { framework_id: options.frameworkId, executor_id: options.executorId } satisfies RegisterExecutor);
-    return { pid: probe.self };
-  };
-}
-
-/** A status update from the scripted executor of command task `taskId`; `n` makes its uuid. */
-function executorUpdate(probe: Probe, taskId: string, state: TaskState, n: number): StatusUpdateMessage {
-  const uuid = Buffer.alloc(16, n).toString('base64');
-  const executorId = { value: taskId };
-  return {
-    update: {
-      framework_id: { value: FRAMEWORK_ID },
-      executor_id: executorId,
-      status: { task_id: { value: taskId }, state, source: 'SOURCE_EXECUTOR', executor_id: executorId, uuid },
-      timestamp: 0,
-      uuid,
-    },
-    pid: String(probe.self),
-  };
 }
 
 /** Starts a registered agent whose command executors are scripted, and runs command task `taskId` on one. */

@@ -1,20 +1,8 @@
 import test from 'ava';
-import type { CommandExecutorLauncher } from '../../actors/agent/executors.ts';
-import {
-  EXECUTOR_REGISTERED,
-  KILL_TASK,
-  REGISTER_EXECUTOR,
-  RUN_TASK,
-  SHUTDOWN_EXECUTOR,
-  STATUS_UPDATE,
-  STATUS_UPDATE_ACKNOWLEDGEMENT,
-  type RegisterExecutor,
-  type StatusUpdateMessage,
-} from '../../src/mesos/protocol.ts';
-import type { TaskState } from '../../src/mesos/v1/common.ts';
+import { STATUS_UPDATE } from '../../src/mesos/protocol.ts';
 import { resetFiltersAfterEach } from '../helpers/filters.ts';
-import { Probe } from '../helpers/runtime.ts';
-import { acknowledge, commandTask, customTask, FRAMEWORK_ID, nextUpdate, register, runTask, startAgent } from '../agent/harness.ts';
+import type { Probe } from '../helpers/runtime.ts';
+import { acknowledge, commandTask, customTask, executorUpdate, nextUpdate, register, runTask, scriptedCommandExecutor, startAgent } from '../agent/harness.ts';
 
 /**
  * The agent's metrics under Apache Mesos's names (`slave/...`, `docs/monitoring.md`), after the
@@ -22,31 +10,6 @@ import { acknowledge, commandTask, customTask, FRAMEWORK_ID, nextUpdate, registe
  */
 
 resetFiltersAfterEach(test);
-
-function scriptedCommandExecutor(probes: Probe[]): CommandExecutorLauncher {
-  return (options) => {
-    const probe = new Probe(options.runtime.generateId('executor'), [EXECUTOR_REGISTERED, RUN_TASK, KILL_TASK, SHUTDOWN_EXECUTOR, STATUS_UPDATE_ACKNOWLEDGEMENT]);
-    options.runtime.spawn(probe);
-    probes.push(probe);
-    probe.send(options.agent, REGISTER_EXECUTOR, { framework_id: options.frameworkId, executor_id: options.executorId } satisfies RegisterExecutor);
-    return { pid: probe.self };
-  };
-}
-
-function executorUpdate(probe: Probe, taskId: string, state: TaskState, n: number): StatusUpdateMessage {
-  const uuid = Buffer.alloc(16, n).toString('base64');
-  const executorId = { value: taskId };
-  return {
-    update: {
-      framework_id: { value: FRAMEWORK_ID },
-      executor_id: executorId,
-      status: { task_id: { value: taskId }, state, source: 'SOURCE_EXECUTOR', executor_id: executorId, uuid },
-      timestamp: 0,
-      uuid,
-    },
-    pid: String(probe.self),
-  };
-}
 
 test.serial('agent metrics - slave/ resources, task states and status updates through a task\'s life', async (t) => {
   const probes: Probe[] = [];
