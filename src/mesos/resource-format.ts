@@ -13,8 +13,8 @@ import { InvalidResourceError } from '../errors.ts';
 import {
   MAX_SCALAR,
   UNRESERVED_ROLE,
+  coalesceRanges,
   coalesceSorted,
-  firstOverlap,
   fromMillis,
   isEmptyValue,
   itemError,
@@ -68,13 +68,17 @@ class Where {
 
 /**
  * Collects entries, merging those with the same key, and checks what Mesos checks when it
- * parses a whole resource string: one type per name, no range or set item given twice.
+ * parses a whole resource string (`validateCommandLineResources`): one type per name among the
+ * non-empty parts. As Mesos's `Resources::add`, a range or set item given again is a union,
+ * not an error (each `Resource` alone is refused if it repeats a range or an item).
  */
 class EntryAccumulator {
   readonly #byKey = new Map<string, ResourceEntry>();
   readonly #typeByName = new Map<string, ResourceType>();
 
   add(entry: ResourceEntry, part: string): void {
+    // An empty part is dropped before the type check, as Mesos checks the merged result.
+    if (isEmptyValue(entry.value)) return;
     const seenType = this.#typeByName.get(entry.name);
     if (seenType !== undefined && seenType !== entry.value.type) {
       throw new InvalidResourceError(
@@ -83,24 +87,8 @@ class EntryAccumulator {
       );
     }
     this.#typeByName.set(entry.name, entry.value.type);
-    if (isEmptyValue(entry.value)) return;
     const existing = this.#byKey.get(entry.key);
-    if (existing === undefined) {
-      this.#byKey.set(entry.key, entry);
-      return;
-    }
-    const [a, b] = [existing.value, entry.value];
-    if (a.type === 'RANGES' && b.type === 'RANGES') {
-      const overlap = firstOverlap(a.ranges, b.ranges);
-      if (overlap !== undefined) {
-        throw new InvalidResourceError(part, `range ${showRange(overlap[1])} overlaps ${showRange(overlap[0])} given earlier`);
-      }
-    }
-    if (a.type === 'SET' && b.type === 'SET') {
-      const dup = b.items.find((item) => a.items.includes(item));
-      if (dup !== undefined) throw new InvalidResourceError(part, `set item '${dup}' is given twice`);
-    }
-    this.#byKey.set(entry.key, withValue(existing, addValues(a, b)));
+    this.#byKey.set(entry.key, existing === undefined ? entry : withValue(existing, addValues(existing.value, entry.value)));
   }
 
   /** The merged entries in canonical (key) order. */
@@ -113,7 +101,7 @@ function showRange(r: Range): string {
   return `${r.begin}-${r.end}`;
 }
 
-/** Sorts explicit ranges, refusing overlaps, and coalesces adjacent ones. */
+/** Sorts the ranges of one JSON `Resource`, refusing overlaps (as Mesos's `Resources::validate`), and coalesces adjacent ones. */
 function checkedRanges(ranges: Range[], where: Where, prefix: string): Range[] {
   const sorted = sortedByBegin(ranges);
   for (let i = 1; i < sorted.length; i++) {
@@ -140,7 +128,10 @@ function checkedScalar(value: number, shown: string, where: Where, prefix: strin
   if (!Number.isFinite(value)) where.fail(`${prefix}value must be a finite number, got ${shown}`);
   if (value < 0) where.fail(`${prefix}value must not be negative, got ${shown}`);
   if (value > MAX_SCALAR) where.fail(`${prefix}value must be at most ${MAX_SCALAR}, got ${shown}`);
-  return toMillis(value);
+  const millis = toMillis(value);
+  // As Mesos's `Resources::validate`: a non-zero value that three decimals show as zero is refused.
+  if (millis === 0 && value !== 0) where.fail(`${prefix}value must be 0 or round to at least 0.001, got ${shown}`);
+  return millis;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,8 +140,13 @@ function checkedScalar(value: number, shown: string, where: Where, prefix: strin
 const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const RANGE = /^(\d+)\s*-\s*(\d+)$/;
 
-/** Parses the text form into canonical entries; `''` is no resources. */
+/**
+ * Parses the text form into canonical entries; `''` is no resources. Text that starts with `[`
+ * is read as a JSON array of v1 `Resource` objects, as Mesos's `Resources::parse` reads the
+ * agent's `--resources` (no text-form resource can start with `[`, its name would be empty).
+ */
 export function parseText(text: string): ResourceEntry[] {
+  if (text.trimStart().startsWith('[')) return parseJSON(parseJSONText(text));
   const acc = new EntryAccumulator();
   // Mesos separates resources with `;` only and skips empty tokens, so a trailing `;` is fine.
   for (const raw of text.split(';')) {
@@ -159,6 +155,17 @@ export function parseText(text: string): ResourceEntry[] {
     acc.add(parseToken(token), token);
   }
   return acc.entries();
+}
+
+function parseJSONText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidResourceError(
+      'resources',
+      `text starting with '[' must be a JSON array of Resource objects: ${(error as Error).message}`,
+    );
+  }
 }
 
 function parseToken(token: string): ResourceEntry {
@@ -251,7 +258,8 @@ function parseValueText(text: string, where: Where): ResourceValue {
         ranges.push({ begin, end });
       }
     }
-    return { type: 'RANGES', ranges: checkedRanges(ranges, where, '') };
+    // Mesos's `values::parse` coalesces the ranges of a text value, overlapping or not.
+    return { type: 'RANGES', ranges: coalesceRanges(ranges) };
   }
   if (text.startsWith('{')) {
     if (!text.endsWith('}')) where.fail(`sets must be written '{item,...}'`);

@@ -99,20 +99,6 @@ export function coalesceSorted(sorted: readonly Range[]): Range[] {
   return out;
 }
 
-/** The first pair of ranges, one from each list, that share a number; `undefined` if none. */
-export function firstOverlap(a: readonly Range[], b: readonly Range[]): [Range, Range] | undefined {
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i]!;
-    const y = b[j]!;
-    if (x.begin <= y.end && y.begin <= x.end) return [x, y];
-    if (x.end < y.end) i++;
-    else j++;
-  }
-  return undefined;
-}
-
 /** The union of two canonical range lists. */
 export function unionRanges(a: readonly Range[], b: readonly Range[]): Range[] {
   if (a.length === 0) return [...b];

@@ -109,7 +109,9 @@ export class Resources {
   /**
    * Parses the Mesos text form: resources separated by `;`, each `name:value` or
    * `name(role):value`, where a value is a number, `[begin-end,...]` or `{item,...}`.
-   * The same name and role given twice adds up. Throws `InvalidResourceError`.
+   * The same name and role given twice adds up (ranges and sets by union), and text that is a
+   * JSON array is read as the v1 JSON form, as Mesos reads `--resources`. Throws
+   * `InvalidResourceError`.
    *
    * @example
    * Resources.parse('cpus:4;mem:8192;ports:[31000-32000]').mem(); // 8192
