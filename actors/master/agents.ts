@@ -78,6 +78,7 @@ function admit(m: Master, agent: AgentRecord): void {
   m.agents.set(agent.id, agent);
   m.agentsByPid.set(String(agent.pid), agent.id);
   m.removedAgents.delete(agent.id);
+  m.unreachableAgents.delete(agent.id);
   m.linkTo(agent.pid);
   const used = [...agent.usedByFramework()].map(([framework_id, r]) => ({ framework_id, resources: r.toJSON() }));
   m.toAllocator(ALLOCATOR_ADD_AGENT, { agent_id: agent.id, total: agent.total.toJSON(), used } satisfies AddAgent);
@@ -169,13 +170,16 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     m.frameworks.get(fid)?.addExecutor(id, executor);
   }
   const wasRemoved = m.removedAgents.has(id);
+  const wasUnreachable = m.unreachableAgents.has(id);
   const shutDown = new Set<string>();
   for (const task of reported) {
     const fid = task.framework_id.value;
     const known = m.frameworks.get(fid);
-    if (wasRemoved && known !== undefined && !known.partitionAware) {
-      // Its tasks there were reported TASK_LOST when the agent was removed: as Mesos does, shut
-      // the framework down on the agent rather than let a lost task come back.
+    if (wasRemoved && known !== undefined && (!known.partitionAware || !wasUnreachable)) {
+      // Its tasks there were reported TASK_LOST when the agent was removed (every framework's,
+      // when it was removed for good rather than unreachable): as Mesos does for frameworks
+      // that are not partition-aware, shut the framework down on the agent rather than let a
+      // lost task come back.
       shutDown.add(fid);
       continue;
     }
@@ -196,7 +200,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
   m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
   shutDownCompleted(from);
   for (const fid of shutDown) {
-    m.log.info({ agentId: id, frameworkId: fid }, 'Shutting down a framework that is not partition-aware on a removed agent that came back');
+    m.log.info({ agentId: id, frameworkId: fid }, 'Shutting down a framework whose tasks were lost on a removed agent that came back');
     m.send(from, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
   }
   m.log.info({ agentId: id, agent: String(from), tasks: reported.length }, 'Admitted re-registering agent unknown to this master');
@@ -276,7 +280,7 @@ function startPings(m: Master, agent: AgentRecord): void {
         m.log.debug({ agentId: agent.id, missed: agent.missedPings }, 'Agent missed a ping');
         if (agent.missedPings >= m.options.maxAgentPingTimeouts) {
           m.stats.agentRemovalsUnhealthy.inc();
-          removeAgent(m, agent, `health check timed out after ${agent.missedPings} missed pings`);
+          markUnreachable(m, agent, `health check timed out after ${agent.missedPings} missed pings`);
           return;
         }
       }
@@ -301,12 +305,34 @@ export function agentExited(m: Master, agentId: string): void {
 }
 
 /**
- * Removes an agent: its offers are rescinded, its tasks become TASK_LOST (TASK_UNREACHABLE for
- * partition-aware frameworks) with REASON_AGENT_REMOVED, every framework hears `slaveLost`.
+ * The agent failed its health checks (Mesos's `markUnreachable`): it is removed and remembered as
+ * unreachable, so that a partition-aware framework may wait for its tasks (TASK_UNREACHABLE, kept
+ * as unreachable tasks) and reconciliation answers TASK_UNREACHABLE for tasks there. Others hear
+ * TASK_LOST. It is admitted again if it re-registers.
+ */
+export function markUnreachable(m: Master, agent: AgentRecord, reason: string): void {
+  const unreachableTime = m.now();
+  _removeAgent(m, agent, reason, unreachableTime);
+  m.unreachableAgents.set(agent.id, unreachableTime);
+}
+
+/**
+ * The agent unregistered, or a new agent registered at its address (Mesos's `removeSlave` and
+ * `_removeSlave`): it is gone for good, not partitioned, so every framework hears TASK_LOST for
+ * its tasks, partition-aware or not, and they end here.
  */
 export function removeAgent(m: Master, agent: AgentRecord, reason: string): void {
+  _removeAgent(m, agent, reason, undefined);
+}
+
+/**
+ * Removes an agent (Mesos's `__removeSlave`): its offers are rescinded, its tasks become TASK_LOST
+ * with REASON_AGENT_REMOVED (TASK_UNREACHABLE for partition-aware frameworks when the agent is
+ * unreachable, with its `unreachable_time`), every framework hears `slaveLost`.
+ */
+function _removeAgent(m: Master, agent: AgentRecord, reason: string, unreachableTime: number | undefined): void {
   m.stats.agentsRemoved.inc();
-  m.log.warn({ agentId: agent.id, hostname: agent.info.hostname, reason }, 'Removing agent');
+  m.log.warn({ agentId: agent.id, hostname: agent.info.hostname, reason, unreachable: unreachableTime !== undefined }, 'Removing agent');
   agent.pingTimer?.cancel();
   agent.pingTimer = undefined;
   m.unlinkFrom(agent.pid);
@@ -315,17 +341,20 @@ export function removeAgent(m: Master, agent: AgentRecord, reason: string): void
     const framework = m.frameworks.get(task.framework_id.value);
     agent.removeTask(task);
     if (framework === undefined) continue;
+    // A partition-aware framework's tasks may come back with an unreachable agent (Mesos keeps
+    // them as unreachable tasks, terminal ones waiting for their acknowledgement too); the tasks
+    // of an agent removed for good, and of other frameworks, end here.
+    const unreachable = unreachableTime !== undefined && framework.partitionAware;
     if (!isTerminalTask(task)) {
-      const state: TaskState = framework.partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST';
+      const state: TaskState = unreachable ? 'TASK_UNREACHABLE' : 'TASK_LOST';
       const status = masterStatus(task, state, 'REASON_AGENT_REMOVED', `Agent ${agent.info.hostname} removed: ${reason}`, m.now());
+      if (unreachableTime !== undefined) status.unreachable_time = { nanoseconds: unreachableTime * 1e6 };
       task.state = state;
       task.statuses.push(status);
       m.tasksEnded[state]?.inc();
       m.sendEvent(framework, { type: 'UPDATE', update: { status } });
     }
-    // A partition-aware framework's tasks may come back with their agent (Mesos keeps them as
-    // unreachable tasks, terminal ones waiting for their acknowledgement too); others end here.
-    if (framework.partitionAware) framework.unreachableTask(task);
+    if (unreachable) framework.unreachableTask(task);
     else framework.completeTask(task);
   }
   for (const framework of m.frameworks.values()) {

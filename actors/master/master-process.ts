@@ -101,8 +101,16 @@ export class Master extends Process {
   /** Agent ids by the agent's UPID, to recognize a registering agent we already know. */
   readonly agentsByPid = new Map<string, string>();
   readonly offers = new Map<string, OfferRecord>();
-  /** Agent ids removed (after ping timeouts or shutdown), as Mesos's registry keeps them. */
+  /**
+   * Agent ids this master removed, for any cause (unreachable, unregistered, replaced by a new
+   * registration at its address), as Mesos's `slaves.removed`.
+   */
   readonly removedAgents = new Set<string>();
+  /**
+   * Agents removed because they failed their health checks, with when (ms), as Mesos's
+   * `slaves.unreachable`: a subset of `removedAgents`, until they re-register.
+   */
+  readonly unreachableAgents = new Map<string, number>();
   readonly machine: Actor<typeof masterMachine>;
   startTime = 0;
   electedTime = 0;

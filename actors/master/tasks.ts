@@ -153,10 +153,11 @@ export function shutdownExecutor(m: Master, framework: FrameworkRecord, s: Sched
 
 /**
  * RECONCILE. Implicit (no tasks): the latest state of every task the master knows (its
- * unreachable ones too, TASK_UNREACHABLE). Explicit:
- * each named task's latest state, or, for a task the master does not know, TASK_LOST (or, for
- * partition-aware frameworks, TASK_GONE when its agent is registered, TASK_UNREACHABLE when the
- * agent was removed, TASK_UNKNOWN otherwise), all with REASON_RECONCILIATION.
+ * unreachable ones too, TASK_UNREACHABLE). Explicit, as Mesos's `reconcile`: each named task's
+ * latest state, or, for a task the master does not know, TASK_GONE when its agent is registered,
+ * TASK_UNREACHABLE (with the agent's `unreachable_time`) when the agent is unreachable,
+ * TASK_UNKNOWN otherwise (an agent removed for good included); TASK_LOST in every such case to a
+ * framework that is not partition-aware; all with REASON_RECONCILIATION.
  */
 export function reconcile(m: Master, framework: FrameworkRecord, list: { task_id: { value: string }; agent_id?: { value: string } }[]): void {
   const send = (status: TaskStatus) => m.sendEvent(framework, { type: 'UPDATE', update: { status } });
@@ -172,14 +173,21 @@ export function reconcile(m: Master, framework: FrameworkRecord, list: { task_id
       continue;
     }
     const agentId = entry.agent_id?.value;
-    let state: TaskState = 'TASK_LOST';
-    if (framework.partitionAware) {
-      if (agentId !== undefined && m.agents.has(agentId)) state = 'TASK_GONE';
-      else if (agentId !== undefined && m.removedAgents.has(agentId)) state = 'TASK_UNREACHABLE';
-      else state = 'TASK_UNKNOWN';
+    const unreachableTime = agentId === undefined ? undefined : m.unreachableAgents.get(agentId);
+    let state: TaskState = 'TASK_UNKNOWN';
+    let message = 'Reconciliation: Task is unknown';
+    if (agentId !== undefined && m.agents.has(agentId)) {
+      state = 'TASK_GONE';
+      message = 'Reconciliation: Task is unknown to the agent';
+    } else if (unreachableTime !== undefined) {
+      state = 'TASK_UNREACHABLE';
+      message = 'Reconciliation: Task is unreachable';
     }
+    if (!framework.partitionAware) state = 'TASK_LOST';
     const target = entry.agent_id === undefined ? { task_id: entry.task_id } : { task_id: entry.task_id, agent_id: entry.agent_id };
-    send(masterStatus(target, state, 'REASON_RECONCILIATION', 'Reconciliation: Task is unknown', m.now()));
+    const status = masterStatus(target, state, 'REASON_RECONCILIATION', message, m.now());
+    if (unreachableTime !== undefined) status.unreachable_time = { nanoseconds: unreachableTime * 1e6 };
+    send(status);
   }
 }
 
