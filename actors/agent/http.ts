@@ -1,6 +1,7 @@
-import { attributesModel, reservedModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
-import type { TaskInfo } from '../../src/mesos/v1/common.ts';
+import { allocationRole, attributesModel, commandModel, frameworkRoleModel, reservedFullModel, reservedModel, resourcesFullModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
+import type { FrameworkInfo, TaskInfo } from '../../src/mesos/v1/common.ts';
 import { ok } from '../../src/http/response.ts';
+import type { Task } from '../../src/mesos/protocol.ts';
 import type { RouteHandler } from '../../src/process/process.ts';
 import type { Agent } from './agent.ts';
 import { MESOS_VERSION } from './constants.ts';
@@ -34,8 +35,11 @@ export function state(agent: Agent): Record<string, unknown> {
     state: agent.state,
     master_hostname: agent.registeredWith?.node,
     resources: resourcesModel(agent.totalResources),
+    ...(agent.info.domain !== undefined ? { domain: agent.info.domain } : {}),
     reserved_resources: reservedModel(agent.totalResources),
     unreserved_resources: resourcesModel(agent.totalResources.unreserved()),
+    reserved_resources_full: reservedFullModel(agent.totalResources),
+    unreserved_resources_full: resourcesFullModel(agent.totalResources.unreserved()),
     reserved_resources_allocated: reservedModel(used),
     unreserved_resources_allocated: resourcesModel(used.unreserved()),
     attributes: attributesModel(agent.info.attributes),
@@ -53,16 +57,23 @@ function modelFramework(agent: Agent, framework: FrameworkRecord): Record<string
     user: info.user,
     failover_timeout: info.failover_timeout ?? 0,
     checkpoint: info.checkpoint ?? false,
-    role: info.role ?? '*',
-    ...(info.roles !== undefined ? { roles: info.roles } : {}),
+    ...(info.principal !== undefined ? { principal: info.principal } : {}),
+    ...frameworkRoleModel(info),
     hostname: info.hostname ?? '',
-    executors: [...framework.executors.values()].map((e) => modelExecutor(agent, e)),
-    completed_executors: framework.completedExecutors.map((e) => modelExecutor(agent, e)),
+    executors: [...framework.executors.values()].map((e) => modelExecutor(agent, info, e)),
+    completed_executors: framework.completedExecutors.map((e) => modelExecutor(agent, info, e)),
   };
 }
 
-function modelExecutor(agent: Agent, executor: ExecutorRecord): Record<string, unknown> {
+/**
+ * An executor as Mesos's agent `ExecutorWriter`. Unlike Mesos, which lists them under
+ * `completed_tasks`, terminated tasks whose last update is not acknowledged yet stay under
+ * `tasks` until the acknowledgement.
+ */
+function modelExecutor(agent: Agent, framework: FrameworkInfo, executor: ExecutorRecord): Record<string, unknown> {
   const info = executor.info;
+  const role = (info.resources ?? []).length > 0 ? allocationRole(info.resources, framework) : undefined;
+  const task = (t: Task) => taskModel(t, framework);
   return {
     id: executor.id,
     name: info.name ?? '',
@@ -72,15 +83,21 @@ function modelExecutor(agent: Agent, executor: ExecutorRecord): Record<string, u
     type: executor.commandExecutor ? 'COMMAND' : (info.type ?? 'CUSTOM'),
     state: executor.state,
     resources: resourcesModel(executor.resources()),
+    ...(role !== undefined ? { role } : {}),
     ...(info.labels?.labels !== undefined ? { labels: info.labels.labels } : {}),
-    tasks: [...executor.launchedTasks.values(), ...executor.terminatedTasks.values()].map(taskModel),
-    queued_tasks: [...executor.queuedTasks.values()].map((t) => modelTaskInfo(agent, executor, t)),
-    completed_tasks: executor.completedTasks.map(taskModel),
+    tasks: [...executor.launchedTasks.values(), ...executor.terminatedTasks.values()].map(task),
+    queued_tasks: [...executor.queuedTasks.values()].map((t) => modelTaskInfo(agent, framework, executor, t)),
+    completed_tasks: executor.completedTasks.map(task),
   };
 }
 
-/** A queued task as Mesos's `model(TaskInfo)`. */
-function modelTaskInfo(agent: Agent, executor: ExecutorRecord, task: TaskInfo): Record<string, unknown> {
+/**
+ * A queued task as Mesos's agent `json(TaskInfo)` (`id`, `name`, `slave_id`, `resources`,
+ * `role`, and when set `command`, `executor_id`, `discovery`), with the `framework_id` and
+ * `state` of `model(Task)` as well.
+ */
+function modelTaskInfo(agent: Agent, framework: FrameworkInfo, executor: ExecutorRecord, task: TaskInfo): Record<string, unknown> {
+  const role = allocationRole(task.resources, framework);
   return {
     id: task.task_id.value,
     name: task.name,
@@ -89,5 +106,9 @@ function modelTaskInfo(agent: Agent, executor: ExecutorRecord, task: TaskInfo): 
     slave_id: agent.agentId ?? '',
     state: 'TASK_STAGING',
     resources: resourcesModel(safeResources(task.resources)),
+    ...(role !== undefined ? { role } : {}),
+    ...(task.command !== undefined ? { command: commandModel(task.command) } : {}),
+    ...(task.discovery !== undefined ? { discovery: task.discovery } : {}),
+    ...(task.labels?.labels !== undefined ? { labels: task.labels.labels } : {}),
   };
 }

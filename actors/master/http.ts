@@ -1,13 +1,14 @@
 import { badRequest, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import { attributesModel, reservedModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
+import { attributesModel, executorInfoModel, frameworkRoleModel, reservedFullModel, reservedModel, resourcesFullModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import { failoverTimeoutSeconds, isTerminalState } from '../../src/mesos/v1/common.ts';
 import { MESOS_VERSION } from './constants.ts';
 import type { Master } from './master-process.ts';
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import type { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
+import { VersionProcess, versionJSON } from './version.ts';
 
 /**
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
@@ -48,10 +49,15 @@ function jsonp(response: HttpResponse, request: HttpRequest): HttpResponse {
 
 const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 
-function stateJSON(m: Master) {
+/** `/master/state` (exported for tests). */
+export function stateJSON(m: Master) {
   const info = m.masterInfo;
   const agents = [...m.agents.values()];
+  // The build facts `/version` reports, when this runtime serves it (Mesos's `build_*`, `git_*`).
+  const versionProcess = m.runtime.process('version');
+  const build = versionProcess instanceof VersionProcess ? versionJSON(versionProcess.build) : {};
   return {
+    ...build,
     version: MESOS_VERSION,
     start_time: secs(m.startTime),
     elected_time: secs(m.electedTime),
@@ -60,11 +66,14 @@ function stateJSON(m: Master) {
     hostname: info.hostname,
     activated_slaves: agents.filter((a) => a.active).length,
     deactivated_slaves: agents.filter((a) => !a.active).length,
-    unreachable_slaves: m.removedAgents.size,
+    unreachable_slaves: m.unreachableAgents.size,
     leader: String(m.self),
     leader_info: info,
+    ...(m.options.flags.cluster !== undefined ? { cluster: m.options.flags.cluster } : {}),
     flags: m.options.flags,
     slaves: agents.map((a) => agentJSON(m, a)),
+    // Agents known from the registry that have not re-registered yet: this master keeps none.
+    recovered_slaves: [],
     frameworks: [...m.frameworks.values()].map((f) => frameworkJSON(m, f)),
     completed_frameworks: m.completedFrameworks.map((f) => frameworkJSON(m, f)),
     orphan_tasks: [],
@@ -101,7 +110,11 @@ function taskCounts(tasks: Iterable<Task>): Record<string, number> {
     TASK_FAILED: 0,
     TASK_LOST: 0,
     TASK_ERROR: 0,
+    TASK_DROPPED: 0,
     TASK_UNREACHABLE: 0,
+    TASK_GONE: 0,
+    TASK_GONE_BY_OPERATOR: 0,
+    TASK_UNKNOWN: 0,
   };
   for (const t of tasks) counts[t.state] = (counts[t.state] ?? 0) + 1;
   return counts;
@@ -120,7 +133,7 @@ function frameworksJSON(m: Master, frameworkId: string | null) {
 /** `/slaves`, every agent or (`slave_id`) the one with that id. */
 function slavesJSON(m: Master, agentId: string | null) {
   const agents = [...m.agents.values()].filter((a) => agentId === null || a.id === agentId);
-  return { slaves: agents.map((a) => agentJSON(m, a)), recovered_slaves: [] };
+  return { slaves: agents.map((a) => ({ ...agentJSON(m, a), ...agentFullJSON(m, a) })), recovered_slaves: [] };
 }
 
 
@@ -141,9 +154,8 @@ function frameworkJSON(m: Master, f: FrameworkRecord) {
     const o = m.offers.get(id);
     return o === undefined ? acc : acc.plus(o.resources);
   }, Resources.EMPTY);
-  const executors = [...f.executors].flatMap(([agentId, map]) =>
-    [...map.values()].map((e) => ({ executor_id: e.executor_id.value, name: e.name ?? '', framework_id: f.id, command: e.command, resources: resourcesModel(e.resources ?? []), slave_id: agentId })),
-  );
+  const executors = [...f.executors].flatMap(([agentId, map]) => [...map.values()].map((e) => ({ ...executorInfoModel(e, f.id, f.info), slave_id: agentId })));
+  const task = (t: Task) => taskModel(t, f.info);
   return {
     id: f.id,
     name: f.info.name,
@@ -159,32 +171,26 @@ function frameworkJSON(m: Master, f: FrameworkRecord) {
     user: f.info.user,
     failover_timeout: failoverTimeoutSeconds(f.info),
     checkpoint: f.info.checkpoint ?? false,
-    role: f.info.role ?? '*',
-    roles: f.roles,
-    principal: f.info.principal,
+    ...frameworkRoleModel(f.info),
+    ...(f.info.principal !== undefined ? { principal: f.info.principal } : {}),
     registered_time: secs(f.registeredTime),
     unregistered_time: f.unregisteredTime === undefined ? 0 : secs(f.unregisteredTime),
     ...(f.reregisteredTime !== undefined ? { reregistered_time: secs(f.reregisteredTime) } : {}),
     resources: resourcesModel(used.plus(offered)),
-    tasks: [...f.tasks.values()].map(taskModel),
-    unreachable_tasks: [...f.unreachableTasks.values()].map(taskModel),
-    completed_tasks: f.completedTasks.map(taskModel),
+    tasks: [...f.tasks.values()].map(task),
+    unreachable_tasks: [...f.unreachableTasks.values()].map(task),
+    completed_tasks: f.completedTasks.map(task),
     offers: [...f.offers].flatMap((id) => {
       const o = m.offers.get(id);
       return o === undefined ? [] : [offerJSON(o)];
     }),
     executors,
+    ...(f.info.labels?.labels !== undefined ? { labels: f.info.labels.labels } : {}),
   };
 }
 
 function agentJSON(m: Master, a: AgentRecord) {
-  let used = Resources.EMPTY;
-  for (const r of a.usedByFramework().values()) used = used.plus(r);
-  let offered = Resources.EMPTY;
-  for (const id of a.offers) {
-    const o = m.offers.get(id);
-    if (o !== undefined) offered = offered.plus(o.resources);
-  }
+  const { used, offered } = agentUsage(m, a);
   return {
     id: a.id,
     pid: String(a.pid),
@@ -201,6 +207,30 @@ function agentJSON(m: Master, a: AgentRecord) {
     active: a.active,
     deactivated: !a.active,
     version: a.version ?? '',
+    ...(a.info.domain !== undefined ? { domain: a.info.domain } : {}),
+  };
+}
+
+/** What an agent's tasks and executors use, and what is offered of it now. */
+function agentUsage(m: Master, a: AgentRecord): { used: Resources; offered: Resources } {
+  let used = Resources.EMPTY;
+  for (const r of a.usedByFramework().values()) used = used.plus(r);
+  let offered = Resources.EMPTY;
+  for (const id of a.offers) {
+    const o = m.offers.get(id);
+    if (o !== undefined) offered = offered.plus(o.resources);
+  }
+  return { used, offered };
+}
+
+/** What `/master/slaves` adds: each resource in full (v1 JSON), as Mesos's `SlavesWriter`. */
+function agentFullJSON(m: Master, a: AgentRecord) {
+  const { used, offered } = agentUsage(m, a);
+  return {
+    reserved_resources_full: reservedFullModel(a.total),
+    unreserved_resources_full: resourcesFullModel(a.total.unreserved()),
+    used_resources_full: resourcesFullModel(used),
+    offered_resources_full: resourcesFullModel(offered),
   };
 }
 
@@ -217,12 +247,12 @@ function tasksJSON(m: Master, request: HttpRequest): HttpResponse {
   if (order !== 'asc' && order !== 'des') return badRequest(`Failed to parse query parameter 'order': '${order}' must be 'asc' or 'desc'`);
   const fid = q.get('framework_id');
   const tid = q.get('task_id');
-  const all: Task[] = [];
+  const all: { task: Task; framework: FrameworkRecord }[] = [];
   for (const f of [...m.frameworks.values(), ...m.completedFrameworks]) {
     if (fid !== null && f.id !== fid) continue;
-    for (const t of [...f.tasks.values(), ...f.unreachableTasks.values(), ...f.completedTasks]) if (tid === null || t.task_id.value === tid) all.push(t);
+    for (const t of [...f.tasks.values(), ...f.unreachableTasks.values(), ...f.completedTasks]) if (tid === null || t.task_id.value === tid) all.push({ task: t, framework: f });
   }
   const stamp = (t: Task) => t.statuses[0]?.timestamp ?? 0;
-  all.sort((a, b) => (order === 'asc' ? stamp(a) - stamp(b) : stamp(b) - stamp(a)));
-  return ok({ tasks: all.slice(offset, offset + limit).map(taskModel) });
+  all.sort((a, b) => (order === 'asc' ? stamp(a.task) - stamp(b.task) : stamp(b.task) - stamp(a.task)));
+  return ok({ tasks: all.slice(offset, offset + limit).map((x) => taskModel(x.task, x.framework.info)) });
 }

@@ -1,6 +1,7 @@
 import type { Task } from './protocol.ts';
 import { Resources } from './resources.ts';
-import type { Attribute, Resource } from './v1/common.ts';
+import type { Attribute, CommandInfo, ContainerStatus, ExecutorInfo, FrameworkInfo, Resource, TaskStatus } from './v1/common.ts';
+import { frameworkRoles, hasFrameworkCapability } from './v1/common.ts';
 
 /**
  * The operator-endpoint JSON of Mesos's `model()` functions (`src/common/http.cpp`): resources
@@ -24,14 +25,63 @@ export function resourcesModel(resources: Resources | Resource[]): ResourcesMode
   return out;
 }
 
-/** A task as Mesos's `model(Task)`: the master's and the agent's `/state` list tasks so. */
-export function taskModel(task: Task): Record<string, unknown> {
+/**
+ * The role a task's or an executor's resources are allocated to, as Mesos writes `role` (the
+ * `allocation_info` of the first resource): that, when the resources carry it; else the
+ * framework's role when it has exactly one (all it can be offered); else unknown.
+ */
+export function allocationRole(resources: readonly Resource[] | undefined, framework: FrameworkInfo | undefined): string | undefined {
+  const tagged = resources?.find((r) => r.allocation_info?.role !== undefined)?.allocation_info?.role;
+  if (tagged !== undefined) return tagged;
+  if (framework === undefined) return undefined;
+  const roles = frameworkRoles(framework);
+  return roles.length === 1 ? roles[0] : undefined;
+}
+
+/** `{"role": "web"}` for a single-role framework, `{"roles": [...]}` for a MULTI_ROLE one, as Mesos. */
+export function frameworkRoleModel(info: FrameworkInfo): { role: string } | { roles: string[] } {
+  return hasFrameworkCapability(info, 'MULTI_ROLE') ? { roles: [...(info.roles ?? [])] } : { role: info.role ?? '*' };
+}
+
+/** `model(ContainerStatus)`: the container id, its networks and cgroup, nothing else. */
+function containerStatusModel(status: ContainerStatus): Record<string, unknown> {
+  return {
+    ...(status.container_id !== undefined ? { container_id: status.container_id } : {}),
+    ...(status.network_infos !== undefined && status.network_infos.length > 0 ? { network_infos: status.network_infos } : {}),
+    ...(status.cgroup_info !== undefined ? { cgroup_info: status.cgroup_info } : {}),
+  };
+}
+
+/**
+ * `model(TaskStatus)`: `state`, `timestamp` (seconds, a float), and when set `labels`,
+ * `container_status`, `healthy`. `message` and `reason` are ours too: tools that read only
+ * Mesos's fields skip them.
+ */
+export function statusModel(s: TaskStatus): Record<string, unknown> {
+  return {
+    state: s.state,
+    timestamp: s.timestamp,
+    ...(s.message !== undefined ? { message: s.message } : {}),
+    ...(s.reason !== undefined ? { reason: s.reason } : {}),
+    ...(s.labels?.labels !== undefined ? { labels: s.labels.labels } : {}),
+    ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
+    ...(s.container_status !== undefined ? { container_status: containerStatusModel(s.container_status) } : {}),
+  };
+}
+
+/**
+ * A task as Mesos's `model(Task)`: the master's and the agent's `/state` list tasks so. `role`
+ * is the role its resources were allocated to (`allocationRole`, given the task's framework);
+ * it is left out when that cannot be known.
+ */
+export function taskModel(task: Task, framework?: FrameworkInfo): Record<string, unknown> {
   let resources: ResourcesModel;
   try {
     resources = resourcesModel(task.resources);
   } catch {
     resources = resourcesModel(Resources.EMPTY); // A task the master validated; unreadable means none.
   }
+  const role = allocationRole(task.resources, framework);
   return {
     id: task.task_id.value,
     name: task.name,
@@ -40,16 +90,69 @@ export function taskModel(task: Task): Record<string, unknown> {
     slave_id: task.agent_id.value,
     state: task.state,
     resources,
-    statuses: task.statuses.map((s) => ({
-      state: s.state,
-      timestamp: s.timestamp,
-      ...(s.message !== undefined ? { message: s.message } : {}),
-      ...(s.reason !== undefined ? { reason: s.reason } : {}),
-      ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
-      ...(s.container_status !== undefined ? { container_status: s.container_status } : {}),
-    })),
+    ...(role !== undefined ? { role } : {}),
+    statuses: task.statuses.map(statusModel),
     ...(task.labels?.labels !== undefined ? { labels: task.labels.labels } : {}),
   };
+}
+
+/**
+ * `model(CommandInfo)`: `shell` and `value` when set, `argv` (the proto's `arguments`),
+ * `environment` as `{variables: [{name, value}]}`, `uris` as `[{value, executable}]`.
+ */
+export function commandModel(command: CommandInfo | undefined): Record<string, unknown> {
+  const c = command ?? {};
+  return {
+    ...(c.shell !== undefined ? { shell: c.shell } : {}),
+    ...(c.value !== undefined ? { value: c.value } : {}),
+    argv: [...(c.arguments ?? [])],
+    ...(c.environment !== undefined
+      ? { environment: { variables: (c.environment.variables ?? []).map((v) => ({ name: v.name, value: v.value ?? '' })) } }
+      : {}),
+    uris: (c.uris ?? []).map((u) => ({ value: u.value, executable: u.executable ?? false })),
+  };
+}
+
+/**
+ * `json(ExecutorInfo)` as the master's `frameworks[].executors[]` show it: `executor_id`,
+ * `name`, `framework_id`, `command`, `resources`, `role` (when it has resources), `labels`
+ * and `type` when set.
+ */
+export function executorInfoModel(info: ExecutorInfo, frameworkId: string, framework?: FrameworkInfo): Record<string, unknown> {
+  const resources = info.resources ?? [];
+  const role = resources.length > 0 ? allocationRole(resources, framework) : undefined;
+  return {
+    executor_id: info.executor_id.value,
+    name: info.name ?? '',
+    framework_id: info.framework_id?.value ?? frameworkId,
+    command: commandModel(info.command),
+    resources: resourcesModel(safe(resources)),
+    ...(role !== undefined ? { role } : {}),
+    ...(info.labels?.labels !== undefined ? { labels: info.labels.labels } : {}),
+    ...(info.type !== undefined ? { type: info.type } : {}),
+  };
+}
+
+function safe(resources: Resource[]): Resources {
+  try {
+    return Resources.fromJSON(resources);
+  } catch {
+    return Resources.EMPTY;
+  }
+}
+
+/**
+ * The `*_full` fields of `/master/slaves` and the agent's `/state`: every resource as its v1
+ * JSON, with its reservations, so operators can `/unreserve` it. By role for reserved ones.
+ */
+export function reservedFullModel(resources: Resources): Record<string, Resource[]> {
+  const out: Record<string, Resource[]> = {};
+  for (const role of Object.keys(reservedModel(resources))) out[role] = [...resources.reserved(role).toJSON()] as Resource[];
+  return out;
+}
+
+export function resourcesFullModel(resources: Resources): Resource[] {
+  return [...resources.toJSON()] as Resource[];
 }
 
 /** Resources per role, as `reserved_resources` shows them (reserved ones only). */
@@ -64,7 +167,7 @@ export function reservedModel(resources: Resources): Record<string, ResourcesMod
   return out;
 }
 
-/** `{"rack": "r1", "slots": 4, "ports": "[1-2]", "zones": "{a,b}"}`. */
+/** `{"rack": "r1", "slots": 4, "ports": "[1-2]", "zones": "{a, b}"}`: ranges and sets as Mesos's `stringify`. */
 export function attributesModel(attributes: Attribute[] | undefined): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   for (const a of attributes ?? []) {
@@ -76,7 +179,7 @@ export function attributesModel(attributes: Attribute[] | undefined): Record<str
         out[a.name] = `[${(a.ranges?.range ?? []).map((x) => `${x.begin}-${x.end}`).join(', ')}]`;
         break;
       case 'SET':
-        out[a.name] = `{${(a.set?.item ?? []).join(',')}}`;
+        out[a.name] = `{${(a.set?.item ?? []).join(', ')}}`;
         break;
       default:
         out[a.name] = a.text?.value ?? '';

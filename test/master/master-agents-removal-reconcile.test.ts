@@ -1,4 +1,5 @@
 import anyTest, { type TestFn } from 'ava';
+import { stateJSON } from '../../actors/master/http.ts';
 import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS } from '../../actors/master/constants.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { UNREGISTER_SLAVE, type Task } from '../../src/mesos/protocol.ts';
@@ -79,6 +80,7 @@ for (const kind of ['local', 'nats'] as const) {
     t.deepEqual([...framework.completedTasks].map((x) => `${x.task_id.value}:${x.state}`), ['t1:TASK_LOST']);
     t.true(cluster.master.removedAgents.has(agent.agentId!));
     t.false(cluster.master.unreachableAgents.has(agent.agentId!));
+    t.is(stateJSON(cluster.master).unreachable_slaves, 0, '/master/state counts it removed, not unreachable');
   });
 
   test.serial(title('ReconciliationTest.UnknownTaskOnRemovedAgent: TASK_UNKNOWN (partition-aware) or TASK_LOST for a task on an agent that unregistered, not TASK_UNREACHABLE'), async (t) => {
@@ -108,6 +110,7 @@ for (const kind of ['local', 'nats'] as const) {
     await lost;
     const markedAt = cluster.master.unreachableAgents.get(agent.agentId!);
     t.not(markedAt, undefined);
+    t.is(stateJSON(cluster.master).unreachable_slaves, 1);
     cluster.clock.advance(1_000);
     const target = [{ task_id: { value: 'x' }, agent_id: { value: agent.agentId! } }];
     aware.driver.reconcileTasks(target);
