@@ -87,3 +87,14 @@ export function useBuses(test: { before(fn: (t: { context: BusesContext }) => Pr
     await Promise.all(Object.values(t.context.buses ?? {}).map((b) => b.stop()));
   });
 }
+
+/** Starts a local bus for the test file (before all its tests) and stops it after; cases read `t.context.bus`. */
+export function useLocalBus(test: { before(fn: (t: { context: { bus: Bus } }) => Promise<void>): void; after: { always(fn: (t: { context: { bus: Bus } }) => Promise<void>): void } }): void {
+  test.before(async (t) => {
+    t.context.bus = new Bus('local');
+    await t.context.bus.start();
+  });
+  test.after.always(async (t) => {
+    await t.context.bus?.stop();
+  });
+}

@@ -5,7 +5,7 @@ import { Resources } from '../../src/mesos/resources.ts';
 import { FakeAgent } from '../helpers/fake-agent.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
-import { Bus } from '../helpers/worlds.ts';
+import { Bus, useLocalBus } from '../helpers/worlds.ts';
 
 /**
  * Agents registering and re-registering as Mesos's master takes them (`_registerSlave`,
@@ -14,11 +14,7 @@ import { Bus } from '../helpers/worlds.ts';
  */
 const test = anyTest as TestFn<{ bus: Bus }>;
 resetFiltersAfterEach(test);
-test.before(async (t) => {
-  t.context.bus = new Bus('local');
-  await t.context.bus.start();
-});
-test.after.always((t) => t.context.bus.stop());
+useLocalBus(test);
 
 test.serial('MasterTest - a disconnected agent whose address registers anew is removed (its tasks lost), and the new one gets a new id', async (t) => {
   const cluster = await startTestCluster(t, t.context.bus);

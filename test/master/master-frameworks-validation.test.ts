@@ -5,7 +5,7 @@ import type { SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
-import { Bus } from '../helpers/worlds.ts';
+import { Bus, useLocalBus } from '../helpers/worlds.ts';
 
 /**
  * SUBSCRIBE and UPDATE_FRAMEWORK over the bus, as Mesos's master validates them
@@ -15,11 +15,7 @@ import { Bus } from '../helpers/worlds.ts';
  */
 const test = anyTest as TestFn<{ bus: Bus }>;
 resetFiltersAfterEach(test);
-test.before(async (t) => {
-  t.context.bus = new Bus('local');
-  await t.context.bus.start();
-});
-test.after.always((t) => t.context.bus.stop());
+useLocalBus(test);
 
 let drivers = 0;
 

@@ -6,7 +6,7 @@ import { Resources } from '../../src/mesos/resources.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
 import { resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http } from '../helpers/http.ts';
-import { Bus } from '../helpers/worlds.ts';
+import { Bus, useLocalBus } from '../helpers/worlds.ts';
 
 /**
  * The master's operator JSON field by field against Mesos's (`readonly_handler.cpp`,
@@ -15,11 +15,7 @@ import { Bus } from '../helpers/worlds.ts';
  */
 const test = anyTest as TestFn<{ bus: Bus }>;
 resetFiltersAfterEach(test);
-test.before(async (t) => {
-  t.context.bus = new Bus('local');
-  await t.context.bus.start();
-});
-test.after.always((t) => t.context.bus.stop());
+useLocalBus(test);
 
 const BUILD = { build_date: '2024-01-02 03:04:05', build_time: 1704164645, build_user: 'ci', git_sha: 'abc123' };
 

@@ -5,7 +5,7 @@ import { addFilter } from '../../src/process/filter.ts';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { resetFiltersAfterEach } from '../helpers/filters.ts';
 import { TestScheduler } from '../helpers/scheduler.ts';
-import { Bus } from '../helpers/worlds.ts';
+import { Bus, useLocalBus } from '../helpers/worlds.ts';
 
 // The driver's status values and what its calls and callbacks do in each, as Apache Mesos's
 // `MesosSchedulerDriver` (src/sched/sched.cpp) and its tests (src/tests/scheduler_driver_tests.cpp).
@@ -13,10 +13,7 @@ import { Bus } from '../helpers/worlds.ts';
 const test = anyTest as TestFn<{ bus: Bus }>;
 resetFiltersAfterEach(test);
 
-test.before(async (t) => {
-  t.context.bus = new Bus('local');
-  await t.context.bus.start();
-});
+useLocalBus(test);
 
 /** Records the type of every scheduler call that reaches the master, from now on. */
 function recordCalls(cluster: TestCluster): string[] {

@@ -5,15 +5,12 @@ import { SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
 import { dropMessage, futureMessage, futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
 import { TestScheduler } from '../helpers/scheduler.ts';
-import { Bus } from '../helpers/worlds.ts';
+import { Bus, useLocalBus } from '../helpers/worlds.ts';
 
 const test = anyTest as TestFn<{ bus: Bus }>;
 resetFiltersAfterEach(test);
 
-test.before(async (t) => {
-  t.context.bus = new Bus('local');
-  await t.context.bus.start();
-});
+useLocalBus(test);
 
 test.serial('driver - SUBSCRIBE is retried with backoff until the master answers', async (t) => {
   const cluster = await startTestCluster(t, t.context.bus);
