@@ -1,5 +1,5 @@
 import { logLevel, port, positive } from '../../src/cli/checks.ts';
-import { FlagError, type FlagSpec } from '../../src/cli/flags.ts';
+import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
 import { agentFlags, formatDuration } from '../agent/flags.ts';
 import {
@@ -8,7 +8,7 @@ import {
   EXECUTOR_REGISTRATION_TIMEOUT_MS,
   EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
 } from '../agent/constants.ts';
-import { AGENT_DEFAULTS, startAgentNode } from '../cluster/agent-node.ts';
+import { AGENT_DEFAULTS, startAgentNode, type AgentNodeOptions } from '../cluster/agent-node.ts';
 import { DetectionAbortedError } from '../detector/errors.ts';
 import { busTransport, masterAddress } from './bus.ts';
 import { COMMON_FLAGS, type Command } from './commands.ts';
@@ -50,15 +50,7 @@ export const agentCommand: Command = {
     if (master?.kind === 'upid' && values.nats === undefined) {
       throw new FlagError('master', String(master.upid), 'a master@<node> address needs --nats: without it this agent is alone on the local transport');
     }
-    const options = {
-      workDir: values.work_dir as string,
-      resources: values.resources as string,
-      ...(values.attributes !== undefined ? { attributes: values.attributes as string } : {}),
-      ...(values.hostname !== undefined ? { hostname: values.hostname as string } : {}),
-      registrationBackoffFactorMs: values.registration_backoff_factor as number,
-      executorRegistrationTimeoutMs: values.executor_registration_timeout as number,
-      executorShutdownGracePeriodMs: values.executor_shutdown_grace_period as number,
-    };
+    const options = agentOptions(values);
     // Every value checked before the agent waits for its master: an `InvalidFlagError` names the flag (exit 2).
     agentFlags({ ...options, master: 'master@check' });
     const logger = cliLogger(level);
@@ -92,3 +84,22 @@ export const agentCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * The agent's own options from `mesos-ts agent`'s parsed flags (not the bus, the master, the
+ * node or the HTTP address): what `Agent` takes as `AgentFlagsInput`.
+ */
+export function agentOptions(values: Record<string, FlagValue>): Pick<
+  AgentNodeOptions,
+  'workDir' | 'resources' | 'attributes' | 'hostname' | 'registrationBackoffFactorMs' | 'executorRegistrationTimeoutMs' | 'executorShutdownGracePeriodMs'
+> & { workDir: string } {
+  return {
+    workDir: values.work_dir as string,
+    resources: values.resources as string,
+    ...(values.attributes !== undefined ? { attributes: values.attributes as string } : {}),
+    ...(values.hostname !== undefined ? { hostname: values.hostname as string } : {}),
+    registrationBackoffFactorMs: values.registration_backoff_factor as number,
+    executorRegistrationTimeoutMs: values.executor_registration_timeout as number,
+    executorShutdownGracePeriodMs: values.executor_shutdown_grace_period as number,
+  };
+}

@@ -3,6 +3,7 @@ import { logLevel, optionalPositive } from '../../src/cli/checks.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
 import { Resources } from '../../src/mesos/resources.ts';
+import { FRAMEWORK_CAPABILITIES, type FrameworkCapabilityType, type FrameworkInfo } from '../../src/mesos/v1/base.ts';
 import { isTerminalState, type AgentID, type FrameworkID, type Offer, type TaskInfo, type TaskStatus } from '../../src/mesos/v1/common.ts';
 import { wallClockTimer, type Timer } from '../../src/process/clock.ts';
 import { connectFramework } from '../detector/connect.ts';
@@ -28,6 +29,12 @@ const flags: FlagSpec[] = [
   { name: 'env', type: 'string', help: 'environment of the command, a JSON object: \'{"NAME":"value"}\'' },
   { name: 'shell', type: 'bool', help: 'run the command with /bin/sh -c (--no-shell: exec it, split on spaces)', default: true },
   { name: 'kill_after', type: 'duration', help: 'kill the task this long after it runs' },
+  { name: 'checkpoint', type: 'bool', help: "subscribe a checkpointing framework: its task and executor outlive a restart of their agent", default: false },
+  {
+    name: 'framework_capabilities',
+    type: 'list',
+    help: `capabilities the framework declares, e.g. 'PARTITION_AWARE,TASK_KILLING_STATE' (of ${FRAMEWORK_CAPABILITIES.filter((c) => c !== 'UNKNOWN').join(', ')})`,
+  },
   ...commonFlags('warn'),
 ];
 
@@ -47,6 +54,7 @@ export const executeCommand: Command = {
     const level = logLevel(values);
     const killAfterMs = optionalPositive(values, 'kill_after');
     const env = parseEnv(values);
+    const framework = frameworkInfo(values);
     const wanted = Resources.parse(values.resources as string);
     const master = masterAddress(values);
     if (master === undefined && values.nats === undefined) throw new FlagError('master', undefined, 'is required without --nats (with --nats the leading master is discovered)');
@@ -88,7 +96,7 @@ export const executeCommand: Command = {
     const scheduler = new ExecuteScheduler(name, wanted, task, killAfterMs);
     const driver = new SchedulerDriver(
       scheduler,
-      { user: userInfo().username, name: values.framework_name as string, role: values.role as string },
+      framework,
       connection.master,
       connection.runtime !== undefined ? { runtime: connection.runtime, detector: connection.detector } : { logger },
     );
@@ -107,6 +115,31 @@ export const executeCommand: Command = {
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
+}
+
+/**
+ * The `FrameworkInfo` `execute` subscribes with: `--framework_name`, `--role`, `--checkpoint`,
+ * `--framework_capabilities`. With `MULTI_ROLE` the role goes in `roles`, as Mesos wants.
+ */
+export function frameworkInfo(values: Record<string, FlagValue>): FrameworkInfo {
+  const capabilities = frameworkCapabilities(values);
+  const role = values.role as string;
+  return {
+    user: userInfo().username,
+    name: values.framework_name as string,
+    ...(capabilities.includes('MULTI_ROLE') ? { roles: [role] } : { role }),
+    checkpoint: values.checkpoint === true,
+    ...(capabilities.length > 0 ? { capabilities: capabilities.map((type) => ({ type })) } : {}),
+  };
+}
+
+function frameworkCapabilities(values: Record<string, FlagValue>): FrameworkCapabilityType[] {
+  const given = (values.framework_capabilities as string[] | undefined) ?? [];
+  const known = FRAMEWORK_CAPABILITIES.filter((c) => c !== 'UNKNOWN') as readonly string[];
+  for (const name of given) {
+    if (!known.includes(name)) throw new FlagError('framework_capabilities', given.join(','), `unknown capability '${name}' (use ${known.join(', ')})`);
+  }
+  return [...new Set(given)] as FrameworkCapabilityType[];
 }
 
 function parseEnv(values: Record<string, FlagValue>): Record<string, string> | undefined {

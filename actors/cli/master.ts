@@ -1,11 +1,12 @@
 import { hostname as osHostname } from 'node:os';
-import { atLeast, logLevel, optionalPositive, port, positive } from '../../src/cli/checks.ts';
-import { FlagError, type FlagSpec } from '../../src/cli/flags.ts';
+import { atLeast, logLevel, oneOf, optionalPositive, port, positive, roleWeights } from '../../src/cli/checks.ts';
+import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
 import { parseMinAllocatableResources } from '../allocator/allocatable.ts';
 import { ALLOCATION_INTERVAL_MS, DEFAULT_MIN_ALLOCATABLE_RESOURCES } from '../allocator/constants.ts';
 import { formatDuration } from '../agent/flags.ts';
-import { MASTER_DEFAULTS, startMasterNode } from '../cluster/master-node.ts';
+import type { SorterKind } from '../allocator/allocator-process.ts';
+import { MASTER_DEFAULTS, startMasterNode, type MasterNodeOptions } from '../cluster/master-node.ts';
 import {
   AGENT_PING_TIMEOUT_MS,
   MAX_AGENT_PING_TIMEOUTS,
@@ -32,6 +33,13 @@ const flags: FlagSpec[] = [
     help: "the least an offer may hold: sets of 'name:quantity' joined by ';', alternatives by '|' (ranges and sets count their items; '' for no minimum)",
     default: DEFAULT_MIN_ALLOCATABLE_RESOURCES,
   },
+  { name: 'role_sorter', type: 'string', help: "how the allocator orders roles: 'drf' (lowest weighted dominant share first) or 'random' (weighted shuffle)", default: 'drf' },
+  { name: 'framework_sorter', type: 'string', help: "how the allocator orders the frameworks of one role: 'drf' or 'random', as --role_sorter", default: 'drf' },
+  {
+    name: 'weights',
+    type: 'list',
+    help: "role weights, 'role=weight' pairs joined by ',' (e.g. 'eng=2,ads=0.5'): a role of weight 2 is owed twice the share of one of weight 1; unlisted roles weigh 1 (deprecated in Mesos for its /weights endpoint, which this master has not)",
+  },
   { name: 'filter_gpu_resources', type: 'bool', help: 'offer agents with GPUs only to frameworks with the GPU_RESOURCES capability', default: true },
   { name: 'max_completed_frameworks', type: 'int', help: 'completed frameworks kept for /master/state', default: MAX_COMPLETED_FRAMEWORKS },
   { name: 'max_completed_tasks_per_framework', type: 'int', help: 'completed tasks kept per framework', default: MAX_COMPLETED_TASKS_PER_FRAMEWORK },
@@ -48,41 +56,14 @@ export const masterCommand: Command = {
   flags,
   async run(values) {
     const level = logLevel(values);
-    const agentPingTimeoutMs = positive(values, 'agent_ping_timeout');
-    const maxAgentPingTimeouts = atLeast(values, 'max_agent_ping_timeouts', 1);
-    const allocationIntervalMs = positive(values, 'allocation_interval');
-    const offerTimeoutMs = optionalPositive(values, 'offer_timeout');
-    const minAllocatableResources = values.min_allocatable_resources as string;
-    try {
-      parseMinAllocatableResources(minAllocatableResources);
-    } catch (error) {
-      throw new FlagError('min_allocatable_resources', minAllocatableResources, (error as Error).message);
-    }
-    const maxCompletedFrameworks = atLeast(values, 'max_completed_frameworks', 0);
-    const maxCompletedTasksPerFramework = atLeast(values, 'max_completed_tasks_per_framework', 0);
-    const httpPort = port(values);
-    // Listening on every interface, the master advertises the machine's name (Mesos resolves its IP's).
-    const ip = values.ip as string;
-    const hostname = (values.hostname as string | undefined) ?? (ip === '0.0.0.0' || ip === '::' ? osHostname() : undefined);
+    const options = masterNodeOptions(values);
     const logger = cliLogger(level);
     const transport = busTransport(values, logger);
     const node = await startMasterNode({
+      ...options,
       ...(transport !== undefined ? { transport } : {}),
       ...(values.node !== undefined ? { node: values.node as string } : {}),
       logger,
-      ip,
-      port: httpPort,
-      allocationIntervalMs,
-      allocator: { minAllocatableResources, filterGpuResources: values.filter_gpu_resources as boolean },
-      master: {
-        agentPingTimeoutMs,
-        maxAgentPingTimeouts,
-        maxCompletedFrameworks,
-        maxCompletedTasksPerFramework,
-        ...(offerTimeoutMs !== undefined ? { offerTimeoutMs } : {}),
-        ...(hostname !== undefined ? { hostname } : {}),
-        flags: flagsJSON(flags, values),
-      },
     });
     // One line for people and scripts: the master's address on the bus and over HTTP.
     logger.info(
@@ -95,3 +76,48 @@ export const masterCommand: Command = {
     return 0;
   },
 };
+
+/** The sorters Mesos's `--role_sorter` and `--framework_sorter` take. */
+const SORTERS: readonly SorterKind[] = ['drf', 'random'];
+
+/**
+ * What `mesos-ts master` starts its node with, from its parsed flags (all but the bus, the
+ * node name and the logger), every value checked: a `FlagError` names the flag (exit 2).
+ */
+export function masterNodeOptions(values: Record<string, FlagValue>): Omit<MasterNodeOptions, 'transport' | 'node' | 'logger'> {
+  const agentPingTimeoutMs = positive(values, 'agent_ping_timeout');
+  const maxAgentPingTimeouts = atLeast(values, 'max_agent_ping_timeouts', 1);
+  const allocationIntervalMs = positive(values, 'allocation_interval');
+  const offerTimeoutMs = optionalPositive(values, 'offer_timeout');
+  const minAllocatableResources = values.min_allocatable_resources as string;
+  try {
+    parseMinAllocatableResources(minAllocatableResources);
+  } catch (error) {
+    throw new FlagError('min_allocatable_resources', minAllocatableResources, (error as Error).message);
+  }
+  const roleSorter = oneOf(values, 'role_sorter', SORTERS);
+  const frameworkSorter = oneOf(values, 'framework_sorter', SORTERS);
+  const weights = roleWeights(values, 'weights');
+  const maxCompletedFrameworks = atLeast(values, 'max_completed_frameworks', 0);
+  const maxCompletedTasksPerFramework = atLeast(values, 'max_completed_tasks_per_framework', 0);
+  const httpPort = port(values);
+  // Listening on every interface, the master advertises the machine's name (Mesos resolves its IP's).
+  const ip = values.ip as string;
+  const hostname = (values.hostname as string | undefined) ?? (ip === '0.0.0.0' || ip === '::' ? osHostname() : undefined);
+  return {
+    ip,
+    port: httpPort,
+    allocationIntervalMs,
+    allocator: { minAllocatableResources, filterGpuResources: values.filter_gpu_resources as boolean, roleSorter, frameworkSorter },
+    ...(Object.keys(weights).length > 0 ? { weights } : {}),
+    master: {
+      agentPingTimeoutMs,
+      maxAgentPingTimeouts,
+      maxCompletedFrameworks,
+      maxCompletedTasksPerFramework,
+      ...(offerTimeoutMs !== undefined ? { offerTimeoutMs } : {}),
+      ...(hostname !== undefined ? { hostname } : {}),
+      flags: flagsJSON(flags, values),
+    },
+  };
+}

@@ -23,8 +23,10 @@ export interface MasterNodeOptions {
   port?: number;
   /** `--allocation_interval`. */
   allocationIntervalMs?: number;
-  /** `--min_allocatable_resources`, `--filter_gpu_resources`. */
-  allocator?: Pick<AllocatorOptions, 'minAllocatableResources' | 'filterGpuResources'>;
+  /** `--min_allocatable_resources`, `--filter_gpu_resources`, `--role_sorter`, `--framework_sorter`. */
+  allocator?: Pick<AllocatorOptions, 'minAllocatableResources' | 'filterGpuResources' | 'roleSorter' | 'frameworkSorter'>;
+  /** `--weights`: role weights the allocator starts with (default 1 for every role). */
+  weights?: Readonly<Record<string, number>>;
   master?: MasterOptions;
 }
 
@@ -64,6 +66,10 @@ export async function startMasterNode(options: MasterNodeOptions = {}): Promise<
       ...(options.allocationIntervalMs !== undefined ? { allocationIntervalMs: options.allocationIntervalMs } : {}),
       ...options.allocator,
     });
+    // As Mesos's master hands the allocator the weights it recovered (`--weights` bootstraps
+    // them), before the first allocation; the allocator is not spawned yet, so no cycle sees
+    // the default weights.
+    if (options.weights !== undefined) allocator.allocation.updateWeights(options.weights);
     const master = new Master({ httpAddress: http, ...options.master });
     runtime.spawn(allocator);
     runtime.spawn(master);

@@ -1,4 +1,5 @@
 import { FlagError, type FlagValue } from './flags.ts';
+import { roleError } from '../mesos/resource-values.ts';
 
 /**
  * Checks of parsed flag values that their type alone does not make (a positive duration, a
@@ -38,4 +39,35 @@ export function logLevel(flags: Record<string, FlagValue>, name = 'log_level'): 
     throw new FlagError(name, value, 'must be one of trace, debug, info, warn, error, fatal, silent');
   }
   return value;
+}
+
+/** A string among `choices`, as Mesos's `--role_sorter` takes `drf` or `random`. */
+export function oneOf<T extends string>(flags: Record<string, FlagValue>, name: string, choices: readonly T[]): T {
+  const value = flags[name];
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) throw new FlagError(name, value, `must be one of ${choices.join(', ')}`);
+  return value as T;
+}
+
+/**
+ * Mesos's `--weights`: `role=weight` pairs (a `list` flag, so already split on commas), each
+ * role valid and each weight a positive number. Returns them by role; `{}` when the flag is unset.
+ */
+export function roleWeights(flags: Record<string, FlagValue>, name = 'weights'): Record<string, number> {
+  const value = flags[name];
+  if (value === undefined) return {};
+  if (!Array.isArray(value)) throw new FlagError(name, value, "must be 'role=weight' pairs joined by ','");
+  const weights: Record<string, number> = {};
+  for (const pair of value) {
+    const eq = pair.indexOf('=');
+    if (eq < 0) throw new FlagError(name, value.join(','), `'${pair}' must be 'role=weight'`);
+    const role = pair.slice(0, eq).trim();
+    const text = pair.slice(eq + 1).trim();
+    const problem = roleError(role);
+    if (problem !== undefined) throw new FlagError(name, value.join(','), problem);
+    const weight = Number(text);
+    if (text === '' || !Number.isFinite(weight) || !(weight > 0)) throw new FlagError(name, value.join(','), `the weight of role '${role}' must be a positive number, got '${text}'`);
+    if (role in weights) throw new FlagError(name, value.join(','), `role '${role}' is given twice`);
+    weights[role] = weight;
+  }
+  return weights;
 }

@@ -65,6 +65,34 @@ test('execute - exits 1 when the task does not finish (TASK_FAILED), with --mast
   t.regex(run.stdout(), /^Received status update TASK_FAILED for task 'fails'\n {2}message: 'Command exited with status 3'$/m);
 });
 
+test('execute - --kill_after kills the running task after that long: TASK_KILLED, exit 1', async (t) => {
+  const run = procs.cli('execute-kill', ['execute', ...bus(), '--name=sleeper', '--command=sleep 30', '--resources=cpus:0.1;mem:32', '--kill_after=200ms'], { MESOS_TS_LOG_LEVEL: 'warn' });
+  const exit = await run.exited;
+  t.is(exit.code, 1, run.tail());
+  const out = run.stdout();
+  t.regex(out, /^Received status update TASK_RUNNING for task 'sleeper'$/m);
+  t.regex(out, /^Received status update TASK_KILLED for task 'sleeper'$/m);
+  // Without the TASK_KILLING_STATE capability the framework is not sent TASK_KILLING.
+  t.notRegex(out, /TASK_KILLING/);
+});
+
+test('execute - --checkpoint and --framework_capabilities reach the master in FrameworkInfo (TASK_KILLING_STATE: a kill shows TASK_KILLING)', async (t) => {
+  const run = procs.cli(
+    'execute-caps',
+    ['execute', ...bus(), '--name=capable', '--framework_name=execute-caps', '--command=sleep 30', '--resources=cpus:0.1;mem:32', '--kill_after=200ms', '--checkpoint', '--framework_capabilities=TASK_KILLING_STATE,PARTITION_AWARE'],
+    { MESOS_TS_LOG_LEVEL: 'warn' },
+  );
+  const exit = await run.exited;
+  t.is(exit.code, 1, run.tail());
+  t.regex(run.stdout(), /^Received status update TASK_KILLING for task 'capable'$/m);
+  t.regex(run.stdout(), /^Received status update TASK_KILLED for task 'capable'$/m);
+  // The framework subscribed and ran a task, so the master knows it (torn down or not yet).
+  const framework = [...master.master.frameworks.values(), ...master.master.completedFrameworks].find((f) => f.info.name === 'execute-caps');
+  t.truthy(framework);
+  t.is(framework!.info.checkpoint, true);
+  t.deepEqual(framework!.info.capabilities?.map((c) => c.type), ['TASK_KILLING_STATE', 'PARTITION_AWARE']);
+});
+
 test('state - asked over the bus, a readable summary; --json the raw /master/state, also over HTTP', async (t) => {
   const [summary, json] = [
     procs.cli('state-bus', ['state', ...bus()], { MESOS_TS_LOG_LEVEL: 'warn' }),

@@ -34,10 +34,13 @@ test('cli - the executable: --help exits 0, a bad flag value from the environmen
 });
 
 const COMMANDS = {
-  master: ['--agent_ping_timeout', '--max_agent_ping_timeouts', '--allocation_interval', '--offer_timeout', '--min_allocatable_resources', '--filter_gpu_resources', '--port', '--ip', '--hostname', '--work_dir', '--nats'],
-  agent: ['--master', '--work_dir', '--resources', '--attributes', '--hostname', '--port', '--ip', '--nats'],
+  master: ['--agent_ping_timeout', '--max_agent_ping_timeouts', '--allocation_interval', '--offer_timeout', '--min_allocatable_resources', '--filter_gpu_resources', '--role_sorter', '--framework_sorter', '--weights', '--max_completed_frameworks', '--max_completed_tasks_per_framework', '--port', '--ip', '--hostname', '--work_dir', '--nats'],
+  agent: [
+    '--master', '--work_dir', '--resources', '--attributes', '--hostname', '--port', '--ip',
+    '--registration_backoff_factor', '--executor_registration_timeout', '--executor_shutdown_grace_period', '--nats',
+  ],
   dev: ['--agents', '--resources', '--port', '--nats'],
-  execute: ['--master', '--name', '--command', '--resources', '--nats'],
+  execute: ['--master', '--name', '--command', '--resources', '--framework_name', '--role', '--env', '--shell', '--kill_after', '--checkpoint', '--framework_capabilities', '--nats'],
   state: ['--master', '--json', '--nats'],
 };
 
@@ -82,6 +85,17 @@ const BAD: [string, string[], Record<string, string>, RegExp][] = [
   ['a UPID without a bus', ['execute', '--master=master@m1', '--name=a', '--command=true'], {}, /invalid value 'master@m1' for --master: a master@<node> address needs --nats/],
   ['a missing command', ['execute', '--nats=nats://127.0.0.1:1', '--name=a'], {}, /--command: is required/],
   ['an environment that is not JSON', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--env=A=1'], {}, /invalid value 'A=1' for --env: must be a JSON object/],
+  ['a role sorter', ['master', '--role_sorter=fair'], {}, /mesos-ts master: invalid value 'fair' for --role_sorter: must be one of drf, random/],
+  ['a framework sorter from the environment', ['master'], { MESOS_TS_FRAMEWORK_SORTER: 'DRF' }, /invalid value 'DRF' for --framework_sorter: must be one of drf, random/],
+  ['weights without =', ['master', '--weights=eng:2'], {}, /invalid value 'eng:2' for --weights: 'eng:2' must be 'role=weight'/],
+  ['a weight of zero', ['master', '--weights=eng=2,ads=0'], {}, /invalid value 'eng=2,ads=0' for --weights: the weight of role 'ads' must be a positive number/],
+  ['a weight that is no number', ['master'], { MESOS_TS_WEIGHTS: 'eng=lots' }, /invalid value 'eng=lots' for --weights: the weight of role 'eng'/],
+  ['a weight of a bad role', ['master', '--weights=-eng=1'], {}, /invalid value '-eng=1' for --weights: role '-eng' must not start with '-'/],
+  ['a role weighed twice', ['master', '--weights=eng=1,eng=2'], {}, /--weights: role 'eng' is given twice/],
+  ['a framework capability', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--framework_capabilities=GPU_RESOURCES,TELEPORT'], {}, /invalid value 'GPU_RESOURCES,TELEPORT' for --framework_capabilities: unknown capability 'TELEPORT'/],
+  ['checkpoint from the environment', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true'], { MESOS_TS_CHECKPOINT: 'maybe' }, /invalid value 'maybe' for --checkpoint: must be 'true' or 'false'/],
+  ['a kill delay that is zero', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--kill_after=0secs'], {}, /invalid value '0' for --kill_after: must be greater than zero/],
+  ['an executor registration timeout', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--executor_registration_timeout=1'], {}, /invalid value '1' for --executor_registration_timeout: must be a duration/],
   ['an unknown flag', ['state', '--masters=http://x'], {}, /--masters: unknown flag/],
 ];
 

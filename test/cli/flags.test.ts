@@ -1,7 +1,7 @@
 import test from 'ava';
 import { agentCommand } from '../../actors/cli/agent.ts';
-import { executeCommand, EXECUTE_DEFAULT_RESOURCES } from '../../actors/cli/execute.ts';
-import { masterCommand } from '../../actors/cli/master.ts';
+import { executeCommand, EXECUTE_DEFAULT_RESOURCES, frameworkInfo } from '../../actors/cli/execute.ts';
+import { masterCommand, masterNodeOptions } from '../../actors/cli/master.ts';
 import { stateCommand } from '../../actors/cli/state.ts';
 import { DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS, DEFAULT_RESOURCES } from '../../actors/agent/constants.ts';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
@@ -26,6 +26,20 @@ test('flags - master defaults are Mesos defaults', (t) => {
   t.is(flags.offer_timeout, undefined);
   t.is(flags.nats, undefined);
   t.is(flags.nats_prefix, 'mesos');
+  t.is(flags.role_sorter, 'drf');
+  t.is(flags.framework_sorter, 'drf');
+  t.is(flags.weights, undefined);
+});
+
+test('flags - master allocator flags from the command line and the environment', (t) => {
+  const flags = parseFlags(masterCommand.flags, ['--role-sorter=random', '--weights', 'eng=2, ads=0.5'], { MESOS_TS_FRAMEWORK_SORTER: 'random', MESOS_TS_ROLE_SORTER: 'drf' });
+  t.is(flags.role_sorter, 'random');
+  t.is(flags.framework_sorter, 'random');
+  t.deepEqual(flags.weights, ['eng=2', 'ads=0.5']);
+  const options = masterNodeOptions(flags);
+  t.deepEqual(options.allocator, { minAllocatableResources: flags.min_allocatable_resources as string, filterGpuResources: true, roleSorter: 'random', frameworkSorter: 'random' });
+  t.deepEqual(options.weights, { eng: 2, ads: 0.5 });
+  t.is(masterNodeOptions(parseFlags(masterCommand.flags, [], { MESOS_TS_WEIGHTS: 'web/api=3' })).weights?.['web/api'], 3);
 });
 
 test('flags - Mesos names and kebab case, = or a space, Mesos durations', (t) => {
@@ -64,6 +78,16 @@ test('flags - execute needs --name and --command; resources default as mesos-exe
   const flags = parseFlags(executeCommand.flags, ['--name=hello', '--command', 'echo hi'], none);
   t.is(flags.resources, EXECUTE_DEFAULT_RESOURCES);
   t.is(flags.shell, true);
+  t.is(flags.checkpoint, false);
+  t.is(flags.framework_capabilities, undefined);
+  t.deepEqual(frameworkInfo(flags), { user: frameworkInfo(flags).user, name: 'mesos-ts-execute instance', role: '*', checkpoint: false });
+  const env = { MESOS_TS_CHECKPOINT: 'true', MESOS_TS_FRAMEWORK_CAPABILITIES: 'PARTITION_AWARE,MULTI_ROLE', MESOS_TS_ROLE: 'web' };
+  const info = frameworkInfo(parseFlags(executeCommand.flags, ['--name=a', '--command=b'], env));
+  t.true(info.checkpoint);
+  t.deepEqual(info.capabilities, [{ type: 'PARTITION_AWARE' }, { type: 'MULTI_ROLE' }]);
+  // MULTI_ROLE frameworks give `roles`, never `role`, as the master requires.
+  t.deepEqual(info.roles, ['web']);
+  t.is(info.role, undefined);
   t.is(parseFlags(executeCommand.flags, ['--name=a', '--command=b', '--no-shell'], none).shell, false);
   t.throws(() => parseFlags(executeCommand.flags, ['--command=true'], none), { instanceOf: FlagError, message: /--name/ });
   t.is(parseFlags(stateCommand.flags, [], none).json, false);
@@ -79,6 +103,7 @@ test('flags - a bad value names the flag and the value, from the command line or
     [agentCommand.flags, ['--work_dir=/w', '--resources=cpus:x'], {}, /invalid value 'cpus:x' for --resources/],
     [agentCommand.flags, ['--work_dir=/w', '--frobnicate=1'], {}, /--frobnicate: unknown flag/],
     [executeCommand.flags, ['--name=a', '--command=b', '--kill_after=later'], {}, /--kill_after/],
+    [executeCommand.flags, ['--name=a', '--command=b', '--checkpoint=sometimes'], {}, /invalid value 'sometimes' for --checkpoint/],
   ];
   for (const [specs, argv, env, message] of cases) {
     const error = t.throws(() => parseFlags(specs, argv, env), { instanceOf: FlagError });

@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { pino } from 'pino';
+import { agentCommand, agentOptions } from '../../actors/cli/agent.ts';
+import { startAgentNode } from '../../actors/cluster/agent-node.ts';
+import { parseFlags } from '../../src/cli/flags.ts';
+
+/**
+ * The agent's Mesos flags reach the agent: an agent node started from `mesos-ts agent`'s parsed
+ * flags (as the command starts it) holds them in `agent.flags`.
+ */
+
+const logger = pino({ level: process.env.MESOS_TS_LOG_LEVEL ?? 'error' });
+
+test('flags - --registration_backoff_factor, --executor_registration_timeout, --executor_shutdown_grace_period reach the agent', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-flags-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const values = parseFlags(agentCommand.flags, ['--registration_backoff_factor=250ms', '--executor-registration-timeout', '2mins'], {
+    MESOS_TS_WORK_DIR: work,
+    MESOS_TS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: '9secs',
+  });
+  // No master answers on this local bus: the agent keeps trying to register until stopped.
+  const node = await startAgentNode({ ...agentOptions(values), master: 'master@flags-nowhere', node: 'flags-agent', logger, port: 0 });
+  t.teardown(() => node.stop());
+  t.is(node.agent.flags.registrationBackoffFactorMs, 250);
+  t.is(node.agent.flags.executorRegistrationTimeoutMs, 120_000);
+  t.is(node.agent.flags.executorShutdownGracePeriodMs, 9_000);
+  t.is(node.agent.flags.workDir, work);
+});

@@ -1,0 +1,96 @@
+import test from 'ava';
+import { pino } from 'pino';
+import { masterCommand, masterNodeOptions } from '../../actors/cli/master.ts';
+import type { HierarchicalAllocation } from '../../actors/allocator/hierarchical.ts';
+import { startMasterNode, type MasterNode } from '../../actors/cluster/master-node.ts';
+import { parseFlags } from '../../src/cli/flags.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+
+/**
+ * The allocator flags of `mesos-ts master` reach the allocator: a master node started from the
+ * parsed flags (as `mesos-ts master` starts it) shows their effect. The batch interval is a day,
+ * so that no batch cycle runs while a test drives the allocation itself.
+ */
+
+const logger = pino({ level: process.env.MESOS_TS_LOG_LEVEL ?? 'error' });
+let nodes = 0;
+
+const distinct = (items: string[]): string[] => [...new Set(items)].sort();
+
+async function masterWith(t: { teardown(fn: () => Promise<void>): void }, argv: string[], env: Record<string, string> = {}): Promise<MasterNode> {
+  const values = parseFlags(masterCommand.flags, ['--port=0', '--allocation_interval=1days', ...argv], env);
+  const node = await startMasterNode({ ...masterNodeOptions(values), node: `flags-master-${++nodes}`, logger });
+  t.teardown(() => node.stop());
+  return node;
+}
+
+/**
+ * Who gets the one free cpu, over `rounds` cycles: framework `fa` already holds a whole agent of
+ * 8 cpus, `fb` nothing, so DRF always prefers `fb` (or its role); a random sorter does not.
+ */
+function winners(allocation: HierarchicalAllocation, roles: { fa: string; fb: string }, rounds = 32): string[] {
+  allocation.addFramework('fa', { roles: [roles.fa] });
+  allocation.addFramework('fb', { roles: [roles.fb] });
+  allocation.addAgent('busy', Resources.parse('cpus:8'), [{ frameworkId: 'fa', resources: Resources.parse('cpus:8') }]);
+  allocation.addAgent('free', Resources.parse('cpus:1'));
+  const out: string[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const offers = allocation.allocate(i).filter((o) => o.agentId === 'free');
+    if (offers.length !== 1) throw new Error(`round ${i}: expected one offer of agent 'free', got ${offers.length}`);
+    const offer = offers[0]!;
+    out.push(offer.frameworkId);
+    allocation.recoverResources(offer.frameworkId, offer.agentId, offer.resources);
+  }
+  return out;
+}
+
+test('flags - --role_sorter and --framework_sorter default to drf, which always offers to the lowest share', async (t) => {
+  const node = await masterWith(t, []);
+  t.deepEqual(distinct(winners(node.allocator.allocation, { fa: 'a', fb: 'b' })), ['fb']);
+  t.is(node.master.options.flags.role_sorter, 'drf');
+});
+
+test('flags - --role_sorter=random reaches the allocator: roles come in a random order', async (t) => {
+  const node = await masterWith(t, ['--role_sorter=random']);
+  t.deepEqual(distinct(winners(node.allocator.allocation, { fa: 'a', fb: 'b' })), ['fa', 'fb']);
+});
+
+test('flags - --framework_sorter=random (from the environment) reaches the allocator: frameworks of a role in a random order', async (t) => {
+  const node = await masterWith(t, [], { MESOS_TS_FRAMEWORK_SORTER: 'random' });
+  t.deepEqual(distinct(winners(node.allocator.allocation, { fa: 'web', fb: 'web' })), ['fa', 'fb']);
+  // The role sorter stays DRF: with two roles the lower share still always wins.
+  const other = await masterWith(t, [], { MESOS_TS_FRAMEWORK_SORTER: 'random' });
+  t.deepEqual(distinct(winners(other.allocator.allocation, { fa: 'a', fb: 'b' })), ['fb']);
+});
+
+test('flags - --weights reaches the allocator before its first cycle, and /master/state shows the flag', async (t) => {
+  const node = await masterWith(t, ['--weights', 'eng=2,ads=0.5']);
+  const allocation = node.allocator.allocation;
+  t.is(allocation.weight('eng'), 2);
+  t.is(allocation.weight('ads'), 0.5);
+  t.is(allocation.weight('other'), 1);
+  t.is(node.master.options.flags.weights, 'eng=2,ads=0.5');
+});
+
+test('flags - --weights from the environment changes who DRF favours', async (t) => {
+  // `a` holds 6 of 9 cpus and `b` 2: unweighted, DRF offers the free cpu to `b`; at weight 100
+  // the weighted share of `a` (6/9/100) is the lower one, and `a` gets it.
+  const node = await masterWith(t, [], { MESOS_TS_WEIGHTS: 'a=100' });
+  const allocation = node.allocator.allocation;
+  allocation.addFramework('fa', { roles: ['a'] });
+  allocation.addFramework('fb', { roles: ['b'] });
+  allocation.addAgent('busy', Resources.parse('cpus:8'), [{ frameworkId: 'fa', resources: Resources.parse('cpus:6') }, { frameworkId: 'fb', resources: Resources.parse('cpus:2') }]);
+  allocation.addAgent('free', Resources.parse('cpus:1'));
+  const offers = allocation.allocate(0).filter((o) => o.agentId === 'free');
+  t.deepEqual(offers.map((o) => o.frameworkId), ['fa']);
+});
+
+test('flags - without --weights every role weighs 1, and DRF offers to the lower share', async (t) => {
+  const node = await masterWith(t, []);
+  const allocation = node.allocator.allocation;
+  allocation.addFramework('fa', { roles: ['a'] });
+  allocation.addFramework('fb', { roles: ['b'] });
+  allocation.addAgent('busy', Resources.parse('cpus:8'), [{ frameworkId: 'fa', resources: Resources.parse('cpus:6') }, { frameworkId: 'fb', resources: Resources.parse('cpus:2') }]);
+  allocation.addAgent('free', Resources.parse('cpus:1'));
+  t.deepEqual(allocation.allocate(0).filter((o) => o.agentId === 'free').map((o) => o.frameworkId), ['fb']);
+});
