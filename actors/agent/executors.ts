@@ -281,9 +281,29 @@ export function registerExecutorTimeout(agent: Agent, frameworkId: string, execu
 // ---------------------------------------------------------------------------------------------
 // Shutdown.
 
+/**
+ * Whether a shutdown from the master is taken now. As Mesos's `Slave::shutdownFramework` and
+ * `Slave::shutdownExecutor`, not before the agent has (re-)registered with the master: while it
+ * recovers, is disconnected or is (re-)registering, the shutdown is ignored (a master that still
+ * wants it sends it again once the agent re-registers). Mesos also takes it while terminating,
+ * where its own shutdown calls these handlers; here `TERMINATING` is only entered in `finalize`,
+ * after which no message is handled.
+ */
+function heedsShutdown(agent: Agent, from: UPID, what: string): boolean {
+  if (!agent.fromMaster(from)) {
+    agent.log.warn({ from: String(from) }, `Ignoring ${what} from a process that is not our master`);
+    return false;
+  }
+  if (agent.state !== 'RUNNING') {
+    agent.log.warn({ state: agent.state }, `Ignoring ${what}: the agent has not yet registered with the master`);
+    return false;
+  }
+  return true;
+}
+
 /** `ShutdownFrameworkMessage`: every executor of the framework shuts down; no updates for its tasks. */
 export function shutdownFramework(agent: Agent, from: UPID, body: ShutdownFramework): void {
-  if (!agent.heeds(from, 'shutdown framework message')) return;
+  if (!heedsShutdown(agent, from, 'shutdown framework message')) return;
   const framework = agent.frameworks.get(body.framework_id.value);
   if (framework === undefined || framework.state === 'TERMINATING') {
     agent.log.debug({ framework_id: body.framework_id.value }, 'Ignoring shutdown of a framework that is unknown or terminating');
@@ -300,7 +320,7 @@ export function shutdownFramework(agent: Agent, from: UPID, body: ShutdownFramew
 
 /** `ShutdownExecutorMessage` from the master. */
 export function shutdownExecutor(agent: Agent, from: UPID, body: ShutdownExecutor): void {
-  if (!agent.heeds(from, 'shutdown executor message')) return;
+  if (!heedsShutdown(agent, from, 'shutdown executor message')) return;
   const executor = agent.frameworks.get(body.framework_id.value)?.executors.get(body.executor_id.value);
   if (executor === undefined || executor.state === 'TERMINATING' || executor.state === 'TERMINATED') {
     agent.log.debug({ executor_id: body.executor_id.value }, 'Ignoring shutdown of an executor that is unknown or terminating');

@@ -2,6 +2,7 @@ import {
   PONG_SLAVE,
   REGISTER_SLAVE,
   REREGISTER_SLAVE,
+  type CompletedFramework,
   type PingSlave,
   type RegisterSlave,
   type ReregisterSlave,
@@ -162,12 +163,20 @@ export function doReliableRegistration(agent: Agent): void {
       tasks.push(...executor.launchedTasks.values(), ...executor.terminatedTasks.values());
     }
   }
-  agent.log.info({ master: String(agent.master), agent_id: id.value, tasks: tasks.length }, 'Re-registering with master');
+  // The frameworks the agent is done with, each with the tasks of its completed executors (those
+  // still waiting for an acknowledgement, then those done), as Mesos's agent reports them: a
+  // master that failed over learns of the tasks that ended here.
+  const completedFrameworks: CompletedFramework[] = agent.completedFrameworks.map((framework) => ({
+    framework_info: framework.info,
+    tasks: framework.completedExecutors.flatMap((executor) => [...executor.terminatedTasks.values(), ...executor.completedTasks]),
+  }));
+  agent.log.info({ master: String(agent.master), agent_id: id.value, tasks: tasks.length, completed_frameworks: completedFrameworks.length }, 'Re-registering with master');
   agent.send(agent.master, REREGISTER_SLAVE, {
     slave: { ...agent.info, id },
     tasks,
     executor_infos: executorInfos,
     frameworks,
+    completed_frameworks: completedFrameworks,
     version: MESOS_VERSION,
   } satisfies ReregisterSlave);
 }

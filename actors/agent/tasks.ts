@@ -252,6 +252,14 @@ export function statusUpdate(agent: Agent, from: UPID, body: StatusUpdateMessage
     drop(problem);
     return;
   }
+  if (status.state === 'TASK_STAGING') {
+    // As Mesos's `Slave::statusUpdate`: TASK_STAGING is the agent's to give, and an executor that
+    // sends it is broken; it is shut down (the v1 HTTP executor API answers 400 for it before
+    // it gets here). The update is neither recorded nor acknowledged.
+    agent.log.error({ task_id: taskId, executor_id: executor.id, framework_id: framework.id }, 'Received TASK_STAGING from executor which is not allowed; shutting down the executor');
+    if (executor.state === 'REGISTERING' || executor.state === 'RUNNING') _shutdownExecutor(agent, framework, executor);
+    return;
+  }
   const ended = executor.terminatedTasks.get(taskId);
   if (ended !== undefined && !ended.statuses.some((s) => s.uuid !== undefined && statusUuidKey(s.uuid) === statusUuidKey(status.uuid!))) {
     // The task already ended: the update is dropped, and acknowledged so that the executor does
@@ -277,7 +285,6 @@ export function statusUpdate(agent: Agent, from: UPID, body: StatusUpdateMessage
 /** Why an executor's update cannot be taken (Mesos's executor call validation), or `undefined`. */
 function updateProblem(executor: ExecutorRecord, status: TaskStatus): string | undefined {
   if (status.uuid === undefined || statusUuidBytes(status.uuid) === undefined) return "'status.uuid' must be 16 bytes in base64";
-  if (status.state === 'TASK_STAGING') return 'an executor may not send TASK_STAGING';
   if (!executor.hasTask(status.task_id.value)) return `task '${status.task_id.value}' is not a task of executor '${executor.id}'`;
   return undefined;
 }

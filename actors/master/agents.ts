@@ -196,6 +196,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
   }
   for (const fid of shutDown) admitted.executors.delete(fid);
   admit(m, admitted);
+  readdCompletedTasks(m, admitted, body.completed_frameworks ?? []);
   m.stats.agentReregistrations.inc();
   m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
   shutDownCompleted(from);
@@ -204,6 +205,34 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     m.send(from, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
   }
   m.log.info({ agentId: id, agent: String(from), tasks: reported.length }, 'Admitted re-registering agent unknown to this master');
+}
+
+/**
+ * The frameworks an agent this master did not know reports completed (Mesos's `addSlave` with
+ * `ReregisterSlaveMessage.completed_frameworks`): the tasks that ended there go back among the
+ * completed tasks of their framework, which after a failover the master has otherwise lost.
+ * Only a framework the master knows takes them; one it does not know is not made up from the
+ * report (it may not have re-subscribed yet), and its tasks are left out, as Mesos leaves them
+ * ("possibly orphaned"). A known agent's report is not read: the master kept its own books.
+ * Unlike Mesos, a task the framework already lists as completed is not listed twice (an agent
+ * back from a partition reports tasks that ended before it).
+ */
+function readdCompletedTasks(m: Master, agent: AgentRecord, completed: NonNullable<ReregisterSlave['completed_frameworks']>): void {
+  for (const { framework_info: info, tasks } of completed) {
+    const fid = info.id?.value;
+    if (fid === undefined) continue;
+    const framework = m.frameworks.get(fid);
+    for (const task of tasks ?? []) {
+      if (framework === undefined) {
+        m.log.warn({ agentId: agent.id, frameworkId: fid, taskId: task.task_id.value }, 'Possibly orphaned completed task on a re-registering agent');
+        continue;
+      }
+      const id = task.task_id.value;
+      if (framework.tasks.has(id) || framework.completedTasks.some((t) => t.task_id.value === id && t.agent_id.value === agent.id)) continue;
+      m.log.debug({ agentId: agent.id, frameworkId: fid, taskId: id }, 'Re-adding completed task');
+      framework.completedTasks.push({ ...task, framework_id: { value: fid }, agent_id: { value: agent.id } });
+    }
+  }
 }
 
 /** The resources an agent registers with, or `undefined` (logged) if they are not valid. */

@@ -117,11 +117,24 @@ export const SlaveRegisteredSchema = z.object({
 });
 export type SlaveRegistered = z.infer<typeof SlaveRegisteredSchema>;
 
+/**
+ * A framework the agent has done with, and its tasks that ended there (Mesos's
+ * `Archive.Framework`, as `ReregisterSlaveMessage.completed_frameworks` carries it).
+ */
+export const CompletedFrameworkSchema = z.object({
+  framework_info: FrameworkInfoSchema,
+  pid: z.string().optional(),
+  tasks: z.array(TaskSchema).optional(),
+});
+export type CompletedFramework = z.infer<typeof CompletedFrameworkSchema>;
+
 export const ReregisterSlaveSchema = z.object({
   slave: AgentInfoSchema.extend({ id: AgentIDSchema }),
   tasks: z.array(TaskSchema).optional(),
   executor_infos: z.array(ExecutorInfoSchema).optional(),
   frameworks: z.array(FrameworkInfoSchema).optional(),
+  /** The frameworks the agent completed, with their tasks (terminal, acknowledged or not). */
+  completed_frameworks: z.array(CompletedFrameworkSchema).optional(),
   version: z.string().optional(),
 });
 export type ReregisterSlave = z.infer<typeof ReregisterSlaveSchema>;
