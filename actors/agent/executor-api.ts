@@ -6,7 +6,6 @@ import { EXECUTOR_REGISTERED, type ExecutorRegistered, type StatusUpdate } from 
 import { parseExecutorCall, type ExecutorCall } from '../../src/mesos/v1/executor.ts';
 import type { Timer } from '../../src/process/clock.ts';
 import type { UPID } from '../../src/process/upid.ts';
-import { DEFAULT_RECOVERY_TIMEOUT_MS } from '../executor/constants.ts';
 import type { Agent } from './agent.ts';
 import { ExecutorEventStream, HttpExecutorProcess, type HttpExecutorDisconnected } from './http-executor.ts';
 import type { ExecutorRecord, FrameworkRecord } from './state.ts';
@@ -201,14 +200,14 @@ export function httpExecutorDisconnected(agent: Agent, from: UPID, body: HttpExe
   }
   if (framework.checkpoint && executor.state === 'RUNNING' && agent.state !== 'TERMINATING') {
     agent.log.warn(
-      { executor_id: executor.id, framework_id: framework.id, timeout_ms: DEFAULT_RECOVERY_TIMEOUT_MS },
+      { executor_id: executor.id, framework_id: framework.id, timeout_ms: agent.flags.recoveryTimeoutMs },
       'HTTP executor disconnected; waiting for it to subscribe again as its framework checkpoints',
     );
     const key = String(from);
     waiting.get(key)?.cancel();
     waiting.set(
       key,
-      agent.after(DEFAULT_RECOVERY_TIMEOUT_MS, () => {
+      agent.after(agent.flags.recoveryTimeoutMs, () => {
         waiting.delete(key);
         agent.log.warn({ executor_id: body.executor_id.value, framework_id: body.framework_id.value }, 'HTTP executor did not subscribe again within the recovery timeout');
         agent.runtime.terminate(from);

@@ -108,6 +108,7 @@ function executorEnv(agent: Agent, framework: FrameworkRecord, executor: Executo
       node,
       checkpoint: framework.checkpoint,
       shutdownGracePeriodMs: shutdownGracePeriodMs(agent, executor),
+      recoveryTimeoutMs: agent.flags.recoveryTimeoutMs,
     }),
     { MESOS_SLAVE_ID: agent.agentId ?? '', MESOS_AGENT_ID: agent.agentId ?? '' },
   );
@@ -126,6 +127,7 @@ function launchBuiltIn(agent: Agent, framework: FrameworkRecord, executor: Execu
       containerId: executor.containerId,
       checkpoint: framework.checkpoint,
       shutdownGracePeriodMs: shutdownGracePeriodMs(agent, executor),
+      recoveryTimeoutMs: agent.flags.recoveryTimeoutMs,
       env: executorEnv(agent, framework, executor, agent.self.node),
     }).pid;
   } catch (error) {

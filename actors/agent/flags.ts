@@ -11,6 +11,7 @@ import {
   EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
   REGISTER_RETRY_INTERVAL_MAX_MS,
 } from './constants.ts';
+import { DEFAULT_RECOVERY_TIMEOUT_MS } from '../executor/constants.ts';
 
 /**
  * The agent's flags, Mesos's `slave/flags.cpp` names in camelCase (durations in milliseconds,
@@ -33,6 +34,11 @@ export interface AgentFlags {
   readonly registrationBackoffFactorMs: number;
   /** How long without a ping before the master counts as lost, when the master does not say. */
   readonly masterPingTimeoutMs: number;
+  /**
+   * `--recovery_timeout`: how long a checkpointing framework's executor waits for its agent to
+   * come back before it shuts down (`MESOS_RECOVERY_TIMEOUT` in its environment; Mesos's 15 mins).
+   */
+  readonly recoveryTimeoutMs: number;
 }
 
 /** A flag has a value the agent cannot work with; the message names the flag and the value. */
@@ -66,6 +72,7 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     executorShutdownGracePeriodMs: input.executorShutdownGracePeriodMs ?? EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
     registrationBackoffFactorMs: input.registrationBackoffFactorMs ?? DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS,
     masterPingTimeoutMs: input.masterPingTimeoutMs ?? DEFAULT_MASTER_PING_TIMEOUT_MS,
+    recoveryTimeoutMs: input.recoveryTimeoutMs ?? DEFAULT_RECOVERY_TIMEOUT_MS,
   };
   if (UPID.tryParse(flags.master) === undefined) throw new InvalidFlagError('master', flags.master, "must be a UPID 'id@node'");
   if (typeof flags.workDir !== 'string' || flags.workDir === '') throw new InvalidFlagError('work_dir', flags.workDir, 'must be a directory');
@@ -85,6 +92,7 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     ['executor_shutdown_grace_period', flags.executorShutdownGracePeriodMs],
     ['registration_backoff_factor', flags.registrationBackoffFactorMs],
     ['master_ping_timeout', flags.masterPingTimeoutMs],
+    ['recovery_timeout', flags.recoveryTimeoutMs],
   ] as const) {
     if (!Number.isFinite(value) || value < 0) throw new InvalidFlagError(flag, value, 'must be a non-negative number of milliseconds');
   }
@@ -118,5 +126,6 @@ export function flagsJSON(flags: AgentFlags): Record<string, string> {
     executor_shutdown_grace_period: formatDuration(flags.executorShutdownGracePeriodMs),
     registration_backoff_factor: formatDuration(flags.registrationBackoffFactorMs),
     master_ping_timeout: formatDuration(flags.masterPingTimeoutMs),
+    recovery_timeout: formatDuration(flags.recoveryTimeoutMs),
   };
 }

@@ -9,6 +9,7 @@ import {
   EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
 } from '../agent/constants.ts';
 import { AGENT_DEFAULTS, startAgentNode, type AgentNodeOptions } from '../cluster/agent-node.ts';
+import { DEFAULT_RECOVERY_TIMEOUT_MS } from '../executor/constants.ts';
 import { DetectionAbortedError } from '../detector/errors.ts';
 import { busTransport, masterAddress } from './bus.ts';
 import { COMMON_FLAGS, type Command } from './commands.ts';
@@ -25,6 +26,7 @@ const flags: FlagSpec[] = [
   { name: 'node', type: 'string', help: "this process's name on the bus; the agent is slave(1)@<node> (default: <hostname>-<pid>)" },
   { name: 'registration_backoff_factor', type: 'duration', help: 'bound of the first random delay before (re-)registering; doubles per attempt', default: formatDuration(DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS) },
   { name: 'executor_registration_timeout', type: 'duration', help: 'how long an executor may take to register', default: formatDuration(EXECUTOR_REGISTRATION_TIMEOUT_MS) },
+  { name: 'recovery_timeout', type: 'duration', help: "how long a checkpointing framework's executors wait for a restarted agent before they shut down", default: formatDuration(DEFAULT_RECOVERY_TIMEOUT_MS) },
   { name: 'executor_shutdown_grace_period', type: 'duration', help: 'how long an executor may take to shut down before it is killed', default: formatDuration(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS) },
   ...COMMON_FLAGS,
 ];
@@ -91,7 +93,7 @@ export const agentCommand: Command = {
  */
 export function agentOptions(values: Record<string, FlagValue>): Pick<
   AgentNodeOptions,
-  'workDir' | 'resources' | 'attributes' | 'hostname' | 'registrationBackoffFactorMs' | 'executorRegistrationTimeoutMs' | 'executorShutdownGracePeriodMs'
+  'workDir' | 'resources' | 'attributes' | 'hostname' | 'registrationBackoffFactorMs' | 'executorRegistrationTimeoutMs' | 'executorShutdownGracePeriodMs' | 'recoveryTimeoutMs'
 > & { workDir: string } {
   return {
     workDir: values.work_dir as string,
@@ -101,5 +103,6 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
     registrationBackoffFactorMs: values.registration_backoff_factor as number,
     executorRegistrationTimeoutMs: values.executor_registration_timeout as number,
     executorShutdownGracePeriodMs: values.executor_shutdown_grace_period as number,
+    recoveryTimeoutMs: values.recovery_timeout as number,
   };
 }

@@ -110,3 +110,20 @@ test.serial('SlaveTest - shutdowns of a framework or an executor that arrive bef
   t.is(probe.bodies(SHUTDOWN_EXECUTOR).length, 1);
   t.is(h.agent.frameworks.get(FRAMEWORK_ID)!.state, 'TERMINATING');
 });
+
+test.serial('RecoveryTimeout - the agent\'s --recovery_timeout reaches its executors (the built-in one\'s driver and MESOS_RECOVERY_TIMEOUT)', async (t) => {
+  const probes: Probe[] = [];
+  const scripted = scriptedCommandExecutor(probes);
+  const seen: { recoveryTimeoutMs?: number | undefined; env?: string | undefined }[] = [];
+  const h = await startAgent(t, {
+    recoveryTimeoutMs: 7_000,
+    commandExecutor: (options) => {
+      seen.push({ recoveryTimeoutMs: options.recoveryTimeoutMs, env: options.env?.MESOS_RECOVERY_TIMEOUT });
+      return scripted(options);
+    },
+  });
+  await register(h);
+  runTask(h, commandTask('task-1', 'sleep 60'));
+  await h.settle();
+  t.deepEqual(seen, [{ recoveryTimeoutMs: 7_000, env: '7secs' }]);
+});

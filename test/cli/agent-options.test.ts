@@ -14,12 +14,13 @@ import { parseFlags } from '../../src/cli/flags.ts';
 
 const logger = pino({ level: process.env.MESOS_TS_LOG_LEVEL ?? 'error' });
 
-test('flags - --registration_backoff_factor, --executor_registration_timeout, --executor_shutdown_grace_period reach the agent', async (t) => {
+test('flags - --registration_backoff_factor, --executor_registration_timeout, --executor_shutdown_grace_period, --recovery_timeout reach the agent', async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-flags-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const values = parseFlags(agentCommand.flags, ['--registration_backoff_factor=250ms', '--executor-registration-timeout', '2mins'], {
     MESOS_TS_WORK_DIR: work,
     MESOS_TS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: '9secs',
+    MESOS_TS_RECOVERY_TIMEOUT: '3mins',
   });
   // No master answers on this local bus: the agent keeps trying to register until stopped.
   const node = await startAgentNode({ ...agentOptions(values), master: 'master@flags-nowhere', node: 'flags-agent', logger, port: 0 });
@@ -27,5 +28,6 @@ test('flags - --registration_backoff_factor, --executor_registration_timeout, --
   t.is(node.agent.flags.registrationBackoffFactorMs, 250);
   t.is(node.agent.flags.executorRegistrationTimeoutMs, 120_000);
   t.is(node.agent.flags.executorShutdownGracePeriodMs, 9_000);
+  t.is(node.agent.flags.recoveryTimeoutMs, 180_000);
   t.is(node.agent.flags.workDir, work);
 });

@@ -37,7 +37,7 @@ const COMMANDS = {
   master: ['--agent_ping_timeout', '--max_agent_ping_timeouts', '--allocation_interval', '--offer_timeout', '--min_allocatable_resources', '--filter_gpu_resources', '--role_sorter', '--framework_sorter', '--weights', '--max_completed_frameworks', '--max_completed_tasks_per_framework', '--port', '--ip', '--hostname', '--work_dir', '--nats'],
   agent: [
     '--master', '--work_dir', '--resources', '--attributes', '--hostname', '--port', '--ip',
-    '--registration_backoff_factor', '--executor_registration_timeout', '--executor_shutdown_grace_period', '--nats',
+    '--registration_backoff_factor', '--executor_registration_timeout', '--executor_shutdown_grace_period', '--recovery_timeout', '--nats',
   ],
   dev: ['--agents', '--resources', '--port', '--nats'],
   execute: ['--master', '--name', '--command', '--resources', '--framework_name', '--role', '--env', '--shell', '--kill_after', '--checkpoint', '--framework_capabilities', '--nats'],
@@ -78,6 +78,7 @@ const BAD: [string, string[], Record<string, string>, RegExp][] = [
   ['a NATS URL', ['master', '--nats=localhost:4222'], {}, /invalid value 'localhost:4222' for --nats: must be a NATS URL/],
   ['a log level', ['master', '--log_level=loud'], {}, /invalid value 'loud' for --log_level/],
   ['a missing work_dir', ['agent', '--nats=nats://127.0.0.1:1'], {}, /mesos-ts agent: --work_dir: is required/],
+  ['a recovery timeout', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--recovery_timeout=soon'], {}, /invalid value 'soon' for --recovery_timeout/],
   ['resources', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--resources=cpus:lots'], {}, /invalid value 'cpus:lots' for --resources/],
   ['attributes', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--attributes=rack'], {}, /--attributes/],
   ['a master address', ['agent', '--work_dir=/tmp/x', '--master=ftp://m'], {}, /invalid value 'ftp:\/\/m' for --master/],
