@@ -6,13 +6,15 @@ import type { Task } from '../../src/mesos/protocol.ts';
 import { failoverTimeoutSeconds, isTerminalState } from '../../src/mesos/v1/common.ts';
 import { MESOS_VERSION } from './constants.ts';
 import type { Master } from './master-process.ts';
+import { OPERATOR_API_PATH, operatorApi } from './operator-api.ts';
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import type { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
 
 /**
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
- * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/health`, `/master/redirect`.
+ * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/health`, `/master/redirect`;
+ * the v1 operator API, `POST /api/v1`, is in `operator-api.ts`.
  *
  * As Mesos's `Master::Http` (and `ReadOnlyHandler`): a master that is not leading answers the
  * state endpoints with a redirect to the leader (`redirect`); every JSON endpoint takes
@@ -37,6 +39,7 @@ export function httpRoutes(m: Master): Record<string, (request: HttpRequest) => 
     '/health': () => ({ status: 200 }),
     '/redirect': (request) => redirect(m, request),
     [SCHEDULER_API_PATH]: (request) => schedulerApi(m, request),
+    [OPERATOR_API_PATH]: (request) => operatorApi(m, request),
   };
 }
 

@@ -1,0 +1,358 @@
+import { z } from 'zod';
+import { InvalidMessageError } from '../../src/errors.ts';
+import { acceptsJson, APPLICATION_JSON, APPLICATION_PROTOBUF, header, mediaType } from '../../src/http/media.ts';
+import { badRequest, jsonBody, methodNotAllowed, ok } from '../../src/http/response.ts';
+import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
+import { allocationRole, reservedModel } from '../../src/mesos/model.ts';
+import type { Task } from '../../src/mesos/protocol.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import { DurationInfoSchema, isTerminalState, type ExecutorInfo, type Resource, type TimeInfo } from '../../src/mesos/v1/common.ts';
+import { parseWith } from '../../src/mesos/v1/validate.ts';
+import { MESOS_VERSION } from './constants.ts';
+import type { Master } from './master-process.ts';
+import { redirect } from './scheduler-api.ts';
+import type { AgentRecord, FrameworkRecord } from './state.ts';
+import { VersionProcess, versionJSON } from './version.ts';
+
+/**
+ * The v1 operator HTTP API, `POST /api/v1` on the master, as Mesos's `Master::Http::api`: a
+ * JSON `mesos.v1.master.Call` in, a `mesos.v1.master.Response` out (`{"type": "GET_STATE",
+ * "get_state": {...}}`), so the DC/OS CLI, mesos-cli and the Go and Python clients can read
+ * this master.
+ *
+ * 1. The read-only calls answerable from the master's own state: GET_HEALTH, GET_FLAGS,
+ *    GET_VERSION, GET_METRICS, GET_LOGGING_LEVEL, GET_MASTER, GET_AGENTS, GET_FRAMEWORKS,
+ *    GET_EXECUTORS, GET_TASKS, GET_ROLES and GET_STATE (the four GET_* parts in one).
+ * 2. Every other call type of `master.proto` (SUBSCRIBE, reservations, volumes, maintenance,
+ *    quota, weights, files, TEARDOWN, MARK_AGENT_GONE, ...) is `501 Not Implemented`, naming it.
+ *
+ * Requests are checked in the scheduler API's order (`scheduler-api.ts`): not the leader `307`
+ * to the leader (`503` when none is known); not POST `405`; no `Content-Type` `400`; not JSON
+ * `415`; a body that is not a valid call `400` naming the field; an `Accept` that rules out JSON
+ * `406`.
+ */
+
+export const OPERATOR_API_PATH = '/api/v1';
+
+/** `mesos.v1.master.Call.Type` (Mesos 1.11), without `UNKNOWN`. */
+export const OPERATOR_CALL_TYPES = [
+  'GET_HEALTH',
+  'GET_FLAGS',
+  'GET_VERSION',
+  'GET_METRICS',
+  'GET_LOGGING_LEVEL',
+  'SET_LOGGING_LEVEL',
+  'LIST_FILES',
+  'READ_FILE',
+  'GET_STATE',
+  'GET_AGENTS',
+  'GET_FRAMEWORKS',
+  'GET_EXECUTORS',
+  'GET_OPERATIONS',
+  'GET_TASKS',
+  'GET_ROLES',
+  'GET_WEIGHTS',
+  'UPDATE_WEIGHTS',
+  'GET_MASTER',
+  'SUBSCRIBE',
+  'RESERVE_RESOURCES',
+  'UNRESERVE_RESOURCES',
+  'CREATE_VOLUMES',
+  'DESTROY_VOLUMES',
+  'GROW_VOLUME',
+  'SHRINK_VOLUME',
+  'GET_MAINTENANCE_STATUS',
+  'GET_MAINTENANCE_SCHEDULE',
+  'UPDATE_MAINTENANCE_SCHEDULE',
+  'START_MAINTENANCE',
+  'STOP_MAINTENANCE',
+  'DRAIN_AGENT',
+  'DEACTIVATE_AGENT',
+  'REACTIVATE_AGENT',
+  'GET_QUOTA',
+  'UPDATE_QUOTA',
+  'SET_QUOTA',
+  'REMOVE_QUOTA',
+  'TEARDOWN',
+  'MARK_AGENT_GONE',
+] as const;
+export type OperatorCallType = (typeof OPERATOR_CALL_TYPES)[number];
+
+/**
+ * The part of `master::Call` this master reads: the type, and GET_METRICS's optional
+ * `timeout`. The payloads of calls it does not implement are not looked at (they answer `501`).
+ */
+const OperatorCallSchema = z.object({
+  type: z.enum(OPERATOR_CALL_TYPES),
+  get_metrics: z.object({ timeout: DurationInfoSchema.optional() }).optional(),
+});
+export type OperatorCall = z.infer<typeof OperatorCallSchema>;
+
+/** Parses a `master::Call`, throwing an `InvalidMessageError` naming the field. */
+export function parseOperatorCall(json: unknown): OperatorCall {
+  return parseWith(OperatorCallSchema, json, { what: 'call' });
+}
+
+/** `POST /api/v1`. Runs in the master's mailbox, as every route. */
+export function operatorApi(m: Master, request: HttpRequest): HttpResponse {
+  if (!m.leading) return redirect(m, request);
+  if (request.method !== 'POST') return methodNotAllowed(['POST'], request.method);
+
+  const contentType = header(request, 'content-type');
+  if (contentType === undefined) return badRequest("Expecting 'Content-Type' to be present");
+  const media = mediaType(contentType);
+  if (media === APPLICATION_PROTOBUF) {
+    return { status: 415, body: `Expecting 'Content-Type' of ${APPLICATION_JSON}: this master speaks the operator API in JSON only, not ${APPLICATION_PROTOBUF}` };
+  }
+  if (media !== APPLICATION_JSON) return { status: 415, body: `Expecting 'Content-Type' of ${APPLICATION_JSON}, got '${contentType}'` };
+
+  let call: OperatorCall;
+  try {
+    call = parseOperatorCall(jsonBody(request));
+  } catch (error) {
+    if (!(error instanceof InvalidMessageError)) throw error;
+    return badRequest(`Failed to validate master::Call: ${error.message}`);
+  }
+  if (!acceptsJson(header(request, 'accept'))) {
+    return { status: 406, body: `Expecting 'Accept' to allow '${APPLICATION_JSON}' (this master answers in JSON only)` };
+  }
+
+  m.log.debug({ type: call.type, remote: request.remote }, 'Processing operator call');
+  const answer = (type: string, field: string, body: unknown): HttpResponse => ok({ type, [field]: body });
+  switch (call.type) {
+    case 'GET_HEALTH':
+      // As Mesos: a master that answers is healthy.
+      return answer('GET_HEALTH', 'get_health', { healthy: true });
+    case 'GET_FLAGS':
+      return answer('GET_FLAGS', 'get_flags', getFlags(m));
+    case 'GET_VERSION':
+      return answer('GET_VERSION', 'get_version', { version_info: versionInfo(m) });
+    case 'GET_METRICS':
+      return answer('GET_METRICS', 'get_metrics', getMetrics(m));
+    case 'GET_LOGGING_LEVEL':
+      return answer('GET_LOGGING_LEVEL', 'get_logging_level', { level: loggingLevel(m) });
+    case 'GET_MASTER':
+      return answer('GET_MASTER', 'get_master', getMaster(m));
+    case 'GET_STATE':
+      return answer('GET_STATE', 'get_state', getState(m));
+    case 'GET_AGENTS':
+      return answer('GET_AGENTS', 'get_agents', getAgents(m));
+    case 'GET_FRAMEWORKS':
+      return answer('GET_FRAMEWORKS', 'get_frameworks', getFrameworks(m));
+    case 'GET_EXECUTORS':
+      return answer('GET_EXECUTORS', 'get_executors', getExecutors(m));
+    case 'GET_TASKS':
+      return answer('GET_TASKS', 'get_tasks', getTasks(m));
+    case 'GET_ROLES':
+      return answer('GET_ROLES', 'get_roles', getRoles(m));
+    default:
+      return { status: 501, body: `Call type '${call.type}' is not implemented by this master` };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The responses, in `mesos.v1.master.Response` field names (exported for tests and tools).
+
+/** Milliseconds on the master's Clock as a v1 `TimeInfo`. */
+export function timeInfo(ms: number): TimeInfo {
+  return { nanoseconds: Math.round(ms * 1e6) };
+}
+
+/** `GetFlags`: each flag as the operator gave it, by name. */
+export function getFlags(m: Master) {
+  const flags = Object.entries(m.options.flags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { flags: flags.map(([name, value]) => ({ name, value: String(value) })) };
+}
+
+/** `VersionInfo`: the build facts `/version` reports, when this runtime serves it; else the version only. */
+export function versionInfo(m: Master): Record<string, string | number> {
+  const process = m.runtime.process('version');
+  return process instanceof VersionProcess ? versionJSON(process.build) : { version: MESOS_VERSION };
+}
+
+/**
+ * `GetMetrics`: the runtime's metrics snapshot (what `/metrics/snapshot` answers) as `Metric`s.
+ * Every metric here is read at once, so a `timeout` never leaves one out.
+ */
+export function getMetrics(m: Master) {
+  return { metrics: Object.entries(m.metrics.snapshot()).map(([name, value]) => ({ name, value })) };
+}
+
+/**
+ * `GetLoggingLevel`: Mesos answers glog's verbosity (`0`; libprocess logs at `1` to `3`). The
+ * pino level maps onto it: `debug` is `1`, `trace` (everything) `3`, any other level `0`.
+ */
+export function loggingLevel(m: Master): number {
+  const level = m.log.level;
+  return level === 'trace' ? 3 : level === 'debug' ? 1 : 0;
+}
+
+/** `GetMaster`: the leader's `MasterInfo`, and when it started and was elected (seconds). */
+export function getMaster(m: Master) {
+  return { master_info: m.masterInfo, start_time: m.startTime / 1000, elected_time: m.electedTime / 1000 };
+}
+
+/** `GetState`: the four views at one instant (the handler runs to completion in the mailbox). */
+export function getState(m: Master) {
+  return { get_tasks: getTasks(m), get_executors: getExecutors(m), get_frameworks: getFrameworks(m), get_agents: getAgents(m) };
+}
+
+/** `GetAgents`: every registered agent; none is recovered from a registry here. */
+export function getAgents(m: Master) {
+  return { agents: [...m.agents.values()].map((a) => agent(m, a)), recovered_agents: [] };
+}
+
+function agent(m: Master, a: AgentRecord) {
+  let allocated = Resources.EMPTY;
+  for (const r of a.usedByFramework().values()) allocated = allocated.plus(r);
+  return {
+    agent_info: a.info,
+    active: a.active,
+    deactivated: !a.active,
+    version: a.version ?? '',
+    pid: String(a.pid),
+    registered_time: timeInfo(a.registeredTime),
+    ...(a.reregisteredTime !== undefined ? { reregistered_time: timeInfo(a.reregisteredTime) } : {}),
+    total_resources: resourceList(a.total),
+    allocated_resources: resourceList(allocated),
+    offered_resources: resourceList(offeredOf(m, a.offers)),
+  };
+}
+
+/** `GetFrameworks`: subscribed (connected or not) and completed frameworks. */
+export function getFrameworks(m: Master) {
+  return {
+    frameworks: [...m.frameworks.values()].map((f) => framework(m, f)),
+    completed_frameworks: m.completedFrameworks.map((f) => framework(m, f)),
+    recovered_frameworks: [],
+  };
+}
+
+function framework(m: Master, f: FrameworkRecord) {
+  let allocated = Resources.EMPTY;
+  for (const t of f.tasks.values()) if (!isTerminalState(t.state)) allocated = allocated.plus(taskResources(t));
+  for (const executors of f.executors.values()) for (const e of executors.values()) allocated = allocated.plus(safeResources(e.resources));
+  return {
+    framework_info: f.info,
+    active: f.active,
+    connected: f.connected,
+    recovered: false,
+    registered_time: timeInfo(f.registeredTime),
+    ...(f.reregisteredTime !== undefined ? { reregistered_time: timeInfo(f.reregisteredTime) } : {}),
+    ...(f.unregisteredTime !== undefined ? { unregistered_time: timeInfo(f.unregisteredTime) } : {}),
+    offers: [...f.offers].flatMap((id) => {
+      const offer = m.offers.get(id);
+      return offer === undefined ? [] : [offer.json];
+    }),
+    inverse_offers: [],
+    allocated_resources: resourceList(allocated),
+    offered_resources: resourceList(offeredOf(m, f.offers)),
+  };
+}
+
+/** `GetExecutors`: every executor of a known framework, with its agent. */
+export function getExecutors(m: Master) {
+  const executors: { executor_info: ExecutorInfo; agent_id: { value: string } }[] = [];
+  for (const f of [...m.frameworks.values(), ...m.completedFrameworks]) {
+    for (const [agentId, map] of f.executors) {
+      for (const info of map.values()) executors.push({ executor_info: { ...info, framework_id: info.framework_id ?? { value: f.id } }, agent_id: { value: agentId } });
+    }
+  }
+  return { executors, orphan_executors: [] };
+}
+
+/**
+ * `GetTasks`: v1 `Task`s. `tasks` holds those sent to agents (terminal ones too until their
+ * update is acknowledged), `unreachable_tasks` those on unreachable agents, `completed_tasks`
+ * the last `--max_completed_tasks_per_framework` that ended. No task waits on the master
+ * (`pending_tasks`): launches are not authorized asynchronously here.
+ */
+export function getTasks(m: Master) {
+  const tasks: Task[] = [];
+  const unreachable: Task[] = [];
+  const completed: Task[] = [];
+  for (const f of [...m.frameworks.values(), ...m.completedFrameworks]) {
+    tasks.push(...f.tasks.values());
+    unreachable.push(...f.unreachableTasks.values());
+    completed.push(...f.completedTasks);
+  }
+  return { pending_tasks: [], tasks, unreachable_tasks: unreachable, completed_tasks: completed, orphan_tasks: [] };
+}
+
+/**
+ * `GetRoles`: every role a subscribed framework is in, has a reservation on an agent, or has a
+ * weight in `--weights` (`role=weight,...`), with its weight (default 1), its frameworks and
+ * the resources allocated to it (`resources`, v1 `Resource`s). Weights changed on the
+ * allocator by other means are not known to the master and not shown.
+ */
+export function getRoles(m: Master) {
+  const weights = parseWeights(m.options.flags.weights);
+  const roles = new Map<string, { frameworks: Set<string>; allocated: Resources }>();
+  const role = (name: string) => {
+    let r = roles.get(name);
+    if (r === undefined) roles.set(name, (r = { frameworks: new Set(), allocated: Resources.EMPTY }));
+    return r;
+  };
+  for (const name of weights.keys()) role(name);
+  for (const a of m.agents.values()) for (const name of Object.keys(reservedModel(a.total))) role(name);
+  for (const f of m.frameworks.values()) {
+    for (const name of f.roles) role(name).frameworks.add(f.id);
+    for (const t of f.tasks.values()) {
+      const name = allocationRole(t.resources, f.info);
+      if (name !== undefined && !isTerminalState(t.state)) role(name).allocated = role(name).allocated.plus(taskResources(t));
+    }
+    for (const executors of f.executors.values()) {
+      for (const e of executors.values()) {
+        const name = allocationRole(e.resources, f.info);
+        if (name !== undefined) role(name).allocated = role(name).allocated.plus(safeResources(e.resources));
+      }
+    }
+  }
+  return {
+    roles: [...roles.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, r]) => ({
+        name,
+        weight: weights.get(name) ?? 1,
+        frameworks: [...r.frameworks].map((value) => ({ value })),
+        resources: resourceList(r.allocated),
+      })),
+  };
+}
+
+/** Mesos's `--weights` text, `role1=2.5,role2=1`; a part that does not parse is skipped. */
+function parseWeights(text: string | undefined): Map<string, number> {
+  const weights = new Map<string, number>();
+  for (const part of (text ?? '').split(',')) {
+    const [name, value] = part.split('=').map((s) => s.trim());
+    const weight = Number(value);
+    if (name !== undefined && name !== '' && Number.isFinite(weight) && weight > 0) weights.set(name, weight);
+  }
+  return weights;
+}
+
+function offeredOf(m: Master, ids: Iterable<string>): Resources {
+  let offered = Resources.EMPTY;
+  for (const id of ids) {
+    const offer = m.offers.get(id);
+    if (offer !== undefined) offered = offered.plus(offer.resources);
+  }
+  return offered;
+}
+
+function resourceList(resources: Resources): Resource[] {
+  return [...resources.toJSON()] as Resource[];
+}
+
+function taskResources(task: Task): Resources {
+  return safeResources(task.resources);
+}
+
+/** Resources the master validated when it took them; unreadable ones count as none. */
+function safeResources(resources: readonly Resource[] | undefined): Resources {
+  try {
+    return Resources.fromJSON(resources ?? []);
+  } catch {
+    return Resources.EMPTY;
+  }
+}
