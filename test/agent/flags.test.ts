@@ -15,6 +15,7 @@ test('flags - defaults are Mesos defaults', (t) => {
   t.is(flags.executorShutdownGracePeriodMs, EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS);
   t.is(flags.registrationBackoffFactorMs, DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS);
   t.is(flags.masterPingTimeoutMs, DEFAULT_MASTER_PING_TIMEOUT_MS);
+  t.is(flags.recoveryTimeoutMs, 15 * 60_000);
   t.deepEqual(flagsJSON(flags), {
     master: 'master@m1',
     resources: DEFAULT_RESOURCES,
@@ -25,6 +26,7 @@ test('flags - defaults are Mesos defaults', (t) => {
     executor_shutdown_grace_period: '5secs',
     registration_backoff_factor: '1secs',
     master_ping_timeout: '75secs',
+    recovery_timeout: '15mins',
   });
 });
 
