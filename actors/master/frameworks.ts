@@ -165,6 +165,17 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
     }
     const previous = framework.connection;
     const samePid = previous?.kind === 'bus' && connection.kind === 'bus' && previous.pid !== undefined && connection.pid !== undefined && previous.pid.equals(connection.pid);
+    // The framework's scheduler address, connected or not (none for one over HTTP).
+    const frameworkPid = previous !== undefined ? (previous.kind === 'bus' ? previous.pid : undefined) : framework.disconnectedPid;
+    const fromFrameworkPid = frameworkPid !== undefined && connection.pid !== undefined && frameworkPid.equals(connection.pid);
+    if (connection.kind === 'bus' && !fromFrameworkPid && c.subscribe.force !== true) {
+      // Mesos's `_subscribe` for a driver: a scheduler subscribing from another address than the
+      // framework's must say `force`, as a scheduler failing over does; without it, it is taken
+      // for a stale instance (partitioned away while another took over) and refused, the
+      // framework's scheduler left alone. Over HTTP, Mesos always fails over (MESOS-4712).
+      refuse('Framework failed over');
+      return;
+    }
     if (samePid) {
       // The same driver subscribes again: it retried before our SUBSCRIBED reached it, or its
       // bus connection (or ours) broke and came back, and events may have been lost on the way

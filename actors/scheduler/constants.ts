@@ -7,6 +7,13 @@ export const REGISTRATION_BACKOFF_FACTOR_MS = 2_000;
 export const REGISTRATION_RETRY_INTERVAL_MAX_MS = 60_000;
 
 /**
+ * A framework with a `failover_timeout` also backs off at most this fraction of it, so that a
+ * scheduler retries several times before the master gives its framework up (Mesos's
+ * `doReliableRegistration`: a tenth).
+ */
+export const REGISTRATION_RETRY_FAILOVER_TIMEOUT_FRACTION = 1 / 10;
+
+/**
  * A driver connected over HTTP counts the master lost when no event (a HEARTBEAT at least)
  * came for this many `heartbeat_interval_seconds` (the master sends one every 15 s), as an agent
  * counts its master lost after 5 missed pings.

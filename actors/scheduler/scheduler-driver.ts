@@ -28,7 +28,13 @@ import { parseMasterAddress, type MasterAddress } from '../detector/address.ts';
 import { detectorFor, transportFor } from '../detector/connect.ts';
 import type { MasterDetector } from '../detector/detector.ts';
 import { RecentMap } from '../../src/recent.ts';
-import { ANSWERED_MEMORY, DELIVERED_MEMORY, REGISTRATION_BACKOFF_FACTOR_MS, REGISTRATION_RETRY_INTERVAL_MAX_MS } from './constants.ts';
+import {
+  ANSWERED_MEMORY,
+  DELIVERED_MEMORY,
+  REGISTRATION_BACKOFF_FACTOR_MS,
+  REGISTRATION_RETRY_FAILOVER_TIMEOUT_FRACTION,
+  REGISTRATION_RETRY_INTERVAL_MAX_MS,
+} from './constants.ts';
 import { HttpMasterConnection } from './http-connection.ts';
 import { schedulerMachine, type SchedulerMachineState } from './scheduler.machine.ts';
 
@@ -348,7 +354,13 @@ class SchedulerProcess extends Process {
   frameworkId: FrameworkID | undefined;
   #master: UPID;
   #backoffMs = REGISTRATION_BACKOFF_FACTOR_MS;
-  #connectedOnce = false;
+  /**
+   * Started with a framework id and not subscribed yet: a scheduler failing over to take its
+   * framework over (Mesos's `failover`). Its SUBSCRIBEs say `force`, so that the master fails the
+   * framework's current scheduler over, and the scheduler hears `registered`; once subscribed,
+   * later subscriptions (after a disconnection) are not forced and it hears `reregistered`.
+   */
+  #failover: boolean;
   #retry: Timer | undefined;
   #detecting = false;
 
@@ -358,7 +370,9 @@ class SchedulerProcess extends Process {
   ) {
     super(`scheduler-${randomUUID()}`);
     this.#master = master;
-    this.frameworkId = driver.framework.id;
+    // An empty id is no id (Mesos).
+    this.frameworkId = driver.framework.id?.value ? driver.framework.id : undefined;
+    this.#failover = this.frameworkId !== undefined;
     this.machine = createActor(schedulerMachine, { clock: this.machineClock });
     this.install(SCHEDULER_EVENT, (from, event: SchedulerEvent) => this.event(from, event), (body) => parseSchedulerEvent(body));
   }
@@ -535,15 +549,21 @@ class SchedulerProcess extends Process {
     this.#redetect();
     const framework_info: FrameworkInfo = { ...this.driver.framework };
     if (this.frameworkId !== undefined) framework_info.id = this.frameworkId;
+    else delete framework_info.id;
     const suppressed = this.driver.suppressedRoles;
-    const call: Record<string, unknown> = { type: 'SUBSCRIBE', subscribe: suppressed.length > 0 ? { framework_info, suppressed_roles: suppressed } : { framework_info } };
-    if (this.frameworkId !== undefined) call.framework_id = this.frameworkId;
+    const subscribe: Record<string, unknown> = suppressed.length > 0 ? { framework_info, suppressed_roles: suppressed } : { framework_info };
+    const call: Record<string, unknown> = { type: 'SUBSCRIBE', subscribe };
+    if (this.frameworkId !== undefined) {
+      call.framework_id = this.frameworkId;
+      subscribe.force = this.#failover;
+    }
     this.link(this.#master);
     this.send(this.#master, SCHEDULER_CALL, call);
     this.#subscribesSent++;
     const random = this.driver.options.random ?? Math.random;
-    const wait = Math.round(random() * this.#backoffMs);
-    this.#backoffMs = Math.min(this.#backoffMs * 2, REGISTRATION_RETRY_INTERVAL_MAX_MS);
+    const max = registrationBackoffMaxMs(this.#backoffMs, this.driver.framework.failover_timeout);
+    const wait = Math.round(random() * max);
+    this.#backoffMs = max * 2;
     this.#retry?.cancel();
     this.#retry = this.delay(wait, () => this.#subscribe());
   }
@@ -586,18 +606,17 @@ class SchedulerProcess extends Process {
           this.log.debug('Ignoring duplicate SUBSCRIBED');
           return;
         }
+        // Mesos's `SchedulerProcess::receive`: a first subscription, or the first of a scheduler
+        // failing over, is `registered`; any later one (after a disconnection) `reregistered`.
+        const registered = this.frameworkId === undefined || this.#failover;
+        this.#failover = false;
         this.#master = from;
         this.frameworkId = event.subscribed.framework_id;
         this.machine.send({ type: 'SUBSCRIBED' });
         this.link(from);
         const info = event.subscribed.master_info;
-        if (!this.#connectedOnce && this.driver.framework.id === undefined) {
-          this.#connectedOnce = true;
-          this.#callback('registered', (s) => s.registered?.(this.driver, event.subscribed.framework_id, info));
-        } else {
-          this.#connectedOnce = true;
-          this.#callback('reregistered', (s) => s.reregistered?.(this.driver, info));
-        }
+        if (registered) this.#callback('registered', (s) => s.registered?.(this.driver, event.subscribed.framework_id, info));
+        else this.#callback('reregistered', (s) => s.reregistered?.(this.driver, info));
         return;
       }
       case 'HEARTBEAT':
@@ -688,4 +707,17 @@ class SchedulerProcess extends Process {
       this.log.error({ err: error, callback: name }, 'Scheduler callback threw');
     }
   }
+}
+
+/**
+ * The bound of one subscription attempt's backoff, Mesos's `doReliableRegistration`: `backoffMs`
+ * capped by `REGISTRATION_RETRY_INTERVAL_MAX_MS` and, for a positive `failoverTimeoutSeconds`,
+ * by a tenth of it. The attempt waits a random part of it; the next one's bound starts from twice it.
+ */
+function registrationBackoffMaxMs(backoffMs: number, failoverTimeoutSeconds: number | undefined): number {
+  let max = Math.min(backoffMs, REGISTRATION_RETRY_INTERVAL_MAX_MS);
+  if (failoverTimeoutSeconds !== undefined && failoverTimeoutSeconds > 0) {
+    max = Math.min(max, failoverTimeoutSeconds * 1000 * REGISTRATION_RETRY_FAILOVER_TIMEOUT_FRACTION);
+  }
+  return max;
 }

@@ -64,7 +64,9 @@ export async function startTestCluster(
       const scheduler = new TestScheduler();
       const driver = new SchedulerDriver(scheduler, { user: 'test', name: `framework-${n}`, ...info }, master.self, { runtime: rt, random: () => 0, ...driverOptions });
       drivers.push(driver);
-      const registered = info.id === undefined ? scheduler.next('registered') : scheduler.next('reregistered').then(() => [info.id!] as const);
+      // Given an id, the scheduler fails over to take its framework over: it hears `registered`
+      // too, as in Mesos (`reregistered` is for a driver subscribing again after a disconnection).
+      const registered = scheduler.next('registered');
       await driver.start();
       const [id] = await registered;
       await cluster.settle();

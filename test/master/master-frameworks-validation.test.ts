@@ -135,8 +135,9 @@ test.serial('FaultToleranceTest.UpdateFrameworkInfoOnSchedulerFailover - the new
   t.deepEqual(first.errors(), [], 'not failed over');
   t.true(cluster.master.frameworks.get(id)!.connection!.pid!.equals(first.probe.self));
 
+  // A scheduler failing over says `force`, as Mesos's driver started with the framework id does.
   const second = await driver(cluster);
-  await subscribed(cluster, second, { id: { value: id }, user: 'bob', name: 'after', checkpoint: false, principal: 'p', failover_timeout: 120 });
+  await subscribed(cluster, second, { id: { value: id }, user: 'bob', name: 'after', checkpoint: false, principal: 'p', failover_timeout: 120 }, { force: true });
   t.deepEqual(first.errors(), ['Framework failed over']);
   t.like(cluster.master.frameworks.get(id)!.info, { user: 'alice', name: 'after', checkpoint: true, failover_timeout: 120 });
 });

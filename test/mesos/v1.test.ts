@@ -163,9 +163,9 @@ test('docs - SUBSCRIBE example parses', (t) => {
   t.truthy(call.subscribe.offer_constraints?.role_constraints);
 });
 
-test('docs - old SUBSCRIBE example parses and its unknown force flag is dropped', (t) => {
+test('docs - old SUBSCRIBE example parses and keeps its force flag (Mesos\'s optional `Call.Subscribe.force`)', (t) => {
   const call = parseSchedulerCall(JSON.parse(DOCS_SUBSCRIBE_OLD));
-  t.deepEqual(call, { type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'foo', name: 'Example HTTP Framework' } } });
+  t.deepEqual(call, { type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'foo', name: 'Example HTTP Framework' }, force: true } });
 });
 
 test('docs - ACCEPT example parses', (t) => {

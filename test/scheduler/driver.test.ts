@@ -1,8 +1,8 @@
 import anyTest, { type TestFn } from 'ava';
 import type { AllocatorProcess } from '../../actors/allocator/allocator-process.ts';
-import { REGISTRATION_BACKOFF_FACTOR_MS } from '../../actors/scheduler/constants.ts';
+import { REGISTRATION_BACKOFF_FACTOR_MS, REGISTRATION_RETRY_INTERVAL_MAX_MS } from '../../actors/scheduler/constants.ts';
 import { SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
-import { dropMessage, futureMessage, futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { dropMessage, dropMessages, futureMessage, futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
 import { TestScheduler } from '../helpers/scheduler.ts';
 import { Bus, useLocalBus } from '../helpers/worlds.ts';
@@ -35,6 +35,40 @@ test.serial('driver - SUBSCRIBE is retried with backoff until the master answers
   const [id] = await scheduler.next('registered');
   t.truthy(id.value);
   t.is(driver.connectionState, 'SUBSCRIBED');
+});
+
+test.serial('driver - the SUBSCRIBE backoff is bounded by REGISTRATION_RETRY_INTERVAL_MAX and by a tenth of failover_timeout (Mesos\'s doReliableRegistration)', async (t) => {
+  const cluster = await startTestCluster(t, t.context.bus);
+  // The waits between SUBSCRIBEs when every one is lost, each the whole bound (jitter 1): the
+  // bound doubles from the backoff factor, up to 1 minute, and up to a tenth of a positive
+  // failover_timeout.
+  const cases: [number | undefined, number[]][] = [
+    [undefined, [2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]],
+    [300, [2_000, 4_000, 8_000, 16_000, 30_000, 30_000]],
+    [10, [1_000, 1_000, 1_000]],
+  ];
+  t.is(REGISTRATION_BACKOFF_FACTOR_MS, 2_000);
+  t.is(REGISTRATION_RETRY_INTERVAL_MAX_MS, 60_000);
+  let n = 0;
+  for (const [failoverTimeout, waits] of cases) {
+    const rt = await cluster.world.add(`backoff${++n}`);
+    const info = { user: 'u', name: `backoff-${n}`, ...(failoverTimeout === undefined ? {} : { failover_timeout: failoverTimeout }) };
+    const driver = new SchedulerDriver(new TestScheduler(), info, cluster.master.self, { runtime: rt, random: () => 1 });
+    const lost = dropMessages('mesos.scheduler.Call', undefined, cluster.master.self);
+    await driver.start();
+    await cluster.settle();
+    t.is(lost.dropped.length, 1);
+    for (const [i, wait] of waits.entries()) {
+      cluster.clock.advance(wait - 1);
+      await cluster.settle();
+      t.is(lost.dropped.length, i + 1, `failover_timeout ${failoverTimeout}: retry ${i + 1} not before ${wait} ms`);
+      cluster.clock.advance(1);
+      await cluster.settle();
+      t.is(lost.dropped.length, i + 2, `failover_timeout ${failoverTimeout}: retry ${i + 1} after ${wait} ms`);
+    }
+    lost.stop();
+    await driver.abort();
+  }
 });
 
 test.serial('driver - its bus connection to the master broke and came back: it subscribes again and gets the offer whose OFFERS event was lost; a retried SUBSCRIBE does not give it twice', async (t) => {

@@ -81,10 +81,13 @@ export type CallType = (typeof CALL_TYPES)[number];
 
 /**
  * `Call.Subscribe`: `suppressed_roles` must be among the framework's roles;
- * `offer_constraints` (Mesos 1.11) is carried uninterpreted.
+ * `offer_constraints` (Mesos 1.11) is carried uninterpreted. `force` (a scheduler failing over
+ * to take its framework over from another address) lets the master fail the framework's
+ * current scheduler over, as Mesos's `Call.Subscribe.force`.
  */
 export const SubscribeSchema = z.object({
   framework_info: FrameworkInfoSchema,
+  force: z.boolean().optional(),
   suppressed_roles: z.array(z.string()).optional(),
   offer_constraints: jsonObject.optional(),
 });
