@@ -67,6 +67,40 @@ export class RecentMap<K, V> {
 }
 
 /**
+ * A set that remembers the last `limit` keys added, forgetting the least recently added first
+ * (a `RecentMap` without values): what a master keeps of agents it removed.
+ *
+ * @example
+ * const removed = new RecentSet<string>(2);
+ * removed.add('a').add('b').add('c');
+ * removed.has('a'); // false
+ */
+export class RecentSet<K> {
+  readonly #map: RecentMap<K, true>;
+
+  constructor(readonly limit: number) {
+    this.#map = new RecentMap<K, true>(limit);
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+
+  has(key: K): boolean {
+    return this.#map.has(key);
+  }
+
+  add(key: K): this {
+    this.#map.set(key, true);
+    return this;
+  }
+
+  delete(key: K): boolean {
+    return this.#map.delete(key);
+  }
+}
+
+/**
  * The last `limit` items pushed, oldest first: what a master keeps of completed tasks and
  * frameworks (`--max_completed_tasks_per_framework`, `--max_completed_frameworks`).
  *

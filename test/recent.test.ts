@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { RecentList, RecentMap } from '../src/recent.ts';
+import { RecentList, RecentMap, RecentSet } from '../src/recent.ts';
 
 test('recent map - forgets the least recently set key once past its limit', (t) => {
   const m = new RecentMap<string, number>(2);
@@ -75,6 +75,17 @@ test('recent map - holds exactly the keys among the last `limit` sets that were 
       t.true(m.size <= limit);
     }),
   );
+});
+
+test('recent set - remembers the last `limit` keys added, as a master its removed agents', (t) => {
+  const removed = new RecentSet<string>(2);
+  removed.add('a').add('b').add('c');
+  t.false(removed.has('a'));
+  t.true(removed.has('b') && removed.has('c'));
+  t.is(removed.size, 2);
+  t.true(removed.delete('b'));
+  t.false(removed.has('b'));
+  t.is(removed.size, 1);
 });
 
 test('recent list - keeps the last `limit` items pushed, oldest first, and returns what it pushed out', (t) => {

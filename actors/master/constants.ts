@@ -23,6 +23,15 @@ export const MAX_COMPLETED_TASKS_PER_FRAMEWORK = 1000;
 /** Tasks kept per framework while their agent is unreachable (Mesos's `--max_unreachable_tasks_per_framework` default; not a flag here). */
 export const MAX_UNREACHABLE_TASKS_PER_FRAMEWORK = 1000;
 
+/** Removed agents the master remembers (Mesos's `MAX_REMOVED_SLAVES`), the oldest forgotten first. */
+export const MAX_REMOVED_AGENTS = 100_000;
+
+/**
+ * Unreachable agents the master remembers (Mesos's `--registry_max_agent_count` default,
+ * 100 × 1024; not a flag here), the earliest marked forgotten first.
+ */
+export const MAX_UNREACHABLE_AGENTS = 100 * 1024;
+
 /** The version this master reports (`/version`, `MasterInfo.version`): the Mesos API it speaks. */
 export const MESOS_VERSION = '1.11.0';
 

@@ -1,7 +1,7 @@
 import { createActor, type Actor } from 'xstate';
 import { Process } from '../../src/process/process.ts';
 import { UPID } from '../../src/process/upid.ts';
-import { RecentList } from '../../src/recent.ts';
+import { RecentList, RecentMap, RecentSet } from '../../src/recent.ts';
 import type { Counter } from '../../src/metrics/metrics.ts';
 import { scalarMillisOf, taskStateCounters, usedFraction } from '../../src/metrics/task-counters.ts';
 import { MasterIdGenerator, newMasterId } from '../../src/mesos/ids.ts';
@@ -39,6 +39,8 @@ import {
   MAX_AGENT_PING_TIMEOUTS,
   MAX_COMPLETED_FRAMEWORKS,
   MAX_COMPLETED_TASKS_PER_FRAMEWORK,
+  MAX_REMOVED_AGENTS,
+  MAX_UNREACHABLE_AGENTS,
   MESOS_VERSION,
 } from './constants.ts';
 import * as frameworks from './frameworks.ts';
@@ -103,14 +105,15 @@ export class Master extends Process {
   readonly offers = new Map<string, OfferRecord>();
   /**
    * Agent ids this master removed, for any cause (unreachable, unregistered, replaced by a new
-   * registration at its address), as Mesos's `slaves.removed`.
+   * registration at its address), as Mesos's `slaves.removed`: the last `MAX_REMOVED_AGENTS`.
    */
-  readonly removedAgents = new Set<string>();
+  readonly removedAgents = new RecentSet<string>(MAX_REMOVED_AGENTS);
   /**
    * Agents removed because they failed their health checks, with when (ms), as Mesos's
-   * `slaves.unreachable`: a subset of `removedAgents`, until they re-register.
+   * `slaves.unreachable`: a subset of `removedAgents`, until they re-register; the last
+   * `MAX_UNREACHABLE_AGENTS`.
    */
-  readonly unreachableAgents = new Map<string, number>();
+  readonly unreachableAgents = new RecentMap<string, number>(MAX_UNREACHABLE_AGENTS);
   readonly machine: Actor<typeof masterMachine>;
   startTime = 0;
   electedTime = 0;
