@@ -172,6 +172,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
   const wasRemoved = m.removedAgents.has(id);
   const wasUnreachable = m.unreachableAgents.has(id);
   const shutDown = new Set<string>();
+  const readded: Task[] = [];
   for (const task of reported) {
     const fid = task.framework_id.value;
     const known = m.frameworks.get(fid);
@@ -192,11 +193,13 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     if (framework !== undefined && !framework.tasks.has(task.task_id.value)) {
       framework.unreachableTasks.delete(task.task_id.value);
       framework.tasks.set(task.task_id.value, copy);
+      if (wasRemoved) readded.push(copy);
     }
   }
   for (const fid of shutDown) admitted.executors.delete(fid);
   admit(m, admitted);
   readdCompletedTasks(m, admitted, body.completed_frameworks ?? []);
+  notifyReadded(m, readded, wasUnreachable);
   m.stats.agentReregistrations.inc();
   m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
   shutDownCompleted(from);
@@ -205,6 +208,38 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     m.send(from, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
   }
   m.log.info({ agentId: id, agent: String(from), tasks: reported.length }, 'Admitted re-registering agent unknown to this master');
+}
+
+/**
+ * Tells each framework whose tasks a removed agent brought back that they run again (Mesos 1.5+
+ * `__reregisterSlave`): one update per task with the state the agent reports, from the master,
+ * REASON_AGENT_REREGISTERED (v0 `REASON_SLAVE_REREGISTERED`). Without it a partition-aware
+ * framework that heard TASK_UNREACHABLE learns the task is back only by reconciling. Like every
+ * update the master makes up, it has no uuid: nothing to acknowledge. A framework that is not
+ * connected misses it, as in Mesos (it reconciles when it subscribes again).
+ *
+ * Unlike Mesos, a task the agent reports terminal gets none: its terminal update is on its way
+ * from the agent's status update manager, reliably, and a framework hears one terminal state
+ * per task. An agent this master never removed (it re-registers after a master failover, as a
+ * Mesos agent the registry recovered) gets none either: no framework heard its tasks end.
+ */
+function notifyReadded(m: Master, tasks: Task[], wasUnreachable: boolean): void {
+  const message = wasUnreachable ? 'Unreachable agent reregistered' : 'Unknown agent reregistered';
+  for (const task of tasks) {
+    if (isTerminalTask(task)) continue;
+    const framework = m.frameworks.get(task.framework_id.value);
+    if (framework === undefined) continue;
+    if (!framework.connected) {
+      m.log.warn({ frameworkId: framework.id, taskId: task.task_id.value, state: task.state }, 'Dropping update of a re-added task for a disconnected framework');
+      continue;
+    }
+    const status = masterStatus(task, task.state, 'REASON_AGENT_REREGISTERED', message, m.now());
+    const latest = (task.statuses ?? []).at(-1);
+    if (latest?.healthy !== undefined) status.healthy = latest.healthy;
+    if (latest?.check_status !== undefined) status.check_status = latest.check_status;
+    if (latest?.container_status !== undefined) status.container_status = latest.container_status;
+    m.sendEvent(framework, { type: 'UPDATE', update: { status } });
+  }
 }
 
 /**

@@ -1,0 +1,134 @@
+import anyTest, { type TestFn } from 'ava';
+import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS } from '../../actors/master/constants.ts';
+import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import type { RunTask, Task } from '../../src/mesos/protocol.ts';
+import type { FrameworkInfo, TaskState } from '../../src/mesos/v1/common.ts';
+import { dropMessages, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import { useBuses, type BusesContext } from '../helpers/worlds.ts';
+import type { FakeAgent } from '../helpers/fake-agent.ts';
+
+/**
+ * An agent the master marked unreachable re-registers with the tasks it still runs: as Mesos
+ * 1.5+ `__reregisterSlave`, each framework whose task is taken back hears it at once, with the
+ * task's state, from the master, REASON_AGENT_REREGISTERED (no uuid: nothing to acknowledge),
+ * rather than only when it reconciles.
+ */
+const test = anyTest as TestFn<BusesContext>;
+resetFiltersAfterEach(test);
+
+useBuses(test);
+
+const PARTITION_AWARE: Partial<FrameworkInfo> = { capabilities: [{ type: 'PARTITION_AWARE' }] };
+
+/** Starts a framework and launches `taskId` (1 cpu) on its first offer of `agent`, RUNNING. */
+async function running(cluster: TestCluster, agent: FakeAgent, info: Partial<FrameworkInfo>, taskId: string) {
+  const { driver, scheduler, frameworkId } = await cluster.startFramework(info);
+  let offers = scheduler.all('resourceOffers').flatMap(([o]) => o);
+  if (offers.length === 0) {
+    cluster.clock.advance(ALLOCATION_INTERVAL_MS);
+    await cluster.settle();
+    [offers] = await scheduler.next('resourceOffers');
+  }
+  const offer = offers[0]!;
+  driver.launchTasks(offer.id, [
+    { name: taskId, task_id: { value: taskId }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'sleep 1000' } },
+  ]);
+  await cluster.settle();
+  const run = agent.runTasks.find((r) => r.task.task_id.value === taskId)!;
+  agent.update(run, 'TASK_RUNNING');
+  const [status] = await scheduler.next('statusUpdate');
+  if (status.state !== 'TASK_RUNNING') throw new Error(`${taskId} is ${status.state}`);
+  return { driver, scheduler, frameworkId, run };
+}
+
+/** The agent answers no ping until the master marks it unreachable; then pings flow again. */
+async function partition(cluster: TestCluster, agent: FakeAgent): Promise<void> {
+  const pings = dropMessages('PingSlaveMessage');
+  // A ping already answered may be outstanding: one period more at most.
+  for (let i = 0; i <= MAX_AGENT_PING_TIMEOUTS && cluster.master.agents.has(agent.agentId!); i++) {
+    cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
+    await cluster.settle();
+  }
+  pings.stop();
+  if (!cluster.master.unreachableAgents.has(agent.agentId!)) throw new Error('the agent was not marked unreachable');
+}
+
+function reported(run: RunTask, agentId: string, state: TaskState): Task {
+  return { name: run.task.name, task_id: run.task.task_id, framework_id: run.framework_id, agent_id: { value: agentId }, state, resources: run.task.resources!, statuses: [] };
+}
+
+for (const kind of ['local', 'nats'] as const) {
+  const title = (name: string) => `${kind} - ${name}`;
+
+  test.serial(title('PartitionTest.ReregisterSlavePartitionAware: a partition-aware framework hears TASK_RUNNING (REASON_AGENT_REREGISTERED) when the unreachable agent comes back'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const { scheduler, frameworkId, run } = await running(cluster, agent, PARTITION_AWARE, 't1');
+    await partition(cluster, agent);
+    t.is((await scheduler.next('statusUpdate'))[0].state, 'TASK_UNREACHABLE');
+
+    const acks = () => agent.received.filter((r) => r.name === 'StatusUpdateAcknowledgementMessage').length;
+    const acked = acks();
+    const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, agent.self);
+    agent.reregister([reported(run, agent.agentId!, 'TASK_RUNNING')]);
+    await reregistered;
+    const [status] = await scheduler.next('statusUpdate');
+    t.is(status.state, 'TASK_RUNNING');
+    t.is(status.reason, 'REASON_AGENT_REREGISTERED');
+    t.is(status.source, 'SOURCE_MASTER');
+    t.is(status.message, 'Unreachable agent reregistered');
+    t.deepEqual(status.task_id, { value: 't1' });
+    t.deepEqual(status.agent_id, { value: agent.agentId! });
+    t.is(status.uuid, undefined, 'made up by the master: nothing to acknowledge');
+
+    await cluster.settle();
+    t.deepEqual(scheduler.all('statusUpdate').map(([s]) => s.state), ['TASK_RUNNING', 'TASK_UNREACHABLE', 'TASK_RUNNING'], 'once');
+    t.is(acks(), acked, 'no acknowledgement reaches the agent');
+    const framework = cluster.master.frameworks.get(frameworkId)!;
+    t.is(framework.tasks.get('t1')?.state, 'TASK_RUNNING');
+    t.false(framework.unreachableTasks.has('t1'));
+  });
+
+  test.serial(title('PartitionTest.ReregisterSlaveNotPartitionAware: a framework that is not partition-aware is shut down on the agent and hears no TASK_RUNNING for the task it heard TASK_LOST of'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const aware = await running(cluster, agent, PARTITION_AWARE, 'aware');
+    const plain = await running(cluster, agent, {}, 'plain');
+    await partition(cluster, agent);
+    t.is((await aware.scheduler.next('statusUpdate'))[0].state, 'TASK_UNREACHABLE');
+    t.is((await plain.scheduler.next('statusUpdate'))[0].state, 'TASK_LOST');
+
+    const shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
+    agent.reregister([reported(aware.run, agent.agentId!, 'TASK_RUNNING'), reported(plain.run, agent.agentId!, 'TASK_RUNNING')]);
+    t.deepEqual((await shutdown).body, { framework_id: { value: plain.frameworkId } });
+    const [status] = await aware.scheduler.next('statusUpdate');
+    t.is(status.state, 'TASK_RUNNING');
+    t.is(status.reason, 'REASON_AGENT_REREGISTERED');
+    t.deepEqual(status.task_id, { value: 'aware' });
+
+    await cluster.settle();
+    t.deepEqual(plain.scheduler.all('statusUpdate').map(([s]) => s.state), ['TASK_RUNNING', 'TASK_LOST'], 'its lost task does not come back');
+    t.false(cluster.master.frameworks.get(plain.frameworkId)!.tasks.has('plain'));
+    t.is(cluster.master.frameworks.get(aware.frameworkId)!.tasks.get('aware')?.state, 'TASK_RUNNING');
+  });
+
+  test.serial(title('ReregisteredTerminalTask: a task the unreachable agent reports ended gets no master update; the agent delivers its terminal update once'), async (t) => {
+    const cluster = await startTestCluster(t, t.context.buses[kind]);
+    const agent = await cluster.addAgent('cpus:2;mem:1024');
+    const { scheduler, run } = await running(cluster, agent, PARTITION_AWARE, 't1');
+    await partition(cluster, agent);
+    t.is((await scheduler.next('statusUpdate'))[0].state, 'TASK_UNREACHABLE');
+
+    const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, agent.self);
+    agent.reregister([reported(run, agent.agentId!, 'TASK_FINISHED')]);
+    await reregistered;
+    await cluster.settle();
+    t.is(scheduler.all('statusUpdate').length, 2, 'nothing from the master');
+    agent.update(run, 'TASK_FINISHED');
+    const [status] = await scheduler.next('statusUpdate');
+    t.is(status.state, 'TASK_FINISHED');
+    t.is(status.source, 'SOURCE_EXECUTOR');
+  });
+}
