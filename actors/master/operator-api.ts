@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidMessageError } from '../../src/errors.ts';
-import { acceptsJson, APPLICATION_JSON, APPLICATION_PROTOBUF, header, mediaType } from '../../src/http/media.ts';
-import { badRequest, jsonBody, methodNotAllowed, ok } from '../../src/http/response.ts';
+import { acceptsJson, APPLICATION_JSON, header } from '../../src/http/media.ts';
+import { badRequest, jsonBody, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { allocationRole, reservedModel } from '../../src/mesos/model.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
@@ -10,7 +10,7 @@ import { DurationInfoSchema, isTerminalState, type ExecutorInfo, type Resource, 
 import { parseWith } from '../../src/mesos/v1/validate.ts';
 import { MESOS_VERSION } from './constants.ts';
 import type { Master } from './master-process.ts';
-import { redirect } from './scheduler-api.ts';
+import { jsonPostRefusal } from './scheduler-api.ts';
 import type { AgentRecord, FrameworkRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
 
@@ -95,16 +95,8 @@ export function parseOperatorCall(json: unknown): OperatorCall {
 
 /** `POST /api/v1`. Runs in the master's mailbox, as every route. */
 export function operatorApi(m: Master, request: HttpRequest): HttpResponse {
-  if (!m.leading) return redirect(m, request);
-  if (request.method !== 'POST') return methodNotAllowed(['POST'], request.method);
-
-  const contentType = header(request, 'content-type');
-  if (contentType === undefined) return badRequest("Expecting 'Content-Type' to be present");
-  const media = mediaType(contentType);
-  if (media === APPLICATION_PROTOBUF) {
-    return { status: 415, body: `Expecting 'Content-Type' of ${APPLICATION_JSON}: this master speaks the operator API in JSON only, not ${APPLICATION_PROTOBUF}` };
-  }
-  if (media !== APPLICATION_JSON) return { status: 415, body: `Expecting 'Content-Type' of ${APPLICATION_JSON}, got '${contentType}'` };
+  const refused = jsonPostRefusal(m, request, 'the operator API');
+  if (refused !== undefined) return refused;
 
   let call: OperatorCall;
   try {

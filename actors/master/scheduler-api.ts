@@ -107,18 +107,28 @@ export class HttpSchedulerConnection implements SchedulerConnection {
   }
 }
 
-/** `POST /api/v1/scheduler`. Runs in the master's mailbox, as every route. */
-export function schedulerApi(m: Master, request: HttpRequest): HttpResponse {
+/**
+ * What the master's v1 APIs (`api`: 'the scheduler API', 'the operator API') answer before they
+ * read a call, in Mesos's order: not the leader `307` (or `503`), not POST `405`, no
+ * `Content-Type` `400`, not JSON `415`; `undefined` for a request to go on with.
+ */
+export function jsonPostRefusal(m: Master, request: HttpRequest, api: string): HttpResponse | undefined {
   if (!m.leading) return redirect(m, request);
   if (request.method !== 'POST') return methodNotAllowed(['POST'], request.method);
-
   const contentType = header(request, 'content-type');
   if (contentType === undefined) return badRequest("Expecting 'Content-Type' to be present");
   const media = mediaType(contentType);
   if (media === APPLICATION_PROTOBUF) {
-    return unsupportedMediaType(`Expecting 'Content-Type' of ${APPLICATION_JSON}: this master speaks the scheduler API in JSON only, not ${APPLICATION_PROTOBUF}`);
+    return unsupportedMediaType(`Expecting 'Content-Type' of ${APPLICATION_JSON}: this master speaks ${api} in JSON only, not ${APPLICATION_PROTOBUF}`);
   }
   if (media !== APPLICATION_JSON) return unsupportedMediaType(`Expecting 'Content-Type' of ${APPLICATION_JSON}, got '${contentType}'`);
+  return undefined;
+}
+
+/** `POST /api/v1/scheduler`. Runs in the master's mailbox, as every route. */
+export function schedulerApi(m: Master, request: HttpRequest): HttpResponse {
+  const refused = jsonPostRefusal(m, request, 'the scheduler API');
+  if (refused !== undefined) return refused;
 
   const json = jsonBody(request);
   let call: SchedulerCall;
