@@ -3,6 +3,7 @@ import { NatsTransport } from '../../src/transport/nats.ts';
 import { DEV_DEFAULTS, startEmbeddedCluster } from '../cluster/embedded.ts';
 import { announceLeader } from '../detector/leader.ts';
 import { COMMON_FLAGS, type Command } from './commands.ts';
+import { ALLOCATOR_FLAGS, allocatorOptions } from './master.ts';
 import { untilSignal } from './signals.ts';
 
 /** `mesos-ts dev`: a master, its allocator and N agents in one process (what `npm start` runs). */
@@ -18,6 +19,7 @@ export const devCommand: Command = {
     { name: 'work_dir', type: 'string', help: "agents' work directories go under it (default: a new temporary directory)" },
     { name: 'allocation_interval', type: 'duration', help: 'time between batch allocations', default: '1secs' },
     { name: 'offer_timeout', type: 'duration', help: 'rescind offers unused this long (default: never)' },
+    ...ALLOCATOR_FLAGS,
     ...COMMON_FLAGS,
   ],
   async run(flags) {
@@ -35,6 +37,7 @@ export const devCommand: Command = {
       ...(transport !== undefined ? { transport } : {}),
       logger,
       allocationIntervalMs: flags.allocation_interval as number,
+      ...allocatorOptions(flags),
       master: {
         ...(flags.offer_timeout !== undefined ? { offerTimeoutMs: flags.offer_timeout as number } : {}),
         flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])),

@@ -17,16 +17,8 @@ import { busTransport, flagsJSON } from './bus.ts';
 import { COMMON_FLAGS, type Command } from './commands.ts';
 import { untilSignal } from './signals.ts';
 
-const flags: FlagSpec[] = [
-  { name: 'ip', type: 'string', help: 'address to serve HTTP on (0.0.0.0 for every interface)', default: MASTER_DEFAULTS.ip },
-  { name: 'port', type: 'int', help: 'HTTP port: /master/state, /health, /metrics/snapshot', default: MASTER_DEFAULTS.port },
-  { name: 'hostname', type: 'string', help: "the hostname the master advertises (default: --ip, or the machine's hostname when --ip is 0.0.0.0)" },
-  { name: 'node', type: 'string', help: "this process's name on the bus; the master is master@<node> (default: <hostname>-<pid>)" },
-  { name: 'work_dir', type: 'string', help: 'where the master keeps its registry (reserved: the registry is in memory for now)' },
-  { name: 'agent_ping_timeout', type: 'duration', help: 'how long the master waits for an agent to answer a ping', default: formatDuration(AGENT_PING_TIMEOUT_MS) },
-  { name: 'max_agent_ping_timeouts', type: 'int', help: 'missed pings in a row after which an agent is removed', default: MAX_AGENT_PING_TIMEOUTS },
-  { name: 'allocation_interval', type: 'duration', help: 'time between batch allocations', default: formatDuration(ALLOCATION_INTERVAL_MS) },
-  { name: 'offer_timeout', type: 'duration', help: 'rescind offers unused this long (default: never)' },
+/** The allocator's Mesos flags, shared by `mesos-ts master` and `mesos-ts dev`. */
+export const ALLOCATOR_FLAGS: FlagSpec[] = [
   {
     name: 'min_allocatable_resources',
     type: 'string',
@@ -41,6 +33,19 @@ const flags: FlagSpec[] = [
     help: "role weights, 'role=weight' pairs joined by ',' (e.g. 'eng=2,ads=0.5'): a role of weight 2 is owed twice the share of one of weight 1; unlisted roles weigh 1 (deprecated in Mesos for its /weights endpoint, which this master has not)",
   },
   { name: 'filter_gpu_resources', type: 'bool', help: 'offer agents with GPUs only to frameworks with the GPU_RESOURCES capability', default: true },
+];
+
+const flags: FlagSpec[] = [
+  { name: 'ip', type: 'string', help: 'address to serve HTTP on (0.0.0.0 for every interface)', default: MASTER_DEFAULTS.ip },
+  { name: 'port', type: 'int', help: 'HTTP port: /master/state, /health, /metrics/snapshot', default: MASTER_DEFAULTS.port },
+  { name: 'hostname', type: 'string', help: "the hostname the master advertises (default: --ip, or the machine's hostname when --ip is 0.0.0.0)" },
+  { name: 'node', type: 'string', help: "this process's name on the bus; the master is master@<node> (default: <hostname>-<pid>)" },
+  { name: 'work_dir', type: 'string', help: 'where the master keeps its registry (reserved: the registry is in memory for now)' },
+  { name: 'agent_ping_timeout', type: 'duration', help: 'how long the master waits for an agent to answer a ping', default: formatDuration(AGENT_PING_TIMEOUT_MS) },
+  { name: 'max_agent_ping_timeouts', type: 'int', help: 'missed pings in a row after which an agent is removed', default: MAX_AGENT_PING_TIMEOUTS },
+  { name: 'allocation_interval', type: 'duration', help: 'time between batch allocations', default: formatDuration(ALLOCATION_INTERVAL_MS) },
+  { name: 'offer_timeout', type: 'duration', help: 'rescind offers unused this long (default: never)' },
+  ...ALLOCATOR_FLAGS,
   { name: 'max_completed_frameworks', type: 'int', help: 'completed frameworks kept for /master/state', default: MAX_COMPLETED_FRAMEWORKS },
   { name: 'max_completed_tasks_per_framework', type: 'int', help: 'completed tasks kept per framework', default: MAX_COMPLETED_TASKS_PER_FRAMEWORK },
   ...COMMON_FLAGS,
@@ -89,15 +94,7 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
   const maxAgentPingTimeouts = atLeast(values, 'max_agent_ping_timeouts', 1);
   const allocationIntervalMs = positive(values, 'allocation_interval');
   const offerTimeoutMs = optionalPositive(values, 'offer_timeout');
-  const minAllocatableResources = values.min_allocatable_resources as string;
-  try {
-    parseMinAllocatableResources(minAllocatableResources);
-  } catch (error) {
-    throw new FlagError('min_allocatable_resources', minAllocatableResources, (error as Error).message);
-  }
-  const roleSorter = oneOf(values, 'role_sorter', SORTERS);
-  const frameworkSorter = oneOf(values, 'framework_sorter', SORTERS);
-  const weights = roleWeights(values, 'weights');
+  const allocation = allocatorOptions(values);
   const maxCompletedFrameworks = atLeast(values, 'max_completed_frameworks', 0);
   const maxCompletedTasksPerFramework = atLeast(values, 'max_completed_tasks_per_framework', 0);
   const httpPort = port(values);
@@ -108,8 +105,7 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
     ip,
     port: httpPort,
     allocationIntervalMs,
-    allocator: { minAllocatableResources, filterGpuResources: values.filter_gpu_resources as boolean, roleSorter, frameworkSorter },
-    ...(Object.keys(weights).length > 0 ? { weights } : {}),
+    ...allocation,
     master: {
       agentPingTimeoutMs,
       maxAgentPingTimeouts,
@@ -119,5 +115,25 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
       ...(hostname !== undefined ? { hostname } : {}),
       flags: flagsJSON(flags, values),
     },
+  };
+}
+
+/**
+ * The allocator's options from `ALLOCATOR_FLAGS` (`--min_allocatable_resources`, the sorters,
+ * `--filter_gpu_resources`, `--weights`), every value checked: a `FlagError` names the flag.
+ */
+export function allocatorOptions(values: Record<string, FlagValue>): Pick<MasterNodeOptions, 'allocator' | 'weights'> {
+  const minAllocatableResources = values.min_allocatable_resources as string;
+  try {
+    parseMinAllocatableResources(minAllocatableResources);
+  } catch (error) {
+    throw new FlagError('min_allocatable_resources', minAllocatableResources, (error as Error).message);
+  }
+  const roleSorter = oneOf(values, 'role_sorter', SORTERS);
+  const frameworkSorter = oneOf(values, 'framework_sorter', SORTERS);
+  const weights = roleWeights(values, 'weights');
+  return {
+    allocator: { minAllocatableResources, filterGpuResources: values.filter_gpu_resources as boolean, roleSorter, frameworkSorter },
+    ...(Object.keys(weights).length > 0 ? { weights } : {}),
   };
 }

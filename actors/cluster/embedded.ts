@@ -10,6 +10,7 @@ import { ResourceMonitorProcess } from '../agent/monitor.ts';
 import { AllocatorProcess } from '../allocator/allocator-process.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
 import { HealthProcess } from './health.ts';
+import type { MasterNodeOptions } from './master-node.ts';
 import { VersionProcess } from '../master/version.ts';
 
 /** What `mesos-ts dev` (and `npm start`) runs unless told otherwise. */
@@ -36,6 +37,10 @@ export interface EmbeddedClusterOptions {
   node?: string;
   logger?: Logger;
   allocationIntervalMs?: number;
+  /** As `mesos-ts master`'s: `--min_allocatable_resources`, the sorters, `--filter_gpu_resources`. */
+  allocator?: MasterNodeOptions['allocator'];
+  /** `--weights`: role weights the allocator starts with (default 1 for every role). */
+  weights?: MasterNodeOptions['weights'];
   master?: MasterOptions;
 }
 
@@ -74,7 +79,10 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   const allocator = new AllocatorProcess({
     master: `master@${runtime.node}`,
     ...(options.allocationIntervalMs !== undefined ? { allocationIntervalMs: options.allocationIntervalMs } : {}),
+    ...options.allocator,
   });
+  // Before the allocator is spawned, so that no cycle sees the default weights (as master-node).
+  if (options.weights !== undefined) allocator.allocation.updateWeights(options.weights);
   runtime.spawn(allocator);
   runtime.spawn(master);
   runtime.spawn(new HealthProcess());

@@ -1,6 +1,8 @@
 import test from 'ava';
 import { pino } from 'pino';
-import { masterCommand, masterNodeOptions } from '../../actors/cli/master.ts';
+import { devCommand } from '../../actors/cli/dev.ts';
+import { allocatorOptions, masterCommand, masterNodeOptions } from '../../actors/cli/master.ts';
+import { startEmbeddedCluster } from '../../actors/cluster/embedded.ts';
 import type { HierarchicalAllocation } from '../../actors/allocator/hierarchical.ts';
 import { startMasterNode, type MasterNode } from '../../actors/cluster/master-node.ts';
 import { parseFlags } from '../../src/cli/flags.ts';
@@ -93,4 +95,12 @@ test('flags - without --weights every role weighs 1, and DRF offers to the lower
   allocation.addAgent('busy', Resources.parse('cpus:8'), [{ frameworkId: 'fa', resources: Resources.parse('cpus:6') }, { frameworkId: 'fb', resources: Resources.parse('cpus:2') }]);
   allocation.addAgent('free', Resources.parse('cpus:1'));
   t.deepEqual(allocation.allocate(0).filter((o) => o.agentId === 'free').map((o) => o.frameworkId), ['fb']);
+});
+
+test('flags - mesos-ts dev takes the same allocator flags: --weights and --role_sorter reach its allocator', async (t) => {
+  const values = parseFlags(devCommand.flags, ['--port=0', '--agents=0', '--allocation_interval=1days', '--weights=eng=3', '--role_sorter=random'], {});
+  const cluster = await startEmbeddedCluster({ agents: 0, port: 0, allocationIntervalMs: values.allocation_interval as number, ...allocatorOptions(values), logger });
+  t.teardown(() => cluster.stop());
+  t.is(cluster.allocator.allocation.weight('eng'), 3);
+  t.deepEqual(distinct(winners(cluster.allocator.allocation, { fa: 'a', fb: 'b' })), ['fa', 'fb'], 'a random role order, not DRF');
 });
