@@ -66,9 +66,9 @@ function modelFramework(agent: Agent, framework: FrameworkRecord): Record<string
 }
 
 /**
- * An executor as Mesos's agent `ExecutorWriter`. Unlike Mesos, which lists them under
- * `completed_tasks`, terminated tasks whose last update is not acknowledged yet stay under
- * `tasks` until the acknowledgement.
+ * An executor as Mesos's agent `ExecutorWriter`: `tasks` are the live ones; terminated tasks
+ * whose last update is not acknowledged yet are listed under `completed_tasks` with the
+ * completed ones, as Mesos adds `terminatedTasks` there.
  */
 function modelExecutor(agent: Agent, framework: FrameworkInfo, executor: ExecutorRecord): Record<string, unknown> {
   const info = executor.info;
@@ -85,9 +85,9 @@ function modelExecutor(agent: Agent, framework: FrameworkInfo, executor: Executo
     resources: resourcesModel(executor.resources()),
     ...(role !== undefined ? { role } : {}),
     ...(info.labels?.labels !== undefined ? { labels: info.labels.labels } : {}),
-    tasks: [...executor.launchedTasks.values(), ...executor.terminatedTasks.values()].map(task),
+    tasks: [...executor.launchedTasks.values()].map(task),
     queued_tasks: [...executor.queuedTasks.values()].map((t) => modelTaskInfo(agent, framework, executor, t)),
-    completed_tasks: executor.completedTasks.map(task),
+    completed_tasks: [...executor.completedTasks, ...executor.terminatedTasks.values()].map(task),
   };
 }
 

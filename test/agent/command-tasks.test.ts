@@ -43,12 +43,14 @@ test.serial('CommandTask - runs through the command executor: STARTING, RUNNING,
   t.is(readFileSync(join(sandbox, 'stdout'), 'utf8'), 'hello from the sandbox\n');
   t.is(readFileSync(join(h.workDir, 'slaves', AGENT_ID, 'frameworks', FRAMEWORK_ID, 'executors', 'task-1', 'runs', 'latest', 'stdout'), 'utf8'), 'hello from the sandbox\n');
 
-  // Terminal but unacknowledged: the task is still listed, holding nothing (Mesos's
-  // `Executor::terminateTask`; the command executor has no resources of its own).
+  // Terminal but unacknowledged: the task holds nothing (Mesos's `Executor::terminateTask`; the
+  // command executor has no resources of its own) and /state lists it among the executor's
+  // completed tasks, as Mesos's `ExecutorWriter` adds `terminatedTasks` there.
   await h.settle();
   t.true(h.agent.usedResources().isEmpty());
-  const json = state(h.agent) as { frameworks: { executors: { tasks: { id: string; state: string }[] }[] }[] };
-  t.deepEqual(json.frameworks[0]!.executors[0]!.tasks.map((x) => [x.id, x.state]), [['task-1', 'TASK_FINISHED']]);
+  const json = state(h.agent) as { frameworks: { executors: { tasks: unknown[]; completed_tasks: { id: string; state: string }[] }[] }[] };
+  t.deepEqual(json.frameworks[0]!.executors[0]!.tasks, []);
+  t.deepEqual(json.frameworks[0]!.executors[0]!.completed_tasks.map((x) => [x.id, x.state]), [['task-1', 'TASK_FINISHED']]);
 
   acknowledge(h, finished);
   await h.settle();
