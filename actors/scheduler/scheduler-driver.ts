@@ -622,8 +622,13 @@ class SchedulerProcess extends Process {
       case 'HEARTBEAT':
         return;
       case 'ERROR':
-        this.log.error({ message: event.error.message }, 'Master reported an error; aborting the driver');
-        if (event.error.message === 'Framework failed over') this.machine.send({ type: 'FAILED_OVER' });
+        if (event.error.message === 'Framework failed over') {
+          // Another scheduler took the framework over: what a failover is for, not a fault here.
+          this.log.warn('Framework failed over to another scheduler; aborting the driver');
+          this.machine.send({ type: 'FAILED_OVER' });
+        } else {
+          this.log.error({ message: event.error.message }, 'Master reported an error; aborting the driver');
+        }
         // Aborted before the scheduler hears it, as Mesos's `SchedulerProcess::error`: in `error`
         // the driver is `DRIVER_ABORTED` already and calls to it do nothing.
         void this.driver.abort();
