@@ -75,7 +75,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     http: { port, host, delegate: ['master', AGENT_ENDPOINTS_ID] },
   });
   const http = runtime.httpAddress!;
-  const master = new Master({ hostname: host, httpAddress: http, ...options.master });
+  const master = new Master({ hostname: host, httpAddress: http, ...(options.weights !== undefined ? { weights: options.weights } : {}), ...options.master });
   const allocator = new AllocatorProcess({
     master: `master@${runtime.node}`,
     ...(options.allocationIntervalMs !== undefined ? { allocationIntervalMs: options.allocationIntervalMs } : {}),

@@ -70,7 +70,7 @@ export async function startMasterNode(options: MasterNodeOptions = {}): Promise<
     // them), before the first allocation; the allocator is not spawned yet, so no cycle sees
     // the default weights.
     if (options.weights !== undefined) allocator.allocation.updateWeights(options.weights);
-    const master = new Master({ httpAddress: http, ...options.master });
+    const master = new Master({ httpAddress: http, ...(options.weights !== undefined ? { weights: options.weights } : {}), ...options.master });
     runtime.spawn(allocator);
     runtime.spawn(master);
     runtime.spawn(new HealthProcess());

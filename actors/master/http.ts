@@ -3,12 +3,12 @@ import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { attributesModel, executorInfoModel, frameworkRoleModel, reservedFullModel, reservedModel, resourcesFullModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
-import { failoverTimeoutSeconds, isTerminalState } from '../../src/mesos/v1/common.ts';
+import { failoverTimeoutSeconds } from '../../src/mesos/v1/common.ts';
 import { MESOS_VERSION } from './constants.ts';
 import type { Master } from './master-process.ts';
 import { OPERATOR_API_PATH, operatorApi } from './operator-api.ts';
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
-import type { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
+import { offeredResources, type AgentRecord, type FrameworkRecord, type OfferRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
 
 /**
@@ -151,12 +151,8 @@ function offerJSON(offer: OfferRecord) {
 }
 
 function frameworkJSON(m: Master, f: FrameworkRecord) {
-  // A terminal task waiting for its acknowledgement uses nothing (Mesos), though it is listed.
-  const used = [...f.tasks.values()].reduce((acc, t) => (isTerminalState(t.state) ? acc : acc.plus(Resources.fromJSON(t.resources))), Resources.EMPTY);
-  const offered = [...f.offers].reduce((acc, id) => {
-    const o = m.offers.get(id);
-    return o === undefined ? acc : acc.plus(o.resources);
-  }, Resources.EMPTY);
+  const used = f.usedResources();
+  const offered = offeredResources(m.offers, f.offers);
   const executors = [...f.executors].flatMap(([agentId, map]) => [...map.values()].map((e) => ({ ...executorInfoModel(e, f.id, f.info), slave_id: agentId })));
   const task = (t: Task) => taskModel(t, f.info);
   return {
@@ -216,14 +212,7 @@ function agentJSON(m: Master, a: AgentRecord) {
 
 /** What an agent's tasks and executors use, and what is offered of it now. */
 function agentUsage(m: Master, a: AgentRecord): { used: Resources; offered: Resources } {
-  let used = Resources.EMPTY;
-  for (const r of a.usedByFramework().values()) used = used.plus(r);
-  let offered = Resources.EMPTY;
-  for (const id of a.offers) {
-    const o = m.offers.get(id);
-    if (o !== undefined) offered = offered.plus(o.resources);
-  }
-  return { used, offered };
+  return { used: a.usedResources(), offered: offeredResources(m.offers, a.offers) };
 }
 
 /** What `/master/slaves` adds: each resource in full (v1 JSON), as Mesos's `SlavesWriter`. */

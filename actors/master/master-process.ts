@@ -69,6 +69,11 @@ export interface MasterOptions {
   maxCompletedTasksPerFramework?: number;
   /** The flags as the operator gave them, shown in `/master/state`. */
   flags?: Record<string, string>;
+  /**
+   * The role weights the allocator started with (`--weights`), for the operator API's
+   * GET_ROLES; the allocator holds the weights it allocates by.
+   */
+  weights?: Readonly<Record<string, number>>;
   /** The HTTP address operators and HTTP frameworks use, for `MasterInfo` (`host:port`). */
   httpAddress?: { host: string; port: number };
 }
@@ -170,6 +175,7 @@ export class Master extends Process {
   constructor(options: MasterOptions = {}) {
     super(options.id ?? 'master');
     this.options = {
+      weights: {},
       agentPingTimeoutMs: AGENT_PING_TIMEOUT_MS,
       maxAgentPingTimeouts: MAX_AGENT_PING_TIMEOUTS,
       heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,

@@ -11,7 +11,7 @@ import { parseWith } from '../../src/mesos/v1/validate.ts';
 import { MESOS_VERSION } from './constants.ts';
 import type { Master } from './master-process.ts';
 import { jsonPostRefusal } from './scheduler-api.ts';
-import type { AgentRecord, FrameworkRecord } from './state.ts';
+import { offeredResources, type AgentRecord, type FrameworkRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
 
 /**
@@ -195,8 +195,6 @@ export function getAgents(m: Master) {
 }
 
 function agent(m: Master, a: AgentRecord) {
-  let allocated = Resources.EMPTY;
-  for (const r of a.usedByFramework().values()) allocated = allocated.plus(r);
   return {
     agent_info: a.info,
     active: a.active,
@@ -206,8 +204,8 @@ function agent(m: Master, a: AgentRecord) {
     registered_time: timeInfo(a.registeredTime),
     ...(a.reregisteredTime !== undefined ? { reregistered_time: timeInfo(a.reregisteredTime) } : {}),
     total_resources: resourceList(a.total),
-    allocated_resources: resourceList(allocated),
-    offered_resources: resourceList(offeredOf(m, a.offers)),
+    allocated_resources: resourceList(a.usedResources()),
+    offered_resources: resourceList(offeredResources(m.offers, a.offers)),
   };
 }
 
@@ -221,9 +219,6 @@ export function getFrameworks(m: Master) {
 }
 
 function framework(m: Master, f: FrameworkRecord) {
-  let allocated = Resources.EMPTY;
-  for (const t of f.tasks.values()) if (!isTerminalState(t.state)) allocated = allocated.plus(taskResources(t));
-  for (const executors of f.executors.values()) for (const e of executors.values()) allocated = allocated.plus(safeResources(e.resources));
   return {
     framework_info: f.info,
     active: f.active,
@@ -237,8 +232,8 @@ function framework(m: Master, f: FrameworkRecord) {
       return offer === undefined ? [] : [offer.json];
     }),
     inverse_offers: [],
-    allocated_resources: resourceList(allocated),
-    offered_resources: resourceList(offeredOf(m, f.offers)),
+    allocated_resources: resourceList(f.usedResources()),
+    offered_resources: resourceList(offeredResources(m.offers, f.offers)),
   };
 }
 
@@ -278,7 +273,7 @@ export function getTasks(m: Master) {
  * allocator by other means are not known to the master and not shown.
  */
 export function getRoles(m: Master) {
-  const weights = parseWeights(m.options.flags.weights);
+  const weights = new Map(Object.entries(m.options.weights));
   const roles = new Map<string, { frameworks: Set<string>; allocated: Resources }>();
   const role = (name: string) => {
     let r = roles.get(name);
@@ -291,12 +286,12 @@ export function getRoles(m: Master) {
     for (const name of f.roles) role(name).frameworks.add(f.id);
     for (const t of f.tasks.values()) {
       const name = allocationRole(t.resources, f.info);
-      if (name !== undefined && !isTerminalState(t.state)) role(name).allocated = role(name).allocated.plus(taskResources(t));
+      if (name !== undefined && !isTerminalState(t.state)) role(name).allocated = role(name).allocated.plus(Resources.fromJSON(t.resources));
     }
     for (const executors of f.executors.values()) {
       for (const e of executors.values()) {
         const name = allocationRole(e.resources, f.info);
-        if (name !== undefined) role(name).allocated = role(name).allocated.plus(safeResources(e.resources));
+        if (name !== undefined) role(name).allocated = role(name).allocated.plus(Resources.fromJSON(e.resources ?? []));
       }
     }
   }
@@ -312,39 +307,7 @@ export function getRoles(m: Master) {
   };
 }
 
-/** Mesos's `--weights` text, `role1=2.5,role2=1`; a part that does not parse is skipped. */
-function parseWeights(text: string | undefined): Map<string, number> {
-  const weights = new Map<string, number>();
-  for (const part of (text ?? '').split(',')) {
-    const [name, value] = part.split('=').map((s) => s.trim());
-    const weight = Number(value);
-    if (name !== undefined && name !== '' && Number.isFinite(weight) && weight > 0) weights.set(name, weight);
-  }
-  return weights;
-}
-
-function offeredOf(m: Master, ids: Iterable<string>): Resources {
-  let offered = Resources.EMPTY;
-  for (const id of ids) {
-    const offer = m.offers.get(id);
-    if (offer !== undefined) offered = offered.plus(offer.resources);
-  }
-  return offered;
-}
-
 function resourceList(resources: Resources): Resource[] {
   return [...resources.toJSON()] as Resource[];
 }
 
-function taskResources(task: Task): Resources {
-  return safeResources(task.resources);
-}
-
-/** Resources the master validated when it took them; unreadable ones count as none. */
-function safeResources(resources: readonly Resource[] | undefined): Resources {
-  try {
-    return Resources.fromJSON(resources ?? []);
-  } catch {
-    return Resources.EMPTY;
-  }
-}

@@ -72,6 +72,17 @@ export class FrameworkRecord {
     return frameworkRoles(this.info);
   }
 
+  /**
+   * Resources its tasks and executors use on every agent (Mesos's `totalUsedResources`): a
+   * terminal task waiting for its acknowledgement uses nothing.
+   */
+  usedResources(): Resources {
+    let used = Resources.EMPTY;
+    for (const task of this.tasks.values()) if (!isTerminalState(task.state)) used = used.plus(Resources.fromJSON(task.resources));
+    for (const executors of this.executors.values()) for (const e of executors.values()) used = used.plus(Resources.fromJSON(e.resources ?? []));
+    return used;
+  }
+
   get connected(): boolean {
     return this.connection !== undefined;
   }
@@ -167,6 +178,13 @@ export class AgentRecord {
     for (const map of this.tasks.values()) yield* map.values();
   }
 
+  /** Resources used by its tasks and executors, all frameworks together (`usedByFramework` summed). */
+  usedResources(): Resources {
+    let used = Resources.EMPTY;
+    for (const r of this.usedByFramework().values()) used = used.plus(r);
+    return used;
+  }
+
   /**
    * Resources used by tasks and executors, per framework. A terminal task waiting for its
    * acknowledgement uses nothing (its resources went back when it ended), as in Mesos.
@@ -231,4 +249,14 @@ export function masterStatus(
 /** A task's latest known state is terminal. */
 export function taskTerminal(task: Task): boolean {
   return isTerminalState(task.state);
+}
+
+/** What the outstanding offers among `ids` hold (a framework's or an agent's offers). */
+export function offeredResources(offers: ReadonlyMap<string, OfferRecord>, ids: Iterable<string>): Resources {
+  let offered = Resources.EMPTY;
+  for (const id of ids) {
+    const offer = offers.get(id);
+    if (offer !== undefined) offered = offered.plus(offer.resources);
+  }
+  return offered;
 }

@@ -72,6 +72,7 @@ test('flags - --weights reaches the allocator before its first cycle, and /maste
   t.is(allocation.weight('ads'), 0.5);
   t.is(allocation.weight('other'), 1);
   t.is(node.master.options.flags.weights, 'eng=2,ads=0.5');
+  t.deepEqual(node.master.options.weights, { eng: 2, ads: 0.5 }, 'the master knows them too, for GET_ROLES');
 });
 
 test('flags - --weights from the environment changes who DRF favours', async (t) => {

@@ -33,7 +33,7 @@ function task(offer: Offer, id: string, extra: Partial<TaskInfo> = {}): TaskInfo
 async function start(t: { teardown(fn: () => unknown): void; context: { bus: Bus } }): Promise<Ctx> {
   const cluster = await startTestCluster(t, t.context.bus, {
     http: { port: 0 },
-    master: { flags: { cluster: 'ops', weights: 'web=2.5' } },
+    master: { flags: { cluster: 'ops', weights: 'web=2.5' }, weights: { web: 2.5 } },
   });
   const agent = await cluster.addAgent('cpus:2;mem:1024;ports:[31000-31010]');
   cluster.clock.advance(1_000);
