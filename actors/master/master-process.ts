@@ -3,7 +3,7 @@ import { Process } from '../../src/process/process.ts';
 import { UPID } from '../../src/process/upid.ts';
 import { RecentList, RecentMap, RecentSet } from '../../src/recent.ts';
 import type { Counter } from '../../src/metrics/metrics.ts';
-import { scalarMillisOf, taskStateCounters, usedFraction } from '../../src/metrics/task-counters.ts';
+import { taskStateCounters, usedFraction } from '../../src/metrics/task-counters.ts';
 import { MasterIdGenerator, newMasterId } from '../../src/mesos/ids.ts';
 import {
   EXECUTOR_TO_FRAMEWORK,
@@ -29,7 +29,7 @@ import {
   type StatusUpdateMessage,
   type UnregisterSlave,
 } from '../../src/mesos/protocol.ts';
-import { isTerminalState, type MasterInfo, type TaskState } from '../../src/mesos/v1/common.ts';
+import type { MasterInfo, TaskState } from '../../src/mesos/v1/common.ts';
 import type { SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import { ALLOCATOR_OFFERS, type Offers } from '../allocator/protocol.ts';
 import * as agents from './agents.ts';
@@ -356,7 +356,7 @@ export class Master extends Process {
   /** Scalar `name` over every registered agent (connected or not), as Mesos's `_resources_total`. */
   resourceTotal(name: string): number {
     let millis = 0;
-    for (const agent of this.agents.values()) millis += scalarMillisOf(agent.info.resources, name);
+    for (const agent of this.agents.values()) millis += agent.total.scalarMillis().get(name) ?? 0;
     return millis / 1000;
   }
 
@@ -366,10 +366,7 @@ export class Master extends Process {
    */
   resourceUsed(name: string): number {
     let millis = 0;
-    for (const agent of this.agents.values()) {
-      for (const task of agent.allTasks()) if (!isTerminalState(task.state)) millis += scalarMillisOf(task.resources, name);
-      for (const executors of agent.executors.values()) for (const e of executors.values()) millis += scalarMillisOf(e.resources, name);
-    }
+    for (const agent of this.agents.values()) millis += agent.usedResources().scalarMillis().get(name) ?? 0;
     return millis / 1000;
   }
 

@@ -13,16 +13,6 @@ export function taskStateCounters(counter: (name: string) => Counter, states: re
   return out;
 }
 
-/**
- * Scalar `name` summed over JSON resources (v1 `Resource[]`, every reservation), in thousandths
- * as Mesos keeps scalars, so that `0.1 + 0.2` cpus read `0.3`. For the resource gauges.
- */
-export function scalarMillisOf(resources: readonly { name: string; scalar?: { value: number } | undefined }[] | undefined, name: string): number {
-  let millis = 0;
-  if (resources !== undefined) for (const r of resources) if (r.name === name && r.scalar !== undefined) millis += Math.round(r.scalar.value * 1000);
-  return millis;
-}
-
 /** Mesos's `<resource>_percent`: the used fraction of the total (`0.5`, not `50`), 0 with no total. */
 export function usedFraction(used: number, total: number): number {
   return total === 0 ? 0 : used / total;
