@@ -4,7 +4,8 @@ import type { HttpServerOptions } from '../../src/http/server.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { FakeAgent } from './fake-agent.ts';
-import { futureMessage } from './filters.ts';
+import { dropMessages, futureMessage } from './filters.ts';
+import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS } from '../../actors/master/constants.ts';
 import { TestScheduler } from './scheduler.ts';
 import type { Bus, World } from './worlds.ts';
 import { makeAllocator, type AllocatorChoice } from './allocator.ts';
@@ -75,4 +76,18 @@ export async function startTestCluster(
     settle: () => runtime.settle(),
   };
   return cluster;
+}
+
+/**
+ * `agent` answers no ping until the master marks it unreachable (its health checks fail), then
+ * pings flow again. A ping already answered may be outstanding: one period more at most.
+ */
+export async function partitionAgent(cluster: TestCluster, agent: FakeAgent): Promise<void> {
+  const pings = dropMessages('PingSlaveMessage');
+  for (let i = 0; i <= MAX_AGENT_PING_TIMEOUTS && cluster.master.agents.has(agent.agentId!); i++) {
+    cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
+    await cluster.settle();
+  }
+  pings.stop();
+  if (!cluster.master.unreachableAgents.has(agent.agentId!)) throw new Error('the agent was not marked unreachable');
 }

@@ -108,3 +108,8 @@ export class FakeAgent extends Probe {
     });
   }
 }
+
+/** The task of `run` as its agent reports it when it re-registers, in `state`. */
+export function reportedTask(run: RunTask, agentId: string, state: TaskState): Task {
+  return { name: run.task.name, task_id: run.task.task_id, framework_id: run.framework_id, agent_id: { value: agentId }, state, resources: run.task.resources!, statuses: [] };
+}

@@ -1,13 +1,11 @@
 import anyTest, { type TestFn } from 'ava';
-import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS } from '../../actors/master/constants.ts';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import type { RunTask, Task } from '../../src/mesos/protocol.ts';
-import type { FrameworkInfo, TaskState } from '../../src/mesos/v1/common.ts';
-import { dropMessages, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
-import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
+import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { partitionAgent, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { useBuses, type BusesContext } from '../helpers/worlds.ts';
-import type { FakeAgent } from '../helpers/fake-agent.ts';
+import { reportedTask, type FakeAgent } from '../helpers/fake-agent.ts';
 
 /**
  * An agent the master marked unreachable re-registers with the tasks it still runs: as Mesos
@@ -43,22 +41,6 @@ async function running(cluster: TestCluster, agent: FakeAgent, info: Partial<Fra
   return { driver, scheduler, frameworkId, run };
 }
 
-/** The agent answers no ping until the master marks it unreachable; then pings flow again. */
-async function partition(cluster: TestCluster, agent: FakeAgent): Promise<void> {
-  const pings = dropMessages('PingSlaveMessage');
-  // A ping already answered may be outstanding: one period more at most.
-  for (let i = 0; i <= MAX_AGENT_PING_TIMEOUTS && cluster.master.agents.has(agent.agentId!); i++) {
-    cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
-    await cluster.settle();
-  }
-  pings.stop();
-  if (!cluster.master.unreachableAgents.has(agent.agentId!)) throw new Error('the agent was not marked unreachable');
-}
-
-function reported(run: RunTask, agentId: string, state: TaskState): Task {
-  return { name: run.task.name, task_id: run.task.task_id, framework_id: run.framework_id, agent_id: { value: agentId }, state, resources: run.task.resources!, statuses: [] };
-}
-
 for (const kind of ['local', 'nats'] as const) {
   const title = (name: string) => `${kind} - ${name}`;
 
@@ -66,13 +48,13 @@ for (const kind of ['local', 'nats'] as const) {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
     const agent = await cluster.addAgent('cpus:2;mem:1024');
     const { scheduler, frameworkId, run } = await running(cluster, agent, PARTITION_AWARE, 't1');
-    await partition(cluster, agent);
+    await partitionAgent(cluster, agent);
     t.is((await scheduler.next('statusUpdate'))[0].state, 'TASK_UNREACHABLE');
 
     const acks = () => agent.received.filter((r) => r.name === 'StatusUpdateAcknowledgementMessage').length;
     const acked = acks();
     const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, agent.self);
-    agent.reregister([reported(run, agent.agentId!, 'TASK_RUNNING')]);
+    agent.reregister([reportedTask(run, agent.agentId!, 'TASK_RUNNING')]);
     await reregistered;
     const [status] = await scheduler.next('statusUpdate');
     t.is(status.state, 'TASK_RUNNING');
@@ -96,12 +78,12 @@ for (const kind of ['local', 'nats'] as const) {
     const agent = await cluster.addAgent('cpus:2;mem:1024');
     const aware = await running(cluster, agent, PARTITION_AWARE, 'aware');
     const plain = await running(cluster, agent, {}, 'plain');
-    await partition(cluster, agent);
+    await partitionAgent(cluster, agent);
     t.is((await aware.scheduler.next('statusUpdate'))[0].state, 'TASK_UNREACHABLE');
     t.is((await plain.scheduler.next('statusUpdate'))[0].state, 'TASK_LOST');
 
     const shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
-    agent.reregister([reported(aware.run, agent.agentId!, 'TASK_RUNNING'), reported(plain.run, agent.agentId!, 'TASK_RUNNING')]);
+    agent.reregister([reportedTask(aware.run, agent.agentId!, 'TASK_RUNNING'), reportedTask(plain.run, agent.agentId!, 'TASK_RUNNING')]);
     t.deepEqual((await shutdown).body, { framework_id: { value: plain.frameworkId } });
     const [status] = await aware.scheduler.next('statusUpdate');
     t.is(status.state, 'TASK_RUNNING');
@@ -118,11 +100,11 @@ for (const kind of ['local', 'nats'] as const) {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
     const agent = await cluster.addAgent('cpus:2;mem:1024');
     const { scheduler, run } = await running(cluster, agent, PARTITION_AWARE, 't1');
-    await partition(cluster, agent);
+    await partitionAgent(cluster, agent);
     t.is((await scheduler.next('statusUpdate'))[0].state, 'TASK_UNREACHABLE');
 
     const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, agent.self);
-    agent.reregister([reported(run, agent.agentId!, 'TASK_FINISHED')]);
+    agent.reregister([reportedTask(run, agent.agentId!, 'TASK_FINISHED')]);
     await reregistered;
     await cluster.settle();
     t.is(scheduler.all('statusUpdate').length, 2, 'nothing from the master');

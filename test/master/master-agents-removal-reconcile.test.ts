@@ -1,13 +1,12 @@
 import anyTest, { type TestFn } from 'ava';
 import { stateJSON } from '../../actors/master/http.ts';
-import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS } from '../../actors/master/constants.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import { UNREGISTER_SLAVE, type Task } from '../../src/mesos/protocol.ts';
-import type { FrameworkInfo, Offer, TaskInfo, TaskState } from '../../src/mesos/v1/common.ts';
-import { dropMessages, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
-import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import { UNREGISTER_SLAVE } from '../../src/mesos/protocol.ts';
+import type { FrameworkInfo, Offer, TaskInfo } from '../../src/mesos/v1/common.ts';
+import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { partitionAgent, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { useBuses, type BusesContext } from '../helpers/worlds.ts';
-import type { FakeAgent } from '../helpers/fake-agent.ts';
+import { reportedTask, type FakeAgent } from '../helpers/fake-agent.ts';
 
 /**
  * An agent removed for good (it unregistered: Mesos's `removeSlave`) is not an unreachable one
@@ -43,22 +42,6 @@ async function runningT1(cluster: TestCluster, framework: Partial<FrameworkInfo>
 async function unregister(cluster: TestCluster, agent: FakeAgent): Promise<void> {
   agent.send(cluster.master.self, UNREGISTER_SLAVE, { slave_id: { value: agent.agentId! } });
   await cluster.settle();
-}
-
-/** The agent answers no ping until the master marks it unreachable. */
-async function partition(cluster: TestCluster, agent: FakeAgent): Promise<void> {
-  const pings = dropMessages('PingSlaveMessage');
-  // A ping already answered may be outstanding: one period more at most.
-  for (let i = 0; i <= MAX_AGENT_PING_TIMEOUTS && cluster.master.agents.has(agent.agentId!); i++) {
-    cluster.clock.advance(AGENT_PING_TIMEOUT_MS);
-    await cluster.settle();
-  }
-  pings.stop();
-  if (cluster.master.agents.has(agent.agentId!)) throw new Error('the agent was not marked unreachable');
-}
-
-function reported(run: { framework_id: Task['framework_id']; task: TaskInfo }, agentId: string, state: TaskState): Task {
-  return { name: 't1', task_id: run.task.task_id, framework_id: run.framework_id, agent_id: { value: agentId }, state, resources: run.task.resources!, statuses: [] };
 }
 
 for (const kind of ['local', 'nats'] as const) {
@@ -106,7 +89,7 @@ for (const kind of ['local', 'nats'] as const) {
     const aware = await cluster.startFramework(PARTITION_AWARE);
     const plain = await cluster.startFramework();
     const lost = aware.scheduler.next('slaveLost');
-    await partition(cluster, agent);
+    await partitionAgent(cluster, agent);
     await lost;
     const markedAt = cluster.master.unreachableAgents.get(agent.agentId!);
     t.not(markedAt, undefined);
@@ -130,7 +113,7 @@ for (const kind of ['local', 'nats'] as const) {
 
     // The agent did not shut down after all, and comes back with the task it still runs.
     const shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
-    agent.reregister([reported(run, agent.agentId!, 'TASK_RUNNING')]);
+    agent.reregister([reportedTask(run, agent.agentId!, 'TASK_RUNNING')]);
     t.deepEqual((await shutdown).body, { framework_id: { value: frameworkId } });
     const ack = futureMessage('StatusUpdateAcknowledgementMessage', cluster.master.self, agent.self);
     const uuid = agent.update(run, 'TASK_KILLED');
@@ -146,14 +129,14 @@ for (const kind of ['local', 'nats'] as const) {
   test.serial(title('PartitionTest.ReregisterSlavePartitionAware: an unreachable agent that re-registers gives a partition-aware framework its task back'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
     const { agent, scheduler, frameworkId, run } = await runningT1(cluster, PARTITION_AWARE);
-    await partition(cluster, agent);
+    await partitionAgent(cluster, agent);
     const [status] = await scheduler.next('statusUpdate');
     t.is(status.state, 'TASK_UNREACHABLE');
     t.is(status.reason, 'REASON_AGENT_REMOVED', 'Mesos `__removeSlave` keeps REASON_SLAVE_REMOVED for unreachable agents too');
     t.deepEqual(status.unreachable_time, { nanoseconds: cluster.master.unreachableAgents.get(agent.agentId!)! * 1e6 });
 
     const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, agent.self);
-    agent.reregister([reported(run, agent.agentId!, 'TASK_RUNNING')]);
+    agent.reregister([reportedTask(run, agent.agentId!, 'TASK_RUNNING')]);
     await reregistered;
     await cluster.settle();
     t.false(agent.received.some((r) => r.name === 'ShutdownFrameworkMessage'));

@@ -4,12 +4,12 @@ import { DEFAULT_REFUSE_SECONDS } from '../../actors/allocator/constants.ts';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import type { AllocatorProcess } from '../../actors/allocator/allocator-process.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import { RECONCILE_TASKS, type ReconcileTasks, type RunTask, type Task } from '../../src/mesos/protocol.ts';
-import type { FrameworkInfo, Offer, TaskInfo, TaskState } from '../../src/mesos/v1/common.ts';
+import { RECONCILE_TASKS, type ReconcileTasks } from '../../src/mesos/protocol.ts';
+import type { FrameworkInfo, Offer, TaskInfo } from '../../src/mesos/v1/common.ts';
 import { dropMessages, futureMessage, futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { useBuses, type BusesContext } from '../helpers/worlds.ts';
-import { FakeAgent } from '../helpers/fake-agent.ts';
+import { FakeAgent, reportedTask } from '../helpers/fake-agent.ts';
 import { http } from '../helpers/http.ts';
 
 /**
@@ -65,11 +65,6 @@ async function partitionT1(cluster: TestCluster, framework: Partial<FrameworkInf
   const [status] = await launched.scheduler.next('statusUpdate');
   pings.stop();
   return { ...launched, run, status };
-}
-
-/** t1 as its agent reports it when it re-registers, in `state`. */
-function reportedT1(run: RunTask, agentId: string, state: TaskState): Task {
-  return { name: 't1', task_id: { value: 't1' }, framework_id: run.framework_id, agent_id: { value: agentId }, state, resources: run.task.resources!, statuses: [] };
 }
 
 for (const kind of ['local', 'nats'] as const) {
@@ -473,7 +468,7 @@ for (const kind of ['local', 'nats'] as const) {
 
     // The partition heals: the agent comes back with the task it still runs.
     const shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
-    agent.reregister([reportedT1(run, agent.agentId!, 'TASK_RUNNING')]);
+    agent.reregister([reportedTask(run, agent.agentId!, 'TASK_RUNNING')]);
     t.deepEqual((await shutdown).body, { framework_id: { value: frameworkId } });
     const ack = futureMessage('StatusUpdateAcknowledgementMessage', cluster.master.self, agent.self);
     const uuid = agent.update(run, 'TASK_KILLED');
@@ -497,7 +492,7 @@ for (const kind of ['local', 'nats'] as const) {
     // The task finished during the partition; the agent comes back with it (terminal, its
     // update not acknowledged yet), then delivers that update.
     const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, agent.self);
-    agent.reregister([reportedT1(run, agent.agentId!, 'TASK_FINISHED')]);
+    agent.reregister([reportedTask(run, agent.agentId!, 'TASK_FINISHED')]);
     await reregistered;
     // Acknowledged either way: by the framework, or by the master for a task it had ended.
     const ack = futureMessage('StatusUpdateAcknowledgementMessage', cluster.master.self, agent.self);
@@ -526,7 +521,7 @@ for (const kind of ['local', 'nats'] as const) {
     t.false(cluster.master.agents.has(agent.agentId!));
     agent.answerPings = true;
 
-    const task = reportedT1(run, agent.agentId!, 'TASK_RUNNING');
+    const task = reportedTask(run, agent.agentId!, 'TASK_RUNNING');
     const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, agent.self);
     let shutdown = futureMessage('ShutdownFrameworkMessage', cluster.master.self, agent.self);
     agent.reregister([task]);
