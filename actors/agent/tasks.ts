@@ -261,7 +261,8 @@ export function statusUpdate(agent: Agent, from: UPID, body: StatusUpdateMessage
     return;
   }
   const ended = executor.terminatedTasks.get(taskId);
-  if (ended !== undefined && !ended.statuses.some((s) => s.uuid !== undefined && statusUuidKey(s.uuid) === statusUuidKey(status.uuid!))) {
+  const uuidKey = statusUuidKey(status.uuid!);
+  if (ended !== undefined && !ended.statuses.some((s) => s.uuid !== undefined && statusUuidKey(s.uuid) === uuidKey)) {
     // The task already ended: the update is dropped, and acknowledged so that the executor does
     // not resend it (Mesos's `Slave::_statusUpdate` when `Executor::updateTaskState` refuses it).
     // A resent copy of an update the task has goes on: the manager acknowledges it once it holds it.
@@ -278,7 +279,7 @@ export function statusUpdate(agent: Agent, from: UPID, body: StatusUpdateMessage
     status: { ...status, source: 'SOURCE_EXECUTOR', agent_id: agentId, executor_id: executor.info.executor_id },
   };
   agent.stats.validStatusUpdates.inc();
-  agent.pendingAcks.set(statusUuidKey(status.uuid!), from);
+  agent.pendingAcks.set(uuidKey, from);
   forward(agent, framework, executor, stamped);
 }
 
