@@ -47,7 +47,7 @@ export const devCommand: Command = {
     const unannounce = transport !== undefined ? announceLeader(transport, cluster.master, logger) : undefined;
     logger.info(
       { url: cluster.url, master: String(cluster.master.self), agents: cluster.agents.length, workDir: cluster.workDir },
-      `Cluster running: ${cluster.url}/master/state; frameworks connect to ${String(cluster.master.self)}`,
+      `Cluster running: web UI ${cluster.url}/, state ${cluster.url}/master/state; frameworks connect to ${String(cluster.master.self)}`,
     );
     await untilSignal();
     logger.info('Shutting down');

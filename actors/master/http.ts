@@ -10,6 +10,7 @@ import { OPERATOR_API_PATH, operatorApi } from './operator-api.ts';
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord, type OfferRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
+import { webuiRoutes } from './webui.ts';
 
 /**
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
@@ -40,6 +41,8 @@ export function httpRoutes(m: Master): Record<string, (request: HttpRequest) => 
     '/redirect': (request) => redirect(m, request),
     [SCHEDULER_API_PATH]: (request) => schedulerApi(m, request),
     [OPERATOR_API_PATH]: (request) => operatorApi(m, request),
+    // The web UI at `/` (the master is the HTTP delegate) and `/master/`.
+    ...webuiRoutes(),
   };
 }
 

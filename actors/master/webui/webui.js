@@ -1,0 +1,411 @@
+// The master's web UI: one page that reads `/master/state` every few seconds and shows the
+// cluster as Mesos's web UI does (overview, frameworks, agents, offers, and a page per framework
+// and per agent). Plain DOM, no framework and no build step, so the master serves these files as
+// they are. Every text from the cluster (framework and task names are anyone's input) goes into
+// the page as text, never as HTML.
+
+const REFRESH_MS = 2000;
+/** How many completed tasks the overview and a framework's page list (the newest first). */
+const COMPLETED_SHOWN = 50;
+
+let state;
+let lastError;
+let updatedAt;
+
+// ---------------------------------------------------------------------------------------------
+// DOM helpers.
+
+/** `h('a', { href: '#/' }, 'text', child)`: an element; strings become text nodes. */
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') el.className = value;
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+function link(href, text) {
+  return h('a', { href }, text);
+}
+
+const frameworkHref = (id) => `#/frameworks/${encodeURIComponent(id)}`;
+const agentHref = (id) => `#/agents/${encodeURIComponent(id)}`;
+
+/**
+ * A table: `columns` are `[heading, cell(row), numeric?]`; `empty` is what an empty table says.
+ * Rows get `data-id` when `rowId` is given, so that a row can be found by what it shows.
+ */
+function table(columns, rows, empty, rowId) {
+  if (rows.length === 0) return h('p', { class: 'empty' }, empty);
+  return h(
+    'table',
+    {},
+    h('thead', {}, h('tr', {}, columns.map(([heading, , numeric]) => h('th', { class: numeric ? 'num' : undefined }, heading)))),
+    h(
+      'tbody',
+      {},
+      rows.map((row) =>
+        h(
+          'tr',
+          { 'data-id': rowId?.(row) },
+          columns.map(([, cell, numeric]) => {
+            const value = cell(row);
+            return h('td', { class: numeric ? 'num' : undefined }, value);
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+function card(label, value, name) {
+  return h('div', { class: 'card', 'data-card': name }, h('div', { class: 'value' }, value), h('div', { class: 'label' }, label));
+}
+
+function details(pairs) {
+  return h('dl', {}, pairs.filter(([, v]) => v !== undefined && v !== '').flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting.
+
+function cpus(value) {
+  return value === undefined ? '' : (Math.round(value * 100) / 100).toString();
+}
+
+/** Megabytes, as Mesos's `mem` and `disk`, in the largest unit that keeps one digit before the point. */
+function megabytes(value) {
+  if (value === undefined) return '';
+  const units = ['MB', 'GB', 'TB', 'PB'];
+  let v = value;
+  let unit = 0;
+  while (v >= 1024 && unit < units.length - 1) {
+    v /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? Math.round(v) : v.toFixed(1)} ${units[unit]}`;
+}
+
+/** Seconds since the epoch (Mesos's times), as local date and time. */
+function time(seconds) {
+  if (seconds === undefined || seconds === 0) return '';
+  return new Date(seconds * 1000).toLocaleString();
+}
+
+function duration(seconds) {
+  if (seconds === undefined) return '';
+  const s = Math.max(0, Math.floor(Date.now() / 1000 - seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}
+
+function taskState(task) {
+  return h('span', { class: `state-${task.state}` }, task.state);
+}
+
+/** When a task entered its current state: its newest status. */
+function taskTime(task) {
+  const last = task.statuses?.[task.statuses.length - 1];
+  return time(last?.timestamp);
+}
+
+function roles(framework) {
+  return framework.roles !== undefined ? framework.roles.join(', ') : (framework.role ?? '*');
+}
+
+function yesNo(value) {
+  return h('span', { class: value ? 'yes' : 'no' }, value ? 'yes' : 'no');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookups over the state.
+
+function allFrameworks() {
+  return [...state.frameworks, ...(state.completed_frameworks ?? [])];
+}
+
+function frameworkName(id) {
+  return allFrameworks().find((f) => f.id === id)?.name ?? id;
+}
+
+/**
+ * An agent as people name it: its hostname, and its process id where agents share a host (as
+ * in dev mode, where every agent is `127.0.0.1`).
+ */
+function agentName(agent) {
+  const shared = state.slaves.some((other) => other !== agent && other.hostname === agent.hostname);
+  return shared ? `${agent.hostname} · ${String(agent.pid).split('@')[0]}` : agent.hostname;
+}
+
+function agentHost(id) {
+  const agent = state.slaves.find((a) => a.id === id);
+  return agent === undefined ? id : agentName(agent);
+}
+
+function sum(items, key, field) {
+  let total = 0;
+  for (const item of items) total += item[key]?.[field] ?? 0;
+  return total;
+}
+
+/** Every task of the active frameworks, with the state each is in. */
+function activeTasks() {
+  return state.frameworks.flatMap((f) => [...f.tasks, ...(f.unreachable_tasks ?? [])]);
+}
+
+function completedTasks(frameworks) {
+  return frameworks
+    .flatMap((f) => f.completed_tasks ?? [])
+    .sort((a, b) => (b.statuses?.at(-1)?.timestamp ?? 0) - (a.statuses?.at(-1)?.timestamp ?? 0))
+    .slice(0, COMPLETED_SHOWN);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables shared by several views.
+
+function taskTable(tasks, empty, { framework = true, agent = true } = {}) {
+  return table(
+    [
+      ['ID', (t) => h('span', { class: 'id' }, t.id)],
+      ['Name', (t) => t.name],
+      ['State', taskState],
+      framework && ['Framework', (t) => link(frameworkHref(t.framework_id), frameworkName(t.framework_id))],
+      agent && ['Agent', (t) => link(agentHref(t.slave_id), agentHost(t.slave_id))],
+      ['CPUs', (t) => cpus(t.resources?.cpus), true],
+      ['Mem', (t) => megabytes(t.resources?.mem), true],
+      ['Since', taskTime],
+    ].filter(Boolean),
+    tasks,
+    empty,
+    (t) => t.id,
+  );
+}
+
+function frameworkTable(frameworks, empty) {
+  return table(
+    [
+      ['ID', (f) => link(frameworkHref(f.id), f.id)],
+      ['Name', (f) => f.name],
+      ['User', (f) => f.user],
+      ['Roles', roles],
+      ['Connected', (f) => yesNo(f.connected)],
+      ['Active tasks', (f) => f.tasks.length, true],
+      ['CPUs', (f) => cpus(f.used_resources?.cpus), true],
+      ['Mem', (f) => megabytes(f.used_resources?.mem), true],
+      ['Registered', (f) => time(f.registered_time)],
+    ],
+    frameworks,
+    empty,
+    (f) => f.id,
+  );
+}
+
+function agentTable(agents, empty) {
+  return table(
+    [
+      ['ID', (a) => link(agentHref(a.id), a.id)],
+      ['Host', agentName],
+      ['Active', (a) => yesNo(a.active)],
+      ['CPUs used / total', (a) => `${cpus(a.used_resources?.cpus ?? 0)} / ${cpus(a.resources?.cpus ?? 0)}`, true],
+      ['Mem used / total', (a) => `${megabytes(a.used_resources?.mem ?? 0)} / ${megabytes(a.resources?.mem ?? 0)}`, true],
+      ['Registered', (a) => time(a.registered_time)],
+    ],
+    agents,
+    empty,
+    (a) => a.id,
+  );
+}
+
+function offerTable(offers, empty) {
+  return table(
+    [
+      ['ID', (o) => h('span', { class: 'id' }, o.id)],
+      ['Framework', (o) => link(frameworkHref(o.framework_id), frameworkName(o.framework_id))],
+      ['Agent', (o) => link(agentHref(o.slave_id), agentHost(o.slave_id))],
+      ['CPUs', (o) => cpus(o.resources?.cpus), true],
+      ['Mem', (o) => megabytes(o.resources?.mem), true],
+    ],
+    offers,
+    empty,
+    (o) => o.id,
+  );
+}
+
+function resourceRows(items) {
+  const used = (field) => sum(items, 'used_resources', field);
+  const offered = (field) => sum(items, 'offered_resources', field);
+  const total = (field) => sum(items, 'resources', field);
+  const fmt = { cpus, mem: megabytes, disk: megabytes, gpus: cpus };
+  return table(
+    [
+      ['', (r) => r],
+      ['Total', (r) => fmt[r](total(r)), true],
+      ['Used', (r) => fmt[r](used(r)), true],
+      ['Offered', (r) => fmt[r](offered(r)), true],
+      ['Idle', (r) => fmt[r](Math.max(0, total(r) - used(r) - offered(r))), true],
+    ],
+    ['cpus', 'mem', 'disk', 'gpus'],
+    '',
+    (r) => r,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views.
+
+function overview() {
+  const tasks = activeTasks();
+  const count = (s) => tasks.filter((t) => t.state === s).length;
+  const completed = completedTasks(allFrameworks());
+  return [
+    h('h1', {}, state.cluster ? `Cluster ${state.cluster}` : 'Cluster'),
+    details([
+      ['Master', state.pid],
+      ['Version', state.version],
+      ['Started', `${time(state.start_time)} (${duration(state.start_time)} ago)`],
+      ['Elected', time(state.elected_time)],
+    ]),
+    h('h2', {}, 'Agents and frameworks'),
+    h(
+      'div',
+      { class: 'cards' },
+      card('Agents active', state.activated_slaves, 'agents-active'),
+      card('Agents deactivated', state.deactivated_slaves, 'agents-deactivated'),
+      card('Agents unreachable', state.unreachable_slaves, 'agents-unreachable'),
+      card('Frameworks active', state.frameworks.filter((f) => f.active).length, 'frameworks-active'),
+      card('Frameworks completed', (state.completed_frameworks ?? []).length, 'frameworks-completed'),
+    ),
+    h('h2', {}, 'Tasks'),
+    h(
+      'div',
+      { class: 'cards' },
+      ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_UNREACHABLE'].map((s) => card(s.slice(5).toLowerCase(), count(s), s)),
+    ),
+    h('h2', {}, 'Resources'),
+    resourceRows(state.slaves),
+    h('h2', {}, 'Active tasks'),
+    taskTable(tasks, 'No active tasks.'),
+    h('h2', {}, 'Completed tasks'),
+    taskTable(completed, 'No completed tasks.'),
+  ];
+}
+
+function frameworksView() {
+  return [
+    h('h1', {}, 'Frameworks'),
+    frameworkTable(state.frameworks, 'No frameworks are registered.'),
+    h('h2', {}, 'Completed frameworks'),
+    frameworkTable(state.completed_frameworks ?? [], 'No completed frameworks.'),
+  ];
+}
+
+function frameworkView(id) {
+  const framework = allFrameworks().find((f) => f.id === id);
+  if (framework === undefined) return [h('h1', {}, 'Framework'), h('p', { class: 'empty' }, `No framework with id ${id}.`)];
+  return [
+    h('h1', {}, `Framework ${framework.name}`),
+    details([
+      ['ID', framework.id],
+      ['User', framework.user],
+      ['Principal', framework.principal],
+      ['Roles', roles(framework)],
+      ['Hostname', framework.hostname],
+      ['Web UI', framework.webui_url],
+      ['Active', framework.active ? 'yes' : 'no'],
+      ['Connected', framework.connected ? 'yes' : 'no'],
+      ['Checkpoint', framework.checkpoint ? 'yes' : 'no'],
+      ['Failover timeout', `${framework.failover_timeout} s`],
+      ['Capabilities', (framework.capabilities ?? []).join(', ')],
+      ['Registered', time(framework.registered_time)],
+      ['Used', `${cpus(framework.used_resources?.cpus ?? 0)} CPUs, ${megabytes(framework.used_resources?.mem ?? 0)}`],
+      ['Offered', `${cpus(framework.offered_resources?.cpus ?? 0)} CPUs, ${megabytes(framework.offered_resources?.mem ?? 0)}`],
+    ]),
+    h('h2', {}, 'Active tasks'),
+    taskTable([...framework.tasks, ...(framework.unreachable_tasks ?? [])], 'No active tasks.', { framework: false }),
+    h('h2', {}, 'Outstanding offers'),
+    offerTable(framework.offers ?? [], 'No outstanding offers.'),
+    h('h2', {}, 'Completed tasks'),
+    taskTable(completedTasks([framework]), 'No completed tasks.', { framework: false }),
+  ];
+}
+
+function agentsView() {
+  return [h('h1', {}, 'Agents'), agentTable(state.slaves, 'No agents are registered.')];
+}
+
+function agentView(id) {
+  const agent = state.slaves.find((a) => a.id === id);
+  if (agent === undefined) return [h('h1', {}, 'Agent'), h('p', { class: 'empty' }, `No agent with id ${id}.`)];
+  const onAgent = (t) => t.slave_id === id;
+  return [
+    h('h1', {}, `Agent ${agentName(agent)}`),
+    details([
+      ['ID', agent.id],
+      ['PID', agent.pid],
+      ['Active', agent.active ? 'yes' : 'no'],
+      ['Version', agent.version],
+      ['Registered', time(agent.registered_time)],
+      ['Re-registered', time(agent.reregistered_time)],
+      ['Attributes', Object.entries(agent.attributes ?? {}).map(([k, v]) => `${k}:${v}`).join(';')],
+    ]),
+    h('h2', {}, 'Resources'),
+    resourceRows([agent]),
+    h('h2', {}, 'Active tasks'),
+    taskTable(activeTasks().filter(onAgent), 'No active tasks.', { agent: false }),
+    h('h2', {}, 'Completed tasks'),
+    taskTable(completedTasks(allFrameworks()).filter(onAgent), 'No completed tasks.', { agent: false }),
+  ];
+}
+
+function offersView() {
+  return [h('h1', {}, 'Offers'), offerTable(state.frameworks.flatMap((f) => f.offers ?? []), 'No outstanding offers.')];
+}
+
+/** The view the location's hash names: `#/`, `#/frameworks`, `#/frameworks/<id>`, ... */
+function route() {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const [section = '', id] = parts;
+  if (section === 'frameworks') return { nav: 'frameworks', render: () => (id ? frameworkView(id) : frameworksView()) };
+  if (section === 'agents') return { nav: 'agents', render: () => (id ? agentView(id) : agentsView()) };
+  if (section === 'offers') return { nav: 'offers', render: offersView };
+  return { nav: 'overview', render: overview };
+}
+
+function render() {
+  const { nav, render: view } = route();
+  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('current', a.dataset.view === nav);
+  const error = document.getElementById('error');
+  error.hidden = lastError === undefined;
+  error.textContent = lastError === undefined ? '' : `Cannot read the master's state: ${lastError}. Showing what was last read; trying again.`;
+  document.getElementById('status').textContent = updatedAt === undefined ? 'Loading…' : `Updated ${updatedAt.toLocaleTimeString()}`;
+  if (state === undefined) return;
+  document.getElementById('main').replaceChildren(...view().flat());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Polling.
+
+async function refresh() {
+  try {
+    const response = await fetch('/master/state', { cache: 'no-store' });
+    if (!response.ok) throw new Error(`${response.status} ${(await response.text()) || response.statusText}`);
+    state = await response.json();
+    lastError = undefined;
+    updatedAt = new Date();
+  } catch (error) {
+    lastError = error instanceof Error ? error.message : String(error);
+  }
+  render();
+  setTimeout(refresh, REFRESH_MS);
+}
+
+window.addEventListener('hashchange', render);
+refresh();

@@ -1,0 +1,145 @@
+import test from 'ava';
+import { pino } from 'pino';
+import type { Browser, Page } from 'playwright-core';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../../actors/cluster/embedded.ts';
+import { SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import type { TaskStatus } from '../../src/mesos/v1/common.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { http } from '../helpers/http.ts';
+import { TestScheduler } from '../helpers/scheduler.ts';
+
+resetFiltersAfterEach(test);
+
+/**
+ * The web UI the master serves at `/` (DESIGN.md §5), in a real headless Chromium against a
+ * real embedded cluster (what `npm start` runs) with a real command task. The page reads
+ * `/master/state` every two seconds; the tests wait for what it shows, never for time.
+ */
+
+/** A framework name that would run script if the page wrote names as HTML. */
+const HOSTILE_NAME = `web <img src=x onerror="window.__xss=1"> & "ui"`;
+
+async function clusterWithTask(t: import('ava').ExecutionContext): Promise<{ cluster: EmbeddedCluster; driver: SchedulerDriver; scheduler: TestScheduler; frameworkId: string; status: TaskStatus }> {
+  const registered = futureMessages(2, 'SlaveRegisteredMessage');
+  const cluster = await startEmbeddedCluster({ agents: 2, port: 0, resources: 'cpus:2;mem:1024;ports:[31000-31009]', logger: pino({ level: 'error' }) });
+  t.teardown(() => cluster.stop());
+  await registered;
+  const scheduler = new TestScheduler();
+  let launched = false;
+  scheduler.on('resourceOffers', (driver, offers) => {
+    for (const offer of offers) {
+      if (launched) {
+        driver.declineOffer(offer.id, { refuse_seconds: 3600 });
+        continue;
+      }
+      launched = true;
+      driver.launchTasks(offer.id, [
+        { name: 'sleeper', task_id: { value: 'sleeper-1' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'exec sleep 600' } },
+      ]);
+    }
+  });
+  const driver = new SchedulerDriver(scheduler, { user: 'ui-test', name: HOSTILE_NAME }, cluster.master.self, { runtime: cluster.runtime });
+  t.teardown(() => driver.abort());
+  await driver.start();
+  const [frameworkId] = await scheduler.next('registered');
+  for (;;) {
+    const [status] = await scheduler.next('statusUpdate');
+    if (status.state === 'TASK_RUNNING') return { cluster, driver, scheduler, frameworkId: frameworkId.value, status };
+    if (status.state !== 'TASK_STARTING') throw new Error(`the task went ${status.state}`);
+  }
+}
+
+async function openPage(t: import('ava').ExecutionContext, url: string): Promise<{ browser: Browser; page: Page; errors: string[] }> {
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url);
+  return { browser, page, errors };
+}
+
+test.serial('webui - the overview, a framework and an agent, live, with names shown as text', async (t) => {
+  const { cluster, driver, scheduler, frameworkId, status } = await clusterWithTask(t);
+  const agentId = status.agent_id!.value;
+  const { page, errors } = await openPage(t, `${cluster.url}/`);
+
+  // Overview: the counts and the running task, as /master/state says.
+  await page.locator('[data-card="agents-active"] .value', { hasText: '2' }).waitFor();
+  await page.locator('[data-card="TASK_RUNNING"] .value', { hasText: '1' }).waitFor();
+  const row = page.locator('tr[data-id="sleeper-1"]');
+  await row.waitFor();
+  t.regex(await row.innerText(), /sleeper\s+TASK_RUNNING/);
+  // The hostile name is text: no element was made of it and no script ran.
+  t.true((await row.innerText()).includes(`<img src=x onerror="window.__xss=1"> & "ui"`));
+  t.is(await page.locator('main img').count(), 0);
+  t.is(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
+  const resources = await page.locator('tr[data-id="cpus"]').innerText();
+  t.regex(resources, /cpus\s+4\s+1\s+/, 'total 4 CPUs over two agents, 1 used by the task');
+
+  // The framework's page, by its link in the task's row.
+  await row.getByRole('link', { name: /^web / }).click();
+  await page.locator('h1', { hasText: 'Framework web <img' }).waitFor();
+  t.is(decodeURIComponent(new URL(page.url()).hash), `#/frameworks/${frameworkId}`);
+  t.regex(await page.locator('main dl').innerText(), /User\s+ui-test/);
+  await page.locator('tr[data-id="sleeper-1"]').waitFor();
+
+  // The agents' list, then the agent the task runs on.
+  await page.getByRole('navigation').getByRole('link', { name: 'Agents' }).click();
+  await page.locator('tbody tr').nth(1).waitFor();
+  t.is(await page.locator('tbody tr').count(), 2);
+  await page.locator(`tr[data-id="${agentId}"]`).getByRole('link', { name: agentId }).click();
+  await page.locator('h1', { hasText: /^Agent 127.0.0.1 · slave\(\d\)$/ }).waitFor();
+  const active = page.locator('tr[data-id="sleeper-1"]');
+  await active.waitFor();
+
+  // Killed, the task moves to the agent's completed tasks without a reload.
+  driver.killTask({ value: 'sleeper-1' });
+  for (;;) {
+    const [update] = await scheduler.next('statusUpdate');
+    if (update.state === 'TASK_KILLED') break;
+  }
+  await page.locator('tr[data-id="sleeper-1"]', { hasText: 'TASK_KILLED' }).waitFor();
+  t.is(await page.locator('tr[data-id="sleeper-1"]').count(), 1, 'shown once: no longer among the active tasks');
+  t.deepEqual(errors, []);
+});
+
+test.serial('webui - a master that stops answering: the page says so and keeps what it showed', async (t) => {
+  const registered = futureMessages(1, 'SlaveRegisteredMessage');
+  const cluster = await startEmbeddedCluster({ agents: 1, port: 0, logger: pino({ level: 'error' }) });
+  let stopped = false;
+  t.teardown(() => (stopped ? undefined : cluster.stop()));
+  await registered;
+  const { page } = await openPage(t, `${cluster.url}/#/agents`);
+  await page.locator('tbody tr').first().waitFor();
+  t.true(await page.locator('#error').isHidden());
+
+  await cluster.stop();
+  stopped = true;
+  const banner = page.locator('#error');
+  await banner.waitFor({ state: 'visible' });
+  t.regex(await banner.innerText(), /Cannot read the master's state/);
+  t.is(await page.locator('tbody tr').count(), 1, 'the last state read stays on the page');
+});
+
+test('webui - the files are served with their types, GET and HEAD only, also under /master/', async (t) => {
+  const cluster = await startEmbeddedCluster({ agents: 0, port: 0, logger: pino({ level: 'error' }) });
+  t.teardown(() => cluster.stop());
+  const port = cluster.runtime.httpAddress!.port;
+  const index = await http(port, 'GET', '/');
+  t.is(index.status, 200);
+  t.regex(String(index.headers['content-type']), /^text\/html/);
+  t.regex(String(index.headers['content-security-policy']), /default-src 'self'/);
+  t.regex(index.body, /<script type="module" src="\/static\/webui.js">/);
+  t.is((await http(port, 'GET', '/master/')).body, index.body);
+  const script = await http(port, 'GET', '/static/webui.js');
+  t.is(script.status, 200);
+  t.regex(String(script.headers['content-type']), /^text\/javascript/);
+  t.regex(String((await http(port, 'GET', '/static/webui.css')).headers['content-type']), /^text\/css/);
+  const post = await http(port, 'POST', '/', '{}');
+  t.is(post.status, 405);
+  t.is(post.headers.allow, 'GET, HEAD');
+  t.is((await http(port, 'GET', '/static/nothing.js')).status, 404);
+});
