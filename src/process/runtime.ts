@@ -415,10 +415,15 @@ export class Runtime implements TransportSink {
     if (process._state === 'running') this.enqueue(process, { k: CALL, a: fn, b: undefined, c: undefined });
   }
 
-  /** @internal Makes `settle` wait for `promise`. */
+  /**
+   * @internal Makes `settle` wait for `promise`. Its rejection is the business of whoever holds
+   * it (a `dispatch` caller, an HTTP request): watching it must not leave one unhandled, which
+   * would end the OS process (an async route handler that throws).
+   */
   track(promise: Promise<unknown>): void {
     this.#tracked.add(promise);
-    void promise.finally(() => this.#tracked.delete(promise));
+    const untrack = (): void => void this.#tracked.delete(promise);
+    void promise.then(untrack, untrack);
   }
 
   /**
