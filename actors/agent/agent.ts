@@ -69,6 +69,7 @@ import { Containerizer } from './containerizer.ts';
 import { containerPidsDir } from './checkpoint.ts';
 import * as executors from './executors.ts';
 import { httpExecutorDisconnected } from './executor-api.ts';
+import { detachAll } from './files.ts';
 import { agentFlags, type AgentFlags, type AgentFlagsInput } from './flags.ts';
 import { httpRoutes } from './http.ts';
 import { HTTP_EXECUTOR_DISCONNECTED, type HttpExecutorDisconnected } from './http-executor.ts';
@@ -282,6 +283,8 @@ export class Agent extends Process {
     this.#detection.abort();
     this.machine.send({ type: 'TERMINATE' });
     executors.destroyAll(this);
+    // What a terminated agent no longer remembers is no longer served (a restart attaches what it recovers).
+    detachAll(this);
     this.machine.stop();
     if (this.#ownSum && this.#sum !== undefined) this.runtime.terminate(this.#sum);
   }

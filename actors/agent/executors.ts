@@ -20,6 +20,7 @@ import type { Agent } from './agent.ts';
 import { checkpointExecutor, createSandbox, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
 import { MAX_COMPLETED_FRAMEWORKS } from './constants.ts';
 import type { Container, ContainerExit } from './containerizer.ts';
+import { attachSandbox, detachFramework, detachSandbox } from './files.ts';
 import { formatDuration } from './flags.ts';
 import { agentEndpoint } from './http-executor.ts';
 import { ExecutorRecord, type FrameworkRecord } from './state.ts';
@@ -74,6 +75,7 @@ export function createExecutor(agent: Agent, framework: FrameworkRecord, info: E
   const directory = createSandbox(agent.flags.workDir, agentId, framework.id, info.executor_id.value, containerId);
   const executor = new ExecutorRecord(info, framework.id, containerId, directory, commandExecutor);
   framework.executors.set(executor.id, executor);
+  attachSandbox(agent, executor);
   if (framework.checkpoint) checkpointExecutor(agent.flags.workDir, agentId, framework.id, info);
   executor.registrationTimer = agent.after(agent.flags.executorRegistrationTimeoutMs, () =>
     registerExecutorTimeout(agent, framework.id, executor.id, containerId),
@@ -437,7 +439,8 @@ export function executorTerminated(agent: Agent, framework: FrameworkRecord, exe
 /** Done with the executor: every task completed. The framework goes when its last executor does. */
 export function removeExecutor(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
   agent.log.debug({ executor_id: executor.id, framework_id: framework.id }, 'Removing executor');
-  framework.completeExecutor(executor);
+  const forgotten = framework.completeExecutor(executor);
+  if (forgotten !== undefined) detachSandbox(agent, forgotten);
   if (framework.checkpoint && agent.agentId !== undefined) removeExecutorCheckpoint(agent.flags.workDir, agent.agentId, framework.id, executor.id);
   if (framework.executors.size === 0) removeFramework(agent, framework);
 }
@@ -446,7 +449,7 @@ export function removeFramework(agent: Agent, framework: FrameworkRecord): void 
   agent.log.info({ framework_id: framework.id }, 'Removing framework');
   agent.frameworks.delete(framework.id);
   agent.completedFrameworks.push(framework);
-  if (agent.completedFrameworks.length > MAX_COMPLETED_FRAMEWORKS) agent.completedFrameworks.shift();
+  if (agent.completedFrameworks.length > MAX_COMPLETED_FRAMEWORKS) detachFramework(agent, agent.completedFrameworks.shift()!);
   // A framework that shut down leaves its streams behind; otherwise every stream is closed
   // (its terminal update acknowledged), or still carries an update the master must get.
   if (framework.state === 'TERMINATING') agent.send(agent.sum, SUM_CLEANUP, { framework_id: { value: framework.id } } satisfies SumCleanup);

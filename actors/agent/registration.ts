@@ -17,6 +17,7 @@ import type { Agent } from './agent.ts';
 import { checkpointAgent, containerPidsDir, recoverState, sandboxDir, type RecoveredState } from './checkpoint.ts';
 import { killOrphans } from './containerizer.ts';
 import { MESOS_VERSION } from './constants.ts';
+import { attachSandbox } from './files.ts';
 import { formatDuration } from './flags.ts';
 import * as executors from './executors.ts';
 import { createTask, ExecutorRecord, FrameworkRecord } from './state.ts';
@@ -85,6 +86,7 @@ function _recover(agent: Agent, state: RecoveredState): void {
         executor.launchedTasks.set(task.task_id.value, createTask(task, framework.id, previous.id.value, executor.commandExecutor ? undefined : executor.id));
       }
       framework.executors.set(executor.id, executor);
+      attachSandbox(agent, executor);
     }
     agent.frameworks.set(framework.id, framework);
   }

@@ -153,10 +153,11 @@ export class FrameworkRecord {
     return undefined;
   }
 
-  completeExecutor(executor: ExecutorRecord): void {
+  /** Moves `executor` to the completed ones; returns the completed executor that no longer fits, which is forgotten. */
+  completeExecutor(executor: ExecutorRecord): ExecutorRecord | undefined {
     this.executors.delete(executor.id);
     this.completedExecutors.push(executor);
-    if (this.completedExecutors.length > MAX_COMPLETED_EXECUTORS_PER_FRAMEWORK) this.completedExecutors.shift();
+    return this.completedExecutors.length > MAX_COMPLETED_EXECUTORS_PER_FRAMEWORK ? this.completedExecutors.shift() : undefined;
   }
 
   get checkpoint(): boolean {

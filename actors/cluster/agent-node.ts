@@ -5,6 +5,7 @@ import { NatsTransport } from '../../src/transport/nats.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { Agent, type AgentOptions } from '../agent/agent.ts';
 import { AGENT_ENDPOINTS_ID, AgentEndpointsProcess } from '../agent/endpoints.ts';
+import { FilesProcess } from '../agent/files.ts';
 import { ResourceMonitorProcess } from '../agent/monitor.ts';
 import { parseMasterAddress } from '../detector/address.ts';
 import { detectorFor } from '../detector/connect.ts';
@@ -66,6 +67,8 @@ export async function startAgentNode(options: AgentNodeOptions): Promise<AgentNo
     runtime.spawn(new HealthProcess());
     AgentEndpointsProcess.ensure(runtime);
     ResourceMonitorProcess.ensure(runtime);
+    // The sandboxes at `/files/*`; the agent attaches each one there.
+    FilesProcess.ensure(runtime);
     const address = masterOption !== undefined ? parseMasterAddress(masterOption) : undefined;
     if (address?.kind === 'http') throw new InvalidMasterAddressError(address.url, "an agent reaches its master on the bus: give 'master@node' or 'nats://host:4222'");
     if (address === undefined && !(runtime.transport instanceof NatsTransport)) {

@@ -6,6 +6,7 @@ import { Runtime } from '../../src/process/runtime.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { Agent } from '../agent/agent.ts';
 import { AGENT_ENDPOINTS_ID, AgentEndpointsProcess } from '../agent/endpoints.ts';
+import { FilesProcess } from '../agent/files.ts';
 import { ResourceMonitorProcess } from '../agent/monitor.ts';
 import { AllocatorProcess } from '../allocator/allocator-process.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
@@ -87,9 +88,11 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   runtime.spawn(master);
   runtime.spawn(new HealthProcess());
   runtime.spawn(new VersionProcess());
-  // `/agent/state`, `/api/v1/executor` for every agent here, and `/monitor/statistics`.
+  // `/agent/state`, `/api/v1/executor` for every agent here, `/monitor/statistics`, and the
+  // agents' sandboxes at `/files/*` (before the agents, which attach theirs there).
   AgentEndpointsProcess.ensure(runtime);
   ResourceMonitorProcess.ensure(runtime);
+  FilesProcess.ensure(runtime);
   const agents: Agent[] = [];
   const count = options.agents ?? DEV_DEFAULTS.agents;
   for (let i = 1; i <= count; i++) {

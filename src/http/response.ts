@@ -42,3 +42,19 @@ export function jsonBody(request: HttpRequest): unknown {
     throw new BadRequestError(`Failed to parse body into JSON: ${(error as Error).message}`);
   }
 }
+
+/**
+ * `callback(<json>);` as `text/javascript` when the request has `?jsonp=callback`, as
+ * libprocess's `OK(json, jsonp)`: how a page served from another origin (Mesos's web UI on the
+ * master's port) reads an agent's JSON endpoints. Only a `200` with a JSON body is wrapped. Unlike
+ * libprocess the callback must be a (dotted) JavaScript name, `angular.callbacks._0`: anything else
+ * would be script chosen by whoever wrote the link.
+ */
+export function jsonp(response: HttpResponse, request: HttpRequest): HttpResponse {
+  const callback = request.url.searchParams.get('jsonp');
+  if (callback === null || response.status !== 200 || typeof response.body !== 'object') return response;
+  if (!JSONP_CALLBACK.test(callback)) return badRequest(`Failed to parse query parameter 'jsonp': '${callback}' is not a JavaScript name`);
+  return { status: 200, headers: { ...response.headers, 'Content-Type': 'text/javascript' }, body: `${callback}(${JSON.stringify(response.body)});` };
+}
+
+const JSONP_CALLBACK = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;

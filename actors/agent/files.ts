@@ -1,0 +1,488 @@
+import { constants, type Stats } from 'node:fs';
+import { access, lstat, open, readdir, readFile, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, extname, join, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { badRequest, jsonp, notFound, ok, streaming } from '../../src/http/response.ts';
+import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
+import { Process } from '../../src/process/process.ts';
+import type { Runtime } from '../../src/process/runtime.ts';
+import type { Agent } from './agent.ts';
+import type { ExecutorRecord, FrameworkRecord } from './state.ts';
+
+/** The id of the files process, whose routes are `/files/browse`, `/files/read`, ... as Mesos's `FilesProcess`. */
+export const FILES_ID = 'files';
+
+/** The most `/files/read` returns at once: Mesos caps a read at 16 pages (`os::pagesize() * 16`), 4 KiB each on Linux. */
+export const FILES_READ_MAX_LENGTH = 16 * 4096;
+
+/**
+ * Mesos's `FilesProcess`: serves the files of directories that were *attached* under a virtual
+ * path, read-only, over HTTP. It is how operators and the web UI read a task's sandbox (its
+ * `stdout` and `stderr`). One per runtime; the agents of an embedded cluster share it.
+ *
+ * 1. `attach(path, virtualPath)` / `detach(virtualPath)`: the attachments, virtual path → the
+ *    real path (canonical, taken when attached). Agents attach each executor's sandbox
+ *    (`attachSandbox`).
+ * 2. `GET /files/browse?path=`: the entries of a directory, `[{path, nlink, size, mtime, mode,
+ *    uid, gid}]`, sorted by path, as Mesos's `model(FileInfo)`.
+ * 3. `GET /files/read?path=&offset=&length=`: `{data, offset}`; no offset (or `-1`) answers the
+ *    file's size as `offset`; a read is capped at `FILES_READ_MAX_LENGTH`.
+ * 4. `GET /files/download?path=`: the file, as an attachment.
+ * 5. `GET /files/debug`: the attachments, `{virtual: real}`.
+ *
+ * A path resolves by its longest attached prefix; the rest must stay inside the attached
+ * directory once symlinks and `..` are resolved. Where Mesos answers an escape with `400 '<path>'
+ * is inaccessible`, here it is `404`, the answer to a path that does not exist, so that nothing
+ * outside an attachment can be told apart (not even whether it exists). A symlink in a listing
+ * that leads out, or nowhere, is left out of it.
+ *
+ * Every answer carries `Access-Control-Allow-Origin: *`, which Mesos does not send (its web UI
+ * reads agents with `?jsonp=`): a page served by the master on another port can then `fetch` an
+ * agent's files. It discloses nothing that `?jsonp=` does not already hand to any page.
+ *
+ * Not done: Mesos's authentication and per-path authorization (this project has neither), the
+ * `file://` form of paths.
+ */
+export class FilesProcess extends Process {
+  /** Virtual path → the attachment; keys are normalized (`normalize`). */
+  readonly #paths = new Map<string, Attachment>();
+  /** Attachments whose real path is being looked up; a detach or a newer attach cancels one. */
+  readonly #attaching = new Map<string, { path: string; token: number }>();
+  #tokens = 0;
+
+  constructor(private readonly etcDir = '/etc') {
+    super(FILES_ID);
+    this.route('/browse', (request) => cors(this.#browse(request)));
+    this.route('/read', (request) => cors(this.#read(request)));
+    this.route('/download', (request) => cors(this.#download(request)));
+    this.route('/debug', (request) => cors(this.#debug(request)));
+  }
+
+  /** Spawns the files process of `runtime` unless it runs already. */
+  static ensure(runtime: Runtime): FilesProcess {
+    const existing = filesProcess(runtime);
+    if (existing !== undefined) return existing;
+    const files = new FilesProcess();
+    runtime.spawn(files);
+    return files;
+  }
+
+  /**
+   * Serves `path` (a directory or a file) at `virtualPath`, replacing what was there (Mesos
+   * `Files::attach`). Fails when `path` does not exist or cannot be read. Call it in this
+   * process's mailbox (`runtime.dispatch`).
+   */
+  attach(path: string, virtualPath: string): Promise<void> {
+    const key = normalize(virtualPath);
+    const token = ++this.#tokens;
+    this.#attaching.set(key, { path, token });
+    return new Promise((resolve, reject) => {
+      this.defer(
+        readableRealpath(path),
+        (real) => {
+          if (this.#attaching.get(key)?.token === token) {
+            this.#attaching.delete(key);
+            this.#paths.set(key, { path, real });
+          }
+          resolve();
+        },
+        (error) => {
+          if (this.#attaching.get(key)?.token === token) this.#attaching.delete(key);
+          reject(new Error(`Failed to attach '${path}' as '${virtualPath}': ${(error as Error).message}`, { cause: error }));
+        },
+      );
+    });
+  }
+
+  /**
+   * Stops serving `virtualPath` (Mesos `Files::detach`); with `path`, only if it still serves
+   * that path (the `latest` of an executor may serve a newer run by now).
+   */
+  detach(virtualPath: string, path?: string): void {
+    const key = normalize(virtualPath);
+    const attaching = this.#attaching.get(key);
+    if (attaching !== undefined && (path === undefined || attaching.path === path)) this.#attaching.delete(key);
+    const attached = this.#paths.get(key);
+    if (attached !== undefined && (path === undefined || attached.path === path)) this.#paths.delete(key);
+  }
+
+  /** The attachments, virtual path → real path. */
+  attachments(): Record<string, string> {
+    return Object.fromEntries([...this.#paths].map(([key, { real }]) => [key, real]));
+  }
+
+  async #browse(request: HttpRequest): Promise<HttpResponse> {
+    const path = request.url.searchParams.get('path');
+    if (path === null || path === '') return badRequest(MISSING_PATH);
+    const resolved = await this.#resolve(path);
+    if (resolved === undefined) return notFound();
+    // Mesos lists a file as nothing: its `os::ls` fails on it, and the listing stays empty.
+    const names = (await readdir(resolved.real).catch(() => [])).sort();
+    const [stats, accounts] = await Promise.all([Promise.all(names.map((name) => entryStat(resolved.root, join(resolved.real, name)))), this.#accounts()]);
+    const parent = path.replace(/\/+$/, '');
+    const listing = names.flatMap((name, i) => {
+      const s = stats[i];
+      return s === undefined ? [] : [fileInfo(`${parent}/${name}`, s, accounts)];
+    });
+    return jsonp(ok(listing), request);
+  }
+
+  async #read(request: HttpRequest): Promise<HttpResponse> {
+    const query = request.url.searchParams;
+    const path = query.get('path');
+    if (path === null || path === '') return badRequest(MISSING_PATH);
+    const offset = integerParameter(request, 'offset') ?? -1;
+    if (typeof offset === 'string') return badRequest(offset);
+    if (offset < -1) return badRequest(`Negative offset provided: ${offset}`);
+    const length = integerParameter(request, 'length') ?? -1;
+    if (typeof length === 'string') return badRequest(length);
+    // The web UI's pailer sends `length=-1` at first, as if no length were given.
+    if (length < -1) return badRequest(`Negative length provided: ${length}`);
+    const resolved = await this.#resolve(path);
+    if (resolved === undefined) return notFound();
+    const file = await openRegularFile(resolved.real, path, 'read');
+    if (!('handle' in file)) return file;
+    try {
+      // `offset=-1` asks for the size: the pailer's first call.
+      if (offset === -1) return jsonp(ok({ data: '', offset: file.size }), request);
+      const wanted = Math.min(length === -1 ? file.size - offset : length, FILES_READ_MAX_LENGTH);
+      if (offset >= file.size || wanted <= 0) return jsonp(ok({ data: '', offset }), request);
+      const buffer = Buffer.alloc(wanted);
+      const { bytesRead } = await file.handle.read(buffer, 0, wanted, offset);
+      return jsonp(ok({ data: buffer.subarray(0, bytesRead).toString('utf8'), offset }), request);
+    } finally {
+      await file.handle.close();
+    }
+  }
+
+  /**
+   * The file's bytes as they were when it was opened (a `stdout` that grows is cut at that size,
+   * so that `Content-Length` holds), streamed from its open handle.
+   */
+  async #download(request: HttpRequest): Promise<HttpResponse> {
+    const path = request.url.searchParams.get('path');
+    if (path === null || path === '') return badRequest(MISSING_PATH);
+    const resolved = await this.#resolve(path);
+    if (resolved === undefined) return notFound();
+    const file = await openRegularFile(resolved.real, path, 'download');
+    if (!('handle' in file)) return file;
+    const res = request.raw.res;
+    res.writeHead(200, {
+      ...CORS_HEADERS,
+      'Content-Type': MIME_TYPES[extname(resolved.real).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Disposition': contentDisposition(basename(resolved.real)),
+      'Content-Length': file.size,
+    });
+    if (file.size === 0) {
+      await file.handle.close();
+      res.end();
+      return streaming();
+    }
+    pipeline(file.handle.createReadStream({ start: 0, end: file.size - 1 }), res).catch((error: unknown) => {
+      // Mostly a client that went away.
+      this.log.debug({ err: error, path }, 'Failed to send file');
+    });
+    return streaming();
+  }
+
+  #debug(request: HttpRequest): HttpResponse {
+    return jsonp(ok(this.attachments()), request);
+  }
+
+  /**
+   * The real path `path` names, with the directory it was found under (Mesos
+   * `FilesProcess::resolve`); `undefined` when it names nothing, or something outside.
+   */
+  async #resolve(path: string): Promise<{ real: string; root: string } | undefined> {
+    const absolute = path.startsWith('/');
+    const segments = segmentsOf(path);
+    for (let i = segments.length; i > 0; i--) {
+      const attachment = this.#paths.get(joinSegments(absolute, segments.slice(0, i)));
+      if (attachment === undefined) continue;
+      const real = await resolveUnder(attachment.real, segments.slice(i));
+      return real === undefined ? undefined : { real, root: attachment.real };
+    }
+    return undefined;
+  }
+
+  /** User and group names by id, read anew for each listing (a user may be added at any time). */
+  async #accounts(): Promise<Accounts> {
+    const [passwd, group] = await Promise.all([readFile(join(this.etcDir, 'passwd'), 'utf8').catch(() => ''), readFile(join(this.etcDir, 'group'), 'utf8').catch(() => '')]);
+    return { users: namesById(passwd), groups: namesById(group) };
+  }
+}
+
+/** The files process of `runtime`, when one runs there. */
+export function filesProcess(runtime: Runtime): FilesProcess | undefined {
+  const process = runtime.process(FILES_ID);
+  return process instanceof FilesProcess ? process : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sandboxes: what an agent attaches.
+
+/**
+ * The paths an executor's sandbox is served at. Mesos 1.x (`Framework::addExecutor` and
+ * `recoverExecutor`) attaches three:
+ *
+ * 1. the sandbox's real path, `<work_dir>/slaves/<aid>/frameworks/<fid>/executors/<eid>/runs/<cid>`
+ *    (the `directory` the agent's `/state` reports, so that it can be browsed as is);
+ * 2. the same with `runs/latest` (a user rarely knows the container id);
+ * 3. `/frameworks/<fid>/executors/<eid>/runs/latest`, which does not show the work directory.
+ *
+ * Here also `/slaves/<aid>/frameworks/<fid>/executors/<eid>/runs/<cid>` and `.../runs/latest`:
+ * the agents of an embedded cluster share one files process, where (3) names the executor of
+ * whichever agent attached it last; these name the agent.
+ */
+export function sandboxPaths(agentId: string, executor: ExecutorRecord): string[] {
+  const executorPath = `frameworks/${executor.frameworkId}/executors/${executor.id}/runs`;
+  return [
+    executor.directory,
+    join(dirname(executor.directory), 'latest'),
+    `/${executorPath}/latest`,
+    `/slaves/${agentId}/${executorPath}/${executor.containerId}`,
+    `/slaves/${agentId}/${executorPath}/latest`,
+  ];
+}
+
+/**
+ * Attaches the sandbox of `executor` (`sandboxPaths`) in the runtime's files process, when one
+ * runs there: when the sandbox is created, and when the executor is recovered after a restart.
+ * A failure is logged, as Mesos's `Slave::fileAttached`.
+ */
+export function attachSandbox(agent: Agent, executor: ExecutorRecord): void {
+  const files = filesProcess(agent.runtime);
+  const agentId = agent.agentId;
+  if (files === undefined || agentId === undefined) return;
+  for (const virtualPath of sandboxPaths(agentId, executor)) {
+    agent.continueWith(
+      agent.runtime.dispatch(files.self, () => files.attach(executor.directory, virtualPath)),
+      () => agent.log.debug({ path: executor.directory, virtual_path: virtualPath }, 'Attached sandbox'),
+      (error) => agent.log.error({ err: error, path: executor.directory, virtual_path: virtualPath }, 'Failed to attach sandbox'),
+    );
+  }
+}
+
+/**
+ * Detaches the sandbox of `executor`. Mesos detaches a sandbox once it is garbage collected;
+ * this agent never removes sandboxes, so a sandbox stays attached while the agent remembers its
+ * executor: until it drops out of the completed executors (or frameworks) it keeps, or the
+ * agent terminates. A `latest` that serves a newer run stays.
+ */
+export function detachSandbox(agent: Agent, executor: ExecutorRecord): void {
+  const files = filesProcess(agent.runtime);
+  const agentId = agent.agentId;
+  if (files === undefined || agentId === undefined) return;
+  for (const virtualPath of sandboxPaths(agentId, executor)) {
+    agent.runtime.dispatch(files.self, () => files.detach(virtualPath, executor.directory)).catch(() => undefined);
+  }
+}
+
+/** Detaches every sandbox of `framework` (one the agent forgets). */
+export function detachFramework(agent: Agent, framework: FrameworkRecord): void {
+  for (const executor of [...framework.executors.values(), ...framework.completedExecutors]) detachSandbox(agent, executor);
+}
+
+/** Detaches every sandbox the agent knows of: it terminates. */
+export function detachAll(agent: Agent): void {
+  for (const framework of [...agent.frameworks.values(), ...agent.completedFrameworks]) detachFramework(agent, framework);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths.
+
+interface Attachment {
+  /** As attached. */
+  readonly path: string;
+  /** Canonical, when attached. */
+  readonly real: string;
+}
+
+const MISSING_PATH = "Expecting 'path=value' in query";
+
+/** The segments of a path, without empty and `.` ones; `..` stays, to be resolved against the real directory. */
+function segmentsOf(path: string): string[] {
+  return path.split('/').filter((s) => s !== '' && s !== '.');
+}
+
+function joinSegments(absolute: boolean, segments: readonly string[]): string {
+  return (absolute ? '/' : '') + segments.join('/');
+}
+
+/** A virtual path as a key: no trailing, doubled or `.` segments (`/a//b/` is `/a/b`). */
+function normalize(virtualPath: string): string {
+  return joinSegments(virtualPath.startsWith('/'), segmentsOf(virtualPath));
+}
+
+/** The canonical path of `path`, which must exist and be readable (Mesos's attach checks `R_OK`). */
+async function readableRealpath(path: string): Promise<string> {
+  const real = await realpath(path);
+  await access(real, constants.R_OK);
+  return real;
+}
+
+/** `root` (canonical) with `suffix` below it, canonical; `undefined` if it does not exist or is not inside `root`. */
+async function resolveUnder(root: string, suffix: readonly string[]): Promise<string | undefined> {
+  const info = await stat(root).catch(() => undefined);
+  if (info === undefined) return undefined;
+  // An attached file has nothing below it: Mesos answers `Not Found` rather than `Bad Request`.
+  if (!info.isDirectory()) return suffix.length === 0 ? root : undefined;
+  const real = await realpath(join(root, ...suffix)).catch(() => undefined);
+  return real !== undefined && within(real, root) ? real : undefined;
+}
+
+function within(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/**
+ * What a listing shows of an entry: the entry itself, or for a symlink what it leads to (Mesos
+ * `stat`s each entry), and nothing for a symlink that leads nowhere or out of `root`.
+ */
+async function entryStat(root: string, path: string): Promise<Stats | undefined> {
+  const own = await lstat(path).catch(() => undefined);
+  if (own === undefined || !own.isSymbolicLink()) return own;
+  const target = await realpath(path).catch(() => undefined);
+  if (target === undefined || !within(target, root)) return undefined;
+  return stat(target).catch(() => undefined);
+}
+
+type Opened = { handle: FileHandle; size: number } | HttpResponse;
+
+/**
+ * Opens `real` for reading, without following a symlink swapped in since it was resolved and
+ * without waiting on a FIFO's writer. A directory is refused as Mesos does; so is anything else
+ * that is not a regular file (Mesos reads those too, but a FIFO or a device in a sandbox would
+ * hold the request, and one of the event loop's I/O threads, for as long as it likes).
+ */
+async function openRegularFile(real: string, path: string, verb: 'read' | 'download'): Promise<Opened> {
+  let handle: FileHandle;
+  try {
+    handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') return notFound();
+    return { status: 500, body: `Failed to open file at '${path}': ${(error as Error).message}` };
+  }
+  const info = await handle.stat().catch(() => undefined);
+  if (info?.isFile() === true) return { handle, size: info.size };
+  await handle.close();
+  if (info === undefined) return notFound();
+  return badRequest(info.isDirectory() ? `Cannot ${verb} a directory` : `Cannot ${verb} '${path}': not a regular file`);
+}
+
+/** A query parameter as an integer; `undefined` when absent; a message naming it and its value when it is not one. */
+function integerParameter(request: HttpRequest, name: string): number | string | undefined {
+  const text = request.url.searchParams.get(name);
+  if (text === null) return undefined;
+  const value = /^[+-]?\d+$/.test(text) ? Number(text) : NaN;
+  return Number.isSafeInteger(value) ? value : `Failed to parse ${name}: Failed to convert '${text}' to number`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers.
+
+/** One entry of `/files/browse`, as Mesos's `model(FileInfo)`. */
+export interface FileInfoJSON {
+  path: string;
+  nlink: number;
+  size: number;
+  /** Seconds since the epoch. */
+  mtime: number;
+  /** As `ls -l`: `-rw-r--r--`. */
+  mode: string;
+  /** The owner's name, or its id when it has none. */
+  uid: string;
+  gid: string;
+}
+
+interface Accounts {
+  readonly users: Map<number, string>;
+  readonly groups: Map<number, string>;
+}
+
+function fileInfo(path: string, s: Stats, accounts: Accounts): FileInfoJSON {
+  return {
+    path,
+    nlink: s.nlink,
+    size: s.size,
+    mtime: Math.floor(s.mtimeMs / 1000),
+    mode: modeString(s.mode),
+    uid: accounts.users.get(s.uid) ?? String(s.uid),
+    gid: accounts.groups.get(s.gid) ?? String(s.gid),
+  };
+}
+
+const FILE_TYPES: ReadonlyMap<number, string> = new Map([
+  [constants.S_IFREG, '-'],
+  [constants.S_IFDIR, 'd'],
+  [constants.S_IFCHR, 'c'],
+  [constants.S_IFBLK, 'b'],
+  [constants.S_IFIFO, 'p'],
+  [constants.S_IFLNK, 'l'],
+  [constants.S_IFSOCK, 's'],
+]);
+
+/**
+ * `st_mode` as `ls -l` shows it, as Mesos's `model(FileInfo)`: the type, then read, write and
+ * execute for owner, group and others (no setuid, setgid or sticky marks).
+ *
+ * @example
+ * modeString(0o100644); // '-rw-r--r--'
+ */
+export function modeString(mode: number): string {
+  let text = FILE_TYPES.get(mode & constants.S_IFMT) ?? '-';
+  for (const shift of [6, 3, 0]) {
+    const bits = (mode >> shift) & 7;
+    text += (bits & 4 ? 'r' : '-') + (bits & 2 ? 'w' : '-') + (bits & 1 ? 'x' : '-');
+  }
+  return text;
+}
+
+/** `name:x:id:...` lines (`/etc/passwd`, `/etc/group`) as id → name; the first name of an id wins, as `getpwuid`. */
+function namesById(text: string): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    const [name, , id] = line.split(':');
+    if (name === undefined || name === '' || name.startsWith('#') || id === undefined || !/^\d+$/.test(id)) continue;
+    if (!names.has(Number(id))) names.set(Number(id), name);
+  }
+  return names;
+}
+
+/** Mesos's `attachment; filename=<name>`; a name that is not a plain token is quoted, and given in UTF-8 too (RFC 6266). */
+function contentDisposition(name: string): string {
+  if (/^[\w.+-]+$/.test(name)) return `attachment; filename=${name}`;
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/** Types by extension for `/files/download` (a short table after libprocess's `mime::types`); others are `application/octet-stream`. */
+const MIME_TYPES: Readonly<Record<string, string>> = {
+  '.txt': 'text/plain',
+  '.log': 'text/plain',
+  '.html': 'text/html',
+  '.htm': 'text/html',
+  '.css': 'text/css',
+  '.csv': 'text/csv',
+  '.js': 'application/javascript',
+  '.json': 'application/json',
+  '.xml': 'application/xml',
+  '.pdf': 'application/pdf',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml',
+  '.gz': 'application/x-gzip',
+  '.tgz': 'application/x-tar-gz',
+  '.tar': 'application/x-tar',
+  '.zip': 'application/zip',
+};
+
+const CORS_HEADERS = { 'Access-Control-Allow-Origin': '*' } as const;
+
+async function cors(answer: HttpResponse | Promise<HttpResponse>): Promise<HttpResponse> {
+  const response = await answer;
+  return response.streaming === true ? response : { ...response, headers: { ...response.headers, ...CORS_HEADERS } };
+}
