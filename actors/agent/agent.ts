@@ -175,8 +175,12 @@ export class Agent extends Process {
     this.master = UPID.parse(this.flags.master);
     this.detector = options.detector;
     this.totalResources = Resources.parse(this.flags.resources);
+    const port = runtime.httpAddress?.port;
     this.info = {
       hostname: this.flags.hostname,
+      // Where its HTTP endpoints are (Mesos's `SlaveInfo.port`, its libprocess port): how the
+      // master's web UI reaches its sandboxes (`/files/*`).
+      ...(port !== undefined ? { port } : {}),
       resources: this.totalResources.toJSON(),
       attributes: parseAttributes(this.flags.attributes),
     };

@@ -1,4 +1,4 @@
-import { badRequest, ok } from '../../src/http/response.ts';
+import { badRequest, jsonp, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { attributesModel, executorInfoModel, frameworkRoleModel, reservedFullModel, reservedModel, resourcesFullModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
@@ -44,13 +44,6 @@ export function httpRoutes(m: Master): Record<string, (request: HttpRequest) => 
     // The web UI at `/` (the master is the HTTP delegate) and `/master/`.
     ...webuiRoutes(),
   };
-}
-
-/** `callback(<json>);` as `text/javascript` when `?jsonp=callback` is given (libprocess's `OK`). */
-function jsonp(response: HttpResponse, request: HttpRequest): HttpResponse {
-  const callback = request.url.searchParams.get('jsonp');
-  if (callback === null || response.status !== 200 || typeof response.body !== 'object') return response;
-  return { status: 200, headers: { 'Content-Type': 'text/javascript' }, body: `${callback}(${JSON.stringify(response.body)});` };
 }
 
 const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ok } from '../../src/http/response.ts';
+import { jsonp, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { Process } from '../../src/process/process.ts';
 import { MESOS_VERSION } from './constants.ts';
@@ -42,10 +42,7 @@ export class VersionProcess extends Process {
   }
 
   version(request: HttpRequest): HttpResponse {
-    const body = versionJSON(this.build);
-    const callback = request.url.searchParams.get('jsonp');
-    if (callback === null) return ok(body);
-    return { status: 200, headers: { 'Content-Type': 'text/javascript' }, body: `${callback}(${JSON.stringify(body)});` };
+    return jsonp(ok(versionJSON(this.build)), request);
   }
 }
 

@@ -6,8 +6,9 @@ import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
  * The web UI (DESIGN.md §5: what `npm start` serves on 127.0.0.1:5050, beside the HTTP API):
  * a page at `/` (and `/master/`) that reads `/master/state` every two seconds and shows the
  * cluster as Mesos's web UI does. The files in `webui/` are served as they are, read once when
- * this module loads: no build step, nothing fetched from elsewhere (`Content-Security-Policy`
- * allows this origin only), so it works on a machine without internet access.
+ * this module loads: no build step, no script or style from elsewhere (`Content-Security-Policy`
+ * allows this origin only, and reading from agents' HTTP endpoints), so it works on a machine
+ * without internet access.
  */
 const FILES = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -19,7 +20,8 @@ const FILES = {
 const HEADERS = {
   'Cache-Control': 'no-cache',
   'X-Content-Type-Options': 'nosniff',
-  'Content-Security-Policy': "default-src 'self'; frame-ancestors 'none'",
+  // Agents on other hosts serve their sandboxes' files themselves (`/files/*`).
+  'Content-Security-Policy': "default-src 'self'; connect-src 'self' http: https:; frame-ancestors 'none'",
 };
 
 /** The master's routes for the web UI's files; `GET` and `HEAD` only. */

@@ -1,6 +1,10 @@
 import test from 'ava';
 import { pino } from 'pino';
 import type { Browser, Page } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAgentNode } from '../../actors/cluster/agent-node.ts';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../../actors/cluster/embedded.ts';
 import { SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
 import { Resources } from '../../src/mesos/resources.ts';
@@ -36,7 +40,7 @@ async function clusterWithTask(t: import('ava').ExecutionContext): Promise<{ clu
       }
       launched = true;
       driver.launchTasks(offer.id, [
-        { name: 'sleeper', task_id: { value: 'sleeper-1' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'exec sleep 600' } },
+        { name: 'sleeper', task_id: { value: 'sleeper-1' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'echo hello-from-the-sandbox && exec sleep 600' } },
       ]);
     }
   });
@@ -95,6 +99,17 @@ test.serial('webui - the overview, a framework and an agent, live, with names sh
   const active = page.locator('tr[data-id="sleeper-1"]');
   await active.waitFor();
 
+  // Its sandbox, through the agent's files API: the listing, then the task's stdout.
+  await active.getByRole('link', { name: 'Sandbox' }).click();
+  await page.locator('h1', { hasText: /^Sandbox on / }).waitFor();
+  await page.locator('tr[data-id="stdout"]').waitFor();
+  t.true(await page.locator('tr[data-id="stderr"]').isVisible());
+  await page.locator('tr[data-id="stdout"]').getByRole('link', { name: 'stdout' }).click();
+  await page.locator('pre.file', { hasText: 'hello-from-the-sandbox' }).waitFor();
+  await page.goBack();
+  await page.goBack();
+  await page.locator('tr[data-id="sleeper-1"]').waitFor();
+
   // Killed, the task moves to the agent's completed tasks without a reload.
   driver.killTask({ value: 'sleeper-1' });
   for (;;) {
@@ -122,6 +137,54 @@ test.serial('webui - a master that stops answering: the page says so and keeps w
   await banner.waitFor({ state: 'visible' });
   t.regex(await banner.innerText(), /Cannot read the master's state/);
   t.is(await page.locator('tbody tr').count(), 1, 'the last state read stays on the page');
+});
+
+test.serial("webui - an agent with an HTTP server of its own: its sandbox is read from the agent's port", async (t) => {
+  // The master's page on one port, the agent's `/files/*` on another: another origin, as an agent
+  // on another machine (it registers its port, `SlaveInfo.port`).
+  const cluster = await startEmbeddedCluster({ agents: 0, port: 0, logger: pino({ level: 'error' }) });
+  t.teardown(() => cluster.stop());
+  const workDir = mkdtempSync(join(tmpdir(), 'webui-agent-'));
+  t.teardown(() => rmSync(workDir, { recursive: true, force: true }));
+  const registered = futureMessages(1, 'SlaveRegisteredMessage');
+  const node = await startAgentNode({ master: String(cluster.master.self), workDir, resources: 'cpus:1;mem:256', hostname: '127.0.0.1', port: 0, logger: pino({ level: 'error' }) });
+  t.teardown(() => node.stop());
+  await registered;
+  const agentPort = node.runtime.httpAddress!.port;
+  t.not(agentPort, cluster.runtime.httpAddress!.port);
+  const slaves = (await http(cluster.runtime.httpAddress!.port, 'GET', '/master/slaves')).json();
+  t.is(slaves.slaves[0].port, agentPort);
+
+  const scheduler = new TestScheduler();
+  let launched = false;
+  scheduler.on('resourceOffers', (driver, offers) => {
+    for (const offer of offers) {
+      if (launched) {
+        driver.declineOffer(offer.id, { refuse_seconds: 3600 });
+        continue;
+      }
+      launched = true;
+      driver.launchTasks(offer.id, [{ name: 'far', task_id: { value: 'far-1' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:64').toJSON(), command: { value: 'echo written-on-the-far-agent' } }]);
+    }
+  });
+  const driver = new SchedulerDriver(scheduler, { user: 'ui-test', name: 'far' }, cluster.master.self, { runtime: cluster.runtime });
+  t.teardown(() => driver.abort());
+  await driver.start();
+  for (;;) {
+    const [status] = await scheduler.next('statusUpdate');
+    if (status.state === 'TASK_FINISHED') break;
+  }
+
+  const { page, errors } = await openPage(t, `${cluster.url}/`);
+  const row = page.locator('tr[data-id="far-1"]', { hasText: 'TASK_FINISHED' });
+  await row.waitFor();
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+  await row.getByRole('link', { name: 'Sandbox' }).click();
+  await page.locator('tr[data-id="stdout"]').getByRole('link', { name: 'stdout' }).click();
+  await page.locator('pre.file', { hasText: 'written-on-the-far-agent' }).waitFor();
+  t.true(requests.some((url) => url.startsWith(`http://127.0.0.1:${agentPort}/files/read?`)), 'read from the agent itself');
+  t.deepEqual(errors, []);
 });
 
 test('webui - the files are served with their types, GET and HEAD only, also under /master/', async (t) => {

@@ -182,6 +182,7 @@ function taskTable(tasks, empty, { framework = true, agent = true } = {}) {
       ['CPUs', (t) => cpus(t.resources?.cpus), true],
       ['Mem', (t) => megabytes(t.resources?.mem), true],
       ['Since', taskTime],
+      ['', (t) => link(sandboxHref(t.slave_id, sandboxPath(t)), 'Sandbox')],
     ].filter(Boolean),
     tasks,
     empty,
@@ -369,11 +370,126 @@ function offersView() {
   return [h('h1', {}, 'Offers'), offerTable(state.frameworks.flatMap((f) => f.offers ?? []), 'No outstanding offers.')];
 }
 
-/** The view the location's hash names: `#/`, `#/frameworks`, `#/frameworks/<id>`, ... */
+// ---------------------------------------------------------------------------------------------
+// Sandboxes, read through the agents' files API (`/files/browse`, `/files/read`) as Mesos's UI
+// does: a task's sandbox is its executor's latest run, at the path the agent attaches for it.
+
+/** How many bytes of a file the page shows: its end, as `tail` would. */
+const TAIL_BYTES = 64 * 1024;
+
+/** The virtual path an agent serves a task's executor's latest run at (a command task's executor has the task's id). */
+function sandboxPath(task) {
+  const executorId = task.executor_id || task.id;
+  return `/slaves/${task.slave_id}/frameworks/${task.framework_id}/executors/${executorId}/runs/latest`;
+}
+
+function sandboxHref(agentId, path) {
+  return `#/agents/${encodeURIComponent(agentId)}/browse?path=${encodeURIComponent(path)}`;
+}
+
+function fileHref(agentId, path) {
+  return `#/agents/${encodeURIComponent(agentId)}/read?path=${encodeURIComponent(path)}`;
+}
+
+/**
+ * Where an agent's HTTP endpoints are: this server when the agent runs in the master's runtime
+ * (dev mode), else the host and port it registered with.
+ */
+function agentBase(agent) {
+  const node = (pid) => String(pid).split('@')[1];
+  if (node(agent.pid) === node(state.pid)) return '';
+  return agent.port !== undefined ? `http://${agent.hostname}:${agent.port}` : '';
+}
+
+/** What the agents' files API answered, by URL; each poll reads again what the page shows. */
+const files = new Map();
+
+/** The cached answer for `url` (`{ data }` or `{ error }`), reading it again once per refresh. */
+function fetched(url) {
+  const entry = files.get(url);
+  if (entry === undefined || entry.at !== updatedAt) {
+    const next = { at: updatedAt, data: entry?.data, error: entry?.error };
+    files.set(url, next);
+    fetch(url, { cache: 'no-store' })
+      .then(async (response) => {
+        if (!response.ok) throw new Error(`${response.status} ${(await response.text()) || response.statusText}`);
+        return response.json();
+      })
+      .then(
+        (data) => Object.assign(next, { data, error: undefined }),
+        (error) => Object.assign(next, { error: error instanceof Error ? error.message : String(error) }),
+      )
+      .then(render);
+  }
+  return files.get(url);
+}
+
+function pathCrumbs(agentId, path) {
+  const parts = path.split('/').filter((p) => p !== '');
+  return h(
+    'p',
+    { class: 'crumbs' },
+    parts.map((part, i) => [i === 0 ? '' : ' / ', link(sandboxHref(agentId, `/${parts.slice(0, i + 1).join('/')}`), part)]),
+  );
+}
+
+function answerOrWait(answer) {
+  if (answer.error !== undefined && answer.data === undefined) return h('p', { class: 'no' }, `Cannot read it: ${answer.error}`);
+  if (answer.data === undefined) return h('p', { class: 'empty' }, 'Reading…');
+  return undefined;
+}
+
+function browseView(agentId, path) {
+  const agent = state.slaves.find((a) => a.id === agentId);
+  if (agent === undefined) return [h('h1', {}, 'Sandbox'), h('p', { class: 'empty' }, `No agent with id ${agentId}.`)];
+  const answer = fetched(`${agentBase(agent)}/files/browse?path=${encodeURIComponent(path)}`);
+  const name = (entry) => entry.path.split('/').pop();
+  return [
+    h('h1', {}, `Sandbox on ${agentName(agent)}`),
+    pathCrumbs(agentId, path),
+    answerOrWait(answer) ??
+      table(
+        [
+          ['Name', (e) => link(e.mode.startsWith('d') ? sandboxHref(agentId, e.path) : fileHref(agentId, e.path), name(e))],
+          ['Mode', (e) => h('span', { class: 'id' }, e.mode)],
+          ['Size', (e) => e.size, true],
+          ['Modified', (e) => time(e.mtime)],
+        ],
+        [...answer.data].sort((a, b) => name(a).localeCompare(name(b))),
+        'The directory is empty.',
+        name,
+      ),
+  ];
+}
+
+function readView(agentId, path) {
+  const agent = state.slaves.find((a) => a.id === agentId);
+  if (agent === undefined) return [h('h1', {}, 'File'), h('p', { class: 'empty' }, `No agent with id ${agentId}.`)];
+  const base = `${agentBase(agent)}/files/read?path=${encodeURIComponent(path)}`;
+  // First the file's length (`offset=-1`), then its last TAIL_BYTES.
+  const size = fetched(`${base}&offset=-1`);
+  const waiting = answerOrWait(size);
+  const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+  const heading = [h('h1', {}, path.split('/').pop()), pathCrumbs(agentId, parent)];
+  if (waiting !== undefined) return [...heading, waiting];
+  const offset = Math.max(0, size.data.offset - TAIL_BYTES);
+  const content = fetched(`${base}&offset=${offset}&length=${TAIL_BYTES}`);
+  return [
+    ...heading,
+    h('p', { class: 'empty' }, `${size.data.offset} bytes${offset > 0 ? `; the last ${TAIL_BYTES} shown` : ''}, read again every ${REFRESH_MS / 1000} s.`),
+    answerOrWait(content) ?? h('pre', { class: 'file' }, content.data.data),
+  ];
+}
+
+/** The view the location's hash names: `#/`, `#/frameworks`, `#/frameworks/<id>`, `#/agents/<id>/browse?path=`, ... */
 function route() {
-  const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
-  const [section = '', id] = parts;
+  const [where, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const parts = where.split('/').map(decodeURIComponent);
+  const [section = '', id, page] = parts;
+  const path = new URLSearchParams(query).get('path') ?? '/';
   if (section === 'frameworks') return { nav: 'frameworks', render: () => (id ? frameworkView(id) : frameworksView()) };
+  if (section === 'agents' && page === 'browse') return { nav: 'agents', render: () => browseView(id, path) };
+  if (section === 'agents' && page === 'read') return { nav: 'agents', render: () => readView(id, path) };
   if (section === 'agents') return { nav: 'agents', render: () => (id ? agentView(id) : agentsView()) };
   if (section === 'offers') return { nav: 'offers', render: offersView };
   return { nav: 'overview', render: overview };
@@ -399,6 +515,8 @@ async function refresh() {
     if (!response.ok) throw new Error(`${response.status} ${(await response.text()) || response.statusText}`);
     state = await response.json();
     lastError = undefined;
+    // Forget the files no view read during the last refresh (a growing file is a new URL each time).
+    for (const [url, entry] of files) if (entry.at !== updatedAt) files.delete(url);
     updatedAt = new Date();
   } catch (error) {
     lastError = error instanceof Error ? error.message : String(error);
