@@ -6,7 +6,7 @@ import type { Task } from '../../src/mesos/protocol.ts';
 import { failoverTimeoutSeconds } from '../../src/mesos/v1/common.ts';
 import { MESOS_VERSION } from './constants.ts';
 import type { Master } from './master-process.ts';
-import { OPERATOR_API_PATH, operatorApi } from './operator-api.ts';
+import { OPERATOR_API_PATH, operatorApi, roleUsage } from './operator-api.ts';
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord, type OfferRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
@@ -14,7 +14,8 @@ import { webuiRoutes } from './webui.ts';
 
 /**
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
- * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/health`, `/master/redirect`;
+ * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/roles`, `/master/health`,
+ * `/master/redirect`;
  * the v1 operator API, `POST /api/v1`, is in `operator-api.ts`.
  *
  * As Mesos's `Master::Http` (and `ReadOnlyHandler`): a master that is not leading answers the
@@ -36,6 +37,8 @@ export function httpRoutes(m: Master): Record<string, (request: HttpRequest) => 
     '/frameworks': leaderOnly((request) => ok(frameworksJSON(m, request.url.searchParams.get('framework_id')))),
     '/slaves': leaderOnly((request) => ok(slavesJSON(m, request.url.searchParams.get('slave_id')))),
     '/tasks': leaderOnly((request) => tasksJSON(m, request)),
+    '/roles': leaderOnly(() => ok(rolesJSON(m))),
+    '/roles.json': leaderOnly(() => ok(rolesJSON(m))),
     // Mesos's `health` is `OK()`: the process answers, whether it leads or not.
     '/health': () => ({ status: 200 }),
     '/redirect': (request) => redirect(m, request),
@@ -47,6 +50,14 @@ export function httpRoutes(m: Master): Record<string, (request: HttpRequest) => 
 }
 
 const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+
+/**
+ * `/master/roles`, as Mesos's `Master::Http::roles`: each role's name, weight, frameworks (their
+ * ids) and the resources allocated to it, in the v0 model (`{"cpus": 2, "mem": 128, ...}`).
+ */
+function rolesJSON(m: Master) {
+  return { roles: roleUsage(m).map((r) => ({ name: r.name, weight: r.weight, frameworks: r.frameworks, resources: resourcesModel(r.allocated) })) };
+}
 
 /** `/master/state` (exported for tests). */
 export function stateJSON(m: Master) {

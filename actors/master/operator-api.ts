@@ -267,12 +267,13 @@ export function getTasks(m: Master) {
 }
 
 /**
- * `GetRoles`: every role a subscribed framework is in, has a reservation on an agent, or has a
- * weight in `--weights` (`role=weight,...`), with its weight (default 1), its frameworks and
- * the resources allocated to it (`resources`, v1 `Resource`s). Weights changed on the
- * allocator by other means are not known to the master and not shown.
+ * The roles a master knows of: every role a subscribed framework is in, has a reservation on an
+ * agent, or has a weight in `--weights` (`role=weight,...`), sorted by name, each with its
+ * weight (default 1), its frameworks and the resources allocated to it (its tasks' and
+ * executors'). Weights changed on the allocator by other means are not known to the master and
+ * not shown. What `GET_ROLES` and `/master/roles` report, each in its own shape.
  */
-export function getRoles(m: Master) {
+export function roleUsage(m: Master): { name: string; weight: number; frameworks: string[]; allocated: Resources }[] {
   const weights = new Map(Object.entries(m.options.weights));
   const roles = new Map<string, { frameworks: Set<string>; allocated: Resources }>();
   const role = (name: string) => {
@@ -295,15 +296,20 @@ export function getRoles(m: Master) {
       }
     }
   }
+  return [...roles.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, r]) => ({ name, weight: weights.get(name) ?? 1, frameworks: [...r.frameworks], allocated: r.allocated }));
+}
+
+/** `GetRoles`: `roleUsage` with frameworks as `FrameworkID`s and resources as v1 `Resource`s. */
+export function getRoles(m: Master) {
   return {
-    roles: [...roles.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, r]) => ({
-        name,
-        weight: weights.get(name) ?? 1,
-        frameworks: [...r.frameworks].map((value) => ({ value })),
-        resources: resourceList(r.allocated),
-      })),
+    roles: roleUsage(m).map((r) => ({
+      name: r.name,
+      weight: r.weight,
+      frameworks: r.frameworks.map((value) => ({ value })),
+      resources: resourceList(r.allocated),
+    })),
   };
 }
 

@@ -4,8 +4,8 @@ import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 
 /**
  * The web UI (DESIGN.md §5: what `npm start` serves on 127.0.0.1:5050, beside the HTTP API):
- * a page at `/` (and `/master/`) that reads `/master/state` every two seconds and shows the
- * cluster as Mesos's web UI does. The files in `webui/` are served as they are, read once when
+ * a page at `/` (and `/master/`) that reads `/master/state` and `/master/roles` every two seconds
+ * and shows the cluster as Mesos's web UI does, tasks' sandboxes included (agents' `/files/*`). The files in `webui/` are served as they are, read once when
  * this module loads: no build step, no script or style from elsewhere (`Content-Security-Policy`
  * allows this origin only, and reading from agents' HTTP endpoints), so it works on a machine
  * without internet access.

@@ -83,6 +83,13 @@ test.serial('webui - the overview, a framework and an agent, live, with names sh
   const resources = await page.locator('tr[data-id="cpus"]').innerText();
   t.regex(resources, /cpus\s+4\s+1\s+/, 'total 4 CPUs over two agents, 1 used by the task');
 
+  // Roles: the framework's role with its allocation and DRF dominant share (1 of 4 CPUs).
+  await page.getByRole('navigation').getByRole('link', { name: 'Roles' }).click();
+  const role = page.locator('tr[data-id="*"]');
+  await role.waitFor();
+  t.regex(await role.innerText(), /^\*\s+1\s+1\s+1\s+128 MB\s+0 MB\s+0\s+25\.0%$/);
+  await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).click();
+
   // The framework's page, by its link in the task's row.
   await row.getByRole('link', { name: /^web / }).click();
   await page.locator('h1', { hasText: 'Framework web <img' }).waitFor();

@@ -1,14 +1,17 @@
-// The master's web UI: one page that reads `/master/state` every few seconds and shows the
-// cluster as Mesos's web UI does (overview, frameworks, agents, offers, and a page per framework
-// and per agent). Plain DOM, no framework and no build step, so the master serves these files as
-// they are. Every text from the cluster (framework and task names are anyone's input) goes into
-// the page as text, never as HTML.
+// The master's web UI: one page that reads `/master/state` and `/master/roles` every two seconds
+// and shows the cluster as Mesos's web UI does (overview, frameworks, agents, roles, offers, a page
+// per framework and per agent, and tasks' sandboxes through the agents' `/files/*`). Plain DOM,
+// no framework and no build step, so the master serves these files as they are. Every text from
+// the cluster (framework and task names are anyone's input) goes into the page as text, never as
+// HTML.
 
 const REFRESH_MS = 2000;
 /** How many completed tasks the overview and a framework's page list (the newest first). */
 const COMPLETED_SHOWN = 50;
 
 let state;
+/** `/master/roles`. */
+let roleState;
 let lastError;
 let updatedAt;
 
@@ -366,6 +369,33 @@ function agentView(id) {
   ];
 }
 
+/**
+ * The roles, with what each is allocated and its dominant share: its largest share of any
+ * resource of the cluster, what the DRF allocator evens out between roles (weighted).
+ */
+function rolesView() {
+  const total = (field) => sum(state.slaves, 'resources', field);
+  const dominant = (r) => Math.max(0, ...['cpus', 'mem', 'disk', 'gpus'].map((f) => (total(f) > 0 ? (r.resources?.[f] ?? 0) / total(f) : 0)));
+  return [
+    h('h1', {}, 'Roles'),
+    table(
+      [
+        ['Role', (r) => r.name],
+        ['Weight', (r) => r.weight, true],
+        ['Frameworks', (r) => r.frameworks.length, true],
+        ['CPUs', (r) => cpus(r.resources?.cpus ?? 0), true],
+        ['Mem', (r) => megabytes(r.resources?.mem ?? 0), true],
+        ['Disk', (r) => megabytes(r.resources?.disk ?? 0), true],
+        ['GPUs', (r) => cpus(r.resources?.gpus ?? 0), true],
+        ['Dominant share', (r) => `${(dominant(r) * 100).toFixed(1)}%`, true],
+      ],
+      roleState?.roles ?? [],
+      'No roles: no framework is subscribed.',
+      (r) => r.name,
+    ),
+  ];
+}
+
 function offersView() {
   return [h('h1', {}, 'Offers'), offerTable(state.frameworks.flatMap((f) => f.offers ?? []), 'No outstanding offers.')];
 }
@@ -410,11 +440,7 @@ function fetched(url) {
   if (entry === undefined || entry.at !== updatedAt) {
     const next = { at: updatedAt, data: entry?.data, error: entry?.error };
     files.set(url, next);
-    fetch(url, { cache: 'no-store' })
-      .then(async (response) => {
-        if (!response.ok) throw new Error(`${response.status} ${(await response.text()) || response.statusText}`);
-        return response.json();
-      })
+    readJSON(url)
       .then(
         (data) => Object.assign(next, { data, error: undefined }),
         (error) => Object.assign(next, { error: error instanceof Error ? error.message : String(error) }),
@@ -492,6 +518,7 @@ function route() {
   if (section === 'agents' && page === 'read') return { nav: 'agents', render: () => readView(id, path) };
   if (section === 'agents') return { nav: 'agents', render: () => (id ? agentView(id) : agentsView()) };
   if (section === 'offers') return { nav: 'offers', render: offersView };
+  if (section === 'roles') return { nav: 'roles', render: rolesView };
   return { nav: 'overview', render: overview };
 }
 
@@ -509,11 +536,15 @@ function render() {
 // ---------------------------------------------------------------------------------------------
 // Polling.
 
+async function readJSON(url) {
+  const response = await fetch(url, { cache: 'no-store' });
+  if (!response.ok) throw new Error(`${response.status} ${(await response.text()) || response.statusText}`);
+  return response.json();
+}
+
 async function refresh() {
   try {
-    const response = await fetch('/master/state', { cache: 'no-store' });
-    if (!response.ok) throw new Error(`${response.status} ${(await response.text()) || response.statusText}`);
-    state = await response.json();
+    [state, roleState] = await Promise.all([readJSON('/master/state'), readJSON('/master/roles')]);
     lastError = undefined;
     // Forget the files no view read during the last refresh (a growing file is a new URL each time).
     for (const [url, entry] of files) if (entry.at !== updatedAt) files.delete(url);
