@@ -7,6 +7,7 @@ import { ALLOCATION_INTERVAL_MS, DEFAULT_MIN_ALLOCATABLE_RESOURCES } from '../al
 import { formatDuration } from '../agent/flags.ts';
 import type { SorterKind } from '../allocator/allocator-process.ts';
 import { MASTER_DEFAULTS, startMasterNode, type MasterNodeOptions } from '../cluster/master-node.ts';
+import { LEADER_LEASE_MS, MIN_LEADER_LEASE_MS } from '../detector/constants.ts';
 import {
   AGENT_PING_TIMEOUT_MS,
   MAX_AGENT_PING_TIMEOUTS,
@@ -45,28 +46,41 @@ const flags: FlagSpec[] = [
   { name: 'max_agent_ping_timeouts', type: 'int', help: 'missed pings in a row after which an agent is removed', default: MAX_AGENT_PING_TIMEOUTS },
   { name: 'allocation_interval', type: 'duration', help: 'time between batch allocations', default: formatDuration(ALLOCATION_INTERVAL_MS) },
   { name: 'offer_timeout', type: 'duration', help: 'rescind offers unused this long (default: never)' },
+  {
+    name: 'leader_lease',
+    type: 'duration',
+    help: "with --nats: the leading master's lease on the bus (a JetStream KV key it renews every third of it); a standby replaces a leader that died within this and a third (Mesos's --zk_session_timeout)",
+    default: formatDuration(LEADER_LEASE_MS),
+  },
   ...ALLOCATOR_FLAGS,
   { name: 'max_completed_frameworks', type: 'int', help: 'completed frameworks kept for /master/state', default: MAX_COMPLETED_FRAMEWORKS },
   { name: 'max_completed_tasks_per_framework', type: 'int', help: 'completed tasks kept per framework', default: MAX_COMPLETED_TASKS_PER_FRAMEWORK },
   ...COMMON_FLAGS,
 ];
 
+/** How long a master that lost the lead waits for its clean shutdown before it exits anyway. */
+const LOST_LEADERSHIP_STOP_MS = 5_000;
+
 /**
- * `mesos-ts master`: the master and its allocator in one OS process, serving HTTP on `--port`;
- * with `--nats` on the bus, where agents and frameworks find it (`<prefix>.leader.info`).
+ * `mesos-ts master`: the master and its allocator in one OS process, serving HTTP on `--port`.
+ * With `--nats` it contends for the lead on the bus (several masters may run against one NATS);
+ * the leader is the one agents and frameworks find there (`<prefix>.leader.info`), the others
+ * stand by. A leader that loses the lead exits non-zero, as Mesos's does.
  */
 export const masterCommand: Command = {
   name: 'master',
-  summary: 'run a master and its allocator (HTTP on --port, default 5050); with --nats agents and frameworks find it on the bus',
+  summary: 'run a master and its allocator (HTTP on --port, default 5050); with --nats masters elect a leader, which agents and frameworks find on the bus',
   flags,
   async run(values) {
     const level = logLevel(values);
     const options = masterNodeOptions(values);
     const logger = cliLogger(level);
     const transport = busTransport(values, logger);
+    let lost!: (reason: string) => void;
+    const lostLeadership = new Promise<string>((resolve) => (lost = resolve));
     const node = await startMasterNode({
       ...options,
-      ...(transport !== undefined ? { transport } : {}),
+      ...(transport !== undefined ? { transport, onLostLeadership: lost } : {}),
       ...(values.node !== undefined ? { node: values.node as string } : {}),
       logger,
     });
@@ -75,10 +89,17 @@ export const masterCommand: Command = {
       { master: String(node.master.self), url: node.url, transport: node.runtime.transport.describe() },
       `Master ${String(node.master.self)} listening on ${node.url}`,
     );
-    await untilSignal();
-    logger.info('Shutting down');
-    await node.stop();
-    return 0;
+    const ended = await Promise.race([untilSignal().then(() => undefined), lostLeadership]);
+    if (ended === undefined) {
+      logger.info('Shutting down');
+      await node.stop();
+      return 0;
+    }
+    // As Mesos's master ("Lost leadership... committing suicide!"): agents and frameworks
+    // re-register with the next leader, which rebuilds its state from them.
+    logger.error({ reason: ended }, 'Lost leadership; exiting');
+    await Promise.race([node.stop(), new Promise((resolve) => setTimeout(resolve, LOST_LEADERSHIP_STOP_MS).unref())]);
+    return 1;
   },
 };
 
@@ -94,6 +115,10 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
   const maxAgentPingTimeouts = atLeast(values, 'max_agent_ping_timeouts', 1);
   const allocationIntervalMs = positive(values, 'allocation_interval');
   const offerTimeoutMs = optionalPositive(values, 'offer_timeout');
+  const leaderLeaseMs = positive(values, 'leader_lease');
+  if (leaderLeaseMs < MIN_LEADER_LEASE_MS) {
+    throw new FlagError('leader_lease', formatDuration(leaderLeaseMs), `must be at least ${formatDuration(MIN_LEADER_LEASE_MS)}: the leader renews it every third of it`);
+  }
   const allocation = allocatorOptions(values);
   const maxCompletedFrameworks = atLeast(values, 'max_completed_frameworks', 0);
   const maxCompletedTasksPerFramework = atLeast(values, 'max_completed_tasks_per_framework', 0);
@@ -105,6 +130,7 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
     ip,
     port: httpPort,
     allocationIntervalMs,
+    leaderLeaseMs,
     ...allocation,
     master: {
       agentPingTimeoutMs,

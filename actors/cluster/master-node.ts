@@ -3,6 +3,7 @@ import { Runtime } from '../../src/process/runtime.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { AllocatorProcess, type AllocatorOptions } from '../allocator/allocator-process.ts';
+import { NatsMasterContender } from '../detector/contender.ts';
 import { announceLeader } from '../detector/leader.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
 import { VersionProcess } from '../master/version.ts';
@@ -28,12 +29,21 @@ export interface MasterNodeOptions {
   /** `--weights`: role weights the allocator starts with (default 1 for every role). */
   weights?: Readonly<Record<string, number>>;
   master?: MasterOptions;
+  /**
+   * On NATS, contend for the lead with this lease (`--leader_lease`), as `mesos-ts master` does:
+   * several masters on one bus, one leads. Without it the master leads at once (one master).
+   */
+  leaderLeaseMs?: number;
+  /** The master lost the lead it had (see `MasterOptions.onLostLeadership`); it no longer announces itself. */
+  onLostLeadership?: (reason: string) => void;
 }
 
 export interface MasterNode {
   readonly runtime: Runtime;
   readonly master: Master;
   readonly allocator: AllocatorProcess;
+  /** The master's contender, when it contends (`leaderLeaseMs` on NATS). */
+  readonly contender: NatsMasterContender | undefined;
   /** `http://host:port` of the HTTP server (`/master/state`, `/health`, `/metrics/snapshot`). */
   readonly url: string;
   stop(): Promise<void>;
@@ -42,8 +52,10 @@ export interface MasterNode {
 /**
  * One master node, what `mesos-ts master` runs: a runtime with the master, its allocator,
  * `/health` and `/version`, serving HTTP (the master's endpoints, and top-level paths such as the
- * scheduler API through the master as the HTTP delegate); on NATS it also answers master discovery (`announceLeader`), so that
- * agents and frameworks given only the bus find it.
+ * scheduler API through the master as the HTTP delegate); on NATS it also answers master
+ * discovery (`announceLeader`), so that agents and frameworks given only the bus find it. With
+ * `leaderLeaseMs` it contends for the lead first (`NatsMasterContender`) and answers discovery
+ * only while it leads; `stop` gives the lead up at once, so that a standby takes over.
  *
  * @example
  * const node = await startMasterNode({ transport: new NatsTransport({ servers: 'nats://127.0.0.1:4222' }) });
@@ -70,19 +82,47 @@ export async function startMasterNode(options: MasterNodeOptions = {}): Promise<
     // them), before the first allocation; the allocator is not spawned yet, so no cycle sees
     // the default weights.
     if (options.weights !== undefined) allocator.allocation.updateWeights(options.weights);
-    const master = new Master({ httpAddress: http, ...(options.weights !== undefined ? { weights: options.weights } : {}), ...options.master });
+    const transport = runtime.transport instanceof NatsTransport ? runtime.transport : undefined;
+    const contender =
+      transport !== undefined && options.leaderLeaseMs !== undefined ? new NatsMasterContender(transport, { leaseMs: options.leaderLeaseMs, logger: runtime.logger }) : undefined;
+    let unannounce: (() => void) | undefined;
+    const announce = (): void => {
+      if (transport !== undefined) unannounce ??= announceLeader(transport, master, runtime.logger);
+    };
+    const stopAnnouncing = (): void => {
+      unannounce?.();
+      unannounce = undefined;
+    };
+    const master = new Master({
+      httpAddress: http,
+      ...(options.weights !== undefined ? { weights: options.weights } : {}),
+      ...options.master,
+      ...(contender !== undefined
+        ? {
+            contender,
+            onElected: announce,
+            onLostLeadership: (reason: string) => {
+              stopAnnouncing();
+              options.onLostLeadership?.(reason);
+            },
+          }
+        : {}),
+    });
     runtime.spawn(allocator);
     runtime.spawn(master);
     runtime.spawn(new HealthProcess());
     runtime.spawn(new VersionProcess());
-    const unannounce = runtime.transport instanceof NatsTransport ? announceLeader(runtime.transport, master, runtime.logger) : undefined;
+    // One master, not contending: it leads from the start.
+    if (contender === undefined) announce();
     return {
       runtime,
       master,
       allocator,
+      contender,
       url: httpUrl(http, options.master?.hostname),
       async stop() {
-        unannounce?.();
+        stopAnnouncing();
+        await contender?.resign();
         await runtime.shutdown();
       },
     };

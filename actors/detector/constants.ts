@@ -22,3 +22,15 @@ export const DETECT_RETRY_MAX_MS = 2_000;
 
 /** How long a `leader.state` request waits for the master's own HTTP server. */
 export const STATE_FETCH_TIMEOUT_MS = 5_000;
+
+/**
+ * The leader's lease (`mesos-ts master --leader_lease`): the TTL of the election bucket, so how
+ * long a leader that died holds on. Mesos's `--zk_session_timeout` default.
+ */
+export const LEADER_LEASE_MS = 10_000;
+
+/** The shortest lease taken: the leader renews it every third, each renewal a bus round trip. */
+export const MIN_LEADER_LEASE_MS = 300;
+
+/** The key of the election bucket that holds the leading master's `LeaderInfo`. */
+export const LEADER_KEY = 'leader';

@@ -222,7 +222,8 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
     framework.suppressedRoles = new Set(suppressed);
     if (requestedId !== undefined) framework.reregisteredTime = now;
     m.frameworks.set(id, framework);
-    m.log.info({ frameworkId: id, name: info.name, roles: framework.roles }, requestedId === undefined ? 'Added framework' : 'Re-added framework after master failover');
+    if (requestedId !== undefined) readdFromAgents(m, framework);
+    m.log.info({ frameworkId: id, name: info.name, roles: framework.roles, tasks: framework.tasks.size }, requestedId === undefined ? 'Added framework' : 'Re-added framework after master failover');
     m.toAllocator(ALLOCATOR_ADD_FRAMEWORK, {
       framework_id: id,
       roles: framework.roles,
@@ -257,6 +258,19 @@ function subscribedFrom(m: Master, connection: SchedulerConnection): FrameworkRe
     if (previous?.kind === 'bus' && previous.pid !== undefined && previous.pid.equals(connection.pid)) return framework;
   }
   return undefined;
+}
+
+/**
+ * A framework this master did not know re-subscribes (after a master failover): the tasks and
+ * executors that agents re-registered before it reported for it become its own again, as
+ * Mesos's `addFramework` adds "active tasks and executors" from every registered agent. An
+ * agent that re-registers after the framework adds them itself (`agents.reregisterAgent`).
+ */
+function readdFromAgents(m: Master, framework: FrameworkRecord): void {
+  for (const agent of m.agents.values()) {
+    for (const task of agent.tasks.get(framework.id)?.values() ?? []) framework.tasks.set(task.task_id.value, task);
+    for (const executor of agent.executors.get(framework.id)?.values() ?? []) framework.addExecutor(agent.id, executor);
+  }
 }
 
 function usedByFramework(m: Master, framework: FrameworkRecord): AddFramework['used'] {

@@ -1,5 +1,5 @@
 import { createActor, type Actor } from 'xstate';
-import { Process } from '../../src/process/process.ts';
+import { Process, type Handler, type Validator } from '../../src/process/process.ts';
 import { UPID } from '../../src/process/upid.ts';
 import { RecentList, RecentMap, RecentSet } from '../../src/recent.ts';
 import type { Counter } from '../../src/metrics/metrics.ts';
@@ -32,6 +32,9 @@ import {
 import type { MasterInfo, TaskState } from '../../src/mesos/v1/common.ts';
 import type { SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import { ALLOCATOR_OFFERS, type Offers } from '../allocator/protocol.ts';
+import type { ElectionEvent, MasterContender } from '../detector/contender.ts';
+import type { LeaderInfo } from '../detector/detector.ts';
+import { leaderInfo } from '../detector/leader.ts';
 import * as agents from './agents.ts';
 import {
   AGENT_PING_TIMEOUT_MS,
@@ -76,6 +79,20 @@ export interface MasterOptions {
   weights?: Readonly<Record<string, number>>;
   /** The HTTP address operators and HTTP frameworks use, for `MasterInfo` (`host:port`). */
   httpAddress?: { host: string; port: number };
+  /**
+   * Leader election among several masters (Mesos's `MasterContender`). Without one this master
+   * leads from the start (one master: dev mode, tests). Whoever made it resigns it on shutdown,
+   * while the bus is still up (`startMasterNode`'s `stop` does), so that a standby takes over at once.
+   */
+  contender?: MasterContender;
+  /** Runs in the master's mailbox once it is elected (by its contender, or at once without one). */
+  onElected?: () => void;
+  /**
+   * Runs in the master's mailbox when it loses the lead it had. Mesos's master exits then
+   * ("Lost leadership... committing suicide!"), and agents and frameworks re-register with the
+   * next leader: `mesos-ts master` does so here; in-process tests observe it.
+   */
+  onLostLeadership?: (reason: string) => void;
 }
 
 /**
@@ -93,13 +110,16 @@ export interface MasterOptions {
  *    acknowledgements back to the agent, RECONCILE, framework messages both ways (`tasks.ts`).
  * 5. Operator endpoints: `/master/state`, `/master/frameworks`, `/master/slaves`,
  *    `/master/tasks`, `/master/health` (`http.ts`).
+ * 6. Leadership: with a contender (several masters) it acts only once elected; standing by it
+ *    drops every message and redirects HTTP requests to the leader its contender knows; it
+ *    reports a lead it lost (`onLostLeadership`) and stops acting. Without one it leads at once.
  *
  * Resources of a task return to the allocator when the master hears it is terminal (its update
  * or `latest_state`), and the task stays listed until that update is acknowledged, as in Mesos.
  * The allocator is its own actor (`ALLOCATOR_*` messages).
  */
 export class Master extends Process {
-  readonly options: Required<Omit<MasterOptions, 'id' | 'allocator' | 'offerTimeoutMs' | 'httpAddress' | 'hostname'>> & MasterOptions;
+  readonly options: Required<Omit<MasterOptions, 'id' | 'allocator' | 'offerTimeoutMs' | 'httpAddress' | 'hostname' | 'contender' | 'onElected' | 'onLostLeadership'>> & MasterOptions;
   readonly ids: MasterIdGenerator;
   readonly frameworks = new Map<string, FrameworkRecord>();
   /** The last `--max_completed_frameworks` frameworks removed, oldest first. */
@@ -122,6 +142,8 @@ export class Master extends Process {
   readonly machine: Actor<typeof masterMachine>;
   startTime = 0;
   electedTime = 0;
+  /** The leading master while this one stands by, as its contender read it; `undefined` otherwise or when unknown. */
+  leader: LeaderInfo | undefined;
   #allocator: UPID | undefined;
 
   stats!: Record<
@@ -280,10 +302,72 @@ export class Master extends Process {
     this.startTime = this.clock.now();
     this.#allocator = this.options.allocator !== undefined ? UPID.from(this.options.allocator) : new UPID('allocator', this.self.node);
     this.machine.start();
-    // No contender configured: this master is the leader (dev mode, single master).
+    const contender = this.options.contender;
+    if (contender === undefined) {
+      // No contender configured: this master is the leader (dev mode, single master).
+      this.#elected();
+      return;
+    }
+    this.log.info({ masterId: this.options.masterId, contender: contender.describe() }, 'Contending for leadership');
+    // The contender calls back from its own I/O: each event is handled in this mailbox.
+    contender.contend(leaderInfo(this), (event) => void this.runtime.dispatch(this.self, () => this.#election(event)).catch(() => undefined));
+  }
+
+  /**
+   * Installs a message handler behind the election guard of Mesos's `Master::visit`: a master
+   * that is not elected drops every message. Agents and drivers talk to the master their
+   * detector found, but one that has not noticed a new leader yet may still send here.
+   */
+  protected override install<B>(name: string, handler: Handler<B>, validate?: Validator<B>): void {
+    super.install<B>(
+      name,
+      (from, body) => {
+        if (!this.leading) {
+          this.stats.droppedMessages.inc();
+          this.log.debug({ from: String(from), name, state: this.state }, 'Dropping message since not elected yet');
+          return;
+        }
+        handler(from, body);
+      },
+      validate,
+    );
+  }
+
+  #election(event: ElectionEvent): void {
+    switch (event.type) {
+      case 'elected':
+        if (this.state === 'ELECTING' || this.state === 'STANDBY') this.#elected();
+        return;
+      case 'following':
+        this.#following(event.leader);
+        return;
+      case 'lost':
+        this.#lostLeadership(event.reason);
+        return;
+    }
+  }
+
+  #elected(): void {
     this.machine.send({ type: 'ELECTED', recovering: false });
     this.electedTime = this.clock.now();
+    this.leader = undefined;
     this.log.info({ masterId: this.options.masterId }, 'Elected as the leading master');
+    this.options.onElected?.();
+  }
+
+  /** Another master leads: this one stands by, redirecting HTTP requests to it. */
+  #following(leader: LeaderInfo | undefined): void {
+    if (this.leading) return;
+    if (this.state === 'ELECTING') this.machine.send({ type: 'NOT_ELECTED' });
+    this.leader = leader;
+    this.log.info({ leader: leader?.pid, leaderId: leader?.id, url: leader?.url }, 'Following the leading master');
+  }
+
+  #lostLeadership(reason: string): void {
+    if (!this.leading) return;
+    this.machine.send({ type: 'LOST_LEADERSHIP' });
+    this.log.error({ reason }, 'Lost leadership');
+    this.options.onLostLeadership?.(reason);
   }
 
   override finalize(): void {
@@ -314,7 +398,7 @@ export class Master extends Process {
     return this.#allocator;
   }
 
-  /** Whether this master may act on calls and agents (leading or recovering). */
+  /** Whether this master may act on calls and agents (leading or recovering): elected. */
   get leading(): boolean {
     const s = this.state;
     return s === 'LEADING' || s === 'RECOVERING';

@@ -7,7 +7,7 @@ import { encodeBody } from '../../src/transport/codec.ts';
 import { accepted, badRequest, jsonBody, methodNotAllowed, streaming, temporaryRedirect } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import type { Timer } from '../../src/process/clock.ts';
-import { parseSchedulerCall, type MasterInfo, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
+import { parseSchedulerCall, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import * as frameworks from './frameworks.ts';
 import type { Master } from './master-process.ts';
 import type { SchedulerConnection } from './state.ts';
@@ -180,12 +180,23 @@ function subscribe(m: Master, request: HttpRequest, call: SchedulerCallOf<'SUBSC
 }
 
 /**
- * The leading master's `MasterInfo`, if this master knows it (Mesos's `Master::leader`). The
- * master does not hear of other masters' elections (the detector does not tell it), so the only
- * leader it knows is itself, while it leads.
+ * Where the leading master serves HTTP (`host:port`), if this master knows (Mesos's
+ * `Master::leader`): itself while it leads; while it stands by, the leader its contender read
+ * from the election key (`LeaderInfo.url`); none before the first read, or when the leader
+ * serves no HTTP.
  */
-function knownLeader(m: Master): MasterInfo | undefined {
-  return m.leading ? m.masterInfo : undefined;
+function knownLeader(m: Master): string | undefined {
+  if (m.leading) {
+    const info = m.masterInfo;
+    return `${info.address?.hostname ?? info.hostname}:${info.port}`;
+  }
+  const url = m.leader?.url;
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -197,7 +208,7 @@ function knownLeader(m: Master): MasterInfo | undefined {
 export function redirect(m: Master, request: HttpRequest): HttpResponse {
   const leader = knownLeader(m);
   if (leader === undefined) return { status: 503, body: 'No leader elected' };
-  const base = `//${leader.address?.hostname ?? leader.hostname}:${leader.port}`;
+  const base = `//${leader}`;
   const path = request.url.pathname;
   const own = `/${m.self.id}/redirect`;
   if (path === '/redirect' || path === own) return temporaryRedirect(base);

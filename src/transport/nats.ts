@@ -175,6 +175,15 @@ export class NatsTransport implements Transport {
     }
   }
 
+  /**
+   * The client connection while attached (`undefined` before `attach` and after `detach`), for
+   * what rides on the bus beside the envelopes: the masters' leader election uses a JetStream
+   * key-value bucket (`actors/detector/contender.ts`).
+   */
+  get connection(): NatsConnection | undefined {
+    return this.#nc;
+  }
+
   /** Waits until the server has seen everything published so far. */
   async flush(): Promise<void> {
     this.#flush();

@@ -34,7 +34,7 @@ test('cli - the executable: --help exits 0, a bad flag value from the environmen
 });
 
 const COMMANDS = {
-  master: ['--agent_ping_timeout', '--max_agent_ping_timeouts', '--allocation_interval', '--offer_timeout', '--min_allocatable_resources', '--filter_gpu_resources', '--role_sorter', '--framework_sorter', '--weights', '--max_completed_frameworks', '--max_completed_tasks_per_framework', '--port', '--ip', '--hostname', '--work_dir', '--nats'],
+  master: ['--agent_ping_timeout', '--max_agent_ping_timeouts', '--allocation_interval', '--offer_timeout', '--leader_lease', '--min_allocatable_resources', '--filter_gpu_resources', '--role_sorter', '--framework_sorter', '--weights', '--max_completed_frameworks', '--max_completed_tasks_per_framework', '--port', '--ip', '--hostname', '--work_dir', '--nats'],
   agent: [
     '--master', '--work_dir', '--resources', '--attributes', '--hostname', '--port', '--ip',
     '--registration_backoff_factor', '--executor_registration_timeout', '--executor_shutdown_grace_period', '--recovery_timeout', '--nats',
@@ -72,6 +72,7 @@ const BAD: [string, string[], Record<string, string>, RegExp][] = [
   ['a duration', ['master', '--agent_ping_timeout=15'], {}, /mesos-ts master: invalid value '15' for --agent_ping_timeout: must be a duration/],
   ['a duration that is zero', ['master', '--agent_ping_timeout=0secs'], {}, /invalid value '0' for --agent_ping_timeout: must be greater than zero/],
   ['a count below one', ['master', '--max_agent_ping_timeouts=0'], {}, /invalid value '0' for --max_agent_ping_timeouts: must be an integer of at least 1/],
+  ['a leader lease too short to renew', ['master', '--leader_lease=50ms'], {}, /mesos-ts master: invalid value '50ms' for --leader_lease: must be at least 300ms/],
   ['a port', ['master', '--port=70000'], {}, /invalid value '70000' for --port/],
   ['a minimum allocatable quantity', ['master', '--min_allocatable_resources=cpus:0.01|mem'], {}, /invalid value 'cpus:0.01\|mem' for --min_allocatable_resources: .*'mem'/],
   ['an environment variable', ['master'], { MESOS_TS_ALLOCATION_INTERVAL: 'fast' }, /invalid value 'fast' for --allocation_interval/],

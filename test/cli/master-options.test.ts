@@ -5,7 +5,7 @@ import { allocatorOptions, masterCommand, masterNodeOptions } from '../../actors
 import { startEmbeddedCluster } from '../../actors/cluster/embedded.ts';
 import type { HierarchicalAllocation } from '../../actors/allocator/hierarchical.ts';
 import { startMasterNode, type MasterNode } from '../../actors/cluster/master-node.ts';
-import { parseFlags } from '../../src/cli/flags.ts';
+import { FlagError, parseFlags } from '../../src/cli/flags.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 
 /**
@@ -104,4 +104,22 @@ test('flags - mesos-ts dev takes the same allocator flags: --weights and --role_
   t.teardown(() => cluster.stop());
   t.is(cluster.allocator.allocation.weight('eng'), 3);
   t.deepEqual(distinct(winners(cluster.allocator.allocation, { fa: 'a', fb: 'b' })), ['fa', 'fb'], 'a random role order, not DRF');
+});
+
+test('flags - --leader_lease defaults to 10secs (Mesos\'s --zk_session_timeout) and takes Mesos durations', (t) => {
+  const defaults = masterNodeOptions(parseFlags(masterCommand.flags, [], {}));
+  t.is(defaults.leaderLeaseMs, 10_000);
+  t.is(defaults.master?.flags?.leader_lease, '10secs', '/master/state shows it');
+  t.is(masterNodeOptions(parseFlags(masterCommand.flags, ['--leader_lease=2secs'], {})).leaderLeaseMs, 2_000);
+  t.is(masterNodeOptions(parseFlags(masterCommand.flags, ['--leader-lease', '500ms'], {})).leaderLeaseMs, 500);
+  t.is(masterNodeOptions(parseFlags(masterCommand.flags, [], { MESOS_TS_LEADER_LEASE: '1mins' })).leaderLeaseMs, 60_000);
+});
+
+test('flags - a bad --leader_lease is an error naming the flag and the value', (t) => {
+  t.throws(() => parseFlags(masterCommand.flags, ['--leader_lease=soon'], {}), { instanceOf: FlagError, message: /invalid value 'soon' for --leader_lease: must be a duration/ });
+  t.throws(() => masterNodeOptions(parseFlags(masterCommand.flags, ['--leader_lease=0secs'], {})), { instanceOf: FlagError, message: /invalid value '0' for --leader_lease: must be greater than zero/ });
+  t.throws(() => masterNodeOptions(parseFlags(masterCommand.flags, ['--leader_lease=100ms'], {})), {
+    instanceOf: FlagError,
+    message: /invalid value '100ms' for --leader_lease: must be at least 300ms/,
+  });
 });

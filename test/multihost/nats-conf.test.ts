@@ -71,7 +71,7 @@ test('nats.conf - serves a cluster: a master announces itself, a client discover
   t.deepEqual(await new NatsMasterDetector(client).detect(), master.master.self);
 });
 
-test('nats.conf - with its accounts block, agents and frameworks discover the master under their permissions', async (t) => {
+test('nats.conf - with its accounts block, the master is elected and agents and frameworks discover it under their permissions', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-nats-conf-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'auth.conf');
@@ -79,7 +79,8 @@ test('nats.conf - with its accounts block, agents and frameworks discover the ma
   const nats = await StoppableNats.fromConfig(file);
   t.teardown(() => nats.stop());
   const as = (user: string): string => `nats://${user}:change-me@127.0.0.1:${nats.port}`;
-  const master = await startMasterNode({ transport: new NatsTransport({ servers: as('master'), logger }), node: 'auth-master', logger, port: 0 });
+  // Contending for the lead, as `mesos-ts master --nats` does: the master user may use JetStream.
+  const master = await startMasterNode({ transport: new NatsTransport({ servers: as('master'), logger }), node: 'auth-master', logger, port: 0, leaderLeaseMs: 1_000 });
   t.teardown(() => master.stop());
   for (const user of ['agent', 'framework']) {
     const client = new NatsTransport({ servers: as(user), logger });

@@ -1,0 +1,202 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import test from 'ava';
+import { pino } from 'pino';
+import { LEADER_KEY } from '../../actors/detector/constants.ts';
+import { leaderBucket } from '../../actors/detector/contender.ts';
+import { SchedulerDriver, type Scheduler } from '../../actors/scheduler/scheduler-driver.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import type { MasterInfo, Offer, TaskStatus } from '../../src/mesos/v1/common.ts';
+import { LINK_TIMEOUT_MS } from '../../src/process/links.ts';
+import { Runtime } from '../../src/process/runtime.ts';
+import { NatsTransport } from '../../src/transport/nats.ts';
+import { startNatsServer } from '../helpers/nats-server.ts';
+import { Processes, waitForHttp, type Child } from './processes.ts';
+
+/**
+ * High availability as an operator runs it: two `mesos-ts master --nats` on one nats-server
+ * elect a leader (a JetStream KV lease of one second here); an agent (`mesos-ts agent`) and a
+ * framework (a `SchedulerDriver` in this process, given only the bus) find the leader; the
+ * leader is killed with SIGKILL; the standby is elected once the lease runs out; the agent and
+ * the framework notice their master is gone (the link times out) and re-register with the new
+ * leader, which rebuilds the framework's running task from them and can kill it.
+ */
+
+const LEASE = '1secs';
+const logger = pino({ level: process.env.MESOS_TS_LOG_LEVEL ?? 'error' });
+
+type Seen = { kind: 'registered' | 'reregistered' | 'disconnected'; master?: string } | { kind: 'status'; status: TaskStatus };
+
+/** A framework that runs one `sleep 600` on its first offer and reports everything else. */
+class LongTaskScheduler implements Scheduler {
+  readonly seen: Seen[] = [];
+  #launched = false;
+  #wake: (() => void) | undefined;
+
+  registered(_driver: SchedulerDriver, _id: unknown, master: MasterInfo | undefined): void {
+    this.#push({ kind: 'registered', ...(master?.pid !== undefined ? { master: master.pid } : {}) });
+  }
+
+  reregistered(_driver: SchedulerDriver, master: MasterInfo | undefined): void {
+    this.#push({ kind: 'reregistered', ...(master?.pid !== undefined ? { master: master.pid } : {}) });
+  }
+
+  disconnected(): void {
+    this.#push({ kind: 'disconnected' });
+  }
+
+  resourceOffers(driver: SchedulerDriver, offers: Offer[]): void {
+    for (const offer of offers) {
+      if (this.#launched) {
+        driver.declineOffer(offer.id, { refuse_seconds: 0 });
+        continue;
+      }
+      this.#launched = true;
+      driver.launchTasks(offer.id, [
+        { name: 'sleeper', task_id: { value: 'sleeper' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:0.1;mem:32').toJSON(), command: { value: 'sleep 600' } },
+      ]);
+    }
+  }
+
+  statusUpdate(_driver: SchedulerDriver, status: TaskStatus): void {
+    this.#push({ kind: 'status', status });
+  }
+
+  #push(seen: Seen): void {
+    this.seen.push(seen);
+    this.#wake?.();
+  }
+
+  /** The first event from index `from` on that `match` accepts, within `timeoutMs`. */
+  async waitFor(match: (seen: Seen) => boolean, what: string, from = 0, timeoutMs = 20_000): Promise<Seen> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.seen.slice(from).find(match);
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`framework: no ${what} within ${timeoutMs} ms; saw ${JSON.stringify(this.seen.map((s) => (s.kind === 'status' ? `${s.kind} ${s.status.state}` : s.kind)))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+}
+
+const isStatus = (state: string) => (s: Seen) => s.kind === 'status' && s.status.task_id.value === 'sleeper' && s.status.state === state;
+
+test('multihost - two masters elect one leader; it is killed with SIGKILL; the standby leads, the agent and the framework re-register, and the running task is rebuilt and can be killed', async (t) => {
+  t.timeout(120_000);
+  const nats = await startNatsServer();
+  t.teardown(() => nats.stop());
+  const procs = new Processes();
+  t.teardown(() => procs.stopAll());
+  const work = mkdtempSync(join(tmpdir(), 'mesos-ts-multihost-failover-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+
+  // Two masters at once: exactly one is elected, the other follows it.
+  const masters = ['master-a', 'master-b'].map((name) =>
+    procs.cli(name, ['master', `--nats=${nats.url}`, '--port=0', `--leader_lease=${LEASE}`, '--allocation_interval=100ms']),
+  );
+  const listening = await Promise.all(masters.map((m) => m.waitForLog(/^Master \S+ listening on /)));
+  const elected = await Promise.any(masters.map((m, i) => m.waitForLog(/^Elected as the leading master$/).then(() => i)));
+  const leader = masters[elected]!;
+  const standby = masters[1 - elected]!;
+  const leaderPid = listening[elected]!.master as string;
+  const leaderUrl = listening[elected]!.url as string;
+  const standbyPid = listening[1 - elected]!.master as string;
+  const standbyUrl = listening[1 - elected]!.url as string;
+  const following = await standby.waitForLog(/^Following the leading master$/);
+  t.is(following.leader, leaderPid);
+  t.false(saidElected(standby), 'one master only is elected');
+
+  // The standby redirects to the leader, and is healthy.
+  const redirected = await fetch(`${standbyUrl}/master/state`, { redirect: 'manual' });
+  t.is(redirected.status, 307);
+  t.is(redirected.headers.get('location'), `//${new URL(leaderUrl).host}/master/state`);
+  t.is((await fetch(`${standbyUrl}/health`)).status, 200);
+
+  // An agent and a framework given only the bus find the leader.
+  const agent = procs.cli('agent', ['agent', `--nats=${nats.url}`, '--port=0', `--work_dir=${work}`, '--resources=cpus:2;mem:1024', '--registration_backoff_factor=50ms']);
+  const registered = await agent.waitForLog(/^Registered with master$/);
+  t.is(registered.master, leaderPid);
+  const agentId = registered.agent_id as string;
+
+  const transport = new NatsTransport({ servers: nats.url, logger });
+  const runtime = await Runtime.start({ transport, logger, node: `failover-framework-${process.pid}` });
+  t.teardown(() => runtime.shutdown());
+  const scheduler = new LongTaskScheduler();
+  const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'failover', checkpoint: true, failover_timeout: 60 }, nats.url, { runtime });
+  t.teardown(() => driver.abort());
+  await driver.start();
+  await scheduler.waitFor((s) => s.kind === 'registered', 'registration');
+  const frameworkId = driver.frameworkId!.value;
+  const runningAt = await scheduler.waitFor(isStatus('TASK_RUNNING'), 'TASK_RUNNING of sleeper');
+  t.is((runningAt as { status: TaskStatus }).status.agent_id?.value, agentId);
+
+  // The leader dies without a word.
+  const marks = { standby: standby.lines.length, agent: agent.lines.length, framework: scheduler.seen.length };
+  const killedAt = Date.now();
+  leader.kill('SIGKILL');
+  await leader.exited;
+
+  // The standby leads once the lease ran out; the agent and the framework notice their master
+  // is gone when the link times out, and find the new leader on the bus.
+  await standby.waitForLog(/^Elected as the leading master$/, { from: marks.standby });
+  const electedMs = Date.now() - killedAt;
+  const reregistered = await agent.waitForLog(/^Re-registered with master$/, { from: marks.agent, timeoutMs: LINK_TIMEOUT_MS * 4 });
+  t.is(reregistered.master, standbyPid);
+  t.is(reregistered.agent_id, agentId);
+  const back = await scheduler.waitFor((s) => s.kind === 'reregistered', 're-registration with the new leader', marks.framework, LINK_TIMEOUT_MS * 4);
+  t.is((back as { master?: string }).master, standbyPid);
+  t.log(`standby elected ${electedMs} ms, agent and framework back ${Date.now() - killedAt} ms after the SIGKILL (lease ${LEASE}, link timeout ${LINK_TIMEOUT_MS} ms)`);
+
+  // The new leader rebuilt the framework's running task from them.
+  const state = (await (await waitForHttp(`${standbyUrl}/master/state`)).json()) as {
+    leader: string;
+    slaves: { id: string }[];
+    frameworks: { id: string; tasks: { id: string; state: string; slave_id: string }[] }[];
+  };
+  t.is(state.leader, standbyPid);
+  t.deepEqual(state.slaves.map((s) => s.id), [agentId]);
+  const framework = state.frameworks.find((f) => f.id === frameworkId);
+  t.deepEqual(framework?.tasks.map((task) => [task.id, task.state, task.slave_id]), [['sleeper', 'TASK_RUNNING', agentId]]);
+
+  // And it can kill it.
+  const beforeKill = scheduler.seen.length;
+  driver.killTask({ value: 'sleeper' });
+  const killed = (await scheduler.waitFor(isStatus('TASK_KILLED'), 'TASK_KILLED of sleeper', beforeKill)) as { status: TaskStatus };
+  t.is(killed.status.agent_id?.value, agentId);
+  await driver.stop();
+});
+
+test('multihost - a mesos-ts master whose lease another master took logs "Lost leadership; exiting" and exits 1', async (t) => {
+  const nats = await startNatsServer();
+  t.teardown(() => nats.stop());
+  const procs = new Processes();
+  t.teardown(() => procs.stopAll());
+  const master = procs.cli('master', ['master', `--nats=${nats.url}`, '--port=0', `--leader_lease=${LEASE}`]);
+  await master.waitForLog(/^Elected as the leading master$/);
+
+  // What a leader cut off the bus for a lease finds when it is back: another master holds the key.
+  const transport = new NatsTransport({ servers: nats.url, logger });
+  const runtime = await Runtime.start({ transport, logger, node: `usurper-${process.pid}` });
+  t.teardown(() => runtime.shutdown());
+  const kv = await new Kvm(transport.connection!).open(leaderBucket('mesos'));
+  await kv.put(LEADER_KEY, JSON.stringify({ pid: 'master@usurper', id: 'usurper', hostname: 'usurper' }));
+
+  const line = await master.waitForLog(/^Lost leadership; exiting$/);
+  t.regex(line.reason as string, /another master holds the leader key/);
+  t.is(line.level, 50, 'an error');
+  t.deepEqual(await master.exited, { code: 1, signal: null });
+});
+
+/** Whether `child` logged its election (from line `from` on). */
+function saidElected(child: Child, from = 0): boolean {
+  return child.lines.slice(from).some((l) => l.json?.msg === 'Elected as the leading master');
+}
