@@ -319,6 +319,12 @@ export class Master extends Process {
    * detector found, but one that has not noticed a new leader yet may still send here.
    */
   protected override install<B>(name: string, handler: Handler<B>, validate?: Validator<B>): void {
+    // One master (no contender) leads from `initialize`, before any message: nothing to guard,
+    // and nothing added to the path every message takes.
+    if (this.options.contender === undefined) {
+      super.install<B>(name, handler, validate);
+      return;
+    }
     super.install<B>(
       name,
       (from, body) => {
