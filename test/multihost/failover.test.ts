@@ -50,7 +50,7 @@ class LongTaskScheduler implements Scheduler {
   resourceOffers(driver: SchedulerDriver, offers: Offer[]): void {
     for (const offer of offers) {
       if (this.#launched) {
-        driver.declineOffer(offer.id, { refuse_seconds: 0 });
+        driver.declineOffer(offer.id, { refuse_seconds: 3600 });
         continue;
       }
       this.#launched = true;
