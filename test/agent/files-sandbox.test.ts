@@ -13,7 +13,7 @@ import { Resources } from '../../src/mesos/resources.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http } from '../helpers/http.ts';
-import { TestScheduler } from '../helpers/scheduler.ts';
+import { launchingOnce } from '../helpers/scheduler.ts';
 import { acknowledge, AGENT_ID, commandTask, FRAMEWORK, FRAMEWORK_ID, nextUpdate, register, runTask, spawnAgent, startAgent } from './harness.ts';
 
 resetFiltersAfterEach(test);
@@ -36,20 +36,9 @@ test.serial('files - a command task\'s stdout is read and listed through /files,
   t.teardown(() => cluster.stop());
   const port = cluster.runtime.httpAddress!.port;
   await registered;
-  const scheduler = new TestScheduler();
-  let launched = false;
-  scheduler.on('resourceOffers', (driver, offers) => {
-    for (const offer of offers) {
-      if (launched) {
-        driver.declineOffer(offer.id);
-        continue;
-      }
-      launched = true;
-      driver.launchTasks(offer.id, [
-        { name: 'echo', task_id: { value: 'echo-1' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'echo hello-sandbox' } },
-      ]);
-    }
-  });
+  const scheduler = launchingOnce((offer) => [
+    { name: 'echo', task_id: { value: 'echo-1' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'echo hello-sandbox' } },
+  ]);
   const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'files-test' }, cluster.master.self, { runtime: cluster.runtime });
   t.teardown(() => driver.abort());
   await driver.start();

@@ -6,7 +6,7 @@ import { startEmbeddedCluster } from '../../actors/cluster/embedded.ts';
 import { SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { http } from '../helpers/http.ts';
-import { TestScheduler } from '../helpers/scheduler.ts';
+import { launchingOnce } from '../helpers/scheduler.ts';
 import { futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 
 resetFiltersAfterEach(test);
@@ -21,26 +21,15 @@ test.serial('embedded cluster - a command task runs to TASK_FINISHED; operator e
   t.teardown(() => cluster.stop());
   const port = cluster.runtime.httpAddress!.port;
   await registered;
-  const scheduler = new TestScheduler();
-  let launched = false;
-  scheduler.on('resourceOffers', (driver, offers) => {
-    for (const offer of offers) {
-      if (launched) {
-        driver.declineOffer(offer.id);
-        continue;
-      }
-      launched = true;
-      driver.launchTasks(offer.id, [
-        {
-          name: 'echo',
-          task_id: { value: 'echo-1' },
-          agent_id: offer.agent_id,
-          resources: Resources.parse('cpus:1;mem:128').toJSON(),
-          command: { value: 'echo "hello from $MESOS_EXECUTOR_ID" && test -n "$MESOS_SANDBOX"' },
-        },
-      ]);
-    }
-  });
+  const scheduler = launchingOnce((offer) => [
+    {
+      name: 'echo',
+      task_id: { value: 'echo-1' },
+      agent_id: offer.agent_id,
+      resources: Resources.parse('cpus:1;mem:128').toJSON(),
+      command: { value: 'echo "hello from $MESOS_EXECUTOR_ID" && test -n "$MESOS_SANDBOX"' },
+    },
+  ]);
   const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'embedded-test' }, cluster.master.self, { runtime: cluster.runtime });
   t.teardown(() => driver.abort());
   await driver.start();

@@ -1,5 +1,5 @@
 import type { Scheduler, SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
-import type { AgentID, ExecutorID, FrameworkID, MasterInfo, Offer, OfferID, TaskStatus } from '../../src/mesos/v1/common.ts';
+import type { AgentID, ExecutorID, FrameworkID, MasterInfo, Offer, OfferID, TaskInfo, TaskStatus } from '../../src/mesos/v1/common.ts';
 
 type Callbacks = {
   registered: [FrameworkID, MasterInfo | undefined];
@@ -100,4 +100,25 @@ export class TestScheduler implements Scheduler {
   error(d: SchedulerDriver, message: string) {
     this.#record('error', d, [message]);
   }
+}
+
+/**
+ * A `TestScheduler` that launches `tasks(offer)` on the first offer it gets and declines every
+ * other offer (with `refuse_seconds`, default Mesos's 5 s): what most end-to-end tests want of a
+ * framework.
+ */
+export function launchingOnce(tasks: (offer: Offer) => TaskInfo[], refuseSeconds?: number): TestScheduler {
+  const scheduler = new TestScheduler();
+  let launched = false;
+  scheduler.on('resourceOffers', (driver, offers) => {
+    for (const offer of offers) {
+      if (launched) {
+        driver.declineOffer(offer.id, refuseSeconds === undefined ? undefined : { refuse_seconds: refuseSeconds });
+        continue;
+      }
+      launched = true;
+      driver.launchTasks(offer.id, tasks(offer));
+    }
+  });
+  return scheduler;
 }

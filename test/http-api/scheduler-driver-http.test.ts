@@ -4,12 +4,12 @@ import { pino } from 'pino';
 import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, MISSED_HEARTBEATS_MAX } from '../../actors/scheduler/constants.ts';
 import { SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import type { FrameworkInfo, Offer } from '../../src/mesos/v1/common.ts';
+import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { Clock } from '../../src/process/clock.ts';
 import { Runtime } from '../../src/process/runtime.ts';
 import { STATUS_UPDATE_ACKNOWLEDGEMENT } from '../../src/mesos/protocol.ts';
 import { futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
-import { TestScheduler } from '../helpers/scheduler.ts';
+import { launchingOnce, TestScheduler } from '../helpers/scheduler.ts';
 import { startCluster, type Cluster } from './support.ts';
 
 /**
@@ -21,26 +21,17 @@ resetFiltersAfterEach(test);
 
 /** A scheduler that launches `count` command tasks on the first offer with room, and declines the rest. */
 function launcher(count: number, command: (i: number) => string): TestScheduler {
-  const scheduler = new TestScheduler();
-  let launched = false;
-  scheduler.on('resourceOffers', (driver, offers: Offer[]) => {
-    for (const offer of offers) {
-      if (launched) {
-        driver.declineOffer(offer.id, { refuse_seconds: 3600 });
-        continue;
-      }
-      launched = true;
-      const tasks = Array.from({ length: count }, (_, i) => ({
+  return launchingOnce(
+    (offer) =>
+      Array.from({ length: count }, (_, i) => ({
         name: `task-${i}`,
         task_id: { value: `task-${i}` },
         agent_id: offer.agent_id,
         resources: Resources.parse('cpus:0.5;mem:32').toJSON(),
         command: { value: command(i) },
-      }));
-      driver.launchTasks(offer.id, tasks);
-    }
-  });
-  return scheduler;
+      })),
+    3600,
+  );
 }
 
 function httpConnectionOf(cluster: Cluster, frameworkId: string): { streamId: string; res: ServerResponse } {

@@ -12,7 +12,7 @@ import type { TaskStatus } from '../../src/mesos/v1/common.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http } from '../helpers/http.ts';
-import { TestScheduler } from '../helpers/scheduler.ts';
+import { launchingOnce, TestScheduler } from '../helpers/scheduler.ts';
 
 resetFiltersAfterEach(test);
 
@@ -30,20 +30,12 @@ async function clusterWithTask(t: import('ava').ExecutionContext): Promise<{ clu
   const cluster = await startEmbeddedCluster({ agents: 2, port: 0, resources: 'cpus:2;mem:1024;ports:[31000-31009]', logger: pino({ level: 'error' }) });
   t.teardown(() => cluster.stop());
   await registered;
-  const scheduler = new TestScheduler();
-  let launched = false;
-  scheduler.on('resourceOffers', (driver, offers) => {
-    for (const offer of offers) {
-      if (launched) {
-        driver.declineOffer(offer.id, { refuse_seconds: 3600 });
-        continue;
-      }
-      launched = true;
-      driver.launchTasks(offer.id, [
-        { name: 'sleeper', task_id: { value: 'sleeper-1' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'echo hello-from-the-sandbox && exec sleep 600' } },
-      ]);
-    }
-  });
+  const scheduler = launchingOnce(
+    (offer) => [
+      { name: 'sleeper', task_id: { value: 'sleeper-1' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'echo hello-from-the-sandbox && exec sleep 600' } },
+    ],
+    3600,
+  );
   const driver = new SchedulerDriver(scheduler, { user: 'ui-test', name: HOSTILE_NAME }, cluster.master.self, { runtime: cluster.runtime });
   t.teardown(() => driver.abort());
   await driver.start();
@@ -162,18 +154,10 @@ test.serial("webui - an agent with an HTTP server of its own: its sandbox is rea
   const slaves = (await http(cluster.runtime.httpAddress!.port, 'GET', '/master/slaves')).json();
   t.is(slaves.slaves[0].port, agentPort);
 
-  const scheduler = new TestScheduler();
-  let launched = false;
-  scheduler.on('resourceOffers', (driver, offers) => {
-    for (const offer of offers) {
-      if (launched) {
-        driver.declineOffer(offer.id, { refuse_seconds: 3600 });
-        continue;
-      }
-      launched = true;
-      driver.launchTasks(offer.id, [{ name: 'far', task_id: { value: 'far-1' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:64').toJSON(), command: { value: 'echo written-on-the-far-agent' } }]);
-    }
-  });
+  const scheduler = launchingOnce(
+    (offer) => [{ name: 'far', task_id: { value: 'far-1' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:64').toJSON(), command: { value: 'echo written-on-the-far-agent' } }],
+    3600,
+  );
   const driver = new SchedulerDriver(scheduler, { user: 'ui-test', name: 'far' }, cluster.master.self, { runtime: cluster.runtime });
   t.teardown(() => driver.abort());
   await driver.start();
