@@ -3,7 +3,8 @@ import { NatsTransport } from '../../src/transport/nats.ts';
 import { DEV_DEFAULTS, startEmbeddedCluster } from '../cluster/embedded.ts';
 import { announceLeader } from '../detector/leader.ts';
 import { COMMON_FLAGS, type Command } from './commands.ts';
-import { ALLOCATOR_FLAGS, allocatorOptions } from './master.ts';
+import { atLeast } from '../../src/cli/checks.ts';
+import { ALLOCATOR_FLAGS, allocatorOptions, MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS_FLAG } from './master.ts';
 import { untilSignal } from './signals.ts';
 
 /** `mesos-ts dev`: a master, its allocator and N agents in one process (what `npm start` runs). */
@@ -20,12 +21,14 @@ export const devCommand: Command = {
     { name: 'allocation_interval', type: 'duration', help: 'time between batch allocations', default: '1secs' },
     { name: 'offer_timeout', type: 'duration', help: 'rescind offers unused this long (default: never)' },
     ...ALLOCATOR_FLAGS,
+    MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS_FLAG,
     ...COMMON_FLAGS,
   ],
   async run(flags) {
     const logger = createLogger({ level: flags.log_level as string, name: 'mesos-ts' });
     const agents = flags.agents as number;
     if (agents < 0) throw new Error(`invalid value '${agents}' for --agents: must be zero or more`);
+    const maxOperatorEventStreamSubscribers = atLeast(flags, 'max_operator_event_stream_subscribers', 1);
     const transport = flags.nats !== undefined ? new NatsTransport({ servers: flags.nats as string[], prefix: flags.nats_prefix as string, logger }) : undefined;
     const cluster = await startEmbeddedCluster({
       agents,
@@ -39,6 +42,7 @@ export const devCommand: Command = {
       allocationIntervalMs: flags.allocation_interval as number,
       ...allocatorOptions(flags),
       master: {
+        maxOperatorEventStreamSubscribers,
         ...(flags.offer_timeout !== undefined ? { offerTimeoutMs: flags.offer_timeout as number } : {}),
         flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])),
       },

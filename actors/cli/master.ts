@@ -13,6 +13,7 @@ import {
   MAX_AGENT_PING_TIMEOUTS,
   MAX_COMPLETED_FRAMEWORKS,
   MAX_COMPLETED_TASKS_PER_FRAMEWORK,
+  MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS,
 } from '../master/constants.ts';
 import { busTransport, flagsJSON } from './bus.ts';
 import { COMMON_FLAGS, type Command } from './commands.ts';
@@ -36,6 +37,14 @@ export const ALLOCATOR_FLAGS: FlagSpec[] = [
   { name: 'filter_gpu_resources', type: 'bool', help: 'offer agents with GPUs only to frameworks with the GPU_RESOURCES capability', default: true },
 ];
 
+/** `--max_operator_event_stream_subscribers`, shared by `mesos-ts master` and `mesos-ts dev`. */
+export const MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS_FLAG: FlagSpec = {
+  name: 'max_operator_event_stream_subscribers',
+  type: 'int',
+  help: 'operator API event streams (SUBSCRIBE to /api/v1) open at once; a new one beyond this closes the oldest',
+  default: MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS,
+};
+
 const flags: FlagSpec[] = [
   { name: 'ip', type: 'string', help: 'address to serve HTTP on (0.0.0.0 for every interface)', default: MASTER_DEFAULTS.ip },
   { name: 'port', type: 'int', help: 'HTTP port: /master/state, /health, /metrics/snapshot', default: MASTER_DEFAULTS.port },
@@ -55,6 +64,7 @@ const flags: FlagSpec[] = [
   ...ALLOCATOR_FLAGS,
   { name: 'max_completed_frameworks', type: 'int', help: 'completed frameworks kept for /master/state', default: MAX_COMPLETED_FRAMEWORKS },
   { name: 'max_completed_tasks_per_framework', type: 'int', help: 'completed tasks kept per framework', default: MAX_COMPLETED_TASKS_PER_FRAMEWORK },
+  MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS_FLAG,
   ...COMMON_FLAGS,
 ];
 
@@ -122,6 +132,7 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
   const allocation = allocatorOptions(values);
   const maxCompletedFrameworks = atLeast(values, 'max_completed_frameworks', 0);
   const maxCompletedTasksPerFramework = atLeast(values, 'max_completed_tasks_per_framework', 0);
+  const maxOperatorEventStreamSubscribers = atLeast(values, 'max_operator_event_stream_subscribers', 1);
   const httpPort = port(values);
   // Listening on every interface, the master advertises the machine's name (Mesos resolves its IP's).
   const ip = values.ip as string;
@@ -137,6 +148,7 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
       maxAgentPingTimeouts,
       maxCompletedFrameworks,
       maxCompletedTasksPerFramework,
+      maxOperatorEventStreamSubscribers,
       ...(offerTimeoutMs !== undefined ? { offerTimeoutMs } : {}),
       ...(hostname !== undefined ? { hostname } : {}),
       flags: flagsJSON(flags, values),

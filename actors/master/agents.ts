@@ -27,6 +27,7 @@ import {
 } from '../allocator/protocol.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
+import * as operatorEvents from './operator-events.ts';
 import { AgentRecord, masterStatus } from './state.ts';
 import { isTerminalTask } from './tasks.ts';
 
@@ -83,6 +84,7 @@ function admit(m: Master, agent: AgentRecord): void {
   const used = [...agent.usedByFramework()].map(([framework_id, r]) => ({ framework_id, resources: r.toJSON() }));
   m.toAllocator(ALLOCATOR_ADD_AGENT, { agent_id: agent.id, total: agent.total.toJSON(), used } satisfies AddAgent);
   startPings(m, agent);
+  if (m.operatorSubscribers.size > 0) operatorEvents.agentAdded(m, agent);
 }
 
 /**
@@ -416,6 +418,7 @@ function _removeAgent(m: Master, agent: AgentRecord, reason: string, unreachable
       task.state = state;
       task.statuses.push(status);
       m.tasksEnded[state]?.inc();
+      if (m.operatorSubscribers.size > 0) operatorEvents.taskUpdated(m, task, status);
       m.sendEvent(framework, { type: 'UPDATE', update: { status } });
     }
     if (unreachable) framework.unreachableTask(task);
@@ -429,6 +432,8 @@ function _removeAgent(m: Master, agent: AgentRecord, reason: string, unreachable
   m.agents.delete(agent.id);
   m.agentsByPid.delete(String(agent.pid));
   m.removedAgents.add(agent.id);
+  // Unreachable or gone for good alike, as Mesos's `__removeSlave`.
+  if (m.operatorSubscribers.size > 0) operatorEvents.agentRemoved(m, agent.id);
 }
 
 /** `ExitedExecutorMessage`: the framework hears `executorLost`; the executor's resources return. */

@@ -14,6 +14,12 @@ export const AGENT_REREGISTER_TIMEOUT_MS = 10 * 60_000;
 /** Scheduler API heartbeat interval (`SUBSCRIBED.heartbeat_interval_seconds`; Mesos: 15 s). */
 export const HEARTBEAT_INTERVAL_SECONDS = 15;
 
+/**
+ * `--max_operator_event_stream_subscribers`: operator API SUBSCRIBE streams open at once; a new
+ * one beyond it closes the oldest (Mesos: 1000).
+ */
+export const MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS = 1000;
+
 /** `--max_completed_frameworks` (Mesos: 50). */
 export const MAX_COMPLETED_FRAMEWORKS = 50;
 

@@ -15,6 +15,7 @@ import {
 } from '../allocator/protocol.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
+import * as operatorEvents from './operator-events.ts';
 import { FrameworkRecord, masterStatus, type SchedulerConnection } from './state.ts';
 import * as tasks from './tasks.ts';
 import { frameworkInfoProblem, frameworkUpdateProblem, preserveImmutableFields, suppressedRolesProblem } from './validation.ts';
@@ -154,6 +155,10 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
   let framework = requestedId !== undefined ? m.frameworks.get(requestedId) : subscribedFrom(m, connection);
   let info = c.subscribe.framework_info;
   let resend = false;
+  // Operators hear of a framework new to this master as added, of one it knew as updated (but
+  // not of a driver's retried first SUBSCRIBE, answered again: nothing changed).
+  const added = framework === undefined;
+  const updated = framework !== undefined && requestedId !== undefined;
   if (framework !== undefined) {
     // Mesos's `_subscribe`: the user and checkpointing stay what they were (the agents run the
     // framework's tasks as that user already); a new principal is refused.
@@ -242,6 +247,10 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
       master_info: m.masterInfo,
     },
   });
+  if (m.operatorSubscribers.size > 0) {
+    if (added) operatorEvents.frameworkAdded(m, framework);
+    else if (updated) operatorEvents.frameworkUpdated(m, framework);
+  }
   if (resend) offers.resendOffers(m, framework);
 }
 
@@ -301,6 +310,7 @@ function updateFramework(m: Master, framework: FrameworkRecord, c: SchedulerCall
   framework.suppressedRoles = new Set(suppressed);
   updateAllocator(m, framework);
   rescindOffersOfRemovedRoles(m, framework);
+  if (m.operatorSubscribers.size > 0) operatorEvents.frameworkUpdated(m, framework);
 }
 
 /** Tells the allocator the framework's roles, suppressed roles and capabilities, as they are now. */
@@ -394,6 +404,7 @@ export function removeFramework(m: Master, framework: FrameworkRecord, reason: s
       task.state = 'TASK_KILLED';
       task.statuses.push(status);
       m.tasksEnded.TASK_KILLED!.inc();
+      if (m.operatorSubscribers.size > 0) operatorEvents.taskUpdated(m, task, status);
     }
     framework.completeTask(task);
   }
@@ -409,5 +420,6 @@ export function removeFramework(m: Master, framework: FrameworkRecord, reason: s
   m.toAllocator(ALLOCATOR_REMOVE_FRAMEWORK, { framework_id: framework.id } satisfies FrameworkRef);
   m.frameworks.delete(framework.id);
   m.completedFrameworks.push(framework);
+  if (m.operatorSubscribers.size > 0) operatorEvents.frameworkRemoved(m, framework);
   m.log.info({ frameworkId: framework.id, reason }, 'Removed framework');
 }

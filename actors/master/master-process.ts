@@ -42,6 +42,7 @@ import {
   MAX_AGENT_PING_TIMEOUTS,
   MAX_COMPLETED_FRAMEWORKS,
   MAX_COMPLETED_TASKS_PER_FRAMEWORK,
+  MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS,
   MAX_REMOVED_AGENTS,
   MAX_UNREACHABLE_AGENTS,
   MESOS_VERSION,
@@ -50,6 +51,7 @@ import * as frameworks from './frameworks.ts';
 import { httpRoutes } from './http.ts';
 import { masterMachine, type MasterMachineState } from './master.machine.ts';
 import * as offers from './offers.ts';
+import type { OperatorSubscriber } from './operator-events.ts';
 import { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
 import * as tasks from './tasks.ts';
 
@@ -70,6 +72,8 @@ export interface MasterOptions {
   heartbeatIntervalSeconds?: number;
   maxCompletedFrameworks?: number;
   maxCompletedTasksPerFramework?: number;
+  /** `--max_operator_event_stream_subscribers` (default `MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS`). */
+  maxOperatorEventStreamSubscribers?: number;
   /** The flags as the operator gave them, shown in `/master/state`. */
   flags?: Record<string, string>;
   /**
@@ -109,7 +113,8 @@ export interface MasterOptions {
  * 4. Tasks: validating and launching, KILL, status updates to the framework and their
  *    acknowledgements back to the agent, RECONCILE, framework messages both ways (`tasks.ts`).
  * 5. Operator endpoints: `/master/state`, `/master/frameworks`, `/master/slaves`,
- *    `/master/tasks`, `/master/health` (`http.ts`).
+ *    `/master/tasks`, `/master/health` (`http.ts`), the v1 operator API (`operator-api.ts`)
+ *    and its event stream to SUBSCRIBE-d operators (`operator-events.ts`).
  * 6. Leadership: with a contender (several masters) it acts only once elected; standing by it
  *    drops every message and redirects HTTP requests to the leader its contender knows; it
  *    reports a lead it lost (`onLostLeadership`) and stops acting. Without one it leads at once.
@@ -139,6 +144,11 @@ export class Master extends Process {
    * `MAX_UNREACHABLE_AGENTS`.
    */
   readonly unreachableAgents = new RecentMap<string, number>(MAX_UNREACHABLE_AGENTS);
+  /**
+   * The operator API's SUBSCRIBE streams, oldest first (Mesos's `Master::subscribers`). Every
+   * hook that makes an event checks `size > 0` first: with no subscriber, nothing is built.
+   */
+  readonly operatorSubscribers = new Set<OperatorSubscriber>();
   readonly machine: Actor<typeof masterMachine>;
   startTime = 0;
   electedTime = 0;
@@ -203,6 +213,7 @@ export class Master extends Process {
       heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,
       maxCompletedFrameworks: MAX_COMPLETED_FRAMEWORKS,
       maxCompletedTasksPerFramework: MAX_COMPLETED_TASKS_PER_FRAMEWORK,
+      maxOperatorEventStreamSubscribers: MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS,
       masterId: newMasterId(),
       flags: {},
       ...options,
@@ -283,6 +294,7 @@ export class Master extends Process {
     m.gauge(`${id}/slaves_connected`, () => [...this.agents.values()].filter((a) => a.connected).length);
     m.gauge(`${id}/slaves_disconnected`, () => [...this.agents.values()].filter((a) => !a.connected).length);
     m.gauge(`${id}/outstanding_offers`, () => this.offers.size);
+    m.gauge(`${id}/operator_event_stream_subscribers`, () => this.operatorSubscribers.size);
     m.gauge(`${id}/event_queue_messages`, () => this._mailbox.length);
     m.gauge(`${id}/tasks_running`, () => this.countTasks('TASK_RUNNING'));
     m.gauge(`${id}/tasks_staging`, () => this.countTasks('TASK_STAGING'));
@@ -373,11 +385,17 @@ export class Master extends Process {
     if (!this.leading) return;
     this.machine.send({ type: 'LOST_LEADERSHIP' });
     this.log.error({ reason }, 'Lost leadership');
+    // Its operators' streams end, as they do when Mesos's master exits: they subscribe again
+    // through a leader.
+    for (const subscriber of [...this.operatorSubscribers]) subscriber.close();
+    this.operatorSubscribers.clear();
     this.options.onLostLeadership?.(reason);
   }
 
   override finalize(): void {
     for (const f of this.frameworks.values()) f.connection?.close();
+    for (const subscriber of this.operatorSubscribers) subscriber.close();
+    this.operatorSubscribers.clear();
     this.machine.stop();
   }
 

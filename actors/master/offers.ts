@@ -15,6 +15,7 @@ import {
 } from '../allocator/protocol.ts';
 import { MAX_OFFERS_PER_EVENT } from './constants.ts';
 import type { Master } from './master-process.ts';
+import * as operatorEvents from './operator-events.ts';
 import { type AgentRecord, type FrameworkRecord, masterStatus, OfferRecord } from './state.ts';
 import { validateTask } from './validation.ts';
 
@@ -284,6 +285,7 @@ function launch(m: Master, framework: FrameworkRecord, agent: AgentRecord | unde
     agent.addExecutor(framework.id, newExecutor);
   }
   m.stats.tasksLaunched.inc();
+  if (m.operatorSubscribers.size > 0) operatorEvents.taskAdded(m, record);
   const runTask = {
     framework_id: { value: framework.id },
     framework: framework.info,

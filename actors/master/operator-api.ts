@@ -10,6 +10,7 @@ import { DurationInfoSchema, isTerminalState, type ExecutorInfo, type Resource, 
 import { parseWith } from '../../src/mesos/v1/validate.ts';
 import { MESOS_VERSION } from './constants.ts';
 import type { Master } from './master-process.ts';
+import * as operatorEvents from './operator-events.ts';
 import { jsonPostRefusal } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
@@ -23,8 +24,9 @@ import { VersionProcess, versionJSON } from './version.ts';
  * 1. The read-only calls answerable from the master's own state: GET_HEALTH, GET_FLAGS,
  *    GET_VERSION, GET_METRICS, GET_LOGGING_LEVEL, GET_MASTER, GET_AGENTS, GET_FRAMEWORKS,
  *    GET_EXECUTORS, GET_TASKS, GET_ROLES and GET_STATE (the four GET_* parts in one).
- * 2. Every other call type of `master.proto` (SUBSCRIBE, reservations, volumes, maintenance,
- *    quota, weights, files, TEARDOWN, MARK_AGENT_GONE, ...) is `501 Not Implemented`, naming it.
+ * 2. SUBSCRIBE: a RecordIO stream of `mesos.v1.master.Event`s (`operator-events.ts`).
+ * 3. Every other call type of `master.proto` (reservations, volumes, maintenance, quota,
+ *    weights, files, TEARDOWN, MARK_AGENT_GONE, ...) is `501 Not Implemented`, naming it.
  *
  * Requests are checked in the scheduler API's order (`scheduler-api.ts`): not the leader `307`
  * to the leader (`503` when none is known); not POST `405`; no `Content-Type` `400`; not JSON
@@ -137,6 +139,8 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse {
       return answer('GET_TASKS', 'get_tasks', getTasks(m));
     case 'GET_ROLES':
       return answer('GET_ROLES', 'get_roles', getRoles(m));
+    case 'SUBSCRIBE':
+      return operatorEvents.subscribe(m, request);
     default:
       return { status: 501, body: `Call type '${call.type}' is not implemented by this master` };
   }
@@ -191,10 +195,11 @@ export function getState(m: Master) {
 
 /** `GetAgents`: every registered agent; none is recovered from a registry here. */
 export function getAgents(m: Master) {
-  return { agents: [...m.agents.values()].map((a) => agent(m, a)), recovered_agents: [] };
+  return { agents: [...m.agents.values()].map((a) => agentResponse(m, a)), recovered_agents: [] };
 }
 
-function agent(m: Master, a: AgentRecord) {
+/** `GetAgents.Agent`: one agent (Mesos's `createAgentResponse`), also AGENT_ADDED's. */
+export function agentResponse(m: Master, a: AgentRecord) {
   return {
     agent_info: a.info,
     active: a.active,
@@ -212,13 +217,14 @@ function agent(m: Master, a: AgentRecord) {
 /** `GetFrameworks`: subscribed (connected or not) and completed frameworks. */
 export function getFrameworks(m: Master) {
   return {
-    frameworks: [...m.frameworks.values()].map((f) => framework(m, f)),
-    completed_frameworks: m.completedFrameworks.map((f) => framework(m, f)),
+    frameworks: [...m.frameworks.values()].map((f) => frameworkResponse(m, f)),
+    completed_frameworks: m.completedFrameworks.map((f) => frameworkResponse(m, f)),
     recovered_frameworks: [],
   };
 }
 
-function framework(m: Master, f: FrameworkRecord) {
+/** `GetFrameworks.Framework`: one framework, also FRAMEWORK_ADDED's and FRAMEWORK_UPDATED's. */
+export function frameworkResponse(m: Master, f: FrameworkRecord) {
   return {
     framework_info: f.info,
     active: f.active,

@@ -2,13 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { InvalidMessageError } from '../../src/errors.ts';
 import { acceptsJson, APPLICATION_JSON, APPLICATION_PROTOBUF, header, mediaType } from '../../src/http/media.ts';
-import { encodeRecord } from '../../src/http/recordio.ts';
-import { encodeBody } from '../../src/transport/codec.ts';
 import { accepted, badRequest, jsonBody, methodNotAllowed, streaming, temporaryRedirect } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
-import type { Timer } from '../../src/process/clock.ts';
 import { parseSchedulerCall, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import * as frameworks from './frameworks.ts';
+import { StreamingHttpConnection } from './http-connection.ts';
 import type { Master } from './master-process.ts';
 import type { SchedulerConnection } from './state.ts';
 
@@ -39,71 +37,53 @@ export const STREAM_ID_HEADER = 'Mesos-Stream-Id';
 /**
  * A framework subscribed over HTTP: its events are RecordIO records on the SUBSCRIBE response
  * (Mesos's `StreamingHttpConnection` plus the framework's `ResponseHeartbeater`). Heartbeats
- * start once SUBSCRIBED is written and follow the master's Clock.
+ * start once SUBSCRIBED is written and follow the master's Clock. It keeps `res` for tests that
+ * break the master's side of the stream.
  */
 export class HttpSchedulerConnection implements SchedulerConnection {
   readonly kind = 'http';
-  /** The `Mesos-Stream-Id` of this subscription, a fresh UUID. */
-  readonly streamId: string;
-  #closed = false;
-  #heartbeat: Timer | undefined;
+  readonly #stream: StreamingHttpConnection<SchedulerEvent>;
 
   constructor(
     private readonly m: Master,
     private readonly res: ServerResponse,
     streamId: string = randomUUID(),
   ) {
-    this.streamId = streamId;
-    res.writeHead(200, { 'Content-Type': APPLICATION_JSON, [STREAM_ID_HEADER]: streamId });
-    res.flushHeaders();
-    res.once('close', () => this.#dropped());
-    if (res.socket === null || res.socket.destroyed) this.#dropped();
+    this.#stream = new StreamingHttpConnection<SchedulerEvent>(m, this.res, {
+      streamId,
+      headers: { [STREAM_ID_HEADER]: streamId },
+      // The client went away: only if this is still the framework's stream (one failed over
+      // was closed by the master) is the framework disconnected.
+      onDropped: () => {
+        for (const framework of m.frameworks.values()) {
+          if (framework.connection === this) frameworks.disconnect(m, framework, 'its HTTP subscription stream closed');
+        }
+      },
+    });
+  }
+
+  /** The `Mesos-Stream-Id` of this subscription, a fresh UUID. */
+  get streamId(): string {
+    return this.#stream.streamId;
   }
 
   /** Whether the stream has ended (closed by the master or by the client). */
   get closed(): boolean {
-    return this.#closed;
+    return this.#stream.closed;
   }
 
   send(event: SchedulerEvent): void {
-    if (this.#closed) return;
-    this.res.write(encodeRecord(encodeBody(event)));
-    if (event.type === 'SUBSCRIBED' && this.#heartbeat === undefined) {
+    this.#stream.send(event);
+    if (event.type === 'SUBSCRIBED' && !this.#stream.closed && !this.#stream.heartbeating) {
       // As Mesos: the first heartbeat right after SUBSCRIBED, then one per interval.
-      this.#beat(Math.max(0, event.subscribed.heartbeat_interval_seconds ?? this.m.options.heartbeatIntervalSeconds) * 1000);
+      const seconds = Math.max(0, event.subscribed.heartbeat_interval_seconds ?? this.m.options.heartbeatIntervalSeconds);
+      this.#stream.heartbeat({ type: 'HEARTBEAT' }, seconds * 1000, 0);
     }
   }
 
   /** Ends the stream (the response's last chunk); the client's connection stays usable. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#heartbeat?.cancel();
-    this.#heartbeat = undefined;
-    this.res.end();
-  }
-
-  #beat(intervalMs: number): void {
-    this.send({ type: 'HEARTBEAT' });
-    if (this.#closed || intervalMs === 0) return;
-    this.#heartbeat = this.m.after(intervalMs, () => this.#beat(intervalMs));
-  }
-
-  /** The client went away (the response closed before the master ended it). */
-  #dropped(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#heartbeat?.cancel();
-    this.#heartbeat = undefined;
-    const m = this.m;
-    m.runtime
-      .dispatch(m.self, () => {
-        // Only if this is still the framework's stream: one failed over was closed by the master.
-        for (const framework of m.frameworks.values()) {
-          if (framework.connection === this) frameworks.disconnect(m, framework, 'its HTTP subscription stream closed');
-        }
-      })
-      .catch(() => undefined);
+    this.#stream.close();
   }
 }
 

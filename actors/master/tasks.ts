@@ -12,6 +12,7 @@ import { isTerminalState, type TaskState, type TaskStatus } from '../../src/meso
 import type { SchedulerCallOf } from '../../src/mesos/v1/index.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
+import * as operatorEvents from './operator-events.ts';
 import { type FrameworkRecord, masterStatus } from './state.ts';
 
 /**
@@ -58,6 +59,7 @@ export function statusUpdate(m: Master, from: UPID, body: StatusUpdateMessage): 
   if (task !== undefined && !isTerminalTask(task)) {
     // The agent's latest state of the task (`latest_state`) may be past the update it sends.
     // Once terminal, a task's state stays (Mesos `updateTask`): its resources are back already.
+    const previous = task.state;
     task.state = (update.latest_state ?? status.state) as TaskState;
     if (isTerminalTask(task)) {
       m.tasksEnded[task.state]?.inc();
@@ -65,6 +67,7 @@ export function statusUpdate(m: Master, from: UPID, body: StatusUpdateMessage): 
       // recovers them in `updateTask`); the task stays until then, using nothing.
       offers.recover(m, framework.id, agent.id, task.resources);
     }
+    if (m.operatorSubscribers.size > 0 && task.state !== previous) operatorEvents.taskUpdated(m, task, status);
   }
   if (task !== undefined) {
     // The recorded status leaves out `data` (made without `delete`, which slows an object down).

@@ -123,3 +123,19 @@ test('flags - a bad --leader_lease is an error naming the flag and the value', (
     message: /invalid value '100ms' for --leader_lease: must be at least 300ms/,
   });
 });
+
+test('flags - --max_operator_event_stream_subscribers defaults to 1000 (Mesos) reaches the master; mesos-ts dev takes it too', (t) => {
+  const defaults = masterNodeOptions(parseFlags(masterCommand.flags, [], {}));
+  t.is(defaults.master?.maxOperatorEventStreamSubscribers, 1000);
+  t.is(defaults.master?.flags?.max_operator_event_stream_subscribers, '1000', '/master/state shows it');
+  t.is(masterNodeOptions(parseFlags(masterCommand.flags, ['--max_operator_event_stream_subscribers=2'], {})).master?.maxOperatorEventStreamSubscribers, 2);
+  t.is(masterNodeOptions(parseFlags(masterCommand.flags, [], { MESOS_TS_MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS: '7' })).master?.maxOperatorEventStreamSubscribers, 7);
+  t.is(parseFlags(devCommand.flags, ['--max_operator_event_stream_subscribers=3'], {}).max_operator_event_stream_subscribers, 3);
+});
+
+test('flags - a --max_operator_event_stream_subscribers below 1 is an error naming the flag and the value', (t) => {
+  t.throws(() => masterNodeOptions(parseFlags(masterCommand.flags, ['--max_operator_event_stream_subscribers=0'], {})), {
+    instanceOf: FlagError,
+    message: /invalid value '0' for --max_operator_event_stream_subscribers: must be an integer of at least 1/,
+  });
+});

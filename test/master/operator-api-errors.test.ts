@@ -86,7 +86,7 @@ test.serial('operator API - mutations and calls not implemented are 501 naming t
   t.deepEqual([gone.status, gone.body], [501, "Call type 'MARK_AGENT_GONE' is not implemented by this master"]);
   t.true(cluster.master.agents.has(agentId));
 
-  for (const type of ['SUBSCRIBE', 'TEARDOWN', 'UPDATE_MAINTENANCE_SCHEDULE', 'SET_QUOTA', 'UPDATE_WEIGHTS', 'READ_FILE', 'SET_LOGGING_LEVEL']) {
+  for (const type of ['TEARDOWN', 'UPDATE_MAINTENANCE_SCHEDULE', 'SET_QUOTA', 'UPDATE_WEIGHTS', 'READ_FILE', 'SET_LOGGING_LEVEL']) {
     const r = await http(port, 'POST', '/api/v1', { type });
     t.deepEqual([r.status, r.body], [501, `Call type '${type}' is not implemented by this master`], type);
   }
