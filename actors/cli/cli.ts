@@ -9,9 +9,10 @@ import type { Command } from './commands.ts';
 import { devCommand } from './dev.ts';
 import { executeCommand } from './execute.ts';
 import { masterCommand } from './master.ts';
+import { catCommand, tailCommand } from './sandbox.ts';
 import { stateCommand } from './state.ts';
 
-const commands: Command[] = [masterCommand, agentCommand, devCommand, executeCommand, stateCommand];
+const commands: Command[] = [masterCommand, agentCommand, devCommand, executeCommand, stateCommand, catCommand, tailCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;

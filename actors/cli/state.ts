@@ -24,17 +24,12 @@ export const stateCommand: Command = {
   summary: 'print the cluster state (from --master http://host:port, or asked over --nats); --json for the raw /master/state',
   flags,
   async run(values) {
-    const level = logLevel(values);
-    const timeoutMs = positive(values, 'timeout');
     const master = masterAddress(values);
-    if (master === undefined && values.nats === undefined) {
-      throw new FlagError('master', undefined, 'is required without --nats (http://host:port, or nats://host:4222)');
-    }
-    if (master?.kind === 'upid' && values.nats === undefined) throw new FlagError('master', String(master.upid), 'a master@<node> address needs --nats');
     let state: unknown;
     try {
-      state = master?.kind === 'http' ? await fromHttp(master.url, timeoutMs) : await fromBus(values, level, timeoutMs, master);
+      state = await masterState(values);
     } catch (error) {
+      if (error instanceof FlagError) throw error;
       process.stderr.write(`mesos-ts state: ${(error as Error).message}\n`);
       return 1;
     }
@@ -49,6 +44,22 @@ export const stateCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * The leading master's `/master/state`, from `--master http://host:port` or asked over the bus
+ * (`--nats`, or a `nats://` master), within `--timeout`: what `state`, `cat` and `tail` read.
+ * Throws `FlagError` for flags that cannot work together, `Error` naming the endpoint otherwise.
+ */
+export async function masterState(values: Parameters<Command['run']>[0]): Promise<unknown> {
+  const level = logLevel(values);
+  const timeoutMs = positive(values, 'timeout');
+  const master = masterAddress(values);
+  if (master === undefined && values.nats === undefined) {
+    throw new FlagError('master', undefined, 'is required without --nats (http://host:port, or nats://host:4222)');
+  }
+  if (master?.kind === 'upid' && values.nats === undefined) throw new FlagError('master', String(master.upid), 'a master@<node> address needs --nats');
+  return master?.kind === 'http' ? await fromHttp(master.url, timeoutMs) : await fromBus(values, level, timeoutMs, master);
+}
 
 async function fromHttp(url: string, timeoutMs: number): Promise<unknown> {
   const endpoint = `${url}/master/state`;
