@@ -10,11 +10,13 @@ import { MASTER_DEFAULTS, startMasterNode, type MasterNodeOptions } from '../clu
 import { LEADER_LEASE_MS, MIN_LEADER_LEASE_MS } from '../detector/constants.ts';
 import {
   AGENT_PING_TIMEOUT_MS,
+  AGENT_REREGISTER_TIMEOUT_MS,
   MAX_AGENT_PING_TIMEOUTS,
   MAX_COMPLETED_FRAMEWORKS,
   MAX_COMPLETED_TASKS_PER_FRAMEWORK,
   MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS,
 } from '../master/constants.ts';
+import { RECOVERY_AGENT_REMOVAL_LIMIT } from '../master/registry.ts';
 import { busTransport, flagsJSON } from './bus.ts';
 import { COMMON_FLAGS, type Command } from './commands.ts';
 import { untilSignal } from './signals.ts';
@@ -50,7 +52,7 @@ const flags: FlagSpec[] = [
   { name: 'port', type: 'int', help: 'HTTP port: /master/state, /health, /metrics/snapshot', default: MASTER_DEFAULTS.port },
   { name: 'hostname', type: 'string', help: "the hostname the master advertises (default: --ip, or the machine's hostname when --ip is 0.0.0.0)" },
   { name: 'node', type: 'string', help: "this process's name on the bus; the master is master@<node> (default: <hostname>-<pid>)" },
-  { name: 'work_dir', type: 'string', help: 'where the master keeps its registry (reserved: the registry is in memory for now)' },
+  { name: 'work_dir', type: 'string', help: 'where the master keeps its registry (reserved: the registry is in memory, or with --nats in the bus\'s JetStream KV)' },
   { name: 'agent_ping_timeout', type: 'duration', help: 'how long the master waits for an agent to answer a ping', default: formatDuration(AGENT_PING_TIMEOUT_MS) },
   { name: 'max_agent_ping_timeouts', type: 'int', help: 'missed pings in a row after which an agent is removed', default: MAX_AGENT_PING_TIMEOUTS },
   { name: 'allocation_interval', type: 'duration', help: 'time between batch allocations', default: formatDuration(ALLOCATION_INTERVAL_MS) },
@@ -60,6 +62,18 @@ const flags: FlagSpec[] = [
     type: 'duration',
     help: "with --nats: the leading master's lease on the bus (a JetStream KV key it renews every third of it); a standby replaces a leader that died within this and a third (Mesos's --zk_session_timeout)",
     default: formatDuration(LEADER_LEASE_MS),
+  },
+  {
+    name: 'agent_reregister_timeout',
+    type: 'duration',
+    help: 'with --nats: how long a newly elected master waits for the agents its registry lists to re-register; those that do not are marked unreachable (Mesos requires at least 10mins; shorter is allowed here)',
+    default: formatDuration(AGENT_REREGISTER_TIMEOUT_MS),
+  },
+  {
+    name: 'recovery_agent_removal_limit',
+    type: 'string',
+    help: "with --nats: the most of the agents in the registry a newly elected master marks unreachable after --agent_reregister_timeout, a percentage ('100%'); above it, it marks none and logs an error (Mesos's master exits)",
+    default: `${RECOVERY_AGENT_REMOVAL_LIMIT * 100}%`,
   },
   ...ALLOCATOR_FLAGS,
   { name: 'max_completed_frameworks', type: 'int', help: 'completed frameworks kept for /master/state', default: MAX_COMPLETED_FRAMEWORKS },
@@ -129,6 +143,8 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
   if (leaderLeaseMs < MIN_LEADER_LEASE_MS) {
     throw new FlagError('leader_lease', formatDuration(leaderLeaseMs), `must be at least ${formatDuration(MIN_LEADER_LEASE_MS)}: the leader renews it every third of it`);
   }
+  const agentReregisterTimeoutMs = positive(values, 'agent_reregister_timeout');
+  const recoveryAgentRemovalLimit = percentage(values, 'recovery_agent_removal_limit');
   const allocation = allocatorOptions(values);
   const maxCompletedFrameworks = atLeast(values, 'max_completed_frameworks', 0);
   const maxCompletedTasksPerFramework = atLeast(values, 'max_completed_tasks_per_framework', 0);
@@ -146,6 +162,8 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
     master: {
       agentPingTimeoutMs,
       maxAgentPingTimeouts,
+      agentReregisterTimeoutMs,
+      recoveryAgentRemovalLimit,
       maxCompletedFrameworks,
       maxCompletedTasksPerFramework,
       maxOperatorEventStreamSubscribers,
@@ -154,6 +172,18 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
       flags: flagsJSON(flags, values),
     },
   };
+}
+
+/**
+ * A percentage flag as Mesos reads one (`100%`; the `%` may be left out), as a fraction; a
+ * `FlagError` names the flag unless it is a number from 0 to 100.
+ */
+function percentage(values: Record<string, FlagValue>, name: string): number {
+  const text = values[name] as string;
+  const number = text.trim().replace(/%$/, '');
+  const value = number === '' ? Number.NaN : Number(number);
+  if (!Number.isFinite(value) || value < 0 || value > 100) throw new FlagError(name, text, "must be a percentage from 0% to 100% (e.g. '50%')");
+  return value / 100;
 }
 
 /**

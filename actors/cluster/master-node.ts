@@ -6,6 +6,7 @@ import { AllocatorProcess, type AllocatorOptions } from '../allocator/allocator-
 import { NatsMasterContender } from '../detector/contender.ts';
 import { announceLeader } from '../detector/leader.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
+import { NatsRegistry } from '../master/registry.ts';
 import { VersionProcess } from '../master/version.ts';
 import { HealthProcess } from './health.ts';
 import { httpUrl } from './url.ts';
@@ -31,7 +32,9 @@ export interface MasterNodeOptions {
   master?: MasterOptions;
   /**
    * On NATS, contend for the lead with this lease (`--leader_lease`), as `mesos-ts master` does:
-   * several masters on one bus, one leads. Without it the master leads at once (one master).
+   * several masters on one bus, one leads, and the registry of agents is in the bus's JetStream
+   * KV (`NatsRegistry`), for the next leader to recover. Without it the master leads at once
+   * (one master), with its registry in memory unless `master.registry` says otherwise.
    */
   leaderLeaseMs?: number;
   /** The master lost the lead it had (see `MasterOptions.onLostLeadership`); it no longer announces itself. */
@@ -55,7 +58,8 @@ export interface MasterNode {
  * scheduler API through the master as the HTTP delegate); on NATS it also answers master
  * discovery (`announceLeader`), so that agents and frameworks given only the bus find it. With
  * `leaderLeaseMs` it contends for the lead first (`NatsMasterContender`) and answers discovery
- * only while it leads; `stop` gives the lead up at once, so that a standby takes over.
+ * only while it leads; `stop` gives the lead up at once, so that a standby takes over. A
+ * contending master keeps its registry in the bus's JetStream KV (`NatsRegistry`).
  *
  * @example
  * const node = await startMasterNode({ transport: new NatsTransport({ servers: 'nats://127.0.0.1:4222' }) });
@@ -100,6 +104,7 @@ export async function startMasterNode(options: MasterNodeOptions = {}): Promise<
       ...(contender !== undefined
         ? {
             contender,
+            registry: options.master?.registry ?? new NatsRegistry(transport!, { logger: runtime.logger }),
             onElected: announce,
             onLostLeadership: (reason: string) => {
               stopAnnouncing();

@@ -34,7 +34,18 @@ import { isTerminalTask } from './tasks.ts';
 /**
  * Agents: registration, re-registration (after an agent restart, a master failover or a
  * partition), health checking by pings, disconnection and removal, executor exits.
+ *
+ * Admission (of a new agent, or of one this master does not know), removal and unreachable
+ * marking are written to the registry first (`Master.registrar`), and acted on once written,
+ * as Mesos's master does; meanwhile the agent is in `registeringAgents` or
+ * `agentsInTransition`, and a registration or re-registration it retries is ignored.
  */
+
+/**
+ * Master → agent: shut down, you are not welcome (Mesos's `ShutdownMessage`), sent to an agent
+ * the registry marks gone.
+ */
+export const SHUTDOWN_SLAVE = 'ShutdownMessage';
 
 function connection(m: Master): SlaveRegistered['connection'] {
   return { total_ping_timeout_seconds: (m.options.agentPingTimeoutMs * m.options.maxAgentPingTimeouts) / 1000 };
@@ -45,6 +56,10 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
   m.stats.registerAgent.inc();
   if (!m.leading) {
     m.log.debug({ from: String(from) }, 'Ignoring agent registration: not the leading master');
+    return;
+  }
+  if (m.registeringAgents.has(String(from))) {
+    m.log.info({ from: String(from) }, 'Ignoring agent registration: its admission is already in progress');
     return;
   }
   const knownId = m.agentsByPid.get(String(from));
@@ -66,12 +81,19 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
     removeAgent(m, known, 'a new agent registered at the same address');
   }
   const id = m.ids.nextAgentId().value;
-  const agent = new AgentRecord(id, { ...body.slave, resources: total.toJSON() }, from, m.now());
-  agent.version = body.version;
-  admit(m, agent);
-  m.stats.agentRegistrations.inc();
-  m.send(from, SLAVE_REGISTERED, { slave_id: { value: id }, connection: connection(m) } satisfies SlaveRegistered);
-  m.log.info({ agentId: id, agent: String(from), hostname: agent.info.hostname, resources: String(total) }, 'Registered agent');
+  const info = { ...body.slave, resources: total.toJSON(), id: { value: id } };
+  // Mesos's `AdmitSlave`, then `_registerSlave`.
+  m.registeringAgents.add(String(from));
+  m.registrar(m.options.registry.update({ info, state: 'admitted', time: m.now() }), () => {
+    m.registeringAgents.delete(String(from));
+    if (!m.leading) return;
+    const agent = new AgentRecord(id, info, from, m.now());
+    agent.version = body.version;
+    admit(m, agent);
+    m.stats.agentRegistrations.inc();
+    m.send(from, SLAVE_REGISTERED, { slave_id: { value: id }, connection: connection(m) } satisfies SlaveRegistered);
+    m.log.info({ agentId: id, agent: String(from), hostname: agent.info.hostname, resources: String(total) }, 'Registered agent');
+  });
 }
 
 /** Adds an agent to the master's books, the allocator, and the health checks. */
@@ -90,7 +112,8 @@ function admit(m: Master, agent: AgentRecord): void {
 /**
  * `ReregisterSlaveMessage`: a known agent reconnects (its tasks are reconciled), or one this
  * master does not know (after a master failover, or removed after a partition) is admitted
- * again with the tasks and executors it reports.
+ * again with the tasks and executors it reports, once the registry has it (Mesos's
+ * `MarkSlaveReachable`). One the registry marks gone is told to shut down.
  */
 export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): void {
   m.stats.reregisterAgent.inc();
@@ -99,69 +122,107 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     return;
   }
   const id = body.slave.id.value;
-  // Frameworks this master removed (torn down, failed over for good) that the agent still runs:
-  // their tasks and executors are not taken back, and the agent is told to shut them down (as
-  // Mesos's master does on re-registration). Taken back, they would hold their resources for
-  // good: the master drops the updates of a framework it removed, so nothing would end them.
-  const completed = completedFrameworksOn(m, body);
-  const reported = (body.tasks ?? []).filter((t) => !completed.has(t.framework_id.value));
-  const executorInfos = (body.executor_infos ?? []).filter((e) => e.framework_id === undefined || !completed.has(e.framework_id.value));
-  const shutDownCompleted = (to: UPID): void => {
-    for (const fid of completed) {
-      m.log.info({ agentId: id, frameworkId: fid }, 'Shutting down a removed framework on a re-registering agent');
-      m.send(to, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
-    }
-  };
+  const transition = m.agentsInTransition.get(id);
+  if (transition !== undefined) {
+    m.log.info({ agentId: id, agent: String(from), transition }, 'Ignoring agent re-registration: a registry update of the agent is in progress');
+    return;
+  }
+  if (m.goneAgents.has(id)) {
+    m.log.warn({ agentId: id, agent: String(from) }, 'Refusing re-registration of an agent marked gone');
+    m.send(from, SHUTDOWN_SLAVE, { message: 'Agent has been marked gone' });
+    return;
+  }
   const total = agentTotal(m, from, body.slave, 're-registration');
   if (total === undefined) return;
   const agent = m.agents.get(id);
   if (agent !== undefined) {
-    if (!agent.pid.equals(from)) {
-      m.agentsByPid.delete(String(agent.pid));
-      m.unlinkFrom(agent.pid);
-      agent.pid = from;
-      m.agentsByPid.set(String(from), id);
-    }
-    m.linkTo(from);
-    agent.reregisteredTime = m.now();
-    agent.version = body.version ?? agent.version;
-    // The agent may come back with other resources or attributes (restarted with a new
-    // configuration): as Mesos's `___reregisterSlave`, its info is updated and the allocator
-    // told its new total, before it is activated again.
-    updateAgentInfo(m, agent, body.slave, total);
-    const reportedIds = new Set(reported.map((t) => `${t.framework_id.value}/${t.task_id.value}`));
-    // Tasks the master launched there that the agent did not report: their RunTaskMessage was
-    // lost, or is still on the way (the agent wrote its report before it came). As Mesos's
-    // `reconcileKnownSlave` does, ask the agent (after the re-registration's answer, below):
-    // it reports TASK_LOST for those it does not know, through its status update manager,
-    // and nothing for the others (a RunTaskMessage reaches it before this message).
-    const reconcile = new Map<string, TaskStatus[]>();
-    for (const task of [...agent.allTasks()]) {
-      if (reportedIds.has(`${task.framework_id.value}/${task.task_id.value}`) || isTerminalTask(task)) continue;
-      if (!m.frameworks.has(task.framework_id.value)) {
-        agent.removeTask(task);
-        continue;
-      }
-      m.log.warn({ agentId: id, taskId: task.task_id.value, frameworkId: task.framework_id.value }, 'Task unknown to the re-registering agent; reconciling with the agent');
-      const status: TaskStatus = { task_id: task.task_id, state: task.status_update_state ?? task.state, source: 'SOURCE_MASTER', reason: 'REASON_RECONCILIATION', message: 'Reconciliation request', agent_id: { value: id }, timestamp: m.now() / 1000 };
-      const list = reconcile.get(task.framework_id.value);
-      if (list === undefined) reconcile.set(task.framework_id.value, [status]);
-      else list.push(status);
-    }
-    if (!agent.connected || !agent.active) {
-      agent.connected = true;
-      agent.active = true;
-      m.toAllocator(ALLOCATOR_ACTIVATE_AGENT, { agent_id: id } satisfies AgentRef);
-    }
-    agent.missedPings = 0;
-    m.stats.agentReregistrations.inc();
-    m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
-    shutDownCompleted(from);
-    for (const [frameworkId, statuses] of reconcile) m.send(from, RECONCILE_TASKS, { framework_id: { value: frameworkId }, statuses } satisfies ReconcileTasks);
-    m.log.info({ agentId: id, agent: String(from) }, 'Agent re-registered');
+    reconnectAgent(m, agent, from, body, total);
     return;
   }
+  m.agentsInTransition.set(id, 'reregistering');
+  m.registrar(m.options.registry.update({ info: { ...body.slave, resources: total.toJSON(), id: { value: id } }, state: 'admitted', time: m.now() }), () => {
+    m.agentsInTransition.delete(id);
+    if (m.leading) _reregisterAgent(m, from, body, total);
+  });
+}
 
+/**
+ * What a re-registering agent reports, less the frameworks this master removed (torn down,
+ * failed over for good) that the agent still runs: their tasks and executors are not taken
+ * back, and the agent is told to shut them down (`shutDownCompleted`, as Mesos's master does on
+ * re-registration). Taken back, they would hold their resources for good: the master drops the
+ * updates of a framework it removed, so nothing would end them.
+ */
+function reportedOn(m: Master, body: ReregisterSlave) {
+  const completed = completedFrameworksOn(m, body);
+  const reported = (body.tasks ?? []).filter((t) => !completed.has(t.framework_id.value));
+  const executorInfos = (body.executor_infos ?? []).filter((e) => e.framework_id === undefined || !completed.has(e.framework_id.value));
+  return { completed, reported, executorInfos };
+}
+
+function shutDownCompleted(m: Master, to: UPID, agentId: string, completed: Set<string>): void {
+  for (const fid of completed) {
+    m.log.info({ agentId, frameworkId: fid }, 'Shutting down a removed framework on a re-registering agent');
+    m.send(to, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
+  }
+}
+
+/** A re-registering agent this master knows: no registry write (it is admitted there already). */
+function reconnectAgent(m: Master, agent: AgentRecord, from: UPID, body: ReregisterSlave, total: Resources): void {
+  const id = agent.id;
+  const { completed, reported } = reportedOn(m, body);
+  if (!agent.pid.equals(from)) {
+    m.agentsByPid.delete(String(agent.pid));
+    m.unlinkFrom(agent.pid);
+    agent.pid = from;
+    m.agentsByPid.set(String(from), id);
+  }
+  m.linkTo(from);
+  agent.reregisteredTime = m.now();
+  agent.version = body.version ?? agent.version;
+  // The agent may come back with other resources or attributes (restarted with a new
+  // configuration): as Mesos's `___reregisterSlave`, its info is updated and the allocator
+  // told its new total, before it is activated again.
+  updateAgentInfo(m, agent, body.slave, total);
+  const reportedIds = new Set(reported.map((t) => `${t.framework_id.value}/${t.task_id.value}`));
+  // Tasks the master launched there that the agent did not report: their RunTaskMessage was
+  // lost, or is still on the way (the agent wrote its report before it came). As Mesos's
+  // `reconcileKnownSlave` does, ask the agent (after the re-registration's answer, below):
+  // it reports TASK_LOST for those it does not know, through its status update manager,
+  // and nothing for the others (a RunTaskMessage reaches it before this message).
+  const reconcile = new Map<string, TaskStatus[]>();
+  for (const task of [...agent.allTasks()]) {
+    if (reportedIds.has(`${task.framework_id.value}/${task.task_id.value}`) || isTerminalTask(task)) continue;
+    if (!m.frameworks.has(task.framework_id.value)) {
+      agent.removeTask(task);
+      continue;
+    }
+    m.log.warn({ agentId: id, taskId: task.task_id.value, frameworkId: task.framework_id.value }, 'Task unknown to the re-registering agent; reconciling with the agent');
+    const status: TaskStatus = { task_id: task.task_id, state: task.status_update_state ?? task.state, source: 'SOURCE_MASTER', reason: 'REASON_RECONCILIATION', message: 'Reconciliation request', agent_id: { value: id }, timestamp: m.now() / 1000 };
+    const list = reconcile.get(task.framework_id.value);
+    if (list === undefined) reconcile.set(task.framework_id.value, [status]);
+    else list.push(status);
+  }
+  if (!agent.connected || !agent.active) {
+    agent.connected = true;
+    agent.active = true;
+    m.toAllocator(ALLOCATOR_ACTIVATE_AGENT, { agent_id: id } satisfies AgentRef);
+  }
+  agent.missedPings = 0;
+  m.stats.agentReregistrations.inc();
+  m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
+  shutDownCompleted(m, from, id, completed);
+  for (const [frameworkId, statuses] of reconcile) m.send(from, RECONCILE_TASKS, { framework_id: { value: frameworkId }, statuses } satisfies ReconcileTasks);
+  m.log.info({ agentId: id, agent: String(from) }, 'Agent re-registered');
+}
+
+/**
+ * An agent this master does not know is in the registry (Mesos's `_reregisterSlave`): admitted
+ * with what it reports. One the registry listed when this master was elected is recovered.
+ */
+function _reregisterAgent(m: Master, from: UPID, body: ReregisterSlave, total: Resources): void {
+  const id = body.slave.id.value;
+  const { completed, reported, executorInfos } = reportedOn(m, body);
   const admitted = new AgentRecord(id, { ...body.slave, resources: total.toJSON() }, from, m.now());
   admitted.reregisteredTime = m.now();
   admitted.version = body.version;
@@ -204,12 +265,13 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
   notifyReadded(m, readded, wasUnreachable);
   m.stats.agentReregistrations.inc();
   m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
-  shutDownCompleted(from);
+  shutDownCompleted(m, from, id, completed);
   for (const fid of shutDown) {
     m.log.info({ agentId: id, frameworkId: fid }, 'Shutting down a framework whose tasks were lost on a removed agent that came back');
     m.send(from, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
   }
-  m.log.info({ agentId: id, agent: String(from), tasks: reported.length }, 'Admitted re-registering agent unknown to this master');
+  m.log.info({ agentId: id, agent: String(from), tasks: reported.length, recovered: m.recoveredAgents.has(id) }, 'Admitted re-registering agent unknown to this master');
+  m.agentRecovered(id);
 }
 
 /**
@@ -346,7 +408,7 @@ function startPings(m: Master, agent: AgentRecord): void {
         m.log.debug({ agentId: agent.id, missed: agent.missedPings }, 'Agent missed a ping');
         if (agent.missedPings >= m.options.maxAgentPingTimeouts) {
           m.stats.agentRemovalsUnhealthy.inc();
-          markUnreachable(m, agent, `health check timed out after ${agent.missedPings} missed pings`);
+          markUnreachable(m, agent.id, `health check timed out after ${agent.missedPings} missed pings`);
           return;
         }
       }
@@ -371,24 +433,54 @@ export function agentExited(m: Master, agentId: string): void {
 }
 
 /**
- * The agent failed its health checks (Mesos's `markUnreachable`): it is removed and remembered as
- * unreachable, so that a partition-aware framework may wait for its tasks (TASK_UNREACHABLE, kept
- * as unreachable tasks) and reconciliation answers TASK_UNREACHABLE for tasks there. Others hear
- * TASK_LOST. It is admitted again if it re-registers.
+ * The agent failed its health checks, or (recovered from the registry) did not re-register in
+ * time after a failover (Mesos's `markUnreachable`): once the registry has it unreachable, it is
+ * removed and remembered as unreachable, so that a partition-aware framework may wait for its
+ * tasks (TASK_UNREACHABLE, kept as unreachable tasks) and reconciliation answers
+ * TASK_UNREACHABLE for tasks there. Others hear TASK_LOST. A recovered agent has no tasks here
+ * (nobody reported them): frameworks hear `slaveLost`, and TASK_UNREACHABLE or TASK_LOST when they
+ * reconcile. It is admitted again if it re-registers.
  */
-export function markUnreachable(m: Master, agent: AgentRecord, reason: string): void {
+export function markUnreachable(m: Master, agentId: string, reason: string): void {
+  const agent = m.agents.get(agentId);
+  const info = agent?.info ?? m.recoveredAgents.get(agentId);
+  if (info === undefined || m.agentsInTransition.has(agentId)) return;
   const unreachableTime = m.now();
-  _removeAgent(m, agent, reason, unreachableTime);
-  m.unreachableAgents.set(agent.id, unreachableTime);
+  m.agentsInTransition.set(agentId, 'markingUnreachable');
+  m.registrar(m.options.registry.update({ info: { ...info, id: { value: agentId } }, state: 'unreachable', time: unreachableTime }), () => {
+    m.agentsInTransition.delete(agentId);
+    if (agent !== undefined) {
+      if (m.agents.get(agentId) !== agent) return;
+      _removeAgent(m, agent, reason, unreachableTime);
+    } else {
+      if (!m.recoveredAgents.has(agentId)) return;
+      m.stats.agentsRemoved.inc();
+      m.log.warn({ agentId, hostname: info.hostname, reason }, 'Marking recovered agent unreachable');
+      m.removedAgents.add(agentId);
+      agentLost(m, agentId);
+      m.agentRecovered(agentId);
+    }
+    m.unreachableAgents.set(agentId, unreachableTime);
+  });
 }
 
 /**
  * The agent unregistered, or a new agent registered at its address (Mesos's `removeSlave` and
- * `_removeSlave`): it is gone for good, not partitioned, so every framework hears TASK_LOST for
- * its tasks, partition-aware or not, and they end here.
+ * `_removeSlave`): once the registry has forgotten it, it is gone for good, not partitioned, so
+ * every framework hears TASK_LOST for its tasks, partition-aware or not, and they end here.
  */
 export function removeAgent(m: Master, agent: AgentRecord, reason: string): void {
-  _removeAgent(m, agent, reason, undefined);
+  if (m.agentsInTransition.has(agent.id)) return;
+  m.agentsInTransition.set(agent.id, 'removing');
+  m.registrar(m.options.registry.remove(agent.id), () => {
+    m.agentsInTransition.delete(agent.id);
+    if (m.agents.get(agent.id) === agent) _removeAgent(m, agent, reason, undefined);
+  });
+}
+
+/** Every framework hears the agent is lost (`slaveLost`; Mesos's `sendSlaveLost`). */
+function agentLost(m: Master, agentId: string): void {
+  for (const framework of m.frameworks.values()) m.sendEvent(framework, { type: 'FAILURE', failure: { agent_id: { value: agentId } } });
 }
 
 /**
@@ -424,13 +516,12 @@ function _removeAgent(m: Master, agent: AgentRecord, reason: string, unreachable
     if (unreachable) framework.unreachableTask(task);
     else framework.completeTask(task);
   }
-  for (const framework of m.frameworks.values()) {
-    framework.executors.delete(agent.id);
-    m.sendEvent(framework, { type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
-  }
+  for (const framework of m.frameworks.values()) framework.executors.delete(agent.id);
+  agentLost(m, agent.id);
   m.toAllocator(ALLOCATOR_REMOVE_AGENT, { agent_id: agent.id } satisfies AgentRef);
   m.agents.delete(agent.id);
-  m.agentsByPid.delete(String(agent.pid));
+  // A new agent may have registered at its address while its removal was being written.
+  if (m.agentsByPid.get(String(agent.pid)) === agent.id) m.agentsByPid.delete(String(agent.pid));
   m.removedAgents.add(agent.id);
   // Unreachable or gone for good alike, as Mesos's `__removeSlave`.
   if (m.operatorSubscribers.size > 0) operatorEvents.agentRemoved(m, agent.id);

@@ -82,8 +82,7 @@ export function stateJSON(m: Master) {
     ...(m.options.flags.cluster !== undefined ? { cluster: m.options.flags.cluster } : {}),
     flags: m.options.flags,
     slaves: agents.map((a) => agentJSON(m, a)),
-    // Agents known from the registry that have not re-registered yet: this master keeps none.
-    recovered_slaves: [],
+    recovered_slaves: recoveredAgentsJSON(m),
     frameworks: [...m.frameworks.values()].map((f) => frameworkJSON(m, f)),
     completed_frameworks: m.completedFrameworks.map((f) => frameworkJSON(m, f)),
     orphan_tasks: [],
@@ -143,7 +142,21 @@ function frameworksJSON(m: Master, frameworkId: string | null) {
 /** `/slaves`, every agent or (`slave_id`) the one with that id. */
 function slavesJSON(m: Master, agentId: string | null) {
   const agents = [...m.agents.values()].filter((a) => agentId === null || a.id === agentId);
-  return { slaves: agents.map((a) => ({ ...agentJSON(m, a), ...agentFullJSON(m, a) })), recovered_slaves: [] };
+  return { slaves: agents.map((a) => ({ ...agentJSON(m, a), ...agentFullJSON(m, a) })), recovered_slaves: recoveredAgentsJSON(m) };
+}
+
+/**
+ * Agents the registry lists that have not re-registered since this master was elected (Mesos's
+ * `slaves.recovered`), each its `SlaveInfo` as Mesos's `json(SlaveInfo)` writes it.
+ */
+function recoveredAgentsJSON(m: Master) {
+  return [...m.recoveredAgents.values()].map((info) => ({
+    id: info.id.value,
+    hostname: info.hostname,
+    ...(info.port !== undefined ? { port: info.port } : {}),
+    attributes: attributesModel(info.attributes),
+    ...(info.domain !== undefined ? { domain: info.domain } : {}),
+  }));
 }
 
 

@@ -29,15 +29,18 @@ import {
   type StatusUpdateMessage,
   type UnregisterSlave,
 } from '../../src/mesos/protocol.ts';
-import type { MasterInfo, TaskState } from '../../src/mesos/v1/common.ts';
+import type { Timer } from '../../src/process/clock.ts';
+import type { AgentInfo, MasterInfo, TaskState } from '../../src/mesos/v1/common.ts';
 import type { SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import { ALLOCATOR_OFFERS, type Offers } from '../allocator/protocol.ts';
 import type { ElectionEvent, MasterContender } from '../detector/contender.ts';
 import type { LeaderInfo } from '../detector/detector.ts';
 import { leaderInfo } from '../detector/leader.ts';
+import { formatDuration } from '../agent/flags.ts';
 import * as agents from './agents.ts';
 import {
   AGENT_PING_TIMEOUT_MS,
+  AGENT_REREGISTER_TIMEOUT_MS,
   HEARTBEAT_INTERVAL_SECONDS,
   MAX_AGENT_PING_TIMEOUTS,
   MAX_COMPLETED_FRAMEWORKS,
@@ -52,6 +55,7 @@ import { httpRoutes } from './http.ts';
 import { masterMachine, type MasterMachineState } from './master.machine.ts';
 import * as offers from './offers.ts';
 import type { OperatorSubscriber } from './operator-events.ts';
+import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type Registry, type RegistryAgent } from './registry.ts';
 import { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
 import * as tasks from './tasks.ts';
 
@@ -67,6 +71,16 @@ export interface MasterOptions {
   agentPingTimeoutMs?: number;
   /** `--max_agent_ping_timeouts` (default `MAX_AGENT_PING_TIMEOUTS`). */
   maxAgentPingTimeouts?: number;
+  /**
+   * The registry of admitted agents (Mesos's `Registrar`): read when this master is elected,
+   * written before it admits, removes or marks an agent unreachable. Default: an empty one in
+   * memory (one master: it leads at once, as it has nothing to recover).
+   */
+  registry?: Registry;
+  /** `--agent_reregister_timeout` (default `AGENT_REREGISTER_TIMEOUT_MS`). */
+  agentReregisterTimeoutMs?: number;
+  /** `--recovery_agent_removal_limit`, a fraction (default `RECOVERY_AGENT_REMOVAL_LIMIT`: all of them). */
+  recoveryAgentRemovalLimit?: number;
   /** `--offer_timeout`: rescind offers unused this long; off by default, as in Mesos. */
   offerTimeoutMs?: number;
   heartbeatIntervalSeconds?: number;
@@ -118,6 +132,11 @@ export interface MasterOptions {
  * 6. Leadership: with a contender (several masters) it acts only once elected; standing by it
  *    drops every message and redirects HTTP requests to the leader its contender knows; it
  *    reports a lead it lost (`onLostLeadership`) and stops acting. Without one it leads at once.
+ * 7. Recovery (Mesos's `Master::recover`): once elected it reads the registry; if it lists
+ *    admitted agents it is `RECOVERING` until they have re-registered, or until
+ *    `agent_reregister_timeout` has passed, when the rest are marked unreachable (unless more
+ *    than `recovery_agent_removal_limit` of them would be). Admissions, removals and unreachable
+ *    markings are written to the registry before the master acts on them (`registrar`).
  *
  * Resources of a task return to the allocator when the master hears it is terminal (its update
  * or `latest_state`), and the task stays listed until that update is acknowledged, as in Mesos.
@@ -154,6 +173,25 @@ export class Master extends Process {
   electedTime = 0;
   /** The leading master while this one stands by, as its contender read it; `undefined` otherwise or when unknown. */
   leader: LeaderInfo | undefined;
+  /**
+   * Agents the registry listed as admitted when this master was elected that have not
+   * re-registered since (Mesos's `slaves.recovered`): `/master/state`'s `recovered_slaves`.
+   */
+  readonly recoveredAgents = new Map<string, AgentInfo & { id: { value: string } }>();
+  /** Agents the registry marks gone, with when (ms) (Mesos's `slaves.gone`): refused if they re-register. */
+  readonly goneAgents = new Map<string, number>();
+  /** Agents (by UPID) whose admission is being written to the registry (Mesos's `slaves.registering`). */
+  readonly registeringAgents = new Set<string>();
+  /**
+   * Agent ids with a registry write in flight, and which (Mesos's `slaves.reregistering`,
+   * `slaves.markingUnreachable`, `slaves.removing`): their re-registrations are ignored until it
+   * is done, as Mesos ignores them; the agent retries.
+   */
+  readonly agentsInTransition = new Map<string, 'reregistering' | 'markingUnreachable' | 'removing'>();
+  /** Passes `agent_reregister_timeout` after a recovery began (Mesos's `slaves.recoveredTimer`). */
+  #recoveryTimer: Timer | undefined;
+  /** Elected, reading the registry: not leading yet. */
+  #readingRegistry = false;
   #allocator: UPID | undefined;
 
   stats!: Record<
@@ -214,9 +252,12 @@ export class Master extends Process {
       maxCompletedFrameworks: MAX_COMPLETED_FRAMEWORKS,
       maxCompletedTasksPerFramework: MAX_COMPLETED_TASKS_PER_FRAMEWORK,
       maxOperatorEventStreamSubscribers: MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS,
+      agentReregisterTimeoutMs: AGENT_REREGISTER_TIMEOUT_MS,
+      recoveryAgentRemovalLimit: RECOVERY_AGENT_REMOVAL_LIMIT,
       masterId: newMasterId(),
       flags: {},
       ...options,
+      registry: options.registry ?? new InMemoryRegistry(),
     };
     this.ids = new MasterIdGenerator(this.options.masterId);
     this.completedFrameworks = new RecentList(this.options.maxCompletedFrameworks);
@@ -354,7 +395,7 @@ export class Master extends Process {
   #election(event: ElectionEvent): void {
     switch (event.type) {
       case 'elected':
-        if (this.state === 'ELECTING' || this.state === 'STANDBY') this.#elected();
+        if ((this.state === 'ELECTING' || this.state === 'STANDBY') && !this.#readingRegistry) this.#elected();
         return;
       case 'following':
         this.#following(event.leader);
@@ -365,12 +406,115 @@ export class Master extends Process {
     }
   }
 
+  /**
+   * Elected: the registry first (Mesos's `Master::recover`), then the lead. Messages are
+   * dropped until it is read, as Mesos's master drops them until it has recovered. A registry
+   * in memory answers at once: without a contender this master leads from `initialize`.
+   */
   #elected(): void {
-    this.machine.send({ type: 'ELECTED', recovering: false });
-    this.electedTime = this.clock.now();
     this.leader = undefined;
+    this.#readingRegistry = true;
+    const read = this.options.registry.recover();
+    if (Array.isArray(read)) this.#recover(read);
+    else {
+      this.log.info({ registry: this.options.registry.describe() }, 'Elected; recovering the registry');
+      this.defer(read, (agents) => this.#recover(agents), (error) => this.#recoveryFailed(error));
+    }
+  }
+
+  /**
+   * The registry is read (Mesos's `Master::_recover`): admitted agents are waited for
+   * (`RECOVERING`, for `agent_reregister_timeout`), unreachable and gone ones remembered.
+   */
+  #recover(agents: RegistryAgent[]): void {
+    if (!this.#readingRegistry) return; // The lead was lost meanwhile.
+    this.#readingRegistry = false;
+    for (const agent of agents) {
+      const id = agent.info.id.value;
+      if (agent.state === 'admitted') this.recoveredAgents.set(id, agent.info);
+      else {
+        this.removedAgents.add(id);
+        if (agent.state === 'unreachable') this.unreachableAgents.set(id, agent.time);
+        else this.goneAgents.set(id, agent.time);
+      }
+    }
+    const recovered = this.recoveredAgents.size;
+    this.machine.send({ type: 'ELECTED', recovering: recovered > 0 });
+    this.electedTime = this.clock.now();
     this.log.info({ masterId: this.options.masterId }, 'Elected as the leading master');
+    if (recovered > 0) {
+      const timeout = this.options.agentReregisterTimeoutMs;
+      this.log.info(
+        { agents: recovered, unreachable: this.unreachableAgents.size, gone: this.goneAgents.size, registry: this.options.registry.describe() },
+        `Recovered ${recovered} agents from the registry; allowing ${formatDuration(timeout)} for them to re-register`,
+      );
+      this.#recoveryTimer = this.after(timeout, () => this.#recoveredAgentsTimeout(recovered));
+    }
     this.options.onElected?.();
+  }
+
+  /** The registry could not be read: as Mesos's master ("Recovery failed"), this one gives the lead up. */
+  #recoveryFailed(error: unknown): void {
+    if (!this.#readingRegistry) return;
+    this.#readingRegistry = false;
+    const reason = `failed to recover the registry: ${(error as Error).message}`;
+    this.log.error({ registry: this.options.registry.describe(), reason }, 'Recovery failed');
+    this.options.onLostLeadership?.(reason);
+  }
+
+  /**
+   * `agent_reregister_timeout` after the recovery began (Mesos's `recoveredSlavesTimeout`): the
+   * agents of the registry that have not re-registered are marked unreachable, as agents that
+   * failed their health checks are, unless more than `recovery_agent_removal_limit` of the
+   * `total` recovered would be. Mesos's master exits then; this one logs an error, marks none
+   * of them, and leads on: they stay in `recovered_slaves` and are admitted if they
+   * re-register. An operator who wants them gone restarts it with a higher limit.
+   */
+  #recoveredAgentsTimeout(total: number): void {
+    this.#recoveryTimer = undefined;
+    if (this.state !== 'RECOVERING') return;
+    const timeout = formatDuration(this.options.agentReregisterTimeoutMs);
+    const limit = this.options.recoveryAgentRemovalLimit;
+    const removal = this.recoveredAgents.size / total;
+    if (removal > limit) {
+      this.log.error(
+        { agents: [...this.recoveredAgents.keys()], removalPercent: removal * 100, limitPercent: limit * 100 },
+        `Post-recovery agent removal limit exceeded: after ${timeout} ${this.recoveredAgents.size} of the ${total} agents recovered from the registry (${removal * 100}%) did not re-register, above the limit of ${limit * 100}%; not marking them unreachable`,
+      );
+    } else {
+      // One re-registering now (its registry write in flight) is left alone, as in Mesos.
+      for (const id of [...this.recoveredAgents.keys()]) {
+        if (!this.agentsInTransition.has(id)) agents.markUnreachable(this, id, `did not re-register within ${timeout} after master failover`);
+      }
+    }
+    this.#endRecovery();
+  }
+
+  /** A recovered agent re-registered or was marked unreachable: recovery ends once none is left. */
+  agentRecovered(agentId: string): void {
+    if (!this.recoveredAgents.delete(agentId) || this.recoveredAgents.size > 0 || this.state !== 'RECOVERING') return;
+    this.#recoveryTimer?.cancel();
+    this.#recoveryTimer = undefined;
+    this.#endRecovery();
+  }
+
+  #endRecovery(): void {
+    this.machine.send({ type: 'RECOVERED' });
+    this.log.info({ notReregistered: this.recoveredAgents.size }, 'Recovery complete');
+  }
+
+  /**
+   * Runs `then` in this mailbox once `write` (to the registry) is durable, as Mesos's master
+   * continues after `registrar->apply(operation)`: at once for a registry in memory. A write
+   * that fails leaves the registry behind this master's books: as Mesos's master aborts then,
+   * this one gives the lead up (`onLostLeadership`), and `then` never runs.
+   */
+  registrar(write: Promise<void> | void, then: () => void): void {
+    if (write === undefined) {
+      then();
+      return;
+    }
+    this.defer(write, then, (error) => this.#lostLeadership(`failed to update the registry (${this.options.registry.describe()}): ${(error as Error).message}`));
   }
 
   /** Another master leads: this one stands by, redirecting HTTP requests to it. */
@@ -382,7 +526,15 @@ export class Master extends Process {
   }
 
   #lostLeadership(reason: string): void {
+    if (this.#readingRegistry) {
+      this.#readingRegistry = false;
+      this.log.error({ reason }, 'Lost leadership');
+      this.options.onLostLeadership?.(reason);
+      return;
+    }
     if (!this.leading) return;
+    this.#recoveryTimer?.cancel();
+    this.#recoveryTimer = undefined;
     this.machine.send({ type: 'LOST_LEADERSHIP' });
     this.log.error({ reason }, 'Lost leadership');
     // Its operators' streams end, as they do when Mesos's master exits: they subscribe again

@@ -5,7 +5,7 @@ import { allocatorOptions, masterCommand, masterNodeOptions } from '../../actors
 import { startEmbeddedCluster } from '../../actors/cluster/embedded.ts';
 import type { HierarchicalAllocation } from '../../actors/allocator/hierarchical.ts';
 import { startMasterNode, type MasterNode } from '../../actors/cluster/master-node.ts';
-import { FlagError, parseFlags } from '../../src/cli/flags.ts';
+import { FlagError, flagsHelp, parseFlags } from '../../src/cli/flags.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 
 /**
@@ -138,4 +138,32 @@ test('flags - a --max_operator_event_stream_subscribers below 1 is an error nami
     instanceOf: FlagError,
     message: /invalid value '0' for --max_operator_event_stream_subscribers: must be an integer of at least 1/,
   });
+});
+
+test('flags - --agent_reregister_timeout defaults to 10mins and --recovery_agent_removal_limit to 100% (Mesos); both reach the master and --help', (t) => {
+  const defaults = masterNodeOptions(parseFlags(masterCommand.flags, [], {}));
+  t.is(defaults.master?.agentReregisterTimeoutMs, 600_000);
+  t.is(defaults.master?.recoveryAgentRemovalLimit, 1);
+  t.is(defaults.master?.flags?.agent_reregister_timeout, '10mins', '/master/state shows it');
+  t.is(defaults.master?.flags?.recovery_agent_removal_limit, '100%');
+  const given = masterNodeOptions(parseFlags(masterCommand.flags, ['--agent_reregister_timeout=30secs', '--recovery_agent_removal_limit=25%'], {}));
+  t.is(given.master?.agentReregisterTimeoutMs, 30_000);
+  t.is(given.master?.recoveryAgentRemovalLimit, 0.25);
+  t.is(masterNodeOptions(parseFlags(masterCommand.flags, [], { MESOS_TS_RECOVERY_AGENT_REMOVAL_LIMIT: '50' })).master?.recoveryAgentRemovalLimit, 0.5, "the '%' may be left out, as in Mesos");
+  const help = flagsHelp(masterCommand.flags);
+  t.regex(help, /--agent_reregister_timeout=/);
+  t.regex(help, /--recovery_agent_removal_limit=/);
+});
+
+test('flags - a bad --agent_reregister_timeout or --recovery_agent_removal_limit is an error naming the flag and the value', (t) => {
+  t.throws(() => masterNodeOptions(parseFlags(masterCommand.flags, ['--agent_reregister_timeout=0secs'], {})), {
+    instanceOf: FlagError,
+    message: /invalid value '0' for --agent_reregister_timeout: must be greater than zero/,
+  });
+  for (const bad of ['150%', '-1%', 'most', '%']) {
+    t.throws(() => masterNodeOptions(parseFlags(masterCommand.flags, [`--recovery_agent_removal_limit=${bad}`], {})), {
+      instanceOf: FlagError,
+      message: new RegExp(`invalid value '${bad}' for --recovery_agent_removal_limit: must be a percentage from 0% to 100%`),
+    });
+  }
 });

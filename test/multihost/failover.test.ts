@@ -6,6 +6,7 @@ import test from 'ava';
 import { pino } from 'pino';
 import { LEADER_KEY } from '../../actors/detector/constants.ts';
 import { leaderBucket } from '../../actors/detector/contender.ts';
+import { registryBucket } from '../../actors/master/registry.ts';
 import { SchedulerDriver, type Scheduler } from '../../actors/scheduler/scheduler-driver.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import type { MasterInfo, Offer, TaskStatus } from '../../src/mesos/v1/common.ts';
@@ -195,6 +196,70 @@ test('multihost - a mesos-ts master whose lease another master took logs "Lost l
   t.is(line.level, 50, 'an error');
   t.deepEqual(await master.exited, { code: 1, signal: null });
 });
+
+test('multihost - after the leader is SIGKILLed the new leader recovers the registry: its agent is in recovered_slaves until agent_reregister_timeout marks it unreachable, and is admitted when it comes back', async (t) => {
+  t.timeout(120_000);
+  const nats = await startNatsServer();
+  t.teardown(() => nats.stop());
+  const procs = new Processes();
+  t.teardown(() => procs.stopAll());
+  const work = mkdtempSync(join(tmpdir(), 'mesos-ts-multihost-recovery-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+
+  const flags = [`--nats=${nats.url}`, '--port=0', `--leader_lease=${LEASE}`, '--agent_reregister_timeout=3secs'];
+  const masters = ['master-a', 'master-b'].map((name) => procs.cli(name, ['master', ...flags]));
+  const listening = await Promise.all(masters.map((m) => m.waitForLog(/^Master \S+ listening on /)));
+  const elected = await Promise.any(masters.map((m, i) => m.waitForLog(/^Elected as the leading master$/).then(() => i)));
+  const leader = masters[elected]!;
+  const standby = masters[1 - elected]!;
+  const standbyUrl = listening[1 - elected]!.url as string;
+  await standby.waitForLog(/^Following the leading master$/);
+
+  const agent = procs.cli('agent', ['agent', `--nats=${nats.url}`, '--port=0', `--work_dir=${work}`, '--resources=cpus:1;mem:256', '--registration_backoff_factor=50ms']);
+  const agentId = (await agent.waitForLog(/^Registered with master$/)).agent_id as string;
+
+  // The agent is frozen, so that it cannot re-register before the new leader has been looked at.
+  agent.kill('SIGSTOP');
+  t.teardown(() => agent.kill('SIGCONT'));
+  const marks = { standby: standby.lines.length, agent: agent.lines.length };
+  leader.kill('SIGKILL');
+  await leader.exited;
+
+  const recovered = await standby.waitForLog(/^Recovered 1 agents from the registry/, { from: marks.standby });
+  t.is(recovered.agents, 1);
+  await standby.waitForLog(/^Elected as the leading master$/, { from: marks.standby });
+  type State = { slaves: { id: string }[]; recovered_slaves: { id: string; hostname: string }[]; unreachable_slaves: number };
+  const state = async () => (await (await waitForHttp(`${standbyUrl}/master/state`)).json()) as State;
+  const during = await state();
+  t.deepEqual(during.recovered_slaves.map((s) => s.id), [agentId]);
+  t.deepEqual(during.slaves, []);
+
+  // It does not come back within --agent_reregister_timeout: marked unreachable (in the registry too).
+  await standby.waitForLog(/^Marking recovered agent unreachable$/, { from: marks.standby });
+  await standby.waitForLog(/^Recovery complete$/, { from: marks.standby });
+  const after = await state();
+  t.deepEqual(after.recovered_slaves, []);
+  t.is(after.unreachable_slaves, 1);
+  const kv = await new Kvm((await natsConnection(t, nats.url)).connection!).open(registryBucket('mesos'));
+  t.is(JSON.parse((await kv.get(`agents.${agentId}`))!.string()).state, 'unreachable');
+
+  // Thawed, it finds the new leader and is admitted again.
+  agent.kill('SIGCONT');
+  const reregistered = await agent.waitForLog(/^Re-registered with master$/, { from: marks.agent, timeoutMs: LINK_TIMEOUT_MS * 4 });
+  t.is(reregistered.agent_id, agentId);
+  const back = await state();
+  t.deepEqual(back.slaves.map((s) => s.id), [agentId]);
+  t.is(back.unreachable_slaves, 0);
+  t.is(JSON.parse((await kv.get(`agents.${agentId}`))!.string()).state, 'admitted');
+});
+
+/** A NATS transport attached through a runtime of this test process. */
+async function natsConnection(t: { teardown(fn: () => unknown): void }, url: string): Promise<NatsTransport> {
+  const transport = new NatsTransport({ servers: url, logger });
+  const runtime = await Runtime.start({ transport, logger, node: `observer-${process.pid}` });
+  t.teardown(() => runtime.shutdown());
+  return transport;
+}
 
 /** Whether `child` logged its election (from line `from` on). */
 function saidElected(child: Child, from = 0): boolean {

@@ -1,0 +1,193 @@
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { Logger } from 'pino';
+import type { AgentInfo } from '../../src/mesos/v1/common.ts';
+import type { NatsTransport } from '../../src/transport/nats.ts';
+import { leaderBucket } from '../detector/contender.ts';
+
+/**
+ * The master's registry of agents, as Mesos's `Registrar`: what a newly elected master reads
+ * (`recover`) to know which agents to wait for, and what the master writes (and waits for)
+ * before it admits an agent, marks one unreachable or gone, or removes one. Only those four
+ * write: offers, tasks and status updates never touch it (they are soft state, rebuilt from the
+ * agents and frameworks that re-register).
+ *
+ * Unlike Mesos's, which keeps one `Registry` protobuf and applies operations to the whole of
+ * it, this one keeps an entry per agent: the writes of different agents are independent, and
+ * each is one key in the JetStream KV registry.
+ */
+
+/**
+ * `--recovery_agent_removal_limit`, as a fraction: the most of the agents recovered from the
+ * registry that a new leader marks unreachable when they do not re-register in time (Mesos: 100%).
+ */
+export const RECOVERY_AGENT_REMOVAL_LIMIT = 1;
+
+/** Where an agent stands (Mesos's `Registry.slaves`, `Registry.unreachable`, `Registry.gone`). */
+export type RegistryAgentState = 'admitted' | 'unreachable' | 'gone';
+
+export interface RegistryAgent {
+  /** The agent's `SlaveInfo`, its `id` set. */
+  readonly info: AgentInfo & { id: { value: string } };
+  readonly state: RegistryAgentState;
+  /** When it entered `state` (ms since the epoch, the master's Clock). */
+  readonly time: number;
+}
+
+/**
+ * A registry. A write resolves once it is durable; a registry in this process's memory has
+ * written by the time the call returns and returns nothing, so that a master on it (dev mode,
+ * tests) admits an agent in the handler of its registration, as it did before there was a
+ * registry (`Master.registrar` continues at once).
+ */
+export interface Registry {
+  /** Every agent listed, read once when the master is elected (Mesos's `Registrar::recover`). */
+  recover(): Promise<RegistryAgent[]> | RegistryAgent[];
+  /** Records the agent in its state (`AdmitSlave`, `MarkSlaveReachable`, `MarkSlaveUnreachable`, `MarkSlaveGone`). */
+  update(agent: RegistryAgent): Promise<void> | void;
+  /** Forgets the agent: it unregistered, or another took its address (`RemoveSlave`). */
+  remove(agentId: string): Promise<void> | void;
+  /** For logs. */
+  describe(): string;
+}
+
+/**
+ * The registry in memory: the default (dev mode, one master, tests). A master alone has nobody
+ * to hand it to, so it starts empty and the master leads at once; tests give it agents to
+ * recover, or share one between the masters of a failover.
+ *
+ * @example
+ * const registry = new InMemoryRegistry([{ info, state: 'admitted', time: 0 }]);
+ * new Master({ registry }); // RECOVERING until that agent re-registers
+ */
+export class InMemoryRegistry implements Registry {
+  readonly agents = new Map<string, RegistryAgent>();
+
+  constructor(agents: readonly RegistryAgent[] = []) {
+    for (const agent of agents) this.agents.set(agent.info.id.value, agent);
+  }
+
+  recover(): RegistryAgent[] {
+    return [...this.agents.values()];
+  }
+
+  update(agent: RegistryAgent): void {
+    this.agents.set(agent.info.id.value, agent);
+  }
+
+  remove(agentId: string): void {
+    this.agents.delete(agentId);
+  }
+
+  describe(): string {
+    return 'in memory';
+  }
+}
+
+/**
+ * The registry bucket of a bus prefix: the election bucket's sanitized prefix, `_registry`.
+ *
+ * @example
+ * registryBucket('mesos'); // 'mesos_registry'
+ */
+export function registryBucket(prefix: string): string {
+  return leaderBucket(prefix).replace(/_leader$/, '_registry');
+}
+
+/** The key of an agent's entry (agent ids are `<master id>-S<n>`: key-safe). */
+const AGENT_KEY_PREFIX = 'agents.';
+
+/**
+ * The registry in a JetStream KV bucket (`registryBucket`, no TTL, one revision kept), one key
+ * per agent (`agents.<id>`) holding its `RegistryAgent` as JSON: what `mesos-ts master --nats`
+ * uses, so that whichever master is elected next reads what the last one wrote. Writes go out
+ * one after another, in the order the master made them, as Mesos's registrar applies its
+ * operations; each resolves once the server has stored it.
+ *
+ * Only the leading master writes: a master that lost the lead exits (as Mesos's does) rather
+ * than write on, so no compare-and-set is needed between masters.
+ *
+ * @example
+ * const registry = new NatsRegistry(transport);
+ * await registry.recover(); // [] on a new bus
+ */
+export class NatsRegistry implements Registry {
+  readonly #transport: NatsTransport;
+  readonly #logger: Logger | undefined;
+  readonly #timeoutMs: number;
+  #kv: Promise<KV> | undefined;
+  /** The last write in flight: the next one goes after it. */
+  #last: Promise<unknown> = Promise.resolve();
+
+  constructor(transport: NatsTransport, options: { logger?: Logger; timeoutMs?: number } = {}) {
+    this.#transport = transport;
+    this.#logger = options.logger;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  get bucket(): string {
+    return registryBucket(this.#transport.prefix);
+  }
+
+  async recover(): Promise<RegistryAgent[]> {
+    const kv = await this.#open();
+    const agents: RegistryAgent[] = [];
+    const keys: string[] = [];
+    for await (const key of await kv.keys(`${AGENT_KEY_PREFIX}>`)) keys.push(key);
+    for (const key of keys) {
+      const entry = await kv.get(key);
+      if (entry === null || entry.operation !== 'PUT') continue;
+      try {
+        agents.push(parseRegistryAgent(entry.string()));
+      } catch (error) {
+        // One unreadable entry does not cost the others: that agent is admitted as unknown if it re-registers.
+        this.#logger?.warn({ bucket: this.bucket, key, reason: (error as Error).message }, 'Skipping an unreadable registry entry');
+      }
+    }
+    return agents;
+  }
+
+  update(agent: RegistryAgent): Promise<void> {
+    return this.#write(async (kv) => void (await kv.put(AGENT_KEY_PREFIX + agent.info.id.value, JSON.stringify(agent))));
+  }
+
+  remove(agentId: string): Promise<void> {
+    return this.#write(async (kv) => void (await kv.delete(AGENT_KEY_PREFIX + agentId)));
+  }
+
+  describe(): string {
+    return `NATS KV bucket '${this.bucket}'`;
+  }
+
+  #write(write: (kv: KV) => Promise<void>): Promise<void> {
+    const done = this.#last.then(async () => write(await this.#open()));
+    // A failed write fails its caller only; the next one still goes.
+    this.#last = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Opens (creating) the bucket, once; a failed open is tried again by the next call. */
+  #open(): Promise<KV> {
+    if (this.#kv !== undefined) return this.#kv;
+    const nc = this.#transport.connection;
+    if (nc === undefined) return Promise.reject(new Error(`cannot open bucket '${this.bucket}': the NATS transport is not attached`));
+    const opened = new Kvm(jetstream(nc, { timeout: this.#timeoutMs })).create(this.bucket, { history: 1 });
+    this.#kv = opened;
+    opened.catch(() => {
+      if (this.#kv === opened) this.#kv = undefined;
+    });
+    return opened;
+  }
+}
+
+const STATES: readonly RegistryAgentState[] = ['admitted', 'unreachable', 'gone'];
+
+/** A registry entry from its JSON; throws naming what is wrong. */
+export function parseRegistryAgent(text: string): RegistryAgent {
+  const value = JSON.parse(text) as Partial<RegistryAgent> | null;
+  const id = value?.info?.id?.value;
+  if (typeof id !== 'string' || id === '') throw new Error('registry entry: info.id.value must be a non-empty string');
+  if (!STATES.includes(value!.state as RegistryAgentState)) throw new Error(`registry entry '${id}': state '${String(value!.state)}' must be one of ${STATES.join(', ')}`);
+  if (typeof value!.time !== 'number') throw new Error(`registry entry '${id}': time must be a number`);
+  return value as RegistryAgent;
+}

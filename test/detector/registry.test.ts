@@ -1,0 +1,82 @@
+import { Kvm } from '@nats-io/kv';
+import test from 'ava';
+import { pino } from 'pino';
+import { Master } from '../../actors/master/master-process.ts';
+import { NatsRegistry, registryBucket, type RegistryAgent } from '../../actors/master/registry.ts';
+import { Resources } from '../../src/mesos/resources.ts';
+import { Runtime } from '../../src/process/runtime.ts';
+import { NatsTransport } from '../../src/transport/nats.ts';
+import { FakeAgent } from '../helpers/fake-agent.ts';
+import { futureMessage } from '../helpers/filters.ts';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { within } from './election.ts';
+
+/**
+ * The registry in JetStream KV (`NatsRegistry`) on a real nats-server: what one master writes
+ * (admissions, unreachable and gone markings, removals) another reads back when it is elected,
+ * as Mesos's registrar tests do with the replicated log.
+ */
+
+const logger = pino({ level: process.env.MESOS_TS_LOG_LEVEL ?? 'error' });
+let nats: NatsServer;
+
+test.before(async () => {
+  nats = await startNatsServer();
+});
+test.after.always(async () => {
+  await nats?.stop();
+});
+
+async function attached(t: { teardown(fn: () => unknown): void }, prefix: string, node: string): Promise<{ runtime: Runtime; transport: NatsTransport }> {
+  const transport = new NatsTransport({ servers: nats.url, prefix, logger });
+  const runtime = await Runtime.start({ transport, logger, node });
+  t.teardown(() => runtime.shutdown());
+  return { runtime, transport };
+}
+
+function agent(id: string, state: RegistryAgent['state'], time = 1): RegistryAgent {
+  return { info: { id: { value: id }, hostname: `host-${id}`, resources: Resources.parse('cpus:1;mem:64').toJSON() }, state, time };
+}
+
+test('registry - NatsRegistry: admitted, unreachable, gone and removed agents written by one are read back by another, from a bucket without TTL', async (t) => {
+  const { transport: first } = await attached(t, 'reg-a', 'writer');
+  const writer = new NatsRegistry(first, { logger });
+  t.is(writer.bucket, 'reg-a_registry');
+  t.is(registryBucket('prod.eu'), 'prod_eu_registry');
+  t.deepEqual(await writer.recover(), []);
+  await Promise.all([writer.update(agent('S0', 'admitted')), writer.update(agent('S1', 'admitted')), writer.update(agent('S2', 'gone')), writer.update(agent('S3', 'admitted'))]);
+  await writer.update(agent('S1', 'unreachable', 2));
+  await writer.remove('S3');
+
+  const { transport: second } = await attached(t, 'reg-a', 'reader');
+  const read = await new NatsRegistry(second, { logger }).recover();
+  t.deepEqual(
+    read.sort((a, b) => a.info.id.value.localeCompare(b.info.id.value)),
+    [agent('S0', 'admitted'), agent('S1', 'unreachable', 2), agent('S2', 'gone')],
+  );
+  const status = await (await new Kvm(second.connection!).open('reg-a_registry')).status();
+  t.is(status.ttl, 0, 'entries never expire');
+});
+
+test('registry - a master writes the agent it admits to NatsRegistry before answering; a second master elected on that bus recovers it (RECOVERING, recovered_slaves)', async (t) => {
+  const { runtime: one, transport: oneTransport } = await attached(t, 'reg-b', 'master-one');
+  const first = new Master({ registry: new NatsRegistry(oneTransport, { logger }) });
+  one.spawn(first);
+  await within(one.settle(), 10_000, 'registry read');
+  t.is(first.state, 'LEADING', 'an empty registry: nothing to recover');
+
+  const { runtime: agentRuntime } = await attached(t, 'reg-b', 'agent-one');
+  const fake = new FakeAgent('slave(1)', first.self, 'cpus:2;mem:512', 'agent-host');
+  const registered = futureMessage('SlaveRegisteredMessage', first.self, fake.id);
+  agentRuntime.spawn(fake);
+  await within(registered, 10_000, 'SlaveRegisteredMessage');
+  const agentId = fake.agentId!;
+
+  const { runtime: two, transport: twoTransport } = await attached(t, 'reg-b', 'master-two');
+  const second = new Master({ registry: new NatsRegistry(twoTransport, { logger }) });
+  two.spawn(second);
+  await within(two.settle(), 10_000, 'registry read');
+  t.is(second.state, 'RECOVERING');
+  t.deepEqual([...second.recoveredAgents.keys()], [agentId]);
+  t.is(second.recoveredAgents.get(agentId)?.hostname, 'agent-host');
+});
