@@ -23,12 +23,14 @@ import {
   RunTaskSchema,
   SHUTDOWN_EXECUTOR,
   SHUTDOWN_FRAMEWORK,
+  SHUTDOWN_SLAVE,
   SLAVE_REGISTERED,
   SLAVE_REREGISTERED,
   STATUS_UPDATE,
   STATUS_UPDATE_ACKNOWLEDGEMENT,
   ShutdownExecutorSchema,
   ShutdownFrameworkSchema,
+  ShutdownSlaveSchema,
   SlaveRegisteredSchema,
   SlaveReregisteredSchema,
   StatusUpdateAcknowledgementSchema,
@@ -44,6 +46,7 @@ import {
   type RunTask,
   type ShutdownExecutor,
   type ShutdownFramework,
+  type ShutdownSlave,
   type SlaveRegistered,
   type StatusUpdateAcknowledgement,
   type StatusUpdateMessage,
@@ -102,6 +105,11 @@ export interface AgentOptions extends AgentFlagsInput {
    * keeps the agents of one runtime (dev mode) apart.
    */
   metricsPrefix?: string;
+  /**
+   * Called when the master told this agent to shut down (`ShutdownMessage`) and it terminated:
+   * `mesos-ts agent` exits then, as Mesos's agent does.
+   */
+  onShutdown?: (reason: string) => void;
 }
 
 /**
@@ -137,6 +145,8 @@ export class Agent extends Process {
   /** The master to register with: `flags.master`, until the detector finds another. */
   master: UPID;
   readonly detector: MasterDetector | undefined;
+  /** `AgentOptions.onShutdown`. */
+  readonly onShutdown: ((reason: string) => void) | undefined;
   readonly #detection = new AbortController();
   readonly frameworks = new Map<string, FrameworkRecord>();
   readonly completedFrameworks: FrameworkRecord[] = [];
@@ -174,6 +184,7 @@ export class Agent extends Process {
     this.flags = agentFlags(options);
     this.master = UPID.parse(this.flags.master);
     this.detector = options.detector;
+    this.onShutdown = options.onShutdown;
     this.totalResources = Resources.parse(this.flags.resources);
     const port = runtime.httpAddress?.port;
     this.info = {
@@ -220,6 +231,7 @@ export class Agent extends Process {
     this.install(STATUS_UPDATE_ACKNOWLEDGEMENT, (from, body: StatusUpdateAcknowledgement) => tasks.statusUpdateAcknowledgement(this, from, body), validator(StatusUpdateAcknowledgementSchema, 'StatusUpdateAcknowledgementMessage'));
     this.install(FRAMEWORK_TO_EXECUTOR, (from, body: FrameworkToExecutor) => tasks.schedulerMessage(this, from, body), validator(FrameworkToExecutorSchema, 'FrameworkToExecutorMessage'));
     this.install(EXECUTOR_TO_FRAMEWORK, (from, body: ExecutorToFramework) => tasks.executorMessage(this, from, body), validator(ExecutorToFrameworkSchema, 'ExecutorToFrameworkMessage'));
+    this.install(SHUTDOWN_SLAVE, (from, body: ShutdownSlave) => registration.shutdown(this, from, body), validator(ShutdownSlaveSchema, 'ShutdownMessage'));
     this.install(SHUTDOWN_FRAMEWORK, (from, body: ShutdownFramework) => executors.shutdownFramework(this, from, body), validator(ShutdownFrameworkSchema, 'ShutdownFrameworkMessage'));
     this.install(SHUTDOWN_EXECUTOR, (from, body: ShutdownExecutor) => executors.shutdownExecutor(this, from, body), validator(ShutdownExecutorSchema, 'ShutdownExecutorMessage'));
     this.install(REGISTER_EXECUTOR, (from, body: RegisterExecutor) => executors.registerExecutor(this, from, body), validator(RegisterExecutorSchema, 'RegisterExecutorMessage'));

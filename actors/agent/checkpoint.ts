@@ -75,6 +75,15 @@ function replaceSymlink(target: string, link: string): void {
   renameSync(temp, link);
 }
 
+/**
+ * Forgets which agent this work directory holds (`meta/slaves/latest`), so that the next start
+ * registers as a new agent rather than recover this one: what Mesos's agent does when its
+ * master told it to shut down. The checkpoints themselves stay.
+ */
+export function forgetAgent(workDir: string): void {
+  rmSync(latestAgentLink(workDir), { force: true });
+}
+
 /** Checkpoints the agent's id and info; `meta/slaves/latest` then names this agent. */
 export function checkpointAgent(workDir: string, info: AgentInfo & { id: { value: string } }): void {
   writeAtomically(join(agentMetaDir(workDir, info.id.value), 'slave.info'), JSON.stringify(info));

@@ -6,6 +6,7 @@ import {
   type PingSlave,
   type RegisterSlave,
   type ReregisterSlave,
+  type ShutdownSlave,
   type SlaveRegistered,
   type Task,
 } from '../../src/mesos/protocol.ts';
@@ -14,7 +15,7 @@ import { isTerminalState, type ExecutorInfo, type FrameworkInfo } from '../../sr
 import type { UPID } from '../../src/process/upid.ts';
 import { SUM_MASTER, SUM_RECOVER, type SumMaster, type SumRecover, type SumRecovered } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
-import { checkpointAgent, containerPidsDir, recoverState, sandboxDir, type RecoveredState } from './checkpoint.ts';
+import { checkpointAgent, containerPidsDir, forgetAgent, recoverState, sandboxDir, type RecoveredState } from './checkpoint.ts';
 import { killOrphans } from './containerizer.ts';
 import { MESOS_VERSION } from './constants.ts';
 import { attachSandbox } from './files.ts';
@@ -326,6 +327,25 @@ export function reregisterRequest(agent: Agent, from: UPID): void {
   }
   agent.log.info('Master asked the agent to re-register');
   agent.machine.send({ type: 'MASTER_LOST' });
+}
+
+/**
+ * `ShutdownMessage` (Mesos's `Slave::shutdown`): the master will not have this agent (its registry
+ * marks it gone). Only the master it registered with is heeded. The agent forgets its id
+ * (`forgetAgent`), so that a restart registers as a new agent instead of being refused again,
+ * and terminates: every executor is destroyed (`finalize`), and whoever runs it hears why
+ * (`onShutdown`: `mesos-ts agent` exits).
+ */
+export function shutdown(agent: Agent, from: UPID, body: ShutdownSlave): void {
+  if (!from.equals(agent.master)) {
+    agent.log.warn({ from: String(from), master: String(agent.master) }, 'Ignoring shutdown message: it is not from the registered master');
+    return;
+  }
+  const reason = body.message ?? '';
+  agent.log.warn({ master: String(from), reason }, `Agent asked to shut down by ${String(from)}${reason === '' ? '' : ` because '${reason}'`}`);
+  forgetAgent(agent.flags.workDir);
+  agent.runtime.terminate(agent.self);
+  agent.onShutdown?.(reason);
 }
 
 /** The master's process (or its runtime) is gone. */

@@ -60,6 +60,9 @@ export const agentCommand: Command = {
     const stopping = new AbortController();
     const signal = untilSignal();
     void signal.then(() => stopping.abort());
+    // The master may tell the agent to shut down (it marked it gone): it then exits, as Mesos's.
+    let shutDown!: (reason: string) => void;
+    const shutDownByMaster = new Promise<string>((resolve) => (shutDown = resolve));
     let node;
     try {
       node = await startAgentNode({
@@ -71,6 +74,7 @@ export const agentCommand: Command = {
         ip: values.ip as string,
         port: httpPort,
         signal: stopping.signal,
+        onShutdown: shutDown,
       });
     } catch (error) {
       if (error instanceof DetectionAbortedError) return 0;
@@ -80,8 +84,9 @@ export const agentCommand: Command = {
       { agent: String(node.agent.self), master: String(node.master), url: node.url, work_dir: options.workDir },
       `Agent ${String(node.agent.self)} listening on ${node.url}, registering with ${String(node.master)}`,
     );
-    await signal;
-    logger.info('Shutting down');
+    const reason = await Promise.race([signal.then(() => undefined), shutDownByMaster]);
+    if (reason === undefined) logger.info('Shutting down');
+    else logger.error({ reason }, 'Shut down by the master; exiting (the next start registers as a new agent)');
     await node.stop();
     return 0;
   },

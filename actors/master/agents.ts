@@ -3,6 +3,8 @@ import { Resources } from '../../src/mesos/resources.ts';
 import {
   PING_SLAVE,
   SHUTDOWN_FRAMEWORK,
+  SHUTDOWN_SLAVE,
+  type ShutdownSlave,
   SLAVE_REGISTERED,
   SLAVE_REREGISTERED,
   type ExitedExecutor,
@@ -41,11 +43,6 @@ import { isTerminalTask } from './tasks.ts';
  * `agentsInTransition`, and a registration or re-registration it retries is ignored.
  */
 
-/**
- * Master → agent: shut down, you are not welcome (Mesos's `ShutdownMessage`), sent to an agent
- * the registry marks gone.
- */
-export const SHUTDOWN_SLAVE = 'ShutdownMessage';
 
 function connection(m: Master): SlaveRegistered['connection'] {
   return { total_ping_timeout_seconds: (m.options.agentPingTimeoutMs * m.options.maxAgentPingTimeouts) / 1000 };
@@ -129,7 +126,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
   }
   if (m.goneAgents.has(id)) {
     m.log.warn({ agentId: id, agent: String(from) }, 'Refusing re-registration of an agent marked gone');
-    m.send(from, SHUTDOWN_SLAVE, { message: 'Agent has been marked gone' });
+    m.send(from, SHUTDOWN_SLAVE, { message: 'Agent has been marked gone' } satisfies ShutdownSlave);
     return;
   }
   const total = agentTotal(m, from, body.slave, 're-registration');

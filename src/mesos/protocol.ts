@@ -50,6 +50,8 @@ export const STATUS_UPDATE = 'StatusUpdateMessage';
 export const STATUS_UPDATE_ACKNOWLEDGEMENT = 'StatusUpdateAcknowledgementMessage';
 export const EXITED_EXECUTOR = 'ExitedExecutorMessage';
 export const SHUTDOWN_FRAMEWORK = 'ShutdownFrameworkMessage';
+/** Master → agent: shut down (Mesos's `ShutdownMessage`), e.g. an agent the registry marks gone. */
+export const SHUTDOWN_SLAVE = 'ShutdownMessage';
 export const SHUTDOWN_EXECUTOR = 'ShutdownExecutorMessage';
 export const FRAMEWORK_TO_EXECUTOR = 'FrameworkToExecutorMessage';
 export const EXECUTOR_TO_FRAMEWORK = 'ExecutorToFrameworkMessage';
@@ -188,6 +190,9 @@ export const ExitedExecutorSchema = z.object({
   message: z.string().optional(),
 });
 export type ExitedExecutor = z.infer<typeof ExitedExecutorSchema>;
+
+export const ShutdownSlaveSchema = z.object({ message: z.string().optional() });
+export type ShutdownSlave = z.infer<typeof ShutdownSlaveSchema>;
 
 export const ShutdownFrameworkSchema = z.object({ framework_id: FrameworkIDSchema });
 export type ShutdownFramework = z.infer<typeof ShutdownFrameworkSchema>;

@@ -1,6 +1,6 @@
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { AGENT_PING_TIMEOUT_MS, AGENT_REREGISTER_TIMEOUT_MS } from '../../actors/master/constants.ts';
-import { SHUTDOWN_SLAVE } from '../../actors/master/agents.ts';
+import { SHUTDOWN_SLAVE } from '../../src/mesos/protocol.ts';
 import type { MasterOptions } from '../../actors/master/master-process.ts';
 import { InMemoryRegistry, type RegistryAgent } from '../../actors/master/registry.ts';
 import type { Task } from '../../src/mesos/protocol.ts';

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { SHUTDOWN_SLAVE, type ShutdownSlave } from '../../src/mesos/protocol.ts';
+import { resetFiltersAfterEach } from '../helpers/filters.ts';
+import { Probe } from '../helpers/runtime.ts';
+import { acknowledge, commandTask, nextUpdate, register, runTask, startAgent } from './harness.ts';
+
+resetFiltersAfterEach(test);
+
+/**
+ * `ShutdownMessage` (Mesos's `Slave::shutdown`), what a master sends an agent its registry
+ * marks gone: heeded from the registered master only; the agent forgets its id, kills its
+ * executors' containers and terminates, and whoever runs it hears why.
+ */
+
+test.serial('ShutdownMessage - from its master: the agent forgets its id, kills its tasks and terminates; onShutdown hears why', async (t) => {
+  let heard: string | undefined;
+  const h = await startAgent(t, { onShutdown: (reason) => (heard = reason) });
+  await register(h);
+  const latest = join(h.workDir, 'meta', 'slaves', 'latest');
+  t.true(existsSync(latest), 'registered, the agent checkpointed its id');
+  runTask(h, commandTask('sleeper', 'exec sleep 600'));
+  const starting = await nextUpdate(h);
+  acknowledge(h, starting);
+  t.is((await nextUpdate(h)).update.status.state, 'TASK_RUNNING');
+  const [containerId] = h.agent.containerizer.containerIds();
+  const container = h.agent.containerizer.get(containerId!)!;
+  const agentId = h.agent.id;
+
+  h.master.send(h.agent.self, SHUTDOWN_SLAVE, { message: 'Agent has been marked gone' } satisfies ShutdownSlave);
+  await h.settle();
+  t.is(heard, 'Agent has been marked gone');
+  t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
+  t.false(existsSync(latest), 'a restart registers as a new agent');
+  t.is((await container.exited).signal, 'SIGKILL', "the task's process was killed");
+});
+
+test.serial('ShutdownMessage - from anyone but its master: ignored', async (t) => {
+  let heard: string | undefined;
+  const h = await startAgent(t, { onShutdown: (reason) => (heard = reason) });
+  await register(h);
+  const stranger = new Probe('stranger');
+  h.masterRuntime.spawn(stranger);
+  stranger.send(h.agent.self, SHUTDOWN_SLAVE, { message: 'go away' } satisfies ShutdownSlave);
+  await h.settle();
+  t.is(heard, undefined);
+  t.is(h.agent.state, 'RUNNING');
+  t.true(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')));
+});
