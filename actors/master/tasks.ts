@@ -160,7 +160,10 @@ export function shutdownExecutor(m: Master, framework: FrameworkRecord, s: Sched
  * latest state, or, for a task the master does not know, TASK_GONE when its agent is registered,
  * TASK_UNREACHABLE (with the agent's `unreachable_time`) when the agent is unreachable,
  * TASK_UNKNOWN otherwise (an agent removed for good included); TASK_LOST in every such case to a
- * framework that is not partition-aware; all with REASON_RECONCILIATION.
+ * framework that is not partition-aware; all with REASON_RECONCILIATION. While agents from the
+ * registry may still re-register after a failover, an unknown task on one of them (or on an
+ * unnamed agent) gets no answer, as in Mesos: the agent may yet bring it back, and a framework
+ * told TASK_LOST would have given it up. It asks again later.
  */
 export function reconcile(m: Master, framework: FrameworkRecord, list: { task_id: { value: string }; agent_id?: { value: string } }[]): void {
   const send = (status: TaskStatus) => m.sendEvent(framework, { type: 'UPDATE', update: { status } });
@@ -176,6 +179,10 @@ export function reconcile(m: Master, framework: FrameworkRecord, list: { task_id
       continue;
     }
     const agentId = entry.agent_id?.value;
+    if (agentId === undefined ? m.recoveredAgents.size > 0 : m.recoveredAgents.has(agentId)) {
+      m.log.info({ frameworkId: framework.id, taskId: entry.task_id.value, agentId }, 'Dropping reconciliation of a task whose agent may still re-register');
+      continue;
+    }
     const unreachableTime = agentId === undefined ? undefined : m.unreachableAgents.get(agentId);
     let state: TaskState = 'TASK_UNKNOWN';
     let message = 'Reconciliation: Task is unknown';

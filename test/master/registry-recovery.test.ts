@@ -80,6 +80,15 @@ test.serial('registry - a master elected with a registry of two agents is RECOVE
   const aware = await cluster.startFramework(PARTITION_AWARE);
   const plain = await cluster.startFramework();
 
+  // An unknown task on an agent that may still come back (or on no agent named): no answer, as
+  // Mesos; an agent it does not wait for: answered.
+  aware.driver.reconcileTasks([{ task_id: { value: 'task-early' }, agent_id: { value: 'old-S1' } }]);
+  aware.driver.reconcileTasks([{ task_id: { value: 'task-anywhere' } }]);
+  aware.driver.reconcileTasks([{ task_id: { value: 'task-elsewhere' }, agent_id: { value: 'other-S9' } }]);
+  const [answered] = await aware.scheduler.next('statusUpdate');
+  t.like(answered, { task_id: { value: 'task-elsewhere' }, state: 'TASK_UNKNOWN' });
+  t.false(aware.scheduler.all('statusUpdate').some(([s]) => s.task_id.value !== 'task-elsewhere'), 'none for the agents still awaited');
+
   const back = await returning(cluster, 'old-S0', 'back');
   const reregistered = futureMessage('SlaveReregisteredMessage', cluster.master.self, back.self);
   back.reregister([running('old-S0', aware.frameworkId, 'task-a')]);
