@@ -45,7 +45,7 @@ export function httpRoutes(m: Master): Record<string, (request: HttpRequest) => 
     [SCHEDULER_API_PATH]: (request) => schedulerApi(m, request),
     [OPERATOR_API_PATH]: (request) => operatorApi(m, request),
     // The web UI at `/` (the master is the HTTP delegate) and `/master/`.
-    ...webuiRoutes(),
+    ...webuiRoutes(m),
   };
 }
 

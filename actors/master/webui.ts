@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { methodNotAllowed } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
+import type { Master } from './master-process.ts';
+import { redirect } from './scheduler-api.ts';
 
 /**
  * The web UI (DESIGN.md §5: what `npm start` serves on 127.0.0.1:5050, beside the HTTP API):
@@ -24,13 +26,19 @@ const HEADERS = {
   'Content-Security-Policy': "default-src 'self'; connect-src 'self' http: https:; frame-ancestors 'none'",
 };
 
-/** The master's routes for the web UI's files; `GET` and `HEAD` only. */
-export function webuiRoutes(): Record<string, (request: HttpRequest) => HttpResponse> {
+/**
+ * The master's routes for the web UI's files; `GET` and `HEAD` only. A master that does not lead
+ * sends the page to the leader's (`redirect`: `307`, or `503` when it knows none), as Mesos's UI
+ * goes to the leading master: the page's own reads of `/master/state` could not follow a
+ * redirect to another origin.
+ */
+export function webuiRoutes(m: Master): Record<string, (request: HttpRequest) => HttpResponse> {
   const routes: Record<string, (request: HttpRequest) => HttpResponse> = {};
   for (const [path, { file, type }] of Object.entries(FILES)) {
     const body = readFileSync(new URL(`./webui/${file}`, import.meta.url), 'utf8');
     routes[path] = (request) => {
       if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET', 'HEAD'], request.method);
+      if (path === '/' && !m.leading) return redirect(m, request);
       return { status: 200, headers: { ...HEADERS, 'Content-Type': type }, body };
     };
   }

@@ -89,6 +89,11 @@ test.serial('master election - one master leads and answers discovery; the stand
   t.is(state.status, 307);
   t.is(state.headers.get('location'), `//${new URL(a.url).host}/master/state?jsonp=f`);
   t.is((await fetch(`${b.url}/health`)).status, 200);
+  // Its web UI page goes to the leader's (the page could not read another origin's state).
+  const page = await fetch(`${b.url}/`, { redirect: 'manual' });
+  t.is(page.status, 307);
+  t.is(page.headers.get('location'), `//${new URL(a.url).host}/`);
+  t.is((await fetch(`${a.url}/`)).status, 200);
   t.is((await fetch(`${a.url}/master/state`)).status, 200);
 
   // A stale agent's registration reaches the standby: dropped, not answered.
