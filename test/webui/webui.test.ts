@@ -103,6 +103,10 @@ test.serial('webui - the overview, a framework and an agent, live, with names sh
   await page.locator('h1', { hasText: /^Sandbox on / }).waitFor();
   await page.locator('tr[data-id="stdout"]').waitFor();
   t.true(await page.locator('tr[data-id="stderr"]').isVisible());
+  // The path above the listing: a link per directory, each to its own listing.
+  const crumbs = page.locator('p.crumbs');
+  t.regex(await crumbs.innerText(), /^slaves \/ \S+-S\d \/ frameworks \/ \S+ \/ executors \/ sleeper-1 \/ runs \/ latest$/);
+  t.is(await crumbs.getByRole('link').count(), 8);
   await page.locator('tr[data-id="stdout"]').getByRole('link', { name: 'stdout' }).click();
   await page.locator('pre.file', { hasText: 'hello-from-the-sandbox' }).waitFor();
   await page.goBack();

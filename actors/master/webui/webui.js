@@ -455,7 +455,7 @@ function pathCrumbs(agentId, path) {
   return h(
     'p',
     { class: 'crumbs' },
-    parts.map((part, i) => [i === 0 ? '' : ' / ', link(sandboxHref(agentId, `/${parts.slice(0, i + 1).join('/')}`), part)]),
+    parts.flatMap((part, i) => [i === 0 ? '' : ' / ', link(sandboxHref(agentId, `/${parts.slice(0, i + 1).join('/')}`), part)]),
   );
 }
 
