@@ -113,6 +113,19 @@ test.serial('webui - the overview, a framework and an agent, live, with names sh
   await page.goBack();
   await page.locator('tr[data-id="sleeper-1"]').waitFor();
 
+  // A framework that holds what it is offered: its offers are listed, with their resources.
+  const holder = new TestScheduler();
+  const holding = new SchedulerDriver(holder, { user: 'ui-test', name: 'holder' }, cluster.master.self, { runtime: cluster.runtime });
+  t.teardown(() => holding.abort());
+  await holding.start();
+  const [held] = await holder.next('resourceOffers');
+  await page.getByRole('navigation').getByRole('link', { name: 'Offers' }).click();
+  const offerRow = page.locator(`tr[data-id="${held[0]!.id.value}"]`);
+  await offerRow.waitFor();
+  t.regex(await offerRow.innerText(), /holder/);
+  await page.goBack();
+  await page.locator('tr[data-id="sleeper-1"]').waitFor();
+
   // Killed, the task moves to the agent's completed tasks without a reload.
   driver.killTask({ value: 'sleeper-1' });
   for (;;) {
