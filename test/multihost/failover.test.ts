@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
 import { LEADER_KEY } from '../../actors/detector/constants.ts';
 import { leaderBucket } from '../../actors/detector/contender.ts';
@@ -13,7 +13,7 @@ import type { MasterInfo, Offer, TaskStatus } from '../../src/mesos/v1/common.ts
 import { LINK_TIMEOUT_MS } from '../../src/process/links.ts';
 import { Runtime } from '../../src/process/runtime.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
-import { startNatsServer } from '../helpers/nats-server.ts';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { Processes, waitForHttp, type Child } from './processes.ts';
 
 /**
@@ -91,14 +91,20 @@ class LongTaskScheduler implements Scheduler {
 
 const isStatus = (state: string) => (s: Seen) => s.kind === 'status' && s.status.task_id.value === 'sleeper' && s.status.state === state;
 
-test('multihost - two masters elect one leader; it is killed with SIGKILL; the standby leads, the agent and the framework re-register, and the running task is rebuilt and can be killed', async (t) => {
-  t.timeout(120_000);
+/** What each test here starts with, all gone after it: a nats-server of its own, its child processes and a work directory. */
+async function world(t: ExecutionContext, name: string): Promise<{ nats: NatsServer; procs: Processes; work: string }> {
   const nats = await startNatsServer();
   t.teardown(() => nats.stop());
   const procs = new Processes();
   t.teardown(() => procs.stopAll());
-  const work = mkdtempSync(join(tmpdir(), 'mesos-ts-multihost-failover-'));
+  const work = mkdtempSync(join(tmpdir(), `mesos-ts-multihost-${name}-`));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  return { nats, procs, work };
+}
+
+test('multihost - two masters elect one leader; it is killed with SIGKILL; the standby leads, the agent and the framework re-register, and the running task is rebuilt and can be killed', async (t) => {
+  t.timeout(120_000);
+  const { nats, procs, work } = await world(t, 'failover');
 
   // Two masters at once: exactly one is elected, the other follows it.
   const masters = ['master-a', 'master-b'].map((name) =>
@@ -177,10 +183,7 @@ test('multihost - two masters elect one leader; it is killed with SIGKILL; the s
 });
 
 test('multihost - a mesos-ts master whose lease another master took logs "Lost leadership; exiting" and exits 1', async (t) => {
-  const nats = await startNatsServer();
-  t.teardown(() => nats.stop());
-  const procs = new Processes();
-  t.teardown(() => procs.stopAll());
+  const { nats, procs } = await world(t, 'lost');
   const master = procs.cli('master', ['master', `--nats=${nats.url}`, '--port=0', `--leader_lease=${LEASE}`]);
   await master.waitForLog(/^Elected as the leading master$/);
 
@@ -199,12 +202,7 @@ test('multihost - a mesos-ts master whose lease another master took logs "Lost l
 
 test('multihost - after the leader is SIGKILLed the new leader recovers the registry: its agent is in recovered_slaves until agent_reregister_timeout marks it unreachable, and is admitted when it comes back', async (t) => {
   t.timeout(120_000);
-  const nats = await startNatsServer();
-  t.teardown(() => nats.stop());
-  const procs = new Processes();
-  t.teardown(() => procs.stopAll());
-  const work = mkdtempSync(join(tmpdir(), 'mesos-ts-multihost-recovery-'));
-  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const { nats, procs, work } = await world(t, 'recovery');
 
   const flags = [`--nats=${nats.url}`, '--port=0', `--leader_lease=${LEASE}`, '--agent_reregister_timeout=3secs'];
   const masters = ['master-a', 'master-b'].map((name) => procs.cli(name, ['master', ...flags]));
