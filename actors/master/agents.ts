@@ -30,14 +30,15 @@ import {
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
 import * as operatorEvents from './operator-events.ts';
-import { AgentRecord, masterStatus } from './state.ts';
+import { AgentRecord, masterStatus, type FrameworkRecord } from './state.ts';
 import { isTerminalTask } from './tasks.ts';
 
 /**
  * Agents: registration, re-registration (after an agent restart, a master failover or a
- * partition), health checking by pings, disconnection and removal, executor exits.
+ * partition), health checking by pings, disconnection and removal, marking gone (by the
+ * operator), executor exits.
  *
- * Admission (of a new agent, or of one this master does not know), removal and unreachable
+ * Admission (of a new agent, or of one this master does not know), removal, unreachable and gone
  * marking are written to the registry first (`Master.registrar`), and acted on once written,
  * as Mesos's master does; meanwhile the agent is in `registeringAgents` or
  * `agentsInTransition`, and a registration or re-registration it retries is ignored.
@@ -448,7 +449,7 @@ export function markUnreachable(m: Master, agentId: string, reason: string): voi
     m.agentsInTransition.delete(agentId);
     if (agent !== undefined) {
       if (m.agents.get(agentId) !== agent) return;
-      _removeAgent(m, agent, reason, unreachableTime);
+      _removeAgent(m, agent, reason, { unreachableTime });
     } else {
       if (!m.recoveredAgents.has(agentId)) return;
       m.stats.agentsRemoved.inc();
@@ -471,7 +472,7 @@ export function removeAgent(m: Master, agent: AgentRecord, reason: string): void
   m.agentsInTransition.set(agent.id, 'removing');
   m.registrar(m.options.registry.remove(agent.id), () => {
     m.agentsInTransition.delete(agent.id);
-    if (m.agents.get(agent.id) === agent) _removeAgent(m, agent, reason, undefined);
+    if (m.agents.get(agent.id) === agent) _removeAgent(m, agent, reason, 'removed');
   });
 }
 
@@ -481,13 +482,49 @@ function agentLost(m: Master, agentId: string): void {
 }
 
 /**
- * Removes an agent (Mesos's `__removeSlave`): its offers are rescinded, its tasks become TASK_LOST
- * with REASON_AGENT_REMOVED (TASK_UNREACHABLE for partition-aware frameworks when the agent is
- * unreachable, with its `unreachable_time`), every framework hears `slaveLost`.
+ * How an agent leaves (Mesos's `__removeSlave` with or without an `unreachable_time`, and
+ * `markGone`): unreachable, it may come back; removed (it unregistered, another took its
+ * address) or marked gone by the operator, it does not.
  */
-function _removeAgent(m: Master, agent: AgentRecord, reason: string, unreachableTime: number | undefined): void {
+type Removal = { unreachableTime: number } | 'removed' | 'gone';
+
+/**
+ * What a task on a leaving agent becomes for `framework`, as Mesos's `__removeSlave` and
+ * `markGone` decide: a partition-aware framework hears TASK_UNREACHABLE for an unreachable agent
+ * and TASK_GONE_BY_OPERATOR (REASON_AGENT_REMOVED_BY_OPERATOR) for one marked gone; every other
+ * case (a framework that is not partition-aware, an agent that unregistered or was replaced) is
+ * TASK_LOST with REASON_AGENT_REMOVED.
+ */
+function removedTaskState(framework: FrameworkRecord, removal: Removal): { state: TaskState; reason: TaskStatus['reason'] } {
+  if (framework.partitionAware && typeof removal === 'object') return { state: 'TASK_UNREACHABLE', reason: 'REASON_AGENT_REMOVED' };
+  if (framework.partitionAware && removal === 'gone') return { state: 'TASK_GONE_BY_OPERATOR', reason: 'REASON_AGENT_REMOVED_BY_OPERATOR' };
+  return { state: 'TASK_LOST', reason: 'REASON_AGENT_REMOVED' };
+}
+
+/**
+ * The master ends a task of a leaving agent in the state `removedTaskState` gives, tells its
+ * framework and the operators. Only the task's state changes: where it is listed is the caller's.
+ */
+function endRemovedTask(m: Master, framework: FrameworkRecord, task: Task, removal: Removal, message: string): void {
+  const { state, reason } = removedTaskState(framework, removal);
+  const status = masterStatus(task, state, reason, message, m.now());
+  if (typeof removal === 'object') status.unreachable_time = { nanoseconds: removal.unreachableTime * 1e6 };
+  task.state = state;
+  task.statuses.push(status);
+  m.tasksEnded[state]?.inc();
+  if (m.operatorSubscribers.size > 0) operatorEvents.taskUpdated(m, task, status);
+  m.sendEvent(framework, { type: 'UPDATE', update: { status } });
+}
+
+/**
+ * Removes an agent (Mesos's `__removeSlave`): its offers are rescinded, its tasks end as
+ * `removedTaskState` says (a partition-aware framework's tasks on an unreachable agent are kept
+ * as unreachable tasks, with the agent's `unreachable_time`), every framework hears `slaveLost`,
+ * the operators AGENT_REMOVED.
+ */
+function _removeAgent(m: Master, agent: AgentRecord, reason: string, removal: Removal): void {
   m.stats.agentsRemoved.inc();
-  m.log.warn({ agentId: agent.id, hostname: agent.info.hostname, reason, unreachable: unreachableTime !== undefined }, 'Removing agent');
+  m.log.warn({ agentId: agent.id, hostname: agent.info.hostname, reason, removal: typeof removal === 'object' ? 'unreachable' : removal }, 'Removing agent');
   agent.pingTimer?.cancel();
   agent.pingTimer = undefined;
   m.unlinkFrom(agent.pid);
@@ -499,17 +536,8 @@ function _removeAgent(m: Master, agent: AgentRecord, reason: string, unreachable
     // A partition-aware framework's tasks may come back with an unreachable agent (Mesos keeps
     // them as unreachable tasks, terminal ones waiting for their acknowledgement too); the tasks
     // of an agent removed for good, and of other frameworks, end here.
-    const unreachable = unreachableTime !== undefined && framework.partitionAware;
-    if (!isTerminalTask(task)) {
-      const state: TaskState = unreachable ? 'TASK_UNREACHABLE' : 'TASK_LOST';
-      const status = masterStatus(task, state, 'REASON_AGENT_REMOVED', `Agent ${agent.info.hostname} removed: ${reason}`, m.now());
-      if (unreachableTime !== undefined) status.unreachable_time = { nanoseconds: unreachableTime * 1e6 };
-      task.state = state;
-      task.statuses.push(status);
-      m.tasksEnded[state]?.inc();
-      if (m.operatorSubscribers.size > 0) operatorEvents.taskUpdated(m, task, status);
-      m.sendEvent(framework, { type: 'UPDATE', update: { status } });
-    }
+    const unreachable = typeof removal === 'object' && framework.partitionAware;
+    if (!isTerminalTask(task)) endRemovedTask(m, framework, task, removal, `Agent ${agent.info.hostname} removed: ${reason}`);
     if (unreachable) framework.unreachableTask(task);
     else framework.completeTask(task);
   }
@@ -522,6 +550,78 @@ function _removeAgent(m: Master, agent: AgentRecord, reason: string, unreachable
   m.removedAgents.add(agent.id);
   // Unreachable or gone for good alike, as Mesos's `__removeSlave`.
   if (m.operatorSubscribers.size > 0) operatorEvents.agentRemoved(m, agent.id);
+}
+
+/** What Mesos's master tells an agent marked gone (`ShutdownMessage`), and its tasks' frameworks. */
+export const AGENT_MARKED_GONE = 'Agent has been marked gone';
+
+/**
+ * Whether the operator may mark `agentId` gone now (Mesos's `Http::_markAgentGone`): one this
+ * master has registered, recovered from the registry or marked unreachable, with no registry
+ * write of it in flight. `'gone'` when it is gone already, `'unknown'` when the master does not
+ * know it, the write in flight otherwise (the operator may try again).
+ */
+export function markGoneProblem(m: Master, agentId: string): 'gone' | 'unknown' | 'reregistering' | 'markingUnreachable' | 'removing' | undefined {
+  if (m.goneAgents.has(agentId)) return 'gone';
+  const transition = m.agentsInTransition.get(agentId);
+  if (transition !== undefined) return transition;
+  if (!m.agents.has(agentId) && !m.recoveredAgents.has(agentId) && !m.unreachableAgents.has(agentId)) return 'unknown';
+  return undefined;
+}
+
+/**
+ * The operator marks an agent gone for good (MARK_AGENT_GONE; Mesos's `MarkSlaveGone`, then
+ * `Master::markGone`), after `markGoneProblem` found none. Once the registry has it gone:
+ *
+ * - a registered agent is told to shut down (`ShutdownMessage`: it kills its tasks and forgets
+ *   its id) and removed as any agent, its tasks TASK_GONE_BY_OPERATOR to partition-aware
+ *   frameworks and TASK_LOST to the others (`removedTaskState`), its offers rescinded and its
+ *   resources out of the allocator; frameworks hear `slaveLost`, operators AGENT_REMOVED;
+ * - an unreachable one's tasks, kept for partition-aware frameworks, end the same way and are
+ *   completed (it was removed, and `slaveLost` said, when it became unreachable);
+ * - a recovered one is forgotten: nobody reported its tasks to this master.
+ *
+ * It is refused if it re-registers (`reregisterAgent`). Resolves once done; rejects if the
+ * registry write failed (the master then gives the lead up, as `registrar` says).
+ */
+export function markGone(m: Master, agentId: string): Promise<void> {
+  const agent = m.agents.get(agentId);
+  // Mesos's registry lists a gone agent by id only; the info is kept when this master has it.
+  const info = agent?.info ?? m.recoveredAgents.get(agentId) ?? { hostname: '' };
+  const goneTime = m.now();
+  // A removal for good: the agent's other transitions wait for it, as for `removeAgent`.
+  m.agentsInTransition.set(agentId, 'removing');
+  const write = m.options.registry.update({ info: { ...info, id: { value: agentId } }, state: 'gone', time: goneTime });
+  return new Promise<void>((resolve, reject) => {
+    write?.catch(reject);
+    m.registrar(write, () => {
+      m.agentsInTransition.delete(agentId);
+      _markGone(m, agentId, goneTime);
+      resolve();
+    });
+  });
+}
+
+function _markGone(m: Master, agentId: string, goneTime: number): void {
+  m.goneAgents.set(agentId, goneTime);
+  const agent = m.agents.get(agentId);
+  if (agent !== undefined) {
+    m.send(agent.pid, SHUTDOWN_SLAVE, { message: AGENT_MARKED_GONE } satisfies ShutdownSlave);
+    _removeAgent(m, agent, AGENT_MARKED_GONE, 'gone');
+    return;
+  }
+  m.log.warn({ agentId, unreachable: m.unreachableAgents.has(agentId), recovered: m.recoveredAgents.has(agentId) }, 'Marked agent gone');
+  if (m.unreachableAgents.delete(agentId)) {
+    for (const framework of m.frameworks.values()) {
+      for (const task of [...framework.unreachableTasks.values()]) {
+        if (task.agent_id.value !== agentId) continue;
+        if (!isTerminalTask(task)) endRemovedTask(m, framework, task, 'gone', AGENT_MARKED_GONE);
+        framework.unreachableTasks.delete(task.task_id.value);
+        framework.completedTasks.push(task);
+      }
+    }
+  }
+  m.agentRecovered(agentId);
 }
 
 /** `ExitedExecutorMessage`: the framework hears `executorLost`; the executor's resources return. */

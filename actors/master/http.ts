@@ -1,12 +1,13 @@
-import { badRequest, jsonp, ok } from '../../src/http/response.ts';
+import { badRequest, jsonp, methodNotAllowed, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
+import type { RouteHandler } from '../../src/process/process.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { attributesModel, executorInfoModel, frameworkRoleModel, reservedFullModel, reservedModel, resourcesFullModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import { failoverTimeoutSeconds } from '../../src/mesos/v1/common.ts';
 import { MESOS_VERSION } from './constants.ts';
 import type { Master } from './master-process.ts';
-import { OPERATOR_API_PATH, operatorApi, roleUsage } from './operator-api.ts';
+import { OPERATOR_API_PATH, operatorApi, roleUsage, teardown } from './operator-api.ts';
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord, type OfferRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
@@ -15,7 +16,7 @@ import { webuiRoutes } from './webui.ts';
 /**
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
  * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/roles`, `/master/health`,
- * `/master/redirect`;
+ * `/master/redirect`, and `POST /master/teardown`;
  * the v1 operator API, `POST /api/v1`, is in `operator-api.ts`.
  *
  * As Mesos's `Master::Http` (and `ReadOnlyHandler`): a master that is not leading answers the
@@ -23,7 +24,7 @@ import { webuiRoutes } from './webui.ts';
  * `?jsonp=<callback>`; `/frameworks?framework_id=`, `/slaves?slave_id=` and
  * `/tasks?framework_id=&task_id=` select by id; `/health` is `200` on any running master.
  */
-export function httpRoutes(m: Master): Record<string, (request: HttpRequest) => HttpResponse> {
+export function httpRoutes(m: Master): Record<string, RouteHandler> {
   /** A state endpoint: the leader answers, with `jsonp` as libprocess's `OK(json, jsonp)`. */
   const leaderOnly = (answer: (request: HttpRequest) => HttpResponse) => (request: HttpRequest) => {
     if (!m.leading) return redirect(m, request);
@@ -42,11 +43,53 @@ export function httpRoutes(m: Master): Record<string, (request: HttpRequest) => 
     // Mesos's `health` is `OK()`: the process answers, whether it leads or not.
     '/health': () => ({ status: 200 }),
     '/redirect': (request) => redirect(m, request),
+    '/teardown': (request) => teardownEndpoint(m, request),
     [SCHEDULER_API_PATH]: (request) => schedulerApi(m, request),
     [OPERATOR_API_PATH]: (request) => operatorApi(m, request),
     // The web UI at `/` (the master is the HTTP delegate) and `/master/`.
     ...webuiRoutes(m),
   };
+}
+
+/**
+ * `POST /master/teardown` with the form body `frameworkId=<id>` (Mesos's `Master::Http::teardown`):
+ * TEARDOWN of the v1 operator API, and its answers (`operator-api.ts` `teardown`). Checked in
+ * Mesos's order: not the leader `307` (`503` when none is known), not POST `405`, a body that
+ * does not decode or has no `frameworkId` `400`. As in Mesos the `Content-Type` is not read.
+ */
+function teardownEndpoint(m: Master, request: HttpRequest): HttpResponse {
+  if (!m.leading) return redirect(m, request);
+  if (request.method !== 'POST') return methodNotAllowed(['POST'], request.method);
+  let values: Map<string, string>;
+  try {
+    values = decodeQuery(request.body);
+  } catch (error) {
+    return badRequest(`Unable to decode query string: ${(error as Error).message}`);
+  }
+  const frameworkId = values.get('frameworkId');
+  if (frameworkId === undefined) return badRequest("Missing 'frameworkId' query parameter in the request body");
+  return teardown(m, frameworkId);
+}
+
+/**
+ * A form body (`a=1&b=x+y`) as libprocess's `query::decode`: `+` is a space, a malformed
+ * percent-escape is an error (naming the part), a later key wins.
+ */
+function decodeQuery(body: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const part of body.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const decode = (s: string) => {
+      try {
+        return decodeURIComponent(s.replaceAll('+', ' '));
+      } catch {
+        throw new Error(`malformed percent-encoding in '${part}'`);
+      }
+    };
+    values.set(decode(eq < 0 ? part : part.slice(0, eq)), eq < 0 ? '' : decode(part.slice(eq + 1)));
+  }
+  return values;
 }
 
 const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);

@@ -1,14 +1,16 @@
 import { z } from 'zod';
 import { InvalidMessageError } from '../../src/errors.ts';
 import { acceptsJson, APPLICATION_JSON, header } from '../../src/http/media.ts';
-import { badRequest, jsonBody, ok } from '../../src/http/response.ts';
+import { badRequest, jsonBody, notFound, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { allocationRole, reservedModel } from '../../src/mesos/model.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import { DurationInfoSchema, isTerminalState, type ExecutorInfo, type Resource, type TimeInfo } from '../../src/mesos/v1/common.ts';
+import { AgentIDSchema, DurationInfoSchema, FrameworkIDSchema, isTerminalState, type ExecutorInfo, type Resource, type TimeInfo } from '../../src/mesos/v1/common.ts';
 import { parseWith } from '../../src/mesos/v1/validate.ts';
+import * as agents from './agents.ts';
 import { MESOS_VERSION } from './constants.ts';
+import { removeFramework } from './frameworks.ts';
 import type { Master } from './master-process.ts';
 import * as operatorEvents from './operator-events.ts';
 import { jsonPostRefusal } from './scheduler-api.ts';
@@ -25,8 +27,12 @@ import { VersionProcess, versionJSON } from './version.ts';
  *    GET_VERSION, GET_METRICS, GET_LOGGING_LEVEL, GET_MASTER, GET_AGENTS, GET_FRAMEWORKS,
  *    GET_EXECUTORS, GET_TASKS, GET_ROLES and GET_STATE (the four GET_* parts in one).
  * 2. SUBSCRIBE: a RecordIO stream of `mesos.v1.master.Event`s (`operator-events.ts`).
- * 3. Every other call type of `master.proto` (reservations, volumes, maintenance, quota,
- *    weights, files, TEARDOWN, MARK_AGENT_GONE, ...) is `501 Not Implemented`, naming it.
+ * 3. The two destructive calls, answered `200` with an empty body once done: TEARDOWN removes a
+ *    framework as its scheduler's TEARDOWN does (`teardown`, shared with `/master/teardown`);
+ *    MARK_AGENT_GONE writes the agent gone to the registry, then shuts it down and removes it
+ *    (`markAgentGone`).
+ * 4. Every other call type of `master.proto` (reservations, volumes, maintenance, quota,
+ *    weights, files, ...) is `501 Not Implemented`, naming it.
  *
  * Requests are checked in the scheduler API's order (`scheduler-api.ts`): not the leader `307`
  * to the leader (`503` when none is known); not POST `405`; no `Content-Type` `400`; not JSON
@@ -81,12 +87,15 @@ export const OPERATOR_CALL_TYPES = [
 export type OperatorCallType = (typeof OPERATOR_CALL_TYPES)[number];
 
 /**
- * The part of `master::Call` this master reads: the type, and GET_METRICS's optional
- * `timeout`. The payloads of calls it does not implement are not looked at (they answer `501`).
+ * The part of `master::Call` this master reads: the type, GET_METRICS's optional `timeout`, and
+ * the ids TEARDOWN and MARK_AGENT_GONE name. The payloads of calls it does not implement are not
+ * looked at (they answer `501`).
  */
 const OperatorCallSchema = z.object({
   type: z.enum(OPERATOR_CALL_TYPES),
   get_metrics: z.object({ timeout: DurationInfoSchema.optional() }).optional(),
+  teardown: z.object({ framework_id: FrameworkIDSchema }).optional(),
+  mark_agent_gone: z.object({ agent_id: AgentIDSchema }).optional(),
 });
 export type OperatorCall = z.infer<typeof OperatorCallSchema>;
 
@@ -96,7 +105,7 @@ export function parseOperatorCall(json: unknown): OperatorCall {
 }
 
 /** `POST /api/v1`. Runs in the master's mailbox, as every route. */
-export function operatorApi(m: Master, request: HttpRequest): HttpResponse {
+export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Promise<HttpResponse> {
   const refused = jsonPostRefusal(m, request, 'the operator API');
   if (refused !== undefined) return refused;
 
@@ -141,9 +150,65 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse {
       return answer('GET_ROLES', 'get_roles', getRoles(m));
     case 'SUBSCRIBE':
       return operatorEvents.subscribe(m, request);
+    case 'TEARDOWN':
+      // Mesos's `validation::master::call::validate`: the payload of the call's type is required.
+      if (call.teardown === undefined) return badRequest("Failed to validate master::Call: Expecting 'teardown' to be present");
+      return teardown(m, call.teardown.framework_id.value);
+    case 'MARK_AGENT_GONE':
+      if (call.mark_agent_gone === undefined) return badRequest("Failed to validate master::Call: Expecting 'mark_agent_gone' to be present");
+      return markAgentGone(m, call.mark_agent_gone.agent_id.value);
     default:
       return { status: 501, body: `Call type '${call.type}' is not implemented by this master` };
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The destructive calls. Mesos answers both with `OK()`: `200`, no body.
+
+const DONE: HttpResponse = { status: 200 };
+
+/**
+ * TEARDOWN and `POST /master/teardown` (Mesos's `Http::_teardown`): the framework is removed as
+ * its own scheduler's TEARDOWN removes it (`removeFramework`: its tasks killed, its executors
+ * shut down on their agents, its offers withdrawn, the framework completed). A framework this
+ * master does not have subscribed (never known, or completed already) is `400`, in Mesos's words
+ * and naming the id.
+ */
+export function teardown(m: Master, frameworkId: string): HttpResponse {
+  const framework = m.frameworks.get(frameworkId);
+  if (framework === undefined) return badRequest(`No framework found with specified ID '${frameworkId}'`);
+  m.log.info({ frameworkId }, 'Tearing down framework at the operator\'s request');
+  removeFramework(m, framework, 'teardown by the operator');
+  return DONE;
+}
+
+/**
+ * MARK_AGENT_GONE (Mesos's `Http::_markAgentGone`): answered once the registry has the agent
+ * gone and the master has acted on it (`agents.markGone`). As Mesos: an agent gone already is
+ * `200` (the call is idempotent); one this master does not know (not registered, recovered or
+ * unreachable) is `404`; one with a registry write in flight is `503`, to be tried again. A
+ * registry write that fails is `503` too: this master gives the lead up (Mesos's aborts).
+ */
+export function markAgentGone(m: Master, agentId: string): HttpResponse | Promise<HttpResponse> {
+  m.log.info({ agentId }, 'Marking agent as gone');
+  const problem = agents.markGoneProblem(m, agentId);
+  switch (problem) {
+    case 'gone':
+      m.log.warn({ agentId }, 'Not marking agent as gone because it has already transitioned to gone');
+      return DONE;
+    case 'unknown':
+      return notFound(`Agent '${agentId}' not found`);
+    case 'removing':
+      return { status: 503, body: `Agent '${agentId}' is being transitioned to removed or gone` };
+    case 'markingUnreachable':
+      return { status: 503, body: `Agent '${agentId}' is being transitioned to unreachable` };
+    case 'reregistering':
+      return { status: 503, body: `Agent '${agentId}' is being transitioned to reachable (it is re-registering)` };
+  }
+  return agents.markGone(m, agentId).then(
+    () => DONE,
+    (error: unknown) => ({ status: 503, body: `Failed to mark agent '${agentId}' as gone in the registry: ${(error as Error).message}` }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
