@@ -158,7 +158,8 @@ export function shutdownExecutor(m: Master, framework: FrameworkRecord, s: Sched
  * RECONCILE. Implicit (no tasks): the latest state of every task the master knows (its
  * unreachable ones too, TASK_UNREACHABLE). Explicit, as Mesos's `reconcile`: each named task's
  * latest state, or, for a task the master does not know, TASK_GONE when its agent is registered,
- * TASK_UNREACHABLE (with the agent's `unreachable_time`) when the agent is unreachable,
+ * TASK_GONE_BY_OPERATOR when an operator marked the agent gone, TASK_UNREACHABLE (with the
+ * agent's `unreachable_time`) when the agent is unreachable,
  * TASK_UNKNOWN otherwise (an agent removed for good included); TASK_LOST in every such case to a
  * framework that is not partition-aware; all with REASON_RECONCILIATION. While agents from the
  * registry may still re-register after a failover, an unknown task on one of them (or on an
@@ -189,6 +190,9 @@ export function reconcile(m: Master, framework: FrameworkRecord, list: { task_id
     if (agentId !== undefined && m.agents.has(agentId)) {
       state = 'TASK_GONE';
       message = 'Reconciliation: Task is unknown to the agent';
+    } else if (agentId !== undefined && m.goneAgents.has(agentId)) {
+      state = 'TASK_GONE_BY_OPERATOR';
+      message = 'Reconciliation: Task is gone';
     } else if (unreachableTime !== undefined) {
       state = 'TASK_UNREACHABLE';
       message = 'Reconciliation: Task is unreachable';

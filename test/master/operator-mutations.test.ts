@@ -182,6 +182,12 @@ test.serial('operator API - MARK_AGENT_GONE of a registered agent: registry gone
   const { get_agents } = (await call(ctx, { type: 'GET_AGENTS' })).json();
   t.deepEqual(get_agents.agents, []);
 
+  // Reconciling a task on it: gone by operator (lost to a framework that is not partition-aware).
+  aware.driver.reconcileTasks([{ task_id: { value: 'aware-other' }, agent_id: { value: agentId } }]);
+  plain.driver.reconcileTasks([{ task_id: { value: 'plain-other' }, agent_id: { value: agentId } }]);
+  t.like((await aware.scheduler.next('statusUpdate'))[0], { task_id: { value: 'aware-other' }, state: 'TASK_GONE_BY_OPERATOR', reason: 'REASON_RECONCILIATION' });
+  t.like((await plain.scheduler.next('statusUpdate'))[0], { task_id: { value: 'plain-other' }, state: 'TASK_LOST' });
+
   // Marking it gone again is fine (Mesos answers `OK()`), and changes nothing.
   const again = await call(ctx, markGone(agentId));
   t.deepEqual([again.status, again.body], [200, '']);
