@@ -34,7 +34,7 @@ export const ALLOCATOR_FLAGS: FlagSpec[] = [
   {
     name: 'weights',
     type: 'list',
-    help: "role weights, 'role=weight' pairs joined by ',' (e.g. 'eng=2,ads=0.5'): a role of weight 2 is owed twice the share of one of weight 1; unlisted roles weigh 1 (deprecated in Mesos for its /weights endpoint, which this master has not)",
+    help: "role weights, 'role=weight' pairs joined by ',' (e.g. 'eng=2,ads=0.5'): a role of weight 2 is owed twice the share of one of weight 1; unlisted roles weigh 1; bootstraps the weights: once the registry has weights they win, and UPDATE_WEIGHTS or PUT /master/weights change them (deprecated in Mesos for the same reason)",
   },
   { name: 'filter_gpu_resources', type: 'bool', help: 'offer agents with GPUs only to frameworks with the GPU_RESOURCES capability', default: true },
 ];

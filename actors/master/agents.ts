@@ -103,6 +103,11 @@ function admit(m: Master, agent: AgentRecord): void {
   m.linkTo(agent.pid);
   const used = [...agent.usedByFramework()].map(([framework_id, r]) => ({ framework_id, resources: r.toJSON() }));
   m.toAllocator(ALLOCATOR_ADD_AGENT, { agent_id: agent.id, total: agent.total.toJSON(), used } satisfies AddAgent);
+  // Deactivated by the operator before it was removed, or before a master failover: no offers.
+  if (m.deactivatedAgents.has(agent.id)) {
+    agent.active = false;
+    m.toAllocator(ALLOCATOR_DEACTIVATE_AGENT, { agent_id: agent.id } satisfies AgentRef);
+  }
   startPings(m, agent);
   if (m.operatorSubscribers.size > 0) operatorEvents.agentAdded(m, agent);
 }
@@ -201,8 +206,10 @@ function reconnectAgent(m: Master, agent: AgentRecord, from: UPID, body: Reregis
     if (list === undefined) reconcile.set(task.framework_id.value, [status]);
     else list.push(status);
   }
-  if (!agent.connected || !agent.active) {
-    agent.connected = true;
+  agent.connected = true;
+  // Offered again, unless the operator deactivated it (DEACTIVATE_AGENT): reconnecting does
+  // not undo that, as in Mesos.
+  if (!agent.active && !m.deactivatedAgents.has(id)) {
     agent.active = true;
     m.toAllocator(ALLOCATOR_ACTIVATE_AGENT, { agent_id: id } satisfies AgentRef);
   }
@@ -604,6 +611,8 @@ export function markGone(m: Master, agentId: string): Promise<void> {
 
 function _markGone(m: Master, agentId: string, goneTime: number): void {
   m.goneAgents.set(agentId, goneTime);
+  // It never comes back; the registry's deactivation of it is dropped at the next recovery.
+  m.deactivatedAgents.delete(agentId);
   const agent = m.agents.get(agentId);
   if (agent !== undefined) {
     m.send(agent.pid, SHUTDOWN_SLAVE, { message: AGENT_MARKED_GONE } satisfies ShutdownSlave);
@@ -622,6 +631,46 @@ function _markGone(m: Master, agentId: string, goneTime: number): void {
     }
   }
   m.agentRecovered(agentId);
+}
+
+/**
+ * The operator deactivates (DEACTIVATE_AGENT) or reactivates (REACTIVATE_AGENT) an agent, as
+ * Mesos's `Master::deactivate` and `reactivate` after `DeactivateAgent` / `ReactivateAgent`:
+ * once the registry has it, a deactivated agent is inactive (`active: false`) and the allocator
+ * stops offering it, its outstanding offers rescinded (their resources back to the allocator),
+ * its tasks untouched; a reactivated one is offered again if it is connected. Deactivation
+ * outlives a disconnection, a re-registration and a failover (`reconnectAgent`, `admit`).
+ * Resolves once done; rejects if the registry write failed (the master then gives the lead up).
+ */
+export function setDeactivated(m: Master, agentId: string, deactivated: boolean): Promise<void> {
+  m.log.info({ agentId }, deactivated ? 'Deactivating agent' : 'Reactivating agent');
+  const write = m.options.registry.updateDeactivated(agentId, deactivated);
+  return new Promise<void>((resolve, reject) => {
+    write?.catch(reject);
+    m.registrar(write, () => {
+      if (deactivated) deactivate(m, agentId);
+      else reactivate(m, agentId);
+      resolve();
+    });
+  });
+}
+
+function deactivate(m: Master, agentId: string): void {
+  m.deactivatedAgents.add(agentId);
+  const agent = m.agents.get(agentId);
+  // A disconnected agent is inactive in the allocator already, and has no offers.
+  if (agent === undefined || !agent.active) return;
+  agent.active = false;
+  m.toAllocator(ALLOCATOR_DEACTIVATE_AGENT, { agent_id: agentId } satisfies AgentRef);
+  for (const offerId of [...agent.offers]) offers.removeOffer(m, offerId, { rescind: true, recover: true });
+}
+
+function reactivate(m: Master, agentId: string): void {
+  m.deactivatedAgents.delete(agentId);
+  const agent = m.agents.get(agentId);
+  if (agent === undefined || agent.active || !agent.connected) return;
+  agent.active = true;
+  m.toAllocator(ALLOCATOR_ACTIVATE_AGENT, { agent_id: agentId } satisfies AgentRef);
 }
 
 /** `ExitedExecutorMessage`: the framework hears `executorLost`; the executor's resources return. */

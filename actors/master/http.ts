@@ -11,12 +11,13 @@ import { OPERATOR_API_PATH, operatorApi, roleUsage, teardown } from './operator-
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord, type OfferRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
+import { weightsEndpoint } from './weights.ts';
 import { webuiRoutes } from './webui.ts';
 
 /**
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
  * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/roles`, `/master/health`,
- * `/master/redirect`, and `POST /master/teardown`;
+ * `/master/redirect`, `POST /master/teardown`, and `GET`/`PUT /master/weights` (`weights.ts`);
  * the v1 operator API, `POST /api/v1`, is in `operator-api.ts`.
  *
  * As Mesos's `Master::Http` (and `ReadOnlyHandler`): a master that is not leading answers the
@@ -44,6 +45,7 @@ export function httpRoutes(m: Master): Record<string, RouteHandler> {
     '/health': () => ({ status: 200 }),
     '/redirect': (request) => redirect(m, request),
     '/teardown': (request) => teardownEndpoint(m, request),
+    '/weights': (request) => weightsEndpoint(m, request),
     [SCHEDULER_API_PATH]: (request) => schedulerApi(m, request),
     [OPERATOR_API_PATH]: (request) => operatorApi(m, request),
     // The web UI at `/` (the master is the HTTP delegate) and `/master/`.
@@ -267,7 +269,7 @@ function agentJSON(m: Master, a: AgentRecord) {
     unreserved_resources: resourcesModel(a.total.unreserved()),
     attributes: attributesModel(a.info.attributes),
     active: a.active,
-    deactivated: !a.active,
+    deactivated: m.deactivatedAgents.has(a.id),
     version: a.version ?? '',
     ...(a.info.domain !== undefined ? { domain: a.info.domain } : {}),
   };

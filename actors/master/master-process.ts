@@ -32,7 +32,7 @@ import {
 import type { Timer } from '../../src/process/clock.ts';
 import type { AgentInfo, MasterInfo, TaskState } from '../../src/mesos/v1/common.ts';
 import type { SchedulerEvent } from '../../src/mesos/v1/index.ts';
-import { ALLOCATOR_OFFERS, type Offers } from '../allocator/protocol.ts';
+import { ALLOCATOR_OFFERS, ALLOCATOR_UPDATE_WEIGHTS, type Offers, type UpdateWeights } from '../allocator/protocol.ts';
 import type { ElectionEvent, MasterContender } from '../detector/contender.ts';
 import type { LeaderInfo } from '../detector/detector.ts';
 import { leaderInfo } from '../detector/leader.ts';
@@ -55,7 +55,7 @@ import { httpRoutes } from './http.ts';
 import { masterMachine, type MasterMachineState } from './master.machine.ts';
 import * as offers from './offers.ts';
 import type { OperatorSubscriber } from './operator-events.ts';
-import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type Registry, type RegistryAgent } from './registry.ts';
+import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type Registry, type RegistryAgent, type RegistrySettings } from './registry.ts';
 import { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
 import * as tasks from './tasks.ts';
 
@@ -91,8 +91,9 @@ export interface MasterOptions {
   /** The flags as the operator gave them, shown in `/master/state`. */
   flags?: Record<string, string>;
   /**
-   * The role weights the allocator started with (`--weights`), for the operator API's
-   * GET_ROLES; the allocator holds the weights it allocates by.
+   * The role weights the allocator started with (`--weights`): this master's weights until the
+   * registry or the operator (UPDATE_WEIGHTS, `/master/weights`) changes them (`Master.weights`).
+   * As in Mesos, weights in the registry win over these, which a first leader writes there.
    */
   weights?: Readonly<Record<string, number>>;
   /** The HTTP address operators and HTTP frameworks use, for `MasterInfo` (`host:port`). */
@@ -188,6 +189,18 @@ export class Master extends Process {
    * is done, as Mesos ignores them; the agent retries.
    */
   readonly agentsInTransition = new Map<string, 'reregistering' | 'markingUnreachable' | 'removing'>();
+  /**
+   * Role weights (Mesos's `Master::weights`): `--weights`, replaced by the registry's when this
+   * master is elected, changed by UPDATE_WEIGHTS and `/master/weights` (`weights.ts`). Roles not
+   * listed weigh 1. The allocator is told of every change.
+   */
+  readonly weights = new Map<string, number>();
+  /**
+   * Agents the operator deactivated (DEACTIVATE_AGENT; Mesos's `slaves.deactivated`), kept in
+   * the registry: they get no offers, whether connected or not, until REACTIVATE_AGENT. An
+   * agent's `active` is `connected` and not in here.
+   */
+  readonly deactivatedAgents = new Set<string>();
   /** Passes `agent_reregister_timeout` after a recovery began (Mesos's `slaves.recoveredTimer`). */
   #recoveryTimer: Timer | undefined;
   /** Elected, reading the registry: not leading yet. */
@@ -260,6 +273,7 @@ export class Master extends Process {
       registry: options.registry ?? new InMemoryRegistry(),
     };
     this.ids = new MasterIdGenerator(this.options.masterId);
+    for (const [role, weight] of Object.entries(this.options.weights)) this.weights.set(role, weight);
     this.completedFrameworks = new RecentList(this.options.maxCompletedFrameworks);
     this.machine = createActor(masterMachine, { clock: this.machineClock });
 
@@ -415,10 +429,11 @@ export class Master extends Process {
     this.leader = undefined;
     this.#readingRegistry = true;
     const read = this.options.registry.recover();
-    if (Array.isArray(read)) this.#recover(read);
+    const settings = this.options.registry.recoverSettings();
+    if (Array.isArray(read) && !(settings instanceof Promise)) this.#recover(read, settings);
     else {
       this.log.info({ registry: this.options.registry.describe() }, 'Elected; recovering the registry');
-      this.defer(read, (agents) => this.#recover(agents), (error) => this.#recoveryFailed(error));
+      this.defer(Promise.all([read, settings]), ([agents, s]) => this.#recover(agents, s), (error) => this.#recoveryFailed(error));
     }
   }
 
@@ -426,9 +441,12 @@ export class Master extends Process {
    * The registry is read (Mesos's `Master::_recover`): admitted agents are waited for
    * (`RECOVERING`, for `agent_reregister_timeout`), unreachable and gone ones remembered.
    */
-  #recover(agents: RegistryAgent[]): void {
+  #recover(agents: RegistryAgent[], settings: RegistrySettings): void {
     if (!this.#readingRegistry) return; // The lead was lost meanwhile.
     this.#readingRegistry = false;
+    this.#recoverWeights(settings.weights);
+    const listed = new Set(agents.filter((a) => a.state !== 'gone').map((a) => a.info.id.value));
+    for (const id of settings.deactivatedAgents) if (listed.has(id)) this.deactivatedAgents.add(id);
     for (const agent of agents) {
       const id = agent.info.id.value;
       if (agent.state === 'admitted') this.recoveredAgents.set(id, agent.info);
@@ -451,6 +469,28 @@ export class Master extends Process {
       this.#recoveryTimer = this.after(timeout, () => this.#recoveredAgentsTimeout(recovered));
     }
     this.options.onElected?.();
+  }
+
+  /**
+   * Weights, as Mesos's `Master::_recover`: the registry's replace `--weights` (with a warning
+   * when both are set); without any there, `--weights` are written to it, so that the next
+   * leader keeps them whatever its own flag says. The allocator hears them before this master
+   * leads, so before any framework is added: no cycle offers by other weights.
+   */
+  #recoverWeights(recovered: readonly { role: string; weight: number }[]): void {
+    const registry = this.options.registry;
+    if (recovered.length > 0) {
+      if (this.weights.size > 0) this.log.warn({ weights: Object.fromEntries(this.weights), registry: registry.describe() }, 'Ignoring --weights and recovering the weights from the registry');
+      // Roles only `--weights` set go back to the default weight in the allocator.
+      const reset = [...this.weights.keys()].filter((role) => !recovered.some((w) => w.role === role)).map((role) => ({ role, weight: 1 }));
+      this.weights.clear();
+      for (const { role, weight } of recovered) this.weights.set(role, weight);
+      this.toAllocator(ALLOCATOR_UPDATE_WEIGHTS, { weights: [...reset, ...recovered] } satisfies UpdateWeights);
+    } else if (this.weights.size > 0) {
+      const weights = [...this.weights].map(([role, weight]) => ({ role, weight }));
+      // Not waited for: the allocator has these weights already, and a write that fails gives the lead up.
+      this.registrar(registry.updateWeights(weights), () => undefined);
+    }
   }
 
   /** The registry could not be read: as Mesos's master ("Recovery failed"), this one gives the lead up. */

@@ -16,6 +16,7 @@ import * as operatorEvents from './operator-events.ts';
 import { jsonPostRefusal } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
+import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from './weights.ts';
 
 /**
  * The v1 operator HTTP API, `POST /api/v1` on the master, as Mesos's `Master::Http::api`: a
@@ -27,12 +28,15 @@ import { VersionProcess, versionJSON } from './version.ts';
  *    GET_VERSION, GET_METRICS, GET_LOGGING_LEVEL, GET_MASTER, GET_AGENTS, GET_FRAMEWORKS,
  *    GET_EXECUTORS, GET_TASKS, GET_ROLES and GET_STATE (the four GET_* parts in one).
  * 2. SUBSCRIBE: a RecordIO stream of `mesos.v1.master.Event`s (`operator-events.ts`).
- * 3. The two destructive calls, answered `200` with an empty body once done: TEARDOWN removes a
- *    framework as its scheduler's TEARDOWN does (`teardown`, shared with `/master/teardown`);
+ * 3. The mutations, answered `200` with an empty body once done: TEARDOWN removes a framework
+ *    as its scheduler's TEARDOWN does (`teardown`, shared with `/master/teardown`);
  *    MARK_AGENT_GONE writes the agent gone to the registry, then shuts it down and removes it
- *    (`markAgentGone`).
- * 4. Every other call type of `master.proto` (reservations, volumes, maintenance, quota,
- *    weights, files, ...) is `501 Not Implemented`, naming it.
+ *    (`markAgentGone`); DEACTIVATE_AGENT and REACTIVATE_AGENT write the agent's deactivation
+ *    to the registry, then stop or resume its offers (`deactivateAgent`, `reactivateAgent`).
+ * 4. Weights: GET_WEIGHTS, and UPDATE_WEIGHTS, written to the registry before it is answered
+ *    (`weights.ts`, shared with `/master/weights`).
+ * 5. Every other call type of `master.proto` (reservations, volumes, maintenance, quota,
+ *    files, ...) is `501 Not Implemented`, naming it.
  *
  * Requests are checked in the scheduler API's order (`scheduler-api.ts`): not the leader `307`
  * to the leader (`503` when none is known); not POST `405`; no `Content-Type` `400`; not JSON
@@ -87,15 +91,18 @@ export const OPERATOR_CALL_TYPES = [
 export type OperatorCallType = (typeof OPERATOR_CALL_TYPES)[number];
 
 /**
- * The part of `master::Call` this master reads: the type, GET_METRICS's optional `timeout`, and
- * the ids TEARDOWN and MARK_AGENT_GONE name. The payloads of calls it does not implement are not
- * looked at (they answer `501`).
+ * The part of `master::Call` this master reads: the type, GET_METRICS's optional `timeout`, the
+ * ids TEARDOWN, MARK_AGENT_GONE, DEACTIVATE_AGENT and REACTIVATE_AGENT name, and UPDATE_WEIGHTS's
+ * weights. The payloads of calls it does not implement are not looked at (they answer `501`).
  */
 const OperatorCallSchema = z.object({
   type: z.enum(OPERATOR_CALL_TYPES),
   get_metrics: z.object({ timeout: DurationInfoSchema.optional() }).optional(),
   teardown: z.object({ framework_id: FrameworkIDSchema }).optional(),
   mark_agent_gone: z.object({ agent_id: AgentIDSchema }).optional(),
+  deactivate_agent: z.object({ agent_id: AgentIDSchema }).optional(),
+  reactivate_agent: z.object({ agent_id: AgentIDSchema }).optional(),
+  update_weights: z.object({ weight_infos: WeightInfosSchema.optional() }).optional(),
 });
 export type OperatorCall = z.infer<typeof OperatorCallSchema>;
 
@@ -157,6 +164,19 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
     case 'MARK_AGENT_GONE':
       if (call.mark_agent_gone === undefined) return badRequest("Failed to validate master::Call: Expecting 'mark_agent_gone' to be present");
       return markAgentGone(m, call.mark_agent_gone.agent_id.value);
+    case 'DEACTIVATE_AGENT':
+      if (call.deactivate_agent === undefined) return badRequest("Failed to validate master::Call: Expecting 'deactivate_agent' to be present");
+      return deactivateAgent(m, call.deactivate_agent.agent_id.value);
+    case 'REACTIVATE_AGENT':
+      if (call.reactivate_agent === undefined) return badRequest("Failed to validate master::Call: Expecting 'reactivate_agent' to be present");
+      return reactivateAgent(m, call.reactivate_agent.agent_id.value);
+    case 'GET_WEIGHTS':
+      return answer('GET_WEIGHTS', 'get_weights', { weight_infos: weightInfos(m) });
+    case 'UPDATE_WEIGHTS': {
+      if (call.update_weights === undefined) return badRequest("Failed to validate master::Call: Expecting 'update_weights' to be present");
+      const validated = validateWeights(call.update_weights.weight_infos ?? [], 'update_weights.weight_infos');
+      return Array.isArray(validated) ? updateWeights(m, validated) : validated;
+    }
     default:
       return { status: 501, body: `Call type '${call.type}' is not implemented by this master` };
   }
@@ -208,6 +228,35 @@ export function markAgentGone(m: Master, agentId: string): HttpResponse | Promis
   return agents.markGone(m, agentId).then(
     () => DONE,
     (error: unknown) => ({ status: 503, body: `Failed to mark agent '${agentId}' as gone in the registry: ${(error as Error).message}` }),
+  );
+}
+
+/**
+ * DEACTIVATE_AGENT (Mesos's `Http::_deactivateAgent`): once the registry has the agent
+ * deactivated, it gets no offers (its outstanding ones are rescinded), whether it is connected,
+ * reconnects later, or is recovered by a new leader; its tasks keep running. An agent this
+ * master has registered, recovered from the registry or marked unreachable may be deactivated
+ * (again: `200`); another is `400`, as Mesos's "Unknown agent". A registry write that fails is
+ * `503` (and the master gives the lead up).
+ */
+export function deactivateAgent(m: Master, agentId: string): HttpResponse | Promise<HttpResponse> {
+  if (!m.agents.has(agentId) && !m.recoveredAgents.has(agentId) && !m.unreachableAgents.has(agentId)) return badRequest(`Unknown agent '${agentId}'`);
+  return agents.setDeactivated(m, agentId, true).then(
+    () => DONE,
+    (error: unknown) => ({ status: 503, body: `Failed to deactivate agent '${agentId}' in the registry: ${(error as Error).message}` }),
+  );
+}
+
+/**
+ * REACTIVATE_AGENT (Mesos's `Http::_reactivateAgent`): once the registry no longer has the
+ * agent deactivated, it is offered again if connected. One that is not deactivated is `400`,
+ * as in Mesos.
+ */
+export function reactivateAgent(m: Master, agentId: string): HttpResponse | Promise<HttpResponse> {
+  if (!m.deactivatedAgents.has(agentId)) return badRequest(`Agent '${agentId}' is not deactivated`);
+  return agents.setDeactivated(m, agentId, false).then(
+    () => DONE,
+    (error: unknown) => ({ status: 503, body: `Failed to reactivate agent '${agentId}' in the registry: ${(error as Error).message}` }),
   );
 }
 
@@ -268,7 +317,7 @@ export function agentResponse(m: Master, a: AgentRecord) {
   return {
     agent_info: a.info,
     active: a.active,
-    deactivated: !a.active,
+    deactivated: m.deactivatedAgents.has(a.id),
     version: a.version ?? '',
     pid: String(a.pid),
     registered_time: timeInfo(a.registeredTime),
@@ -339,13 +388,13 @@ export function getTasks(m: Master) {
 
 /**
  * The roles a master knows of: every role a subscribed framework is in, has a reservation on an
- * agent, or has a weight in `--weights` (`role=weight,...`), sorted by name, each with its
- * weight (default 1), its frameworks and the resources allocated to it (its tasks' and
- * executors'). Weights changed on the allocator by other means are not known to the master and
- * not shown. What `GET_ROLES` and `/master/roles` report, each in its own shape.
+ * agent, or has a weight set (`--weights`, the registry, UPDATE_WEIGHTS: `Master.weights`),
+ * sorted by name, each with its weight (default 1), its frameworks and the resources allocated
+ * to it (its tasks' and executors'). What `GET_ROLES` and `/master/roles` report, each in its
+ * own shape.
  */
 export function roleUsage(m: Master): { name: string; weight: number; frameworks: string[]; allocated: Resources }[] {
-  const weights = new Map(Object.entries(m.options.weights));
+  const weights = m.weights;
   const roles = new Map<string, { frameworks: Set<string>; allocated: Resources }>();
   const role = (name: string) => {
     let r = roles.get(name);

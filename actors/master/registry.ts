@@ -12,9 +12,15 @@ import { leaderBucket } from '../detector/contender.ts';
  * write: offers, tasks and status updates never touch it (they are soft state, rebuilt from the
  * agents and frameworks that re-register).
  *
+ * Two operator settings are kept too, as Mesos keeps them in its `Registry`: role weights
+ * (`Registry.weights`, written by UPDATE_WEIGHTS and `/master/weights`) and which agents the
+ * operator deactivated (Mesos's `Registry.Slave.deactivated`, by DEACTIVATE_AGENT).
+ *
  * Unlike Mesos's, which keeps one `Registry` protobuf and applies operations to the whole of
  * it, this one keeps an entry per agent: the writes of different agents are independent, and
- * each is one key in the JetStream KV registry.
+ * each is one key in the JetStream KV registry. Deactivations are kept apart from the agents'
+ * entries (one key per deactivated agent), so that a deactivation needs no `SlaveInfo` (an
+ * unreachable agent's is not in the master's memory) and no other write has to carry it.
  */
 
 /**
@@ -34,6 +40,20 @@ export interface RegistryAgent {
   readonly time: number;
 }
 
+/** A role's weight (`WeightInfo`). */
+export interface WeightInfo {
+  readonly role: string;
+  readonly weight: number;
+}
+
+/** The operator's settings a newly elected master reads with the agents. */
+export interface RegistrySettings {
+  /** Role weights set at runtime (or bootstrapped from `--weights`); roles not listed weigh 1. */
+  readonly weights: WeightInfo[];
+  /** Agents the operator deactivated (DEACTIVATE_AGENT) and has not reactivated. */
+  readonly deactivatedAgents: string[];
+}
+
 /**
  * A registry. A write resolves once it is durable; a registry in this process's memory has
  * written by the time the call returns and returns nothing, so that a master on it (dev mode,
@@ -47,6 +67,12 @@ export interface Registry {
   update(agent: RegistryAgent): Promise<void> | void;
   /** Forgets the agent: it unregistered, or another took its address (`RemoveSlave`). */
   remove(agentId: string): Promise<void> | void;
+  /** The operator's settings, read once when the master is elected, with `recover`. */
+  recoverSettings(): Promise<RegistrySettings> | RegistrySettings;
+  /** Sets the weights of the roles listed, keeping the others (Mesos's `weights::UpdateWeights`). */
+  updateWeights(weights: readonly WeightInfo[]): Promise<void> | void;
+  /** Records that the operator deactivated (`true`) or reactivated (`false`) an agent. */
+  updateDeactivated(agentId: string, deactivated: boolean): Promise<void> | void;
   /** For logs. */
   describe(): string;
 }
@@ -62,9 +88,13 @@ export interface Registry {
  */
 export class InMemoryRegistry implements Registry {
   readonly agents = new Map<string, RegistryAgent>();
+  readonly weights = new Map<string, number>();
+  readonly deactivatedAgents = new Set<string>();
 
-  constructor(agents: readonly RegistryAgent[] = []) {
+  constructor(agents: readonly RegistryAgent[] = [], settings: Partial<RegistrySettings> = {}) {
     for (const agent of agents) this.agents.set(agent.info.id.value, agent);
+    for (const { role, weight } of settings.weights ?? []) this.weights.set(role, weight);
+    for (const id of settings.deactivatedAgents ?? []) this.deactivatedAgents.add(id);
   }
 
   recover(): RegistryAgent[] {
@@ -77,6 +107,19 @@ export class InMemoryRegistry implements Registry {
 
   remove(agentId: string): void {
     this.agents.delete(agentId);
+  }
+
+  recoverSettings(): RegistrySettings {
+    return { weights: [...this.weights].map(([role, weight]) => ({ role, weight })), deactivatedAgents: [...this.deactivatedAgents] };
+  }
+
+  updateWeights(weights: readonly WeightInfo[]): void {
+    for (const { role, weight } of weights) this.weights.set(role, weight);
+  }
+
+  updateDeactivated(agentId: string, deactivated: boolean): void {
+    if (deactivated) this.deactivatedAgents.add(agentId);
+    else this.deactivatedAgents.delete(agentId);
   }
 
   describe(): string {
@@ -96,10 +139,15 @@ export function registryBucket(prefix: string): string {
 
 /** The key of an agent's entry (agent ids are `<master id>-S<n>`: key-safe). */
 const AGENT_KEY_PREFIX = 'agents.';
+/** The key of every role weight, one JSON object by role (role names are not all key-safe). */
+const WEIGHTS_KEY = 'weights';
+/** The key of an agent the operator deactivated; deleted when it is reactivated. */
+const DEACTIVATED_KEY_PREFIX = 'deactivated.';
 
 /**
  * The registry in a JetStream KV bucket (`registryBucket`, no TTL, one revision kept), one key
- * per agent (`agents.<id>`) holding its `RegistryAgent` as JSON: what `mesos-ts master --nats`
+ * per agent (`agents.<id>`) holding its `RegistryAgent` as JSON, the role weights under
+ * `weights` and one `deactivated.<id>` key per agent the operator deactivated: what `mesos-ts master --nats`
  * uses, so that whichever master is elected next reads what the last one wrote. Writes go out
  * one after another, in the order the master made them, as Mesos's registrar applies its
  * operations; each resolves once the server has stored it.
@@ -155,6 +203,39 @@ export class NatsRegistry implements Registry {
     return this.#write(async (kv) => void (await kv.delete(AGENT_KEY_PREFIX + agentId)));
   }
 
+  async recoverSettings(): Promise<RegistrySettings> {
+    const kv = await this.#open();
+    const deactivatedAgents: string[] = [];
+    for await (const key of await kv.keys(`${DEACTIVATED_KEY_PREFIX}>`)) deactivatedAgents.push(key.slice(DEACTIVATED_KEY_PREFIX.length));
+    return { weights: [...(await this.#weights(kv))].map(([role, weight]) => ({ role, weight })), deactivatedAgents };
+  }
+
+  /** Read, merged and written in the write queue: two updates in flight do not lose each other's roles. */
+  updateWeights(weights: readonly WeightInfo[]): Promise<void> {
+    return this.#write(async (kv) => {
+      const all = await this.#weights(kv);
+      for (const { role, weight } of weights) all.set(role, weight);
+      await kv.put(WEIGHTS_KEY, JSON.stringify(Object.fromEntries(all)));
+    });
+  }
+
+  updateDeactivated(agentId: string, deactivated: boolean): Promise<void> {
+    const key = DEACTIVATED_KEY_PREFIX + agentId;
+    return this.#write(async (kv) => void (deactivated ? await kv.put(key, 'true') : await kv.delete(key)));
+  }
+
+  async #weights(kv: KV): Promise<Map<string, number>> {
+    const entry = await kv.get(WEIGHTS_KEY);
+    if (entry === null || entry.operation !== 'PUT') return new Map();
+    try {
+      return parseRegistryWeights(entry.string());
+    } catch (error) {
+      // As an unreadable agent entry: the roles weigh 1 (or `--weights`) until the operator sets them again.
+      this.#logger?.warn({ bucket: this.bucket, key: WEIGHTS_KEY, reason: (error as Error).message }, 'Ignoring unreadable registry weights');
+      return new Map();
+    }
+  }
+
   describe(): string {
     return `NATS KV bucket '${this.bucket}'`;
   }
@@ -190,4 +271,16 @@ export function parseRegistryAgent(text: string): RegistryAgent {
   if (!STATES.includes(value!.state as RegistryAgentState)) throw new Error(`registry entry '${id}': state '${String(value!.state)}' must be one of ${STATES.join(', ')}`);
   if (typeof value!.time !== 'number') throw new Error(`registry entry '${id}': time must be a number`);
   return value as RegistryAgent;
+}
+
+/** The registry's weights from their JSON (`{"role": weight, ...}`); throws naming what is wrong. */
+export function parseRegistryWeights(text: string): Map<string, number> {
+  const value = JSON.parse(text) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('registry weights: must be a JSON object of role weights');
+  const weights = new Map<string, number>();
+  for (const [role, weight] of Object.entries(value)) {
+    if (typeof weight !== 'number' || !(weight > 0)) throw new Error(`registry weights: weight of role '${role}' must be a positive number, got ${JSON.stringify(weight)}`);
+    weights.set(role, weight);
+  }
+  return weights;
 }

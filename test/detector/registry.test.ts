@@ -58,6 +58,31 @@ test('registry - NatsRegistry: admitted, unreachable, gone and removed agents wr
   t.is(status.ttl, 0, 'entries never expire');
 });
 
+test('registry - NatsRegistry: weights and deactivations written by one are read back by another, apart from the agents', async (t) => {
+  const { transport: first } = await attached(t, 'reg-c', 'writer');
+  const writer = new NatsRegistry(first, { logger });
+  t.deepEqual(await writer.recoverSettings(), { weights: [], deactivatedAgents: [] });
+  await writer.update(agent('S0', 'admitted'));
+  // Two updates in flight at once: neither loses the other's roles.
+  await Promise.all([writer.updateWeights([{ role: 'eng', weight: 2 }]), writer.updateWeights([{ role: 'ads', weight: 0.5 }])]);
+  await writer.updateWeights([{ role: 'eng', weight: 3 }]);
+  await Promise.all([writer.updateDeactivated('S0', true), writer.updateDeactivated('S1', true)]);
+  await writer.updateDeactivated('S1', false);
+
+  const { transport: second } = await attached(t, 'reg-c', 'reader');
+  const reader = new NatsRegistry(second, { logger });
+  const settings = await reader.recoverSettings();
+  t.deepEqual(
+    settings.weights.sort((a, b) => a.role.localeCompare(b.role)),
+    [
+      { role: 'ads', weight: 0.5 },
+      { role: 'eng', weight: 3 },
+    ],
+  );
+  t.deepEqual(settings.deactivatedAgents, ['S0']);
+  t.deepEqual(await reader.recover(), [agent('S0', 'admitted')], 'the settings are not read as agents');
+});
+
 test('registry - a master writes the agent it admits to NatsRegistry before answering; a second master elected on that bus recovers it (RECOVERING, recovered_slaves)', async (t) => {
   const { runtime: one, transport: oneTransport } = await attached(t, 'reg-b', 'master-one');
   const first = new Master({ registry: new NatsRegistry(oneTransport, { logger }) });
