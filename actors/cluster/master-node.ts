@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Runtime } from '../../src/process/runtime.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import type { Transport } from '../../src/transport/transport.ts';
@@ -33,8 +34,9 @@ export interface MasterNodeOptions {
   /**
    * On NATS, contend for the lead with this lease (`--leader_lease`), as `mesos-ts master` does:
    * several masters on one bus, one leads, and the registry of agents is in the bus's JetStream
-   * KV (`NatsRegistry`), for the next leader to recover. Without it the master leads at once
-   * (one master), with its registry in memory unless `master.registry` says otherwise.
+   * KV (`NatsRegistry`), for the next leader to recover. Without it, or on a bus without
+   * JetStream, the master leads at once (one master), with its registry in memory unless
+   * `master.registry` says otherwise.
    */
   leaderLeaseMs?: number;
   /** The master lost the lead it had (see `MasterOptions.onLostLeadership`); it no longer announces itself. */
@@ -59,7 +61,8 @@ export interface MasterNode {
  * discovery (`announceLeader`), so that agents and frameworks given only the bus find it. With
  * `leaderLeaseMs` it contends for the lead first (`NatsMasterContender`) and answers discovery
  * only while it leads; `stop` gives the lead up at once, so that a standby takes over. A
- * contending master keeps its registry in the bus's JetStream KV (`NatsRegistry`).
+ * contending master keeps its registry in the bus's JetStream KV (`NatsRegistry`); on a bus
+ * without JetStream it does not contend, and says so.
  *
  * @example
  * const node = await startMasterNode({ transport: new NatsTransport({ servers: 'nats://127.0.0.1:4222' }) });
@@ -87,8 +90,8 @@ export async function startMasterNode(options: MasterNodeOptions = {}): Promise<
     // the default weights.
     if (options.weights !== undefined) allocator.allocation.updateWeights(options.weights);
     const transport = runtime.transport instanceof NatsTransport ? runtime.transport : undefined;
-    const contender =
-      transport !== undefined && options.leaderLeaseMs !== undefined ? new NatsMasterContender(transport, { leaseMs: options.leaderLeaseMs, logger: runtime.logger }) : undefined;
+    const contends = transport !== undefined && options.leaderLeaseMs !== undefined && (await jetStreamEnabled(transport, runtime.logger));
+    const contender = contends ? new NatsMasterContender(transport!, { leaseMs: options.leaderLeaseMs!, logger: runtime.logger }) : undefined;
     let unannounce: (() => void) | undefined;
     const announce = (): void => {
       if (transport !== undefined) unannounce ??= announceLeader(transport, master, runtime.logger);
@@ -136,3 +139,28 @@ export async function startMasterNode(options: MasterNodeOptions = {}): Promise<
     throw error;
   }
 }
+
+/**
+ * Whether the bus runs JetStream, which the election and the registry keep their buckets in.
+ * Only the server saying it does not is a no: a bus that does not answer now is contended on
+ * anyway (the contender tries again until it does). Without JetStream the master runs as the
+ * only one, as before election existed, and says so.
+ */
+async function jetStreamEnabled(transport: NatsTransport, logger: Logger): Promise<boolean> {
+  const nc = transport.connection;
+  if (nc === undefined) return true;
+  try {
+    await jetstreamManager(nc, { timeout: JETSTREAM_PROBE_TIMEOUT_MS });
+    return true;
+  } catch (error) {
+    if ((error as Error).name !== 'JetStreamNotEnabled' && !/jetstream is not enabled/i.test((error as Error).message)) return true;
+    logger.warn(
+      { reason: (error as Error).message },
+      'JetStream is not enabled on the bus: this master runs alone, without leader election or a registry (enable JetStream, as nats.conf does, to run several masters)',
+    );
+    return false;
+  }
+}
+
+/** How long the JetStream question at start waits for an answer. */
+const JETSTREAM_PROBE_TIMEOUT_MS = 5_000;

@@ -137,3 +137,19 @@ test.serial('master election - a leader whose key another master took reports lo
   const state = await fetch(`${a.url}/master/state`, { redirect: 'manual' });
   t.is(state.status, 503);
 });
+
+test.serial('master election - on a bus without JetStream a master runs alone, as before election: it leads at once and answers discovery, and says why', async (t) => {
+  const plain = await startNatsServer({ jetstream: false });
+  t.teardown(() => plain.stop());
+  const log = new LogLines('debug');
+  const node = await startMasterNode({ transport: new NatsTransport({ servers: plain.url, prefix: 'nojs', logger: log.logger }), node: 'nojs-master', logger: log.logger, port: 0, leaderLeaseMs: LEASE_MS });
+  t.teardown(() => node.stop());
+  t.is(node.contender, undefined);
+  await within(node.runtime.settle(), 5_000, 'the master starting');
+  t.is(node.master.state, 'LEADING');
+  t.true(log.lines.some((l) => /^JetStream is not enabled on the bus/.test(l.msg as string)));
+  const transport = new NatsTransport({ servers: plain.url, prefix: 'nojs', logger: log.logger });
+  const runtime = await Runtime.start({ transport, logger: log.logger, node: 'nojs-client' });
+  t.teardown(() => runtime.shutdown());
+  t.is((await new NatsMasterDetector(transport).info()).pid, String(node.master.self));
+});

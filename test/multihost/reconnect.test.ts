@@ -28,8 +28,10 @@ test('multihost - nats-server restarts: every process reconnects, the agent re-r
   const work = mkdtempSync(join(tmpdir(), 'mesos-ts-multihost-reconnect-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-  // Pings slow enough that an outage of the link timeout does not remove the agent.
-  const master = procs.cli('master', ['master', `--nats=${nats.url}`, '--port=0', '--agent_ping_timeout=2secs', '--max_agent_ping_timeouts=5', '--allocation_interval=100ms']);
+  // Pings slow enough that an outage of the link timeout does not remove the agent, and a
+  // leader lease longer than the outages: a master that cannot renew its lease for a whole
+  // lease gives the lead up and exits, as Mesos's does when its ZooKeeper session expires.
+  const master = procs.cli('master', ['master', `--nats=${nats.url}`, '--port=0', '--agent_ping_timeout=2secs', '--max_agent_ping_timeouts=5', '--allocation_interval=100ms', '--leader_lease=60secs']);
   const masterUrl = (await master.waitForLog(/^Master \S+ listening on /)).url as string;
   const agent = procs.cli('agent', ['agent', `--nats=${nats.url}`, '--port=0', `--work_dir=${work}`, '--resources=cpus:2;mem:1024', '--registration_backoff_factor=50ms']);
   const agentId = (await agent.waitForLog(/^Registered with master$/)).agent_id as string;
