@@ -11,13 +11,15 @@ import { OPERATOR_API_PATH, operatorApi, roleUsage, teardown } from './operator-
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord, type OfferRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
+import { quotaEndpoint } from './quota.ts';
 import { weightsEndpoint } from './weights.ts';
 import { webuiRoutes } from './webui.ts';
 
 /**
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
  * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/roles`, `/master/health`,
- * `/master/redirect`, `POST /master/teardown`, and `GET`/`PUT /master/weights` (`weights.ts`);
+ * `/master/redirect`, `POST /master/teardown`, `GET`/`PUT /master/weights` (`weights.ts`), and
+ * `GET`/`POST /master/quota` (`quota.ts`);
  * the v1 operator API, `POST /api/v1`, is in `operator-api.ts`.
  *
  * As Mesos's `Master::Http` (and `ReadOnlyHandler`): a master that is not leading answers the
@@ -46,6 +48,7 @@ export function httpRoutes(m: Master): Record<string, RouteHandler> {
     '/redirect': (request) => redirect(m, request),
     '/teardown': (request) => teardownEndpoint(m, request),
     '/weights': (request) => weightsEndpoint(m, request),
+    '/quota': (request) => quotaEndpoint(m, request),
     [SCHEDULER_API_PATH]: (request) => schedulerApi(m, request),
     [OPERATOR_API_PATH]: (request) => operatorApi(m, request),
     // The web UI at `/` (the master is the HTTP delegate) and `/master/`.
@@ -98,10 +101,20 @@ const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 10
 
 /**
  * `/master/roles`, as Mesos's `Master::Http::roles`: each role's name, weight, frameworks (their
- * ids) and the resources allocated to it, in the v0 model (`{"cpus": 2, "mem": 128, ...}`).
+ * ids), the resources allocated to it, in the v0 model (`{"cpus": 2, "mem": 128, ...}`), and
+ * its `quota` as Mesos 1.11 shows it (`{"role", "guarantee": {"cpus": 2}, "limit": {}}`; no
+ * limit is ever set here, and Mesos's `consumed` is not reported).
  */
 function rolesJSON(m: Master) {
-  return { roles: roleUsage(m).map((r) => ({ name: r.name, weight: r.weight, frameworks: r.frameworks, resources: resourcesModel(r.allocated) })) };
+  return {
+    roles: roleUsage(m).map((r) => ({
+      name: r.name,
+      weight: r.weight,
+      frameworks: r.frameworks,
+      resources: resourcesModel(r.allocated),
+      quota: { role: r.name, guarantee: { ...r.guarantees }, limit: {} },
+    })),
+  };
 }
 
 /** `/master/state` (exported for tests). */

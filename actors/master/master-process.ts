@@ -32,7 +32,7 @@ import {
 import type { Timer } from '../../src/process/clock.ts';
 import type { AgentInfo, MasterInfo, TaskState } from '../../src/mesos/v1/common.ts';
 import type { SchedulerEvent } from '../../src/mesos/v1/index.ts';
-import { ALLOCATOR_OFFERS, ALLOCATOR_UPDATE_WEIGHTS, type Offers, type UpdateWeights } from '../allocator/protocol.ts';
+import { ALLOCATOR_OFFERS, ALLOCATOR_SET_QUOTA, ALLOCATOR_UPDATE_WEIGHTS, type Offers, type SetQuota, type UpdateWeights } from '../allocator/protocol.ts';
 import type { ElectionEvent, MasterContender } from '../detector/contender.ts';
 import type { LeaderInfo } from '../detector/detector.ts';
 import { leaderInfo } from '../detector/leader.ts';
@@ -55,7 +55,7 @@ import { httpRoutes } from './http.ts';
 import { masterMachine, type MasterMachineState } from './master.machine.ts';
 import * as offers from './offers.ts';
 import type { OperatorSubscriber } from './operator-events.ts';
-import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type Registry, type RegistryAgent, type RegistrySettings } from './registry.ts';
+import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type QuotaEntry, type Registry, type RegistryAgent, type RegistrySettings } from './registry.ts';
 import { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
 import * as tasks from './tasks.ts';
 
@@ -195,6 +195,12 @@ export class Master extends Process {
    * listed weigh 1. The allocator is told of every change.
    */
   readonly weights = new Map<string, number>();
+  /**
+   * Role quotas (Mesos's `Master::quotas`): each role's guaranteed scalars by name, replaced by
+   * the registry's when this master is elected, changed by UPDATE_QUOTA and `/master/quota`
+   * (`quota.ts`). The allocator is told of every change.
+   */
+  readonly quotas = new Map<string, Readonly<Record<string, number>>>();
   /**
    * Agents the operator deactivated (DEACTIVATE_AGENT; Mesos's `slaves.deactivated`), kept in
    * the registry: they get no offers, whether connected or not, until REACTIVATE_AGENT. An
@@ -445,6 +451,7 @@ export class Master extends Process {
     if (!this.#readingRegistry) return; // The lead was lost meanwhile.
     this.#readingRegistry = false;
     this.#recoverWeights(settings.weights);
+    this.#recoverQuotas(settings.quotas);
     const listed = new Set(agents.filter((a) => a.state !== 'gone').map((a) => a.info.id.value));
     for (const id of settings.deactivatedAgents) if (listed.has(id)) this.deactivatedAgents.add(id);
     for (const agent of agents) {
@@ -491,6 +498,25 @@ export class Master extends Process {
       // Not waited for: the allocator has these weights already, and a write that fails gives the lead up.
       this.registrar(registry.updateWeights(weights), () => undefined);
     }
+  }
+
+  /**
+   * Quotas, as Mesos's `Master::_recover`: the registry's are this master's and the
+   * allocator's before this master leads, so before any framework is added: no cycle offers
+   * without them. Unlike Mesos's allocator, this one does not then hold offers back until most
+   * agents re-register (its quota "recovery mode").
+   */
+  #recoverQuotas(recovered: readonly QuotaEntry[]): void {
+    for (const role of this.quotas.keys()) {
+      if (!recovered.some((q) => q.role === role)) this.toAllocator(ALLOCATOR_SET_QUOTA, { role, guarantee: [] } satisfies SetQuota);
+    }
+    this.quotas.clear();
+    for (const { role, guarantees } of recovered) {
+      this.quotas.set(role, guarantees);
+      const guarantee = Object.entries(guarantees).map(([name, value]) => ({ name, type: 'SCALAR', scalar: { value } }));
+      this.toAllocator(ALLOCATOR_SET_QUOTA, { role, guarantee } as SetQuota);
+    }
+    if (recovered.length > 0) this.log.info({ roles: recovered.map((q) => q.role) }, 'Recovered quota from the registry');
   }
 
   /** The registry could not be read: as Mesos's master ("Recovery failed"), this one gives the lead up. */

@@ -16,6 +16,7 @@ import * as operatorEvents from './operator-events.ts';
 import { jsonPostRefusal } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
+import { quotaStatus, updateQuotaCall, UpdateQuotaSchema } from './quota.ts';
 import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from './weights.ts';
 
 /**
@@ -35,8 +36,10 @@ import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from '
  *    to the registry, then stop or resume its offers (`deactivateAgent`, `reactivateAgent`).
  * 4. Weights: GET_WEIGHTS, and UPDATE_WEIGHTS, written to the registry before it is answered
  *    (`weights.ts`, shared with `/master/weights`).
- * 5. Every other call type of `master.proto` (reservations, volumes, maintenance, quota,
- *    files, ...) is `501 Not Implemented`, naming it.
+ * 5. Quota: GET_QUOTA, and UPDATE_QUOTA, checked against the cluster's capacity unless `force`
+ *    and written to the registry before it is answered (`quota.ts`, shared with `/master/quota`).
+ * 6. Every other call type of `master.proto` (reservations, volumes, maintenance, the
+ *    deprecated SET_QUOTA / REMOVE_QUOTA, files, ...) is `501 Not Implemented`, naming it.
  *
  * Requests are checked in the scheduler API's order (`scheduler-api.ts`): not the leader `307`
  * to the leader (`503` when none is known); not POST `405`; no `Content-Type` `400`; not JSON
@@ -92,8 +95,8 @@ export type OperatorCallType = (typeof OPERATOR_CALL_TYPES)[number];
 
 /**
  * The part of `master::Call` this master reads: the type, GET_METRICS's optional `timeout`, the
- * ids TEARDOWN, MARK_AGENT_GONE, DEACTIVATE_AGENT and REACTIVATE_AGENT name, and UPDATE_WEIGHTS's
- * weights. The payloads of calls it does not implement are not looked at (they answer `501`).
+ * ids TEARDOWN, MARK_AGENT_GONE, DEACTIVATE_AGENT and REACTIVATE_AGENT name, UPDATE_WEIGHTS's
+ * weights and UPDATE_QUOTA's configs. The payloads of calls it does not implement are not looked at (they answer `501`).
  */
 const OperatorCallSchema = z.object({
   type: z.enum(OPERATOR_CALL_TYPES),
@@ -103,6 +106,7 @@ const OperatorCallSchema = z.object({
   deactivate_agent: z.object({ agent_id: AgentIDSchema }).optional(),
   reactivate_agent: z.object({ agent_id: AgentIDSchema }).optional(),
   update_weights: z.object({ weight_infos: WeightInfosSchema.optional() }).optional(),
+  update_quota: UpdateQuotaSchema.optional(),
 });
 export type OperatorCall = z.infer<typeof OperatorCallSchema>;
 
@@ -177,6 +181,11 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
       const validated = validateWeights(call.update_weights.weight_infos ?? [], 'update_weights.weight_infos');
       return Array.isArray(validated) ? updateWeights(m, validated) : validated;
     }
+    case 'GET_QUOTA':
+      return answer('GET_QUOTA', 'get_quota', { status: quotaStatus(m) });
+    case 'UPDATE_QUOTA':
+      if (call.update_quota === undefined) return badRequest("Failed to validate master::Call: Expecting 'update_quota' to be present");
+      return updateQuotaCall(m, call.update_quota);
     default:
       return { status: 501, body: `Call type '${call.type}' is not implemented by this master` };
   }
@@ -388,12 +397,12 @@ export function getTasks(m: Master) {
 
 /**
  * The roles a master knows of: every role a subscribed framework is in, has a reservation on an
- * agent, or has a weight set (`--weights`, the registry, UPDATE_WEIGHTS: `Master.weights`),
- * sorted by name, each with its weight (default 1), its frameworks and the resources allocated
- * to it (its tasks' and executors'). What `GET_ROLES` and `/master/roles` report, each in its
- * own shape.
+ * agent, has a weight set (`--weights`, the registry, UPDATE_WEIGHTS: `Master.weights`) or a
+ * quota (`Master.quotas`), sorted by name, each with its weight (default 1), its quota
+ * guarantees (none: `{}`), its frameworks and the resources allocated to it (its tasks' and
+ * executors'). What `GET_ROLES` and `/master/roles` report, each in its own shape.
  */
-export function roleUsage(m: Master): { name: string; weight: number; frameworks: string[]; allocated: Resources }[] {
+export function roleUsage(m: Master): { name: string; weight: number; guarantees: Readonly<Record<string, number>>; frameworks: string[]; allocated: Resources }[] {
   const weights = m.weights;
   const roles = new Map<string, { frameworks: Set<string>; allocated: Resources }>();
   const role = (name: string) => {
@@ -402,6 +411,7 @@ export function roleUsage(m: Master): { name: string; weight: number; frameworks
     return r;
   };
   for (const name of weights.keys()) role(name);
+  for (const name of m.quotas.keys()) role(name);
   for (const a of m.agents.values()) for (const name of Object.keys(reservedModel(a.total))) role(name);
   for (const f of m.frameworks.values()) {
     for (const name of f.roles) role(name).frameworks.add(f.id);
@@ -418,7 +428,7 @@ export function roleUsage(m: Master): { name: string; weight: number; frameworks
   }
   return [...roles.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, r]) => ({ name, weight: weights.get(name) ?? 1, frameworks: [...r.frameworks], allocated: r.allocated }));
+    .map(([name, r]) => ({ name, weight: weights.get(name) ?? 1, guarantees: m.quotas.get(name) ?? {}, frameworks: [...r.frameworks], allocated: r.allocated }));
 }
 
 /** `GetRoles`: `roleUsage` with frameworks as `FrameworkID`s and resources as v1 `Resource`s. */

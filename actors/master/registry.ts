@@ -12,8 +12,9 @@ import { leaderBucket } from '../detector/contender.ts';
  * write: offers, tasks and status updates never touch it (they are soft state, rebuilt from the
  * agents and frameworks that re-register).
  *
- * Two operator settings are kept too, as Mesos keeps them in its `Registry`: role weights
- * (`Registry.weights`, written by UPDATE_WEIGHTS and `/master/weights`) and which agents the
+ * Three operator settings are kept too, as Mesos keeps them in its `Registry`: role weights
+ * (`Registry.weights`, written by UPDATE_WEIGHTS and `/master/weights`), role quotas
+ * (`Registry.quota_configs`, written by UPDATE_QUOTA and `/master/quota`) and which agents the
  * operator deactivated (Mesos's `Registry.Slave.deactivated`, by DEACTIVATE_AGENT).
  *
  * Unlike Mesos's, which keeps one `Registry` protobuf and applies operations to the whole of
@@ -46,10 +47,21 @@ export interface WeightInfo {
   readonly weight: number;
 }
 
+/**
+ * A role's quota as kept (Mesos's `QuotaConfig`): the guaranteed quantity of each scalar
+ * resource by name. No guarantee left: the role has no quota (the entry is removed).
+ */
+export interface QuotaEntry {
+  readonly role: string;
+  readonly guarantees: Readonly<Record<string, number>>;
+}
+
 /** The operator's settings a newly elected master reads with the agents. */
 export interface RegistrySettings {
   /** Role weights set at runtime (or bootstrapped from `--weights`); roles not listed weigh 1. */
   readonly weights: WeightInfo[];
+  /** Role quotas set at runtime (UPDATE_QUOTA, `/master/quota`); roles not listed have none. */
+  readonly quotas: QuotaEntry[];
   /** Agents the operator deactivated (DEACTIVATE_AGENT) and has not reactivated. */
   readonly deactivatedAgents: string[];
 }
@@ -71,6 +83,11 @@ export interface Registry {
   recoverSettings(): Promise<RegistrySettings> | RegistrySettings;
   /** Sets the weights of the roles listed, keeping the others (Mesos's `weights::UpdateWeights`). */
   updateWeights(weights: readonly WeightInfo[]): Promise<void> | void;
+  /**
+   * Sets the quotas of the roles listed, keeping the others; an entry without guarantees
+   * removes the role's quota (Mesos's `quota::UpdateQuota`).
+   */
+  updateQuotas(quotas: readonly QuotaEntry[]): Promise<void> | void;
   /** Records that the operator deactivated (`true`) or reactivated (`false`) an agent. */
   updateDeactivated(agentId: string, deactivated: boolean): Promise<void> | void;
   /** For logs. */
@@ -89,11 +106,13 @@ export interface Registry {
 export class InMemoryRegistry implements Registry {
   readonly agents = new Map<string, RegistryAgent>();
   readonly weights = new Map<string, number>();
+  readonly quotas = new Map<string, Readonly<Record<string, number>>>();
   readonly deactivatedAgents = new Set<string>();
 
   constructor(agents: readonly RegistryAgent[] = [], settings: Partial<RegistrySettings> = {}) {
     for (const agent of agents) this.agents.set(agent.info.id.value, agent);
     for (const { role, weight } of settings.weights ?? []) this.weights.set(role, weight);
+    this.updateQuotas(settings.quotas ?? []);
     for (const id of settings.deactivatedAgents ?? []) this.deactivatedAgents.add(id);
   }
 
@@ -110,7 +129,15 @@ export class InMemoryRegistry implements Registry {
   }
 
   recoverSettings(): RegistrySettings {
-    return { weights: [...this.weights].map(([role, weight]) => ({ role, weight })), deactivatedAgents: [...this.deactivatedAgents] };
+    return {
+      weights: [...this.weights].map(([role, weight]) => ({ role, weight })),
+      quotas: [...this.quotas].map(([role, guarantees]) => ({ role, guarantees })),
+      deactivatedAgents: [...this.deactivatedAgents],
+    };
+  }
+
+  updateQuotas(quotas: readonly QuotaEntry[]): void {
+    mergeQuotas(this.quotas, quotas);
   }
 
   updateWeights(weights: readonly WeightInfo[]): void {
@@ -141,13 +168,15 @@ export function registryBucket(prefix: string): string {
 const AGENT_KEY_PREFIX = 'agents.';
 /** The key of every role weight, one JSON object by role (role names are not all key-safe). */
 const WEIGHTS_KEY = 'weights';
+/** The key of every role quota, one JSON object by role of guarantees by resource name. */
+const QUOTAS_KEY = 'quotas';
 /** The key of an agent the operator deactivated; deleted when it is reactivated. */
 const DEACTIVATED_KEY_PREFIX = 'deactivated.';
 
 /**
  * The registry in a JetStream KV bucket (`registryBucket`, no TTL, one revision kept), one key
  * per agent (`agents.<id>`) holding its `RegistryAgent` as JSON, the role weights under
- * `weights` and one `deactivated.<id>` key per agent the operator deactivated: what `mesos-ts master --nats`
+ * `weights`, the role quotas under `quotas` and one `deactivated.<id>` key per agent the operator deactivated: what `mesos-ts master --nats`
  * uses, so that whichever master is elected next reads what the last one wrote. Writes go out
  * one after another, in the order the master made them, as Mesos's registrar applies its
  * operations; each resolves once the server has stored it.
@@ -207,7 +236,11 @@ export class NatsRegistry implements Registry {
     const kv = await this.#open();
     const deactivatedAgents: string[] = [];
     for await (const key of await kv.keys(`${DEACTIVATED_KEY_PREFIX}>`)) deactivatedAgents.push(key.slice(DEACTIVATED_KEY_PREFIX.length));
-    return { weights: [...(await this.#weights(kv))].map(([role, weight]) => ({ role, weight })), deactivatedAgents };
+    return {
+      weights: [...(await this.#weights(kv))].map(([role, weight]) => ({ role, weight })),
+      quotas: [...(await this.#quotas(kv))].map(([role, guarantees]) => ({ role, guarantees })),
+      deactivatedAgents,
+    };
   }
 
   /** Read, merged and written in the write queue: two updates in flight do not lose each other's roles. */
@@ -216,6 +249,15 @@ export class NatsRegistry implements Registry {
       const all = await this.#weights(kv);
       for (const { role, weight } of weights) all.set(role, weight);
       await kv.put(WEIGHTS_KEY, JSON.stringify(Object.fromEntries(all)));
+    });
+  }
+
+  /** As `updateWeights`: read, merged and written in the write queue. */
+  updateQuotas(quotas: readonly QuotaEntry[]): Promise<void> {
+    return this.#write(async (kv) => {
+      const all = await this.#quotas(kv);
+      mergeQuotas(all, quotas);
+      await kv.put(QUOTAS_KEY, JSON.stringify(Object.fromEntries(all)));
     });
   }
 
@@ -232,6 +274,18 @@ export class NatsRegistry implements Registry {
     } catch (error) {
       // As an unreadable agent entry: the roles weigh 1 (or `--weights`) until the operator sets them again.
       this.#logger?.warn({ bucket: this.bucket, key: WEIGHTS_KEY, reason: (error as Error).message }, 'Ignoring unreadable registry weights');
+      return new Map();
+    }
+  }
+
+  async #quotas(kv: KV): Promise<Map<string, Readonly<Record<string, number>>>> {
+    const entry = await kv.get(QUOTAS_KEY);
+    if (entry === null || entry.operation !== 'PUT') return new Map();
+    try {
+      return parseRegistryQuotas(entry.string());
+    } catch (error) {
+      // As unreadable weights: no role has quota until the operator sets them again.
+      this.#logger?.warn({ bucket: this.bucket, key: QUOTAS_KEY, reason: (error as Error).message }, 'Ignoring unreadable registry quotas');
       return new Map();
     }
   }
@@ -283,4 +337,30 @@ export function parseRegistryWeights(text: string): Map<string, number> {
     weights.set(role, weight);
   }
   return weights;
+}
+
+/** Applies quota updates to `all`: an entry without guarantees removes the role's quota. */
+function mergeQuotas(all: Map<string, Readonly<Record<string, number>>>, quotas: readonly QuotaEntry[]): void {
+  for (const { role, guarantees } of quotas) {
+    if (Object.keys(guarantees).length === 0) all.delete(role);
+    else all.set(role, { ...guarantees });
+  }
+}
+
+/**
+ * The registry's quotas from their JSON (`{"role": {"cpus": 2, ...}, ...}`); throws naming what
+ * is wrong.
+ */
+export function parseRegistryQuotas(text: string): Map<string, Readonly<Record<string, number>>> {
+  const value = JSON.parse(text) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('registry quotas: must be a JSON object of role quotas');
+  const quotas = new Map<string, Readonly<Record<string, number>>>();
+  for (const [role, guarantees] of Object.entries(value)) {
+    if (typeof guarantees !== 'object' || guarantees === null || Array.isArray(guarantees)) throw new Error(`registry quotas: quota of role '${role}' must be a JSON object of guarantees`);
+    for (const [name, quantity] of Object.entries(guarantees)) {
+      if (typeof quantity !== 'number' || !(quantity >= 0)) throw new Error(`registry quotas: guarantee '${name}' of role '${role}' must be a non-negative number, got ${JSON.stringify(quantity)}`);
+    }
+    quotas.set(role, guarantees as Record<string, number>);
+  }
+  return quotas;
 }

@@ -61,7 +61,7 @@ test('registry - NatsRegistry: admitted, unreachable, gone and removed agents wr
 test('registry - NatsRegistry: weights and deactivations written by one are read back by another, apart from the agents', async (t) => {
   const { transport: first } = await attached(t, 'reg-c', 'writer');
   const writer = new NatsRegistry(first, { logger });
-  t.deepEqual(await writer.recoverSettings(), { weights: [], deactivatedAgents: [] });
+  t.deepEqual(await writer.recoverSettings(), { weights: [], quotas: [], deactivatedAgents: [] });
   await writer.update(agent('S0', 'admitted'));
   // Two updates in flight at once: neither loses the other's roles.
   await Promise.all([writer.updateWeights([{ role: 'eng', weight: 2 }]), writer.updateWeights([{ role: 'ads', weight: 0.5 }])]);
@@ -81,6 +81,36 @@ test('registry - NatsRegistry: weights and deactivations written by one are read
   );
   t.deepEqual(settings.deactivatedAgents, ['S0']);
   t.deepEqual(await reader.recover(), [agent('S0', 'admitted')], 'the settings are not read as agents');
+});
+
+test('registry - NatsRegistry: quotas written by one are read back by another; an empty guarantee removes a role, concurrent updates keep each other', async (t) => {
+  const { transport: first } = await attached(t, 'reg-d', 'writer');
+  const writer = new NatsRegistry(first, { logger });
+  t.deepEqual((await writer.recoverSettings()).quotas, []);
+  await writer.updateWeights([{ role: 'eng', weight: 2 }]);
+  // Two updates in flight at once: neither loses the other's roles.
+  await Promise.all([
+    writer.updateQuotas([{ role: 'eng', guarantees: { cpus: 2, mem: 1024 } }]),
+    writer.updateQuotas([
+      { role: 'ads', guarantees: { cpus: 0.5 } },
+      { role: 'ml', guarantees: { gpus: 1 } },
+    ]),
+  ]);
+  await writer.updateQuotas([{ role: 'ml', guarantees: {} }]);
+  await writer.updateQuotas([{ role: 'eng', guarantees: { cpus: 3 } }]);
+
+  const { transport: second } = await attached(t, 'reg-d', 'reader');
+  const reader = new NatsRegistry(second, { logger });
+  const settings = await reader.recoverSettings();
+  t.deepEqual(
+    settings.quotas.sort((a, b) => a.role.localeCompare(b.role)),
+    [
+      { role: 'ads', guarantees: { cpus: 0.5 } },
+      { role: 'eng', guarantees: { cpus: 3 } },
+    ],
+  );
+  t.deepEqual(settings.weights, [{ role: 'eng', weight: 2 }], 'the weights are kept apart');
+  t.deepEqual(await reader.recover(), [], 'the quotas are not read as agents');
 });
 
 test('registry - a master writes the agent it admits to NatsRegistry before answering; a second master elected on that bus recovers it (RECOVERING, recovered_slaves)', async (t) => {

@@ -150,12 +150,12 @@ test.serial('operator API - GET_ROLES gives the role, its --weights weight, fram
   t.is(scalar(web.resources, 'mem'), 128 + 128 + 32);
 });
 
-test.serial('/master/roles - the same roles in the v0 model, as Mesos: name, weight, framework ids, allocated resources', async (t) => {
+test.serial('/master/roles - the same roles in the v0 model, as Mesos: name, weight, framework ids, allocated resources, quota', async (t) => {
   const ctx = await start(t);
   const reply = await http(ctx.port, 'GET', '/master/roles');
   t.is(reply.status, 200);
   t.deepEqual(reply.json(), {
-    roles: [{ name: 'web', weight: 2.5, frameworks: [ctx.frameworkId], resources: { cpus: 1.1, mem: 288, disk: 0, gpus: 0 } }],
+    roles: [{ name: 'web', weight: 2.5, frameworks: [ctx.frameworkId], resources: { cpus: 1.1, mem: 288, disk: 0, gpus: 0 }, quota: { role: 'web', guarantee: {}, limit: {} } }],
   });
   t.deepEqual((await http(ctx.port, 'GET', '/master/roles.json')).json(), reply.json());
 });
