@@ -80,6 +80,10 @@ test.serial('webui - the overview, a framework and an agent, live, with names sh
   const role = page.locator('tr[data-id="*"]');
   await role.waitFor();
   t.regex(await role.innerText(), /^\*\s+1\s+1\s+1\s+128 MB\s+0 MB\s+0\s+25\.0%$/);
+  // An operator guarantees role 'batch' some resources: the tab shows its quota.
+  const quota = await http(cluster.runtime.httpAddress!.port, 'POST', '/api/v1', { type: 'UPDATE_QUOTA', update_quota: { quota_configs: [{ role: 'batch', guarantees: { cpus: { value: 1 }, mem: { value: 512 } } }] } });
+  t.is(quota.status, 200, quota.body);
+  await page.locator('tr[data-id="batch"]', { hasText: 'cpus 1, mem 512 MB' }).waitFor();
   await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).click();
 
   // The framework's page, by its link in the task's row.

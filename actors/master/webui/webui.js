@@ -369,6 +369,14 @@ function agentView(id) {
   ];
 }
 
+/** A quota guarantee (`{"cpus": 2, "mem": 1024}`) as `cpus 2, mem 1.0 GB`; empty without one. */
+function guarantee(quota) {
+  const fmt = { mem: megabytes, disk: megabytes };
+  return Object.entries(quota ?? {})
+    .map(([name, value]) => `${name} ${(fmt[name] ?? cpus)(value)}`)
+    .join(', ');
+}
+
 /**
  * The roles, with what each is allocated and its dominant share: its largest share of any
  * resource of the cluster, what the DRF allocator evens out between roles (weighted).
@@ -387,6 +395,7 @@ function rolesView() {
         ['Mem', (r) => megabytes(r.resources?.mem ?? 0), true],
         ['Disk', (r) => megabytes(r.resources?.disk ?? 0), true],
         ['GPUs', (r) => cpus(r.resources?.gpus ?? 0), true],
+        ['Quota guarantee', (r) => guarantee(r.quota?.guarantee)],
         ['Dominant share', (r) => `${(dominant(r) * 100).toFixed(1)}%`, true],
       ],
       roleState?.roles ?? [],
