@@ -599,13 +599,9 @@ export function markGone(m: Master, agentId: string): Promise<void> {
   // A removal for good: the agent's other transitions wait for it, as for `removeAgent`.
   m.agentsInTransition.set(agentId, 'removing');
   const write = m.options.registry.update({ info: { ...info, id: { value: agentId } }, state: 'gone', time: goneTime });
-  return new Promise<void>((resolve, reject) => {
-    write?.catch(reject);
-    m.registrar(write, () => {
-      m.agentsInTransition.delete(agentId);
-      _markGone(m, agentId, goneTime);
-      resolve();
-    });
+  return m.applied(write, () => {
+    m.agentsInTransition.delete(agentId);
+    _markGone(m, agentId, goneTime);
   });
 }
 
@@ -645,14 +641,7 @@ function _markGone(m: Master, agentId: string, goneTime: number): void {
 export function setDeactivated(m: Master, agentId: string, deactivated: boolean): Promise<void> {
   m.log.info({ agentId }, deactivated ? 'Deactivating agent' : 'Reactivating agent');
   const write = m.options.registry.updateDeactivated(agentId, deactivated);
-  return new Promise<void>((resolve, reject) => {
-    write?.catch(reject);
-    m.registrar(write, () => {
-      if (deactivated) deactivate(m, agentId);
-      else reactivate(m, agentId);
-      resolve();
-    });
-  });
+  return m.applied(write, () => (deactivated ? deactivate(m, agentId) : reactivate(m, agentId)));
 }
 
 function deactivate(m: Master, agentId: string): void {

@@ -583,6 +583,20 @@ export class Master extends Process {
     this.defer(write, then, (error) => this.#lostLeadership(`failed to update the registry (${this.options.registry.describe()}): ${(error as Error).message}`));
   }
 
+  /**
+   * `registrar` as a promise, for the operator's calls that answer once done: resolves after
+   * `then` has run; rejects with the write's error (the master has then given the lead up).
+   */
+  applied(write: Promise<void> | void, then: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      write?.catch(reject);
+      this.registrar(write, () => {
+        then();
+        resolve();
+      });
+    });
+  }
+
   /** Another master leads: this one stands by, redirecting HTTP requests to it. */
   #following(leader: LeaderInfo | undefined): void {
     if (this.leading) return;

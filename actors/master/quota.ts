@@ -167,13 +167,10 @@ export function overcommitError(m: Master, updates: readonly QuotaEntry[]): stri
 export function updateQuotas(m: Master, quotas: readonly QuotaEntry[]): Promise<HttpResponse> {
   m.log.info({ quotas }, 'Updating quota');
   const write = m.options.registry.updateQuotas(quotas);
-  return new Promise<HttpResponse>((resolve) => {
-    write?.catch((error: unknown) => resolve({ status: 503, body: `Failed to update the quota in the registry: ${(error as Error).message}` }));
-    m.registrar(write, () => {
-      _updateQuotas(m, quotas);
-      resolve({ status: 200 });
-    });
-  });
+  return m.applied(write, () => _updateQuotas(m, quotas)).then(
+    (): HttpResponse => ({ status: 200 }),
+    (error: unknown): HttpResponse => ({ status: 503, body: `Failed to update the quota in the registry: ${(error as Error).message}` }),
+  );
 }
 
 function _updateQuotas(m: Master, quotas: readonly QuotaEntry[]): void {

@@ -67,13 +67,10 @@ export function validateWeights(infos: readonly { role?: string | undefined; wei
 export function updateWeights(m: Master, weights: readonly WeightInfo[]): Promise<HttpResponse> {
   m.log.info({ weights }, 'Updating weights');
   const write = m.options.registry.updateWeights(weights);
-  return new Promise<HttpResponse>((resolve) => {
-    write?.catch((error: unknown) => resolve({ status: 503, body: `Failed to update the weights in the registry: ${(error as Error).message}` }));
-    m.registrar(write, () => {
-      _updateWeights(m, weights);
-      resolve({ status: 200 });
-    });
-  });
+  return m.applied(write, () => _updateWeights(m, weights)).then(
+    (): HttpResponse => ({ status: 200 }),
+    (error: unknown): HttpResponse => ({ status: 503, body: `Failed to update the weights in the registry: ${(error as Error).message}` }),
+  );
 }
 
 function _updateWeights(m: Master, weights: readonly WeightInfo[]): void {
