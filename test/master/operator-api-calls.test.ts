@@ -5,8 +5,9 @@ import { MESOS_VERSION } from '../../actors/master/constants.ts';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import type { FakeAgent } from '../helpers/fake-agent.ts';
 import { resetFiltersAfterEach } from '../helpers/filters.ts';
-import { http, type Reply } from '../helpers/http.ts';
+import { http } from '../helpers/http.ts';
 import { useLocalBus, type Bus } from '../helpers/worlds.ts';
+import { operatorCall as call } from '../helpers/operator.ts';
 
 /**
  * The v1 operator API, `POST /api/v1` (Mesos's `Master::Http::api`), read-only calls: a real
@@ -54,9 +55,6 @@ async function start(t: { teardown(fn: () => unknown): void; context: { bus: Bus
   return { cluster, agent, port: cluster.runtime.httpAddress!.port, frameworkId, agentId: agent.agentId! };
 }
 
-function call(ctx: Ctx, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  return http(ctx.port, 'POST', '/api/v1', typeof body === 'string' ? body : JSON.stringify(body), { headers });
-}
 
 async function answer(t: { is(a: unknown, b: unknown, m?: string): void }, ctx: Ctx, type: string): Promise<any> {
   const reply = await call(ctx, { type });

@@ -6,8 +6,9 @@ import { Resources } from '../../src/mesos/resources.ts';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { FakeAgent } from '../helpers/fake-agent.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
-import { http, type Reply } from '../helpers/http.ts';
+import { http } from '../helpers/http.ts';
 import { useLocalBus, type Bus } from '../helpers/worlds.ts';
+import { operatorCall as call, startOperatorCluster } from '../helpers/operator.ts';
 
 /**
  * DEACTIVATE_AGENT and REACTIVATE_AGENT, after Mesos's `Http::_deactivateAgent` /
@@ -32,15 +33,10 @@ interface Ctx {
 }
 
 async function start(t: ExecutionContext<{ bus: Bus }>): Promise<Ctx> {
-  const registry = new InMemoryRegistry();
-  const cluster = await startTestCluster(t, t.context.bus, { http: { port: 0 }, master: { registry } });
-  const agent = await cluster.addAgent('cpus:4;mem:2048');
-  return { cluster, registry, agent, port: cluster.runtime.httpAddress!.port };
+  const ctx = await startOperatorCluster(t, t.context.bus, { agents: 1, resources: 'cpus:4;mem:2048' });
+  return { ...ctx, agent: ctx.agents[0]! };
 }
 
-function call(ctx: Ctx, body: unknown): Promise<Reply> {
-  return http(ctx.port, 'POST', '/api/v1', body as object);
-}
 
 const deactivate = (agentId: string) => ({ type: 'DEACTIVATE_AGENT', deactivate_agent: { agent_id: { value: agentId } } });
 const reactivate = (agentId: string) => ({ type: 'REACTIVATE_AGENT', reactivate_agent: { agent_id: { value: agentId } } });

@@ -4,12 +4,13 @@ import { InMemoryRegistry, type RegistryAgent } from '../../actors/master/regist
 import { SHUTDOWN_FRAMEWORK, SHUTDOWN_SLAVE } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
-import { partitionAgent, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import { partitionAgent, type TestCluster } from '../helpers/cluster.ts';
 import { subscribe as openStream } from '../helpers/event-stream.ts';
 import type { FakeAgent } from '../helpers/fake-agent.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http, type Reply } from '../helpers/http.ts';
 import { useLocalBus, type Bus } from '../helpers/worlds.ts';
+import { operatorCall as call, startOperatorCluster } from '../helpers/operator.ts';
 
 /**
  * The v1 operator API's destructive calls, after Mesos's `Master::Http::teardown` and
@@ -32,9 +33,8 @@ interface Ctx {
 }
 
 async function start(t: ExecutionContext<{ bus: Bus }>, registry = new InMemoryRegistry()): Promise<Ctx> {
-  const cluster = await startTestCluster(t, t.context.bus, { http: { port: 0 }, master: { registry } });
-  const agent = await cluster.addAgent('cpus:4;mem:2048');
-  return { cluster, registry, agent, port: cluster.runtime.httpAddress!.port };
+  const ctx = await startOperatorCluster(t, t.context.bus, { registry, agents: 1, resources: 'cpus:4;mem:2048' });
+  return { ...ctx, agent: ctx.agents[0]! };
 }
 
 /** Starts a framework and launches `taskId` (1 cpu) on its first offer, RUNNING. */
@@ -61,9 +61,6 @@ async function running(ctx: Ctx, info: Partial<FrameworkInfo>, taskId: string) {
   return { driver, scheduler, frameworkId, run };
 }
 
-function call(ctx: Ctx, body: unknown): Promise<Reply> {
-  return http(ctx.port, 'POST', '/api/v1', body as object);
-}
 
 function teardownForm(ctx: Ctx, body: string, method = 'POST'): Promise<Reply> {
   return http(ctx.port, method, '/master/teardown', body, { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });

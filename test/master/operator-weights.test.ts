@@ -2,11 +2,12 @@ import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import type { AllocatorProcess } from '../../actors/allocator/allocator-process.ts';
 import type { MasterOptions } from '../../actors/master/master-process.ts';
 import { InMemoryRegistry } from '../../actors/master/registry.ts';
-import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import type { TestCluster } from '../helpers/cluster.ts';
 import { resetFiltersAfterEach } from '../helpers/filters.ts';
-import { http, type Reply } from '../helpers/http.ts';
+import { http } from '../helpers/http.ts';
 import type { TestScheduler } from '../helpers/scheduler.ts';
 import { useLocalBus, type Bus } from '../helpers/worlds.ts';
+import { operatorCall as call, startOperatorCluster } from '../helpers/operator.ts';
 
 /**
  * Role weights at runtime, after Mesos's `weights_handler.cpp` and `DynamicWeightsTest`:
@@ -25,15 +26,10 @@ interface Ctx {
   port: number;
 }
 
-async function start(t: ExecutionContext<{ bus: Bus }>, registry = new InMemoryRegistry(), master: MasterOptions = {}, agents = 4): Promise<Ctx> {
-  const cluster = await startTestCluster(t, t.context.bus, { http: { port: 0 }, master: { registry, ...master } });
-  for (let i = 0; i < agents; i++) await cluster.addAgent('cpus:1;mem:256');
-  return { cluster, registry, port: cluster.runtime.httpAddress!.port };
+function start(t: ExecutionContext<{ bus: Bus }>, registry = new InMemoryRegistry(), master: MasterOptions = {}, agents = 4): Promise<Ctx> {
+  return startOperatorCluster(t, t.context.bus, { registry, master, agents, resources: 'cpus:1;mem:256' });
 }
 
-function call(ctx: Ctx, body: unknown): Promise<Reply> {
-  return http(ctx.port, 'POST', '/api/v1', body as object);
-}
 
 const update = (weight_infos: unknown) => ({ type: 'UPDATE_WEIGHTS', update_weights: { weight_infos } });
 
