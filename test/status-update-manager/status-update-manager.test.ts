@@ -110,6 +110,14 @@ function pathOf(workDir: string, update: StatusUpdate): string {
   return path;
 }
 
+/** Writes `text` as the checkpointed stream of `update`'s task (a previous run's); returns its path. */
+async function checkpointed(workDir: string, update: StatusUpdate, text: string): Promise<string> {
+  const path = pathOf(workDir, update);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
+  return path;
+}
+
 async function recordsOf(path: string) {
   return parseRecords(await readFile(path)).records.map((r) => (r.record.type === 'ACK' ? `ACK ${r.record.uuid}` : `UPDATE ${r.record.update.status.state}`));
 }
@@ -471,11 +479,9 @@ serial('RecoverStatusUpdateManager - a torn last line is tolerated and cut off',
   const w = await start(t);
   const u = new Updates();
   const running = u.make('TASK_RUNNING');
-  const path = pathOf(w.workDir, running);
   const good = encodeRecord({ type: 'UPDATE', update: running });
   const torn = encodeRecord({ type: 'ACK', uuid: uuid(running) }).slice(0, 10);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, good + torn);
+  const path = await checkpointed(w.workDir, running, good + torn);
 
   const recovered = w.agent.next(SUM_RECOVERED);
   w.agent.send(w.sum.self, SUM_RECOVER, { agent_id: AGENT_ID });
@@ -503,10 +509,8 @@ serial('RecoverStatusUpdateManager - a corrupt record is a recovery error; the r
   const w = await start(t);
   const u = new Updates();
   const running = u.make('TASK_RUNNING');
-  const path = pathOf(w.workDir, running);
   const good = encodeRecord({ type: 'UPDATE', update: running });
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, good + '{"type":"NOPE"}\n' + encodeRecord({ type: 'ACK', uuid: uuid(running) }));
+  const path = await checkpointed(w.workDir, running, good + '{"type":"NOPE"}\n' + encodeRecord({ type: 'ACK', uuid: uuid(running) }));
 
   const recovered = w.agent.next(SUM_RECOVERED);
   w.agent.send(w.sum.self, SUM_RECOVER, { agent_id: AGENT_ID });
@@ -527,9 +531,7 @@ serial('RecoverStatusUpdateManager - updates that arrive during recovery wait fo
   const w = await start(t);
   const u = new Updates();
   const running = u.make('TASK_RUNNING');
-  const path = pathOf(w.workDir, running);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, encodeRecord({ type: 'UPDATE', update: running }));
+  const path = await checkpointed(w.workDir, running, encodeRecord({ type: 'UPDATE', update: running }));
 
   w.agent.send(w.sum.self, SUM_RECOVER, { agent_id: AGENT_ID });
   w.update(running, true); // The executor resends it while the agent recovers.
@@ -670,9 +672,7 @@ serial('RecoverStatusUpdateManager - a stream whose terminal update was acknowle
   const w = await start(t);
   const u = new Updates();
   const finished = u.make('TASK_FINISHED');
-  const path = pathOf(w.workDir, finished);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, encodeRecord({ type: 'UPDATE', update: finished }) + encodeRecord({ type: 'ACK', uuid: uuid(finished) }));
+  await checkpointed(w.workDir, finished, encodeRecord({ type: 'UPDATE', update: finished }) + encodeRecord({ type: 'ACK', uuid: uuid(finished) }));
 
   const recovered = w.agent.next(SUM_RECOVERED);
   w.agent.send(w.sum.self, SUM_RECOVER, { agent_id: AGENT_ID });
