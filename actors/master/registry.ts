@@ -266,26 +266,26 @@ export class NatsRegistry implements Registry {
     return this.#write(async (kv) => void (deactivated ? await kv.put(key, 'true') : await kv.delete(key)));
   }
 
-  async #weights(kv: KV): Promise<Map<string, number>> {
-    const entry = await kv.get(WEIGHTS_KEY);
-    if (entry === null || entry.operation !== 'PUT') return new Map();
-    try {
-      return parseRegistryWeights(entry.string());
-    } catch (error) {
-      // As an unreadable agent entry: the roles weigh 1 (or `--weights`) until the operator sets them again.
-      this.#logger?.warn({ bucket: this.bucket, key: WEIGHTS_KEY, reason: (error as Error).message }, 'Ignoring unreadable registry weights');
-      return new Map();
-    }
+  #weights(kv: KV): Promise<Map<string, number>> {
+    return this.#setting(kv, WEIGHTS_KEY, parseRegistryWeights);
   }
 
-  async #quotas(kv: KV): Promise<Map<string, Readonly<Record<string, number>>>> {
-    const entry = await kv.get(QUOTAS_KEY);
+  #quotas(kv: KV): Promise<Map<string, Readonly<Record<string, number>>>> {
+    return this.#setting(kv, QUOTAS_KEY, parseRegistryQuotas);
+  }
+
+  /**
+   * A role setting (weights, quotas) by role. An unreadable one is ignored, as an unreadable
+   * agent entry: the roles go without it (weight 1 or `--weights`, no quota) until the
+   * operator sets it again.
+   */
+  async #setting<V>(kv: KV, key: string, parse: (text: string) => Map<string, V>): Promise<Map<string, V>> {
+    const entry = await kv.get(key);
     if (entry === null || entry.operation !== 'PUT') return new Map();
     try {
-      return parseRegistryQuotas(entry.string());
+      return parse(entry.string());
     } catch (error) {
-      // As unreadable weights: no role has quota until the operator sets them again.
-      this.#logger?.warn({ bucket: this.bucket, key: QUOTAS_KEY, reason: (error as Error).message }, 'Ignoring unreadable registry quotas');
+      this.#logger?.warn({ bucket: this.bucket, key, reason: (error as Error).message }, `Ignoring unreadable registry ${key}`);
       return new Map();
     }
   }
