@@ -4,7 +4,7 @@ import { wallClockDelay } from '../../src/process/clock.ts';
 import { masterAddress } from './bus.ts';
 import { commonFlags, type Command } from './commands.ts';
 import { untilSignal } from './signals.ts';
-import { masterState } from './state.ts';
+import { fetchOrSay, masterState } from './state.ts';
 
 /**
  * `mesos-ts cat` and `mesos-ts tail`: a task's sandbox file (`stdout` by default) read through
@@ -156,13 +156,7 @@ function agentBase(state: MasterState, agentId: string, master: ReturnType<typeo
 
 async function readFile(base: string, path: string, offset: number, length: number | undefined, timeoutMs: number, file: string, taskId: string): Promise<{ data: string; offset: number }> {
   const url = `${base}/files/read?path=${encodeURIComponent(path)}&offset=${offset}${length === undefined ? '' : `&length=${length}`}`;
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    const cause = (error as { cause?: { message?: string } }).cause?.message;
-    throw new Error(`cannot reach the agent at ${base}: ${cause ?? (error as Error).message}`);
-  }
+  const response = await fetchOrSay(url, timeoutMs, `the agent at ${base}`);
   if (response.status === 404) throw new Error(`no file '${file}' in the sandbox of task '${taskId}'`);
   if (!response.ok) throw new Error(`${base}/files/read answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as { data: string; offset: number };

@@ -61,15 +61,22 @@ export async function masterState(values: Parameters<Command['run']>[0]): Promis
   return master?.kind === 'http' ? await fromHttp(master.url, timeoutMs) : await fromBus(values, level, timeoutMs, master);
 }
 
-async function fromHttp(url: string, timeoutMs: number): Promise<unknown> {
-  const endpoint = `${url}/master/state`;
-  let response: Response;
+/**
+ * `GET url` within `timeoutMs`; a failure to connect is an `Error` naming `what` and why (fetch
+ * hides the reason, `ECONNREFUSED`, in its `cause`).
+ */
+export async function fetchOrSay(url: string, timeoutMs: number, what = url): Promise<Response> {
   try {
-    response = await fetch(endpoint, { signal: AbortSignal.timeout(timeoutMs) });
+    return await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause?.message;
-    throw new Error(`cannot reach ${endpoint}: ${cause ?? (error as Error).message}`);
+    throw new Error(`cannot reach ${what}: ${cause ?? (error as Error).message}`);
   }
+}
+
+async function fromHttp(url: string, timeoutMs: number): Promise<unknown> {
+  const endpoint = `${url}/master/state`;
+  const response = await fetchOrSay(endpoint, timeoutMs);
   if (!response.ok) throw new Error(`${endpoint} answered ${response.status} ${response.statusText}`);
   return (await response.json()) as unknown;
 }
