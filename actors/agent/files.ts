@@ -68,27 +68,32 @@ export class FilesProcess extends Process {
   }
 
   /**
-   * Serves `path` (a directory or a file) at `virtualPath`, replacing what was there (Mesos
-   * `Files::attach`). Fails when `path` does not exist or cannot be read. Call it in this
-   * process's mailbox (`runtime.dispatch`).
+   * Serves `path` (a directory or a file) at `virtualPath` (or at each of several), replacing
+   * what was there (Mesos `Files::attach`); the real path is looked up once. Fails when `path`
+   * does not exist or cannot be read. Call it in this process's mailbox (`runtime.dispatch`).
    */
-  attach(path: string, virtualPath: string): Promise<void> {
-    const key = normalize(virtualPath);
+  attach(path: string, virtualPath: string | readonly string[]): Promise<void> {
+    const keys = (typeof virtualPath === 'string' ? [virtualPath] : virtualPath).map(normalize);
     const token = ++this.#tokens;
-    this.#attaching.set(key, { path, token });
+    for (const key of keys) this.#attaching.set(key, { path, token });
+    // Each key is settled only if no detach or newer attach of it came meanwhile.
+    const settle = (apply: (key: string) => void): void => {
+      for (const key of keys) {
+        if (this.#attaching.get(key)?.token !== token) continue;
+        this.#attaching.delete(key);
+        apply(key);
+      }
+    };
     return new Promise((resolve, reject) => {
       this.defer(
         readableRealpath(path),
         (real) => {
-          if (this.#attaching.get(key)?.token === token) {
-            this.#attaching.delete(key);
-            this.#paths.set(key, { path, real });
-          }
+          settle((key) => this.#paths.set(key, { path, real }));
           resolve();
         },
         (error) => {
-          if (this.#attaching.get(key)?.token === token) this.#attaching.delete(key);
-          reject(new Error(`Failed to attach '${path}' as '${virtualPath}': ${(error as Error).message}`, { cause: error }));
+          settle(() => undefined);
+          reject(new Error(`Failed to attach '${path}' as '${keys.join("', '")}': ${(error as Error).message}`, { cause: error }));
         },
       );
     });
@@ -254,13 +259,12 @@ export function attachSandbox(agent: Agent, executor: ExecutorRecord): void {
   const files = filesProcess(agent.runtime);
   const agentId = agent.agentId;
   if (files === undefined || agentId === undefined) return;
-  for (const virtualPath of sandboxPaths(agentId, executor)) {
-    agent.continueWith(
-      agent.runtime.dispatch(files.self, () => files.attach(executor.directory, virtualPath)),
-      () => agent.log.debug({ path: executor.directory, virtual_path: virtualPath }, 'Attached sandbox'),
-      (error) => agent.log.error({ err: error, path: executor.directory, virtual_path: virtualPath }, 'Failed to attach sandbox'),
-    );
-  }
+  const virtualPaths = sandboxPaths(agentId, executor);
+  agent.continueWith(
+    agent.runtime.dispatch(files.self, () => files.attach(executor.directory, virtualPaths)),
+    () => agent.log.debug({ path: executor.directory, virtual_paths: virtualPaths }, 'Attached sandbox'),
+    (error) => agent.log.error({ err: error, path: executor.directory, virtual_paths: virtualPaths }, 'Failed to attach sandbox'),
+  );
 }
 
 /**
