@@ -58,6 +58,7 @@ import type { Timer } from '../../src/process/clock.ts';
 import { Process } from '../../src/process/process.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import { UPID } from '../../src/process/upid.ts';
+import type { ExecutorSocketServer } from '../../src/transport/socket.ts';
 import type { MasterDetector } from '../detector/detector.ts';
 import {
   SUM_ACKNOWLEDGED,
@@ -110,6 +111,12 @@ export interface AgentOptions extends AgentFlagsInput {
    * `mesos-ts agent` exits then, as Mesos's agent does.
    */
   onShutdown?: (reason: string) => void;
+  /**
+   * Kill every executor when the agent terminates, those of checkpointing frameworks too (which
+   * are otherwise left for the agent's next run to reconnect to): dev mode sets it when its work
+   * directory is a temporary one that no next run will find.
+   */
+  killExecutorsOnExit?: boolean;
 }
 
 /**
@@ -124,9 +131,11 @@ export interface AgentOptions extends AgentFlagsInput {
  *    a task's resources are freed when it ends, its record when its terminal update is
  *    acknowledged (`tasks.ts`).
  * 3. Executors: launch custom executors as child processes through the containerizer (reached
- *    over IPC, or over the executor HTTP API, `executor-api.ts`) and the built-in command executor
- *    in this runtime; their registration and its timeout, shutdown with a grace period, and their
- *    exits (tasks failed, `ExitedExecutorMessage`) (`executors.ts`).
+ *    over the agent's executor socket, or over the executor HTTP API, `executor-api.ts`) and the
+ *    built-in command executor (in this runtime, or in a process of its own for a checkpointing
+ *    framework); their registration and its timeout, shutdown with a grace period, and their
+ *    exits (tasks failed, `ExitedExecutorMessage`); after a restart, re-registration of the
+ *    executors that survived it (`executors.ts`).
  * 4. Framework messages both ways, between the master and the executors (`tasks.ts`).
  * 5. The operator endpoint `/slave(1)/state` and the executor API `/slave(1)/api/v1/executor` (`http.ts`).
  *
@@ -162,6 +171,12 @@ export class Agent extends Process {
   startTime = 0;
   /** The master's ping timer is in the machine; this is the master we registered with. */
   registeredWith: UPID | undefined;
+  /** Where executors in their own processes reach this agent; listening once recovery began. */
+  executorSocket: ExecutorSocketServer | undefined;
+  /** While recovering: the end of the wait for surviving executors to re-register. */
+  reregistrationTimer: Timer | undefined;
+  /** `AgentOptions.killExecutorsOnExit`, or the master told this agent to shut down. */
+  killExecutorsOnExit: boolean;
 
   stats!: Record<
     | 'validStatusUpdates'
@@ -185,6 +200,7 @@ export class Agent extends Process {
     this.master = UPID.parse(this.flags.master);
     this.detector = options.detector;
     this.onShutdown = options.onShutdown;
+    this.killExecutorsOnExit = options.killExecutorsOnExit === true;
     this.totalResources = Resources.parse(this.flags.resources);
     const port = runtime.httpAddress?.port;
     this.info = {
@@ -298,7 +314,10 @@ export class Agent extends Process {
   override finalize(): void {
     this.#detection.abort();
     this.machine.send({ type: 'TERMINATE' });
+    this.reregistrationTimer?.cancel();
     executors.destroyAll(this);
+    // The executors left running see the connection close, and wait for the agent's next run.
+    if (this.executorSocket !== undefined) this.runtime.track(this.executorSocket.close());
     // What a terminated agent no longer remembers is no longer served (a restart attaches what it recovers).
     detachAll(this);
     this.machine.stop();

@@ -12,6 +12,8 @@ import type { AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo } from '../../src
  *     meta/slaves/<agent_id>/frameworks/<fid>/framework.info
  *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/executor.info
  *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>/tasks/<tid>/task.info
+ *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>/pids/libprocess.pid
+ *                                                       the executor's UPID, once it registered
  *     slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>    the sandbox
  *
  * Files hold JSON (Mesos writes protobuf). Frameworks, executors and tasks are checkpointed only
@@ -46,6 +48,10 @@ function executorMetaDir(workDir: string, agentId: string, frameworkId: string, 
 
 function taskMetaFile(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, taskId: string): string {
   return join(executorMetaDir(workDir, agentId, frameworkId, executorId), 'runs', containerId, 'tasks', taskId, 'task.info');
+}
+
+function executorPidFile(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): string {
+  return join(executorMetaDir(workDir, agentId, frameworkId, executorId), 'runs', containerId, 'pids', 'libprocess.pid');
 }
 
 /** The sandbox of one run of an executor (Mesos `paths::getExecutorRunPath`). */
@@ -103,6 +109,14 @@ export function checkpointTask(workDir: string, agentId: string, frameworkId: st
 }
 
 /**
+ * Checkpoints the UPID an executor registered from (Mesos's `libprocess.pid`): a restarted agent
+ * asks the executor there to re-register.
+ */
+export function checkpointExecutorPid(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, pid: string): void {
+  writeAtomically(executorPidFile(workDir, agentId, frameworkId, executorId, containerId), pid);
+}
+
+/**
  * Forgets a completed task's checkpoint: its end was acknowledged, so a restarted agent must not
  * recover it as a task whose executor died (the status update manager no longer keeps its
  * stream, which is how Mesos's recovery tells a completed task).
@@ -124,6 +138,8 @@ export function removeFrameworkCheckpoint(workDir: string, agentId: string, fram
 export interface RecoveredRun {
   readonly containerId: string;
   readonly tasks: TaskInfo[];
+  /** The UPID the executor registered from; none if it never registered. */
+  readonly pid: string | undefined;
 }
 
 export interface RecoveredExecutor {
@@ -170,7 +186,8 @@ export async function recoverState(workDir: string): Promise<RecoveredState> {
         for (const taskId of await entries(join(executorDir, 'runs', containerId, 'tasks'))) {
           tasks.push(await readJSON<TaskInfo>(join(executorDir, 'runs', containerId, 'tasks', taskId, 'task.info')));
         }
-        runs.push({ containerId, tasks });
+        const pid = await readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId));
+        runs.push({ containerId, tasks, pid });
       }
       executors.push({ info: executorInfo, runs });
     }
@@ -184,6 +201,15 @@ async function entries(dir: string): Promise<string[]> {
     return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
 }

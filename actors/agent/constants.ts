@@ -12,6 +12,22 @@ export const REGISTER_RETRY_INTERVAL_MAX_MS = 60_000;
 /** `--executor_registration_timeout`: an executor that has not registered by then is destroyed (Mesos: 1 min). */
 export const EXECUTOR_REGISTRATION_TIMEOUT_MS = 60_000;
 
+/**
+ * `--executor_reregistration_timeout`: how long a recovering agent waits for the executors that
+ * survived its restart to re-register; those that have not are destroyed (Mesos: 2 s).
+ */
+export const EXECUTOR_REREGISTRATION_TIMEOUT_MS = 2_000;
+
+/** The longest `--executor_reregistration_timeout` Mesos accepts (`MAX_EXECUTOR_REREGISTRATION_TIMEOUT`: 15 mins). */
+export const MAX_EXECUTOR_REREGISTRATION_TIMEOUT_MS = 15 * 60_000;
+
+/**
+ * How often the agent looks whether an executor that survived its restart (so is no longer its
+ * child, and no exit event will come) still runs, as Mesos's reaper polls processes that are not
+ * its children.
+ */
+export const REAP_INTERVAL_MS = 250;
+
 /** `--executor_shutdown_grace_period`: between `ShutdownExecutorMessage` and destroying the container (Mesos: 5 s). */
 export const EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS = 5_000;
 

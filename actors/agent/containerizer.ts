@@ -1,9 +1,11 @@
 import { ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { commandShell, type CommandInfo } from '../../src/mesos/v1/common.ts';
+import { REAP_INTERVAL_MS } from './constants.ts';
 
 /**
  * The agent's containerizer: runs executors and command tasks as real child processes, as
@@ -47,8 +49,6 @@ export interface LaunchSpec {
    * Nothing is inherited from the agent implicitly: pass `process.env` entries to inherit them.
    */
   env: Record<string, string>;
-  /** Open a Node IPC channel (fd 3) for a TypeScript executor (see `attachChild`). */
-  ipc?: boolean;
 }
 
 export interface ContainerExit {
@@ -85,7 +85,19 @@ export interface ContainerizerOptions {
    * restarts after dying without a word can kill what it left running (`killOrphans`).
    */
   pidDir?: string;
+  /**
+   * Start each command in the caller's process group rather than a group of its own: a command
+   * executor that runs in its own process (`command-executor-main.ts`) keeps its task in its
+   * container, so that the agent destroying that container reaches the task too. Signals then go
+   * to the task's process alone.
+   */
+  sameGroup?: boolean;
+  /** How often a recovered container's process is looked for (`recover`); default `REAP_INTERVAL_MS`. */
+  reapIntervalMs?: number;
 }
+
+/** The wait status of a process whose exit could not be reaped (it was not our child): Mesos's -1. */
+export const UNKNOWN_EXIT_STATUS = -1;
 
 /** The wait status a shell gives a command it cannot find. */
 export const COMMAND_NOT_FOUND_STATUS = 127;
@@ -106,10 +118,14 @@ export class Containerizer {
   /** Signals sent to containers still starting: delivered as soon as their process runs. */
   readonly #killOnStart = new Map<string, NodeJS.Signals>();
   readonly #pidDir: string | undefined;
+  readonly #sameGroup: boolean;
+  readonly #reapIntervalMs: number;
 
   constructor(options: ContainerizerOptions) {
     this.#delay = options.delay;
     this.#pidDir = options.pidDir;
+    this.#sameGroup = options.sameGroup === true;
+    this.#reapIntervalMs = options.reapIntervalMs ?? REAP_INTERVAL_MS;
   }
 
   /**
@@ -127,17 +143,10 @@ export class Containerizer {
       const entry: Entry = { container, exit: undefined, destroying: undefined };
       this.#containers.set(spec.containerId, entry);
       const signal = this.#killOnStart.get(spec.containerId);
-      if (signal !== undefined) signalGroup(container.pid, signal);
-      const pidFile = this.#pidDir !== undefined && container.pid > 0 ? join(this.#pidDir, `${spec.containerId}.pid`) : undefined;
+      if (signal !== undefined) this.#signal(container.pid, signal);
+      const pidFile = this.#pidFile(spec.containerId, container.pid);
       if (pidFile !== undefined) await notePid(pidFile, container.pid);
-      void container.exited.then((exit) => {
-        entry.exit = exit;
-        // The container ends with its process, as Mesos destroys a container whose init process
-        // exited: what is left of the group (background jobs) is killed.
-        signalGroup(container.pid, 'SIGKILL');
-        if (this.#containers.get(spec.containerId) === entry) this.#containers.delete(spec.containerId);
-        if (pidFile !== undefined) void rm(pidFile, { force: true });
-      });
+      this.#whenExited(spec.containerId, entry, pidFile);
       return container;
     } finally {
       this.#launching.delete(spec.containerId);
@@ -166,7 +175,7 @@ export class Containerizer {
    */
   kill(containerId: string, signal: NodeJS.Signals): boolean {
     const entry = this.#containers.get(containerId);
-    if (entry !== undefined) return signalGroup(entry.container.pid, signal);
+    if (entry !== undefined) return this.#signal(entry.container.pid, signal);
     // Still starting (its sandbox is being made, its process spawned): signalled once it runs.
     // An agent shutting down kills its executors' containers this way; one that a command
     // executor was starting for its task would otherwise outlive the agent.
@@ -184,18 +193,82 @@ export class Containerizer {
     return [...this.#containers.keys()];
   }
 
+  /**
+   * After a restart: takes back the containers a previous run noted in `pidDir` whose id `keep`
+   * accepts and whose process still runs (the executors of checkpointing frameworks, which
+   * survive an agent restart), and kills the others, as Mesos's launcher recovers its
+   * containers and destroys the orphans. A recovered container's process is not a child of
+   * this process, so no exit event comes for it: it is looked for every `reapIntervalMs`, and
+   * its exit status is unknown (`status: -1`, as Mesos reports an executor's status it could not
+   * reap). Returns the containers recovered and the pids killed.
+   */
+  async recover(keep: (containerId: string) => boolean): Promise<{ recovered: Container[]; killed: number[] }> {
+    const recovered: Container[] = [];
+    const killed: number[] = [];
+    if (this.#pidDir === undefined) return { recovered, killed };
+    for (const { containerId, file, note, alive } of await readNotes(this.#pidDir)) {
+      if (alive && keep(containerId) && !this.#containers.has(containerId)) {
+        const container = this.#adopt(containerId, note!.pid);
+        recovered.push(container);
+        continue;
+      }
+      if (alive && signalGroup(note!.pid, 'SIGKILL')) killed.push(note!.pid);
+      await rm(file, { force: true });
+    }
+    return { recovered, killed };
+  }
+
+  /** A container of a previous run whose process `pid` still runs; its exit is polled for. */
+  #adopt(containerId: string, pid: number): Container {
+    let resolve!: (exit: ContainerExit) => void;
+    const exited = new Promise<ContainerExit>((r) => (resolve = r));
+    const timer = setInterval(() => {
+      if (processExists(pid)) return;
+      clearInterval(timer);
+      resolve({ status: UNKNOWN_EXIT_STATUS, code: null, signal: null });
+    }, this.#reapIntervalMs);
+    // Polling alone must not keep the agent's process alive.
+    timer.unref();
+    const container: Container = { containerId, pid, child: new ChildProcess(), exited, sandbox: '' };
+    const entry: Entry = { container, exit: undefined, destroying: undefined };
+    this.#containers.set(containerId, entry);
+    this.#whenExited(containerId, entry, this.#pidFile(containerId, pid));
+    return container;
+  }
+
+  /** Where a container's process is noted, if this containerizer notes them. */
+  #pidFile(containerId: string, pid: number): string | undefined {
+    return this.#pidDir !== undefined && pid > 0 ? join(this.#pidDir, `${containerId}.pid`) : undefined;
+  }
+
+  #whenExited(containerId: string, entry: Entry, pidFile: string | undefined): void {
+    void entry.container.exited.then((exit) => {
+      entry.exit = exit;
+      // The container ends with its process, as Mesos destroys a container whose init process
+      // exited: what is left of the group (background jobs) is killed.
+      if (!this.#sameGroup) signalGroup(entry.container.pid, 'SIGKILL');
+      if (this.#containers.get(containerId) === entry) this.#containers.delete(containerId);
+      if (pidFile !== undefined) void rm(pidFile, { force: true });
+    });
+  }
+
+  /** Signals a container's process: its whole group, or the process alone (`sameGroup`). */
+  #signal(pid: number, signal: NodeJS.Signals): boolean {
+    return this.#sameGroup ? signalProcess(pid, signal) : signalGroup(pid, signal);
+  }
+
   async #destroy(entry: Entry, gracePeriodMs: number): Promise<ContainerExit> {
     const { container } = entry;
     if (entry.exit === undefined) {
-      signalGroup(container.pid, 'SIGTERM');
+      this.#signal(container.pid, 'SIGTERM');
       const escalation = this.#delay(Math.max(0, gracePeriodMs), () => {
-        if (entry.exit === undefined) signalGroup(container.pid, 'SIGKILL');
+        if (entry.exit === undefined) this.#signal(container.pid, 'SIGKILL');
       });
       await container.exited;
       escalation.cancel();
     }
     // Processes of the group that outlived its leader (a background job that ignores SIGTERM).
-    signalGroup(container.pid, 'SIGKILL');
+    if (!this.#sameGroup) signalGroup(container.pid, 'SIGKILL');
     return container.exited;
   }
 
@@ -221,7 +294,6 @@ export class Containerizer {
 
     try {
       const stdio: StdioOptions = ['ignore', out.fd, err.fd];
-      if (spec.ipc === true) stdio.push('ipc');
       const [file, ...args] = argv.argv;
       const child = spawn(argv.file, args, {
         argv0: file,
@@ -229,7 +301,7 @@ export class Containerizer {
         env: environment(spec),
         stdio,
         // A new session, so a new process group: signals to `-pid` reach everything it starts.
-        detached: true,
+        detached: !this.#sameGroup,
       });
       if (child.pid === undefined) {
         const [error] = (await once(child, 'error')) as [NodeJS.ErrnoException];
@@ -287,6 +359,27 @@ function failed(spec: LaunchSpec, error: string, status: number, child?: ChildPr
   };
 }
 
+/** Signals the process `pid`; false if it does not exist. Never signals pid ≤ 1. */
+function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
+  if (!(pid > 1)) return false;
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether process `pid` still exists (a zombie counts as gone: it runs no more). */
+function processExists(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** Signals the process group `pid` leads; false if it does not exist. Never signals pid ≤ 1. */
 function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   if (!(pid > 1)) return false;
@@ -324,6 +417,37 @@ async function notePid(file: string, pid: number): Promise<void> {
   }
 }
 
+interface NoteFile {
+  readonly containerId: string;
+  readonly file: string;
+  /** Undefined for a torn note. */
+  readonly note: PidNote | undefined;
+  /** Its process still runs, and is the one noted (not another that took its pid since). */
+  readonly alive: boolean;
+}
+
+async function readNotes(pidDir: string): Promise<NoteFile[]> {
+  let files: string[];
+  try {
+    files = (await readdir(pidDir)).filter((f) => f.endsWith('.pid'));
+  } catch {
+    return [];
+  }
+  const notes: NoteFile[] = [];
+  for (const name of files) {
+    const file = join(pidDir, name);
+    let note: PidNote | undefined;
+    try {
+      note = JSON.parse(await readFile(file, 'utf8')) as PidNote;
+    } catch {
+      // A torn note: nothing to kill that we can be sure of.
+    }
+    const now = note !== undefined ? await processStartTime(note.pid) : undefined;
+    notes.push({ containerId: name.slice(0, -'.pid'.length), file, note, alive: now !== undefined && now === note?.startTime });
+  }
+  return notes;
+}
+
 /**
  * Kills the process groups a previous run of the agent left running (it died without destroying
  * its containers, e.g. `kill -9`), as Mesos's launcher destroys orphaned containers on recovery.
@@ -331,23 +455,10 @@ async function notePid(file: string, pid: number): Promise<void> {
  * Returns the pids killed.
  */
 export async function killOrphans(pidDir: string): Promise<number[]> {
-  let files: string[];
-  try {
-    files = (await readdir(pidDir)).filter((f) => f.endsWith('.pid'));
-  } catch {
-    return [];
-  }
   const killed: number[] = [];
-  for (const file of files) {
-    const path = join(pidDir, file);
-    try {
-      const note = JSON.parse(await readFile(path, 'utf8')) as PidNote;
-      const now = await processStartTime(note.pid);
-      if (now !== undefined && now === note.startTime && signalGroup(note.pid, 'SIGKILL')) killed.push(note.pid);
-    } catch {
-      // A torn note: nothing to kill that we can be sure of.
-    }
-    await rm(path, { force: true });
+  for (const { file, note, alive } of await readNotes(pidDir)) {
+    if (alive && signalGroup(note!.pid, 'SIGKILL')) killed.push(note!.pid);
+    await rm(file, { force: true });
   }
   return killed;
 }

@@ -1,35 +1,41 @@
 import {
   EXECUTOR_REGISTERED,
+  EXECUTOR_REREGISTERED,
   EXITED_EXECUTOR,
+  RECONNECT_EXECUTOR,
   SHUTDOWN_EXECUTOR,
   type ExecutorRegistered,
+  type ExecutorReregistered,
+  type ReconnectExecutor,
   type ExitedExecutor,
   type RegisterExecutor,
   type ReregisterExecutor,
   type ShutdownExecutor,
   type ShutdownFramework,
 } from '../../src/mesos/protocol.ts';
-import { commandShell, type ExecutorInfo, type TaskInfo } from '../../src/mesos/v1/common.ts';
+import { commandShell, type CommandInfo, type ExecutorInfo, type TaskInfo } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
-import { attachChild } from '../../src/transport/ipc.ts';
-import { launchCommandExecutor, describeExit, type LaunchCommandExecutorOptions } from '../executor/command-executor.ts';
+import { COMMAND_EXECUTOR_MAIN, launchCommandExecutor, describeExit, type LaunchCommandExecutorOptions } from '../executor/command-executor.ts';
 import { executorEnvironment, executorNodeName } from '../executor/environment.ts';
+import { nodeExecutorCommand } from '../executor/executor-driver.ts';
 import { StatusUpdateManager } from '../status-update-manager/status-update-manager-process.ts';
 import { SUM_CLEANUP, type SumCleanup } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
-import { checkpointExecutor, createSandbox, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
+import { checkpointExecutor, checkpointExecutorPid, createSandbox, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
 import { MAX_COMPLETED_FRAMEWORKS } from './constants.ts';
-import type { Container, ContainerExit } from './containerizer.ts';
+import { UNKNOWN_EXIT_STATUS, type Container, type ContainerExit } from './containerizer.ts';
 import { attachSandbox, detachFramework, detachSandbox } from './files.ts';
 import { formatDuration } from './flags.ts';
 import { agentEndpoint } from './http-executor.ts';
 import { ExecutorRecord, type FrameworkRecord } from './state.ts';
-import { launchTask, sendAgentUpdate } from './tasks.ts';
+import { launchTask, sendAgentUpdate, statusUpdate } from './tasks.ts';
 
 /**
  * Executors: launching them (custom ones as child processes through the containerizer, reached
- * over IPC; the built-in command executor in this runtime), their registration and its timeout,
- * shutting them down (framework or executor shutdown) with a grace period, and their exits.
+ * over the agent's executor socket; the built-in command executor in this runtime, or in a
+ * process of its own for a checkpointing framework), their registration and its timeout, their
+ * re-registration after the agent restarted, shutting them down (framework or executor
+ * shutdown) with a grace period, and their exits.
  */
 
 /** Starts the built-in command executor in the agent's runtime (`launchCommandExecutor`). */
@@ -83,11 +89,22 @@ export function createExecutor(agent: Agent, framework: FrameworkRecord, info: E
   return executor;
 }
 
-/** Starts the executor: the command executor in this runtime, a custom one in a container. */
+/**
+ * Starts the executor: a custom one in a container; the command executor in this runtime, or,
+ * for a checkpointing framework whose executors are to survive an agent restart
+ * (`--recover=reconnect`), in a container of its own (`command-executor-main.ts`), as Mesos
+ * always runs it. One in this runtime dies with the agent.
+ */
 export function launchExecutor(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, container_id: executor.containerId, directory: executor.directory }, 'Launching executor');
-  if (executor.commandExecutor) launchBuiltIn(agent, framework, executor);
-  else launchCustom(agent, framework, executor);
+  if (!executor.commandExecutor) launchCustom(agent, framework, executor, executor.info.command);
+  else if (agent.commandExecutor !== defaultCommandExecutor || !survivesRestart(agent, framework)) launchBuiltIn(agent, framework, executor);
+  else launchCustom(agent, framework, executor, nodeExecutorCommand(COMMAND_EXECUTOR_MAIN));
+}
+
+/** Whether the framework's executors outlive the agent's process, to be recovered by its next run. */
+export function survivesRestart(agent: Agent, framework: FrameworkRecord): boolean {
+  return framework.checkpoint && agent.flags.recover === 'reconnect' && !agent.killExecutorsOnExit;
 }
 
 /**
@@ -107,6 +124,7 @@ function executorEnv(agent: Agent, framework: FrameworkRecord, executor: Executo
       agent: agent.self,
       // Where an executor that speaks the HTTP API subscribes (`/api/v1/executor`).
       ...(endpoint !== undefined ? { endpoint } : {}),
+      ...(agent.executorSocket !== undefined ? { socket: agent.executorSocket.path } : {}),
       node,
       checkpoint: framework.checkpoint,
       shutdownGracePeriodMs: shutdownGracePeriodMs(agent, executor),
@@ -145,8 +163,7 @@ function launchBuiltIn(agent: Agent, framework: FrameworkRecord, executor: Execu
   agent.linkTo(pid);
 }
 
-function launchCustom(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
-  const command = executor.info.command;
+function launchCustom(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, command: CommandInfo | undefined): void {
   if (command === undefined) {
     launchFailed(agent, framework, executor, new Error('the executor has no command'));
     return;
@@ -154,7 +171,7 @@ function launchCustom(agent: Agent, framework: FrameworkRecord, executor: Execut
   const node = executorNodeName(agent.self.node, executor.containerId);
   executor.node = node;
   const env = executorEnv(agent, framework, executor, node);
-  const launch = agent.containerizer.launch({ containerId: executor.containerId, command, sandbox: executor.directory, env, ipc: true });
+  const launch = agent.containerizer.launch({ containerId: executor.containerId, command, sandbox: executor.directory, env });
   executor.launch = launch;
   agent.continueWith(
     launch,
@@ -172,13 +189,6 @@ function _launchCustom(agent: Agent, framework: FrameworkRecord, executor: Execu
     return;
   }
   executor.osPid = container.pid;
-  const detachIpc = attachChild(agent.runtime, executor.node!, container.child);
-  // An HTTP executor may have subscribed already: its connection closes too.
-  const detachOther = executor.detach;
-  executor.detach = () => {
-    detachIpc();
-    detachOther?.();
-  };
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, os_pid: container.pid }, 'Launched executor');
   // Shut down (or timed out) while it was starting.
   if (executor.state === 'TERMINATING' && executor.pid === undefined) executor.destroy(0);
@@ -189,7 +199,7 @@ function launchFailed(agent: Agent, framework: FrameworkRecord, executor: Execut
   agent.log.error({ executor_id: executor.id, framework_id: framework.id, reason: message }, 'Failed to launch executor');
   agent.stats.containerLaunchErrors.inc();
   executor.pendingTermination ??= { state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message };
-  executorTerminated(agent, framework, executor, { status: -1, code: null, signal: null });
+  executorTerminated(agent, framework, executor, { status: UNKNOWN_EXIT_STATUS, code: null, signal: null });
 }
 
 function shutdownGracePeriodMs(agent: Agent, executor: ExecutorRecord): number {
@@ -240,6 +250,11 @@ export function registerExecutor(agent: Agent, from: UPID, body: RegisterExecuto
   executor.registrationTimer?.cancel();
   executor.registrationTimer = undefined;
   agent.linkTo(from);
+  // Where a restarted agent finds it again (an executor in its own process; an HTTP one
+  // subscribes again by itself).
+  if (framework.checkpoint && executor.node !== undefined && agent.agentId !== undefined) {
+    checkpointExecutorPid(agent.flags.workDir, agent.agentId, framework.id, executor.id, executor.containerId, String(from));
+  }
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, executor: String(from) }, 'Executor registered');
   agent.send(from, EXECUTOR_REGISTERED, registeredMessage(agent, framework, executor));
   for (const task of [...executor.queuedTasks.values()]) {
@@ -258,9 +273,112 @@ function registeredMessage(agent: Agent, framework: FrameworkRecord, executor: E
   };
 }
 
-/** `ReregisterExecutorMessage`: only a recovering agent takes executors back, and this one never does. */
+// ---------------------------------------------------------------------------------------------
+// Re-registration after the agent restarted (`--recover=reconnect`).
+
+/** The recovered executors still to re-register. */
+function awaitingReregistration(agent: Agent): ExecutorRecord[] {
+  const waiting: ExecutorRecord[] = [];
+  for (const framework of agent.frameworks.values()) {
+    for (const executor of framework.executors.values()) if (executor.recovered && executor.state === 'REGISTERING') waiting.push(executor);
+  }
+  return waiting;
+}
+
+/**
+ * The status update manager has recovered: watch the executors that survived the restart, ask
+ * each to re-register (`ReconnectExecutorMessage`; again whenever its runtime connects to the
+ * executor socket), and finish recovery once all have, or after
+ * `--executor_reregistration_timeout`, as Mesos's `Slave::_recover`.
+ */
+export function reconnectExecutors(agent: Agent): void {
+  const waiting = awaitingReregistration(agent);
+  for (const executor of waiting) {
+    const framework = agent.frameworks.get(executor.frameworkId)!;
+    if (executor.container !== undefined) agent.whenever(executor.container.exited, (exit) => containerExited(agent, framework.id, executor, exit));
+    reconnectExecutor(agent, executor);
+  }
+  if (waiting.length === 0) {
+    agent.machine.send({ type: 'RECOVERED' });
+    return;
+  }
+  agent.log.info({ executors: waiting.length, timeout_ms: agent.flags.executorReregistrationTimeoutMs }, 'Waiting for executors to re-register');
+  agent.reregistrationTimer = agent.after(agent.flags.executorReregistrationTimeoutMs, () => reregisterExecutorTimeout(agent));
+}
+
+/** Asks a recovered executor (at its checkpointed UPID) to re-register. */
+export function reconnectExecutor(agent: Agent, executor: ExecutorRecord): void {
+  if (executor.pid === undefined || agent.info.id === undefined) return;
+  agent.log.info({ executor_id: executor.id, framework_id: executor.frameworkId, executor: String(executor.pid) }, 'Sending reconnect request to executor');
+  agent.send(executor.pid, RECONNECT_EXECUTOR, { slave_id: agent.info.id } satisfies ReconnectExecutor);
+}
+
+/** An executor's runtime connected to the executor socket: one we wait for is asked again. */
+export function executorConnected(agent: Agent, node: string): void {
+  if (agent.state !== 'RECOVERING' || agent.reregistrationTimer === undefined) return;
+  for (const executor of awaitingReregistration(agent)) if (executor.node === node) reconnectExecutor(agent, executor);
+}
+
+/**
+ * `ReregisterExecutorMessage`: a recovered executor is back. Its unacknowledged updates are
+ * taken as if sent now (the status update manager drops the ones it already has), and it is
+ * told `ExecutorReregisteredMessage`. Only a recovering agent takes executors back; any other
+ * is told to shut down, as in Mesos.
+ */
 export function reregisterExecutor(agent: Agent, from: UPID, body: ReregisterExecutor): void {
-  replyShutdown(agent, from, body, 'the agent is not recovering executors');
+  if (agent.state !== 'RECOVERING') {
+    replyShutdown(agent, from, body, 'the agent is not recovering executors');
+    return;
+  }
+  const framework = agent.frameworks.get(body.framework_id.value);
+  const executor = framework?.executors.get(body.executor_id.value);
+  if (framework === undefined || executor === undefined) {
+    replyShutdown(agent, from, body, framework === undefined ? 'unknown framework' : 'unknown executor');
+    return;
+  }
+  if (executor.node === undefined || from.node !== executor.node) {
+    agent.log.warn({ executor_id: executor.id, from: String(from), expected: executor.node }, 'Ignoring executor re-registration from an unexpected node');
+    return;
+  }
+  if (executor.state === 'RUNNING' && executor.pid?.equals(from) === true) {
+    agent.send(from, EXECUTOR_REREGISTERED, { slave_id: agent.info.id!, slave_info: agent.info } satisfies ExecutorReregistered);
+    return;
+  }
+  if (!executor.recovered || executor.state !== 'REGISTERING') {
+    replyShutdown(agent, from, body, `the executor is ${executor.state.toLowerCase()}`);
+    return;
+  }
+  executor.state = 'RUNNING';
+  executor.pid = from;
+  agent.linkTo(from);
+  agent.log.info({ executor_id: executor.id, framework_id: framework.id, executor: String(from), updates: body.updates?.length ?? 0 }, 'Executor re-registered');
+  for (const task of body.tasks ?? []) {
+    if (!executor.hasTask(task.task_id.value)) agent.log.warn({ task_id: task.task_id.value, executor_id: executor.id }, 'Executor re-registered with a task this agent does not know');
+  }
+  for (const update of body.updates ?? []) statusUpdate(agent, from, { update, pid: String(from) });
+  agent.send(from, EXECUTOR_REREGISTERED, { slave_id: agent.info.id!, slave_info: agent.info } satisfies ExecutorReregistered);
+  if (awaitingReregistration(agent).length === 0) finishRecovery(agent);
+}
+
+/** The executors that survived and did not re-register in time are destroyed; recovery ends. */
+function reregisterExecutorTimeout(agent: Agent): void {
+  agent.reregistrationTimer = undefined;
+  if (agent.state !== 'RECOVERING') return;
+  const message = `Executor did not re-register within ${formatDuration(agent.flags.executorReregistrationTimeoutMs)}`;
+  for (const executor of awaitingReregistration(agent)) {
+    agent.log.warn({ executor_id: executor.id, framework_id: executor.frameworkId }, `Killing executor: ${message}`);
+    executor.state = 'TERMINATING';
+    executor.pendingTermination = { state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT', message };
+    executor.destroy?.(0);
+  }
+  finishRecovery(agent);
+}
+
+function finishRecovery(agent: Agent): void {
+  agent.reregistrationTimer?.cancel();
+  agent.reregistrationTimer = undefined;
+  agent.log.info('Finished recovery');
+  agent.machine.send({ type: 'RECOVERED' });
 }
 
 /** The executor did not register in time: destroy it; its tasks fail with `REASON_EXECUTOR_REGISTRATION_TIMEOUT`. */
@@ -358,13 +476,13 @@ export function _shutdownExecutor(agent: Agent, framework: FrameworkRecord, exec
 export function executorExited(agent: Agent, upid: UPID): void {
   for (const framework of agent.frameworks.values()) {
     for (const executor of framework.executors.values()) {
-      if (executor.commandExecutor && executor.builtInPid?.equals(upid) === true) {
+      if (executor.builtInPid?.equals(upid) === true) {
         // The task's container outlives a command executor only by accident.
         void agent.containerizer.destroy(executor.containerId, 0);
         executorTerminated(agent, framework, executor, undefined);
         return;
       }
-      if (!executor.commandExecutor && executor.pid?.equals(upid) === true && executor.state !== 'TERMINATED') {
+      if (executor.builtInPid === undefined && executor.pid?.equals(upid) === true && executor.state !== 'TERMINATED') {
         // Its runtime closed the channel: the process is exiting, and its exit status is what
         // the master should hear. Destroy the container only if it lingers (a shutdown already
         // has its own timer).
@@ -405,7 +523,7 @@ export function executorTerminated(agent: Agent, framework: FrameworkRecord, exe
   executor.shutdownTimer?.cancel();
   executor.detach?.();
   agent.stats.executorsTerminated.inc();
-  const how = exit === undefined ? undefined : exit.status === -1 ? undefined : `Executor ${describeExit(exit)}`;
+  const how = exit === undefined ? undefined : exit.status === UNKNOWN_EXIT_STATUS ? undefined : `Executor ${describeExit(exit)}`;
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, status: exit?.status, exit: how }, 'Executor terminated');
   const message = [executor.pendingTermination?.message, note, how].filter((m) => m !== undefined).join('; ') || 'Executor terminated';
 
@@ -456,11 +574,17 @@ export function removeFramework(agent: Agent, framework: FrameworkRecord): void 
   if (framework.checkpoint && agent.agentId !== undefined) removeFrameworkCheckpoint(agent.flags.workDir, agent.agentId, framework.id);
 }
 
-/** The agent terminates: no executor outlives it (none could reconnect to a new one). */
+/**
+ * The agent terminates. As Mesos's `Slave::finalize`, the executors of checkpointing frameworks
+ * are left running (`--recover=reconnect`) for the agent's next run to reconnect to; every
+ * other is killed.
+ */
 export function destroyAll(agent: Agent): void {
   for (const framework of agent.frameworks.values()) {
+    const spared = survivesRestart(agent, framework);
     for (const executor of framework.executors.values()) {
       if (executor.state === 'TERMINATED') continue;
+      if (spared && executor.builtInPid === undefined && executor.node !== undefined) continue;
       executor.detach?.();
       if (executor.builtInPid !== undefined) agent.runtime.terminate(executor.builtInPid);
       // SIGKILL at once: the agent's timers die with it, so no escalation would follow a SIGTERM.

@@ -8,6 +8,8 @@ import {
   DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS,
   DEFAULT_RESOURCES,
   EXECUTOR_REGISTRATION_TIMEOUT_MS,
+  EXECUTOR_REREGISTRATION_TIMEOUT_MS,
+  MAX_EXECUTOR_REREGISTRATION_TIMEOUT_MS,
   EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
   REGISTER_RETRY_INTERVAL_MAX_MS,
 } from './constants.ts';
@@ -39,7 +41,17 @@ export interface AgentFlags {
    * come back before it shuts down (`MESOS_RECOVERY_TIMEOUT` in its environment; Mesos's 15 mins).
    */
   readonly recoveryTimeoutMs: number;
+  /**
+   * `--recover`: what a restarted agent does with the executors of checkpointing frameworks
+   * that survived it. `reconnect` (Mesos's default): they re-register and their tasks run on;
+   * `cleanup`: they are killed and their tasks fail.
+   */
+  readonly recover: RecoverMode;
+  /** `--executor_reregistration_timeout`: how long `reconnect` waits for them (Mesos: 2 s). */
+  readonly executorReregistrationTimeoutMs: number;
 }
+
+export type RecoverMode = 'reconnect' | 'cleanup';
 
 /** A flag has a value the agent cannot work with; the message names the flag and the value. */
 export class InvalidFlagError extends MesosError {
@@ -73,6 +85,8 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     registrationBackoffFactorMs: input.registrationBackoffFactorMs ?? DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS,
     masterPingTimeoutMs: input.masterPingTimeoutMs ?? DEFAULT_MASTER_PING_TIMEOUT_MS,
     recoveryTimeoutMs: input.recoveryTimeoutMs ?? DEFAULT_RECOVERY_TIMEOUT_MS,
+    recover: input.recover ?? 'reconnect',
+    executorReregistrationTimeoutMs: input.executorReregistrationTimeoutMs ?? EXECUTOR_REREGISTRATION_TIMEOUT_MS,
   };
   if (UPID.tryParse(flags.master) === undefined) throw new InvalidFlagError('master', flags.master, "must be a UPID 'id@node'");
   if (typeof flags.workDir !== 'string' || flags.workDir === '') throw new InvalidFlagError('work_dir', flags.workDir, 'must be a directory');
@@ -93,8 +107,17 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     ['registration_backoff_factor', flags.registrationBackoffFactorMs],
     ['master_ping_timeout', flags.masterPingTimeoutMs],
     ['recovery_timeout', flags.recoveryTimeoutMs],
+    ['executor_reregistration_timeout', flags.executorReregistrationTimeoutMs],
   ] as const) {
     if (!Number.isFinite(value) || value < 0) throw new InvalidFlagError(flag, value, 'must be a non-negative number of milliseconds');
+  }
+  if (flags.recover !== 'reconnect' && flags.recover !== 'cleanup') throw new InvalidFlagError('recover', flags.recover, "must be 'reconnect' or 'cleanup'");
+  if (flags.executorReregistrationTimeoutMs > MAX_EXECUTOR_REREGISTRATION_TIMEOUT_MS) {
+    throw new InvalidFlagError(
+      'executor_reregistration_timeout',
+      flags.executorReregistrationTimeoutMs,
+      `must be at most ${formatDuration(MAX_EXECUTOR_REREGISTRATION_TIMEOUT_MS)}`,
+    );
   }
   if (flags.registrationBackoffFactorMs > REGISTER_RETRY_INTERVAL_MAX_MS) {
     throw new InvalidFlagError(
@@ -127,5 +150,7 @@ export function flagsJSON(flags: AgentFlags): Record<string, string> {
     registration_backoff_factor: formatDuration(flags.registrationBackoffFactorMs),
     master_ping_timeout: formatDuration(flags.masterPingTimeoutMs),
     recovery_timeout: formatDuration(flags.recoveryTimeoutMs),
+    recover: flags.recover,
+    executor_reregistration_timeout: formatDuration(flags.executorReregistrationTimeoutMs),
   };
 }

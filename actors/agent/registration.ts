@@ -12,11 +12,12 @@ import {
 } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { isTerminalState, type ExecutorInfo, type FrameworkInfo } from '../../src/mesos/v1/common.ts';
-import type { UPID } from '../../src/process/upid.ts';
+import { UPID } from '../../src/process/upid.ts';
+import { ExecutorSocketServer, executorSocketPath } from '../../src/transport/socket.ts';
 import { SUM_MASTER, SUM_RECOVER, type SumMaster, type SumRecover, type SumRecovered } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
-import { checkpointAgent, containerPidsDir, forgetAgent, recoverState, sandboxDir, type RecoveredState } from './checkpoint.ts';
-import { killOrphans } from './containerizer.ts';
+import { checkpointAgent, forgetAgent, recoverState, sandboxDir, type RecoveredState } from './checkpoint.ts';
+import type { Container } from './containerizer.ts';
 import { MESOS_VERSION } from './constants.ts';
 import { attachSandbox } from './files.ts';
 import { formatDuration } from './flags.ts';
@@ -33,24 +34,67 @@ import { createTask, ExecutorRecord, FrameworkRecord } from './state.ts';
 // Recovery.
 
 /**
- * Reads what a previous run checkpointed, and kills what a previous run that died without a word
- * left running (its containers' process groups); `_recover` continues in the mailbox.
+ * Starts listening for executors, reads what a previous run checkpointed, takes back the
+ * containers of the executors that survived it (`--recover=reconnect`: those of checkpointing
+ * frameworks that had registered) and kills every other container it left running; `_recover`
+ * continues in the mailbox.
  */
 export function recover(agent: Agent): void {
+  const recovering = recoverState(agent.flags.workDir).then(async (state) => {
+    const keep = survivors(agent, state);
+    const { recovered, killed } = await agent.containerizer.recover((containerId) => keep.has(containerId));
+    if (killed.length > 0) agent.log.warn({ pids: killed }, 'Killed containers a previous run of the agent left running');
+    return { state, containers: new Map(recovered.map((c) => [c.containerId, c])) };
+  });
   agent.continueWith(
-    killOrphans(containerPidsDir(agent.flags.workDir)).then((killed) => {
-      if (killed.length > 0) agent.log.warn({ pids: killed }, 'Killed containers a previous run of the agent left running');
-      return recoverState(agent.flags.workDir);
-    }),
-    (state) => _recover(agent, state),
+    Promise.all([listenForExecutors(agent), recovering]).then(([, recovered]) => recovered),
+    ({ state, containers }) => _recover(agent, state, containers),
     (error) => {
       agent.log.error({ err: error, work_dir: agent.flags.workDir }, 'Failed to recover the agent; registering as a new agent');
+      void agent.containerizer.recover(() => false);
       agent.machine.send({ type: 'RECOVERED' });
     },
   );
 }
 
-function _recover(agent: Agent, state: RecoveredState): void {
+/** The containers whose executors may re-register: each checkpointed run whose executor had registered. */
+function survivors(agent: Agent, state: RecoveredState): Set<string> {
+  const keep = new Set<string>();
+  if (agent.flags.recover !== 'reconnect' || state.info === undefined || incompatibility(agent, state.info) !== undefined) return keep;
+  for (const framework of state.frameworks) {
+    for (const executor of framework.executors) {
+      const run = executor.runs[0];
+      if (run?.pid !== undefined) keep.add(run.containerId);
+    }
+  }
+  return keep;
+}
+
+/**
+ * Listens on the agent's executor socket (`executorSocketPath(--work_dir)`), where the executors
+ * it launches in their own processes connect, and those that survived a restart connect again.
+ * An agent that cannot listen (another agent runs on the same work directory) logs why and goes
+ * on: its executors cannot reach it, and fail to register.
+ */
+async function listenForExecutors(agent: Agent): Promise<void> {
+  let server: ExecutorSocketServer;
+  try {
+    server = await ExecutorSocketServer.listen(agent.runtime, executorSocketPath(agent.flags.workDir));
+  } catch (error) {
+    agent.log.error({ err: error, work_dir: agent.flags.workDir }, 'Cannot listen for executors; none can be launched');
+    return;
+  }
+  if (!agent.alive) {
+    await server.close();
+    return;
+  }
+  agent.executorSocket = server;
+  server.onConnect((node) => {
+    void agent.runtime.dispatch(agent.self, () => executors.executorConnected(agent, node)).catch(() => undefined);
+  });
+}
+
+function _recover(agent: Agent, state: RecoveredState, containers: Map<string, Container>): void {
   if (agent.state !== 'RECOVERING') {
     agent.log.debug({ state: agent.state }, 'Ignoring recovered checkpoints: the agent is not recovering');
     return;
@@ -81,8 +125,18 @@ function _recover(agent: Agent, state: RecoveredState): void {
         sandboxDir(agent.flags.workDir, previous.id.value, framework.id, info.executor_id.value, run.containerId),
         executors.isCommandExecutorInfo(info),
       );
-      // Executors are children of the agent's process: none outlives a restart.
-      executor.state = 'TERMINATED';
+      const container = containers.get(run.containerId);
+      if (container !== undefined && run.pid !== undefined) {
+        // It survived the restart: it re-registers once asked (`reconnectExecutors`).
+        executor.recovered = true;
+        executor.pid = UPID.parse(run.pid);
+        executor.node = executor.pid.node;
+        executor.osPid = container.pid;
+        executor.container = container;
+        executor.destroy = (gracePeriodMs) => void agent.containerizer.destroy(executor.containerId, gracePeriodMs);
+      } else {
+        executor.state = 'TERMINATED';
+      }
       for (const task of run.tasks) {
         executor.launchedTasks.set(task.task_id.value, createTask(task, framework.id, previous.id.value, executor.commandExecutor ? undefined : executor.id));
       }
@@ -91,7 +145,7 @@ function _recover(agent: Agent, state: RecoveredState): void {
     }
     agent.frameworks.set(framework.id, framework);
   }
-  agent.log.info({ agent_id: previous.id.value, frameworks: agent.frameworks.size }, 'Recovering agent');
+  agent.log.info({ agent_id: previous.id.value, frameworks: agent.frameworks.size, executors_alive: containers.size }, 'Recovering agent');
   agent.send(agent.sum, SUM_RECOVER, { agent_id: previous.id } satisfies SumRecover);
 }
 
@@ -110,8 +164,9 @@ function incompatibility(agent: Agent, previous: NonNullable<RecoveredState['inf
 
 /**
  * The status update manager has reloaded its streams. Each recovered task takes the state of its
- * latest update; those not terminal get `TASK_FAILED` (their executor did not survive the
- * restart); then the agent goes on to re-register.
+ * latest update. The tasks of executors that did not survive the restart and are not terminal
+ * get `TASK_FAILED`; the executors that did are asked to re-register, and the agent goes on to
+ * re-register with the master once they have, or after `--executor_reregistration_timeout`.
  */
 export function recovered(agent: Agent, from: UPID, body: SumRecovered): void {
   if (!from.equals(agent.sum)) {
@@ -133,10 +188,10 @@ export function recovered(agent: Agent, from: UPID, body: SumRecovered): void {
   }
   for (const framework of [...agent.frameworks.values()]) {
     for (const executor of [...framework.executors.values()]) {
-      executors.executorTerminated(agent, framework, executor, undefined, 'Abnormal executor termination: the agent restarted');
+      if (!executor.recovered) executors.executorTerminated(agent, framework, executor, undefined, 'Abnormal executor termination: the agent restarted');
     }
   }
-  agent.machine.send({ type: 'RECOVERED' });
+  executors.reconnectExecutors(agent);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,6 +399,8 @@ export function shutdown(agent: Agent, from: UPID, body: ShutdownSlave): void {
   const reason = body.message ?? '';
   agent.log.warn({ master: String(from), reason }, `Agent asked to shut down by ${String(from)}${reason === '' ? '' : ` because '${reason}'`}`);
   forgetAgent(agent.flags.workDir);
+  // As Mesos's `Slave::shutdown`: every executor is shut down, none is left for a next run.
+  agent.killExecutorsOnExit = true;
   agent.runtime.terminate(agent.self);
   agent.onShutdown?.(reason);
 }

@@ -1,4 +1,5 @@
 import type { Timer } from '../../src/process/clock.ts';
+import type { ContainerExit } from './containerizer.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
@@ -33,9 +34,9 @@ export class ExecutorRecord {
   state: ExecutorState = 'REGISTERING';
   /** Its driver's address, once it registered. */
   pid: UPID | undefined;
-  /** The node of a custom executor's runtime, reached over its IPC channel. */
+  /** The node of the runtime of an executor in its own process, reached over the agent's executor socket. */
   node: string | undefined;
-  /** The OS process id of a custom executor. */
+  /** The OS process id of an executor in its own process. */
   osPid: number | undefined;
   /** The process of a built-in command executor, in the agent's runtime. */
   builtInPid: UPID | undefined;
@@ -43,10 +44,17 @@ export class ExecutorRecord {
   destroy: ((gracePeriodMs: number) => void) | undefined;
   /** The launch of a custom executor's container. */
   launch: Promise<unknown> | undefined;
-  /** Closes the connections to a custom executor: its IPC gateway, its HTTP stream. */
+  /** Closes the connections to an executor: its HTTP stream. */
   detach: (() => void) | undefined;
   /** Its termination was handled (`executorTerminated` runs once). */
   reaped = false;
+  /**
+   * It survived the agent's restart (its process was found running): `REGISTERING` until it
+   * re-registers (`ReregisterExecutorMessage`), destroyed if it does not in time.
+   */
+  recovered = false;
+  /** A recovered executor's container, watched once the status update manager has recovered. */
+  container: { readonly exited: Promise<ContainerExit> } | undefined;
   registrationTimer: Timer | undefined;
   shutdownTimer: Timer | undefined;
   pendingTermination: PendingTermination | undefined;

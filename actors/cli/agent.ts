@@ -1,11 +1,12 @@
 import { logLevel, port, positive } from '../../src/cli/checks.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
-import { agentFlags, formatDuration } from '../agent/flags.ts';
+import { agentFlags, formatDuration, type RecoverMode } from '../agent/flags.ts';
 import {
   DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS,
   DEFAULT_RESOURCES,
   EXECUTOR_REGISTRATION_TIMEOUT_MS,
+  EXECUTOR_REREGISTRATION_TIMEOUT_MS,
   EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
 } from '../agent/constants.ts';
 import { AGENT_DEFAULTS, startAgentNode, type AgentNodeOptions } from '../cluster/agent-node.ts';
@@ -27,6 +28,8 @@ const flags: FlagSpec[] = [
   { name: 'registration_backoff_factor', type: 'duration', help: 'bound of the first random delay before (re-)registering; doubles per attempt', default: formatDuration(DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS) },
   { name: 'executor_registration_timeout', type: 'duration', help: 'how long an executor may take to register', default: formatDuration(EXECUTOR_REGISTRATION_TIMEOUT_MS) },
   { name: 'recovery_timeout', type: 'duration', help: "how long a checkpointing framework's executors wait for a restarted agent before they shut down", default: formatDuration(DEFAULT_RECOVERY_TIMEOUT_MS) },
+  { name: 'recover', type: 'string', help: "after a restart, 'reconnect' to the executors of checkpointing frameworks that survived it (their tasks run on), or 'cleanup' (kill them; their tasks fail)", default: 'reconnect' },
+  { name: 'executor_reregistration_timeout', type: 'duration', help: 'how long a restarted agent waits for surviving executors to re-register before it kills them', default: formatDuration(EXECUTOR_REREGISTRATION_TIMEOUT_MS) },
   { name: 'executor_shutdown_grace_period', type: 'duration', help: 'how long an executor may take to shut down before it is killed', default: formatDuration(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS) },
   ...COMMON_FLAGS,
 ];
@@ -98,7 +101,7 @@ export const agentCommand: Command = {
  */
 export function agentOptions(values: Record<string, FlagValue>): Pick<
   AgentNodeOptions,
-  'workDir' | 'resources' | 'attributes' | 'hostname' | 'registrationBackoffFactorMs' | 'executorRegistrationTimeoutMs' | 'executorShutdownGracePeriodMs' | 'recoveryTimeoutMs'
+  'workDir' | 'resources' | 'attributes' | 'hostname' | 'registrationBackoffFactorMs' | 'executorRegistrationTimeoutMs' | 'executorShutdownGracePeriodMs' | 'recoveryTimeoutMs' | 'recover' | 'executorReregistrationTimeoutMs'
 > & { workDir: string } {
   return {
     workDir: values.work_dir as string,
@@ -109,5 +112,7 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
     executorRegistrationTimeoutMs: values.executor_registration_timeout as number,
     executorShutdownGracePeriodMs: values.executor_shutdown_grace_period as number,
     recoveryTimeoutMs: values.recovery_timeout as number,
+    recover: values.recover as RecoverMode,
+    executorReregistrationTimeoutMs: values.executor_reregistration_timeout as number,
   };
 }

@@ -103,6 +103,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
         resources: options.resources ?? DEV_DEFAULTS.resources,
         ...(options.attributes !== undefined ? { attributes: options.attributes } : {}),
         hostname: host,
+        // No later run finds a temporary work directory: nothing is left running for one.
+        killExecutorsOnExit: options.workDir === undefined,
       }),
     );
   }

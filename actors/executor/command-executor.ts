@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { Container, ContainerExit, Containerizer } from '../agent/containerizer.ts';
 import type {
   AgentInfo,
@@ -329,6 +330,13 @@ const SIGNAL_DESCRIPTIONS: Partial<Record<NodeJS.Signals, string>> = {
   SIGXCPU: 'CPU time limit exceeded',
   SIGXFSZ: 'File size limit exceeded',
 };
+
+/**
+ * The command executor as a program of its own (`command-executor-main.ts`), which an agent runs
+ * in a container for a checkpointing framework's command task, so that the task outlives an
+ * agent restart, as Mesos's `mesos-executor`.
+ */
+export const COMMAND_EXECUTOR_MAIN = fileURLToPath(new URL('./command-executor-main.ts', import.meta.url));
 
 /** The driver's options (the sandbox is where the task runs) and the command executor's own. */
 export interface LaunchCommandExecutorOptions extends CommandExecutorOptions, ExecutorDriverOptions {}

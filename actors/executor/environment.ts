@@ -1,15 +1,16 @@
 import type { UPID } from '../../src/process/upid.ts';
+import { printablePath, socketPathFromPrintable } from '../../src/transport/socket.ts';
 import { DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS, DEFAULT_RECOVERY_TIMEOUT_MS } from './constants.ts';
 import { ExecutorEnvironmentError } from './errors.ts';
 
 /**
  * The environment an agent gives the executors it launches, as Mesos's `executorEnvironment()`
- * builds it, plus `MESOS_TS_EXECUTOR_NODE` (the node name the executor's runtime must use, which
- * the agent routes to through the executor's IPC channel). `ExecutorDriver` reads it back with
- * `readExecutorEnvironment`.
+ * builds it, plus `MESOS_TS_EXECUTOR_NODE` (the node name the executor's runtime must use) and
+ * `MESOS_TS_AGENT_SOCKET` (the socket it reaches the agent over, and reconnects to after the
+ * agent restarted). `ExecutorDriver` reads it back with `readExecutorEnvironment`.
  *
  * As in Mesos, one environment serves both kinds of executor: a driver-based one reaches the
- * agent at its UPID (`MESOS_SLAVE_PID`, here over the IPC channel), an HTTP one (in any language)
+ * agent at its UPID (`MESOS_SLAVE_PID`, here over the agent's executor socket), an HTTP one (in any language)
  * at `MESOS_AGENT_ENDPOINT`, the `ip:port` of the agent's HTTP server (`POST
  * http://$MESOS_AGENT_ENDPOINT/api/v1/executor`), set when the agent's runtime serves HTTP.
  */
@@ -37,6 +38,11 @@ export const MESOS_HTTP_COMMAND_EXECUTOR = 'MESOS_HTTP_COMMAND_EXECUTOR';
 export const SUBSCRIPTION_BACKOFF_MAX_MS = 15_000;
 /** The node name of the executor's runtime (ours, not Mesos's). */
 export const MESOS_TS_EXECUTOR_NODE = 'MESOS_TS_EXECUTOR_NODE';
+/**
+ * The Unix socket the agent listens on for its executors' runtimes (ours, not Mesos's): a path,
+ * or `@name` for a name in Linux's abstract namespace (an environment cannot hold its leading NUL).
+ */
+export const MESOS_TS_AGENT_SOCKET = 'MESOS_TS_AGENT_SOCKET';
 
 export interface ExecutorEnvironment {
   frameworkId: string;
@@ -48,6 +54,8 @@ export interface ExecutorEnvironment {
   endpoint?: string;
   /** The executor runtime's node; see `executorNodeName`. */
   node: string;
+  /** The agent's executor socket (`ExecutorSocketServer.path`). */
+  socket?: string;
   checkpoint?: boolean;
   recoveryTimeoutMs?: number;
   shutdownGracePeriodMs?: number;
@@ -74,6 +82,7 @@ export function executorEnvironment(e: ExecutorEnvironment): Record<string, stri
     [MESOS_SUBSCRIPTION_BACKOFF_MAX]: formatDuration(SUBSCRIPTION_BACKOFF_MAX_MS),
     [MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD]: formatDuration(e.shutdownGracePeriodMs ?? DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS),
     [MESOS_TS_EXECUTOR_NODE]: e.node,
+    ...(e.socket !== undefined ? { [MESOS_TS_AGENT_SOCKET]: printablePath(e.socket) } : {}),
   };
 }
 
@@ -93,6 +102,8 @@ export interface ParsedExecutorEnvironment {
   directory: string;
   agent: string;
   node: string;
+  /** The agent's executor socket, as `net.connect` takes it. */
+  socket: string;
   checkpoint: boolean;
   recoveryTimeoutMs: number;
   shutdownGracePeriodMs: number;
@@ -118,6 +129,7 @@ export function readExecutorEnvironment(env: NodeJS.ProcessEnv = process.env): P
     // An older agent of this project gave the UPID as `MESOS_AGENT_ENDPOINT`; an `ip:port` is not one.
     agent: required(MESOS_SLAVE_PID, env[MESOS_SLAVE_PID] || (env[MESOS_AGENT_ENDPOINT]?.includes('@') === true ? env[MESOS_AGENT_ENDPOINT] : undefined)),
     node: required(MESOS_TS_EXECUTOR_NODE),
+    socket: socketPathFromPrintable(required(MESOS_TS_AGENT_SOCKET)),
     checkpoint: env[MESOS_CHECKPOINT] === '1',
     recoveryTimeoutMs: duration(MESOS_RECOVERY_TIMEOUT, DEFAULT_RECOVERY_TIMEOUT_MS),
     shutdownGracePeriodMs: duration(MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD, DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS),

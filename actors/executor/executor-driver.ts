@@ -16,7 +16,7 @@ import type {
 } from '../../src/mesos/v1/common.ts';
 import { Runtime } from '../../src/process/runtime.ts';
 import { UPID } from '../../src/process/upid.ts';
-import { IpcTransport } from '../../src/transport/ipc.ts';
+import { SocketTransport } from '../../src/transport/socket.ts';
 import { DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS, DEFAULT_RECOVERY_TIMEOUT_MS } from './constants.ts';
 import { readExecutorEnvironment } from './environment.ts';
 import type { ExecutorState } from './executor.machine.ts';
@@ -80,8 +80,11 @@ export interface ExecutorDriverOptions {
  * Constructed without options, it runs in a child process that an agent launched: it reads the
  * executor environment (`MESOS_FRAMEWORK_ID`, `MESOS_EXECUTOR_ID`, `MESOS_DIRECTORY`,
  * `MESOS_AGENT_ENDPOINT`, `MESOS_CHECKPOINT`, `MESOS_TS_EXECUTOR_NODE`, ...) and starts its own
- * runtime on the IPC channel the agent opened. When that channel closes (the agent is gone) the
- * executor is shut down and the process exits after the shutdown grace period at the latest.
+ * runtime, connected to the agent's executor socket (`MESOS_TS_AGENT_SOCKET`). When that
+ * connection closes (the agent is gone), a checkpointing framework's executor waits up to the
+ * recovery timeout for the agent's next run to ask it to re-register (the socket connects again
+ * by itself); any other is shut down, and the process exits after the shutdown grace period at
+ * the latest.
  * With options, it runs in the given runtime next to the agent (the command executor does).
  *
  * Calls are safe from anywhere (inside a callback or not): they are queued to the driver's
@@ -159,7 +162,7 @@ export class ExecutorDriver {
 
   /**
    * Starts the driver: in the given runtime at once (the process is spawned before this
-   * returns), or in a new runtime over the IPC channel from the agent. Rejects with an
+   * returns), or in a new runtime over the agent's executor socket. Rejects with an
    * `ExecutorEnvironmentError` naming a variable the agent did not set.
    */
   async start(): Promise<DriverStatus> {
@@ -189,8 +192,8 @@ export class ExecutorDriver {
       const runtime = await Runtime.start({
         node: env.node,
         logger,
-        transport: new IpcTransport(() => this.#agentGone()),
-        // The IPC channel is how this process learns that its agent is gone; heartbeats would
+        transport: new SocketTransport({ path: env.socket, node: env.node, onDisconnect: () => this.#agentGone() }),
+        // The socket closing is how this process learns that its agent is gone; heartbeats would
         // stop whenever the agent's Clock is paused (tests), so they never end the link here.
         linkTimeoutMs: Number.MAX_SAFE_INTEGER,
       });
@@ -215,7 +218,7 @@ export class ExecutorDriver {
   /**
    * Stops the driver: its process terminates once the calls queued before have run (so a
    * final status update is still sent), and in a child process the runtime shuts down, closing
-   * the IPC channel. Returns `DRIVER_ABORTED` if it was aborted, else `DRIVER_STOPPED`.
+   * its connection to the agent. Returns `DRIVER_ABORTED` if it was aborted, else `DRIVER_STOPPED`.
    */
   stop(): DriverStatus {
     if (this.#status !== 'DRIVER_RUNNING' && this.#status !== 'DRIVER_ABORTED') return this.#status;
@@ -336,16 +339,17 @@ export class ExecutorDriver {
     // Not injected: calls queued before `stop()` (a last status update) run first.
     runtime.terminate(actor.self, false);
     await runtime.wait(actor.self);
-    if (this.#ownRuntime) {
-      await flushIpcChannel();
-      await runtime.shutdown();
-    }
+    // The runtime's shutdown flushes what was sent (a last status update) before it closes the socket.
+    if (this.#ownRuntime) await runtime.shutdown();
   }
 
-  /** The IPC channel closed: the agent is gone and cannot come back on this channel. */
+  /**
+   * The connection to the agent closed: the agent exited. A checkpointing framework's executor
+   * waits for the agent's next run (the socket transport connects again by itself), up to the
+   * recovery timeout; any other shuts down.
+   */
   #agentGone(): void {
-    this.#dispatch((p) => p.agentLost('the IPC channel to the agent closed', false));
-    this.#armForcedExit();
+    this.#dispatch((p) => p.agentLost('the connection to the agent closed', true));
   }
 
   /**
@@ -365,19 +369,6 @@ export class ExecutorDriver {
 }
 
 const silent = pino({ level: 'silent' });
-
-/**
- * Resolves once everything sent on the IPC channel so far is written: messages go out in order,
- * so the write callback of one more (which the agent ignores, not being an envelope) says so.
- * Closing the channel would otherwise drop writes still queued (a last status update).
- */
-function flushIpcChannel(): Promise<void> {
-  const send = process.send?.bind(process);
-  if (process.connected !== true || send === undefined) return Promise.resolve();
-  return new Promise((resolve) => {
-    send({ flush: true }, undefined, {}, () => resolve());
-  });
-}
 
 /**
  * A command that runs the TypeScript executor `file` with this Node and tsx, both resolved to

@@ -290,7 +290,7 @@ export class Runtime implements TransportSink {
 
   /**
    * Routes envelopes for `node` through `send` instead of the transport: how an agent reaches
-   * the executors it runs as child processes (over their IPC channel). `send` returns false
+   * the executors it runs as child processes (over the agent's executor socket). `send` returns false
    * when the envelope cannot be delivered.
    */
   addGateway(node: string, send: (envelope: Envelope) => boolean): void {

@@ -52,7 +52,7 @@ function exitedExecutor(h: Harness): Promise<ExitedExecutor> {
   return futureMessage(EXITED_EXECUTOR, h.agent.self, h.master.self).then((m) => m.body as ExitedExecutor);
 }
 
-test.serial('CustomExecutor - a child process registers over IPC, runs its task, and framework messages go both ways', async (t) => {
+test.serial('CustomExecutor - a child process registers over the executor socket, runs its task, and framework messages go both ways', async (t) => {
   const h = await startAgent(t);
   await register(h);
   const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);

@@ -16,6 +16,8 @@ test('flags - defaults are Mesos defaults', (t) => {
   t.is(flags.registrationBackoffFactorMs, DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS);
   t.is(flags.masterPingTimeoutMs, DEFAULT_MASTER_PING_TIMEOUT_MS);
   t.is(flags.recoveryTimeoutMs, 15 * 60_000);
+  t.is(flags.recover, 'reconnect');
+  t.is(flags.executorReregistrationTimeoutMs, 2_000);
   t.deepEqual(flagsJSON(flags), {
     master: 'master@m1',
     resources: DEFAULT_RESOURCES,
@@ -27,6 +29,8 @@ test('flags - defaults are Mesos defaults', (t) => {
     registration_backoff_factor: '1secs',
     master_ping_timeout: '75secs',
     recovery_timeout: '15mins',
+    recover: 'reconnect',
+    executor_reregistration_timeout: '2secs',
   });
 });
 
@@ -34,6 +38,8 @@ test('flags - a bad value is an error naming the flag and the value', (t) => {
   const base = { master: 'master@m1', workDir: '/tmp/w' };
   t.throws(() => agentFlags({ ...base, master: 'nope' }), { instanceOf: InvalidFlagError, message: /"nope" for --master/ });
   t.throws(() => agentFlags({ ...base, resources: 'cpus:x' }), { message: /--resources: invalid resource 'cpus:x'/ });
+  t.throws(() => agentFlags({ ...base, recover: 'sometimes' as never }), { message: /"sometimes" for --recover: must be 'reconnect' or 'cleanup'/ });
+  t.throws(() => agentFlags({ ...base, executorReregistrationTimeoutMs: 16 * 60_000 }), { message: /--executor_reregistration_timeout: must be at most 15mins/ });
   t.throws(() => agentFlags({ ...base, attributes: 'rack' }), { message: /"rack" for --attributes/ });
   t.throws(() => agentFlags({ ...base, attributes: 'ports:[9-1]' }), { message: /"ports:\[9-1\]" for --attributes: .*bad range '9-1'/ });
   t.throws(() => agentFlags({ ...base, registrationBackoffFactorMs: 120_000 }), { message: /--registration_backoff_factor: must be at most 1mins/ });

@@ -79,6 +79,8 @@ export async function startAgent(t: ExecutionContext, options: Partial<AgentOpti
   world.clock.pause();
   const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-'));
   t.teardown(async () => {
+    // Executors of checkpointing frameworks outlive an agent that terminates; not the test's.
+    h.agent.killExecutorsOnExit = true;
     await world.shutdown();
     rmSync(workDir, { recursive: true, force: true });
   });

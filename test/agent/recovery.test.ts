@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import test from 'ava';
 import { containerPidsDir } from '../../actors/agent/checkpoint.ts';
 import { Containerizer, killOrphans } from '../../actors/agent/containerizer.ts';
-import { KILL_TASK, REGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED, STATUS_UPDATE, type KillTask, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
+import { EXECUTOR_REREGISTRATION_TIMEOUT_MS } from '../../actors/agent/constants.ts';
+import { KILL_TASK, REGISTER_EXECUTOR, REREGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED, STATUS_UPDATE, type KillTask, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
-import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { dropMessage, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
 import {
   acknowledge,
@@ -16,6 +17,8 @@ import {
   echoExecutor,
   FRAMEWORK,
   FRAMEWORK_ID,
+  frameworkMessage,
+  type Harness,
   nextUpdate,
   register,
   runTask,
@@ -54,9 +57,9 @@ test.serial('Reregistration - the agent reports its frameworks, custom executors
   t.is(tasks['task-2']?.executor_id, undefined);
 });
 
-test.serial("AgentRestart - a checkpointing framework's tasks are recovered; their executor did not survive, so they fail", async (t) => {
+test.serial("AgentRestart - with --recover=cleanup a checkpointing framework's tasks are recovered; their executor is killed, so they fail", async (t) => {
   const framework: FrameworkInfo = { ...FRAMEWORK, checkpoint: true };
-  const h = await startAgent(t);
+  const h = await startAgent(t, { recover: 'cleanup' });
   await register(h);
   runTask(h, commandTask('task-1', 'sleep 60'), framework);
   const starting = await nextUpdate(h);
@@ -93,7 +96,7 @@ test.serial("AgentRestart - a checkpointing framework's tasks are recovered; the
 
 test.serial('AgentRestart - a task that ended and was acknowledged before the restart is not failed again', async (t) => {
   const framework: FrameworkInfo = { ...FRAMEWORK, checkpoint: true };
-  const h = await startAgent(t);
+  const h = await startAgent(t, { recover: 'cleanup' });
   await register(h);
   const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
   runTask(h, customTask('task-1', echoExecutor()), framework);
@@ -115,7 +118,7 @@ test.serial('AgentRestart - a task that ended and was acknowledged before the re
   h.agent = spawnAgent(h);
   const body = await reregistration(h);
   // task-1 is over and its end acknowledged: the master and the framework are done with it. Only
-  // task-2, whose executor did not survive, fails (before, task-1 came back TASK_FAILED too).
+  // task-2, whose executor was killed (`cleanup`), fails (before, task-1 came back TASK_FAILED too).
   t.deepEqual(
     body.tasks?.map((task) => [task.task_id.value, task.state]),
     [['task-2', 'TASK_FAILED']],
@@ -127,6 +130,121 @@ test.serial('AgentRestart - a task that ended and was acknowledged before the re
   await h.settle();
   const task1 = h.master.received.slice(restartedAt).filter((m) => m.name === STATUS_UPDATE && (m.body as StatusUpdateMessage).update.status.task_id.value === 'task-1');
   t.deepEqual(task1, [], 'no update of task-1 after the restart');
+});
+
+// --recover=reconnect (the default): executors of checkpointing frameworks outlive the agent.
+
+const CHECKPOINTING: FrameworkInfo = { ...FRAMEWORK, checkpoint: true };
+
+/** Terminates the agent (its executors of checkpointing frameworks are left running) and starts its next run. */
+async function restart(h: Harness): Promise<void> {
+  h.agentRuntime.terminate(h.agent.self);
+  await h.settle();
+  h.agent = spawnAgent(h);
+}
+
+test.serial("AgentRestart - a checkpointing framework's custom executor survives the restart, re-registers, and its task runs on", async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()), CHECKPOINTING);
+  await registering;
+  const running = await nextUpdate(h);
+  t.is(running.update.status.state, 'TASK_RUNNING');
+  acknowledge(h, running);
+  await h.settle();
+  const osPid = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid!;
+
+  const reregistering = futureMessage(REREGISTER_EXECUTOR);
+  await restart(h);
+  await reregistering;
+  const body = await reregistration(h);
+  // Before: the executor died with the agent and task-1 came back TASK_FAILED.
+  t.deepEqual(body.tasks?.map((task) => [task.task_id.value, task.state]), [['task-1', 'TASK_RUNNING']]);
+  t.deepEqual(body.executor_infos?.map((e) => e.executor_id.value), ['echo']);
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!;
+  t.is(executor.state, 'RUNNING');
+  t.is(executor.osPid, osPid, 'the same process, not a new one');
+
+  // It is reachable both ways: a framework message in, its task's end out.
+  h.master.send(h.agent.self, SLAVE_REREGISTERED, { slave_id: { value: AGENT_ID } });
+  frameworkMessage(h, 'echo', 'finish');
+  const finished = await nextUpdate(h);
+  t.is(finished.update.status.task_id.value, 'task-1');
+  t.is(finished.update.status.state, 'TASK_FINISHED');
+  acknowledge(h, finished);
+});
+
+test.serial("AgentRestart - a checkpointing framework's command task survives the restart, and its end is reported by its executor", async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  // Runs until the test creates `release` in its sandbox.
+  runTask(h, commandTask('task-1', 'while [ ! -e release ]; do sleep 0.02; done; exit 3'), CHECKPOINTING);
+  for (const state of ['TASK_STARTING', 'TASK_RUNNING']) {
+    const update = await nextUpdate(h);
+    t.is(update.update.status.state as string, state);
+    acknowledge(h, update);
+  }
+  await h.settle();
+  const sandbox = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('task-1')!.directory;
+
+  const reregistering = futureMessage(REREGISTER_EXECUTOR);
+  await restart(h);
+  await reregistering;
+  const body = await reregistration(h);
+  t.deepEqual(body.tasks?.map((task) => [task.task_id.value, task.state]), [['task-1', 'TASK_RUNNING']]);
+  // The command executor is the agent's own: the master still does not hear of it.
+  t.deepEqual(body.executor_infos, []);
+
+  h.master.send(h.agent.self, SLAVE_REREGISTERED, { slave_id: { value: AGENT_ID } });
+  writeFileSync(join(sandbox, 'release'), '');
+  const failed = await nextUpdate(h);
+  // Its exit status is known: the executor that reports it is the task's parent, not the agent.
+  t.is(failed.update.status.state, 'TASK_FAILED');
+  t.is(failed.update.status.message, 'Command exited with status 3');
+  acknowledge(h, failed);
+});
+
+test.serial('AgentRestart - an executor that does not re-register in time is killed, and its tasks fail with REASON_EXECUTOR_REREGISTRATION_TIMEOUT', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()), CHECKPOINTING);
+  await registering;
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  await h.settle();
+
+  // The executor's answer to the reconnect request is lost.
+  const dropped = dropMessage(REREGISTER_EXECUTOR);
+  await restart(h);
+  await dropped;
+  await h.settle();
+  t.is(h.agent.state, 'RECOVERING', 'waiting for the executor');
+  h.clock.advance(EXECUTOR_REREGISTRATION_TIMEOUT_MS);
+  const body = await reregistration(h);
+  h.master.send(h.agent.self, SLAVE_REREGISTERED, { slave_id: { value: AGENT_ID } });
+  const failed = await nextUpdate(h);
+  t.is(failed.update.status.task_id.value, 'task-1');
+  t.is(failed.update.status.state, 'TASK_FAILED');
+  t.is(failed.update.status.reason, 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT');
+  t.regex(failed.update.status.message ?? '', /did not re-register within 2secs/);
+  // Reported as it was when the agent re-registered: still running, or already failed.
+  t.true(['TASK_RUNNING', 'TASK_FAILED'].includes(String(body.tasks?.[0]?.state)));
+  acknowledge(h, failed);
+});
+
+test.serial('AgentRestart - executors of frameworks that do not checkpoint die with the agent', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()), FRAMEWORK);
+  await registering;
+  acknowledge(h, await nextUpdate(h));
+  await h.settle();
+  const container = h.agent.containerizer.get(h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.containerId)!;
+  h.agentRuntime.terminate(h.agent.self);
+  await h.settle();
+  t.is((await container.exited).signal, 'SIGKILL');
 });
 
 test.serial('AgentRestart - containers a previous run left running (it died without a word) are killed on recovery', async (t) => {

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { Containerizer } from '../../actors/agent/containerizer.ts';
 import { executorEnvironment, executorNodeName } from '../../actors/executor/environment.ts';
 import { nodeExecutorCommand } from '../../actors/executor/executor-driver.ts';
-import { attachChild } from '../../src/transport/ipc.ts';
+import { ExecutorSocketServer, executorSocketPath } from '../../src/transport/socket.ts';
 import { futureExited, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { localWorld } from '../helpers/runtime.ts';
 import { AgentStub, commandTask, FRAMEWORK_ID } from './agent-stub.ts';
@@ -19,8 +19,8 @@ const STUBBORN_EXECUTOR = fileURLToPath(new URL('../fixtures/executors/stubborn-
 
 /**
  * An agent stub in the test's runtime (Clock paused) and the echo executor as a real child
- * process, launched as an agent launches a custom executor: the `Containerizer` with an IPC
- * channel, the executor environment, and the child's node attached as a gateway.
+ * process, launched as an agent launches a custom executor: the `Containerizer`, the executor
+ * environment, and the agent's executor socket, which the child connects to.
  */
 async function launchEcho(t: ExecutionContext, file = ECHO_EXECUTOR, extraEnv: Record<string, string> = {}) {
   const w = await localWorld([`echo-${t.title.replace(/[^A-Za-z0-9]/g, '').slice(-30)}`], { logger: pino({ level: 'error' }) });
@@ -31,8 +31,10 @@ async function launchEcho(t: ExecutionContext, file = ECHO_EXECUTOR, extraEnv: R
   runtime.spawn(agent);
   const containerizer = new Containerizer({ delay: (ms, fn) => agent.later(ms, fn) });
   const sandbox = mkdtempSync(join(tmpdir(), 'mesos-ts-echo-executor-'));
+  const server = await ExecutorSocketServer.listen(runtime, executorSocketPath(sandbox));
   t.teardown(async () => {
     for (const id of containerizer.containerIds()) await containerizer.destroy(id, 0);
+    await server.close();
     await w.shutdown();
     rmSync(sandbox, { recursive: true, force: true });
   });
@@ -42,17 +44,15 @@ async function launchEcho(t: ExecutionContext, file = ECHO_EXECUTOR, extraEnv: R
     containerId,
     command,
     sandbox,
-    ipc: true,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
-      ...executorEnvironment({ frameworkId: FRAMEWORK_ID.value, executorId: 'echo', directory: sandbox, agent: agent.self, node }),
+      ...executorEnvironment({ frameworkId: FRAMEWORK_ID.value, executorId: 'echo', directory: sandbox, agent: agent.self, node, socket: server.path }),
       ...extraEnv,
     },
   });
   t.is(container.error, undefined);
-  attachChild(runtime, node, container.child);
   const executor = await agent.registered;
-  return { ...w, runtime, agent, container, executor, node, sandbox };
+  return { ...w, runtime, agent, container, executor, node, sandbox, server };
 }
 
 test.serial('EchoExecutor - a TypeScript executor in a child process registers, runs a task, exchanges framework messages, finishes', async (t) => {
@@ -96,13 +96,13 @@ test.serial('EchoExecutor - KillTask is answered with TASK_KILLED', async (t) =>
   t.deepEqual(killed.task_id, { value: 'echo-task' });
 });
 
-test.serial('EchoExecutor - when its IPC channel closes (the agent is gone) the executor shuts down and exits', async (t) => {
+test.serial('EchoExecutor - when its connection to the agent closes (the agent is gone) the executor of a framework that does not checkpoint shuts down and exits', async (t) => {
   t.timeout(30_000);
-  const { agent, container, executor } = await launchEcho(t);
+  const { agent, container, executor, server } = await launchEcho(t);
   agent.runTask(commandTask('echo-task', 'unused'));
   t.is((await agent.updates.take()).update.status.state, 'TASK_RUNNING');
   const exited = futureExited(executor, agent.self);
-  container.child.disconnect();
+  await server.close();
   await exited;
   t.deepEqual(await container.exited, { status: 0, code: 0, signal: null });
 });

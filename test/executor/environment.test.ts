@@ -14,7 +14,9 @@ test('executor environment - what the agent sets is what the driver reads', (t) 
   const agent = UPID.parse('slave(1)@agent-1');
   const node = executorNodeName('agent-1', '3f2a-0b.c');
   t.is(node, 'agent-1-executor-3f2a-0b_c');
-  const env = executorEnvironment({ frameworkId: 'f-0000', executorId: 'e 1', directory: '/sandbox', agent, endpoint: '127.0.0.1:5051', node, checkpoint: true });
+  const env = executorEnvironment({ frameworkId: 'f-0000', executorId: 'e 1', directory: '/sandbox', agent, endpoint: '127.0.0.1:5051', node, socket: '\0mesos-ts-executors-ab12', checkpoint: true });
+  // An environment cannot hold a NUL: an abstract socket name is given with '@' in its place.
+  t.is(env.MESOS_TS_AGENT_SOCKET, '@mesos-ts-executors-ab12');
   t.is(env.MESOS_SLAVE_PID, 'slave(1)@agent-1');
   t.is(env.MESOS_AGENT_ENDPOINT, '127.0.0.1:5051', 'ip:port, no scheme, as Mesos gives HTTP executors');
   t.is(env.MESOS_SUBSCRIPTION_BACKOFF_MAX, '15secs');
@@ -27,6 +29,7 @@ test('executor environment - what the agent sets is what the driver reads', (t) 
     directory: '/sandbox',
     agent: 'slave(1)@agent-1',
     node,
+    socket: '\0mesos-ts-executors-ab12',
     checkpoint: true,
     recoveryTimeoutMs: DEFAULT_RECOVERY_TIMEOUT_MS,
     shutdownGracePeriodMs: DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
@@ -34,9 +37,12 @@ test('executor environment - what the agent sets is what the driver reads', (t) 
 });
 
 test('executor environment - a missing or bad variable is named', (t) => {
-  const env = executorEnvironment({ frameworkId: 'f', executorId: 'e', directory: '/s', agent: 'slave(1)@a', node: 'n' });
+  const env = executorEnvironment({ frameworkId: 'f', executorId: 'e', directory: '/s', agent: 'slave(1)@a', node: 'n', socket: '/w/executors.sock' });
   const { MESOS_TS_EXECUTOR_NODE: _, ...withoutNode } = env;
   t.throws(() => readExecutorEnvironment(withoutNode), { instanceOf: ExecutorEnvironmentError, message: /'MESOS_TS_EXECUTOR_NODE'/ });
+  const { MESOS_TS_AGENT_SOCKET: ____, ...withoutSocket } = env;
+  t.throws(() => readExecutorEnvironment(withoutSocket), { instanceOf: ExecutorEnvironmentError, message: /'MESOS_TS_AGENT_SOCKET'/ });
+  t.is(readExecutorEnvironment(env).socket, '/w/executors.sock', 'a path is a path');
   t.throws(() => readExecutorEnvironment({ ...env, MESOS_RECOVERY_TIMEOUT: 'soon' }), { message: /invalid 'MESOS_RECOVERY_TIMEOUT' 'soon'/ });
   // The historical names are read too, and a UPID given as `MESOS_AGENT_ENDPOINT` by older agents.
   const { MESOS_SLAVE_PID: __, MESOS_DIRECTORY: ___, ...legacy } = env;
