@@ -232,8 +232,8 @@ export function statusUpdate(agent: Agent, from: UPID, body: StatusUpdateMessage
     agent.stats.invalidStatusUpdates.inc();
     agent.log.warn({ task_id: taskId, state: status.state, from: String(from), reason }, 'Ignoring status update');
   };
-  if (agent.state === 'RECOVERING' || agent.state === 'TERMINATING') {
-    drop(`the agent is ${agent.state.toLowerCase()}`);
+  if (agent.state === 'TERMINATING') {
+    drop('the agent is terminating');
     return;
   }
   const framework = agent.frameworks.get(update.framework_id.value);
@@ -243,6 +243,13 @@ export function statusUpdate(agent: Agent, from: UPID, body: StatusUpdateMessage
   }
   const executorId = update.executor_id?.value ?? status.executor_id?.value;
   const executor = executorId !== undefined ? framework.executors.get(executorId) : framework.executorOfTask(taskId);
+  // While the agent recovers, only an executor that survived the restart and re-registered is
+  // heard (its status update manager has recovered by then); the others resend what they kept
+  // when they re-register.
+  if (agent.state === 'RECOVERING' && (executor === undefined || !executor.recovered || executor.state !== 'RUNNING')) {
+    drop('the agent is recovering');
+    return;
+  }
   if (executor === undefined || executor.pid === undefined || !executor.pid.equals(from)) {
     drop('not from the executor of the task');
     return;

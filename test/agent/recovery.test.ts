@@ -5,7 +5,7 @@ import test from 'ava';
 import { containerPidsDir } from '../../actors/agent/checkpoint.ts';
 import { Containerizer, killOrphans } from '../../actors/agent/containerizer.ts';
 import { EXECUTOR_REREGISTRATION_TIMEOUT_MS } from '../../actors/agent/constants.ts';
-import { KILL_TASK, REGISTER_EXECUTOR, REREGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED, STATUS_UPDATE, type KillTask, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
+import { KILL_TASK, REGISTER_EXECUTOR, REREGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED, STATUS_UPDATE, type KillTask, type ReregisterExecutor, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { dropMessage, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
@@ -169,6 +169,32 @@ test.serial("AgentRestart - a checkpointing framework's custom executor survives
   // It is reachable both ways: a framework message in, its task's end out.
   h.master.send(h.agent.self, SLAVE_REREGISTERED, { slave_id: { value: AGENT_ID } });
   frameworkMessage(h, 'echo', 'finish');
+  const finished = await nextUpdate(h);
+  t.is(finished.update.status.task_id.value, 'task-1');
+  t.is(finished.update.status.state, 'TASK_FINISHED');
+  acknowledge(h, finished);
+});
+
+test.serial('AgentRestart - an update the executor kept while its agent was away comes through when it re-registers', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()), CHECKPOINTING);
+  await registering;
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  // The task finishes, but its update never reaches the agent (as if it was sent while the agent
+  // was down): the executor keeps it until acknowledged.
+  const lost = dropMessage(STATUS_UPDATE, undefined, h.agent.self);
+  frameworkMessage(h, 'echo', 'finish');
+  t.is(((await lost).body as StatusUpdateMessage).update.status.state, 'TASK_FINISHED');
+  await h.settle();
+
+  const reregistering = futureMessage(REREGISTER_EXECUTOR);
+  await restart(h);
+  const kept = ((await reregistering).body as ReregisterExecutor).updates ?? [];
+  t.deepEqual(kept.map((u) => u.status.state), ['TASK_FINISHED']);
+  await reregistration(h);
+  h.master.send(h.agent.self, SLAVE_REREGISTERED, { slave_id: { value: AGENT_ID } });
   const finished = await nextUpdate(h);
   t.is(finished.update.status.task_id.value, 'task-1');
   t.is(finished.update.status.state, 'TASK_FINISHED');
