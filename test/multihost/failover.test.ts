@@ -22,7 +22,8 @@ import { Processes, waitForHttp, type Child } from './processes.ts';
  * framework (a `SchedulerDriver` in this process, given only the bus) find the leader; the
  * leader is killed with SIGKILL; the standby is elected once the lease runs out; the agent and
  * the framework notice their master is gone (the link times out) and re-register with the new
- * leader, which rebuilds the framework's running task from them and can kill it.
+ * leader, which rebuilds the framework's running task from them and can kill it. And an agent
+ * killed with SIGKILL whose next run takes back the executor and task that outlived it.
  */
 
 const LEASE = '1secs';
@@ -263,3 +264,42 @@ async function natsConnection(t: { teardown(fn: () => unknown): void }, url: str
 function saidElected(child: Child, from = 0): boolean {
   return child.lines.slice(from).some((l) => l.json?.msg === 'Elected as the leading master');
 }
+
+test('multihost - an agent killed with SIGKILL and started again on its work_dir takes back the running task of a checkpointing framework, which can then be killed', async (t) => {
+  t.timeout(120_000);
+  const { nats, procs, work } = await world(t, 'agent-restart');
+  const master = procs.cli('master', ['master', `--nats=${nats.url}`, '--port=0', '--allocation_interval=100ms']);
+  const { url } = await master.waitForLog(/^Master \S+ listening on /);
+  const agentArgs = ['agent', `--nats=${nats.url}`, '--port=0', `--work_dir=${work}`, '--resources=cpus:2;mem:1024', '--registration_backoff_factor=50ms'];
+  const agent = procs.cli('agent', agentArgs);
+  const agentId = (await agent.waitForLog(/^Registered with master$/)).agent_id as string;
+
+  const transport = new NatsTransport({ servers: nats.url, logger });
+  const runtime = await Runtime.start({ transport, logger, node: `agent-restart-framework-${process.pid}` });
+  t.teardown(() => runtime.shutdown());
+  const scheduler = new LongTaskScheduler();
+  const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'agent-restart', checkpoint: true }, nats.url, { runtime });
+  t.teardown(() => driver.abort());
+  await driver.start();
+  await scheduler.waitFor(isStatus('TASK_RUNNING'), 'TASK_RUNNING of sleeper');
+
+  // The agent dies without a word; its next run recovers on the same work directory.
+  const mark = scheduler.seen.length;
+  agent.kill('SIGKILL');
+  await agent.exited;
+  const again = procs.cli('agent-again', agentArgs);
+  const reregistered = await again.waitForLog(/^Executor re-registered$/);
+  t.is(reregistered.executor_id, 'sleeper');
+  t.is((await again.waitForLog(/^Re-registered with master$/)).agent_id, agentId);
+
+  // The master has the task running on the same agent, and the framework heard nothing of it meanwhile.
+  const state = (await (await waitForHttp(`${url as string}/master/state`)).json()) as { frameworks: { tasks: { id: string; state: string; slave_id: string }[] }[] };
+  t.deepEqual(state.frameworks[0]?.tasks.map((task) => [task.id, task.state, task.slave_id]), [['sleeper', 'TASK_RUNNING', agentId]]);
+  t.deepEqual(scheduler.seen.slice(mark).filter((s) => s.kind === 'status'), []);
+
+  // Its executor is reachable again: a kill goes through it.
+  driver.killTask({ value: 'sleeper' });
+  const killed = (await scheduler.waitFor(isStatus('TASK_KILLED'), 'TASK_KILLED of sleeper', mark)) as { status: TaskStatus };
+  t.is(killed.status.source, 'SOURCE_EXECUTOR');
+  await driver.stop();
+});
