@@ -14,6 +14,8 @@ import type { AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo } from '../../src
  *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>/tasks/<tid>/task.info
  *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>/pids/libprocess.pid
  *                                                       the executor's UPID, once it registered
+ *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>/pids/http.marker
+ *                                                       it subscribed over the executor HTTP API
  *     slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>    the sandbox
  *
  * Files hold JSON (Mesos writes protobuf). Frameworks, executors and tasks are checkpointed only
@@ -50,8 +52,8 @@ function taskMetaFile(workDir: string, agentId: string, frameworkId: string, exe
   return join(executorMetaDir(workDir, agentId, frameworkId, executorId), 'runs', containerId, 'tasks', taskId, 'task.info');
 }
 
-function executorPidFile(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): string {
-  return join(executorMetaDir(workDir, agentId, frameworkId, executorId), 'runs', containerId, 'pids', 'libprocess.pid');
+function executorPidFile(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, name = 'libprocess.pid'): string {
+  return join(executorMetaDir(workDir, agentId, frameworkId, executorId), 'runs', containerId, 'pids', name);
 }
 
 /** The sandbox of one run of an executor (Mesos `paths::getExecutorRunPath`). */
@@ -116,6 +118,11 @@ export function checkpointExecutorPid(workDir: string, agentId: string, framewor
   writeAtomically(executorPidFile(workDir, agentId, frameworkId, executorId, containerId), pid);
 }
 
+/** Checkpoints that the executor speaks the HTTP API (Mesos's `http.marker`): a restarted agent waits for it to subscribe again. */
+export function checkpointHttpExecutor(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): void {
+  writeAtomically(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, 'http.marker'), '');
+}
+
 /**
  * Forgets a completed task's checkpoint: its end was acknowledged, so a restarted agent must not
  * recover it as a task whose executor died (the status update manager no longer keeps its
@@ -140,6 +147,8 @@ export interface RecoveredRun {
   readonly tasks: TaskInfo[];
   /** The UPID the executor registered from; none if it never registered. */
   readonly pid: string | undefined;
+  /** It subscribed over the executor HTTP API. */
+  readonly http: boolean;
 }
 
 export interface RecoveredExecutor {
@@ -187,7 +196,8 @@ export async function recoverState(workDir: string): Promise<RecoveredState> {
           tasks.push(await readJSON<TaskInfo>(join(executorDir, 'runs', containerId, 'tasks', taskId, 'task.info')));
         }
         const pid = await readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId));
-        runs.push({ containerId, tasks, pid });
+        const http = (await readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, 'http.marker'))) !== undefined;
+        runs.push({ containerId, tasks, pid, http });
       }
       executors.push({ info: executorInfo, runs });
     }

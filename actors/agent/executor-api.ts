@@ -9,6 +9,8 @@ import type { UPID } from '../../src/process/upid.ts';
 import type { Agent } from './agent.ts';
 import { ExecutorEventStream, HttpExecutorProcess, type HttpExecutorDisconnected } from './http-executor.ts';
 import type { ExecutorRecord, FrameworkRecord } from './state.ts';
+import { checkpointHttpExecutor } from './checkpoint.ts';
+import { executorReregistered } from './executors.ts';
 import { executorMessage, launchTask, statusUpdate } from './tasks.ts';
 
 /**
@@ -30,6 +32,10 @@ import { executorMessage, launchTask, statusUpdate } from './tasks.ts';
  *    else at once treats it as an executor whose channel closed: it gets the shutdown grace
  *    period to exit, then its container is destroyed (its tasks fail, the master hears
  *    `ExitedExecutorMessage`).
+ * 5. After an agent restart, a checkpointing framework's executor that had subscribed (its
+ *    `http.marker` checkpointed) and still runs subscribes again while the agent waits for
+ *    the executors that survived (`--executor_reregistration_timeout`); before that, and
+ *    while the agent reads its checkpoints, the answer is `503`.
  *
  * Which executors speak HTTP: any that chooses to. As in Mesos, the agent learns it from the
  * executor's first SUBSCRIBE (driver-based executors send `RegisterExecutorMessage` instead);
@@ -75,7 +81,9 @@ export function readExecutorRequest(request: HttpRequest): ExecutorRequest {
 
 /** `POST /api/v1/executor` at this agent. Runs in the agent's mailbox, as every route. */
 export function executorApi(agent: Agent, request: HttpRequest): HttpResponse {
-  if (agent.state === 'RECOVERING') return { status: 503, body: 'Agent has not finished recovery' };
+  // While recovering, only once the agent waits for the executors that survived its restart:
+  // those that speak HTTP subscribe again then.
+  if (agent.state === 'RECOVERING' && agent.reregistrationTimer === undefined) return { status: 503, body: 'Agent has not finished recovery' };
   const read = readExecutorRequest(request);
   if ('response' in read) return read.response;
   const call = read.call;
@@ -149,10 +157,12 @@ function subscribe(agent: Agent, request: HttpRequest, framework: FrameworkRecor
       agent.runtime.terminate(self);
     };
   }
-  const registering = executor.state === 'REGISTERING';
+  const registering = executor.state === 'REGISTERING' && !executor.recovered;
   executor.state = 'RUNNING';
   executor.registrationTimer?.cancel();
   executor.registrationTimer = undefined;
+  // A restarted agent waits for it to subscribe again rather than kill it.
+  if (framework.checkpoint && agent.agentId !== undefined) checkpointHttpExecutor(agent.flags.workDir, agent.agentId, framework.id, executor.id, executor.containerId);
   agent.send(stand.self, EXECUTOR_REGISTERED, {
     executor_info: executor.info,
     framework_id: { value: framework.id },
@@ -170,6 +180,7 @@ function subscribe(agent: Agent, request: HttpRequest, framework: FrameworkRecor
     executor.queuedTasks.delete(task.task_id.value);
     launchTask(agent, framework, executor, task);
   }
+  executorReregistered(agent);
 }
 
 /** The stand-in at the executor's address if it subscribed over HTTP. */

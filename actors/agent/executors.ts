@@ -288,8 +288,8 @@ function awaitingReregistration(agent: Agent): ExecutorRecord[] {
 /**
  * The status update manager has recovered: watch the executors that survived the restart, ask
  * each to re-register (`ReconnectExecutorMessage`; again whenever its runtime connects to the
- * executor socket), and finish recovery once all have, or after
- * `--executor_reregistration_timeout`, as Mesos's `Slave::_recover`.
+ * executor socket; an HTTP executor subscribes again by itself), and finish recovery once all
+ * have, or after `--executor_reregistration_timeout`, as Mesos's `Slave::_recover`.
  */
 export function reconnectExecutors(agent: Agent): void {
   const waiting = awaitingReregistration(agent);
@@ -357,7 +357,12 @@ export function reregisterExecutor(agent: Agent, from: UPID, body: ReregisterExe
   }
   for (const update of body.updates ?? []) statusUpdate(agent, from, { update, pid: String(from) });
   agent.send(from, EXECUTOR_REREGISTERED, { slave_id: agent.info.id!, slave_info: agent.info } satisfies ExecutorReregistered);
-  if (awaitingReregistration(agent).length === 0) finishRecovery(agent);
+  executorReregistered(agent);
+}
+
+/** A recovered executor is back: recovery ends with the last one. */
+export function executorReregistered(agent: Agent): void {
+  if (agent.state === 'RECOVERING' && agent.reregistrationTimer !== undefined && awaitingReregistration(agent).length === 0) finishRecovery(agent);
 }
 
 /** The executors that survived and did not re-register in time are destroyed; recovery ends. */
@@ -584,8 +589,9 @@ export function destroyAll(agent: Agent): void {
     const spared = survivesRestart(agent, framework);
     for (const executor of framework.executors.values()) {
       if (executor.state === 'TERMINATED') continue;
-      if (spared && executor.builtInPid === undefined && executor.node !== undefined) continue;
+      // An HTTP executor's stream ends with the agent; it subscribes again to the next run.
       executor.detach?.();
+      if (spared && executor.builtInPid === undefined) continue;
       if (executor.builtInPid !== undefined) agent.runtime.terminate(executor.builtInPid);
       // SIGKILL at once: the agent's timers die with it, so no escalation would follow a SIGTERM.
       // A container still starting is killed once it runs.

@@ -64,7 +64,7 @@ function survivors(agent: Agent, state: RecoveredState): Set<string> {
   for (const framework of state.frameworks) {
     for (const executor of framework.executors) {
       const run = executor.runs[0];
-      if (run?.pid !== undefined) keep.add(run.containerId);
+      if (run !== undefined && (run.pid !== undefined || run.http)) keep.add(run.containerId);
     }
   }
   return keep;
@@ -126,11 +126,14 @@ function _recover(agent: Agent, state: RecoveredState, containers: Map<string, C
         executors.isCommandExecutorInfo(info),
       );
       const container = containers.get(run.containerId);
-      if (container !== undefined && run.pid !== undefined) {
-        // It survived the restart: it re-registers once asked (`reconnectExecutors`).
+      if (container !== undefined && (run.pid !== undefined || run.http)) {
+        // It survived the restart: it re-registers once asked (`reconnectExecutors`), or
+        // subscribes again by itself (an HTTP executor).
         executor.recovered = true;
-        executor.pid = UPID.parse(run.pid);
-        executor.node = executor.pid.node;
+        if (run.pid !== undefined && !run.http) {
+          executor.pid = UPID.parse(run.pid);
+          executor.node = executor.pid.node;
+        }
         executor.osPid = container.pid;
         executor.container = container;
         executor.destroy = (gracePeriodMs) => void agent.containerizer.destroy(executor.containerId, gracePeriodMs);

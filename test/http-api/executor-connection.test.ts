@@ -2,12 +2,25 @@ import test from 'ava';
 import { EXECUTOR_HEARTBEAT_INTERVAL_MS, EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS } from '../../actors/agent/constants.ts';
 import { DEFAULT_RECOVERY_TIMEOUT_MS } from '../../actors/executor/constants.ts';
 import { HTTP_EXECUTOR_DISCONNECTED } from '../../actors/agent/http-executor.ts';
-import { EXITED_EXECUTOR, type ExitedExecutor, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
+import { EXITED_EXECUTOR, SLAVE_REREGISTERED, type ExitedExecutor, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { futureExited, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { subscribe, type EventStream } from '../helpers/event-stream.ts';
 import { http } from '../helpers/http.ts';
-import { acknowledge, customTask, FRAMEWORK, FRAMEWORK_ID, nextUpdate, register, runTask, startAgent, type Harness } from '../agent/harness.ts';
+import {
+  acknowledge,
+  AGENT_ID,
+  customTask,
+  FRAMEWORK,
+  FRAMEWORK_ID,
+  nextUpdate,
+  register,
+  reregistration,
+  runTask,
+  spawnAgent,
+  startAgent,
+  type Harness,
+} from '../agent/harness.ts';
 
 /**
  * The executor side of the HTTP API's connections, on one agent with a paused Clock (its master
@@ -124,6 +137,40 @@ test.serial('executor connection - with checkpointing, the agent waits the recov
   await gone;
   await h.settle();
   t.is(executor.state, 'TERMINATING');
+});
+
+test.serial("executor connection - after its agent restarted, a checkpointing framework's HTTP executor subscribes again and its task runs on", async (t) => {
+  const ctx = await start(t, { ...FRAMEWORK, checkpoint: true });
+  const { h } = ctx;
+  const first = await subscribeExecutor(ctx);
+  await first.next('LAUNCH');
+  const running = status('t1', 'TASK_RUNNING');
+  t.is((await update(ctx, running)).status, 202);
+  await first.next('ACKNOWLEDGED');
+  acknowledge(h, await nextUpdate(h));
+  await h.settle();
+  const containerId = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('x')!.containerId;
+
+  // The agent restarts: the stream ends with it; the executor's process (here `sleep`) runs on.
+  h.agentRuntime.terminate(h.agent.self);
+  await first.ended;
+  await h.settle();
+  h.agent = spawnAgent(h);
+  await h.settle();
+  t.is(h.agent.state, 'RECOVERING', 'waiting for the executor');
+  const path = `/${h.agent.id}/api/v1/executor`;
+  const again = await subscribe(ctx.port, { type: 'SUBSCRIBE', ...ids, subscribe: { unacknowledged_updates: [] } }, { path });
+  const subscribed = await again.next();
+  t.is(subscribed.type, 'SUBSCRIBED');
+  t.is(subscribed.subscribed.container_id.value, containerId, 'the same container, taken back');
+
+  // Before: its container was killed on recovery and t1 came back TASK_FAILED.
+  const body = await reregistration(h);
+  t.deepEqual(body.tasks?.map((task) => [task.task_id.value, task.state]), [['t1', 'TASK_RUNNING']]);
+  h.master.send(h.agent.self, SLAVE_REREGISTERED, { slave_id: { value: AGENT_ID } });
+  const finished = status('t1', 'TASK_FINISHED');
+  t.is((await http(ctx.port, 'POST', path, { type: 'UPDATE', ...ids, update: { status: finished } })).status, 202);
+  t.is((await nextUpdate(h)).update.status.state, 'TASK_FINISHED');
 });
 
 test.serial('executor connection - an idle SUBSCRIBE stream stays open for ten minutes, with a HEARTBEAT every interval', async (t) => {
