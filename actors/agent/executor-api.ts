@@ -10,7 +10,7 @@ import type { Agent } from './agent.ts';
 import { ExecutorEventStream, HttpExecutorProcess, type HttpExecutorDisconnected } from './http-executor.ts';
 import type { ExecutorRecord, FrameworkRecord } from './state.ts';
 import { checkpointHttpExecutor } from './checkpoint.ts';
-import { executorReregistered } from './executors.ts';
+import { recoveryProgressed } from './executors.ts';
 import { executorMessage, launchTask, statusUpdate } from './tasks.ts';
 
 /**
@@ -180,7 +180,7 @@ function subscribe(agent: Agent, request: HttpRequest, framework: FrameworkRecor
     executor.queuedTasks.delete(task.task_id.value);
     launchTask(agent, framework, executor, task);
   }
-  executorReregistered(agent);
+  recoveryProgressed(agent);
 }
 
 /** The stand-in at the executor's address if it subscribed over HTTP. */

@@ -357,11 +357,11 @@ export function reregisterExecutor(agent: Agent, from: UPID, body: ReregisterExe
   }
   for (const update of body.updates ?? []) statusUpdate(agent, from, { update, pid: String(from) });
   agent.send(from, EXECUTOR_REREGISTERED, { slave_id: agent.info.id!, slave_info: agent.info } satisfies ExecutorReregistered);
-  executorReregistered(agent);
+  recoveryProgressed(agent);
 }
 
-/** A recovered executor is back: recovery ends with the last one. */
-export function executorReregistered(agent: Agent): void {
+/** A recovered executor is back, or gone: recovery ends once none is awaited. */
+export function recoveryProgressed(agent: Agent): void {
   if (agent.state === 'RECOVERING' && agent.reregistrationTimer !== undefined && awaitingReregistration(agent).length === 0) finishRecovery(agent);
 }
 
@@ -557,6 +557,7 @@ export function executorTerminated(agent: Agent, framework: FrameworkRecord, exe
   }
   // Tasks of a framework that is going away are not waited for.
   if (framework.state === 'TERMINATING' || !executor.incomplete) removeExecutor(agent, framework, executor);
+  if (executor.recovered) recoveryProgressed(agent);
 }
 
 /** Done with the executor: every task completed. The framework goes when its last executor does. */

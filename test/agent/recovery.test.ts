@@ -5,6 +5,7 @@ import test from 'ava';
 import { containerPidsDir } from '../../actors/agent/checkpoint.ts';
 import { Containerizer, killOrphans } from '../../actors/agent/containerizer.ts';
 import { EXECUTOR_REREGISTRATION_TIMEOUT_MS } from '../../actors/agent/constants.ts';
+import { SUM_UPDATE } from '../../actors/status-update-manager/protocol.ts';
 import { KILL_TASK, REGISTER_EXECUTOR, REREGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED, STATUS_UPDATE, type KillTask, type ReregisterExecutor, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { dropMessage, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
@@ -257,6 +258,28 @@ test.serial('AgentRestart - an executor that does not re-register in time is kil
   // Reported as it was when the agent re-registered: still running, or already failed.
   t.true(['TASK_RUNNING', 'TASK_FAILED'].includes(String(body.tasks?.[0]?.state)));
   acknowledge(h, failed);
+});
+
+test.serial('AgentRestart - an executor that dies before it re-registers ends the wait at once: its tasks fail', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()), CHECKPOINTING);
+  await registering;
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  await h.settle();
+  const osPid = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid!;
+
+  const dropped = dropMessage(REREGISTER_EXECUTOR);
+  await restart(h);
+  await dropped;
+  // It dies while the agent waits for it (no longer the agent's child: its end is looked for).
+  const failing = futureMessage(SUM_UPDATE, h.agent.self);
+  process.kill(osPid, 'SIGKILL');
+  await failing;
+  // Recovery is over without waiting for --executor_reregistration_timeout (the clock did not move).
+  const body = await reregistration(h);
+  t.deepEqual(body.tasks?.map((task) => [task.task_id.value, task.state]), [['task-1', 'TASK_FAILED']]);
 });
 
 test.serial('AgentRestart - executors of frameworks that do not checkpoint die with the agent', async (t) => {
