@@ -84,3 +84,32 @@ test.serial('embedded cluster - a command task runs to TASK_FINISHED; operator e
   t.true(stdout[0]!.includes(`${sep}slaves${sep}${completed[0].slave_id}${sep}frameworks${sep}`));
   t.is(readFileSync(join(cluster.workDir, stdout[0]!), 'utf8'), 'hello from echo-1\n');
 });
+
+test.serial("embedded cluster - stopping it on its temporary work directory kills a checkpointing framework's executor too", async (t) => {
+  const registered = futureMessages(1, 'SlaveRegisteredMessage');
+  const cluster = await startEmbeddedCluster({ agents: 1, port: 0, logger: pino({ level: 'error' }) });
+  let stopped = false;
+  t.teardown(() => (stopped ? undefined : cluster.stop()));
+  await registered;
+  const scheduler = launchingOnce((offer) => [
+    { name: 'sleeper', task_id: { value: 'sleeper' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'sleep 600' } },
+  ]);
+  const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'embedded-checkpoint', checkpoint: true }, cluster.master.self, { runtime: cluster.runtime });
+  t.teardown(() => driver.abort());
+  await driver.start();
+  for (;;) {
+    const [status] = await scheduler.next('statusUpdate');
+    if (status.state === 'TASK_RUNNING') break;
+  }
+  // On a work directory a later run would recover, the task and its executor would outlive the
+  // agent; no later run finds this one, so they go with the cluster (and the command executor
+  // runs in the agent's runtime, as for a framework that does not checkpoint).
+  const agent = cluster.agents[0]!;
+  const executor = [...agent.frameworks.values()][0]!.executors.get('sleeper')!;
+  t.not(executor.builtInPid, undefined);
+  const container = agent.containerizer.get(executor.containerId)!;
+  driver.abort();
+  stopped = true;
+  await cluster.stop();
+  t.is((await container.exited).signal, 'SIGKILL');
+});
