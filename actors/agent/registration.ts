@@ -16,7 +16,7 @@ import { UPID } from '../../src/process/upid.ts';
 import { ExecutorSocketServer, executorSocketPath } from '../../src/transport/socket.ts';
 import { SUM_MASTER, SUM_RECOVER, type SumMaster, type SumRecover, type SumRecovered } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
-import { checkpointAgent, forgetAgent, recoverState, sandboxDir, type RecoveredState } from './checkpoint.ts';
+import { checkpointAgent, forgetAgent, recoverState, sandboxDir, type RecoveredRun, type RecoveredState } from './checkpoint.ts';
 import type { Container } from './containerizer.ts';
 import { MESOS_VERSION } from './constants.ts';
 import { attachSandbox } from './files.ts';
@@ -57,6 +57,11 @@ export function recover(agent: Agent): void {
   );
 }
 
+/** Whether a run's executor, if it still runs, can be reached again: it had registered (or subscribed). */
+function reachable(run: RecoveredRun): boolean {
+  return run.pid !== undefined || run.http;
+}
+
 /** The containers whose executors may re-register: each checkpointed run whose executor had registered. */
 function survivors(agent: Agent, state: RecoveredState): Set<string> {
   const keep = new Set<string>();
@@ -64,7 +69,7 @@ function survivors(agent: Agent, state: RecoveredState): Set<string> {
   for (const framework of state.frameworks) {
     for (const executor of framework.executors) {
       const run = executor.runs[0];
-      if (run !== undefined && (run.pid !== undefined || run.http)) keep.add(run.containerId);
+      if (run !== undefined && reachable(run)) keep.add(run.containerId);
     }
   }
   return keep;
@@ -126,7 +131,7 @@ function _recover(agent: Agent, state: RecoveredState, containers: Map<string, C
         executors.isCommandExecutorInfo(info),
       );
       const container = containers.get(run.containerId);
-      if (container !== undefined && (run.pid !== undefined || run.http)) {
+      if (container !== undefined && reachable(run)) {
         // It survived the restart: it re-registers once asked (`reconnectExecutors`), or
         // subscribes again by itself (an HTTP executor).
         executor.recovered = true;
