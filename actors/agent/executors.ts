@@ -28,7 +28,7 @@ import { attachSandbox, detachFramework, detachSandbox } from './files.ts';
 import { formatDuration } from './flags.ts';
 import { agentEndpoint } from './http-executor.ts';
 import { ExecutorRecord, type FrameworkRecord } from './state.ts';
-import { launchTask, sendAgentUpdate, statusUpdate } from './tasks.ts';
+import { droppedState, launchTask, sendAgentUpdate, statusUpdate } from './tasks.ts';
 
 /**
  * Executors: launching them (custom ones as child processes through the containerizer, reached
@@ -321,8 +321,10 @@ export function executorConnected(agent: Agent, node: string): void {
 
 /**
  * `ReregisterExecutorMessage`: a recovered executor is back. Its unacknowledged updates are
- * taken as if sent now (the status update manager drops the ones it already has), and it is
- * told `ExecutorReregisteredMessage`. Only a recovering agent takes executors back; any other
+ * taken as if sent now (the status update manager drops the ones it already has); a task the
+ * agent launched that is still staging and that the executor does not list never reached it,
+ * and is reported TASK_LOST (TASK_DROPPED to partition-aware frameworks); and it is told
+ * `ExecutorReregisteredMessage`. Only a recovering agent takes executors back; any other
  * is told to shut down, as in Mesos.
  */
 export function reregisterExecutor(agent: Agent, from: UPID, body: ReregisterExecutor): void {
@@ -352,10 +354,14 @@ export function reregisterExecutor(agent: Agent, from: UPID, body: ReregisterExe
   executor.pid = from;
   agent.linkTo(from);
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, executor: String(from), updates: body.updates?.length ?? 0 }, 'Executor re-registered');
-  for (const task of body.tasks ?? []) {
-    if (!executor.hasTask(task.task_id.value)) agent.log.warn({ task_id: task.task_id.value, executor_id: executor.id }, 'Executor re-registered with a task this agent does not know');
-  }
   for (const update of body.updates ?? []) statusUpdate(agent, from, { update, pid: String(from) });
+  // A task still staging that the executor does not know: the agent died after it checkpointed
+  // the task and before the executor got it (Mesos's "Task launched during agent restart").
+  const known = new Set((body.tasks ?? []).map((task) => task.task_id.value));
+  for (const task of [...executor.launchedTasks.values()]) {
+    if (task.state !== 'TASK_STAGING' || known.has(task.task_id.value)) continue;
+    sendAgentUpdate(agent, framework, executor, task.task_id.value, droppedState(framework), 'REASON_AGENT_RESTARTED', 'Task launched during agent restart');
+  }
   agent.send(from, EXECUTOR_REREGISTERED, { slave_id: agent.info.id!, slave_info: agent.info } satisfies ExecutorReregistered);
   recoveryProgressed(agent);
 }

@@ -146,7 +146,7 @@ export function reconcileTasks(agent: Agent, from: UPID, body: ReconcileTasks): 
 }
 
 /** The state of a task that never ran here: TASK_DROPPED, TASK_LOST for a framework that is not partition-aware (Mesos). */
-function droppedState(framework: FrameworkRecord): TaskState {
+export function droppedState(framework: FrameworkRecord): TaskState {
   return hasFrameworkCapability(framework.info, 'PARTITION_AWARE') ? 'TASK_DROPPED' : 'TASK_LOST';
 }
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { containerPidsDir } from '../../actors/agent/checkpoint.ts';
+import { checkpointTask, containerPidsDir } from '../../actors/agent/checkpoint.ts';
 import { Containerizer, killOrphans } from '../../actors/agent/containerizer.ts';
 import { EXECUTOR_REREGISTRATION_TIMEOUT_MS } from '../../actors/agent/constants.ts';
 import { SUM_UPDATE } from '../../actors/status-update-manager/protocol.ts';
@@ -200,6 +200,31 @@ test.serial('AgentRestart - an update the executor kept while its agent was away
   t.is(finished.update.status.task_id.value, 'task-1');
   t.is(finished.update.status.state, 'TASK_FINISHED');
   acknowledge(h, finished);
+});
+
+test.serial('AgentRestart - a task the executor never got (the agent died after checkpointing it) is reported TASK_LOST when the executor re-registers', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()), CHECKPOINTING);
+  await registering;
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  await h.settle();
+  const containerId = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.containerId;
+
+  // The agent dies right after it checkpointed task-2, before the executor got it.
+  h.agentRuntime.terminate(h.agent.self);
+  await h.settle();
+  checkpointTask(h.workDir, AGENT_ID, FRAMEWORK_ID, 'echo', containerId, customTask('task-2', echoExecutor()));
+  const reregistering = futureMessage(REREGISTER_EXECUTOR);
+  h.agent = spawnAgent(h);
+  await reregistering;
+  const body = await reregistration(h);
+  h.master.send(h.agent.self, SLAVE_REREGISTERED, { slave_id: { value: AGENT_ID } });
+  t.deepEqual(body.tasks?.map((task) => [task.task_id.value, task.state]), [['task-1', 'TASK_RUNNING'], ['task-2', 'TASK_LOST']]);
+  const update = await nextUpdate(h);
+  t.like(update.update.status, { task_id: { value: 'task-2' }, state: 'TASK_LOST', reason: 'REASON_AGENT_RESTARTED', source: 'SOURCE_AGENT', message: 'Task launched during agent restart' });
+  acknowledge(h, update);
 });
 
 test.serial("AgentRestart - a checkpointing framework's command task survives the restart, and its end is reported by its executor", async (t) => {
