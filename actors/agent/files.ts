@@ -26,7 +26,12 @@ export const FILES_READ_MAX_LENGTH = 16 * 4096;
  * 2. `GET /files/browse?path=`: the entries of a directory, `[{path, nlink, size, mtime, mode,
  *    uid, gid}]`, sorted by path, as Mesos's `model(FileInfo)`.
  * 3. `GET /files/read?path=&offset=&length=`: `{data, offset}`; no offset (or `-1`) answers the
- *    file's size as `offset`; a read is capped at `FILES_READ_MAX_LENGTH`.
+ *    file's size as `offset`; a read is capped at `FILES_READ_MAX_LENGTH`. Mesos answers the raw
+ *    bytes; JSON carries text, so here `data` is whole UTF-8 characters (`utf8Window`): a window
+ *    that ends inside a character stops before it, one that starts inside a character starts
+ *    after it (`offset` says where), and a client reads on from `offset +
+ *    Buffer.byteLength(data)`. Bytes that are not UTF-8 are U+FFFD, one per ill-formed sequence
+ *    (as `TextDecoder`), and then the answer adds `length`, the bytes `data` covers.
  * 4. `GET /files/download?path=`: the file, as an attachment.
  * 5. `GET /files/debug`: the attachments, `{virtual: real}`.
  *
@@ -152,9 +157,14 @@ export class FilesProcess extends Process {
       if (offset === -1) return jsonp(ok({ data: '', offset: file.size }), request);
       const wanted = Math.min(length === -1 ? file.size - offset : length, FILES_READ_MAX_LENGTH);
       if (offset >= file.size || wanted <= 0) return jsonp(ok({ data: '', offset }), request);
-      const buffer = Buffer.alloc(wanted);
-      const { bytesRead } = await file.handle.read(buffer, 0, wanted, offset);
-      return jsonp(ok({ data: buffer.subarray(0, bytesRead).toString('utf8'), offset }), request);
+      // Up to 3 bytes either side of the window: enough to tell where the characters at its
+      // edges begin and end (`utf8Window`).
+      const at = Math.max(0, offset - UTF8_MAX_BYTES + 1);
+      const buffer = Buffer.alloc(offset + wanted + UTF8_MAX_BYTES - 1 - at);
+      const { bytesRead } = await file.handle.read(buffer, 0, buffer.length, at);
+      const chars = utf8Window(buffer.subarray(0, bytesRead), at, offset, offset + wanted);
+      const answer = chars.invalid ? { data: chars.data, offset: chars.offset, length: chars.length } : { data: chars.data, offset: chars.offset };
+      return jsonp(ok(answer), request);
     } finally {
       await file.handle.close();
     }
@@ -381,6 +391,110 @@ function integerParameter(request: HttpRequest, name: string): number | string |
   if (text === null) return undefined;
   const value = /^[+-]?\d+$/.test(text) ? Number(text) : NaN;
   return Number.isSafeInteger(value) ? value : `Failed to parse ${name}: Failed to convert '${text}' to number`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// UTF-8 windows.
+
+/** The most bytes a UTF-8 character takes. */
+const UTF8_MAX_BYTES = 4;
+
+/** What `/files/read` answers of a window of a file. */
+export interface Utf8Window {
+  /** The text of the bytes `[offset, offset + length)`. */
+  data: string;
+  /** Where `data` starts in the file: the offset asked for, or the end of the character it fell inside. */
+  offset: number;
+  /** How many bytes of the file `data` covers. */
+  length: number;
+  /** Whether those bytes hold ill-formed UTF-8 (each ill-formed sequence is one U+FFFD in `data`). */
+  invalid: boolean;
+}
+
+/**
+ * The whole characters of the window `[offset, end)` of a file, from `bytes`, the file's bytes
+ * from `at` on: `at` at most 3 bytes before `offset` (or the file's start), and `bytes` running
+ * 3 bytes past `end` unless the file ends first.
+ *
+ * The file is cut into units as a decoder reads it from its start: a character, or an
+ * ill-formed sequence (its maximal subpart, as the Unicode standard and `TextDecoder` have it,
+ * which becomes one U+FFFD). A unit that does not end by `end`, or that the file's last byte
+ * leaves incomplete (a writer may not have written its rest yet), is left for a later read. An
+ * `offset` inside a unit moves to its end; inside an incomplete one, it stays and the answer is
+ * empty. Every unit is answered by any read whose window holds all of it, so a client that
+ * reads on from `offset + length` sees each byte once, whatever its window sizes (of 4 bytes at
+ * least, or some answers are empty).
+ *
+ * @example
+ * const euro = Buffer.from('a€b'); // 61 e2 82 ac 62
+ * utf8Window(euro, 0, 0, 3); // { data: 'a', offset: 0, length: 1, invalid: false }
+ * utf8Window(euro, 0, 2, 5); // { data: 'b', offset: 4, length: 1, invalid: false }
+ */
+export function utf8Window(bytes: Uint8Array, at: number, offset: number, end: number): Utf8Window {
+  const stop = Math.min(end - at, bytes.length);
+  let start = offset - at;
+  if (start < bytes.length && isContinuation(bytes[start]!)) {
+    // Inside a unit only if one begins at most 3 bytes before: every byte that is not a
+    // continuation byte begins one, and none is longer than 4 bytes.
+    for (let p = start - 1; p >= 0 && p > start - UTF8_MAX_BYTES; p--) {
+      if (isContinuation(bytes[p]!)) continue;
+      const unit = unitAt(bytes, p);
+      if (unit === undefined) return { data: '', offset, length: 0, invalid: false };
+      start = Math.max(start, p + unit.length);
+      break;
+    }
+  }
+  let data = '';
+  let invalid = false;
+  let run = start;
+  let i = start;
+  while (i < stop) {
+    const unit = unitAt(bytes, i);
+    if (unit === undefined || i + unit.length > stop) break;
+    if (!unit.valid) {
+      data += Buffer.from(bytes.buffer, bytes.byteOffset + run, i - run).toString('utf8') + '\uFFFD';
+      invalid = true;
+      run = i + unit.length;
+    }
+    i += unit.length;
+  }
+  data += Buffer.from(bytes.buffer, bytes.byteOffset + run, Math.max(0, i - run)).toString('utf8');
+  return { data, offset: at + start, length: Math.max(0, i - start), invalid };
+}
+
+function isContinuation(byte: number): boolean {
+  return (byte & 0xc0) === 0x80;
+}
+
+/**
+ * The unit that begins at `bytes[i]`: a character (`valid`), or the maximal subpart of an
+ * ill-formed sequence (Unicode's Table 3-7 of well-formed byte sequences); `undefined` when
+ * `bytes` ends before it does.
+ */
+function unitAt(bytes: Uint8Array, i: number): { length: number; valid: boolean } | undefined {
+  const lead = bytes[i]!;
+  if (lead < 0x80) return { length: 1, valid: true };
+  let more: number;
+  let low = 0x80;
+  let high = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) more = 1;
+  else if (lead >= 0xe0 && lead <= 0xef) {
+    more = 2;
+    if (lead === 0xe0) low = 0xa0;
+    else if (lead === 0xed) high = 0x9f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    more = 3;
+    if (lead === 0xf0) low = 0x90;
+    else if (lead === 0xf4) high = 0x8f;
+  } else return { length: 1, valid: false };
+  for (let k = 1; k <= more; k++) {
+    if (i + k >= bytes.length) return undefined;
+    const byte = bytes[i + k]!;
+    if (byte < low || byte > high) return { length: k, valid: false };
+    low = 0x80;
+    high = 0xbf;
+  }
+  return { length: more + 1, valid: true };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,11 @@ import { fetchOrSay, masterState } from './state.ts';
  * found in the leading master's state (`--master http://host:port`, or asked over `--nats`),
  * active or completed; its sandbox is its executor's latest run, at the path the agent attaches
  * it (`/slaves/<agent>/frameworks/<framework>/executors/<executor>/runs/latest`).
+ *
+ * Offsets count the file's bytes: each read goes on where the bytes the last answer covered end
+ * (`Buffer.byteLength` of its `data`, or its `length` where the agent found ill-formed UTF-8), and
+ * an agent never splits a character, so what is printed is the file as it is, whatever the page
+ * size (`catFile`, `tailFile`, `followFile`, which the tests call with small pages).
  */
 
 const TARGET_FLAGS: FlagSpec[] = [
@@ -26,6 +31,8 @@ const TARGET_FLAGS: FlagSpec[] = [
 const READ_LENGTH = 16 * 4096;
 /** How often `tail --follow` reads again (Mesos's `mesos-tail` polls too). */
 const FOLLOW_INTERVAL_MS = 1_000;
+/** The most bytes a UTF-8 character takes: the least window that always holds one. */
+const UTF8_MAX_BYTES = 4;
 
 export const catCommand: Command = {
   name: 'cat',
@@ -33,13 +40,7 @@ export const catCommand: Command = {
   flags: [...TARGET_FLAGS, ...commonFlags('warn')],
   async run(values) {
     return withFile('cat', values, async (file) => {
-      const { offset: size } = await file.read(-1);
-      for (let offset = 0; offset < size; ) {
-        const { data } = await file.read(offset, Math.min(READ_LENGTH, size - offset));
-        if (data === '') break;
-        process.stdout.write(data);
-        offset += Buffer.byteLength(data);
-      }
+      await catFile(file, (text) => process.stdout.write(text));
       return 0;
     });
   },
@@ -57,26 +58,110 @@ export const tailCommand: Command = {
   async run(values) {
     const lines = atLeast(values, 'lines', 0);
     return withFile('tail', values, async (file) => {
-      let { offset: end } = await file.read(-1);
-      process.stdout.write(await lastLines(file, end, lines));
+      const write = (text: string): void => void process.stdout.write(text);
+      const end = await tailFile(file, write, lines);
       if (values.follow !== true) return 0;
       let stopped = false;
       void untilSignal().then(() => (stopped = true));
-      while (!stopped) {
-        const { data } = await file.read(end, READ_LENGTH);
-        process.stdout.write(data);
-        end += Buffer.byteLength(data);
-        if (data === '') await wallClockDelay(FOLLOW_INTERVAL_MS);
-      }
+      await followFile(file, write, end, { stopped: () => stopped, idle: () => wallClockDelay(FOLLOW_INTERVAL_MS) });
       return 0;
     });
   },
 };
 
 /** A file in a sandbox, read through `/files/read`. */
-interface SandboxFile {
-  /** `{data, offset}`; `offset` -1 answers the file's size as `offset`. */
-  read(offset: number, length?: number): Promise<{ data: string; offset: number }>;
+export interface SandboxFile {
+  /** `{data, offset}` (and `length` when `data` holds ill-formed UTF-8); `offset` -1 answers the file's size as `offset`. */
+  read(offset: number, length?: number): Promise<FileRead>;
+}
+
+/** An answer of `/files/read`. */
+export interface FileRead {
+  /** Whole UTF-8 characters, from `offset`. */
+  data: string;
+  /** Where `data` starts: an agent moves an offset inside a character to that character's end. */
+  offset: number;
+  /** The bytes of the file `data` covers, when the agent found ill-formed UTF-8 there (each sequence is one U+FFFD). */
+  length?: number;
+}
+
+/** Where the file's bytes that `answer` covers end: where to read on from. */
+function endOf(answer: FileRead): number {
+  return answer.offset + (answer.length ?? Buffer.byteLength(answer.data));
+}
+
+/**
+ * Writes the file's first bytes, as many as it had when asked, a page of `pageSize` bytes at a
+ * time, advancing by the bytes each answer covers. A character cut by the end of a page comes
+ * with the next one; a file that ends inside a character ends with a U+FFFD for it, as a decoder
+ * at the end of its input.
+ */
+export async function catFile(file: SandboxFile, write: (text: string) => void, pageSize = READ_LENGTH): Promise<void> {
+  const { offset: size } = await file.read(-1);
+  for (let offset = 0; offset < size; ) {
+    let answer = await file.read(offset, Math.min(pageSize, size - offset));
+    // Nothing: the page is shorter than the character at `offset` (what is left before `size`,
+    // or a `pageSize` under 4), or the file ends inside it.
+    if (endOf(answer) <= offset) answer = await file.read(offset, UTF8_MAX_BYTES);
+    if (endOf(answer) <= offset) {
+      write('\uFFFD');
+      return;
+    }
+    write(answer.data);
+    offset = endOf(answer);
+  }
+}
+
+/**
+ * Writes the last `count` lines of the file as it is, read backwards a page at a time; answers
+ * the offset they end at, where `followFile` reads on (before the file's size when it ends
+ * inside a character that is not all written yet, even for no lines).
+ */
+export async function tailFile(file: SandboxFile, write: (text: string) => void, count: number, pageSize = READ_LENGTH): Promise<number> {
+  const { offset: size } = await file.read(-1);
+  let text = '';
+  let start = size;
+  let end: number | undefined;
+  while (start > 0) {
+    // A page ends where the last one began, at a character's start; one of 4 bytes or more
+    // holds at least the character before it, so each read goes back.
+    const from = Math.max(0, start - Math.max(count === 0 ? 0 : pageSize, UTF8_MAX_BYTES));
+    const answer = await file.read(from, start - from);
+    end ??= endOf(answer);
+    if (count === 0) break;
+    text = answer.data + text;
+    if (answer.offset >= start) break;
+    start = answer.offset;
+    // `count` lines need `count` newlines before the last line's (a file ends with one).
+    if (newlines(text.endsWith('\n') ? text.slice(0, -1) : text) >= count) break;
+  }
+  if (count === 0) return end ?? size;
+  const lines = text.split('\n');
+  const trailing = text.endsWith('\n') ? lines.pop() : undefined;
+  write(lines.slice(-count).join('\n') + (trailing !== undefined ? '\n' : ''));
+  return end ?? size;
+}
+
+/**
+ * Writes what is appended to the file from `offset` on, until `stopped()`; waits for `idle()`
+ * whenever there is nothing new (a character of which only a part is written yet is not).
+ */
+export async function followFile(
+  file: SandboxFile,
+  write: (text: string) => void,
+  offset: number,
+  options: { stopped: () => boolean; idle: () => Promise<void>; pageSize?: number },
+): Promise<void> {
+  while (!options.stopped()) {
+    const answer = await file.read(offset, Math.max(options.pageSize ?? READ_LENGTH, UTF8_MAX_BYTES));
+    const next = endOf(answer);
+    if (next > offset) {
+      write(answer.data);
+      offset = next;
+    } else {
+      await options.idle();
+    }
+  }
 }
 
 /**
@@ -92,7 +177,7 @@ async function withFile(command: string, values: Record<string, FlagValue>, use:
     const task = findTask(state, taskId, values.framework as string | undefined);
     const base = agentBase(state, task.slave_id, masterAddress(values));
     const path = `/slaves/${task.slave_id}/frameworks/${task.framework_id}/executors/${task.executor_id || task.id}/runs/latest/${String(values.file)}`;
-    return await use({ read: (offset, length) => readFile(base, path, offset, length, timeoutMs, String(values.file), taskId) });
+    return await use(sandboxFile(base, path, timeoutMs, String(values.file), taskId));
   } catch (error) {
     process.stderr.write(`mesos-ts ${command}: ${(error as Error).message}\n`);
     return 1;
@@ -154,29 +239,17 @@ function agentBase(state: MasterState, agentId: string, master: ReturnType<typeo
   return `http://${agent.hostname}:${agent.port}`;
 }
 
-async function readFile(base: string, path: string, offset: number, length: number | undefined, timeoutMs: number, file: string, taskId: string): Promise<{ data: string; offset: number }> {
+/** The file at `path` on the agent at `base`, read through its `/files/read`; errors name it as `file` of the task `taskId`. */
+export function sandboxFile(base: string, path: string, timeoutMs: number, file: string, taskId: string): SandboxFile {
+  return { read: (offset, length) => readFile(base, path, offset, length, timeoutMs, file, taskId) };
+}
+
+async function readFile(base: string, path: string, offset: number, length: number | undefined, timeoutMs: number, file: string, taskId: string): Promise<FileRead> {
   const url = `${base}/files/read?path=${encodeURIComponent(path)}&offset=${offset}${length === undefined ? '' : `&length=${length}`}`;
   const response = await fetchOrSay(url, timeoutMs, `the agent at ${base}`);
   if (response.status === 404) throw new Error(`no file '${file}' in the sandbox of task '${taskId}'`);
   if (!response.ok) throw new Error(`${base}/files/read answered ${response.status}: ${await response.text()}`);
-  return (await response.json()) as { data: string; offset: number };
-}
-
-/** The last `count` lines of the file's first `end` bytes, read backwards a page at a time. */
-async function lastLines(file: SandboxFile, end: number, count: number): Promise<string> {
-  if (count === 0) return '';
-  let text = '';
-  let start = end;
-  while (start > 0) {
-    const from = Math.max(0, start - READ_LENGTH);
-    text = (await file.read(from, start - from)).data + text;
-    start = from;
-    // `count` lines need `count` newlines before the last line's (a file ends with one).
-    if (newlines(text.endsWith('\n') ? text.slice(0, -1) : text) >= count) break;
-  }
-  const lines = text.split('\n');
-  const trailing = text.endsWith('\n') ? lines.pop() : undefined;
-  return lines.slice(-count).join('\n') + (trailing !== undefined ? '\n' : '');
+  return (await response.json()) as FileRead;
 }
 
 function newlines(text: string): number {

@@ -1,8 +1,10 @@
 import test, { type ExecutionContext } from 'ava';
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { FILES_READ_MAX_LENGTH, FilesProcess, modeString } from '../../actors/agent/files.ts';
 import type { HttpRequest } from '../../src/http/types.ts';
@@ -125,6 +127,157 @@ test('files - read answers the size without an offset, then pages of data from a
   const asked = (await w.get(`/files/read?path=/sandbox/big&offset=50&length=${FILES_READ_MAX_LENGTH * 2}`)).json();
   t.is(asked.data.length, FILES_READ_MAX_LENGTH);
   t.is((await w.get(`/files/read?path=/sandbox/big&offset=${FILES_READ_MAX_LENGTH}`)).json().data.length, 100);
+});
+
+// 'a' (byte 0), 'é' (1-2), '€' (3-5), '😀' (6-9), 'b' (10).
+const MIXED = 'aé€😀b';
+
+test('files - read never splits a UTF-8 character: a window that ends inside a 2-, 3- or 4-byte one stops before it', async (t) => {
+  const w = await startFiles(t);
+  writeFileSync(join(w.sandbox, 'stdout'), MIXED);
+  const read = async (query: string) => (await w.get(`/files/read?path=/sandbox/stdout${query}`)).json();
+  t.deepEqual(await read(''), { data: '', offset: 11 }, 'the size, in bytes');
+  t.deepEqual(await read('&offset=0&length=2'), { data: 'a', offset: 0 }, 'inside é');
+  t.deepEqual(await read('&offset=0&length=3'), { data: 'aé', offset: 0 });
+  t.deepEqual(await read('&offset=1&length=4'), { data: 'é', offset: 1 }, 'inside €');
+  t.deepEqual(await read('&offset=3&length=6'), { data: '€', offset: 3 }, 'inside 😀');
+  t.deepEqual(await read('&offset=3&length=7'), { data: '€😀', offset: 3 });
+  // A window shorter than the character it starts at answers nothing; one as long, the character.
+  t.deepEqual(await read('&offset=6&length=3'), { data: '', offset: 6 });
+  t.deepEqual(await read('&offset=6&length=4'), { data: '😀', offset: 6 });
+  t.deepEqual(await read('&offset=1&length=1'), { data: '', offset: 1 });
+  t.deepEqual(await read('&offset=0'), { data: MIXED, offset: 0 });
+  t.deepEqual(await read('&offset=3&length=-1'), { data: '€😀b', offset: 3 });
+});
+
+test('files - read that starts inside a UTF-8 character starts after it, and answers that offset', async (t) => {
+  const w = await startFiles(t);
+  writeFileSync(join(w.sandbox, 'stdout'), MIXED);
+  const read = async (query: string) => (await w.get(`/files/read?path=/sandbox/stdout${query}`)).json();
+  t.deepEqual(await read('&offset=2'), { data: '€😀b', offset: 3 });
+  t.deepEqual(await read('&offset=4&length=7'), { data: '😀b', offset: 6 });
+  t.deepEqual(await read('&offset=7'), { data: 'b', offset: 10 });
+  t.deepEqual(await read('&offset=9&length=1'), { data: '', offset: 10 });
+  // The window still ends where it was asked to: 'b' is not in it.
+  t.deepEqual(await read('&offset=8&length=2'), { data: '', offset: 10 });
+});
+
+test('files - read holds back a character the file ends inside of until its rest is written', async (t) => {
+  const w = await startFiles(t);
+  const path = join(w.sandbox, 'stdout');
+  const smile = Buffer.from('😀');
+  writeFileSync(path, Buffer.concat([Buffer.from('a'), smile.subarray(0, 2)]));
+  const read = async (query: string) => (await w.get(`/files/read?path=/sandbox/stdout${query}`)).json();
+  t.deepEqual(await read(''), { data: '', offset: 3 }, 'the size counts every byte');
+  t.deepEqual(await read('&offset=0'), { data: 'a', offset: 0 });
+  t.deepEqual(await read('&offset=1'), { data: '', offset: 1 });
+  t.deepEqual(await read('&offset=2'), { data: '', offset: 2 }, 'inside it: nothing yet, and no offset past it');
+  appendFileSync(path, smile.subarray(2, 3));
+  t.deepEqual(await read('&offset=1'), { data: '', offset: 1 });
+  appendFileSync(path, Buffer.concat([smile.subarray(3), Buffer.from('b')]));
+  t.deepEqual(await read('&offset=1'), { data: '😀b', offset: 1 });
+  t.deepEqual(await read('&offset=2'), { data: 'b', offset: 5 });
+});
+
+test('files - read answers ill-formed UTF-8 as one U+FFFD per sequence, with the bytes covered as length', async (t) => {
+  const w = await startFiles(t);
+  // 'a', a byte no character starts with, '€' without its last byte, 'b', a lone continuation byte, 'c'.
+  const bytes = Buffer.from([0x61, 0xff, 0xe2, 0x82, 0x62, 0x80, 0x63]);
+  writeFileSync(join(w.sandbox, 'stdout'), bytes);
+  const read = async (query: string) => (await w.get(`/files/read?path=/sandbox/stdout${query}`)).json();
+  t.deepEqual(await read('&offset=0'), { data: bytes.toString('utf8'), offset: 0, length: 7 });
+  t.is(bytes.toString('utf8'), 'a\uFFFD\uFFFDb\uFFFDc');
+  t.deepEqual(await read('&offset=0&length=3'), { data: 'a\uFFFD', offset: 0, length: 2 }, 'the cut sequence is left whole for the next read');
+  t.deepEqual(await read('&offset=2&length=2'), { data: '\uFFFD', offset: 2, length: 2 });
+  t.deepEqual(await read('&offset=3'), { data: 'b\uFFFDc', offset: 4, length: 3 }, 'inside the cut sequence: after it');
+  t.deepEqual(await read('&offset=5&length=1'), { data: '\uFFFD', offset: 5, length: 1 });
+  t.deepEqual(await read('&offset=6'), { data: 'c', offset: 6 }, 'no length where the bytes are UTF-8');
+});
+
+/** Where each character of `text` starts in its UTF-8 bytes, to the number of bytes it takes. */
+function characterStarts(text: string): Map<number, number> {
+  const starts = new Map<number, number>();
+  let at = 0;
+  for (const c of text) {
+    const n = Buffer.byteLength(c);
+    starts.set(at, n);
+    at += n;
+  }
+  return starts;
+}
+
+const utf8Text = fc.string({ unit: fc.oneof(fc.constantFrom('a', '\n', 'é', '€', '😀'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 40 });
+
+test('files - reading any UTF-8 file in windows of any sizes, on from offset + Buffer.byteLength(data), gives the file back', async (t) => {
+  const w = await startFiles(t);
+  const path = join(w.sandbox, 'stdout');
+  const read = async (offset: number, length?: number) => (await w.get(`/files/read?path=/sandbox/stdout&offset=${offset}${length === undefined ? '' : `&length=${length}`}`)).json();
+  await fc.assert(
+    fc.asyncProperty(utf8Text, fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 6 }), fc.nat(), async (text, windows, from) => {
+      const bytes = Buffer.from(text);
+      writeFileSync(path, bytes);
+      const starts = characterStarts(bytes.toString('utf8'));
+      let out = '';
+      for (let offset = 0, i = 0; offset < bytes.length; i++) {
+        const length = windows[i % windows.length]!;
+        let answer = await read(offset, length);
+        assert.deepEqual(Object.keys(answer).sort(), ['data', 'offset']);
+        assert.equal(answer.offset, offset);
+        if (answer.data === '') {
+          // Only when the window is shorter than the character it starts at; 4 bytes hold any.
+          assert.ok(length < starts.get(offset)!, `nothing at ${offset} in ${length} bytes`);
+          answer = await read(offset, 4);
+        }
+        assert.ok(Buffer.byteLength(answer.data) <= Math.max(length, 4));
+        out += answer.data;
+        offset += Buffer.byteLength(answer.data);
+      }
+      assert.ok(Buffer.from(out).equals(bytes), JSON.stringify(out));
+
+      // From anywhere: the start of the next character, and the text from there.
+      if (bytes.length === 0) return;
+      const start = from % bytes.length;
+      const next = [...starts.keys()].find((s) => s >= start) ?? bytes.length;
+      assert.deepEqual(await read(start), { data: bytes.subarray(next).toString('utf8'), offset: next });
+    }),
+    { numRuns: 100, includeErrorInReport: true },
+  );
+  t.pass();
+});
+
+test('files - reading any bytes in windows of any sizes, on from offset + length, decodes the file as TextDecoder, each byte once', async (t) => {
+  const w = await startFiles(t);
+  const path = join(w.sandbox, 'stdout');
+  const read = async (offset: number, length: number) => (await w.get(`/files/read?path=/sandbox/stdout&offset=${offset}&length=${length}`)).json();
+  // Bytes that start, continue or cannot be in a character, at the bounds of Table 3-7's ranges.
+  const byte = fc.constantFrom(0x61, 0x0a, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff);
+  await fc.assert(
+    fc.asyncProperty(fc.array(byte, { maxLength: 24 }), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 }), async (array, windows) => {
+      const bytes = Buffer.from(array);
+      writeFileSync(path, bytes);
+      let out = '';
+      let offset = 0;
+      for (let i = 0; offset < bytes.length; i++) {
+        let answer = await read(offset, windows[i % windows.length]!);
+        const covered = (a: { data: string; length?: number }): number => a.length ?? Buffer.byteLength(a.data);
+        if (covered(answer) === 0) answer = await read(offset, 4);
+        assert.equal(answer.offset, offset);
+        const n = covered(answer);
+        if ('length' in answer) assert.ok(answer.data.includes('\uFFFD'), 'length only with ill-formed bytes');
+        else assert.ok(Buffer.from(answer.data).equals(bytes.subarray(offset, offset + n)), 'without length, data is the bytes themselves');
+        // Nothing in 4 bytes: the file ends inside a sequence, which is held back.
+        if (n === 0) break;
+        out += answer.data;
+        offset += n;
+      }
+      // A decoder ends the incomplete sequence at the end with one U+FFFD.
+      const rest = bytes.subarray(offset);
+      assert.ok(rest.length < 4);
+      assert.equal(out + (rest.length > 0 ? '\uFFFD' : ''), bytes.toString('utf8'));
+    }),
+    { numRuns: 150, includeErrorInReport: true },
+  );
+  t.pass();
 });
 
 test('files - bad parameters are 400 naming the parameter and its value', async (t) => {

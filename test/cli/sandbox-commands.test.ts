@@ -1,10 +1,15 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
+import { FilesProcess } from '../../actors/agent/files.ts';
+import { catFile, followFile, sandboxFile, tailFile, type SandboxFile } from '../../actors/cli/sandbox.ts';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../../actors/cluster/embedded.ts';
 import { SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
 import { Resources } from '../../src/mesos/resources.ts';
+import { Runtime } from '../../src/process/runtime.ts';
+import { LocalBus, LocalTransport } from '../../src/transport/local.ts';
 import type { TaskInfo } from '../../src/mesos/v1/common.ts';
 import { futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http } from '../helpers/http.ts';
@@ -100,4 +105,100 @@ test.serial('cat, tail - an unknown task or file is exit 1 naming it; no --task 
   const badLines = procs.cli('tail-bad', ['tail', `--master=${master}`, '--task=lines', '--lines=-1']);
   t.is((await badLines.exited).code, 2);
   t.regex(badLines.tail(), /invalid value '-1' for --lines/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Paging, in this process: `catFile`, `tailFile` and `followFile` (what the commands run) on a
+// file served by a files process over HTTP, with pages far smaller than the commands' 64 KiB.
+
+/** A files process serving a fresh directory as `/sandbox`; `file` reads `/sandbox/<name>` through `/files/read`. */
+async function served(t: ExecutionContext): Promise<{ dir: string; file: (name: string) => SandboxFile }> {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'mesos-ts-sandbox-cli-')));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'sandbox'));
+  const runtime = await Runtime.start({ node: `sandbox-cli-${++nodes}`, logger: pino({ level: 'silent' }), transport: new LocalTransport(new LocalBus()), http: { port: 0 } });
+  t.teardown(() => runtime.shutdown());
+  const files = new FilesProcess();
+  runtime.spawn(files);
+  await runtime.dispatch(files.self, () => files.attach(join(dir, 'sandbox'), '/sandbox'));
+  const base = `http://127.0.0.1:${runtime.httpAddress!.port}`;
+  return { dir: join(dir, 'sandbox'), file: (name) => sandboxFile(base, `/sandbox/${name}`, 5_000, name, 'paging') };
+}
+let nodes = 0;
+
+/** What is written, as the bytes a terminal receives. */
+function collector(): { write: (text: string) => void; bytes: () => Buffer } {
+  const chunks: Buffer[] = [];
+  return { write: (text) => void chunks.push(Buffer.from(text)), bytes: () => Buffer.concat(chunks) };
+}
+
+// Lines of 1-, 2-, 3- and 4-byte characters (938 bytes), over many pages.
+const WIDE = Array.from({ length: 12 }, (_, i) => `${i} ${'é€😀a'.repeat(i + 2)}\n`).join('');
+
+test('cat - a file of multi-byte characters comes out byte for byte, whatever the page size', async (t) => {
+  const { dir, file } = await served(t);
+  writeFileSync(join(dir, 'stdout'), WIDE);
+  for (const pageSize of [1, 2, 3, 4, 5, 7, 64, 65_536]) {
+    const out = collector();
+    await catFile(file('stdout'), out.write, pageSize);
+    t.true(out.bytes().equals(Buffer.from(WIDE)), `pages of ${pageSize}`);
+  }
+});
+
+test('cat - ill-formed UTF-8 is one U+FFFD per sequence, as a decoder, and a file that ends inside a character ends with one', async (t) => {
+  const { dir, file } = await served(t);
+  const bytes = Buffer.concat([Buffer.from('a€'), Buffer.from([0xff, 0xe2, 0x82]), Buffer.from('b😀'), Buffer.from('😀').subarray(0, 3)]);
+  writeFileSync(join(dir, 'stdout'), bytes);
+  for (const pageSize of [1, 2, 3, 5]) {
+    const out = collector();
+    await catFile(file('stdout'), out.write, pageSize);
+    t.is(out.bytes().toString('utf8'), bytes.toString('utf8'), `pages of ${pageSize}`);
+    t.is(out.bytes().toString('utf8'), 'a€\uFFFD\uFFFDb😀\uFFFD');
+  }
+});
+
+test('tail - the last --lines of a file of multi-byte characters, read backwards in small pages', async (t) => {
+  const { dir, file } = await served(t);
+  writeFileSync(join(dir, 'stdout'), WIDE);
+  const expected = WIDE.split('\n').slice(-4).join('\n');
+  for (const pageSize of [1, 3, 5, 64]) {
+    const out = collector();
+    const end = await tailFile(file('stdout'), out.write, 3, pageSize);
+    t.is(out.bytes().toString('utf8'), expected, `pages of ${pageSize}`);
+    t.is(end, Buffer.byteLength(WIDE));
+  }
+  const all = collector();
+  await tailFile(file('stdout'), all.write, 1000, 7);
+  t.true(all.bytes().equals(Buffer.from(WIDE)));
+});
+
+test('tail --follow - characters appended a byte at a time, and a last line cut inside a character, come out whole', async (t) => {
+  const { dir, file } = await served(t);
+  const path = join(dir, 'stdout');
+  const cut = Buffer.from('😀').subarray(0, 2);
+  writeFileSync(path, Buffer.concat([Buffer.from('one €\ntwo '), cut]));
+  const out = collector();
+  // The last line shows up to the character that is not whole yet, and following goes on from it.
+  const end = await tailFile(file('stdout'), out.write, 1, 4);
+  t.is(out.bytes().toString('utf8'), 'two ');
+  t.is(end, Buffer.byteLength('one €\ntwo '));
+  const none = collector();
+  t.is(await tailFile(file('stdout'), none.write, 0, 4), end, 'with no lines too');
+  t.is(none.bytes().length, 0);
+  // Each time the follower finds nothing new, one more byte is written; then it stops.
+  const rest = [...Buffer.concat([Buffer.from('😀').subarray(2), Buffer.from('é€\nthree 😀\n')])];
+  let idles = 0;
+  let done = false;
+  await followFile(file('stdout'), out.write, end, {
+    pageSize: 1,
+    stopped: () => done,
+    idle: async () => {
+      idles++;
+      const byte = rest.shift();
+      if (byte === undefined) done = true;
+      else appendFileSync(path, Buffer.from([byte]));
+    },
+  });
+  t.is(out.bytes().toString('utf8'), 'two 😀é€\nthree 😀\n');
+  t.true(idles > 10, 'it waited for each byte');
 });
