@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { checkpointTask, containerPidsDir } from '../../actors/agent/checkpoint.ts';
 import { Containerizer, killOrphans } from '../../actors/agent/containerizer.ts';
 import { EXECUTOR_REREGISTRATION_TIMEOUT_MS } from '../../actors/agent/constants.ts';
@@ -137,6 +137,23 @@ test.serial('AgentRestart - a task that ended and was acknowledged before the re
 
 const CHECKPOINTING: FrameworkInfo = { ...FRAMEWORK, checkpoint: true };
 
+/**
+ * A registered agent running `task-1` in the echo executor for `framework`, its TASK_RUNNING
+ * acknowledged and settled.
+ */
+async function echoRunning(t: ExecutionContext, framework: FrameworkInfo): Promise<Harness> {
+  const h = await startAgent(t);
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()), framework);
+  await registering;
+  const running = await nextUpdate(h);
+  if (running.update.status.state !== 'TASK_RUNNING') throw new Error(`task-1 is ${running.update.status.state}`);
+  acknowledge(h, running);
+  await h.settle();
+  return h;
+}
+
 /** Terminates the agent (its executors of checkpointing frameworks are left running) and starts its next run. */
 async function restart(h: Harness): Promise<void> {
   h.agentRuntime.terminate(h.agent.self);
@@ -145,15 +162,7 @@ async function restart(h: Harness): Promise<void> {
 }
 
 test.serial("AgentRestart - a checkpointing framework's custom executor survives the restart, re-registers, and its task runs on", async (t) => {
-  const h = await startAgent(t);
-  await register(h);
-  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
-  runTask(h, customTask('task-1', echoExecutor()), CHECKPOINTING);
-  await registering;
-  const running = await nextUpdate(h);
-  t.is(running.update.status.state, 'TASK_RUNNING');
-  acknowledge(h, running);
-  await h.settle();
+  const h = await echoRunning(t, CHECKPOINTING);
   const osPid = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid!;
 
   const reregistering = futureMessage(REREGISTER_EXECUTOR);
@@ -177,12 +186,7 @@ test.serial("AgentRestart - a checkpointing framework's custom executor survives
 });
 
 test.serial('AgentRestart - an update the executor kept while its agent was away comes through when it re-registers', async (t) => {
-  const h = await startAgent(t);
-  await register(h);
-  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
-  runTask(h, customTask('task-1', echoExecutor()), CHECKPOINTING);
-  await registering;
-  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  const h = await echoRunning(t, CHECKPOINTING);
   // The task finishes, but its update never reaches the agent (as if it was sent while the agent
   // was down): the executor keeps it until acknowledged.
   const lost = dropMessage(STATUS_UPDATE, undefined, h.agent.self);
@@ -203,13 +207,7 @@ test.serial('AgentRestart - an update the executor kept while its agent was away
 });
 
 test.serial('AgentRestart - a task the executor never got (the agent died after checkpointing it) is reported TASK_LOST when the executor re-registers', async (t) => {
-  const h = await startAgent(t);
-  await register(h);
-  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
-  runTask(h, customTask('task-1', echoExecutor()), CHECKPOINTING);
-  await registering;
-  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
-  await h.settle();
+  const h = await echoRunning(t, CHECKPOINTING);
   const containerId = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.containerId;
 
   // The agent dies right after it checkpointed task-2, before the executor got it.
@@ -258,13 +256,7 @@ test.serial("AgentRestart - a checkpointing framework's command task survives th
 });
 
 test.serial('AgentRestart - an executor that does not re-register in time is killed, and its tasks fail with REASON_EXECUTOR_REREGISTRATION_TIMEOUT', async (t) => {
-  const h = await startAgent(t);
-  await register(h);
-  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
-  runTask(h, customTask('task-1', echoExecutor()), CHECKPOINTING);
-  await registering;
-  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
-  await h.settle();
+  const h = await echoRunning(t, CHECKPOINTING);
 
   // The executor's answer to the reconnect request is lost.
   const dropped = dropMessage(REREGISTER_EXECUTOR);
@@ -286,13 +278,7 @@ test.serial('AgentRestart - an executor that does not re-register in time is kil
 });
 
 test.serial('AgentRestart - an executor that dies before it re-registers ends the wait at once: its tasks fail', async (t) => {
-  const h = await startAgent(t);
-  await register(h);
-  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
-  runTask(h, customTask('task-1', echoExecutor()), CHECKPOINTING);
-  await registering;
-  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
-  await h.settle();
+  const h = await echoRunning(t, CHECKPOINTING);
   const osPid = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid!;
 
   const dropped = dropMessage(REREGISTER_EXECUTOR);
@@ -308,13 +294,7 @@ test.serial('AgentRestart - an executor that dies before it re-registers ends th
 });
 
 test.serial('AgentRestart - executors of frameworks that do not checkpoint die with the agent', async (t) => {
-  const h = await startAgent(t);
-  await register(h);
-  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
-  runTask(h, customTask('task-1', echoExecutor()), FRAMEWORK);
-  await registering;
-  acknowledge(h, await nextUpdate(h));
-  await h.settle();
+  const h = await echoRunning(t, FRAMEWORK);
   const container = h.agent.containerizer.get(h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.containerId)!;
   h.agentRuntime.terminate(h.agent.self);
   await h.settle();
