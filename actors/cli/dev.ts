@@ -3,7 +3,9 @@ import { NatsTransport } from '../../src/transport/nats.ts';
 import { DEV_DEFAULTS, startEmbeddedCluster } from '../cluster/embedded.ts';
 import { announceLeader } from '../detector/leader.ts';
 import { COMMON_FLAGS, type Command } from './commands.ts';
-import { atLeast } from '../../src/cli/checks.ts';
+import { atLeast, positive } from '../../src/cli/checks.ts';
+import { formatDuration } from '../agent/flags.ts';
+import { AGENT_REREGISTER_TIMEOUT_MS } from '../master/constants.ts';
 import { ALLOCATOR_FLAGS, allocatorOptions, MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS_FLAG } from './master.ts';
 import { untilSignal } from './signals.ts';
 
@@ -17,7 +19,13 @@ export const devCommand: Command = {
     { name: 'attributes', type: 'string', help: "each agent's attributes, e.g. 'rack:r1;zone:a'" },
     { name: 'ip', type: 'string', help: 'address to serve HTTP on', default: DEV_DEFAULTS.host },
     { name: 'port', type: 'int', help: 'HTTP port (master endpoints, agents, metrics)', default: DEV_DEFAULTS.port },
-    { name: 'work_dir', type: 'string', help: "agents' work directories go under it (default: a new temporary directory)" },
+    { name: 'work_dir', type: 'string', help: "the agents' work directories and the master's registry (master/registry.json) go under it; a later run on it recovers them (default: a new temporary directory, registry in memory)" },
+    {
+      name: 'agent_reregister_timeout',
+      type: 'duration',
+      help: "with --work_dir: how long a later run's master waits for the agents its registry lists (those run before) to re-register; those that do not are marked unreachable",
+      default: formatDuration(AGENT_REREGISTER_TIMEOUT_MS),
+    },
     { name: 'allocation_interval', type: 'duration', help: 'time between batch allocations', default: '1secs' },
     { name: 'offer_timeout', type: 'duration', help: 'rescind offers unused this long (default: never)' },
     ...ALLOCATOR_FLAGS,
@@ -29,6 +37,7 @@ export const devCommand: Command = {
     const agents = flags.agents as number;
     if (agents < 0) throw new Error(`invalid value '${agents}' for --agents: must be zero or more`);
     const maxOperatorEventStreamSubscribers = atLeast(flags, 'max_operator_event_stream_subscribers', 1);
+    const agentReregisterTimeoutMs = positive(flags, 'agent_reregister_timeout');
     const transport = flags.nats !== undefined ? new NatsTransport({ servers: flags.nats as string[], prefix: flags.nats_prefix as string, logger }) : undefined;
     const cluster = await startEmbeddedCluster({
       agents,
@@ -43,6 +52,7 @@ export const devCommand: Command = {
       ...allocatorOptions(flags),
       master: {
         maxOperatorEventStreamSubscribers,
+        agentReregisterTimeoutMs,
         ...(flags.offer_timeout !== undefined ? { offerTimeoutMs: flags.offer_timeout as number } : {}),
         flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])),
       },

@@ -10,6 +10,7 @@ import { FilesProcess } from '../agent/files.ts';
 import { ResourceMonitorProcess } from '../agent/monitor.ts';
 import { AllocatorProcess } from '../allocator/allocator-process.ts';
 import { Master, type MasterOptions } from '../master/master-process.ts';
+import { FileRegistry } from '../master/registry.ts';
 import { HealthProcess } from './health.ts';
 import type { MasterNodeOptions } from './master-node.ts';
 import { VersionProcess } from '../master/version.ts';
@@ -30,7 +31,12 @@ export interface EmbeddedClusterOptions {
   host?: string;
   /** HTTP port of the runtime (master endpoints, agents' `/slave(N)/state`, metrics); 0 picks one. */
   port?: number;
-  /** Agents' work directories go under it (`agent-1`, ...); default a fresh temporary directory, removed by `stop()`. */
+  /**
+   * Agents' work directories go under it (`agent-1`, ...), and the master's registry
+   * (`master/registry.json`, a `FileRegistry`), so that a cluster started again on it recovers
+   * its agents and the operator's weights, quotas and deactivations. Default: a fresh temporary
+   * directory, removed by `stop()`, with the registry in memory (no later run reads it).
+   */
   workDir?: string;
   /** Default: the in-process local bus. With NATS, frameworks in other processes can connect. */
   transport?: Transport;
@@ -60,13 +66,17 @@ export interface EmbeddedCluster {
  * A whole cluster in one runtime, what `npm start` runs: the master and its allocator, and
  * `agents` agents, each with its own work directory, running real executors as child
  * processes. Frameworks in the same OS process reach it through the runtime; others through
- * the bus (with a NATS transport) or, once served, the HTTP API.
+ * the bus (with a NATS transport) or, once served, the HTTP API. Started again on the same
+ * `workDir`, the master recovers its registry from there and is `RECOVERING` until the agents,
+ * recovering from their own directories, re-register.
  */
 export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
   const host = options.host ?? DEV_DEFAULTS.host;
   const port = options.port ?? DEV_DEFAULTS.port;
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'mesos-ts-dev-'));
   mkdirSync(workDir, { recursive: true });
+  // Read before anything starts: a corrupt registry stops the cluster here, naming the file.
+  const registry = options.master?.registry ?? (options.workDir !== undefined ? new FileRegistry(join(workDir, 'master', 'registry.json')) : undefined);
   const runtime = await Runtime.start({
     ...(options.node !== undefined ? { node: options.node } : {}),
     ...(options.transport !== undefined ? { transport: options.transport } : {}),
@@ -76,7 +86,13 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     http: { port, host, delegate: ['master', AGENT_ENDPOINTS_ID] },
   });
   const http = runtime.httpAddress!;
-  const master = new Master({ hostname: host, httpAddress: http, ...(options.weights !== undefined ? { weights: options.weights } : {}), ...options.master });
+  const master = new Master({
+    hostname: host,
+    httpAddress: http,
+    ...(options.weights !== undefined ? { weights: options.weights } : {}),
+    ...options.master,
+    ...(registry !== undefined ? { registry } : {}),
+  });
   const allocator = new AllocatorProcess({
     master: `master@${runtime.node}`,
     ...(options.allocationIntervalMs !== undefined ? { allocationIntervalMs: options.allocationIntervalMs } : {}),

@@ -1,6 +1,9 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
+import { MesosError } from '../../src/errors.ts';
 import type { AgentInfo } from '../../src/mesos/v1/common.ts';
 import type { NatsTransport } from '../../src/transport/nats.ts';
 import { leaderBucket } from '../detector/contender.ts';
@@ -19,7 +22,8 @@ import { leaderBucket } from '../detector/contender.ts';
  *
  * Unlike Mesos's, which keeps one `Registry` protobuf and applies operations to the whole of
  * it, this one keeps an entry per agent: the writes of different agents are independent, and
- * each is one key in the JetStream KV registry. Deactivations are kept apart from the agents'
+ * each is one key in the JetStream KV registry (`NatsRegistry`; `FileRegistry` keeps them all in
+ * one file, for `mesos-ts dev --work_dir`). Deactivations are kept apart from the agents'
  * entries (one key per deactivated agent), so that a deactivation needs no `SlaveInfo` (an
  * unreachable agent's is not in the master's memory) and no other write has to carry it.
  */
@@ -67,10 +71,10 @@ export interface RegistrySettings {
 }
 
 /**
- * A registry. A write resolves once it is durable; a registry in this process's memory has
- * written by the time the call returns and returns nothing, so that a master on it (dev mode,
- * tests) admits an agent in the handler of its registration, as it did before there was a
- * registry (`Master.registrar` continues at once).
+ * A registry. A write resolves once it is durable; a registry in this process's memory (or in a
+ * local file, written synchronously) has written by the time the call returns and returns
+ * nothing, so that a master on it (dev mode, tests) admits an agent in the handler of its
+ * registration, as it did before there was a registry (`Master.registrar` continues at once).
  */
 export interface Registry {
   /** Every agent listed, read once when the master is elected (Mesos's `Registrar::recover`). */
@@ -95,9 +99,9 @@ export interface Registry {
 }
 
 /**
- * The registry in memory: the default (dev mode, one master, tests). A master alone has nobody
- * to hand it to, so it starts empty and the master leads at once; tests give it agents to
- * recover, or share one between the masters of a failover.
+ * The registry in memory: the default (one master, `mesos-ts dev` on a temporary work directory,
+ * tests). A master alone has nobody to hand it to, so it starts empty and the master leads at
+ * once; tests give it agents to recover, or share one between the masters of a failover.
  *
  * @example
  * const registry = new InMemoryRegistry([{ info, state: 'admitted', time: 0 }]);
@@ -151,6 +155,176 @@ export class InMemoryRegistry implements Registry {
 
   describe(): string {
     return 'in memory';
+  }
+}
+
+/** The registry file could not be read (or is not a registry), or a write to it failed. */
+export class RegistryFileError extends MesosError {}
+
+/**
+ * The registry in a JSON file, what `mesos-ts dev --work_dir` keeps at
+ * `<work_dir>/master/registry.json`, so that its next run on that directory keeps the
+ * operator's weights, quotas and deactivations and waits for the agents it had (DESIGN.md §5:
+ * "or a file (dev mode)"). It is an `InMemoryRegistry` that writes the whole of itself to the
+ * file on every write: a temporary file beside it, flushed to disk, then renamed over it, so
+ * the file always holds one write or the next, never half of one. A write is durable when the
+ * call returns, and returns nothing, so that the master continues at once, as on a registry in
+ * memory; one that fails leaves the registry as it was and returns a rejected promise, on which
+ * the master gives the lead up (`Master.registrar`), as on a failed write to JetStream KV.
+ *
+ * The file is read once, at construction: a missing one is an empty registry (a first run); an
+ * unreadable one, one that is not JSON or not a registry throws a `RegistryFileError` naming it
+ * and what is wrong, rather than the master starting empty and forgetting what it held. Only
+ * one process is to use a file at a time.
+ *
+ * @example
+ * const registry = new FileRegistry('/var/tmp/mesos-ts/master/registry.json');
+ * registry.updateWeights([{ role: 'eng', weight: 2 }]); // on disk when it returns
+ * new FileRegistry(registry.file).recoverSettings().weights; // [{ role: 'eng', weight: 2 }]
+ */
+export class FileRegistry implements Registry {
+  readonly file: string;
+  /** What the file holds: replaced by a copy only once that copy is on disk. */
+  #memory: InMemoryRegistry;
+
+  constructor(file: string) {
+    this.file = file;
+    this.#memory = readRegistryFile(file);
+  }
+
+  recover(): RegistryAgent[] {
+    return this.#memory.recover();
+  }
+
+  recoverSettings(): RegistrySettings {
+    return this.#memory.recoverSettings();
+  }
+
+  update(agent: RegistryAgent): Promise<void> | void {
+    return this.#write((next) => next.update(agent));
+  }
+
+  remove(agentId: string): Promise<void> | void {
+    return this.#write((next) => next.remove(agentId));
+  }
+
+  updateWeights(weights: readonly WeightInfo[]): Promise<void> | void {
+    return this.#write((next) => next.updateWeights(weights));
+  }
+
+  updateQuotas(quotas: readonly QuotaEntry[]): Promise<void> | void {
+    return this.#write((next) => next.updateQuotas(quotas));
+  }
+
+  updateDeactivated(agentId: string, deactivated: boolean): Promise<void> | void {
+    return this.#write((next) => next.updateDeactivated(agentId, deactivated));
+  }
+
+  describe(): string {
+    return `file '${this.file}'`;
+  }
+
+  /** Applies `change` to a copy, writes the copy, and keeps it once it is on disk. */
+  #write(change: (next: InMemoryRegistry) => void): Promise<void> | void {
+    const next = new InMemoryRegistry(this.#memory.recover(), this.#memory.recoverSettings());
+    change(next);
+    try {
+      writeFileDurably(this.file, `${JSON.stringify(registryFileContent(next), null, 2)}\n`);
+    } catch (error) {
+      return Promise.reject(new RegistryFileError(`cannot write registry file '${this.file}': ${(error as Error).message}`, { cause: error }));
+    }
+    this.#memory = next;
+  }
+}
+
+/** What a registry file holds. */
+interface RegistryFileContent {
+  agents: RegistryAgent[];
+  /** By role, as the KV registry's `weights` key. */
+  weights: Record<string, number>;
+  /** Guarantees by role, as the KV registry's `quotas` key. */
+  quotas: Record<string, Readonly<Record<string, number>>>;
+  deactivatedAgents: string[];
+}
+
+function registryFileContent(registry: InMemoryRegistry): RegistryFileContent {
+  return {
+    agents: registry.recover(),
+    weights: Object.fromEntries(registry.weights),
+    quotas: Object.fromEntries(registry.quotas),
+    deactivatedAgents: [...registry.deactivatedAgents],
+  };
+}
+
+/** The registry a file holds (an empty one if there is no file); throws a `RegistryFileError` naming the file and what is wrong. */
+function readRegistryFile(file: string): InMemoryRegistry {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new InMemoryRegistry();
+    throw new RegistryFileError(`cannot read registry file '${file}': ${(error as Error).message}`, { cause: error });
+  }
+  const wrong = (what: string, cause?: unknown): RegistryFileError =>
+    new RegistryFileError(`invalid registry file '${file}': ${what} (move it away to start with an empty registry)`, cause === undefined ? undefined : { cause });
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw wrong(`not valid JSON: ${(error as Error).message}`, error);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw wrong('must be a JSON object with agents, weights, quotas and deactivatedAgents');
+  const content = value as Partial<Record<keyof RegistryFileContent, unknown>>;
+  for (const key of ['agents', 'weights', 'quotas', 'deactivatedAgents'] as const) {
+    if (!(key in content)) throw wrong(`'${key}' is missing`);
+  }
+  if (!Array.isArray(content.agents)) throw wrong("'agents' must be an array of registry entries");
+  if (!Array.isArray(content.deactivatedAgents) || !content.deactivatedAgents.every((id) => typeof id === 'string' && id !== '')) {
+    throw wrong("'deactivatedAgents' must be an array of agent ids");
+  }
+  // The KV registry's parsers, which name the entry, the role or the resource that is wrong.
+  const checked = <T>(what: string, parse: () => T): T => {
+    try {
+      return parse();
+    } catch (error) {
+      throw wrong(`${what}${(error as Error).message}`, error);
+    }
+  };
+  const deactivatedAgents = content.deactivatedAgents as string[];
+  const agents = content.agents.map((agent, i) => checked(`agents[${i}]: `, () => registryAgentFrom(agent)));
+  const weights = checked('', () => registryWeightsFrom(content.weights));
+  const quotas = checked('', () => registryQuotasFrom(content.quotas));
+  return new InMemoryRegistry(agents, {
+    weights: [...weights].map(([role, weight]) => ({ role, weight })),
+    quotas: [...quotas].map(([role, guarantees]) => ({ role, guarantees })),
+    deactivatedAgents,
+  });
+}
+
+/**
+ * Replaces `file` with `content` atomically and durably: a temporary file beside it, flushed
+ * (`fsync`), renamed over it, and the directory flushed so that the rename is kept too.
+ */
+function writeFileDurably(file: string, content: string): void {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true });
+  const temp = `${file}.tmp`;
+  const fd = openSync(temp, 'w');
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, file);
+  let dirFd: number | undefined;
+  try {
+    dirFd = openSync(dir, 'r');
+    fsyncSync(dirFd);
+  } catch {
+    // Not every platform can flush a directory (Windows cannot open one): the rename is made, if not yet flushed.
+  } finally {
+    if (dirFd !== undefined) closeSync(dirFd);
   }
 }
 
@@ -319,7 +493,12 @@ const STATES: readonly RegistryAgentState[] = ['admitted', 'unreachable', 'gone'
 
 /** A registry entry from its JSON; throws naming what is wrong. */
 export function parseRegistryAgent(text: string): RegistryAgent {
-  const value = JSON.parse(text) as Partial<RegistryAgent> | null;
+  return registryAgentFrom(JSON.parse(text));
+}
+
+/** A registry entry from its parsed JSON; throws naming what is wrong. */
+function registryAgentFrom(parsed: unknown): RegistryAgent {
+  const value = parsed as Partial<RegistryAgent> | null;
   const id = value?.info?.id?.value;
   if (typeof id !== 'string' || id === '') throw new Error('registry entry: info.id.value must be a non-empty string');
   if (!STATES.includes(value!.state as RegistryAgentState)) throw new Error(`registry entry '${id}': state '${String(value!.state)}' must be one of ${STATES.join(', ')}`);
@@ -329,7 +508,10 @@ export function parseRegistryAgent(text: string): RegistryAgent {
 
 /** The registry's weights from their JSON (`{"role": weight, ...}`); throws naming what is wrong. */
 export function parseRegistryWeights(text: string): Map<string, number> {
-  const value = JSON.parse(text) as unknown;
+  return registryWeightsFrom(JSON.parse(text));
+}
+
+function registryWeightsFrom(value: unknown): Map<string, number> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('registry weights: must be a JSON object of role weights');
   const weights = new Map<string, number>();
   for (const [role, weight] of Object.entries(value)) {
@@ -352,7 +534,10 @@ function mergeQuotas(all: Map<string, Readonly<Record<string, number>>>, quotas:
  * is wrong.
  */
 export function parseRegistryQuotas(text: string): Map<string, Readonly<Record<string, number>>> {
-  const value = JSON.parse(text) as unknown;
+  return registryQuotasFrom(JSON.parse(text));
+}
+
+function registryQuotasFrom(value: unknown): Map<string, Readonly<Record<string, number>>> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('registry quotas: must be a JSON object of role quotas');
   const quotas = new Map<string, Readonly<Record<string, number>>>();
   for (const [role, guarantees] of Object.entries(value)) {
