@@ -111,6 +111,12 @@ export class SchedulerDriver {
   /** The master reached over the scheduler HTTP API (an `http://` master). */
   #http: HttpMasterConnection | undefined;
   /**
+   * Holds the event loop while a driver with a runtime of its own runs, as Mesos's driver thread
+   * holds its program: the runtime's timers do not (a retry to reach a master that is away would
+   * otherwise find the loop empty, and the program would exit waiting on `join()`).
+   */
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  /**
    * Roles it suppressed offers for and has not revived: every SUBSCRIBE says so
    * (`suppressed_roles`), so that subscribing again (after a broken connection, or to a new
    * master) does not bring back the offers the scheduler turned off.
@@ -184,9 +190,14 @@ export class SchedulerDriver {
       }
     }
     this.#process = new SchedulerProcess(this, master);
-    this.#status = 'DRIVER_RUNNING';
+    this.#running();
     this.#runtime.spawn(this.#process);
     return this.#status;
+  }
+
+  #running(): void {
+    this.#status = 'DRIVER_RUNNING';
+    if (this.#ownRuntime) this.#keepAlive ??= setInterval(() => undefined, 2 ** 30);
   }
 
   /**
@@ -206,7 +217,7 @@ export class SchedulerDriver {
     this.#http = new HttpMasterConnection(url, this.#runtime.generateId('master-http'));
     this.#runtime.spawn(this.#http);
     this.#process = new SchedulerProcess(this, this.#http.self);
-    this.#status = 'DRIVER_RUNNING';
+    this.#running();
     this.#runtime.spawn(this.#process);
     return this.#status;
   }
@@ -338,6 +349,7 @@ export class SchedulerDriver {
     // Over HTTP, the calls sent before (a TEARDOWN) reach the master before the connection ends.
     await this.#http?.close();
     if (this.#ownRuntime) await this.#runtime?.shutdown();
+    clearInterval(this.#keepAlive);
     this.#finish();
   }
 }

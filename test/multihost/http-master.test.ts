@@ -1,4 +1,6 @@
 import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/nats-server.ts';
 import { Processes, ROOT } from './processes.ts';
@@ -27,4 +29,35 @@ test('http master - execute and the primes example run against mesos-ts dev over
   const primes = procs.tsx('primes', join(ROOT, 'examples/primes.ts'), ['--master', url, '--max', '100', '--tasks', '2']);
   t.is((await primes.exited).code, 0, primes.tail());
   t.is(primes.stdout(), 'primes below 100: 25\n');
+});
+
+test('http master - mesos-ts dev on a --work_dir, stopped with Ctrl-C and started again: a checkpointing task runs on, and execute sees it finish', async (t) => {
+  t.timeout(120_000);
+  const procs = new Processes();
+  t.teardown(() => procs.stopAll());
+  const work = mkdtempSync(join(tmpdir(), 'mesos-ts-dev-restart-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const devArgs = ['dev', '--port', String(port), '--agents', '1', `--work_dir=${work}`];
+  const dev = procs.cli('dev', devArgs);
+  await dev.waitForLog(/^Cluster running/);
+
+  // The task runs until the test creates `release`.
+  const release = join(work, 'release');
+  const execute = procs.cli('execute', ['execute', '--master', url, '--checkpoint', '--name', 'waiter', '--command', `while [ ! -e ${release} ]; do sleep 0.05; done`], { MESOS_TS_LOG_LEVEL: 'warn' });
+  await execute.waitFor((l) => /TASK_RUNNING for task 'waiter'/.test(l.text), "the task's TASK_RUNNING");
+
+  // The whole cluster stops, and starts again on its work directory.
+  dev.kill('SIGINT');
+  t.is((await dev.exited).code, 0);
+  const again = procs.cli('dev-again', devArgs);
+  await again.waitForLog(/^Executor re-registered$/);
+  await again.waitForLog(/^Recovery complete$/);
+  await again.waitForLog(/^Re-added framework after master failover$|^Framework failed over$/);
+
+  writeFileSync(release, '');
+  t.is((await execute.exited).code, 0, execute.tail());
+  t.regex(execute.stdout(), /Received status update TASK_FINISHED for task 'waiter'/);
+  t.notRegex(execute.stdout(), /TASK_(FAILED|LOST|KILLED|DROPPED)/);
 });
