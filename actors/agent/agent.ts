@@ -74,6 +74,7 @@ import { containerPidsDir } from './checkpoint.ts';
 import * as executors from './executors.ts';
 import { httpExecutorDisconnected } from './executor-api.ts';
 import { detachAll } from './files.ts';
+import { diskUsage, GarbageCollector, maxAllowedAgeMs, watchDisk } from './gc.ts';
 import { agentFlags, type AgentFlags, type AgentFlagsInput } from './flags.ts';
 import { httpRoutes } from './http.ts';
 import { HTTP_EXECUTOR_DISCONNECTED, type HttpExecutorDisconnected } from './http-executor.ts';
@@ -103,9 +104,16 @@ export interface AgentOptions extends AgentFlagsInput {
   /**
    * The prefix of its metrics: Mesos's `slave` (`slave/tasks_running`) for an agent alone in its
    * runtime, as `mesos agent` runs it; default its process id (`slave(1)/tasks_running`), which
-   * keeps the agents of one runtime (dev mode) apart.
+   * keeps the agents of one runtime (dev mode) apart. The garbage collector's are Mesos's
+   * `gc/path_removals_succeeded`, ... under `slave`, and `slave(1)/gc/path_removals_succeeded`,
+   * ... otherwise.
    */
   metricsPrefix?: string;
+  /**
+   * Measures the used fraction (0 to 1) of the disk holding `--work_dir`, every
+   * `--disk_watch_interval`; default `fs.statfs` (`diskUsage`). Tests pass a fixed one.
+   */
+  diskUsage?: () => Promise<number>;
   /**
    * Called when the master told this agent to shut down (`ShutdownMessage`) and it terminated:
    * `mesos-ts agent` exits then, as Mesos's agent does.
@@ -138,6 +146,8 @@ export interface AgentOptions extends AgentFlagsInput {
  *    executors that survived it (`executors.ts`).
  * 4. Framework messages both ways, between the master and the executors (`tasks.ts`).
  * 5. The operator endpoint `/slave(1)/state` and the executor API `/slave(1)/api/v1/executor` (`http.ts`).
+ * 6. Garbage collection of the sandboxes it is done with, after `--gc_delay`, sooner as the disk
+ *    fills (`gc.ts`).
  *
  * The lifecycle is `agent.machine.ts`; the books are `state.ts`; checkpoints `checkpoint.ts`.
  *
@@ -177,6 +187,9 @@ export class Agent extends Process {
   reregistrationTimer: Timer | undefined;
   /** `AgentOptions.killExecutorsOnExit`, or the master told this agent to shut down. */
   killExecutorsOnExit: boolean;
+  /** Deletes the sandboxes the agent is done with (`gc.ts`); created in `initialize`. */
+  gc!: GarbageCollector;
+  readonly #diskUsage: () => Promise<number>;
 
   stats!: Record<
     | 'validStatusUpdates'
@@ -214,6 +227,7 @@ export class Agent extends Process {
     this.#uuidSource = options.uuidSource ?? randomByteSource;
     this.#sumOption = options.statusUpdateManager;
     this.#metricsPrefix = options.metricsPrefix;
+    this.#diskUsage = options.diskUsage ?? (() => diskUsage(this.flags.workDir));
     this.containerizer = options.containerizer ?? new Containerizer({ delay: (ms, fn) => this.delay(ms, fn), pidDir: containerPidsDir(this.flags.workDir) });
     this.commandExecutor = options.commandExecutor ?? executors.defaultCommandExecutor;
     const random = options.random ?? Math.random;
@@ -298,6 +312,15 @@ export class Agent extends Process {
       m.gauge(`${prefix}/${name}_used`, () => this.usedResources().scalar(name));
       m.gauge(`${prefix}/${name}_percent`, () => usedFraction(this.usedResources().scalar(name), this.totalResources.scalar(name)));
     }
+    // Mesos registers these without the `slave/` prefix; several agents in one runtime keep theirs apart.
+    const gcPrefix = prefix === 'slave' ? 'gc' : `${prefix}/gc`;
+    this.gc = new GarbageCollector(
+      this,
+      { succeeded: m.counter(`${gcPrefix}/path_removals_succeeded`), failed: m.counter(`${gcPrefix}/path_removals_failed`) },
+      maxAllowedAgeMs(this.flags.gcDelayMs, this.flags.gcDiskHeadroom, 0),
+    );
+    m.gauge(`${gcPrefix}/path_removals_pending`, () => this.gc.pending);
+    m.gauge(`${prefix}/executor_directory_max_allowed_age_secs`, () => this.gc.maxAllowedAgeMs / 1000);
 
     this.startTime = this.clock.now();
     if (this.#sumOption !== undefined) {
@@ -308,6 +331,7 @@ export class Agent extends Process {
     }
     this.machine.start();
     this.log.info({ resources: String(this.totalResources), hostname: this.info.hostname }, 'Agent started');
+    watchDisk(this, this.#diskUsage);
     registration.recover(this);
   }
 

@@ -17,6 +17,10 @@ import type { AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo } from '../../src
  *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>/pids/http.marker
  *                                                       it subscribed over the executor HTTP API
  *     slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>    the sandbox
+ *     slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/latest -> <cid>
+ *
+ * The sandboxes are deleted `--gc_delay` after the agent is done with them (`gc.ts`); the
+ * checkpoints of an executor or a framework as soon as it is.
  *
  * Files hold JSON (Mesos writes protobuf). Frameworks, executors and tasks are checkpointed only
  * for frameworks that ask for it (`FrameworkInfo.checkpoint`), as in Mesos; the agent's own
@@ -56,9 +60,24 @@ function executorPidFile(workDir: string, agentId: string, frameworkId: string, 
   return join(executorMetaDir(workDir, agentId, frameworkId, executorId), 'runs', containerId, 'pids', name);
 }
 
+/** An agent's sandboxes (Mesos `paths::getSlavePath`): `<work_dir>/slaves/<agent_id>`. */
+export function agentWorkDir(workDir: string, agentId: string): string {
+  return join(workDir, 'slaves', agentId);
+}
+
+/** A framework's sandboxes (Mesos `paths::getFrameworkPath`). */
+export function frameworkWorkDir(workDir: string, agentId: string, frameworkId: string): string {
+  return join(agentWorkDir(workDir, agentId), 'frameworks', frameworkId);
+}
+
+/** An executor's runs, and `runs/latest` (Mesos `paths::getExecutorPath`). */
+export function executorWorkDir(workDir: string, agentId: string, frameworkId: string, executorId: string): string {
+  return join(frameworkWorkDir(workDir, agentId, frameworkId), 'executors', executorId);
+}
+
 /** The sandbox of one run of an executor (Mesos `paths::getExecutorRunPath`). */
 export function sandboxDir(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): string {
-  return join(workDir, 'slaves', agentId, 'frameworks', frameworkId, 'executors', executorId, 'runs', containerId);
+  return join(executorWorkDir(workDir, agentId, frameworkId, executorId), 'runs', containerId);
 }
 
 /** Creates the sandbox and points `runs/latest` at it; returns its path. */

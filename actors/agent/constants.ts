@@ -59,3 +59,18 @@ export const MESOS_VERSION = '1.11.0';
  * streams beat every 15 s).
  */
 export const EXECUTOR_HEARTBEAT_INTERVAL_MS = 30_000;
+
+/**
+ * `--gc_delay`: how long after the agent is done with an executor's run (or a framework) its
+ * sandbox is deleted, at most; disk usage shortens it (`--gc_disk_headroom`). Mesos: 1 week.
+ */
+export const GC_DELAY_MS = 7 * 24 * 3_600_000;
+
+/**
+ * `--gc_disk_headroom`: the fraction of the disk garbage collection keeps free. The longest a
+ * sandbox is kept is `gc_delay * max(0, 1 - gc_disk_headroom - disk usage)` (Mesos: 0.1).
+ */
+export const GC_DISK_HEADROOM = 0.1;
+
+/** `--disk_watch_interval`: how often the agent measures the disk usage of `--work_dir` (Mesos: 1 min). */
+export const DISK_WATCH_INTERVAL_MS = 60_000;

@@ -26,6 +26,7 @@ import { MAX_COMPLETED_FRAMEWORKS } from './constants.ts';
 import { UNKNOWN_EXIT_STATUS, type Container, type ContainerExit } from './containerizer.ts';
 import { attachSandbox, detachFramework, detachSandbox } from './files.ts';
 import { formatDuration } from './flags.ts';
+import * as gc from './gc.ts';
 import { agentEndpoint } from './http-executor.ts';
 import { ExecutorRecord, type FrameworkRecord } from './state.ts';
 import { droppedState, launchTask, sendAgentUpdate, statusUpdate } from './tasks.ts';
@@ -78,6 +79,7 @@ export function createExecutor(agent: Agent, framework: FrameworkRecord, info: E
   const agentId = agent.agentId;
   if (agentId === undefined) throw new Error('an agent without an id cannot launch executors');
   const containerId = agent.newContainerId();
+  gc.unscheduleForRun(agent, agentId, framework.id, info.executor_id.value);
   const directory = createSandbox(agent.flags.workDir, agentId, framework.id, info.executor_id.value, containerId);
   const executor = new ExecutorRecord(info, framework.id, containerId, directory, commandExecutor);
   framework.executors.set(executor.id, executor);
@@ -566,11 +568,15 @@ export function executorTerminated(agent: Agent, framework: FrameworkRecord, exe
   if (executor.recovered) recoveryProgressed(agent);
 }
 
-/** Done with the executor: every task completed. The framework goes when its last executor does. */
+/**
+ * Done with the executor: every task completed. Its sandbox is deleted `--gc_delay` later
+ * (`gc.ts`). The framework goes when its last executor does.
+ */
 export function removeExecutor(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
   agent.log.debug({ executor_id: executor.id, framework_id: framework.id }, 'Removing executor');
   const forgotten = framework.completeExecutor(executor);
   if (forgotten !== undefined) detachSandbox(agent, forgotten);
+  gc.scheduleExecutor(agent, executor);
   if (framework.checkpoint && agent.agentId !== undefined) removeExecutorCheckpoint(agent.flags.workDir, agent.agentId, framework.id, executor.id);
   if (framework.executors.size === 0) removeFramework(agent, framework);
 }
@@ -584,6 +590,7 @@ export function removeFramework(agent: Agent, framework: FrameworkRecord): void 
   // (its terminal update acknowledged), or still carries an update the master must get.
   if (framework.state === 'TERMINATING') agent.send(agent.sum, SUM_CLEANUP, { framework_id: { value: framework.id } } satisfies SumCleanup);
   if (framework.checkpoint && agent.agentId !== undefined) removeFrameworkCheckpoint(agent.flags.workDir, agent.agentId, framework.id);
+  gc.scheduleFramework(agent, framework);
 }
 
 /**

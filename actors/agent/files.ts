@@ -278,10 +278,10 @@ export function attachSandbox(agent: Agent, executor: ExecutorRecord): void {
 }
 
 /**
- * Detaches the sandbox of `executor`. Mesos detaches a sandbox once it is garbage collected;
- * this agent never removes sandboxes, so a sandbox stays attached while the agent remembers its
- * executor: until it drops out of the completed executors (or frameworks) it keeps, or the
- * agent terminates. A `latest` that serves a newer run stays.
+ * Detaches the sandbox of `executor`. As in Mesos, a sandbox is detached once it is garbage
+ * collected (`gc.ts`, `--gc_delay` after the executor is done), and also, here, when it drops out
+ * of the completed executors (or frameworks) the agent keeps, or the agent terminates. A
+ * `latest` that serves a newer run stays.
  */
 export function detachSandbox(agent: Agent, executor: ExecutorRecord): void {
   const files = filesProcess(agent.runtime);

@@ -11,6 +11,9 @@ import {
   EXECUTOR_REREGISTRATION_TIMEOUT_MS,
   MAX_EXECUTOR_REREGISTRATION_TIMEOUT_MS,
   EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
+  DISK_WATCH_INTERVAL_MS,
+  GC_DELAY_MS,
+  GC_DISK_HEADROOM,
   REGISTER_RETRY_INTERVAL_MAX_MS,
 } from './constants.ts';
 import { DEFAULT_RECOVERY_TIMEOUT_MS } from '../executor/constants.ts';
@@ -49,6 +52,18 @@ export interface AgentFlags {
   readonly recover: RecoverMode;
   /** `--executor_reregistration_timeout`: how long `reconnect` waits for them (Mesos: 2 s). */
   readonly executorReregistrationTimeoutMs: number;
+  /**
+   * `--gc_delay`: how long after the agent is done with an executor's run, or with a framework,
+   * its directories under `--work_dir` are deleted, at most (Mesos: 1 week).
+   */
+  readonly gcDelayMs: number;
+  /**
+   * `--gc_disk_headroom`, in [0, 1]: the fraction of the disk to keep free. Each disk watch
+   * deletes what has waited `gc_delay * max(0, 1 - gc_disk_headroom - usage)` (Mesos: 0.1).
+   */
+  readonly gcDiskHeadroom: number;
+  /** `--disk_watch_interval`: how often the disk usage of `--work_dir` is measured (Mesos: 1 min). */
+  readonly diskWatchIntervalMs: number;
 }
 
 export type RecoverMode = 'reconnect' | 'cleanup';
@@ -87,6 +102,9 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     recoveryTimeoutMs: input.recoveryTimeoutMs ?? DEFAULT_RECOVERY_TIMEOUT_MS,
     recover: input.recover ?? 'reconnect',
     executorReregistrationTimeoutMs: input.executorReregistrationTimeoutMs ?? EXECUTOR_REREGISTRATION_TIMEOUT_MS,
+    gcDelayMs: input.gcDelayMs ?? GC_DELAY_MS,
+    gcDiskHeadroom: input.gcDiskHeadroom ?? GC_DISK_HEADROOM,
+    diskWatchIntervalMs: input.diskWatchIntervalMs ?? DISK_WATCH_INTERVAL_MS,
   };
   if (UPID.tryParse(flags.master) === undefined) throw new InvalidFlagError('master', flags.master, "must be a UPID 'id@node'");
   if (typeof flags.workDir !== 'string' || flags.workDir === '') throw new InvalidFlagError('work_dir', flags.workDir, 'must be a directory');
@@ -108,8 +126,16 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     ['master_ping_timeout', flags.masterPingTimeoutMs],
     ['recovery_timeout', flags.recoveryTimeoutMs],
     ['executor_reregistration_timeout', flags.executorReregistrationTimeoutMs],
+    ['gc_delay', flags.gcDelayMs],
   ] as const) {
     if (!Number.isFinite(value) || value < 0) throw new InvalidFlagError(flag, value, 'must be a non-negative number of milliseconds');
+  }
+  // Every interval the disk is measured again: none would measure it without end.
+  if (!Number.isFinite(flags.diskWatchIntervalMs) || flags.diskWatchIntervalMs <= 0) {
+    throw new InvalidFlagError('disk_watch_interval', flags.diskWatchIntervalMs, 'must be a positive number of milliseconds');
+  }
+  if (typeof flags.gcDiskHeadroom !== 'number' || !(flags.gcDiskHeadroom >= 0 && flags.gcDiskHeadroom <= 1)) {
+    throw new InvalidFlagError('gc_disk_headroom', flags.gcDiskHeadroom, 'must be a fraction in [0, 1]');
   }
   if (flags.recover !== 'reconnect' && flags.recover !== 'cleanup') throw new InvalidFlagError('recover', flags.recover, "must be 'reconnect' or 'cleanup'");
   if (flags.executorReregistrationTimeoutMs > MAX_EXECUTOR_REREGISTRATION_TIMEOUT_MS) {
@@ -129,8 +155,10 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
   return flags;
 }
 
-/** A duration as stout prints one (`1mins`, `5secs`, `250ms`), for `/state`'s `flags`. */
+/** A duration as stout prints one (`1weeks`, `1mins`, `5secs`, `250ms`), for `/state`'s `flags`. */
 export function formatDuration(ms: number): string {
+  if (ms !== 0 && ms % 604_800_000 === 0) return `${ms / 604_800_000}weeks`;
+  if (ms !== 0 && ms % 86_400_000 === 0) return `${ms / 86_400_000}days`;
   if (ms !== 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000}hrs`;
   if (ms !== 0 && ms % 60_000 === 0) return `${ms / 60_000}mins`;
   if (ms !== 0 && ms % 1_000 === 0) return `${ms / 1_000}secs`;
@@ -152,5 +180,8 @@ export function flagsJSON(flags: AgentFlags): Record<string, string> {
     recovery_timeout: formatDuration(flags.recoveryTimeoutMs),
     recover: flags.recover,
     executor_reregistration_timeout: formatDuration(flags.executorReregistrationTimeoutMs),
+    gc_delay: formatDuration(flags.gcDelayMs),
+    gc_disk_headroom: String(flags.gcDiskHeadroom),
+    disk_watch_interval: formatDuration(flags.diskWatchIntervalMs),
   };
 }

@@ -21,6 +21,7 @@ import type { Container } from './containerizer.ts';
 import { MESOS_VERSION } from './constants.ts';
 import { attachSandbox } from './files.ts';
 import { formatDuration } from './flags.ts';
+import { scheduleRecovered } from './gc.ts';
 import * as executors from './executors.ts';
 import { createTask, ExecutorRecord, FrameworkRecord } from './state.ts';
 
@@ -106,6 +107,7 @@ function _recover(agent: Agent, state: RecoveredState, containers: Map<string, C
   }
   const previous = state.info;
   if (previous === undefined) {
+    scheduleRecovered(agent);
     agent.machine.send({ type: 'RECOVERED' });
     return;
   }
@@ -114,6 +116,7 @@ function _recover(agent: Agent, state: RecoveredState, containers: Map<string, C
     // Mesos refuses to start; here the agent starts afresh under a new id, which is what an
     // operator does by hand (removing `meta/slaves/latest`).
     agent.log.warn({ agent_id: previous.id.value, reason: incompatible }, 'Agent info changed since the last run; registering as a new agent');
+    scheduleRecovered(agent);
     agent.machine.send({ type: 'RECOVERED' });
     return;
   }
@@ -154,6 +157,7 @@ function _recover(agent: Agent, state: RecoveredState, containers: Map<string, C
     agent.frameworks.set(framework.id, framework);
   }
   agent.log.info({ agent_id: previous.id.value, frameworks: agent.frameworks.size, executors_alive: containers.size }, 'Recovering agent');
+  scheduleRecovered(agent);
   agent.send(agent.sum, SUM_RECOVER, { agent_id: previous.id } satisfies SumRecover);
 }
 

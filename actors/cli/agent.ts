@@ -8,6 +8,9 @@ import {
   EXECUTOR_REGISTRATION_TIMEOUT_MS,
   EXECUTOR_REREGISTRATION_TIMEOUT_MS,
   EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
+  DISK_WATCH_INTERVAL_MS,
+  GC_DELAY_MS,
+  GC_DISK_HEADROOM,
 } from '../agent/constants.ts';
 import { AGENT_DEFAULTS, startAgentNode, type AgentNodeOptions } from '../cluster/agent-node.ts';
 import { DEFAULT_RECOVERY_TIMEOUT_MS } from '../executor/constants.ts';
@@ -31,6 +34,9 @@ const flags: FlagSpec[] = [
   { name: 'recover', type: 'string', help: "after a restart, 'reconnect' to the executors of checkpointing frameworks that survived it (their tasks run on), or 'cleanup' (kill them; their tasks fail)", default: 'reconnect' },
   { name: 'executor_reregistration_timeout', type: 'duration', help: 'how long a restarted agent waits for surviving executors to re-register before it kills them', default: formatDuration(EXECUTOR_REREGISTRATION_TIMEOUT_MS) },
   { name: 'executor_shutdown_grace_period', type: 'duration', help: 'how long an executor may take to shut down before it is killed', default: formatDuration(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS) },
+  { name: 'gc_delay', type: 'duration', help: "how long after an executor (or framework) is done its sandbox is deleted, at most; sooner as the disk fills", default: formatDuration(GC_DELAY_MS) },
+  { name: 'gc_disk_headroom', type: 'number', help: 'the fraction of the disk to keep free, in [0, 1]: each disk watch deletes sandboxes that waited gc_delay * max(0, 1 - gc_disk_headroom - disk usage)', default: GC_DISK_HEADROOM },
+  { name: 'disk_watch_interval', type: 'duration', help: 'how often the disk usage of --work_dir is measured (and sandboxes pruned)', default: formatDuration(DISK_WATCH_INTERVAL_MS) },
   ...COMMON_FLAGS,
 ];
 
@@ -101,7 +107,19 @@ export const agentCommand: Command = {
  */
 export function agentOptions(values: Record<string, FlagValue>): Pick<
   AgentNodeOptions,
-  'workDir' | 'resources' | 'attributes' | 'hostname' | 'registrationBackoffFactorMs' | 'executorRegistrationTimeoutMs' | 'executorShutdownGracePeriodMs' | 'recoveryTimeoutMs' | 'recover' | 'executorReregistrationTimeoutMs'
+  | 'workDir'
+  | 'resources'
+  | 'attributes'
+  | 'hostname'
+  | 'registrationBackoffFactorMs'
+  | 'executorRegistrationTimeoutMs'
+  | 'executorShutdownGracePeriodMs'
+  | 'recoveryTimeoutMs'
+  | 'recover'
+  | 'executorReregistrationTimeoutMs'
+  | 'gcDelayMs'
+  | 'gcDiskHeadroom'
+  | 'diskWatchIntervalMs'
 > & { workDir: string } {
   return {
     workDir: values.work_dir as string,
@@ -114,5 +132,8 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
     recoveryTimeoutMs: values.recovery_timeout as number,
     recover: values.recover as RecoverMode,
     executorReregistrationTimeoutMs: values.executor_reregistration_timeout as number,
+    gcDelayMs: values.gc_delay as number,
+    gcDiskHeadroom: values.gc_disk_headroom as number,
+    diskWatchIntervalMs: values.disk_watch_interval as number,
   };
 }

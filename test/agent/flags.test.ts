@@ -6,6 +6,9 @@ import {
   DEFAULT_RESOURCES,
   EXECUTOR_REGISTRATION_TIMEOUT_MS,
   EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
+  DISK_WATCH_INTERVAL_MS,
+  GC_DELAY_MS,
+  GC_DISK_HEADROOM,
 } from '../../actors/agent/constants.ts';
 
 test('flags - defaults are Mesos defaults', (t) => {
@@ -18,6 +21,10 @@ test('flags - defaults are Mesos defaults', (t) => {
   t.is(flags.recoveryTimeoutMs, 15 * 60_000);
   t.is(flags.recover, 'reconnect');
   t.is(flags.executorReregistrationTimeoutMs, 2_000);
+  t.is(flags.gcDelayMs, GC_DELAY_MS);
+  t.is(GC_DELAY_MS, 7 * 24 * 3_600_000);
+  t.is(flags.gcDiskHeadroom, GC_DISK_HEADROOM);
+  t.is(flags.diskWatchIntervalMs, DISK_WATCH_INTERVAL_MS);
   t.deepEqual(flagsJSON(flags), {
     master: 'master@m1',
     resources: DEFAULT_RESOURCES,
@@ -31,6 +38,9 @@ test('flags - defaults are Mesos defaults', (t) => {
     recovery_timeout: '15mins',
     recover: 'reconnect',
     executor_reregistration_timeout: '2secs',
+    gc_delay: '1weeks',
+    gc_disk_headroom: '0.1',
+    disk_watch_interval: '1mins',
   });
 });
 
@@ -46,9 +56,24 @@ test('flags - a bad value is an error naming the flag and the value', (t) => {
   t.throws(() => agentFlags({ ...base, executorRegistrationTimeoutMs: -1 }), { message: /--executor_registration_timeout/ });
 });
 
+test('flags - --gc_delay, --gc_disk_headroom and --disk_watch_interval are checked, naming the flag', (t) => {
+  const base = { master: 'master@m1', workDir: '/tmp/w' };
+  t.throws(() => agentFlags({ ...base, gcDelayMs: -1 }), { instanceOf: InvalidFlagError, message: /-1 for --gc_delay: must be a non-negative/ });
+  t.throws(() => agentFlags({ ...base, gcDiskHeadroom: 1.5 }), { instanceOf: InvalidFlagError, message: /1\.5 for --gc_disk_headroom: must be a fraction in \[0, 1\]/ });
+  t.throws(() => agentFlags({ ...base, gcDiskHeadroom: -0.1 }), { message: /--gc_disk_headroom/ });
+  t.throws(() => agentFlags({ ...base, gcDiskHeadroom: Number.NaN }), { message: /--gc_disk_headroom/ });
+  t.throws(() => agentFlags({ ...base, diskWatchIntervalMs: 0 }), { instanceOf: InvalidFlagError, message: /0 for --disk_watch_interval: must be a positive/ });
+  const flags = agentFlags({ ...base, gcDelayMs: 0, gcDiskHeadroom: 1, diskWatchIntervalMs: 5_000 });
+  t.like(flagsJSON(flags), { gc_delay: '0ms', gc_disk_headroom: '1', disk_watch_interval: '5secs' });
+  t.like(flagsJSON(agentFlags({ ...base, gcDelayMs: 2 * 86_400_000 })), { gc_delay: '2days' });
+});
+
 test('formatDuration - as stout prints durations', (t) => {
   t.is(formatDuration(60_000), '1mins');
   t.is(formatDuration(5_000), '5secs');
   t.is(formatDuration(1_500), '1500ms');
   t.is(formatDuration(0), '0ms');
+  t.is(formatDuration(604_800_000), '1weeks');
+  t.is(formatDuration(86_400_000), '1days');
+  t.is(formatDuration(3_600_000), '1hrs');
 });

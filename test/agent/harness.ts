@@ -102,7 +102,10 @@ export async function startAgent(t: ExecutionContext, options: Partial<AgentOpti
   return h;
 }
 
-/** A new agent process on the harness's runtime and work dir (after the old one terminated: a restart). */
+/**
+ * A new agent process on the harness's runtime and work dir (after the old one terminated: a
+ * restart). Its disk reads as empty unless the test gives `diskUsage`.
+ */
 export function spawnAgent(h: Harness): Agent {
   return Agent.start(h.agentRuntime, {
     master: String(h.master.self),
@@ -111,6 +114,8 @@ export function spawnAgent(h: Harness): Agent {
     attributes: 'rack:r1;zone:a',
     random: seededRandom(7),
     uuidSource: seededByteSource(11),
+    // An empty disk, whatever the machine's: garbage collection goes by `--gc_delay` alone.
+    diskUsage: () => Promise.resolve(0),
     ...h.options,
   });
 }

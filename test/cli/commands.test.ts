@@ -38,6 +38,7 @@ const COMMANDS = {
   agent: [
     '--master', '--work_dir', '--resources', '--attributes', '--hostname', '--port', '--ip',
     '--registration_backoff_factor', '--executor_registration_timeout', '--executor_shutdown_grace_period', '--recovery_timeout', '--nats',
+    '--gc_delay', '--gc_disk_headroom', '--disk_watch_interval',
   ],
   dev: ['--agents', '--resources', '--port', '--min_allocatable_resources', '--role_sorter', '--framework_sorter', '--weights', '--filter_gpu_resources', '--nats'],
   execute: ['--master', '--name', '--command', '--resources', '--framework_name', '--role', '--env', '--shell', '--kill_after', '--checkpoint', '--framework_capabilities', '--nats'],

@@ -69,6 +69,9 @@ test('flags - agent defaults, and --work_dir is required as in Mesos', (t) => {
   t.is(flags.port, 5051);
   t.is(flags.resources, DEFAULT_RESOURCES);
   t.is(flags.registration_backoff_factor, DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS);
+  t.is(flags.gc_delay, 7 * 24 * 3_600_000);
+  t.is(flags.gc_disk_headroom, 0.1);
+  t.is(flags.disk_watch_interval, 60_000);
   t.is(flags.master, undefined);
   const error = t.throws(() => parseFlags(agentCommand.flags, [], none), { instanceOf: FlagError });
   t.regex(error.message, /--work_dir: is required \(or set MESOS_TS_WORK_DIR\)/);
