@@ -61,6 +61,21 @@ function update(ctx: Ctx, s: object) {
   return http(ctx.port, 'POST', ctx.path, { type: 'UPDATE', ...ids, update: { status: s } });
 }
 
+/**
+ * The executor subscribes, gets t1, and reports it TASK_RUNNING; the agent acknowledges it on
+ * the stream and the master acknowledges it to the agent.
+ */
+async function subscribedRunning(ctx: Ctx): Promise<{ stream: EventStream; running: ReturnType<typeof status> }> {
+  const stream = await subscribeExecutor(ctx);
+  await stream.next('LAUNCH');
+  const running = status('t1', 'TASK_RUNNING');
+  const answer = await update(ctx, running);
+  if (answer.status !== 202) throw new Error(`UPDATE answered ${answer.status}`);
+  await stream.next('ACKNOWLEDGED');
+  acknowledge(ctx.h, await nextUpdate(ctx.h));
+  return { stream, running };
+}
+
 /** Closes the stream from the executor's side; resolves once the agent heard of it. */
 async function drop(ctx: Ctx, stream: EventStream): Promise<void> {
   const stand = ctx.h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('x')!.pid!;
@@ -99,12 +114,7 @@ test.serial('executor connection - a dropped SUBSCRIBE stream disconnects the ex
 test.serial('executor connection - with checkpointing, the agent waits the recovery timeout; the executor subscribes again and carries on', async (t) => {
   const ctx = await start(t, { ...FRAMEWORK, checkpoint: true });
   const { h } = ctx;
-  const first = await subscribeExecutor(ctx);
-  await first.next('LAUNCH');
-  const running = status('t1', 'TASK_RUNNING');
-  t.is((await update(ctx, running)).status, 202);
-  await first.next('ACKNOWLEDGED');
-  acknowledge(h, await nextUpdate(h));
+  const { stream: first, running } = await subscribedRunning(ctx);
 
   await drop(ctx, first);
   const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('x')!;
@@ -142,12 +152,7 @@ test.serial('executor connection - with checkpointing, the agent waits the recov
 test.serial("executor connection - after its agent restarted, a checkpointing framework's HTTP executor subscribes again and its task runs on", async (t) => {
   const ctx = await start(t, { ...FRAMEWORK, checkpoint: true });
   const { h } = ctx;
-  const first = await subscribeExecutor(ctx);
-  await first.next('LAUNCH');
-  const running = status('t1', 'TASK_RUNNING');
-  t.is((await update(ctx, running)).status, 202);
-  await first.next('ACKNOWLEDGED');
-  acknowledge(h, await nextUpdate(h));
+  const { stream: first } = await subscribedRunning(ctx);
   await h.settle();
   const containerId = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('x')!.containerId;
 
