@@ -185,6 +185,8 @@ export class Agent extends Process {
   executorSocket: ExecutorSocketServer | undefined;
   /** While recovering: the end of the wait for surviving executors to re-register. */
   reregistrationTimer: Timer | undefined;
+  /** The command executor bundled for its own processes (`command-executor-bundle.ts`), once first needed. */
+  commandExecutorBundle: Promise<string | Error> | undefined;
   /** `AgentOptions.killExecutorsOnExit`, or the master told this agent to shut down. */
   killExecutorsOnExit: boolean;
   /** Deletes the sandboxes the agent is done with (`gc.ts`); created in `initialize`. */

@@ -15,13 +15,13 @@ import {
 } from '../../src/mesos/protocol.ts';
 import { commandShell, type CommandInfo, type ExecutorInfo, type TaskInfo } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
-import { COMMAND_EXECUTOR_MAIN, launchCommandExecutor, describeExit, type LaunchCommandExecutorOptions } from '../executor/command-executor.ts';
+import { launchCommandExecutor, describeExit, type LaunchCommandExecutorOptions } from '../executor/command-executor.ts';
 import { executorEnvironment, executorNodeName } from '../executor/environment.ts';
-import { nodeExecutorCommand } from '../executor/executor-driver.ts';
 import { StatusUpdateManager } from '../status-update-manager/status-update-manager-process.ts';
 import { SUM_CLEANUP, type SumCleanup } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
-import { checkpointExecutor, checkpointExecutorPid, createSandbox, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
+import { checkpointExecutor, checkpointExecutorPid, createSandbox, metaDir, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
+import { bundleCommandExecutor, commandExecutorCommand } from './command-executor-bundle.ts';
 import { MAX_COMPLETED_FRAMEWORKS } from './constants.ts';
 import { UNKNOWN_EXIT_STATUS, type Container, type ContainerExit } from './containerizer.ts';
 import { attachSandbox, detachFramework, detachSandbox } from './files.ts';
@@ -101,7 +101,16 @@ export function launchExecutor(agent: Agent, framework: FrameworkRecord, executo
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, container_id: executor.containerId, directory: executor.directory }, 'Launching executor');
   if (!executor.commandExecutor) launchCustom(agent, framework, executor, executor.info.command);
   else if (agent.commandExecutor !== defaultCommandExecutor || !survivesRestart(agent, framework)) launchBuiltIn(agent, framework, executor);
-  else launchCustom(agent, framework, executor, nodeExecutorCommand(COMMAND_EXECUTOR_MAIN));
+  else agent.continueWith(commandExecutorBundle(agent), (bundled) => launchCustom(agent, framework, executor, commandExecutorCommand(bundled)));
+}
+
+/** The agent's bundle of the command executor (`command-executor-bundle.ts`), made once, on first use. */
+function commandExecutorBundle(agent: Agent): Promise<string | Error> {
+  agent.commandExecutorBundle ??= bundleCommandExecutor(metaDir(agent.flags.workDir)).catch((error: unknown) => {
+    agent.log.warn({ err: error }, 'Cannot bundle the command executor; running its TypeScript source through tsx');
+    return error instanceof Error ? error : new Error(String(error));
+  });
+  return agent.commandExecutorBundle;
 }
 
 /** Whether the framework's executors outlive the agent's process, to be recovered by its next run. */

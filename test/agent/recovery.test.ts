@@ -236,7 +236,10 @@ test.serial("AgentRestart - a checkpointing framework's command task survives th
     acknowledge(h, update);
   }
   await h.settle();
-  const sandbox = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('task-1')!.directory;
+  const { directory: sandbox, osPid } = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('task-1')!;
+  // Its command executor runs in a process of its own, bundled into one file for plain node.
+  const argv = readFileSync(`/proc/${osPid!}/cmdline`, 'utf8').split('\0');
+  t.deepEqual(argv.slice(0, 2), [process.execPath, join(h.workDir, 'meta', 'command-executor.mjs')]);
 
   const reregistering = futureMessage(REREGISTER_EXECUTOR);
   await restart(h);
