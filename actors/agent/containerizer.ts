@@ -1,6 +1,6 @@
 import { ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
@@ -89,7 +89,8 @@ export interface ContainerizerOptions {
    * Start each command in the caller's process group rather than a group of its own: a command
    * executor that runs in its own process (`command-executor-main.ts`) keeps its task in its
    * container, so that the agent destroying that container reaches the task too. Signals then go
-   * to the task's process alone.
+   * to the task's process and its descendants (Mesos's command executor's `killtree`), not to
+   * the group, which holds the caller.
    */
   sameGroup?: boolean;
   /** How often a recovered container's process is looked for (`recover`); default `REAP_INTERVAL_MS`. */
@@ -252,9 +253,9 @@ export class Containerizer {
     });
   }
 
-  /** Signals a container's process: its whole group, or the process alone (`sameGroup`). */
+  /** Signals a container's process: its whole group, or (`sameGroup`) it and its descendants. */
   #signal(pid: number, signal: NodeJS.Signals): boolean {
-    return this.#sameGroup ? signalProcess(pid, signal) : signalGroup(pid, signal);
+    return this.#sameGroup ? signalTree(pid, signal) : signalGroup(pid, signal);
   }
 
   async #destroy(entry: Entry, gracePeriodMs: number): Promise<ContainerExit> {
@@ -359,15 +360,42 @@ function failed(spec: LaunchSpec, error: string, status: number, child?: ChildPr
   };
 }
 
-/** Signals the process `pid`; false if it does not exist. Never signals pid ≤ 1. */
-function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
+/**
+ * Signals the process `pid` and every process descended from it (from `/proc`'s parent links);
+ * false if `pid` does not exist. Never signals pid ≤ 1.
+ */
+function signalTree(pid: number, signal: NodeJS.Signals): boolean {
   if (!(pid > 1)) return false;
-  try {
-    process.kill(pid, signal);
-    return true;
-  } catch {
-    return false;
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const siblings = children.get(parent);
+    if (siblings === undefined) children.set(parent, [Number(entry)]);
+    else siblings.push(Number(entry));
   }
+  const tree: number[] = [];
+  for (let queue = [pid]; queue.length > 0; ) {
+    const next = queue.pop()!;
+    tree.push(next);
+    queue = queue.concat(children.get(next) ?? []);
+  }
+  let signalled = false;
+  for (const member of tree) {
+    try {
+      process.kill(member, signal);
+      if (member === pid) signalled = true;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return signalled;
 }
 
 /** Whether process `pid` still exists (a zombie counts as gone: it runs no more). */

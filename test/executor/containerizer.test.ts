@@ -7,6 +7,7 @@ import { Containerizer, COMMAND_NOT_FOUND_STATUS, type ContainerExit } from '../
 import { DEFAULT_KILL_GRACE_PERIOD_MS } from '../../actors/executor/constants.ts';
 import { heldFifo } from '../helpers/fifo.ts';
 import { localWorld, Probe } from '../helpers/runtime.ts';
+import { procStat } from '../multihost/processes.ts';
 
 /** A world with one runtime and a process whose Clock-driven `delay` the containerizer uses. */
 async function setup(t: { teardown(fn: () => unknown): void }) {
@@ -145,6 +146,25 @@ test('Containerizer - destroy kills the whole process group, including a child t
   t.is(containerizer.get('c6'), undefined);
   t.is(await containerizer.destroy('c6', 0), undefined);
   void container;
+});
+
+// Serial: each FIFO reader holds a libuv pool thread until its writer opens, and the other FIFO
+// tests running at once would take every thread, leaving none to launch the writers.
+test.serial("Containerizer - in the caller's process group (sameGroup), destroy reaches the command and its descendants, and the caller's group is left alone", async (t) => {
+  t.timeout(20_000);
+  const { root, env } = await setup(t);
+  // As the command executor in a process of its own runs its task: in its own container's group.
+  const same = new Containerizer({ delay: (ms, fn) => { const timer = setTimeout(fn, ms); return { cancel: () => clearTimeout(timer) }; }, sameGroup: true });
+  t.teardown(() => same.destroy('c-same', 0));
+  const sandbox = join(root, 'c-same');
+  const { opened, eof } = heldFifo(sandbox);
+  const container = await same.launch({ containerId: 'c-same', command: { value: 'sleep 300 > held & wait' }, sandbox, env });
+  await opened;
+  t.is(procStat(container.pid).pgid, procStat(process.pid).pgid, "the command runs in the caller's group");
+  const exit = await same.destroy('c-same', 60_000);
+  t.deepEqual(exit, { status: 143, code: null, signal: 'SIGTERM' } satisfies ContainerExit);
+  // The background job got the SIGTERM too (Mesos's killtree): it no longer holds the FIFO.
+  await eof;
 });
 
 test('Containerizer - a command ignoring SIGTERM is killed with SIGKILL only after the grace period', async (t) => {
