@@ -67,7 +67,10 @@ async function recoveredSlaves(cluster: TestCluster): Promise<string[]> {
 }
 
 async function recovering(t: ExecutionContext<{ bus: Bus }>, registry: InMemoryRegistry, master: MasterOptions = {}): Promise<TestCluster> {
-  return startTestCluster(t, t.context.bus, { master: { registry, ...master }, http: { port: 0 } });
+  const cluster = await startTestCluster(t, t.context.bus, { master: { registry, ...master }, http: { port: 0 } });
+  // The master reads its registry in `initialize`, which runs from its mailbox.
+  await cluster.settle();
+  return cluster;
 }
 
 test.serial('registry - a master elected with a registry of two agents is RECOVERING; the one that re-registers is admitted with its task, the other is marked unreachable after agent_reregister_timeout: TASK_UNREACHABLE / TASK_LOST on reconciliation', async (t) => {
