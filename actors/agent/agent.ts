@@ -183,6 +183,8 @@ export class Agent extends Process {
   registeredWith: UPID | undefined;
   /** Where executors in their own processes reach this agent; listening once recovery began. */
   executorSocket: ExecutorSocketServer | undefined;
+  /** The secret of each executor runtime (by node) the executor socket admits. */
+  readonly executorTokens = new Map<string, string>();
   /** While recovering: the end of the wait for surviving executors to re-register. */
   reregistrationTimer: Timer | undefined;
   /** The command executor bundled for its own processes (`command-executor-bundle.ts`), once first needed. */

@@ -16,6 +16,8 @@ import type { AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo } from '../../src
  *                                                       the executor's UPID, once it registered
  *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>/pids/http.marker
  *                                                       it subscribed over the executor HTTP API
+ *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>/pids/token
+ *                                                       its secret for the agent's executor socket
  *     slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>    the sandbox
  *     slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/latest -> <cid>
  *
@@ -137,6 +139,11 @@ export function checkpointExecutorPid(workDir: string, agentId: string, framewor
   writeAtomically(executorPidFile(workDir, agentId, frameworkId, executorId, containerId), pid);
 }
 
+/** Checkpoints the secret an executor in its own process shows on the agent's socket, for the agent's next run. */
+export function checkpointExecutorToken(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, token: string): void {
+  writeAtomically(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, 'token'), token);
+}
+
 /** Checkpoints that the executor speaks the HTTP API (Mesos's `http.marker`): a restarted agent waits for it to subscribe again. */
 export function checkpointHttpExecutor(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): void {
   writeAtomically(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, 'http.marker'), '');
@@ -168,6 +175,8 @@ export interface RecoveredRun {
   readonly pid: string | undefined;
   /** It subscribed over the executor HTTP API. */
   readonly http: boolean;
+  /** Its secret for the agent's executor socket. */
+  readonly token: string | undefined;
 }
 
 export interface RecoveredExecutor {
@@ -216,7 +225,8 @@ export async function recoverState(workDir: string): Promise<RecoveredState> {
         }
         const pid = await readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId));
         const http = (await readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, 'http.marker'))) !== undefined;
-        runs.push({ containerId, tasks, pid, http });
+        const token = await readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, 'token'));
+        runs.push({ containerId, tasks, pid, http, token });
       }
       executors.push({ info: executorInfo, runs });
     }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   EXECUTOR_REGISTERED,
   EXECUTOR_REREGISTERED,
@@ -16,11 +17,11 @@ import {
 import { commandShell, type CommandInfo, type ExecutorInfo, type TaskInfo } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { launchCommandExecutor, describeExit, type LaunchCommandExecutorOptions } from '../executor/command-executor.ts';
-import { executorEnvironment, executorNodeName } from '../executor/environment.ts';
+import { executorEnvironment, executorNodeName, MESOS_TS_EXECUTOR_TOKEN } from '../executor/environment.ts';
 import { StatusUpdateManager } from '../status-update-manager/status-update-manager-process.ts';
 import { SUM_CLEANUP, type SumCleanup } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
-import { checkpointExecutor, checkpointExecutorPid, createSandbox, metaDir, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
+import { checkpointExecutor, checkpointExecutorPid, checkpointExecutorToken, createSandbox, metaDir, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
 import { bundleCommandExecutor, commandExecutorCommand } from './command-executor-bundle.ts';
 import { MAX_COMPLETED_FRAMEWORKS } from './constants.ts';
 import { UNKNOWN_EXIT_STATUS, type Container, type ContainerExit } from './containerizer.ts';
@@ -181,7 +182,11 @@ function launchCustom(agent: Agent, framework: FrameworkRecord, executor: Execut
   }
   const node = executorNodeName(agent.self.node, executor.containerId);
   executor.node = node;
-  const env = executorEnv(agent, framework, executor, node);
+  // Its secret for the executor socket's hello, kept for the agent's next run if it is to survive it.
+  const token = randomBytes(16).toString('hex');
+  agent.executorTokens.set(node, token);
+  if (framework.checkpoint && agent.agentId !== undefined) checkpointExecutorToken(agent.flags.workDir, agent.agentId, framework.id, executor.id, executor.containerId, token);
+  const env = { ...executorEnv(agent, framework, executor, node), [MESOS_TS_EXECUTOR_TOKEN]: token };
   const launch = agent.containerizer.launch({ containerId: executor.containerId, command, sandbox: executor.directory, env });
   executor.launch = launch;
   agent.continueWith(
@@ -544,6 +549,7 @@ export function executorTerminated(agent: Agent, framework: FrameworkRecord, exe
   executor.registrationTimer?.cancel();
   executor.shutdownTimer?.cancel();
   executor.detach?.();
+  if (executor.node !== undefined) agent.executorTokens.delete(executor.node);
   agent.stats.executorsTerminated.inc();
   const how = exit === undefined ? undefined : exit.status === UNKNOWN_EXIT_STATUS ? undefined : `Executor ${describeExit(exit)}`;
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, status: exit?.status, exit: how }, 'Executor terminated');

@@ -12,6 +12,7 @@ import {
 } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { isTerminalState, type ExecutorInfo, type FrameworkInfo } from '../../src/mesos/v1/common.ts';
+import { timingSafeEqual } from 'node:crypto';
 import { UPID } from '../../src/process/upid.ts';
 import { ExecutorSocketServer, executorSocketPath } from '../../src/transport/socket.ts';
 import { SUM_MASTER, SUM_RECOVER, type SumMaster, type SumRecover, type SumRecovered } from '../status-update-manager/protocol.ts';
@@ -58,6 +59,14 @@ export function recover(agent: Agent): void {
   );
 }
 
+/** Compares secrets in constant time. */
+function sameSecret(expected: string | undefined, given: string): boolean {
+  if (expected === undefined) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /** Whether a run's executor, if it still runs, can be reached again: it had registered (or subscribed). */
 function reachable(run: RecoveredRun): boolean {
   return run.pid !== undefined || run.http;
@@ -85,7 +94,9 @@ function survivors(agent: Agent, state: RecoveredState): Set<string> {
 async function listenForExecutors(agent: Agent): Promise<void> {
   let server: ExecutorSocketServer;
   try {
-    server = await ExecutorSocketServer.listen(agent.runtime, executorSocketPath(agent.flags.workDir));
+    server = await ExecutorSocketServer.listen(agent.runtime, executorSocketPath(agent.flags.workDir), {
+      admit: (node, token) => token !== undefined && sameSecret(agent.executorTokens.get(node), token),
+    });
   } catch (error) {
     agent.log.error({ err: error, work_dir: agent.flags.workDir }, 'Cannot listen for executors; none can be launched');
     return;
@@ -141,6 +152,7 @@ function _recover(agent: Agent, state: RecoveredState, containers: Map<string, C
         if (run.pid !== undefined && !run.http) {
           executor.pid = UPID.parse(run.pid);
           executor.node = executor.pid.node;
+          if (run.token !== undefined) agent.executorTokens.set(executor.node, run.token);
         }
         executor.osPid = container.pid;
         executor.container = container;

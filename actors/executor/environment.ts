@@ -43,6 +43,11 @@ export const MESOS_TS_EXECUTOR_NODE = 'MESOS_TS_EXECUTOR_NODE';
  * or `@name` for a name in Linux's abstract namespace (an environment cannot hold its leading NUL).
  */
 export const MESOS_TS_AGENT_SOCKET = 'MESOS_TS_AGENT_SOCKET';
+/**
+ * The secret an executor shows in its hello on the agent's socket (ours, as Mesos's
+ * `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`): no other local process can take its place.
+ */
+export const MESOS_TS_EXECUTOR_TOKEN = 'MESOS_TS_EXECUTOR_TOKEN';
 
 export interface ExecutorEnvironment {
   frameworkId: string;
@@ -56,6 +61,8 @@ export interface ExecutorEnvironment {
   node: string;
   /** The agent's executor socket (`ExecutorSocketServer.path`). */
   socket?: string;
+  /** The executor's secret for the socket's hello. */
+  token?: string;
   checkpoint?: boolean;
   recoveryTimeoutMs?: number;
   shutdownGracePeriodMs?: number;
@@ -83,6 +90,7 @@ export function executorEnvironment(e: ExecutorEnvironment): Record<string, stri
     [MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD]: formatDuration(e.shutdownGracePeriodMs ?? DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS),
     [MESOS_TS_EXECUTOR_NODE]: e.node,
     ...(e.socket !== undefined ? { [MESOS_TS_AGENT_SOCKET]: printablePath(e.socket) } : {}),
+    ...(e.token !== undefined ? { [MESOS_TS_EXECUTOR_TOKEN]: e.token } : {}),
   };
 }
 
@@ -104,6 +112,8 @@ export interface ParsedExecutorEnvironment {
   node: string;
   /** The agent's executor socket, as `net.connect` takes it. */
   socket: string;
+  /** The executor's secret for the socket's hello, if the agent gave one. */
+  token: string | undefined;
   checkpoint: boolean;
   recoveryTimeoutMs: number;
   shutdownGracePeriodMs: number;
@@ -130,6 +140,7 @@ export function readExecutorEnvironment(env: NodeJS.ProcessEnv = process.env): P
     agent: required(MESOS_SLAVE_PID, env[MESOS_SLAVE_PID] || (env[MESOS_AGENT_ENDPOINT]?.includes('@') === true ? env[MESOS_AGENT_ENDPOINT] : undefined)),
     node: required(MESOS_TS_EXECUTOR_NODE),
     socket: socketPathFromPrintable(required(MESOS_TS_AGENT_SOCKET)),
+    token: env[MESOS_TS_EXECUTOR_TOKEN] || undefined,
     checkpoint: env[MESOS_CHECKPOINT] === '1',
     recoveryTimeoutMs: duration(MESOS_RECOVERY_TIMEOUT, DEFAULT_RECOVERY_TIMEOUT_MS),
     shutdownGracePeriodMs: duration(MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD, DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS),

@@ -18,7 +18,7 @@ import { Runtime } from '../../src/process/runtime.ts';
 import { UPID } from '../../src/process/upid.ts';
 import { SocketTransport } from '../../src/transport/socket.ts';
 import { DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS, DEFAULT_RECOVERY_TIMEOUT_MS } from './constants.ts';
-import { readExecutorEnvironment } from './environment.ts';
+import { MESOS_TS_EXECUTOR_TOKEN, readExecutorEnvironment } from './environment.ts';
 import type { ExecutorState } from './executor.machine.ts';
 import { ExecutorProcess } from './executor-process.ts';
 
@@ -184,6 +184,8 @@ export class ExecutorDriver {
     this.#status = 'DRIVER_RUNNING';
     try {
       const env = readExecutorEnvironment();
+      // The secret is this process's alone: what it starts (a task) does not inherit it.
+      delete process.env[MESOS_TS_EXECUTOR_TOKEN];
       this.#shutdownGracePeriodMs = env.shutdownGracePeriodMs;
       const logger = pino(
         { level: process.env.MESOS_TS_LOG_LEVEL ?? 'info', base: { name: 'executor' } },
@@ -192,7 +194,7 @@ export class ExecutorDriver {
       const runtime = await Runtime.start({
         node: env.node,
         logger,
-        transport: new SocketTransport({ path: env.socket, node: env.node, onDisconnect: () => this.#agentGone() }),
+        transport: new SocketTransport({ path: env.socket, node: env.node, ...(env.token !== undefined ? { token: env.token } : {}), onDisconnect: () => this.#agentGone() }),
         // The socket closing is how this process learns that its agent is gone; heartbeats would
         // stop whenever the agent's Clock is paused (tests), so they never end the link here.
         linkTimeoutMs: Number.MAX_SAFE_INTEGER,

@@ -20,7 +20,7 @@ import type { Envelope, Transport, TransportSink } from './transport.ts';
  * 3. A connection that closes ends the links across it (`Runtime.removeGateway`).
  *
  * Wire format, both ways: frames of a 4-byte big-endian length followed by that many bytes of
- * UTF-8 JSON, either `{"hello":{"node":"..."}}` (first frame from the executor, once) or
+ * UTF-8 JSON, either `{"hello":{"node":"...","token":"..."}}` (first frame from the executor, once) or
  * `{"mesos":<envelope>}`. Delivery is at most once and in order, as on every transport.
  */
 
@@ -235,6 +235,12 @@ interface Connection {
  * connection that sends garbage, an oversized frame (> 64 MiB), or a non-hello first frame is
  * closed and `runtime.malformed(...)` says why.
  *
+ * Anyone on the machine can connect to an abstract socket (it has no file permissions), so a
+ * server given `admit` takes a hello only when `admit(node, token)` says so: an agent gives each
+ * executor it launches a secret token (`MESOS_TS_EXECUTOR_TOKEN`), and a hello that does not
+ * carry the token of its node is refused, so that no other process can take an executor's
+ * place.
+ *
  * @example
  * const server = await ExecutorSocketServer.listen(runtime, executorSocketPath(workDir));
  * server.onConnect((node) => log.info({ node }, 'Executor connected'));
@@ -252,13 +258,17 @@ export class ExecutorSocketServer {
     private readonly runtime: Runtime,
     readonly path: string,
     private readonly server: Server,
+    private readonly admit: ((node: string, token: string | undefined) => boolean) | undefined,
   ) {
     server.on('connection', (socket) => this.#accept(socket));
     server.on('error', (error) => runtime.logger.warn({ err: error, path: printablePath(path) }, 'Executor socket server error'));
   }
 
-  /** Listens on `path`; rejects with an error naming it when it cannot (EADDRINUSE: another agent has it). */
-  static listen(runtime: Runtime, path: string): Promise<ExecutorSocketServer> {
+  /**
+   * Listens on `path`; rejects with an error naming it when it cannot (EADDRINUSE: another agent
+   * has it). With `admit`, only the hellos it accepts are taken (see the class comment).
+   */
+  static listen(runtime: Runtime, path: string, options: { admit?: (node: string, token: string | undefined) => boolean } = {}): Promise<ExecutorSocketServer> {
     const server = createServer();
     return new Promise((resolve, reject) => {
       const failed = (error: NodeJS.ErrnoException): void => {
@@ -268,7 +278,7 @@ export class ExecutorSocketServer {
       server.once('error', failed);
       server.listen(path, () => {
         server.off('error', failed);
-        resolve(new ExecutorSocketServer(runtime, path, server));
+        resolve(new ExecutorSocketServer(runtime, path, server, options.admit));
       });
     });
   }
@@ -328,7 +338,15 @@ export class ExecutorSocketServer {
     if (node === undefined) {
       const hello = isObject(frame) && isObject(frame.hello) ? frame.hello : undefined;
       if (hello === undefined || typeof hello.node !== 'string') {
-        this.#reject(connection, `first frame must be a hello {"hello":{"node":"..."}}, got ${preview(JSON.stringify(frame))}`);
+        this.#reject(connection, `first frame must be a hello {"hello":{"node":"...","token":"..."}}, got ${preview(JSON.stringify(frame))}`);
+        return;
+      }
+      if (hello.token !== undefined && typeof hello.token !== 'string') {
+        this.#reject(connection, `hello from executor node '${hello.node}': token must be a string`);
+        return;
+      }
+      if (this.admit !== undefined && !this.admit(hello.node, hello.token as string | undefined)) {
+        this.#reject(connection, `hello from executor node '${hello.node}' refused: not an executor this agent launched, or not its token`);
         return;
       }
       this.#hello(connection, hello.node);
@@ -399,6 +417,8 @@ export interface SocketTransportOptions {
   path: string;
   /** This runtime's node, sent in the hello frame. */
   node: string;
+  /** The secret the agent gave this executor (`MESOS_TS_EXECUTOR_TOKEN`), sent in the hello frame. */
+  token?: string;
   /** Called each time an established connection breaks (the agent exited). */
   onDisconnect?: () => void;
   /** Wall-clock ms between attempts to (re)connect; default `SOCKET_RETRY_MS`. */
@@ -541,7 +561,8 @@ export class SocketTransport implements Transport {
 
   #connected(socket: Socket): void {
     const write = writer(socket);
-    write(encodeFrame(JSON.stringify({ hello: { node: this.#options.node } })));
+    const { node, token } = this.#options;
+    write(encodeFrame(JSON.stringify({ hello: token !== undefined ? { node, token } : { node } })));
     this.#write = write;
     this.#connections++;
     if (this.#firstConnection !== undefined) {

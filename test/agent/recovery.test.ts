@@ -1,4 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -6,6 +8,7 @@ import { checkpointTask, containerPidsDir } from '../../actors/agent/checkpoint.
 import { Containerizer, killOrphans } from '../../actors/agent/containerizer.ts';
 import { EXECUTOR_REREGISTRATION_TIMEOUT_MS } from '../../actors/agent/constants.ts';
 import { SUM_UPDATE } from '../../actors/status-update-manager/protocol.ts';
+import { encodeFrame } from '../../src/transport/socket.ts';
 import { KILL_TASK, REGISTER_EXECUTOR, REREGISTER_EXECUTOR, REREGISTER_SLAVE, SLAVE_REREGISTERED, STATUS_UPDATE, type KillTask, type ReregisterExecutor, type StatusUpdateMessage } from '../../src/mesos/protocol.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { dropMessage, futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
@@ -302,6 +305,22 @@ test.serial('AgentRestart - executors of frameworks that do not checkpoint die w
   h.agentRuntime.terminate(h.agent.self);
   await h.settle();
   t.is((await container.exited).signal, 'SIGKILL');
+});
+
+test.serial("executor socket - a local process that says hello as an executor's node without its secret is refused; the executor is still reached", async (t) => {
+  const h = await echoRunning(t, FRAMEWORK);
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!;
+  const rogue = createConnection({ path: h.agent.executorSocket!.path });
+  t.teardown(() => rogue.destroy());
+  await once(rogue, 'connect');
+  const closed = once(rogue, 'close');
+  rogue.write(encodeFrame(JSON.stringify({ hello: { node: executor.node } })));
+  await closed;
+  // Had it taken the executor's place, the framework message would have gone to it.
+  frameworkMessage(h, 'echo', 'finish');
+  const finished = await nextUpdate(h);
+  t.is(finished.update.status.state, 'TASK_FINISHED');
+  acknowledge(h, finished);
 });
 
 test.serial('AgentRestart - containers a previous run left running (it died without a word) are killed on recovery', async (t) => {

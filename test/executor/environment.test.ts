@@ -14,7 +14,7 @@ test('executor environment - what the agent sets is what the driver reads', (t) 
   const agent = UPID.parse('slave(1)@agent-1');
   const node = executorNodeName('agent-1', '3f2a-0b.c');
   t.is(node, 'agent-1-executor-3f2a-0b_c');
-  const env = executorEnvironment({ frameworkId: 'f-0000', executorId: 'e 1', directory: '/sandbox', agent, endpoint: '127.0.0.1:5051', node, socket: '\0mesos-ts-executors-ab12', checkpoint: true });
+  const env = executorEnvironment({ frameworkId: 'f-0000', executorId: 'e 1', directory: '/sandbox', agent, endpoint: '127.0.0.1:5051', node, socket: '\0mesos-ts-executors-ab12', token: 's3cret', checkpoint: true });
   // An environment cannot hold a NUL: an abstract socket name is given with '@' in its place.
   t.is(env.MESOS_TS_AGENT_SOCKET, '@mesos-ts-executors-ab12');
   t.is(env.MESOS_SLAVE_PID, 'slave(1)@agent-1');
@@ -30,6 +30,7 @@ test('executor environment - what the agent sets is what the driver reads', (t) 
     agent: 'slave(1)@agent-1',
     node,
     socket: '\0mesos-ts-executors-ab12',
+    token: 's3cret',
     checkpoint: true,
     recoveryTimeoutMs: DEFAULT_RECOVERY_TIMEOUT_MS,
     shutdownGracePeriodMs: DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,

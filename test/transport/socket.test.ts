@@ -255,6 +255,38 @@ test('socket - a second hello from the same node replaces the first connection',
   t.deepEqual(await frame, { mesos: { from: 'agent-probe@agent-dup', to: 'someone@dup', name: 'hello-b', body: { ok: 1 } } });
 });
 
+test("socket - with admit, a hello without its node's token is refused; the executor that has it keeps its place", async (t) => {
+  const path = freshPath();
+  const clock = new Clock();
+  const runtime = new RecordingRuntime({ node: 'agent-admit', clock, transport: new LocalTransport(new LocalBus()), linkTimeoutMs: 600_000 });
+  await runtime.start();
+  t.teardown(() => runtime.shutdown());
+  const tokens = new Map([['exec-admitted', 'secret-1']]);
+  const server = await ExecutorSocketServer.listen(runtime, path, { admit: (node, token) => token !== undefined && tokens.get(node) === token });
+  t.teardown(() => server.close());
+
+  const connected = nextConnect(server);
+  const transport = new SocketTransport({ path, node: 'exec-admitted', token: 'secret-1', retryMs: 20 });
+  const executor = await Runtime.start({ node: 'exec-admitted', clock, transport });
+  t.teardown(() => executor.shutdown());
+  t.is(await connected, 'exec-admitted');
+
+  // Another process claims that node: without the token, with a wrong one, or as a node nobody launched.
+  for (const [what, hello] of [
+    ['no token', { node: 'exec-admitted' }],
+    ['a wrong token', { node: 'exec-admitted', token: 'guess' }],
+    ['an unknown node', { node: 'exec-stranger', token: 'secret-1' }],
+  ] as const) {
+    const rogue = await rawClient(t, path);
+    const malformed = runtime.nextMalformed();
+    const closed = once(rogue, 'close');
+    rogue.write(encodeFrame(JSON.stringify({ hello })));
+    t.regex(await malformed, new RegExp(`hello from executor node '${hello.node}' refused: not an executor this agent launched`), what);
+    await closed;
+  }
+  t.deepEqual(server.connected(), ['exec-admitted'], 'the executor was not replaced');
+});
+
 test('socket - a second agent on the same path is refused with an error naming the path', async (t) => {
   const path = freshPath();
   const clock = new Clock();
