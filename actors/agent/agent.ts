@@ -370,6 +370,14 @@ export class Agent extends Process {
     if (upid.equals(this.master)) registration.masterExited(this, upid, 'Connection to the master interrupted; re-registering');
   }
 
+  /**
+   * Leaves the cluster for good (`mesos-ts agent` on SIGUSR1): unregisters from the master, kills
+   * every executor, forgets its id and terminates. Safe from outside the agent's mailbox.
+   */
+  unregister(reason: string): void {
+    void this.runtime.dispatch(this.self, () => registration.unregister(this, reason)).catch(() => undefined);
+  }
+
   /** The lifecycle state. */
   get state(): AgentMachineState {
     return this.machine.getSnapshot().value as AgentMachineState;

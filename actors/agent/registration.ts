@@ -2,6 +2,7 @@ import {
   PONG_SLAVE,
   REGISTER_SLAVE,
   REREGISTER_SLAVE,
+  UNREGISTER_SLAVE,
   type CompletedFramework,
   type PingSlave,
   type RegisterSlave,
@@ -9,6 +10,7 @@ import {
   type ShutdownSlave,
   type SlaveRegistered,
   type Task,
+  type UnregisterSlave,
 } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { isTerminalState, type ExecutorInfo, type FrameworkInfo } from '../../src/mesos/v1/common.ts';
@@ -422,8 +424,25 @@ export function shutdown(agent: Agent, from: UPID, body: ShutdownSlave): void {
   }
   const reason = body.message ?? '';
   agent.log.warn({ master: String(from), reason }, `Agent asked to shut down by ${String(from)}${reason === '' ? '' : ` because '${reason}'`}`);
+  terminateForGood(agent, reason);
+}
+
+/**
+ * The operator asked the agent to leave the cluster (`mesos-ts agent` on SIGUSR1, as Mesos's
+ * agent): it tells its master (`UnregisterSlaveMessage`; the master removes it and its tasks at
+ * once, rather than after the ping timeout), kills every executor, forgets its id and terminates.
+ */
+export function unregister(agent: Agent, reason: string): void {
+  agent.log.warn({ master: String(agent.master), reason }, 'Unregistering and shutting down');
+  if (agent.state === 'RUNNING' && agent.info.id !== undefined) {
+    agent.send(agent.master, UNREGISTER_SLAVE, { slave_id: agent.info.id } satisfies UnregisterSlave);
+  }
+  terminateForGood(agent, reason);
+}
+
+/** As Mesos's `Slave::shutdown`: every executor is killed, none is left for a next run, which registers as a new agent. */
+function terminateForGood(agent: Agent, reason: string): void {
   forgetAgent(agent.flags.workDir);
-  // As Mesos's `Slave::shutdown`: every executor is shut down, none is left for a next run.
   agent.killExecutorsOnExit = true;
   agent.runtime.terminate(agent.self);
   agent.onShutdown?.(reason);

@@ -43,7 +43,9 @@ const flags: FlagSpec[] = [
 /**
  * `mesos-ts agent`: one agent in its own OS process, serving HTTP on `--port`; its executors
  * are its child processes. It registers with `--master`, or with the master it discovers on
- * `--nats`.
+ * `--nats`. Ctrl-C (SIGINT, SIGTERM) stops it, leaving the executors of checkpointing frameworks
+ * for its next run; SIGUSR1 makes it leave the cluster: it unregisters, kills every executor and
+ * forgets its id, as Mesos's agent does.
  */
 export const agentCommand: Command = {
   name: 'agent',
@@ -93,8 +95,18 @@ export const agentCommand: Command = {
       { agent: String(node.agent.self), master: String(node.master), url: node.url, work_dir: options.workDir },
       `Agent ${String(node.agent.self)} listening on ${node.url}, registering with ${String(node.master)}`,
     );
+    // SIGUSR1, as Mesos's agent: leave the cluster for good (unregister, kill every executor).
+    const agent = node.agent;
+    let unregistered = false;
+    const onUsr1 = (): void => {
+      unregistered = true;
+      agent.unregister('Received SIGUSR1 signal from user');
+    };
+    process.once('SIGUSR1', onUsr1);
     const reason = await Promise.race([signal.then(() => undefined), shutDownByMaster]);
+    process.off('SIGUSR1', onUsr1);
     if (reason === undefined) logger.info('Shutting down');
+    else if (unregistered) logger.warn({ reason }, 'Unregistered from the master and shut down; exiting (the next start registers as a new agent)');
     else logger.error({ reason }, 'Shut down by the master; exiting (the next start registers as a new agent)');
     await node.stop();
     return 0;

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { SHUTDOWN_SLAVE, type ShutdownSlave } from '../../src/mesos/protocol.ts';
-import { resetFiltersAfterEach } from '../helpers/filters.ts';
+import { SHUTDOWN_SLAVE, UNREGISTER_SLAVE, type ShutdownSlave, type UnregisterSlave } from '../../src/mesos/protocol.ts';
+import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
-import { acknowledge, commandTask, nextUpdate, register, runTask, startAgent } from './harness.ts';
+import { acknowledge, AGENT_ID, commandTask, FRAMEWORK, FRAMEWORK_ID, nextUpdate, register, runTask, startAgent } from './harness.ts';
 
 resetFiltersAfterEach(test);
 
@@ -47,4 +47,26 @@ test.serial('ShutdownMessage - from anyone but its master: ignored', async (t) =
   t.is(heard, undefined);
   t.is(h.agent.state, 'RUNNING');
   t.true(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')));
+});
+
+test.serial('unregister (SIGUSR1) - the agent tells its master, kills every executor, a checkpointing framework\'s too, forgets its id and terminates', async (t) => {
+  let heard: string | undefined;
+  const h = await startAgent(t, { onShutdown: (reason) => (heard = reason) });
+  await register(h);
+  // A checkpointing framework's executor would outlive a plain termination of the agent.
+  runTask(h, commandTask('sleeper', 'exec sleep 600'), { ...FRAMEWORK, checkpoint: true });
+  acknowledge(h, await nextUpdate(h)); // TASK_STARTING
+  t.is((await nextUpdate(h)).update.status.state, 'TASK_RUNNING');
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('sleeper')!;
+  const container = h.agent.containerizer.get(executor.containerId)!;
+  const agentId = h.agent.id;
+
+  const unregistered = futureMessage(UNREGISTER_SLAVE, h.agent.self, h.master.self);
+  h.agent.unregister('Received SIGUSR1 signal from user');
+  t.deepEqual(((await unregistered).body as UnregisterSlave).slave_id, { value: AGENT_ID });
+  await h.settle();
+  t.is(heard, 'Received SIGUSR1 signal from user');
+  t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
+  t.false(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')), 'a restart registers as a new agent');
+  t.is((await container.exited).signal, 'SIGKILL', "the executor's process was killed");
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
@@ -14,7 +14,7 @@ import { LINK_TIMEOUT_MS } from '../../src/process/links.ts';
 import { Runtime } from '../../src/process/runtime.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
-import { Processes, waitForHttp, type Child } from './processes.ts';
+import { Processes, procEnviron, waitForHttp, type Child } from './processes.ts';
 
 /**
  * High availability as an operator runs it: two `mesos-ts master --nats` on one nats-server
@@ -303,3 +303,52 @@ test('multihost - an agent killed with SIGKILL and started again on its work_dir
   t.is(killed.status.source, 'SOURCE_EXECUTOR');
   await driver.stop();
 });
+
+test('multihost - mesos-ts agent on SIGUSR1 leaves the cluster: it unregisters (the master removes it at once), kills its executors and exits 0', async (t) => {
+  t.timeout(120_000);
+  const { nats, procs, work } = await world(t, 'agent-usr1');
+  const master = procs.cli('master', ['master', `--nats=${nats.url}`, '--port=0', '--allocation_interval=100ms']);
+  await master.waitForLog(/^Master \S+ listening on /);
+  const agent = procs.cli('agent', ['agent', `--nats=${nats.url}`, '--port=0', `--work_dir=${work}`, '--resources=cpus:2;mem:1024', '--registration_backoff_factor=50ms']);
+  const agentId = (await agent.waitForLog(/^Registered with master$/)).agent_id as string;
+
+  const transport = new NatsTransport({ servers: nats.url, logger });
+  const runtime = await Runtime.start({ transport, logger, node: `agent-usr1-framework-${process.pid}` });
+  t.teardown(() => runtime.shutdown());
+  const scheduler = new LongTaskScheduler();
+  const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'agent-usr1', checkpoint: true }, nats.url, { runtime });
+  t.teardown(() => driver.abort());
+  await driver.start();
+  await scheduler.waitFor(isStatus('TASK_RUNNING'), 'TASK_RUNNING of sleeper');
+
+  const executors = runningExecutors(procs.tag, 'sleeper');
+  t.true(executors.length > 0, 'the executor runs (and would outlive a plain stop: its framework checkpoints)');
+  const mark = scheduler.seen.length;
+  agent.kill('SIGUSR1');
+  t.is((await agent.exited).code, 0);
+  t.deepEqual(runningExecutors(procs.tag, 'sleeper'), [], 'its executor was killed');
+  t.truthy(await agent.waitForLog(/^Unregistered from the master and shut down/));
+  // Removed when it said so, not a ping timeout (75 s) later; its task is lost.
+  const removed = await master.waitForLog(/^Removing agent$/);
+  t.like(removed, { agentId, reason: 'the agent unregistered' });
+  const lost = (await scheduler.waitFor((s) => s.kind === 'status' && s.status.task_id.value === 'sleeper' && s.status.state !== 'TASK_RUNNING', 'the end of sleeper', mark)) as { status: TaskStatus };
+  t.is(lost.status.state, 'TASK_LOST');
+  await driver.stop();
+});
+
+/** The live processes (not zombies) of this run whose environment names executor `executorId`. */
+function runningExecutors(tag: string, executorId: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const env = procEnviron(Number(entry));
+      if (env.MESOS_TS_MULTIHOST_TAG !== tag || env.MESOS_EXECUTOR_ID !== executorId) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
