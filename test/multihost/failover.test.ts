@@ -274,14 +274,7 @@ test('multihost - an agent killed with SIGKILL and started again on its work_dir
   const agent = procs.cli('agent', agentArgs);
   const agentId = (await agent.waitForLog(/^Registered with master$/)).agent_id as string;
 
-  const transport = new NatsTransport({ servers: nats.url, logger });
-  const runtime = await Runtime.start({ transport, logger, node: `agent-restart-framework-${process.pid}` });
-  t.teardown(() => runtime.shutdown());
-  const scheduler = new LongTaskScheduler();
-  const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'agent-restart', checkpoint: true }, nats.url, { runtime });
-  t.teardown(() => driver.abort());
-  await driver.start();
-  await scheduler.waitFor(isStatus('TASK_RUNNING'), 'TASK_RUNNING of sleeper');
+  const { scheduler, driver } = await sleeperRunning(t, nats.url, 'agent-restart');
 
   // The agent dies without a word; its next run recovers on the same work directory.
   const mark = scheduler.seen.length;
@@ -312,14 +305,7 @@ test('multihost - mesos-ts agent on SIGUSR1 leaves the cluster: it unregisters (
   const agent = procs.cli('agent', ['agent', `--nats=${nats.url}`, '--port=0', `--work_dir=${work}`, '--resources=cpus:2;mem:1024', '--registration_backoff_factor=50ms']);
   const agentId = (await agent.waitForLog(/^Registered with master$/)).agent_id as string;
 
-  const transport = new NatsTransport({ servers: nats.url, logger });
-  const runtime = await Runtime.start({ transport, logger, node: `agent-usr1-framework-${process.pid}` });
-  t.teardown(() => runtime.shutdown());
-  const scheduler = new LongTaskScheduler();
-  const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'agent-usr1', checkpoint: true }, nats.url, { runtime });
-  t.teardown(() => driver.abort());
-  await driver.start();
-  await scheduler.waitFor(isStatus('TASK_RUNNING'), 'TASK_RUNNING of sleeper');
+  const { scheduler, driver } = await sleeperRunning(t, nats.url, 'agent-usr1');
 
   const executors = runningExecutors(procs.tag, 'sleeper');
   t.true(executors.length > 0, 'the executor runs (and would outlive a plain stop: its framework checkpoints)');
@@ -351,4 +337,17 @@ function runningExecutors(tag: string, executorId: string): number[] {
     }
   }
   return pids;
+}
+
+/** A checkpointing framework on the bus (a `SchedulerDriver` in this process) whose `sleeper` task is running. */
+async function sleeperRunning(t: ExecutionContext, natsUrl: string, name: string): Promise<{ scheduler: LongTaskScheduler; driver: SchedulerDriver }> {
+  const transport = new NatsTransport({ servers: natsUrl, logger });
+  const runtime = await Runtime.start({ transport, logger, node: `${name}-framework-${process.pid}` });
+  t.teardown(() => runtime.shutdown());
+  const scheduler = new LongTaskScheduler();
+  const driver = new SchedulerDriver(scheduler, { user: 'test', name, checkpoint: true }, natsUrl, { runtime });
+  t.teardown(() => driver.abort());
+  await driver.start();
+  await scheduler.waitFor(isStatus('TASK_RUNNING'), 'TASK_RUNNING of sleeper');
+  return { scheduler, driver };
 }
