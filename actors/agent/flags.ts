@@ -47,7 +47,8 @@ export interface AgentFlags {
   /**
    * `--recover`: what a restarted agent does with the executors of checkpointing frameworks
    * that survived it. `reconnect` (Mesos's default): they re-register and their tasks run on;
-   * `cleanup`: they are killed and their tasks fail.
+   * `cleanup` (for an incompatible upgrade): they are killed, and the agent terminates and
+   * forgets its id, so that its next start registers as a new agent.
    */
   readonly recover: RecoverMode;
   /** `--executor_reregistration_timeout`: how long `reconnect` waits for them (Mesos: 2 s). */

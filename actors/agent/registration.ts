@@ -41,7 +41,8 @@ import { createTask, ExecutorRecord, FrameworkRecord } from './state.ts';
  * Starts listening for executors, reads what a previous run checkpointed, takes back the
  * containers of the executors that survived it (`--recover=reconnect`: those of checkpointing
  * frameworks that had registered) and kills every other container it left running; `_recover`
- * continues in the mailbox.
+ * continues in the mailbox. With `--recover=cleanup` every container is killed and the agent
+ * then terminates, forgetting its id, as Mesos's does.
  */
 export function recover(agent: Agent): void {
   const recovering = recoverState(agent.flags.workDir).then(async (state) => {
@@ -122,6 +123,12 @@ function _recover(agent: Agent, state: RecoveredState, containers: Map<string, C
   if (previous === undefined) {
     scheduleRecovered(agent);
     agent.machine.send({ type: 'RECOVERED' });
+    return;
+  }
+  if (agent.flags.recover === 'cleanup') {
+    // As Mesos's agent in cleanup mode (`Slave::__recover`): the previous run's containers were
+    // killed above; the agent leaves, and its next start registers as a new agent.
+    terminateForGood(agent, `recovered with --recover=cleanup: killed what agent ${previous.id.value} left running`);
     return;
   }
   const incompatible = incompatibility(agent, previous);

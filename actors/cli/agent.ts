@@ -31,7 +31,7 @@ const flags: FlagSpec[] = [
   { name: 'registration_backoff_factor', type: 'duration', help: 'bound of the first random delay before (re-)registering; doubles per attempt', default: formatDuration(DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS) },
   { name: 'executor_registration_timeout', type: 'duration', help: 'how long an executor may take to register', default: formatDuration(EXECUTOR_REGISTRATION_TIMEOUT_MS) },
   { name: 'recovery_timeout', type: 'duration', help: "how long a checkpointing framework's executors wait for a restarted agent before they shut down", default: formatDuration(DEFAULT_RECOVERY_TIMEOUT_MS) },
-  { name: 'recover', type: 'string', help: "after a restart, 'reconnect' to the executors of checkpointing frameworks that survived it (their tasks run on), or 'cleanup' (kill them; their tasks fail)", default: 'reconnect' },
+  { name: 'recover', type: 'string', help: "after a restart, 'reconnect' to the executors of checkpointing frameworks that survived it (their tasks run on), or 'cleanup' (kill them, then exit; the next start registers as a new agent)", default: 'reconnect' },
   { name: 'executor_reregistration_timeout', type: 'duration', help: 'how long a restarted agent waits for surviving executors to re-register before it kills them', default: formatDuration(EXECUTOR_REREGISTRATION_TIMEOUT_MS) },
   { name: 'executor_shutdown_grace_period', type: 'duration', help: 'how long an executor may take to shut down before it is killed', default: formatDuration(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS) },
   { name: 'gc_delay', type: 'duration', help: "how long after an executor (or framework) is done its sandbox is deleted, at most; sooner as the disk fills", default: formatDuration(GC_DELAY_MS) },
@@ -45,7 +45,8 @@ const flags: FlagSpec[] = [
  * are its child processes. It registers with `--master`, or with the master it discovers on
  * `--nats`. Ctrl-C (SIGINT, SIGTERM) stops it, leaving the executors of checkpointing frameworks
  * for its next run; SIGUSR1 makes it leave the cluster: it unregisters, kills every executor and
- * forgets its id, as Mesos's agent does.
+ * forgets its id, as Mesos's agent does, and so does `--recover=cleanup` once it killed what its
+ * previous run left.
  */
 export const agentCommand: Command = {
   name: 'agent',
@@ -71,9 +72,9 @@ export const agentCommand: Command = {
     const stopping = new AbortController();
     const signal = untilSignal();
     void signal.then(() => stopping.abort());
-    // The master may tell the agent to shut down (it marked it gone): it then exits, as Mesos's.
-    let shutDown!: (reason: string) => void;
-    const shutDownByMaster = new Promise<string>((resolve) => (shutDown = resolve));
+    // When the agent ends for good, this process exits, as Mesos's agent does.
+    let endedForGood!: (reason: string) => void;
+    const shutDown = new Promise<string>((resolve) => (endedForGood = resolve));
     let node;
     try {
       node = await startAgentNode({
@@ -85,7 +86,7 @@ export const agentCommand: Command = {
         ip: values.ip as string,
         port: httpPort,
         signal: stopping.signal,
-        onShutdown: shutDown,
+        onShutdown: endedForGood,
       });
     } catch (error) {
       if (error instanceof DetectionAbortedError) return 0;
@@ -97,17 +98,14 @@ export const agentCommand: Command = {
     );
     // SIGUSR1, as Mesos's agent: leave the cluster for good (unregister, kill every executor).
     const agent = node.agent;
-    let unregistered = false;
-    const onUsr1 = (): void => {
-      unregistered = true;
-      agent.unregister('Received SIGUSR1 signal from user');
-    };
+    const onUsr1 = (): void => agent.unregister('Received SIGUSR1 signal from user');
     process.once('SIGUSR1', onUsr1);
-    const reason = await Promise.race([signal.then(() => undefined), shutDownByMaster]);
+    // The agent may also end for good by itself: the master told it to (it marked it gone),
+    // SIGUSR1 above, or --recover=cleanup once it killed what its previous run left.
+    const reason = await Promise.race([signal.then(() => undefined), shutDown]);
     process.off('SIGUSR1', onUsr1);
     if (reason === undefined) logger.info('Shutting down');
-    else if (unregistered) logger.warn({ reason }, 'Unregistered from the master and shut down; exiting (the next start registers as a new agent)');
-    else logger.error({ reason }, 'Shut down by the master; exiting (the next start registers as a new agent)');
+    else logger.warn({ reason }, 'Agent shut down for good; exiting (the next start registers as a new agent)');
     await node.stop();
     return 0;
   },

@@ -61,9 +61,9 @@ test.serial('Reregistration - the agent reports its frameworks, custom executors
   t.is(tasks['task-2']?.executor_id, undefined);
 });
 
-test.serial("AgentRestart - with --recover=cleanup a checkpointing framework's tasks are recovered; their executor is killed, so they fail", async (t) => {
+test.serial("AgentRestart - a checkpointing framework's tasks are recovered; their executor did not survive (killed with the agent), so they fail", async (t) => {
   const framework: FrameworkInfo = { ...FRAMEWORK, checkpoint: true };
-  const h = await startAgent(t, { recover: 'cleanup' });
+  const h = await startAgent(t, { killExecutorsOnExit: true });
   await register(h);
   runTask(h, commandTask('task-1', 'sleep 60'), framework);
   const starting = await nextUpdate(h);
@@ -100,7 +100,7 @@ test.serial("AgentRestart - with --recover=cleanup a checkpointing framework's t
 
 test.serial('AgentRestart - a task that ended and was acknowledged before the restart is not failed again', async (t) => {
   const framework: FrameworkInfo = { ...FRAMEWORK, checkpoint: true };
-  const h = await startAgent(t, { recover: 'cleanup' });
+  const h = await startAgent(t, { killExecutorsOnExit: true });
   await register(h);
   const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
   runTask(h, customTask('task-1', echoExecutor()), framework);
@@ -122,7 +122,7 @@ test.serial('AgentRestart - a task that ended and was acknowledged before the re
   h.agent = spawnAgent(h);
   const body = await reregistration(h);
   // task-1 is over and its end acknowledged: the master and the framework are done with it. Only
-  // task-2, whose executor was killed (`cleanup`), fails (before, task-1 came back TASK_FAILED too).
+  // task-2, whose executor was killed with the agent, fails (before, task-1 came back TASK_FAILED too).
   t.deepEqual(
     body.tasks?.map((task) => [task.task_id.value, task.state]),
     [['task-2', 'TASK_FAILED']],
@@ -297,6 +297,22 @@ test.serial('AgentRestart - an executor that dies before it re-registers ends th
   // Recovery is over without waiting for --executor_reregistration_timeout (the clock did not move).
   const body = await reregistration(h);
   t.deepEqual(body.tasks?.map((task) => [task.task_id.value, task.state]), [['task-1', 'TASK_FAILED']]);
+});
+
+test.serial('AgentRestart - with --recover=cleanup the next run kills what the previous one left running, forgets its id and terminates', async (t) => {
+  const h = await echoRunning(t, CHECKPOINTING);
+  const container = h.agent.containerizer.get(h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.containerId)!;
+
+  // The next run, for an incompatible upgrade.
+  let heard: string | undefined;
+  Object.assign(h.options, { recover: 'cleanup', onShutdown: (reason: string) => (heard = reason) });
+  await restart(h);
+  const agentId = h.agent.id;
+  t.is((await container.exited).signal, 'SIGKILL', 'the executor the previous run left is killed');
+  await h.settle();
+  t.regex(heard ?? '', /recovered with --recover=cleanup: killed what agent master-uuid-S0 left running/);
+  t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
+  t.false(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')), 'its next start registers as a new agent');
 });
 
 test.serial('AgentRestart - executors of frameworks that do not checkpoint die with the agent', async (t) => {
