@@ -313,7 +313,7 @@ test('multihost - mesos-ts agent on SIGUSR1 leaves the cluster: it unregisters (
   agent.kill('SIGUSR1');
   t.is((await agent.exited).code, 0);
   t.deepEqual(runningExecutors(procs.tag, 'sleeper'), [], 'its executor was killed');
-  t.truthy(await agent.waitForLog(/^Unregistered from the master and shut down/));
+  t.like(await agent.waitForLog(/^Agent shut down for good/), { reason: 'Received SIGUSR1 signal from user' });
   // Removed when it said so, not a ping timeout (75 s) later; its task is lost.
   const removed = await master.waitForLog(/^Removing agent$/);
   t.like(removed, { agentId, reason: 'the agent unregistered' });
