@@ -426,11 +426,13 @@ interface PidNote {
   readonly startTime: string | undefined;
 }
 
+/** When process `pid` started (`/proc/<pid>/stat` field 22); `undefined` if it is gone, or a zombie (it runs no more). */
 async function processStartTime(pid: number): Promise<string | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? undefined : fields[19];
   } catch {
     return undefined;
   }

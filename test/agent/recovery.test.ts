@@ -61,6 +61,17 @@ test.serial('Reregistration - the agent reports its frameworks, custom executors
   t.is(tasks['task-2']?.executor_id, undefined);
 });
 
+/**
+ * Terminates an agent that kills its executors on exit, and waits until their processes are gone
+ * (reaped), so that its next run finds nothing alive to take back.
+ */
+async function terminateKillingAll(h: Harness): Promise<void> {
+  const containers = h.agent.containerizer.containerIds().map((id) => h.agent.containerizer.get(id)!);
+  h.agentRuntime.terminate(h.agent.self);
+  await h.settle();
+  await Promise.all(containers.map((container) => container.exited));
+}
+
 test.serial("AgentRestart - a checkpointing framework's tasks are recovered; their executor did not survive (killed with the agent), so they fail", async (t) => {
   const framework: FrameworkInfo = { ...FRAMEWORK, checkpoint: true };
   const h = await startAgent(t, { killExecutorsOnExit: true });
@@ -75,8 +86,7 @@ test.serial("AgentRestart - a checkpointing framework's tasks are recovered; the
   const meta = join(h.workDir, 'meta', 'slaves', AGENT_ID, 'frameworks', FRAMEWORK_ID);
   t.true(existsSync(join(meta, 'framework.info')));
 
-  h.agentRuntime.terminate(h.agent.self);
-  await h.settle();
+  await terminateKillingAll(h);
   h.agent = spawnAgent(h);
   const body = await reregistration(h);
   t.is(body.slave.id.value, AGENT_ID);
@@ -116,8 +126,7 @@ test.serial('AgentRestart - a task that ended and was acknowledged before the re
   acknowledge(h, running);
   await h.settle();
 
-  h.agentRuntime.terminate(h.agent.self);
-  await h.settle();
+  await terminateKillingAll(h);
   const restartedAt = h.master.received.length;
   h.agent = spawnAgent(h);
   const body = await reregistration(h);
