@@ -351,6 +351,11 @@ export class ExecutorDriver {
    * recovery timeout; any other shuts down.
    */
   #agentGone(): void {
+    // As a libprocess socket breaking: the agent's runtime is gone. Its next run may come back on
+    // the same node (a fixed `--node`); it must not be taken for this one restarting, which
+    // would end the links made to it after it asked us to re-register.
+    const agent = this.#process?.agent;
+    if (agent !== undefined) this.#runtime?.peerGone(agent.node);
     this.#dispatch((p) => p.agentLost('the connection to the agent closed', true));
   }
 

@@ -302,6 +302,16 @@ export class Runtime implements TransportSink {
   /** Closes a gateway; processes linked to processes behind it get `exited`, as on a `bye`. */
   removeGateway(node: string): void {
     if (!this.#gateways.delete(node)) return;
+    this.peerGone(node);
+  }
+
+  /**
+   * `node`'s runtime is gone, as this runtime's transport knows (its connection to it closed):
+   * every link to its processes ends (`exited`), as on its `bye`, and what this runtime knew of
+   * it is forgotten, so that a later runtime on the same node (a restart) starts afresh rather
+   * than being taken for a restart of the old one, which would end the new links too.
+   */
+  peerGone(node: string): void {
     this.#peers.receive(node, 'bye', {});
   }
 

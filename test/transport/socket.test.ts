@@ -351,3 +351,71 @@ test('socket - frame decoder: any split of a stream of frames yields the same fr
   t.deepEqual(small.push(encodeFrame('0123456789')).map(String), ['0123456789']);
   t.throws(() => small.push(encodeFrame('01234567890')), { message: /frame length 11 is larger than the 10 byte limit/ });
 });
+
+test('socket - an agent restarted on the same node: an executor runtime that forgets the old one when its connection closes (peerGone) keeps the links made to the new one', async (t) => {
+  const path = freshPath();
+  const clock = new Clock();
+  const agentPid = new UPID('slave(1)', 'agent-same');
+  /** An agent runtime on node `agent-same` whose `slave(1)` links back to whoever links to it. */
+  const startSameAgent = async () => {
+    const runtime = new RecordingRuntime({ node: 'agent-same', clock, transport: new LocalTransport(new LocalBus()), linkTimeoutMs: 600_000 });
+    await runtime.start();
+    t.teardown(() => runtime.shutdown());
+    const server = await ExecutorSocketServer.listen(runtime, path);
+    t.teardown(() => server.close());
+    const slave = new Probe('slave(1)', ['registered', 'pong'], {
+      registered(this: Probe, from: UPID) {
+        this.link(from);
+        this.send(from, 'ping', {});
+      },
+    });
+    runtime.spawn(slave);
+    return { runtime, server, slave };
+  };
+
+  // The executor: on `reconnect` it links to the agent and answers `registered`; it echoes `ping`.
+  let runtime!: Runtime;
+  const transport = new SocketTransport({ path, node: 'exec-same', retryMs: 20, onDisconnect: () => runtime.peerGone(agentPid.node) });
+  const first = await startSameAgent();
+  const connected = nextConnect(first.server);
+  // As the executor driver's runtime: its links never time out; the connection says when the agent is gone.
+  runtime = await Runtime.start({ node: 'exec-same', clock, transport, linkTimeoutMs: Number.MAX_SAFE_INTEGER });
+  t.teardown(() => runtime.shutdown());
+  const executor = new Probe('executor', ['reconnect', 'ping'], {
+    reconnect(this: Probe, from: UPID) {
+      this.link(from);
+      this.send(from, 'registered', {});
+    },
+    ping(this: Probe, from: UPID) {
+      this.send(from, 'pong', {});
+    },
+  });
+  runtime.spawn(executor);
+  await connected;
+
+  const pong = first.slave.next('pong');
+  first.slave.send(executor.self, 'reconnect', {});
+  await pong;
+
+  // The agent's process ends; the executor hears its link end once, from the closed connection.
+  const gone = futureExited(agentPid, executor.self);
+  await first.server.close();
+  await first.runtime.shutdown();
+  await gone;
+  await runtime.settle();
+  t.is(executor.exits.length, 1);
+
+  // Its next run, on the same node: the executor links again (and is linked to); two round trips.
+  const second = await startSameAgent();
+  await nextConnect(second.server);
+  const again = second.slave.next('pong');
+  second.slave.send(executor.self, 'reconnect', {});
+  await again;
+  const third = second.slave.next('pong');
+  second.slave.send(executor.self, 'ping', {});
+  await third;
+  await runtime.settle();
+  // Before, the new runtime's link was taken for the old one restarting: its first word ended
+  // the executor's new link (a second exit), and the executor counted its agent lost again.
+  t.deepEqual(executor.exits.map(String), [String(agentPid)]);
+});
