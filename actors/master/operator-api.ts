@@ -197,6 +197,17 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
 const DONE: HttpResponse = { status: 200 };
 
 /**
+ * The answer to an operator change written to the registry (`Master.applied`): `200` once it is
+ * applied; `503` naming what failed if the registry write did (the master gives the lead up).
+ */
+export function registryAnswer(applied: Promise<void>, what: string): Promise<HttpResponse> {
+  return applied.then(
+    () => DONE,
+    (error: unknown): HttpResponse => ({ status: 503, body: `Failed to ${what} in the registry: ${(error as Error).message}` }),
+  );
+}
+
+/**
  * TEARDOWN and `POST /master/teardown` (Mesos's `Http::_teardown`): the framework is removed as
  * its own scheduler's TEARDOWN removes it (`removeFramework`: its tasks killed, its executors
  * shut down on their agents, its offers withdrawn, the framework completed). A framework this
@@ -234,10 +245,7 @@ export function markAgentGone(m: Master, agentId: string): HttpResponse | Promis
     case 'reregistering':
       return { status: 503, body: `Agent '${agentId}' is being transitioned to reachable (it is re-registering)` };
   }
-  return agents.markGone(m, agentId).then(
-    () => DONE,
-    (error: unknown) => ({ status: 503, body: `Failed to mark agent '${agentId}' as gone in the registry: ${(error as Error).message}` }),
-  );
+  return registryAnswer(agents.markGone(m, agentId), `mark agent '${agentId}' as gone`);
 }
 
 /**
@@ -250,10 +258,7 @@ export function markAgentGone(m: Master, agentId: string): HttpResponse | Promis
  */
 export function deactivateAgent(m: Master, agentId: string): HttpResponse | Promise<HttpResponse> {
   if (!m.agents.has(agentId) && !m.recoveredAgents.has(agentId) && !m.unreachableAgents.has(agentId)) return badRequest(`Unknown agent '${agentId}'`);
-  return agents.setDeactivated(m, agentId, true).then(
-    () => DONE,
-    (error: unknown) => ({ status: 503, body: `Failed to deactivate agent '${agentId}' in the registry: ${(error as Error).message}` }),
-  );
+  return registryAnswer(agents.setDeactivated(m, agentId, true), `deactivate agent '${agentId}'`);
 }
 
 /**
@@ -263,10 +268,7 @@ export function deactivateAgent(m: Master, agentId: string): HttpResponse | Prom
  */
 export function reactivateAgent(m: Master, agentId: string): HttpResponse | Promise<HttpResponse> {
   if (!m.deactivatedAgents.has(agentId)) return badRequest(`Agent '${agentId}' is not deactivated`);
-  return agents.setDeactivated(m, agentId, false).then(
-    () => DONE,
-    (error: unknown) => ({ status: 503, body: `Failed to reactivate agent '${agentId}' in the registry: ${(error as Error).message}` }),
-  );
+  return registryAnswer(agents.setDeactivated(m, agentId, false), `reactivate agent '${agentId}'`);
 }
 
 // ---------------------------------------------------------------------------------------------

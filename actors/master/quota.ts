@@ -9,6 +9,7 @@ import { ALLOCATOR_SET_QUOTA, type SetQuota } from '../allocator/protocol.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
 import type { QuotaEntry } from './registry.ts';
+import { registryAnswer } from './operator-api.ts';
 import { redirect } from './scheduler-api.ts';
 
 /**
@@ -167,10 +168,7 @@ export function overcommitError(m: Master, updates: readonly QuotaEntry[]): stri
 export function updateQuotas(m: Master, quotas: readonly QuotaEntry[]): Promise<HttpResponse> {
   m.log.info({ quotas }, 'Updating quota');
   const write = m.options.registry.updateQuotas(quotas);
-  return m.applied(write, () => _updateQuotas(m, quotas)).then(
-    (): HttpResponse => ({ status: 200 }),
-    (error: unknown): HttpResponse => ({ status: 503, body: `Failed to update the quota in the registry: ${(error as Error).message}` }),
-  );
+  return registryAnswer(m.applied(write, () => _updateQuotas(m, quotas)), 'update the quota');
 }
 
 function _updateQuotas(m: Master, quotas: readonly QuotaEntry[]): void {

@@ -8,6 +8,7 @@ import { ALLOCATOR_UPDATE_WEIGHTS, type UpdateWeights } from '../allocator/proto
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
 import type { WeightInfo } from './registry.ts';
+import { registryAnswer } from './operator-api.ts';
 import { redirect } from './scheduler-api.ts';
 
 /**
@@ -67,10 +68,7 @@ export function validateWeights(infos: readonly { role?: string | undefined; wei
 export function updateWeights(m: Master, weights: readonly WeightInfo[]): Promise<HttpResponse> {
   m.log.info({ weights }, 'Updating weights');
   const write = m.options.registry.updateWeights(weights);
-  return m.applied(write, () => _updateWeights(m, weights)).then(
-    (): HttpResponse => ({ status: 200 }),
-    (error: unknown): HttpResponse => ({ status: 503, body: `Failed to update the weights in the registry: ${(error as Error).message}` }),
-  );
+  return registryAnswer(m.applied(write, () => _updateWeights(m, weights)), 'update the weights');
 }
 
 function _updateWeights(m: Master, weights: readonly WeightInfo[]): void {
