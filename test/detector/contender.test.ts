@@ -5,7 +5,7 @@ import { leaderBucket, NatsMasterContender } from '../../actors/detector/contend
 import { LEADER_KEY } from '../../actors/detector/constants.ts';
 import { Runtime } from '../../src/process/runtime.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { natsServerPerFile } from '../helpers/nats-server.ts';
 import { candidate, ElectionEvents, LogLines, within } from './election.ts';
 
 /**
@@ -15,19 +15,13 @@ import { candidate, ElectionEvents, LogLines, within } from './election.ts';
 
 const LEASE_MS = 1_000;
 const logger = pino({ level: process.env.MESOS_TS_LOG_LEVEL ?? 'error' });
-let nats: NatsServer;
+const nats = natsServerPerFile(test);
 let prefixes = 0;
 
-test.before(async () => {
-  nats = await startNatsServer();
-});
-test.after.always(async () => {
-  await nats?.stop();
-});
 
 /** A transport on its own connection, attached through a runtime of its own. */
 async function attached(t: { teardown(fn: () => unknown): void }, prefix: string, node: string): Promise<NatsTransport> {
-  const transport = new NatsTransport({ servers: nats.url, prefix, logger });
+  const transport = new NatsTransport({ servers: nats().url, prefix, logger });
   const runtime = await Runtime.start({ transport, logger, node });
   t.teardown(() => runtime.shutdown());
   return transport;

@@ -8,7 +8,7 @@ import { REGISTER_SLAVE } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { Runtime } from '../../src/process/runtime.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { natsServerPerFile, startNatsServer } from '../helpers/nats-server.ts';
 import { Probe } from '../helpers/runtime.ts';
 import { candidate, LogLines, within } from './election.ts';
 
@@ -20,15 +20,9 @@ import { candidate, LogLines, within } from './election.ts';
  */
 
 const LEASE_MS = 1_000;
-let nats: NatsServer;
+const nats = natsServerPerFile(test);
 let prefixes = 0;
 
-test.before(async () => {
-  nats = await startNatsServer();
-});
-test.after.always(async () => {
-  await nats?.stop();
-});
 
 interface Masters {
   readonly prefix: string;
@@ -42,7 +36,7 @@ function masters(t: { teardown(fn: () => unknown): void }): Masters {
   const prefix = `elect${++prefixes}`;
   const log = new LogLines('debug');
   const lost: string[] = [];
-  const transport = (): NatsTransport => new NatsTransport({ servers: nats.url, prefix, logger: log.logger });
+  const transport = (): NatsTransport => new NatsTransport({ servers: nats().url, prefix, logger: log.logger });
   return {
     prefix,
     log,

@@ -8,7 +8,7 @@ import { Runtime } from '../../src/process/runtime.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import { FakeAgent } from '../helpers/fake-agent.ts';
 import { futureMessage } from '../helpers/filters.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { natsServerPerFile } from '../helpers/nats-server.ts';
 import { within } from './election.ts';
 
 /**
@@ -18,17 +18,11 @@ import { within } from './election.ts';
  */
 
 const logger = pino({ level: process.env.MESOS_TS_LOG_LEVEL ?? 'error' });
-let nats: NatsServer;
+const nats = natsServerPerFile(test);
 
-test.before(async () => {
-  nats = await startNatsServer();
-});
-test.after.always(async () => {
-  await nats?.stop();
-});
 
 async function attached(t: { teardown(fn: () => unknown): void }, prefix: string, node: string): Promise<{ runtime: Runtime; transport: NatsTransport }> {
-  const transport = new NatsTransport({ servers: nats.url, prefix, logger });
+  const transport = new NatsTransport({ servers: nats().url, prefix, logger });
   const runtime = await Runtime.start({ transport, logger, node });
   t.teardown(() => runtime.shutdown());
   return { runtime, transport };

@@ -127,3 +127,25 @@ export async function startNatsServer(extra: NatsConfig = {}): Promise<NatsServe
     },
   };
 }
+
+/**
+ * One nats-server for a whole test file: started before its first test, stopped after its last
+ * (ava runs files in parallel, each with its own). The returned function gives it, in a test.
+ *
+ * @example
+ * const nats = natsServerPerFile(test);
+ * test('...', async (t) => { new NatsTransport({ servers: nats().url }); });
+ */
+export function natsServerPerFile(test: { before(fn: () => Promise<void>): void; after: { always(fn: () => Promise<void>): void } }): () => NatsServer {
+  let server: NatsServer | undefined;
+  test.before(async () => {
+    server = await startNatsServer();
+  });
+  test.after.always(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error('the nats-server of this file is not started (natsServerPerFile registers a before hook)');
+    return server;
+  };
+}

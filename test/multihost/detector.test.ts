@@ -15,7 +15,7 @@ import { Runtime } from '../../src/process/runtime.ts';
 import { UPID } from '../../src/process/upid.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { natsServerPerFile } from '../helpers/nats-server.ts';
 
 /**
  * Master discovery on a real nats-server, in one OS process: the leading master answers
@@ -24,20 +24,14 @@ import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
  */
 
 const logger = pino({ level: process.env.DEBUG_LEVEL ?? process.env.MESOS_TS_LOG_LEVEL ?? 'error' });
-let nats: NatsServer;
+const nats = natsServerPerFile(test);
 let prefixes = 0;
 
-test.before(async () => {
-  nats = await startNatsServer();
-});
-test.after.always(async () => {
-  await nats?.stop();
-});
 resetFiltersAfterEach(test);
 
 function bus(): { prefix: string; transport: () => NatsTransport } {
   const prefix = `detect${++prefixes}`;
-  return { prefix, transport: () => new NatsTransport({ servers: nats.url, prefix, logger }) };
+  return { prefix, transport: () => new NatsTransport({ servers: nats().url, prefix, logger }) };
 }
 
 async function masterNode(t: { teardown(fn: () => unknown): void }, transport: NatsTransport, node: string): Promise<MasterNode> {
@@ -99,7 +93,7 @@ test.serial('detector - detection is abandoned when its signal aborts; a standal
 test.serial('detector - connectFramework and a SchedulerDriver given nats:// find the master and subscribe', async (t) => {
   const { prefix, transport } = bus();
   const m = await masterNode(t, transport(), `${prefix}-m1`);
-  const connection = await connectFramework(nats.url, { prefix, logger, node: `${prefix}-fw1` });
+  const connection = await connectFramework(nats().url, { prefix, logger, node: `${prefix}-fw1` });
   t.teardown(() => connection.close());
   t.deepEqual(connection.master, m.master.self);
 
@@ -107,7 +101,7 @@ test.serial('detector - connectFramework and a SchedulerDriver given nats:// fin
   const subscribed = new Promise<void>((resolve) => (registered = resolve));
   const runtime = await Runtime.start({ transport: transport(), logger, node: `${prefix}-fw2` });
   t.teardown(() => runtime.shutdown());
-  const driver = new SchedulerDriver({ registered: () => registered() }, { user: 'test', name: 'nats://' }, nats.url, { runtime });
+  const driver = new SchedulerDriver({ registered: () => registered() }, { user: 'test', name: 'nats://' }, nats().url, { runtime });
   t.teardown(() => driver.abort());
   await driver.start();
   await within(subscribed, 5_000, 'registration');
@@ -161,7 +155,7 @@ test.serial('detector - an agent and a driver that discovered their master follo
   };
   const runtime = await Runtime.start({ transport: transport(), logger, node: `${prefix}-fw` });
   t.teardown(() => runtime.shutdown());
-  const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'follower', failover_timeout: 60 }, nats.url, { runtime });
+  const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'follower', failover_timeout: 60 }, nats().url, { runtime });
   t.teardown(() => driver.abort());
   await driver.start();
   await until('registered');
