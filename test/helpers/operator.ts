@@ -33,3 +33,13 @@ export async function startOperatorCluster(
 export function operatorCall(ctx: { port: number }, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
   return http(ctx.port, 'POST', '/api/v1', typeof body === 'string' ? body : JSON.stringify(body), { headers });
 }
+
+/** `startOperatorCluster` with `agents` (default 4) agents of `cpus:1;mem:256`: the weights and quota tests' cluster. */
+export function smallOperatorCluster(
+  t: { teardown(fn: () => unknown): void; context: { bus: Bus } },
+  registry = new InMemoryRegistry(),
+  master: MasterOptions = {},
+  agents = 4,
+): Promise<OperatorCluster> {
+  return startOperatorCluster(t, t.context.bus, { registry, master, agents, resources: 'cpus:1;mem:256' });
+}

@@ -1,13 +1,12 @@
-import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import anyTest, { type TestFn } from 'ava';
 import type { AllocatorProcess } from '../../actors/allocator/allocator-process.ts';
-import type { MasterOptions } from '../../actors/master/master-process.ts';
 import { InMemoryRegistry } from '../../actors/master/registry.ts';
 import type { TestCluster } from '../helpers/cluster.ts';
 import { resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http } from '../helpers/http.ts';
 import type { TestScheduler } from '../helpers/scheduler.ts';
 import { useLocalBus, type Bus } from '../helpers/worlds.ts';
-import { operatorCall as call, startOperatorCluster } from '../helpers/operator.ts';
+import { operatorCall as call, smallOperatorCluster } from '../helpers/operator.ts';
 
 /**
  * Role quotas at runtime, after Mesos's `quota_handler.cpp` and `MasterQuotaTest`: GET_QUOTA /
@@ -21,15 +20,6 @@ const test = anyTest as TestFn<{ bus: Bus }>;
 resetFiltersAfterEach(test);
 useLocalBus(test);
 
-interface Ctx {
-  cluster: TestCluster;
-  registry: InMemoryRegistry;
-  port: number;
-}
-
-function start(t: ExecutionContext<{ bus: Bus }>, registry = new InMemoryRegistry(), master: MasterOptions = {}, agents = 4): Promise<Ctx> {
-  return startOperatorCluster(t, t.context.bus, { registry, master, agents, resources: 'cpus:1;mem:256' });
-}
 
 
 const update = (quota_configs: unknown, force?: boolean) => ({ type: 'UPDATE_QUOTA', update_quota: { quota_configs, ...(force !== undefined ? { force } : {}) } });
@@ -52,7 +42,7 @@ function allocatorOf(cluster: TestCluster): AllocatorProcess {
 }
 
 test.serial('operator API - UPDATE_QUOTA changes what the next allocation offers: 2 and 2 agents by DRF, 0 and 4 once b is guaranteed 4 cpus', async (t) => {
-  const ctx = await start(t);
+  const ctx = await smallOperatorCluster(t);
   const { cluster } = ctx;
   const a = await cluster.startFramework({ roles: ['a'], capabilities: [{ type: 'MULTI_ROLE' }] });
   const b = await cluster.startFramework({ roles: ['b'], capabilities: [{ type: 'MULTI_ROLE' }] });
@@ -77,7 +67,7 @@ test.serial('operator API - UPDATE_QUOTA changes what the next allocation offers
 });
 
 test.serial('operator API - GET_QUOTA and GET /master/quota show an update as QuotaInfos and QuotaConfigs; the registry has it; an empty config removes it', async (t) => {
-  const ctx = await start(t, new InMemoryRegistry(), {}, 2);
+  const ctx = await smallOperatorCluster(t, new InMemoryRegistry(), {}, 2);
   let quota = await call(ctx, { type: 'GET_QUOTA' });
   t.deepEqual(quota.json(), { type: 'GET_QUOTA', get_quota: { status: { infos: [], configs: [] } } });
 
@@ -121,7 +111,7 @@ test.serial('operator API - GET_QUOTA and GET /master/quota show an update as Qu
 });
 
 test.serial('operator API - UPDATE_QUOTA refuses a bad entry with 400 naming the field and value, and applies none of the others', async (t) => {
-  const ctx = await start(t, new InMemoryRegistry(), {}, 2);
+  const ctx = await smallOperatorCluster(t, new InMemoryRegistry(), {}, 2);
   const ok = { role: 'ok', guarantees: { cpus: { value: 1 } } };
   const cases: [unknown, RegExp][] = [
     [[ok, { role: '-bad', guarantees: { cpus: { value: 1 } } }], /Invalid role '-bad' in 'update_quota\.quota_configs\[1\]\.role': role '-bad' must not start with '-'/],
@@ -148,7 +138,7 @@ test.serial('operator API - UPDATE_QUOTA refuses a bad entry with 400 naming the
 });
 
 test.serial('operator API - UPDATE_QUOTA refuses guarantees beyond the cluster capacity (all roles summed) unless force is true', async (t) => {
-  const ctx = await start(t, new InMemoryRegistry(), {}, 4);
+  const ctx = await smallOperatorCluster(t, new InMemoryRegistry(), {}, 4);
   let reply = await call(ctx, update([{ role: 'eng', guarantees: { cpus: { value: 5 } } }]));
   t.is(reply.status, 400);
   t.is(reply.body, "Invalid QuotaConfig: total quota guarantees 'cpus:5' exceed cluster capacity 'cpus:4; mem:1024' (use 'force' flag to bypass this check)");
@@ -169,7 +159,7 @@ test.serial('operator API - UPDATE_QUOTA refuses guarantees beyond the cluster c
 });
 
 test.serial('master - /master/quota: GET the status, POST a v0 QuotaRequest (409 over capacity unless force), 400 naming the field, 405 for other methods', async (t) => {
-  const ctx = await start(t, new InMemoryRegistry(), {}, 2);
+  const ctx = await smallOperatorCluster(t, new InMemoryRegistry(), {}, 2);
   t.deepEqual((await http(ctx.port, 'GET', '/master/quota')).json(), { infos: [], configs: [] });
   const request = (role: string, cpus: number, force?: boolean) => JSON.stringify({ role, guarantee: [{ name: 'cpus', type: 'SCALAR', scalar: { value: cpus } }], ...(force !== undefined ? { force } : {}) });
 
@@ -199,7 +189,7 @@ test.serial('master - /master/quota: GET the status, POST a v0 QuotaRequest (409
 
 test.serial('master - a new leader takes the quotas of the registry, and the allocator serves them before it allocates', async (t) => {
   const registry = new InMemoryRegistry([], { quotas: [{ role: 'b', guarantees: { cpus: 3 } }] });
-  const ctx = await start(t, registry, {}, 4);
+  const ctx = await smallOperatorCluster(t, registry, {}, 4);
   const { cluster } = ctx;
   t.deepEqual([...cluster.master.quotas], [['b', { cpus: 3 }]]);
   t.is(allocatorOf(cluster).allocation.quota('b')?.cpus(), 3);
@@ -212,7 +202,7 @@ test.serial('master - a new leader takes the quotas of the registry, and the all
 });
 
 test.serial('operator API - a master that is not leading answers GET_QUOTA, UPDATE_QUOTA and /master/quota as the other calls: 503 with no leader known, 307 to the leader', async (t) => {
-  const ctx = await start(t, new InMemoryRegistry(), {}, 0);
+  const ctx = await smallOperatorCluster(t, new InMemoryRegistry(), {}, 0);
   ctx.cluster.master.machine.send({ type: 'LOST_LEADERSHIP' });
   for (const reply of [
     await call(ctx, { type: 'GET_QUOTA' }),

@@ -1,13 +1,12 @@
-import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import anyTest, { type TestFn } from 'ava';
 import type { AllocatorProcess } from '../../actors/allocator/allocator-process.ts';
-import type { MasterOptions } from '../../actors/master/master-process.ts';
 import { InMemoryRegistry } from '../../actors/master/registry.ts';
 import type { TestCluster } from '../helpers/cluster.ts';
 import { resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http } from '../helpers/http.ts';
 import type { TestScheduler } from '../helpers/scheduler.ts';
 import { useLocalBus, type Bus } from '../helpers/worlds.ts';
-import { operatorCall as call, startOperatorCluster } from '../helpers/operator.ts';
+import { operatorCall as call, smallOperatorCluster } from '../helpers/operator.ts';
 
 /**
  * Role weights at runtime, after Mesos's `weights_handler.cpp` and `DynamicWeightsTest`:
@@ -20,15 +19,6 @@ const test = anyTest as TestFn<{ bus: Bus }>;
 resetFiltersAfterEach(test);
 useLocalBus(test);
 
-interface Ctx {
-  cluster: TestCluster;
-  registry: InMemoryRegistry;
-  port: number;
-}
-
-function start(t: ExecutionContext<{ bus: Bus }>, registry = new InMemoryRegistry(), master: MasterOptions = {}, agents = 4): Promise<Ctx> {
-  return startOperatorCluster(t, t.context.bus, { registry, master, agents, resources: 'cpus:1;mem:256' });
-}
 
 
 const update = (weight_infos: unknown) => ({ type: 'UPDATE_WEIGHTS', update_weights: { weight_infos } });
@@ -43,7 +33,7 @@ function allocatorOf(cluster: TestCluster): AllocatorProcess {
 }
 
 test.serial('operator API - UPDATE_WEIGHTS changes what the next allocation offers two roles: 2 and 2 agents at equal weights, 1 and 3 with b at 3', async (t) => {
-  const ctx = await start(t);
+  const ctx = await smallOperatorCluster(t);
   const { cluster } = ctx;
   const a = await cluster.startFramework({ roles: ['a'], capabilities: [{ type: 'MULTI_ROLE' }] });
   const b = await cluster.startFramework({ roles: ['b'], capabilities: [{ type: 'MULTI_ROLE' }] });
@@ -69,7 +59,7 @@ test.serial('operator API - UPDATE_WEIGHTS changes what the next allocation offe
 });
 
 test.serial('operator API - GET_WEIGHTS, /master/weights, GET_ROLES and /master/roles show an update; the registry has it', async (t) => {
-  const ctx = await start(t, new InMemoryRegistry(), { weights: { eng: 2 } }, 0);
+  const ctx = await smallOperatorCluster(t, new InMemoryRegistry(), { weights: { eng: 2 } }, 0);
   let weights = await call(ctx, { type: 'GET_WEIGHTS' });
   t.deepEqual(weights.json(), { type: 'GET_WEIGHTS', get_weights: { weight_infos: [{ role: 'eng', weight: 2 }] } });
 
@@ -88,7 +78,7 @@ test.serial('operator API - GET_WEIGHTS, /master/weights, GET_ROLES and /master/
 });
 
 test.serial('operator API - UPDATE_WEIGHTS refuses a bad entry with 400 naming the field and value, and applies none of the others', async (t) => {
-  const ctx = await start(t, new InMemoryRegistry(), {}, 0);
+  const ctx = await smallOperatorCluster(t, new InMemoryRegistry(), {}, 0);
   const cases: [unknown, RegExp][] = [
     [[{ role: 'ok', weight: 2 }, { role: '-bad', weight: 2 }], /Invalid role '-bad' in 'update_weights\.weight_infos\[1\]\.role': role '-bad' must not start with '-'/],
     [[{ role: 'ok', weight: 2 }, { role: 'zero', weight: 0 }], /for role 'zero': Invalid weight '0' in 'update_weights\.weight_infos\[1\]\.weight': Weights must be positive/],
@@ -109,7 +99,7 @@ test.serial('operator API - UPDATE_WEIGHTS refuses a bad entry with 400 naming t
 });
 
 test.serial('master - /master/weights: GET the weights, PUT an array as UPDATE_WEIGHTS, 400 naming the field and value, 405 for other methods', async (t) => {
-  const ctx = await start(t, new InMemoryRegistry(), {}, 0);
+  const ctx = await smallOperatorCluster(t, new InMemoryRegistry(), {}, 0);
   t.deepEqual((await http(ctx.port, 'GET', '/master/weights')).json(), []);
   const put = await http(ctx.port, 'PUT', '/master/weights', JSON.stringify([{ role: 'eng', weight: 2.5 }]));
   t.deepEqual([put.status, put.body], [200, '']);
@@ -135,7 +125,7 @@ test.serial('master - /master/weights: GET the weights, PUT an array as UPDATE_W
 
 test.serial('master - a new leader takes the weights of the registry over --weights, and the allocator allocates by them', async (t) => {
   const registry = new InMemoryRegistry([], { weights: [{ role: 'eng', weight: 3 }] });
-  const ctx = await start(t, registry, { weights: { eng: 2, ads: 5 } }, 0);
+  const ctx = await smallOperatorCluster(t, registry, { weights: { eng: 2, ads: 5 } }, 0);
   t.deepEqual([...ctx.cluster.master.weights], [['eng', 3]]);
   const allocation = allocatorOf(ctx.cluster).allocation;
   t.deepEqual([allocation.weight('eng'), allocation.weight('ads')], [3, 1], '--weights only roles back to 1');
@@ -143,12 +133,12 @@ test.serial('master - a new leader takes the weights of the registry over --weig
 });
 
 test.serial('master - a first leader writes --weights to an empty registry, for the next one', async (t) => {
-  const ctx = await start(t, new InMemoryRegistry(), { weights: { eng: 2 } }, 0);
+  const ctx = await smallOperatorCluster(t, new InMemoryRegistry(), { weights: { eng: 2 } }, 0);
   t.deepEqual([...ctx.registry.weights], [['eng', 2]]);
 });
 
 test.serial('operator API - a master that is not leading answers GET_WEIGHTS, UPDATE_WEIGHTS and /master/weights as the other calls: 503 with no leader known, 307 to the leader', async (t) => {
-  const ctx = await start(t, new InMemoryRegistry(), {}, 0);
+  const ctx = await smallOperatorCluster(t, new InMemoryRegistry(), {}, 0);
   ctx.cluster.master.machine.send({ type: 'LOST_LEADERSHIP' });
   for (const reply of [await call(ctx, { type: 'GET_WEIGHTS' }), await call(ctx, update([{ role: 'eng', weight: 2 }])), await http(ctx.port, 'GET', '/master/weights')]) {
     t.deepEqual([reply.status, reply.body], [503, 'No leader elected']);
