@@ -4,6 +4,8 @@ import type { HttpServerOptions } from '../../src/http/server.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { FakeAgent } from './fake-agent.ts';
+import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
+import { Resources } from '../../src/mesos/resources.ts';
 import { dropMessages, futureMessage } from './filters.ts';
 import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS } from '../../actors/master/constants.ts';
 import { TestScheduler } from './scheduler.ts';
@@ -90,4 +92,31 @@ export async function partitionAgent(cluster: TestCluster, agent: FakeAgent): Pr
   }
   pings.stop();
   if (!cluster.master.unreachableAgents.has(agent.agentId!)) throw new Error('the agent was not marked unreachable');
+}
+
+/**
+ * Starts a framework and launches `taskId` (1 cpu, `sleep 1000`) on its first offer (of
+ * `agent`, the only one with room), then reports it TASK_RUNNING from `agent`; the scheduler
+ * has heard it and the offers it got are drained.
+ */
+export async function runningTask(cluster: TestCluster, agent: FakeAgent, info: Partial<FrameworkInfo>, taskId: string) {
+  const { driver, scheduler, frameworkId } = await cluster.startFramework(info);
+  let offers = scheduler.all('resourceOffers').flatMap(([o]) => o);
+  if (offers.length === 0) {
+    cluster.clock.advance(ALLOCATION_INTERVAL_MS);
+    await cluster.settle();
+    [offers] = await scheduler.next('resourceOffers');
+  }
+  scheduler.drain('resourceOffers');
+  const offer = offers[0]!;
+  driver.launchTasks(offer.id, [
+    { name: taskId, task_id: { value: taskId }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'sleep 1000' } },
+  ]);
+  await cluster.settle();
+  const run = agent.runTasks.find((r) => r.task.task_id.value === taskId)!;
+  agent.update(run, 'TASK_RUNNING');
+  const [status] = await scheduler.next('statusUpdate');
+  if (status.state !== 'TASK_RUNNING') throw new Error(`${taskId} is ${status.state}`);
+  await cluster.settle();
+  return { driver, scheduler, frameworkId, run };
 }

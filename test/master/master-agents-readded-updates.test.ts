@@ -1,11 +1,9 @@
 import anyTest, { type TestFn } from 'ava';
-import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
-import { Resources } from '../../src/mesos/resources.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
-import { partitionAgent, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import { partitionAgent, runningTask, startTestCluster } from '../helpers/cluster.ts';
 import { useBuses, type BusesContext } from '../helpers/worlds.ts';
-import { reportedTask, type FakeAgent } from '../helpers/fake-agent.ts';
+import { reportedTask } from '../helpers/fake-agent.ts';
 
 /**
  * An agent the master marked unreachable re-registers with the tasks it still runs: as Mesos
@@ -20,26 +18,6 @@ useBuses(test);
 
 const PARTITION_AWARE: Partial<FrameworkInfo> = { capabilities: [{ type: 'PARTITION_AWARE' }] };
 
-/** Starts a framework and launches `taskId` (1 cpu) on its first offer of `agent`, RUNNING. */
-async function running(cluster: TestCluster, agent: FakeAgent, info: Partial<FrameworkInfo>, taskId: string) {
-  const { driver, scheduler, frameworkId } = await cluster.startFramework(info);
-  let offers = scheduler.all('resourceOffers').flatMap(([o]) => o);
-  if (offers.length === 0) {
-    cluster.clock.advance(ALLOCATION_INTERVAL_MS);
-    await cluster.settle();
-    [offers] = await scheduler.next('resourceOffers');
-  }
-  const offer = offers[0]!;
-  driver.launchTasks(offer.id, [
-    { name: taskId, task_id: { value: taskId }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'sleep 1000' } },
-  ]);
-  await cluster.settle();
-  const run = agent.runTasks.find((r) => r.task.task_id.value === taskId)!;
-  agent.update(run, 'TASK_RUNNING');
-  const [status] = await scheduler.next('statusUpdate');
-  if (status.state !== 'TASK_RUNNING') throw new Error(`${taskId} is ${status.state}`);
-  return { driver, scheduler, frameworkId, run };
-}
 
 for (const kind of ['local', 'nats'] as const) {
   const title = (name: string) => `${kind} - ${name}`;
@@ -47,7 +25,7 @@ for (const kind of ['local', 'nats'] as const) {
   test.serial(title('PartitionTest.ReregisterSlavePartitionAware: a partition-aware framework hears TASK_RUNNING (REASON_AGENT_REREGISTERED) when the unreachable agent comes back'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
     const agent = await cluster.addAgent('cpus:2;mem:1024');
-    const { scheduler, frameworkId, run } = await running(cluster, agent, PARTITION_AWARE, 't1');
+    const { scheduler, frameworkId, run } = await runningTask(cluster, agent, PARTITION_AWARE, 't1');
     await partitionAgent(cluster, agent);
     t.is((await scheduler.next('statusUpdate'))[0].state, 'TASK_UNREACHABLE');
 
@@ -76,8 +54,8 @@ for (const kind of ['local', 'nats'] as const) {
   test.serial(title('PartitionTest.ReregisterSlaveNotPartitionAware: a framework that is not partition-aware is shut down on the agent and hears no TASK_RUNNING for the task it heard TASK_LOST of'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
     const agent = await cluster.addAgent('cpus:2;mem:1024');
-    const aware = await running(cluster, agent, PARTITION_AWARE, 'aware');
-    const plain = await running(cluster, agent, {}, 'plain');
+    const aware = await runningTask(cluster, agent, PARTITION_AWARE, 'aware');
+    const plain = await runningTask(cluster, agent, {}, 'plain');
     await partitionAgent(cluster, agent);
     t.is((await aware.scheduler.next('statusUpdate'))[0].state, 'TASK_UNREACHABLE');
     t.is((await plain.scheduler.next('statusUpdate'))[0].state, 'TASK_LOST');
@@ -99,7 +77,7 @@ for (const kind of ['local', 'nats'] as const) {
   test.serial(title('ReregisteredTerminalTask: a task the unreachable agent reports ended gets no master update; the agent delivers its terminal update once'), async (t) => {
     const cluster = await startTestCluster(t, t.context.buses[kind]);
     const agent = await cluster.addAgent('cpus:2;mem:1024');
-    const { scheduler, run } = await running(cluster, agent, PARTITION_AWARE, 't1');
+    const { scheduler, run } = await runningTask(cluster, agent, PARTITION_AWARE, 't1');
     await partitionAgent(cluster, agent);
     t.is((await scheduler.next('statusUpdate'))[0].state, 'TASK_UNREACHABLE');
 

@@ -2,9 +2,8 @@ import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { InMemoryRegistry, type RegistryAgent } from '../../actors/master/registry.ts';
 import { SHUTDOWN_FRAMEWORK, SHUTDOWN_SLAVE } from '../../src/mesos/protocol.ts';
-import { Resources } from '../../src/mesos/resources.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
-import { partitionAgent, type TestCluster } from '../helpers/cluster.ts';
+import { partitionAgent, runningTask, type TestCluster } from '../helpers/cluster.ts';
 import { subscribe as openStream } from '../helpers/event-stream.ts';
 import type { FakeAgent } from '../helpers/fake-agent.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
@@ -37,29 +36,6 @@ async function start(t: ExecutionContext<{ bus: Bus }>, registry = new InMemoryR
   return { ...ctx, agent: ctx.agents[0]! };
 }
 
-/** Starts a framework and launches `taskId` (1 cpu) on its first offer, RUNNING. */
-async function running(ctx: Ctx, info: Partial<FrameworkInfo>, taskId: string) {
-  const { cluster, agent } = ctx;
-  const { driver, scheduler, frameworkId } = await cluster.startFramework(info);
-  let offers = scheduler.all('resourceOffers').flatMap(([o]) => o);
-  if (offers.length === 0) {
-    cluster.clock.advance(ALLOCATION_INTERVAL_MS);
-    await cluster.settle();
-    [offers] = await scheduler.next('resourceOffers');
-  }
-  scheduler.drain('resourceOffers');
-  const offer = offers[0]!;
-  driver.launchTasks(offer.id, [
-    { name: taskId, task_id: { value: taskId }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'sleep 1000' } },
-  ]);
-  await cluster.settle();
-  const run = agent.runTasks.find((r) => r.task.task_id.value === taskId)!;
-  agent.update(run, 'TASK_RUNNING');
-  const [status] = await scheduler.next('statusUpdate');
-  if (status.state !== 'TASK_RUNNING') throw new Error(`${taskId} is ${status.state}`);
-  await cluster.settle();
-  return { driver, scheduler, frameworkId, run };
-}
 
 
 function teardownForm(ctx: Ctx, body: string, method = 'POST'): Promise<Reply> {
@@ -71,7 +47,7 @@ const markGone = (agentId: string) => ({ type: 'MARK_AGENT_GONE', mark_agent_gon
 test.serial('operator API - TEARDOWN of a framework with a running task: ShutdownFrameworkMessage to its agent, task TASK_KILLED, offers withdrawn, framework completed; 200 with no body', async (t) => {
   const ctx = await start(t);
   const { cluster, agent } = ctx;
-  const { scheduler, frameworkId } = await running(ctx, {}, 't1');
+  const { scheduler, frameworkId } = await runningTask(ctx.cluster, ctx.agent, {}, 't1');
   // The rest of the agent is offered again: an outstanding offer when the operator acts.
   cluster.clock.advance(ALLOCATION_INTERVAL_MS * 6);
   await cluster.settle();
@@ -122,7 +98,7 @@ test.serial('operator API - TEARDOWN of an unknown or completed framework, or wi
 test.serial('/master/teardown - frameworkId in a form body tears the framework down; a missing or undecodable parameter is 400 naming it, not POST 405', async (t) => {
   const ctx = await start(t);
   const { cluster, agent } = ctx;
-  const { frameworkId } = await running(ctx, {}, 't1');
+  const { frameworkId } = await runningTask(ctx.cluster, ctx.agent, {}, 't1');
 
   const empty = await teardownForm(ctx, '');
   t.deepEqual([empty.status, empty.body], [400, "Missing 'frameworkId' query parameter in the request body"]);
@@ -150,8 +126,8 @@ test.serial('operator API - MARK_AGENT_GONE of a registered agent: registry gone
   const ctx = await start(t);
   const { cluster, agent, registry } = ctx;
   const agentId = agent.agentId!;
-  const aware = await running(ctx, PARTITION_AWARE, 'aware-task');
-  const plain = await running(ctx, {}, 'plain-task');
+  const aware = await runningTask(ctx.cluster, ctx.agent, PARTITION_AWARE, 'aware-task');
+  const plain = await runningTask(ctx.cluster, ctx.agent, {}, 'plain-task');
   const stream = await openStream(ctx.port, { type: 'SUBSCRIBE' }, { path: '/api/v1' });
   await stream.next('SUBSCRIBED');
 
@@ -202,7 +178,7 @@ test.serial('operator API - MARK_AGENT_GONE of an unreachable agent: its unreach
   const ctx = await start(t);
   const { cluster, agent, registry } = ctx;
   const agentId = agent.agentId!;
-  const aware = await running(ctx, PARTITION_AWARE, 'aware-task');
+  const aware = await runningTask(ctx.cluster, ctx.agent, PARTITION_AWARE, 'aware-task');
   await partitionAgent(cluster, agent);
   t.is((await aware.scheduler.next('statusUpdate'))[0].state, 'TASK_UNREACHABLE');
   t.is(registry.agents.get(agentId)?.state, 'unreachable');
