@@ -209,7 +209,7 @@ export class Containerizer {
     if (this.#pidDir === undefined) return { recovered, killed };
     for (const { containerId, file, note, alive } of await readNotes(this.#pidDir)) {
       if (alive && keep(containerId) && !this.#containers.has(containerId)) {
-        const container = this.#adopt(containerId, note!.pid);
+        const container = this.#adopt(containerId, note!.pid, note!.startTime!);
         recovered.push(container);
         continue;
       }
@@ -219,12 +219,15 @@ export class Containerizer {
     return { recovered, killed };
   }
 
-  /** A container of a previous run whose process `pid` still runs; its exit is polled for. */
-  #adopt(containerId: string, pid: number): Container {
+  /**
+   * A container of a previous run whose process `pid` (started at `startTime`) still runs; its
+   * exit is polled for: gone, a zombie, or its pid taken by another process.
+   */
+  #adopt(containerId: string, pid: number, startTime: string): Container {
     let resolve!: (exit: ContainerExit) => void;
     const exited = new Promise<ContainerExit>((r) => (resolve = r));
     const timer = setInterval(() => {
-      if (processExists(pid)) return;
+      if (processStartTime(pid) === startTime) return;
       clearInterval(timer);
       resolve({ status: UNKNOWN_EXIT_STATUS, code: null, signal: null });
     }, this.#reapIntervalMs);
@@ -369,13 +372,9 @@ function signalTree(pid: number, signal: NodeJS.Signals): boolean {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const fields = statFields(entry);
+    if (fields === undefined) continue;
+    const parent = Number(fields[1]);
     const siblings = children.get(parent);
     if (siblings === undefined) children.set(parent, [Number(entry)]);
     else siblings.push(Number(entry));
@@ -398,16 +397,6 @@ function signalTree(pid: number, signal: NodeJS.Signals): boolean {
   return signalled;
 }
 
-/** Whether process `pid` still exists (a zombie counts as gone: it runs no more). */
-function processExists(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /** Signals the process group `pid` leads; false if it does not exist. Never signals pid ≤ 1. */
 function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   if (!(pid > 1)) return false;
@@ -426,22 +415,33 @@ interface PidNote {
   readonly startTime: string | undefined;
 }
 
-/** When process `pid` started (`/proc/<pid>/stat` field 22); `undefined` if it is gone, or a zombie (it runs no more). */
-async function processStartTime(pid: number): Promise<string | undefined> {
+/**
+ * The fields of `/proc/<pid>/stat` after the command name (which may hold spaces and
+ * parentheses): `[0]` is the state, `[1]` the parent's pid, `[19]` the start time. `undefined`
+ * if there is no such process.
+ */
+function statFields(pid: number | string): string[] | undefined {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' ? undefined : fields[19];
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
+/**
+ * When process `pid` started (`/proc/<pid>/stat` field 22), which tells it from a later process
+ * given the same pid; `undefined` if it is gone, or a zombie (it runs no more).
+ */
+function processStartTime(pid: number): string | undefined {
+  const fields = statFields(pid);
+  return fields === undefined || fields[0] === 'Z' ? undefined : fields[19];
+}
+
 async function notePid(file: string, pid: number): Promise<void> {
   try {
     await mkdir(join(file, '..'), { recursive: true });
-    await writeFile(file, JSON.stringify({ pid, startTime: await processStartTime(pid) } satisfies PidNote));
+    await writeFile(file, JSON.stringify({ pid, startTime: processStartTime(pid) } satisfies PidNote));
   } catch {
     // Only orphan cleanup after a crash depends on it.
   }
@@ -472,7 +472,7 @@ async function readNotes(pidDir: string): Promise<NoteFile[]> {
     } catch {
       // A torn note: nothing to kill that we can be sure of.
     }
-    const now = note !== undefined ? await processStartTime(note.pid) : undefined;
+    const now = note !== undefined ? processStartTime(note.pid) : undefined;
     notes.push({ containerId: name.slice(0, -'.pid'.length), file, note, alive: now !== undefined && now === note?.startTime });
   }
   return notes;
