@@ -58,7 +58,7 @@ function taskMetaFile(workDir: string, agentId: string, frameworkId: string, exe
   return join(executorMetaDir(workDir, agentId, frameworkId, executorId), 'runs', containerId, 'tasks', taskId, 'task.info');
 }
 
-function executorPidFile(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, name = 'libprocess.pid'): string {
+function executorPidFile(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, name: RunPidFile): string {
   return join(executorMetaDir(workDir, agentId, frameworkId, executorId), 'runs', containerId, 'pids', name);
 }
 
@@ -132,21 +132,16 @@ export function checkpointTask(workDir: string, agentId: string, frameworkId: st
 }
 
 /**
- * Checkpoints the UPID an executor registered from (Mesos's `libprocess.pid`): a restarted agent
- * asks the executor there to re-register.
+ * What a run's `pids/` directory holds, for the agent's next run to reach the executor again:
+ * `libprocess.pid`, the UPID it registered from (Mesos's; the next run asks it there to
+ * re-register); `token`, its secret for the agent's executor socket; `http.marker`, present when
+ * it subscribed over the executor HTTP API (Mesos's; the next run waits for it to subscribe).
  */
-export function checkpointExecutorPid(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, pid: string): void {
-  writeAtomically(executorPidFile(workDir, agentId, frameworkId, executorId, containerId), pid);
-}
+export type RunPidFile = 'libprocess.pid' | 'token' | 'http.marker';
 
-/** Checkpoints the secret an executor in its own process shows on the agent's socket, for the agent's next run. */
-export function checkpointExecutorToken(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, token: string): void {
-  writeAtomically(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, 'token'), token);
-}
-
-/** Checkpoints that the executor speaks the HTTP API (Mesos's `http.marker`): a restarted agent waits for it to subscribe again. */
-export function checkpointHttpExecutor(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): void {
-  writeAtomically(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, 'http.marker'), '');
+/** Checkpoints one of a run's `pids/` files (`RunPidFile`). */
+export function checkpointRunPid(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string, file: RunPidFile, content: string): void {
+  writeAtomically(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, file), content);
 }
 
 /**
@@ -223,9 +218,10 @@ export async function recoverState(workDir: string): Promise<RecoveredState> {
         for (const taskId of await entries(join(executorDir, 'runs', containerId, 'tasks'))) {
           tasks.push(await readJSON<TaskInfo>(join(executorDir, 'runs', containerId, 'tasks', taskId, 'task.info')));
         }
-        const pid = await readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId));
-        const http = (await readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, 'http.marker'))) !== undefined;
-        const token = await readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, 'token'));
+        const read = (file: RunPidFile) => readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, file));
+        const pid = await read('libprocess.pid');
+        const http = (await read('http.marker')) !== undefined;
+        const token = await read('token');
         runs.push({ containerId, tasks, pid, http, token });
       }
       executors.push({ info: executorInfo, runs });

@@ -9,7 +9,7 @@ import type { UPID } from '../../src/process/upid.ts';
 import type { Agent } from './agent.ts';
 import { ExecutorEventStream, HttpExecutorProcess, type HttpExecutorDisconnected } from './http-executor.ts';
 import type { ExecutorRecord, FrameworkRecord } from './state.ts';
-import { checkpointHttpExecutor } from './checkpoint.ts';
+import { checkpointRunPid } from './checkpoint.ts';
 import { recoveryProgressed } from './executors.ts';
 import { executorMessage, launchTask, statusUpdate } from './tasks.ts';
 
@@ -162,7 +162,7 @@ function subscribe(agent: Agent, request: HttpRequest, framework: FrameworkRecor
   executor.registrationTimer?.cancel();
   executor.registrationTimer = undefined;
   // A restarted agent waits for it to subscribe again rather than kill it.
-  if (framework.checkpoint && agent.agentId !== undefined) checkpointHttpExecutor(agent.flags.workDir, agent.agentId, framework.id, executor.id, executor.containerId);
+  if (framework.checkpoint && agent.agentId !== undefined) checkpointRunPid(agent.flags.workDir, agent.agentId, framework.id, executor.id, executor.containerId, 'http.marker', '');
   agent.send(stand.self, EXECUTOR_REGISTERED, {
     executor_info: executor.info,
     framework_id: { value: framework.id },

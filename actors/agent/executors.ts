@@ -21,7 +21,7 @@ import { executorEnvironment, executorNodeName, MESOS_TS_EXECUTOR_TOKEN } from '
 import { StatusUpdateManager } from '../status-update-manager/status-update-manager-process.ts';
 import { SUM_CLEANUP, type SumCleanup } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
-import { checkpointExecutor, checkpointExecutorPid, checkpointExecutorToken, createSandbox, metaDir, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
+import { checkpointExecutor, checkpointRunPid, createSandbox, metaDir, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
 import { bundleCommandExecutor, commandExecutorCommand } from './command-executor-bundle.ts';
 import { MAX_COMPLETED_FRAMEWORKS } from './constants.ts';
 import { UNKNOWN_EXIT_STATUS, type Container, type ContainerExit } from './containerizer.ts';
@@ -185,7 +185,7 @@ function launchCustom(agent: Agent, framework: FrameworkRecord, executor: Execut
   // Its secret for the executor socket's hello, kept for the agent's next run if it is to survive it.
   const token = randomBytes(16).toString('hex');
   agent.executorTokens.set(node, token);
-  if (framework.checkpoint && agent.agentId !== undefined) checkpointExecutorToken(agent.flags.workDir, agent.agentId, framework.id, executor.id, executor.containerId, token);
+  if (framework.checkpoint && agent.agentId !== undefined) checkpointRunPid(agent.flags.workDir, agent.agentId, framework.id, executor.id, executor.containerId, 'token', token);
   const env = { ...executorEnv(agent, framework, executor, node), [MESOS_TS_EXECUTOR_TOKEN]: token };
   const launch = agent.containerizer.launch({ containerId: executor.containerId, command, sandbox: executor.directory, env });
   executor.launch = launch;
@@ -269,7 +269,7 @@ export function registerExecutor(agent: Agent, from: UPID, body: RegisterExecuto
   // Where a restarted agent finds it again (an executor in its own process; an HTTP one
   // subscribes again by itself).
   if (framework.checkpoint && executor.node !== undefined && agent.agentId !== undefined) {
-    checkpointExecutorPid(agent.flags.workDir, agent.agentId, framework.id, executor.id, executor.containerId, String(from));
+    checkpointRunPid(agent.flags.workDir, agent.agentId, framework.id, executor.id, executor.containerId, 'libprocess.pid', String(from));
   }
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, executor: String(from) }, 'Executor registered');
   agent.send(from, EXECUTOR_REGISTERED, registeredMessage(agent, framework, executor));
