@@ -115,7 +115,8 @@ export interface AgentOptions extends AgentFlagsInput {
    */
   diskUsage?: () => Promise<number>;
   /**
-   * Called when the master told this agent to shut down (`ShutdownMessage`) and it terminated:
+   * Called when the agent left for good and terminated, once its executors shut down: the master
+   * told it to (`ShutdownMessage`), `unregister` (SIGUSR1), or `--recover=cleanup`.
    * `mesos-ts agent` exits then, as Mesos's agent does.
    */
   onShutdown?: (reason: string) => void;
@@ -189,6 +190,10 @@ export class Agent extends Process {
   reregistrationTimer: Timer | undefined;
   /** The command executor bundled for its own processes (`command-executor-bundle.ts`), once first needed. */
   commandExecutorBundle: Promise<string | Error> | undefined;
+  /** Why the agent is leaving for good (SIGUSR1, `ShutdownMessage`): set while its executors shut down. */
+  leaving: string | undefined;
+  /** Called when the agent's last framework is removed (how an agent leaving for good knows it may terminate). */
+  onLastFrameworkRemoved: (() => void) | undefined;
   /** `AgentOptions.killExecutorsOnExit`, or the master told this agent to shut down. */
   killExecutorsOnExit: boolean;
   /** Deletes the sandboxes the agent is done with (`gc.ts`); created in `initialize`. */
@@ -341,7 +346,7 @@ export class Agent extends Process {
 
   override finalize(): void {
     this.#detection.abort();
-    this.machine.send({ type: 'TERMINATE' });
+    if (this.state !== 'TERMINATING') this.machine.send({ type: 'TERMINATE' });
     this.reregistrationTimer?.cancel();
     executors.destroyAll(this);
     // The executors left running see the connection close, and wait for the agent's next run.
@@ -371,8 +376,9 @@ export class Agent extends Process {
   }
 
   /**
-   * Leaves the cluster for good (`mesos-ts agent` on SIGUSR1): unregisters from the master, kills
-   * every executor, forgets its id and terminates. Safe from outside the agent's mailbox.
+   * Leaves the cluster for good (`mesos-ts agent` on SIGUSR1): unregisters from the master, shuts
+   * every executor down (each within its shutdown grace period), forgets its id and terminates.
+   * Safe from outside the agent's mailbox.
    */
   unregister(reason: string): void {
     void this.runtime.dispatch(this.self, () => registration.unregister(this, reason)).catch(() => undefined);

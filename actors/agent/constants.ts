@@ -32,6 +32,13 @@ export const REAP_INTERVAL_MS = 250;
 export const EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS = 5_000;
 
 /**
+ * An agent leaving for good (SIGUSR1, the master's `ShutdownMessage`) terminates once its
+ * executors are gone; should one's end never be seen, it terminates this long after the longest
+ * shutdown grace period anyway (a destroyed container's exit is seen within `REAP_INTERVAL_MS`).
+ */
+export const SHUTDOWN_MARGIN_MS = 2_000;
+
+/**
  * How long the agent waits for a `PingSlaveMessage` before it considers the master lost, when the
  * master did not say (`SlaveRegisteredMessage.connection.total_ping_timeout_seconds`). Mesos:
  * `DEFAULT_MASTER_PING_TIMEOUT` = `agent_ping_timeout` 15 s × `max_agent_ping_timeouts` 5.

@@ -459,12 +459,38 @@ export function shutdownFramework(agent: Agent, from: UPID, body: ShutdownFramew
     return;
   }
   agent.log.info({ framework_id: framework.id }, 'Asked to shut down framework');
+  _shutdownFramework(agent, framework);
+}
+
+/**
+ * Shuts every executor of the framework down (`ShutdownExecutorMessage`, destroyed after its
+ * grace period); the framework is removed when the last is gone. Its tasks get no more updates.
+ */
+function _shutdownFramework(agent: Agent, framework: FrameworkRecord): void {
   framework.state = 'TERMINATING';
   for (const executor of [...framework.executors.values()]) {
     if (executor.state === 'REGISTERING' || executor.state === 'RUNNING') _shutdownExecutor(agent, framework, executor);
     else if (executor.state === 'TERMINATED') removeExecutor(agent, framework, executor);
   }
   if (framework.executors.size === 0 && agent.frameworks.get(framework.id) === framework) removeFramework(agent, framework);
+}
+
+/**
+ * The agent leaves for good (Mesos's `Slave::shutdown`: the master's `ShutdownMessage`, or
+ * SIGUSR1): every framework shuts down, so each executor is asked to shut down and gets its
+ * grace period to kill its tasks (the command executor's SIGTERM, then SIGKILL) before its
+ * container is destroyed. `Agent.onLastFrameworkRemoved` is called when the last framework is
+ * gone (within this call if none had a live executor). Returns the longest grace period given.
+ */
+export function shutdownAllFrameworks(agent: Agent): number {
+  let longest = 0;
+  for (const framework of [...agent.frameworks.values()]) {
+    for (const executor of framework.executors.values()) {
+      if (executor.state !== 'TERMINATED') longest = Math.max(longest, shutdownGracePeriodMs(agent, executor));
+    }
+    if (framework.state !== 'TERMINATING') _shutdownFramework(agent, framework);
+  }
+  return longest;
 }
 
 /** `ShutdownExecutorMessage` from the master. */
@@ -606,6 +632,8 @@ export function removeFramework(agent: Agent, framework: FrameworkRecord): void 
   if (framework.state === 'TERMINATING') agent.send(agent.sum, SUM_CLEANUP, { framework_id: { value: framework.id } } satisfies SumCleanup);
   if (framework.checkpoint && agent.agentId !== undefined) removeFrameworkCheckpoint(agent.flags.workDir, agent.agentId, framework.id);
   gc.scheduleFramework(agent, framework);
+  // An agent leaving for good terminates once its last framework is gone (Mesos's `removeFramework`).
+  if (agent.frameworks.size === 0) agent.onLastFrameworkRemoved?.();
 }
 
 /**

@@ -21,7 +21,7 @@ import { SUM_MASTER, SUM_RECOVER, type SumMaster, type SumRecover, type SumRecov
 import type { Agent } from './agent.ts';
 import { checkpointAgent, forgetAgent, recoverState, sandboxDir, type RecoveredRun, type RecoveredState } from './checkpoint.ts';
 import type { Container } from './containerizer.ts';
-import { MESOS_VERSION } from './constants.ts';
+import { MESOS_VERSION, SHUTDOWN_MARGIN_MS } from './constants.ts';
 import { attachSandbox } from './files.ts';
 import { formatDuration } from './flags.ts';
 import { scheduleRecovered } from './gc.ts';
@@ -421,7 +421,7 @@ export function reregisterRequest(agent: Agent, from: UPID): void {
  * `ShutdownMessage` (Mesos's `Slave::shutdown`): the master will not have this agent (its registry
  * marks it gone). Only the master it registered with is heeded. The agent forgets its id
  * (`forgetAgent`), so that a restart registers as a new agent instead of being refused again,
- * and terminates: every executor is destroyed (`finalize`), and whoever runs it hears why
+ * and terminates once every executor shut down (`terminateForGood`); whoever runs it hears why
  * (`onShutdown`: `mesos-ts agent` exits).
  */
 export function shutdown(agent: Agent, from: UPID, body: ShutdownSlave): void {
@@ -437,7 +437,7 @@ export function shutdown(agent: Agent, from: UPID, body: ShutdownSlave): void {
 /**
  * The operator asked the agent to leave the cluster (`mesos-ts agent` on SIGUSR1, as Mesos's
  * agent): it tells its master (`UnregisterSlaveMessage`; the master removes it and its tasks at
- * once, rather than after the ping timeout), kills every executor, forgets its id and terminates.
+ * once, rather than after the ping timeout), shuts every executor down, forgets its id and terminates.
  */
 export function unregister(agent: Agent, reason: string): void {
   agent.log.warn({ master: String(agent.master), reason }, 'Unregistering and shutting down');
@@ -447,12 +447,38 @@ export function unregister(agent: Agent, reason: string): void {
   terminateForGood(agent, reason);
 }
 
-/** As Mesos's `Slave::shutdown`: every executor is killed, none is left for a next run, which registers as a new agent. */
+/**
+ * As Mesos's `Slave::shutdown`: the agent is TERMINATING; every framework shuts down, each
+ * executor within its shutdown grace period (`executors.shutdownAllFrameworks`); the agent
+ * terminates once the last is gone. None is left for a next run, which registers as a new agent.
+ * Should an executor's end never be seen, the agent terminates `SHUTDOWN_MARGIN_MS` after the
+ * longest grace period anyway, killing what is left.
+ */
 function terminateForGood(agent: Agent, reason: string): void {
+  if (agent.leaving !== undefined) return;
+  agent.leaving = reason;
   forgetAgent(agent.flags.workDir);
   agent.killExecutorsOnExit = true;
-  agent.runtime.terminate(agent.self);
-  agent.onShutdown?.(reason);
+  agent.machine.send({ type: 'TERMINATE' });
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    agent.runtime.terminate(agent.self);
+    agent.onShutdown?.(reason);
+  };
+  agent.onLastFrameworkRemoved = finish;
+  const longest = executors.shutdownAllFrameworks(agent);
+  if (agent.frameworks.size === 0) {
+    finish();
+    return;
+  }
+  agent.log.info({ frameworks: agent.frameworks.size, grace_period: formatDuration(longest) }, 'Waiting for the executors to shut down');
+  agent.after(longest + SHUTDOWN_MARGIN_MS, () => {
+    if (finished) return;
+    agent.log.warn({ frameworks: [...agent.frameworks.keys()] }, 'Executors did not terminate within their shutdown grace period; killing them');
+    finish();
+  });
 }
 
 /** The master's process (or its runtime) is gone. */

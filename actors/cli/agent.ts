@@ -44,9 +44,9 @@ const flags: FlagSpec[] = [
  * `mesos-ts agent`: one agent in its own OS process, serving HTTP on `--port`; its executors
  * are its child processes. It registers with `--master`, or with the master it discovers on
  * `--nats`. Ctrl-C (SIGINT, SIGTERM) stops it, leaving the executors of checkpointing frameworks
- * for its next run; SIGUSR1 makes it leave the cluster: it unregisters, kills every executor and
- * forgets its id, as Mesos's agent does, and so does `--recover=cleanup` once it killed what its
- * previous run left.
+ * for its next run; SIGUSR1 makes it leave the cluster: it unregisters, shuts every executor down
+ * (within its grace period), forgets its id and exits, as Mesos's agent does, and so does
+ * `--recover=cleanup` once it killed what its previous run left.
  */
 export const agentCommand: Command = {
   name: 'agent',
@@ -96,7 +96,7 @@ export const agentCommand: Command = {
       { agent: String(node.agent.self), master: String(node.master), url: node.url, work_dir: options.workDir },
       `Agent ${String(node.agent.self)} listening on ${node.url}, registering with ${String(node.master)}`,
     );
-    // SIGUSR1, as Mesos's agent: leave the cluster for good (unregister, kill every executor).
+    // SIGUSR1, as Mesos's agent: leave the cluster for good (unregister, shut every executor down).
     const agent = node.agent;
     const onUsr1 = (): void => agent.unregister('Received SIGUSR1 signal from user');
     process.once('SIGUSR1', onUsr1);

@@ -39,8 +39,8 @@ import { ExecutorDriver, type DriverStatus, type Executor, type ExecutorDriverOp
  *    a later kill (or shutdown) may shorten that grace period, never lengthen it;
  *    a task that runs past its `max_completion_time` is killed at once and fails
  *    (`REASON_MAX_COMPLETION_TIME_REACHED`);
- * 4. shutting down: killing the task within the executor's shutdown grace period, and
- *    stopping once the agent acknowledged the terminal update.
+ * 4. stopping once the agent acknowledged the terminal update; when shut down, killing the
+ *    task within the executor's shutdown grace period and stopping once its end is reported.
  */
 
 export interface CommandExecutorOptions {
@@ -82,6 +82,8 @@ export class CommandExecutor implements Executor {
   #killedByMaxCompletionTimer = false;
   /** The process exited and the terminal update was sent. */
   #terminated = false;
+  /** The agent asked the executor to shut down: it stops once the task's end is reported. */
+  #shuttingDown = false;
   #ackTimeout: { cancel(): void } | undefined;
 
   constructor(options: CommandExecutorOptions) {
@@ -173,6 +175,7 @@ export class CommandExecutor implements Executor {
 
   shutdown(driver: ExecutorDriver): void {
     driver.log.info('Shutting down');
+    this.#shuttingDown = true;
     if (this.#task === undefined || this.#terminated) {
       driver.stop();
       return;
@@ -279,6 +282,13 @@ export class CommandExecutor implements Executor {
     }
     driver.log.info({ task_id: taskId.value, state }, message);
     update(driver, taskId, state, { message, ...(reason !== undefined ? { reason } : {}) });
+    if (this.#shuttingDown) {
+      // An agent that shuts its executors down does not wait for them to hear acknowledgements
+      // (it drops the updates of a framework it shuts down); the update is sent before the
+      // driver stops, and the agent's status update manager has it once it arrives.
+      driver.stop();
+      return;
+    }
     // Stop on the acknowledgement; stop anyway if none comes.
     this.#ackTimeout = driver._delay(TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS, () => {
       driver.log.warn('Did not receive the acknowledgement of the terminal status update, stopping');

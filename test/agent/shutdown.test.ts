@@ -1,20 +1,22 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { SHUTDOWN_SLAVE, UNREGISTER_SLAVE, type ShutdownSlave, type UnregisterSlave } from '../../src/mesos/protocol.ts';
+import { EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS } from '../../actors/agent/constants.ts';
+import { REGISTER_EXECUTOR, SHUTDOWN_SLAVE, UNREGISTER_SLAVE, type ShutdownSlave, type UnregisterSlave } from '../../src/mesos/protocol.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
-import { acknowledge, AGENT_ID, commandTask, FRAMEWORK, FRAMEWORK_ID, nextUpdate, register, runTask, startAgent } from './harness.ts';
+import { acknowledge, AGENT_ID, commandTask, customTask, FRAMEWORK, FRAMEWORK_ID, nextUpdate, register, runTask, startAgent, stubbornExecutor } from './harness.ts';
 
 resetFiltersAfterEach(test);
 
 /**
  * `ShutdownMessage` (Mesos's `Slave::shutdown`), what a master sends an agent its registry
- * marks gone: heeded from the registered master only; the agent forgets its id, kills its
- * executors' containers and terminates, and whoever runs it hears why.
+ * marks gone, and SIGUSR1 (`unregister`): heeded from the registered master only; the agent
+ * forgets its id, shuts every executor down within its grace period (its tasks get SIGTERM, not
+ * SIGKILL), terminates once they are gone, and whoever runs it hears why.
  */
 
-test.serial('ShutdownMessage - from its master: the agent forgets its id, kills its tasks and terminates; onShutdown hears why', async (t) => {
+test.serial('ShutdownMessage - from its master: the agent forgets its id, shuts its executors down gracefully and terminates; onShutdown hears why', async (t) => {
   let heard: string | undefined;
   const h = await startAgent(t, { onShutdown: (reason) => (heard = reason) });
   await register(h);
@@ -29,11 +31,41 @@ test.serial('ShutdownMessage - from its master: the agent forgets its id, kills 
   const agentId = h.agent.id;
 
   h.master.send(h.agent.self, SHUTDOWN_SLAVE, { message: 'Agent has been marked gone' } satisfies ShutdownSlave);
+  // The Clock is paused: no grace period ends, so only the executor's own kill can end the task.
+  t.is((await container.exited).signal, 'SIGTERM', "the task was asked to stop (SIGTERM), not SIGKILLed");
   await h.settle();
   t.is(heard, 'Agent has been marked gone');
   t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
   t.false(existsSync(latest), 'a restart registers as a new agent');
-  t.is((await container.exited).signal, 'SIGKILL', "the task's process was killed");
+  t.is(h.master.received.slice(h.cursor).filter((m) => m.name === 'StatusUpdateMessage').length, 0, 'no update for a framework shutting down');
+});
+
+test.serial('ShutdownMessage - an executor that ignores its shutdown is destroyed after its grace period; the agent waits for it', async (t) => {
+  let heard: string | undefined;
+  const h = await startAgent(t, { onShutdown: (reason) => (heard = reason) });
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', stubbornExecutor()));
+  await registering;
+  await h.settle();
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('stubborn')!;
+  const container = h.agent.containerizer.get(executor.containerId)!;
+  const agentId = h.agent.id;
+
+  h.master.send(h.agent.self, SHUTDOWN_SLAVE, { message: 'Agent has been marked gone' } satisfies ShutdownSlave);
+  await h.settle();
+  t.is(executor.state, 'TERMINATING', 'asked to shut down');
+  h.clock.advance(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS - 1);
+  await h.settle();
+  t.is(heard, undefined, 'still within the grace period');
+  t.is(h.agent.state, 'TERMINATING');
+  t.is(h.agentRuntime.process(agentId), h.agent);
+
+  h.clock.advance(1);
+  t.not((await container.exited).status, 0, 'destroyed once the grace period ended');
+  await h.settle();
+  t.is(heard, 'Agent has been marked gone');
+  t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
 });
 
 test.serial('ShutdownMessage - from anyone but its master: ignored', async (t) => {
@@ -49,7 +81,7 @@ test.serial('ShutdownMessage - from anyone but its master: ignored', async (t) =
   t.true(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')));
 });
 
-test.serial('unregister (SIGUSR1) - the agent tells its master, kills every executor, a checkpointing framework\'s too, forgets its id and terminates', async (t) => {
+test.serial('unregister (SIGUSR1) - the agent tells its master, shuts every executor down, a checkpointing framework\'s too, forgets its id and terminates', async (t) => {
   let heard: string | undefined;
   const h = await startAgent(t, { onShutdown: (reason) => (heard = reason) });
   await register(h);
@@ -64,9 +96,11 @@ test.serial('unregister (SIGUSR1) - the agent tells its master, kills every exec
   const unregistered = futureMessage(UNREGISTER_SLAVE, h.agent.self, h.master.self);
   h.agent.unregister('Received SIGUSR1 signal from user');
   t.deepEqual(((await unregistered).body as UnregisterSlave).slave_id, { value: AGENT_ID });
+  // The command executor in its own process kills its task and exits by itself (paused Clock:
+  // no grace period ends).
+  t.is((await container.exited).status, 0, 'the executor exited by itself');
   await h.settle();
   t.is(heard, 'Received SIGUSR1 signal from user');
   t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
   t.false(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')), 'a restart registers as a new agent');
-  t.is((await container.exited).signal, 'SIGKILL', "the executor's process was killed");
 });

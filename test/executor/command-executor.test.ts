@@ -235,6 +235,22 @@ test('CommandExecutor - shutdown kills the task within the shutdown grace period
   t.is(await handle.done, 'DRIVER_STOPPED');
 });
 
+test('CommandExecutor - shut down, it stops once the task\'s end is sent, without waiting for an acknowledgement (an agent shutting a framework down drops its updates)', async (t) => {
+  const { agent, handle, runtime } = await world(t);
+  agent.runTask(commandTask('task-1', 'exec sleep 300'));
+  t.is((await agent.updates.take()).update.status.state, 'TASK_STARTING');
+  t.is((await agent.updates.take()).update.status.state, 'TASK_RUNNING');
+  await runtime.settle();
+  agent.autoAck = false;
+  agent.shutdownExecutor();
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
+  const killed = (await agent.updates.take()).update.status;
+  t.is(killed.state, 'TASK_KILLED');
+  t.is(killed.message, 'Command terminated with signal Terminated', 'SIGTERM was enough');
+  // The Clock is paused: no acknowledgement timeout ends; the executor stops by itself.
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
 test('CommandExecutor - a task running past its max_completion_time is killed and fails (REASON_MAX_COMPLETION_TIME_REACHED), without TASK_KILLING', async (t) => {
   const { agent, handle, clock, runtime } = await world(t);
   agent.runTask(commandTask('task-1', 'sleep 300', { max_completion_time: { nanoseconds: 10e9 } }));
