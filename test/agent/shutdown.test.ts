@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS } from '../../actors/agent/constants.ts';
+import { EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS, SHUTDOWN_MARGIN_MS } from '../../actors/agent/constants.ts';
 import { REGISTER_EXECUTOR, SHUTDOWN_SLAVE, UNREGISTER_SLAVE, type ShutdownSlave, type UnregisterSlave } from '../../src/mesos/protocol.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
@@ -66,6 +66,32 @@ test.serial('ShutdownMessage - an executor that ignores its shutdown is destroye
   await h.settle();
   t.is(heard, 'Agent has been marked gone');
   t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
+});
+
+test.serial('ShutdownMessage - an executor whose end is never seen does not hold the agent: it terminates a margin after the grace period', async (t) => {
+  let heard: string | undefined;
+  const h = await startAgent(t, { onShutdown: (reason) => (heard = reason) });
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', stubbornExecutor()));
+  await registering;
+  await h.settle();
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('stubborn')!;
+  const container = h.agent.containerizer.get(executor.containerId)!;
+  // A destroy that never ends the process (a wedged container): its exit never comes.
+  h.agent.containerizer.destroy = () => Promise.resolve(undefined);
+  const agentId = h.agent.id;
+
+  h.master.send(h.agent.self, SHUTDOWN_SLAVE, { message: 'Agent has been marked gone' } satisfies ShutdownSlave);
+  await h.settle();
+  h.clock.advance(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS + SHUTDOWN_MARGIN_MS - 1);
+  await h.settle();
+  t.is(heard, undefined, 'still waiting for the executor');
+  h.clock.advance(1);
+  await h.settle();
+  t.is(heard, 'Agent has been marked gone');
+  t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
+  t.is((await container.exited).signal, 'SIGKILL', 'what was left was killed as the agent terminated');
 });
 
 test.serial('ShutdownMessage - from anyone but its master: ignored', async (t) => {
