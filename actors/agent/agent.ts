@@ -121,6 +121,11 @@ export interface AgentOptions extends AgentFlagsInput {
    */
   onShutdown?: (reason: string) => void;
   /**
+   * Called when the agent failed and terminated: with `--strict`, it could not recover what a
+   * previous run checkpointed. `mesos-ts agent` exits 1 then, as Mesos's agent does.
+   */
+  onFailure?: (error: Error) => void;
+  /**
    * Kill every executor when the agent terminates, those of checkpointing frameworks too (which
    * are otherwise left for the agent's next run to reconnect to): dev mode sets it when its work
    * directory is a temporary one that no next run will find.
@@ -167,6 +172,8 @@ export class Agent extends Process {
   readonly detector: MasterDetector | undefined;
   /** `AgentOptions.onShutdown`. */
   readonly onShutdown: ((reason: string) => void) | undefined;
+  /** `AgentOptions.onFailure`. */
+  readonly onFailure: ((error: Error) => void) | undefined;
   readonly #detection = new AbortController();
   readonly frameworks = new Map<string, FrameworkRecord>();
   readonly completedFrameworks: FrameworkRecord[] = [];
@@ -208,7 +215,8 @@ export class Agent extends Process {
     | 'registrations'
     | 'executorsTerminated'
     | 'tasksLaunched'
-    | 'containerLaunchErrors',
+    | 'containerLaunchErrors'
+    | 'recoveryErrors',
     Counter
   >;
 
@@ -222,6 +230,7 @@ export class Agent extends Process {
     this.master = UPID.parse(this.flags.master);
     this.detector = options.detector;
     this.onShutdown = options.onShutdown;
+    this.onFailure = options.onFailure;
     this.killExecutorsOnExit = options.killExecutorsOnExit === true;
     this.totalResources = Resources.parse(this.flags.resources);
     const port = runtime.httpAddress?.port;
@@ -303,6 +312,7 @@ export class Agent extends Process {
       executorsTerminated: c('executors_terminated'),
       tasksLaunched: c('tasks_launched'),
       containerLaunchErrors: c('container_launch_errors'),
+      recoveryErrors: c('recovery_errors'),
     };
     this.tasksEnded = taskStateCounters(c, ['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST']);
     m.gauge(`${prefix}/registered`, () => (this.state === 'RUNNING' ? 1 : 0));

@@ -42,7 +42,7 @@ export function agentMetaDir(workDir: string, agentId: string): string {
   return join(metaDir(workDir), 'slaves', agentId);
 }
 
-function latestAgentLink(workDir: string): string {
+export function latestAgentLink(workDir: string): string {
   return join(metaDir(workDir), 'slaves', 'latest');
 }
 
@@ -188,37 +188,51 @@ export interface RecoveredFramework {
 export interface RecoveredState {
   readonly info: (AgentInfo & { id: { value: string } }) | undefined;
   readonly frameworks: RecoveredFramework[];
+  /**
+   * What could not be read, each naming its file and why (Mesos's `state.errors`); the piece it
+   * describes (the agent, a framework, an executor, a run, a task) is left out of the rest.
+   * With `--strict` (the default) any of them stops the agent; `--strict=false` goes on without.
+   */
+  readonly errors: string[];
 }
 
 /**
  * Reads the checkpoints of the latest agent (none on a first start). A checkpoint that cannot be
- * read is an error naming its file: the agent cannot tell what ran before.
+ * read is an error naming its file, and what it describes is left out. A checkpoint that is
+ * missing where its directory exists is no error: the agent died after making the directory and
+ * before writing the file into it (every file is written whole, by a rename), and what it would
+ * have described never started. A directory that cannot be listed is an error.
  */
 export async function recoverState(workDir: string): Promise<RecoveredState> {
   let agentId: string;
   try {
     agentId = basename(await readlink(latestAgentLink(workDir)));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { info: undefined, frameworks: [] };
-    throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { info: undefined, frameworks: [], errors: [] };
+    return { info: undefined, frameworks: [], errors: [`cannot read '${latestAgentLink(workDir)}': ${(error as Error).message}`] };
   }
+  const errors: string[] = [];
   const dir = agentMetaDir(workDir, agentId);
-  const info = await readJSON<AgentInfo & { id: { value: string } }>(join(dir, 'slave.info'));
+  const info = await readCheckpoint<AgentInfo & { id: { value: string } }>(join(dir, 'slave.info'), errors);
+  if (info === undefined) return { info: undefined, frameworks: [], errors };
   const frameworks: RecoveredFramework[] = [];
-  for (const frameworkId of await entries(join(dir, 'frameworks'))) {
+  for (const frameworkId of await entries(join(dir, 'frameworks'), errors)) {
     const frameworkDir = join(dir, 'frameworks', frameworkId);
-    const frameworkInfo = await readJSON<FrameworkInfo & { id: { value: string } }>(join(frameworkDir, 'framework.info'));
+    const frameworkInfo = await readCheckpoint<FrameworkInfo & { id: { value: string } }>(join(frameworkDir, 'framework.info'), errors);
+    if (frameworkInfo === undefined) continue;
     const executors: RecoveredExecutor[] = [];
-    for (const executorId of await entries(join(frameworkDir, 'executors'))) {
+    for (const executorId of await entries(join(frameworkDir, 'executors'), errors)) {
       const executorDir = join(frameworkDir, 'executors', executorId);
-      const executorInfo = await readJSON<ExecutorInfo>(join(executorDir, 'executor.info'));
+      const executorInfo = await readCheckpoint<ExecutorInfo>(join(executorDir, 'executor.info'), errors);
+      if (executorInfo === undefined) continue;
       const runs: RecoveredRun[] = [];
-      for (const containerId of await entries(join(executorDir, 'runs'))) {
+      for (const containerId of await entries(join(executorDir, 'runs'), errors)) {
         const tasks: TaskInfo[] = [];
-        for (const taskId of await entries(join(executorDir, 'runs', containerId, 'tasks'))) {
-          tasks.push(await readJSON<TaskInfo>(join(executorDir, 'runs', containerId, 'tasks', taskId, 'task.info')));
+        for (const taskId of await entries(join(executorDir, 'runs', containerId, 'tasks'), errors)) {
+          const task = await readCheckpoint<TaskInfo>(join(executorDir, 'runs', containerId, 'tasks', taskId, 'task.info'), errors);
+          if (task !== undefined) tasks.push(task);
         }
-        const read = (file: RunPidFile) => readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, file));
+        const read = (file: RunPidFile) => readOptional(executorPidFile(workDir, agentId, frameworkId, executorId, containerId, file), errors);
         const pid = await read('libprocess.pid');
         const http = (await read('http.marker')) !== undefined;
         const token = await read('token');
@@ -228,32 +242,42 @@ export async function recoverState(workDir: string): Promise<RecoveredState> {
     }
     frameworks.push({ info: frameworkInfo, executors });
   }
-  return { info: { ...info, id: { value: agentId } }, frameworks };
+  return { info: { ...info, id: { value: agentId } }, frameworks, errors };
 }
 
-async function entries(dir: string): Promise<string[]> {
+async function entries(dir: string, errors: string[]): Promise<string[]> {
   try {
     return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') errors.push(`cannot list '${dir}': ${(error as Error).message}`);
+    return [];
   }
 }
 
-async function readOptional(file: string): Promise<string | undefined> {
+/** A file's text; `undefined` if it does not exist, or (noted in `errors`) cannot be read. */
+async function readOptional(file: string, errors: string[]): Promise<string | undefined> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') errors.push(`cannot read '${file}': ${(error as Error).message}`);
+    return undefined;
   }
 }
 
-async function readJSON<T>(file: string): Promise<T> {
-  const text = await readFile(file, 'utf8');
+/** A checkpoint's JSON; `undefined` if it does not exist, or (noted in `errors`) cannot be read or is not a JSON object. */
+async function readCheckpoint<T>(file: string, errors: string[]): Promise<T | undefined> {
+  const text = await readOptional(file, errors);
+  if (text === undefined) return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`checkpoint '${file}' is not valid JSON: ${(error as Error).message}`, { cause: error });
+    errors.push(`checkpoint '${file}' is not valid JSON: ${(error as Error).message}`);
+    return undefined;
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push(`checkpoint '${file}' is not a JSON object`);
+    return undefined;
+  }
+  return value as T;
 }

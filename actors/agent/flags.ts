@@ -51,6 +51,12 @@ export interface AgentFlags {
    * forgets its id, so that its next start registers as a new agent.
    */
   readonly recover: RecoverMode;
+  /**
+   * `--strict` (Mesos's default: true): any error recovering the checkpoints of a previous run is
+   * fatal: the agent stops, touching nothing the previous run left running, and says how to
+   * remedy it. `--strict=false` recovers what it can read and goes on without the rest.
+   */
+  readonly strict: boolean;
   /** `--executor_reregistration_timeout`: how long `reconnect` waits for them (Mesos: 2 s). */
   readonly executorReregistrationTimeoutMs: number;
   /**
@@ -102,6 +108,7 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     masterPingTimeoutMs: input.masterPingTimeoutMs ?? DEFAULT_MASTER_PING_TIMEOUT_MS,
     recoveryTimeoutMs: input.recoveryTimeoutMs ?? DEFAULT_RECOVERY_TIMEOUT_MS,
     recover: input.recover ?? 'reconnect',
+    strict: input.strict ?? true,
     executorReregistrationTimeoutMs: input.executorReregistrationTimeoutMs ?? EXECUTOR_REREGISTRATION_TIMEOUT_MS,
     gcDelayMs: input.gcDelayMs ?? GC_DELAY_MS,
     gcDiskHeadroom: input.gcDiskHeadroom ?? GC_DISK_HEADROOM,
@@ -138,6 +145,7 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
   if (typeof flags.gcDiskHeadroom !== 'number' || !(flags.gcDiskHeadroom >= 0 && flags.gcDiskHeadroom <= 1)) {
     throw new InvalidFlagError('gc_disk_headroom', flags.gcDiskHeadroom, 'must be a fraction in [0, 1]');
   }
+  if (typeof flags.strict !== 'boolean') throw new InvalidFlagError('strict', flags.strict, 'must be true or false');
   if (flags.recover !== 'reconnect' && flags.recover !== 'cleanup') throw new InvalidFlagError('recover', flags.recover, "must be 'reconnect' or 'cleanup'");
   if (flags.executorReregistrationTimeoutMs > MAX_EXECUTOR_REREGISTRATION_TIMEOUT_MS) {
     throw new InvalidFlagError(
@@ -180,6 +188,7 @@ export function flagsJSON(flags: AgentFlags): Record<string, string> {
     master_ping_timeout: formatDuration(flags.masterPingTimeoutMs),
     recovery_timeout: formatDuration(flags.recoveryTimeoutMs),
     recover: flags.recover,
+    strict: String(flags.strict),
     executor_reregistration_timeout: formatDuration(flags.executorReregistrationTimeoutMs),
     gc_delay: formatDuration(flags.gcDelayMs),
     gc_disk_headroom: String(flags.gcDiskHeadroom),

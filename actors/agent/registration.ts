@@ -19,7 +19,7 @@ import { UPID } from '../../src/process/upid.ts';
 import { ExecutorSocketServer, executorSocketPath } from '../../src/transport/socket.ts';
 import { SUM_MASTER, SUM_RECOVER, type SumMaster, type SumRecover, type SumRecovered } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
-import { checkpointAgent, forgetAgent, recoverState, sandboxDir, type RecoveredRun, type RecoveredState } from './checkpoint.ts';
+import { checkpointAgent, forgetAgent, latestAgentLink, recoverState, sandboxDir, type RecoveredRun, type RecoveredState } from './checkpoint.ts';
 import type { Container } from './containerizer.ts';
 import { MESOS_VERSION, SHUTDOWN_MARGIN_MS } from './constants.ts';
 import { attachSandbox } from './files.ts';
@@ -46,6 +46,11 @@ import { createTask, ExecutorRecord, FrameworkRecord } from './state.ts';
  */
 export function recover(agent: Agent): void {
   const recovering = recoverState(agent.flags.workDir).then(async (state) => {
+    if (state.errors.length > 0) {
+      agent.stats.recoveryErrors.inc(state.errors.length);
+      if (agent.flags.strict) throw new RecoveryError(state.errors);
+      for (const error of state.errors) agent.log.warn({ error }, 'Skipping a checkpoint that cannot be recovered (--strict=false)');
+    }
     const keep = survivors(agent, state);
     const { recovered, killed } = await agent.containerizer.recover((containerId) => keep.has(containerId));
     if (killed.length > 0) agent.log.warn({ pids: killed }, 'Killed containers a previous run of the agent left running');
@@ -55,11 +60,41 @@ export function recover(agent: Agent): void {
     Promise.all([listenForExecutors(agent), recovering]).then(([, recovered]) => recovered),
     ({ state, containers }) => _recover(agent, state, containers),
     (error) => {
-      agent.log.error({ err: error, work_dir: agent.flags.workDir }, 'Failed to recover the agent; registering as a new agent');
+      if (agent.flags.strict) {
+        recoveryFailed(agent, error);
+        return;
+      }
+      agent.log.error({ err: error, work_dir: agent.flags.workDir }, 'Failed to recover the agent; registering as a new agent (--strict=false)');
       void agent.containerizer.recover(() => false);
       agent.machine.send({ type: 'RECOVERED' });
     },
   );
+}
+
+/** What a previous run checkpointed could not be read (`RecoveredState.errors`). */
+export class RecoveryError extends Error {
+  constructor(readonly errors: readonly string[]) {
+    super(errors.length === 1 ? errors[0]! : `${errors.length} errors: ${errors.join('; ')}`);
+    this.name = 'RecoveryError';
+  }
+}
+
+/**
+ * `--strict` recovery failed (Mesos's agent exits with "Failed to perform recovery"): the agent
+ * terminates without touching what the previous run left running (its executors wait out
+ * `--recovery_timeout` for a next run), and says how to remedy it. Whoever runs it hears
+ * (`onFailure`: `mesos-ts agent` exits 1).
+ */
+function recoveryFailed(agent: Agent, error: unknown): void {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  agent.log.error(
+    { err: failure, work_dir: agent.flags.workDir },
+    `Failed to perform recovery: ${failure.message}. To remedy this, either fix or remove what is named, ` +
+      `or remove '${latestAgentLink(agent.flags.workDir)}' (the next start then registers as a new agent and kills what ` +
+      `the previous run left running), or start the agent with --strict=false to recover what can be read; then restart the agent`,
+  );
+  agent.runtime.terminate(agent.self);
+  agent.onFailure?.(failure);
 }
 
 /** Compares secrets in constant time. */

@@ -32,6 +32,7 @@ const flags: FlagSpec[] = [
   { name: 'executor_registration_timeout', type: 'duration', help: 'how long an executor may take to register', default: formatDuration(EXECUTOR_REGISTRATION_TIMEOUT_MS) },
   { name: 'recovery_timeout', type: 'duration', help: "how long a checkpointing framework's executors wait for a restarted agent before they shut down", default: formatDuration(DEFAULT_RECOVERY_TIMEOUT_MS) },
   { name: 'recover', type: 'string', help: "after a restart, 'reconnect' to the executors of checkpointing frameworks that survived it (their tasks run on), or 'cleanup' (kill them, then exit; the next start registers as a new agent)", default: 'reconnect' },
+  { name: 'strict', type: 'bool', help: "an error reading what a previous run checkpointed stops the agent (exit 1), touching nothing it left running; --no-strict recovers what it can read and goes on", default: true },
   { name: 'executor_reregistration_timeout', type: 'duration', help: 'how long a restarted agent waits for surviving executors to re-register before it kills them', default: formatDuration(EXECUTOR_REREGISTRATION_TIMEOUT_MS) },
   { name: 'executor_shutdown_grace_period', type: 'duration', help: 'how long an executor may take to shut down before it is killed', default: formatDuration(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS) },
   { name: 'gc_delay', type: 'duration', help: "how long after an executor (or framework) is done its sandbox is deleted, at most; sooner as the disk fills", default: formatDuration(GC_DELAY_MS) },
@@ -75,6 +76,9 @@ export const agentCommand: Command = {
     // When the agent ends for good, this process exits, as Mesos's agent does.
     let endedForGood!: (reason: string) => void;
     const shutDown = new Promise<string>((resolve) => (endedForGood = resolve));
+    // And exits 1 when it failed (with --strict: it could not recover its checkpoints).
+    let failed!: (error: Error) => void;
+    const failure = new Promise<{ error: Error }>((resolve) => (failed = (error) => resolve({ error })));
     let node;
     try {
       node = await startAgentNode({
@@ -87,6 +91,7 @@ export const agentCommand: Command = {
         port: httpPort,
         signal: stopping.signal,
         onShutdown: endedForGood,
+        onFailure: failed,
       });
     } catch (error) {
       if (error instanceof DetectionAbortedError) return 0;
@@ -102,8 +107,13 @@ export const agentCommand: Command = {
     process.once('SIGUSR1', onUsr1);
     // The agent may also end for good by itself: the master told it to (it marked it gone),
     // SIGUSR1 above, or --recover=cleanup once it killed what its previous run left.
-    const reason = await Promise.race([signal.then(() => undefined), shutDown]);
+    const reason = await Promise.race([signal.then(() => undefined), shutDown, failure]);
     process.off('SIGUSR1', onUsr1);
+    if (typeof reason === 'object') {
+      logger.error({ reason: reason.error.message }, 'Agent failed; exiting');
+      await node.stop();
+      return 1;
+    }
     if (reason === undefined) logger.info('Shutting down');
     else logger.warn({ reason }, 'Agent shut down for good; exiting (the next start registers as a new agent)');
     await node.stop();
@@ -126,6 +136,7 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
   | 'executorShutdownGracePeriodMs'
   | 'recoveryTimeoutMs'
   | 'recover'
+  | 'strict'
   | 'executorReregistrationTimeoutMs'
   | 'gcDelayMs'
   | 'gcDiskHeadroom'
@@ -141,6 +152,7 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
     executorShutdownGracePeriodMs: values.executor_shutdown_grace_period as number,
     recoveryTimeoutMs: values.recovery_timeout as number,
     recover: values.recover as RecoverMode,
+    strict: values.strict as boolean,
     executorReregistrationTimeoutMs: values.executor_reregistration_timeout as number,
     gcDelayMs: values.gc_delay as number,
     gcDiskHeadroom: values.gc_disk_headroom as number,

@@ -63,10 +63,11 @@ export const devCommand: Command = {
       { url: cluster.url, master: String(cluster.master.self), agents: cluster.agents.length, workDir: cluster.workDir },
       `Cluster running: web UI ${cluster.url}/, state ${cluster.url}/master/state; frameworks connect to ${String(cluster.master.self)}`,
     );
-    await untilSignal();
-    logger.info('Shutting down');
+    const failure = await Promise.race([untilSignal().then(() => undefined), cluster.agentFailed]);
+    if (failure !== undefined) logger.error({ reason: failure.message }, 'An agent failed; shutting the cluster down');
+    else logger.info('Shutting down');
     unannounce?.();
     await cluster.stop();
-    return 0;
+    return failure !== undefined ? 1 : 0;
   },
 };

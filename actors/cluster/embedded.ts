@@ -59,6 +59,12 @@ export interface EmbeddedCluster {
   /** `http://host:port` of the runtime's HTTP server. */
   readonly url: string;
   readonly workDir: string;
+  /**
+   * Settles with the error of the first agent that failed (with `--strict`, one that could not
+   * recover its checkpoints under `workDir`); pending while every agent works. `mesos-ts dev`
+   * exits 1 on it.
+   */
+  readonly agentFailed: Promise<Error>;
   stop(): Promise<void>;
 }
 
@@ -110,6 +116,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   ResourceMonitorProcess.ensure(runtime);
   FilesProcess.ensure(runtime);
   const agents: Agent[] = [];
+  let agentFailed!: (error: Error) => void;
+  const failed = new Promise<Error>((resolve) => (agentFailed = resolve));
   const count = options.agents ?? DEV_DEFAULTS.agents;
   for (let i = 1; i <= count; i++) {
     agents.push(
@@ -121,6 +129,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
         hostname: host,
         // No later run finds a temporary work directory: nothing is left running for one.
         killExecutorsOnExit: options.workDir === undefined,
+        onFailure: agentFailed,
       }),
     );
   }
@@ -131,6 +140,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     agents,
     url: `http://${http.host}:${http.port}`,
     workDir,
+    agentFailed: failed,
     stop: async () => {
       await runtime.shutdown();
       // A temporary work directory of our own making goes with the cluster.

@@ -20,6 +20,7 @@ test('flags - defaults are Mesos defaults', (t) => {
   t.is(flags.masterPingTimeoutMs, DEFAULT_MASTER_PING_TIMEOUT_MS);
   t.is(flags.recoveryTimeoutMs, 15 * 60_000);
   t.is(flags.recover, 'reconnect');
+  t.true(flags.strict);
   t.is(flags.executorReregistrationTimeoutMs, 2_000);
   t.is(flags.gcDelayMs, GC_DELAY_MS);
   t.is(GC_DELAY_MS, 7 * 24 * 3_600_000);
@@ -37,6 +38,7 @@ test('flags - defaults are Mesos defaults', (t) => {
     master_ping_timeout: '75secs',
     recovery_timeout: '15mins',
     recover: 'reconnect',
+    strict: 'true',
     executor_reregistration_timeout: '2secs',
     gc_delay: '1weeks',
     gc_disk_headroom: '0.1',
@@ -49,6 +51,7 @@ test('flags - a bad value is an error naming the flag and the value', (t) => {
   t.throws(() => agentFlags({ ...base, master: 'nope' }), { instanceOf: InvalidFlagError, message: /"nope" for --master/ });
   t.throws(() => agentFlags({ ...base, resources: 'cpus:x' }), { message: /--resources: invalid resource 'cpus:x'/ });
   t.throws(() => agentFlags({ ...base, recover: 'sometimes' as never }), { message: /"sometimes" for --recover: must be 'reconnect' or 'cleanup'/ });
+  t.throws(() => agentFlags({ ...base, strict: 'yes' as never }), { message: /"yes" for --strict: must be true or false/ });
   t.throws(() => agentFlags({ ...base, executorReregistrationTimeoutMs: 16 * 60_000 }), { message: /--executor_reregistration_timeout: must be at most 15mins/ });
   t.throws(() => agentFlags({ ...base, attributes: 'rack' }), { message: /"rack" for --attributes/ });
   t.throws(() => agentFlags({ ...base, attributes: 'ports:[9-1]' }), { message: /"ports:\[9-1\]" for --attributes: .*bad range '9-1'/ });

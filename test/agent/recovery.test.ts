@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { checkpointTask, containerPidsDir } from '../../actors/agent/checkpoint.ts';
+import { agentMetaDir, checkpointTask, containerPidsDir } from '../../actors/agent/checkpoint.ts';
 import { Containerizer, killOrphans } from '../../actors/agent/containerizer.ts';
 import { EXECUTOR_REREGISTRATION_TIMEOUT_MS } from '../../actors/agent/constants.ts';
 import { SUM_UPDATE } from '../../actors/status-update-manager/protocol.ts';
@@ -322,6 +322,67 @@ test.serial('AgentRestart - with --recover=cleanup the next run kills what the p
   t.regex(heard ?? '', /recovered with --recover=cleanup: killed what agent master-uuid-S0 left running/);
   t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
   t.false(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')), 'its next start registers as a new agent');
+});
+
+/** Whether process `pid` still runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A framework's checkpoint directory under the agent's meta directory, with `framework.info` holding `text` (none if undefined). */
+function strayFramework(h: Harness, frameworkId: string, text: string | undefined): string {
+  const dir = join(agentMetaDir(h.workDir, AGENT_ID), 'frameworks', frameworkId);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'framework.info');
+  if (text !== undefined) writeFileSync(file, text);
+  return file;
+}
+
+test.serial('AgentRestart - --strict (the default): a checkpoint that cannot be read stops the agent, naming it; what the previous run left runs on', async (t) => {
+  const h = await echoRunning(t, CHECKPOINTING);
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!;
+  const osPid = executor.osPid!;
+  const corrupt = strayFramework(h, 'framework-0001', '{"user": "te');
+  const failed = new Promise<Error>((resolve) => Object.assign(h.options, { onFailure: resolve }));
+  await restart(h);
+  const agentId = h.agent.id;
+  const failure = await failed;
+  await h.settle();
+  t.true(failure.message.startsWith(`checkpoint '${corrupt}' is not valid JSON`), failure.message);
+  t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
+  t.true(alive(osPid), "the previous run's executor was not touched");
+  t.true(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')), 'the agent id is kept for the run after the remedy');
+  t.is(h.master.received.slice(h.cursor).filter((m) => m.name === 'ReregisterSlaveMessage' || m.name === 'RegisterSlaveMessage').length, 0, 'it did not register as a new agent');
+
+  // The operator's remedy (here: --strict=false) and a restart: the executor is taken back.
+  Object.assign(h.options, { strict: false });
+  const reregistering = futureMessage(REREGISTER_EXECUTOR);
+  h.agent = spawnAgent(h);
+  await reregistering;
+  const body = await reregistration(h);
+  t.deepEqual(body.tasks?.map((task) => [task.task_id.value, task.state]), [['task-1', 'TASK_RUNNING']]);
+  t.deepEqual(body.frameworks?.map((f) => f.id?.value), [FRAMEWORK_ID], 'the unreadable framework is left out');
+  t.is(h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid, osPid, 'the same process');
+});
+
+test.serial('AgentRestart - a framework directory without its framework.info (the agent died between the two) is no recovery error', async (t) => {
+  const h = await echoRunning(t, CHECKPOINTING);
+  const osPid = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid!;
+  strayFramework(h, 'framework-0001', undefined);
+  let failure: Error | undefined;
+  Object.assign(h.options, { onFailure: (error: Error) => (failure = error) });
+  const reregistering = futureMessage(REREGISTER_EXECUTOR);
+  await restart(h);
+  await reregistering;
+  const body = await reregistration(h);
+  t.is(failure, undefined);
+  t.deepEqual(body.tasks?.map((task) => [task.task_id.value, task.state]), [['task-1', 'TASK_RUNNING']]);
+  t.is(h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid, osPid);
 });
 
 test.serial('AgentRestart - executors of frameworks that do not checkpoint die with the agent', async (t) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
@@ -320,6 +320,24 @@ test('multihost - mesos-ts agent on SIGUSR1 leaves the cluster: it unregisters (
   const lost = (await scheduler.waitFor((s) => s.kind === 'status' && s.status.task_id.value === 'sleeper' && s.status.state !== 'TASK_RUNNING', 'the end of sleeper', mark)) as { status: TaskStatus };
   t.is(lost.status.state, 'TASK_LOST');
   await driver.stop();
+});
+
+test('multihost - mesos-ts agent (--strict, the default) exits 1 on a checkpoint it cannot read, naming it and the remedy; it does not register', async (t) => {
+  t.timeout(60_000);
+  const { nats, procs, work } = await world(t, 'agent-strict');
+  const master = procs.cli('master', ['master', `--nats=${nats.url}`, '--port=0']);
+  await master.waitForLog(/^Master \S+ listening on /);
+  // What a previous run checkpointed, damaged.
+  const slaves = join(work, 'meta', 'slaves');
+  mkdirSync(join(slaves, 'S1'), { recursive: true });
+  writeFileSync(join(slaves, 'S1', 'slave.info'), 'not json');
+  symlinkSync('S1', join(slaves, 'latest'));
+  const agent = procs.cli('agent', ['agent', `--nats=${nats.url}`, '--port=0', `--work_dir=${work}`]);
+  t.is((await agent.exited).code, 1);
+  const failed = await agent.waitForLog(/^Failed to perform recovery: /);
+  t.true(String(failed.msg).includes(`checkpoint '${join(slaves, 'S1', 'slave.info')}' is not valid JSON`), String(failed.msg));
+  t.true(String(failed.msg).includes('--strict=false'), 'the remedy is named');
+  t.false(agent.lines.some((l) => l.json?.msg === 'Registered with master'), 'it did not register as a new agent');
 });
 
 /** The live processes (not zombies) of this run whose environment names executor `executorId`. */
