@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/nats-server.ts';
@@ -60,4 +60,21 @@ test('http master - mesos-ts dev on a --work_dir, stopped with Ctrl-C and starte
   t.is((await execute.exited).code, 0, execute.tail());
   t.regex(execute.stdout(), /Received status update TASK_FINISHED for task 'waiter'/);
   t.notRegex(execute.stdout(), /TASK_(FAILED|LOST|KILLED|DROPPED)/);
+});
+
+test('http master - mesos-ts dev on a --work_dir whose agent checkpoint cannot be read exits 1, naming it', async (t) => {
+  t.timeout(60_000);
+  const procs = new Processes();
+  t.teardown(() => procs.stopAll());
+  const work = mkdtempSync(join(tmpdir(), 'mesos-ts-dev-strict-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  // What agent-1's previous run checkpointed, damaged.
+  const slaves = join(work, 'agent-1', 'meta', 'slaves');
+  mkdirSync(join(slaves, 'S1'), { recursive: true });
+  writeFileSync(join(slaves, 'S1', 'slave.info'), '[]');
+  symlinkSync('S1', join(slaves, 'latest'));
+  const dev = procs.cli('dev', ['dev', '--port', String(await freePort()), '--agents', '1', `--work_dir=${work}`]);
+  t.is((await dev.exited).code, 1, dev.tail());
+  const failed = await dev.waitForLog(/^An agent failed; shutting the cluster down$/);
+  t.is(failed.reason, `checkpoint '${join(slaves, 'S1', 'slave.info')}' is not a JSON object`);
 });
