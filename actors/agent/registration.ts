@@ -42,7 +42,9 @@ import { createTask, ExecutorRecord, FrameworkRecord } from './state.ts';
  * containers of the executors that survived it (`--recover=reconnect`: those of checkpointing
  * frameworks that had registered) and kills every other container it left running; `_recover`
  * continues in the mailbox. With `--recover=cleanup` every container is killed and the agent
- * then terminates, forgetting its id, as Mesos's does.
+ * then terminates, forgetting its id, as Mesos's does. A checkpoint it cannot read (with
+ * `--strict`), or an agent info that differs from the previous run's, stops it before it touches
+ * any container (`recoveryFailed`).
  */
 export function recover(agent: Agent): void {
   const recovering = recoverState(agent.flags.workDir).then(async (state) => {
@@ -51,6 +53,9 @@ export function recover(agent: Agent): void {
       if (agent.flags.strict) throw new RecoveryError(state.errors);
       for (const error of state.errors) agent.log.warn({ error }, 'Skipping a checkpoint that cannot be recovered (--strict=false)');
     }
+    // Before any container is touched: an agent that would not be the same one stops here.
+    const incompatible = state.info !== undefined && agent.flags.recover === 'reconnect' ? incompatibility(agent, state.info) : undefined;
+    if (incompatible !== undefined) throw new IncompatibleAgentInfoError(incompatible);
     const keep = survivors(agent, state);
     const { recovered, killed } = await agent.containerizer.recover((containerId) => keep.has(containerId));
     if (killed.length > 0) agent.log.warn({ pids: killed }, 'Killed containers a previous run of the agent left running');
@@ -60,7 +65,7 @@ export function recover(agent: Agent): void {
     Promise.all([listenForExecutors(agent), recovering]).then(([, recovered]) => recovered),
     ({ state, containers }) => _recover(agent, state, containers),
     (error) => {
-      if (agent.flags.strict) {
+      if (agent.flags.strict || error instanceof IncompatibleAgentInfoError) {
         recoveryFailed(agent, error);
         return;
       }
@@ -80,19 +85,32 @@ export class RecoveryError extends Error {
 }
 
 /**
- * `--strict` recovery failed (Mesos's agent exits with "Failed to perform recovery"): the agent
+ * The agent's `--hostname`, `--resources` or `--attributes` differ from its previous run's (Mesos's
+ * "Incompatible agent info detected", its `--reconfiguration_policy=equal`): the master knows
+ * that agent, its tasks and their resources, so this one cannot take its place.
+ */
+export class IncompatibleAgentInfoError extends Error {
+  constructor(readonly difference: string) {
+    super(`Incompatible agent info detected: ${difference}`);
+    this.name = 'IncompatibleAgentInfoError';
+  }
+}
+
+/**
+ * Recovery failed (Mesos's agent exits with "Failed to perform recovery"): with `--strict`, any
+ * error; otherwise an incompatible agent info (`IncompatibleAgentInfoError`). The agent
  * terminates without touching what the previous run left running (its executors wait out
  * `--recovery_timeout` for a next run), and says how to remedy it. Whoever runs it hears
  * (`onFailure`: `mesos-ts agent` exits 1).
  */
 function recoveryFailed(agent: Agent, error: unknown): void {
   const failure = error instanceof Error ? error : new Error(String(error));
-  agent.log.error(
-    { err: failure, work_dir: agent.flags.workDir },
-    `Failed to perform recovery: ${failure.message}. To remedy this, either fix or remove what is named, ` +
-      `or remove '${latestAgentLink(agent.flags.workDir)}' (the next start then registers as a new agent and kills what ` +
-      `the previous run left running), or start the agent with --strict=false to recover what can be read; then restart the agent`,
-  );
+  const fresh = `remove '${latestAgentLink(agent.flags.workDir)}' (the next start then registers as a new agent and kills what the previous run left running)`;
+  const remedy =
+    failure instanceof IncompatibleAgentInfoError
+      ? `start the agent with its previous --hostname, --resources and --attributes, or ${fresh}, or start it once with --recover=cleanup (which does that for you)`
+      : `either fix or remove what is named, or ${fresh}, or start the agent with --strict=false to recover what can be read; then restart the agent`;
+  agent.log.error({ err: failure, work_dir: agent.flags.workDir }, `Failed to perform recovery: ${failure.message}. To remedy this, ${remedy}`);
   agent.runtime.terminate(agent.self);
   agent.onFailure?.(failure);
 }
@@ -113,7 +131,7 @@ function reachable(run: RecoveredRun): boolean {
 /** The containers whose executors may re-register: each checkpointed run whose executor had registered. */
 function survivors(agent: Agent, state: RecoveredState): Set<string> {
   const keep = new Set<string>();
-  if (agent.flags.recover !== 'reconnect' || state.info === undefined || incompatibility(agent, state.info) !== undefined) return keep;
+  if (agent.flags.recover !== 'reconnect' || state.info === undefined) return keep;
   for (const framework of state.frameworks) {
     for (const executor of framework.executors) {
       const run = executor.runs[0];
@@ -164,15 +182,6 @@ function _recover(agent: Agent, state: RecoveredState, containers: Map<string, C
     // As Mesos's agent in cleanup mode (`Slave::__recover`): the previous run's containers were
     // killed above; the agent leaves, and its next start registers as a new agent.
     terminateForGood(agent, `recovered with --recover=cleanup: killed what agent ${previous.id.value} left running`);
-    return;
-  }
-  const incompatible = incompatibility(agent, previous);
-  if (incompatible !== undefined) {
-    // Mesos refuses to start; here the agent starts afresh under a new id, which is what an
-    // operator does by hand (removing `meta/slaves/latest`).
-    agent.log.warn({ agent_id: previous.id.value, reason: incompatible }, 'Agent info changed since the last run; registering as a new agent');
-    scheduleRecovered(agent);
-    agent.machine.send({ type: 'RECOVERED' });
     return;
   }
   agent.info.id = previous.id;

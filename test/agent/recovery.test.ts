@@ -370,6 +370,29 @@ test.serial('AgentRestart - --strict (the default): a checkpoint that cannot be 
   t.is(h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid, osPid, 'the same process');
 });
 
+test.serial('AgentRestart - an agent restarted with other --resources refuses to recover (Mesos\'s "Incompatible agent info"), touching nothing; with the old ones it takes its executor back', async (t) => {
+  const h = await echoRunning(t, CHECKPOINTING);
+  const osPid = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid!;
+  const resources = h.agent.flags.resources;
+  const failed = new Promise<Error>((resolve) => Object.assign(h.options, { onFailure: resolve, resources: 'cpus:64;mem:1024' }));
+  await restart(h);
+  const agentId = h.agent.id;
+  const failure = await failed;
+  await h.settle();
+  t.regex(failure.message, /^Incompatible agent info detected: resources were '.*', now 'cpus:64;mem:1024'$/);
+  t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
+  t.true(alive(osPid), "the previous run's executor was not touched");
+  t.true(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')));
+
+  Object.assign(h.options, { resources });
+  const reregistering = futureMessage(REREGISTER_EXECUTOR);
+  h.agent = spawnAgent(h);
+  await reregistering;
+  const body = await reregistration(h);
+  t.deepEqual(body.tasks?.map((task) => [task.task_id.value, task.state]), [['task-1', 'TASK_RUNNING']]);
+  t.is(h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid, osPid, 'the same process');
+});
+
 test.serial('AgentRestart - a framework directory without its framework.info (the agent died between the two) is no recovery error', async (t) => {
   const h = await echoRunning(t, CHECKPOINTING);
   const osPid = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid!;

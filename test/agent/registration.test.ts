@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { DEFAULT_MASTER_PING_TIMEOUT_MS, DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS, DEFAULT_RESOURCES, MESOS_VERSION } from '../../actors/agent/constants.ts';
@@ -179,13 +179,20 @@ test.serial('AgentRestart - a restarted agent re-registers with its checkpointed
   t.is(h.agent.state, 'RUNNING');
 });
 
-test.serial('AgentRestart - an agent restarted with other resources registers as a new agent', async (t) => {
+test.serial('AgentRestart - an agent restarted with other resources refuses to start; once its id is removed (the remedy) it registers as a new agent', async (t) => {
   const h = await startAgent(t);
   await register(h);
   h.agentRuntime.terminate(h.agent.self);
   await h.settle();
 
-  (h.options as { resources?: string }).resources = 'cpus:2;mem:1024';
+  const failed = new Promise<Error>((resolve) => Object.assign(h.options, { resources: 'cpus:2;mem:1024', onFailure: resolve }));
+  h.agent = spawnAgent(h);
+  t.regex((await failed).message, /^Incompatible agent info detected: resources were /);
+  await h.settle();
+  t.is(h.master.received.filter((m) => m.name === REGISTER_SLAVE || m.name === 'ReregisterSlaveMessage').length, 1, 'only the first run registered');
+
+  // The remedy the error names: remove meta/slaves/latest.
+  rmSync(join(h.workDir, 'meta', 'slaves', 'latest'));
   h.agent = spawnAgent(h);
   const registering = futureMessage(REGISTER_SLAVE, h.agent.self, h.master.self);
   await h.settle();
