@@ -30,6 +30,15 @@ export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 export const SOCKET_RETRY_MS = 500;
 /** Default wall-clock time `SocketTransport.attach` waits for the first connection. */
 export const SOCKET_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * A connection to the agent's socket that has not said hello within this long is closed: anyone
+ * on the machine can connect, and one that never speaks would otherwise be held for ever.
+ */
+export const HELLO_TIMEOUT_MS = 10_000;
+/** The largest first frame (the hello, a node name and a token) the agent reads from a connection. */
+export const MAX_HELLO_FRAME_BYTES = 64 * 1024;
+/** Connections that have not yet said hello, at most; more are closed at once (a local flood). */
+export const MAX_PENDING_HELLOS = 128;
 /** Wall-clock bound on flushing a connection when it is closed on purpose; then it is cut. */
 const FLUSH_TIMEOUT_MS = 5_000;
 const HEADER_BYTES = 4;
@@ -88,7 +97,12 @@ export class FrameDecoder {
   /** Payload length of the frame being read, once its header is in; -1 before. */
   #need = -1;
 
-  constructor(private readonly maxBytes = MAX_FRAME_BYTES) {}
+  /** The largest payload a header may announce; may be raised as the stream goes on (after a hello). */
+  maxBytes: number;
+
+  constructor(maxBytes = MAX_FRAME_BYTES) {
+    this.maxBytes = maxBytes;
+  }
 
   /**
    * Adds `chunk` and returns the payloads of the frames it completes, in order. Throws
@@ -222,6 +236,9 @@ interface Connection {
   /** The executor runtime's node, once it said hello. */
   node: string | undefined;
   readonly write: (frame: Buffer) => boolean;
+  readonly decoder: FrameDecoder;
+  /** Closes the connection if it has not said hello by then (`HELLO_TIMEOUT_MS`). */
+  helloTimer: { cancel(): void } | undefined;
 }
 
 /**
@@ -232,8 +249,10 @@ interface Connection {
  * the problem). A second connection that says hello with the same node replaces the first
  * (the old one is closed). When a connection closes, `runtime.removeGateway(node)` (only if
  * that node's gateway is still this connection): the runtime then ends links to that node. A
- * connection that sends garbage, an oversized frame (> 64 MiB), or a non-hello first frame is
- * closed and `runtime.malformed(...)` says why.
+ * connection that sends garbage, an oversized frame (> 64 MiB; > 64 KiB before its hello), or
+ * a non-hello first frame is closed and `runtime.malformed(...)` says why, and so is one that
+ * has not said hello within `HELLO_TIMEOUT_MS` (on the runtime's Clock). At most
+ * `MAX_PENDING_HELLOS` connections wait for their hello at once; more are closed at once.
  *
  * Anyone on the machine can connect to an abstract socket (it has no file permissions), so a
  * server given `admit` takes a hello only when `admit(node, token)` says so: an agent gives each
@@ -315,9 +334,20 @@ export class ExecutorSocketServer {
       socket.destroy();
       return;
     }
-    const connection: Connection = { socket, node: undefined, write: writer(socket) };
+    let pending = 0;
+    for (const c of this.#connections) if (c.node === undefined) pending++;
+    if (pending >= MAX_PENDING_HELLOS) {
+      this.runtime.malformed(`executor socket connection refused: ${pending} connections are already waiting to say hello`);
+      socket.destroy();
+      return;
+    }
+    const connection: Connection = { socket, node: undefined, write: writer(socket), decoder: new FrameDecoder(MAX_HELLO_FRAME_BYTES), helloTimer: undefined };
+    connection.helloTimer = this.runtime.clock.setTimer(HELLO_TIMEOUT_MS, () => {
+      connection.helloTimer = undefined;
+      if (connection.node === undefined && !socket.destroyed) this.#reject(connection, `no hello within ${HELLO_TIMEOUT_MS} ms`);
+    });
     this.#connections.add(connection);
-    const decoder = new FrameDecoder();
+    const decoder = connection.decoder;
     socket.on('data', (chunk: Buffer) => {
       try {
         for (const payload of decoder.push(chunk)) {
@@ -386,6 +416,9 @@ export class ExecutorSocketServer {
       return;
     }
     connection.node = node;
+    connection.helloTimer?.cancel();
+    connection.helloTimer = undefined;
+    connection.decoder.maxBytes = MAX_FRAME_BYTES;
     this.#gateways.set(node, connection);
     this.runtime.logger.debug({ node }, 'Executor node connected');
     for (const listener of [...this.#listeners]) listener(node);
@@ -401,6 +434,8 @@ export class ExecutorSocketServer {
   /** Stops routing to `connection`; its node's links end unless a newer connection took over. */
   #forget(connection: Connection): void {
     this.#connections.delete(connection);
+    connection.helloTimer?.cancel();
+    connection.helloTimer = undefined;
     const node = connection.node;
     if (node === undefined || this.#gateways.get(node) !== connection) return;
     this.#gateways.delete(node);

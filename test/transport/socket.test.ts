@@ -12,6 +12,9 @@ import { UPID } from '../../src/process/upid.ts';
 import { LocalBus, LocalTransport } from '../../src/transport/local.ts';
 import {
   ExecutorSocketServer,
+  HELLO_TIMEOUT_MS,
+  MAX_HELLO_FRAME_BYTES,
+  MAX_PENDING_HELLOS,
   FrameDecoder,
   SocketTransport,
   encodeFrame,
@@ -189,7 +192,8 @@ test('socket - a connection that sends a non-hello first frame, invalid JSON or 
     ['non-hello first frame', encodeFrame(JSON.stringify({ mesos: GOOD_ENVELOPE })), /first frame must be a hello/],
     ['invalid JSON', encodeFrame('{nope'), /frame is not JSON .*\{nope/],
     ['invalid UTF-8', encodeFrame(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), /not UTF-8/],
-    ['huge length prefix', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x7b]), /frame length 4294967295 is larger than the 67108864 byte limit/],
+    ['huge length prefix', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x7b]), /frame length 4294967295 is larger than the 65536 byte limit/],
+    ['a first frame larger than a hello', Buffer.from([0x00, 0x01, 0x00, 0x01, 0x7b]), /frame length 65537 is larger than the 65536 byte limit/],
     ['hello without a node', encodeFrame('{"hello":{}}'), /first frame must be a hello/],
     ['hello with an invalid node', encodeFrame('{"hello":{"node":"a b@c"}}'), /hello from executor node 'a b@c' refused: invalid node/],
   ];
@@ -224,6 +228,58 @@ test('socket - a connection that sends a non-hello first frame, invalid JSON or 
   await exchange(t, agent.probe, executor.echo, 1);
   t.deepEqual(agent.server.connected().sort(), ['exec-good', 'raw-ok']);
   t.is(agent.runtime.reasons.length, cases.length + 1);
+});
+
+test('socket - a connection that does not say hello within HELLO_TIMEOUT_MS is closed and named; after its hello a frame may be large', async (t) => {
+  const path = freshPath();
+  const clock = new Clock();
+  clock.pause();
+  const agent = await startAgent(t, 'agent-silent', path, clock);
+  const silent = await rawClient(t, path);
+  const closed = once(silent, 'close');
+  // A client that says hello after it: once it is connected, the silent one was accepted.
+  const talker = await rawClient(t, path);
+  const connected = nextConnect(agent.server);
+  talker.write(encodeFrame(JSON.stringify({ hello: { node: 'talker' } })));
+  t.is(await connected, 'talker');
+
+  clock.advance(HELLO_TIMEOUT_MS - 1);
+  await agent.runtime.settle();
+  t.deepEqual(agent.runtime.reasons, []);
+  const malformed = agent.runtime.nextMalformed();
+  clock.advance(1);
+  t.is(await malformed, `executor socket connection closed: no hello within ${HELLO_TIMEOUT_MS} ms`);
+  await closed;
+  t.deepEqual(agent.server.connected(), ['talker'], 'the one that said hello keeps its connection');
+
+  // Past its hello, a frame may be far larger than a hello.
+  const big = 'x'.repeat(MAX_HELLO_FRAME_BYTES * 2);
+  const hi = agent.probe.next('hi');
+  talker.write(encodeFrame(JSON.stringify({ mesos: { ...GOOD_ENVELOPE, to: 'agent-probe@agent-silent', body: { big } } })));
+  t.is(((await hi) as { big: string }).big.length, big.length);
+  t.is(agent.runtime.reasons.length, 1);
+});
+
+test('socket - at most MAX_PENDING_HELLOS connections wait for their hello; more are closed at once, and an executor that says hello still gets in', async (t) => {
+  const path = freshPath();
+  const clock = new Clock();
+  clock.pause();
+  const agent = await startAgent(t, 'agent-flood', path, clock);
+  const flood = await Promise.all(Array.from({ length: MAX_PENDING_HELLOS }, () => rawClient(t, path)));
+  const refused = agent.runtime.nextMalformed();
+  const extra = await rawClient(t, path);
+  const extraClosed = once(extra, 'close');
+  t.is(await refused, `executor socket connection refused: ${MAX_PENDING_HELLOS} connections are already waiting to say hello`);
+  await extraClosed;
+  t.false(flood.some((s) => s.destroyed), 'the waiting ones are still open until their hello timeout');
+  // One of them says hello: there is room again.
+  const connected = nextConnect(agent.server);
+  flood[0]!.write(encodeFrame(JSON.stringify({ hello: { node: 'late-hello' } })));
+  t.is(await connected, 'late-hello');
+  const next = await rawClient(t, path);
+  const executorConnected = nextConnect(agent.server);
+  next.write(encodeFrame(JSON.stringify({ hello: { node: 'room-again' } })));
+  t.is(await executorConnected, 'room-again');
 });
 
 test('socket - a second hello from the same node replaces the first connection', async (t) => {
