@@ -75,7 +75,8 @@ import * as executors from './executors.ts';
 import { httpExecutorDisconnected } from './executor-api.ts';
 import { detachAll } from './files.ts';
 import { diskUsage, GarbageCollector, maxAllowedAgeMs, watchDisk } from './gc.ts';
-import { agentFlags, type AgentFlags, type AgentFlagsInput } from './flags.ts';
+import { agentFlags, InvalidFlagError, type AgentFlags, type AgentFlagsInput } from './flags.ts';
+import { CgroupsIsolator, limitsOf, parseIsolation, type ContainerLimits } from './isolation.ts';
 import { httpRoutes } from './http.ts';
 import { HTTP_EXECUTOR_DISCONNECTED, type HttpExecutorDisconnected } from './http-executor.ts';
 import * as registration from './registration.ts';
@@ -246,7 +247,13 @@ export class Agent extends Process {
     this.#sumOption = options.statusUpdateManager;
     this.#metricsPrefix = options.metricsPrefix;
     this.#diskUsage = options.diskUsage ?? (() => diskUsage(this.flags.workDir));
-    this.containerizer = options.containerizer ?? new Containerizer({ delay: (ms, fn) => this.delay(ms, fn), pidDir: containerPidsDir(this.flags.workDir) });
+    this.containerizer =
+      options.containerizer ??
+      new Containerizer({
+        delay: (ms, fn) => this.delay(ms, fn),
+        pidDir: containerPidsDir(this.flags.workDir),
+        ...cgroupsIsolation(this.flags, (containerId) => this.#containerLimits(containerId)),
+      });
     this.commandExecutor = options.commandExecutor ?? executors.defaultCommandExecutor;
     const random = options.random ?? Math.random;
     this.machine = createActor(
@@ -394,6 +401,16 @@ export class Agent extends Process {
     void this.runtime.dispatch(this.self, () => registration.unregister(this, reason)).catch(() => undefined);
   }
 
+  /** What the container `containerId` may use: its executor's and its tasks' resources (`cgroups/*`). */
+  #containerLimits(containerId: string): ContainerLimits | undefined {
+    for (const framework of this.frameworks.values()) {
+      for (const executor of framework.executors.values()) {
+        if (executor.containerId === containerId) return limitsOf(executor.resources());
+      }
+    }
+    return undefined;
+  }
+
   /** The lifecycle state. */
   get state(): AgentMachineState {
     return this.machine.getSnapshot().value as AgentMachineState;
@@ -500,4 +517,23 @@ export class Agent extends Process {
   linkTo(upid: UPID): void {
     this.link(upid);
   }
+}
+
+/**
+ * The containerizer's isolation for `--isolation`: with `cgroups/cpu` or `cgroups/mem`, a
+ * `CgroupsIsolator` whose hierarchies are checked (and the agent's root cgroup made) now, so that
+ * an agent that cannot isolate does not start, naming the flag and the path.
+ */
+function cgroupsIsolation(flags: AgentFlags, limits: (containerId: string) => ContainerLimits | undefined): { isolator?: CgroupsIsolator; limits?: typeof limits } {
+  const isolators = parseIsolation(flags.isolation);
+  const cpu = isolators.includes('cgroups/cpu');
+  const mem = isolators.includes('cgroups/mem');
+  if (!cpu && !mem) return {};
+  const isolator = new CgroupsIsolator({ hierarchy: flags.cgroupsHierarchy, root: flags.cgroupsRoot, cpu, mem, enableCfs: flags.cgroupsEnableCfs });
+  try {
+    isolator.initialize();
+  } catch (error) {
+    throw new InvalidFlagError('isolation', flags.isolation, (error as Error).message);
+  }
+  return { isolator, limits };
 }

@@ -6,6 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { commandShell, type CommandInfo } from '../../src/mesos/v1/common.ts';
 import { REAP_INTERVAL_MS } from './constants.ts';
+import { joinCgroupsArgv, type CgroupsIsolator, type ContainerLimitation, type ContainerLimits } from './isolation.ts';
 
 /**
  * The agent's containerizer: runs executors and command tasks as real child processes, as
@@ -58,6 +59,8 @@ export interface ContainerExit {
   code: number | null;
   /** The signal that ended the process, or `null` when it exited. */
   signal: NodeJS.Signals | null;
+  /** A limit the container ran into (`cgroups/mem`: the kernel OOM-killed one of its processes). */
+  limitation?: ContainerLimitation;
 }
 
 export interface Container {
@@ -95,6 +98,18 @@ export interface ContainerizerOptions {
   sameGroup?: boolean;
   /** How often a recovered container's process is looked for (`recover`); default `REAP_INTERVAL_MS`. */
   reapIntervalMs?: number;
+  /**
+   * The `cgroups/*` isolators (`isolation.ts`): each container's process starts inside cgroups
+   * limited to `limits(containerId)`, and its exit tells whether it ran into them.
+   */
+  isolator?: CgroupsIsolator;
+  /** A container's limits, for the isolator (the agent: its executor's and tasks' resources). */
+  limits?: (containerId: string) => ContainerLimits | undefined;
+  /**
+   * Where a containerizer without an isolator learns whether a container ran into a limit: a
+   * command executor in its own process, whose tasks run inside its own container's cgroups.
+   */
+  limitation?: () => Promise<ContainerLimitation | undefined>;
 }
 
 /** The wait status of a process whose exit could not be reaped (it was not our child): Mesos's -1. */
@@ -121,12 +136,34 @@ export class Containerizer {
   readonly #pidDir: string | undefined;
   readonly #sameGroup: boolean;
   readonly #reapIntervalMs: number;
+  readonly #isolator: CgroupsIsolator | undefined;
+  readonly #limits: ((containerId: string) => ContainerLimits | undefined) | undefined;
+  readonly #limitation: (() => Promise<ContainerLimitation | undefined>) | undefined;
 
   constructor(options: ContainerizerOptions) {
     this.#delay = options.delay;
     this.#pidDir = options.pidDir;
     this.#sameGroup = options.sameGroup === true;
     this.#reapIntervalMs = options.reapIntervalMs ?? REAP_INTERVAL_MS;
+    this.#isolator = options.isolator;
+    this.#limits = options.limits;
+    this.#limitation = options.limitation;
+  }
+
+  /** The isolator's cgroups, if any (`isolation.ts`). */
+  get isolator(): CgroupsIsolator | undefined {
+    return this.#isolator;
+  }
+
+  /**
+   * Sets the container's limits again from `limits(containerId)` (a task joined its executor);
+   * nothing without an isolator or for an unknown container.
+   */
+  update(containerId: string): void {
+    const limits = this.#limits?.(containerId);
+    const entry = this.#containers.get(containerId);
+    if (this.#isolator === undefined || limits === undefined || entry === undefined || entry.exit !== undefined) return;
+    this.#isolator.update(containerId, limits);
   }
 
   /**
@@ -215,6 +252,8 @@ export class Containerizer {
       }
       if (alive && signalGroup(note!.pid, 'SIGKILL')) killed.push(note!.pid);
       await rm(file, { force: true });
+      // Its cgroups, if the previous run isolated it (nothing to do otherwise).
+      if (this.#isolator !== undefined) await this.#isolator.cleanup(containerId);
     }
     return { recovered, killed };
   }
@@ -276,9 +315,23 @@ export class Containerizer {
     return container.exited;
   }
 
+  /**
+   * The exit of a container that may have run into a limit: with the limitation, if it did; its
+   * cgroups (`isolated`) are removed first, with whatever was left in them.
+   */
+  async #limited(containerId: string, exit: ContainerExit, isolated: boolean): Promise<ContainerExit> {
+    try {
+      const limitation = isolated ? await this.#isolator!.limitation(containerId) : await this.#limitation!();
+      if (isolated) await this.#isolator!.cleanup(containerId);
+      return limitation !== undefined ? { ...exit, limitation } : exit;
+    } catch {
+      return exit;
+    }
+  }
+
   async #start(spec: LaunchSpec): Promise<Container> {
     const { containerId, command, sandbox } = spec;
-    const argv = commandArgv(command);
+    let argv = commandArgv(command);
     if (typeof argv === 'string') return failed(spec, argv, COMMAND_NOT_FOUND_STATUS);
 
     try {
@@ -296,6 +349,17 @@ export class Containerizer {
       return failed(spec, `failed to open the output files in '${sandbox}': ${(error as Error).message}`, COMMAND_NOT_FOUND_STATUS);
     }
 
+    const limits = this.#isolator !== undefined ? this.#limits?.(containerId) : undefined;
+    if (this.#isolator !== undefined && limits !== undefined) {
+      try {
+        argv = joinCgroupsArgv(this.#isolator.prepare(containerId, limits), argv.file, argv.argv);
+      } catch (error) {
+        await this.#isolator.cleanup(containerId);
+        await out.close();
+        await err.close();
+        return failed(spec, `failed to isolate the container: ${(error as Error).message}`, COMMAND_NOT_FOUND_STATUS);
+      }
+    }
     try {
       const stdio: StdioOptions = ['ignore', out.fd, err.fd];
       const [file, ...args] = argv.argv;
@@ -311,13 +375,15 @@ export class Containerizer {
         const [error] = (await once(child, 'error')) as [NodeJS.ErrnoException];
         const status = error.code === 'EACCES' ? COMMAND_NOT_EXECUTABLE_STATUS : COMMAND_NOT_FOUND_STATUS;
         await err.appendFile(`Failed to execute '${argv.file}': ${error.message}\n`).catch(() => undefined);
+        if (limits !== undefined) await this.#isolator!.cleanup(containerId);
         return failed(spec, `failed to execute '${argv.file}': ${error.message}`, status, child);
       }
       // A later error (a failed kill) must not crash the agent.
       child.on('error', () => undefined);
-      const exited = new Promise<ContainerExit>((resolve) => {
+      const exit = new Promise<ContainerExit>((resolve) => {
         child.once('exit', (code, signal) => resolve(exitOf(code, signal)));
       });
+      const exited = limits !== undefined || this.#limitation !== undefined ? exit.then((e) => this.#limited(containerId, e, limits !== undefined)) : exit;
       return { containerId, pid: child.pid, child, exited, sandbox };
     } finally {
       // The child holds its own copies of the descriptors.

@@ -17,7 +17,7 @@ import {
 import { commandShell, type CommandInfo, type ExecutorInfo, type TaskInfo } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { launchCommandExecutor, describeExit, type LaunchCommandExecutorOptions } from '../executor/command-executor.ts';
-import { executorEnvironment, executorNodeName, MESOS_TS_EXECUTOR_TOKEN } from '../executor/environment.ts';
+import { executorEnvironment, executorNodeName, MESOS_TS_EXECUTOR_TOKEN, MESOS_TS_MEMORY_CGROUP } from '../executor/environment.ts';
 import { StatusUpdateManager } from '../status-update-manager/status-update-manager-process.ts';
 import { SUM_CLEANUP, type SumCleanup } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
@@ -127,6 +127,7 @@ function executorEnv(agent: Agent, framework: FrameworkRecord, executor: Executo
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   const endpoint = agentEndpoint(agent.runtime.httpAddress);
+  const memoryCgroup = agent.containerizer.isolator?.memoryDir(executor.containerId);
   return Object.assign(
     env,
     executorEnvironment({
@@ -143,6 +144,7 @@ function executorEnv(agent: Agent, framework: FrameworkRecord, executor: Executo
       recoveryTimeoutMs: agent.flags.recoveryTimeoutMs,
     }),
     { MESOS_SLAVE_ID: agent.agentId ?? '', MESOS_AGENT_ID: agent.agentId ?? '' },
+    memoryCgroup !== undefined ? { [MESOS_TS_MEMORY_CGROUP]: memoryCgroup } : {},
   );
 }
 
@@ -558,6 +560,11 @@ function containerExited(agent: Agent, frameworkId: string, executor: ExecutorRe
   if (framework === undefined || framework.executors.get(executor.id) !== executor) {
     agent.log.debug({ executor_id: executor.id }, 'Ignoring exit of an executor that is gone');
     return;
+  }
+  if (exit.limitation !== undefined) {
+    // Its tasks fail for the limit the container ran into (Mesos's `REASON_CONTAINER_LIMITATION_*`).
+    agent.log.warn({ executor_id: executor.id, framework_id: frameworkId, reason: exit.limitation.reason }, exit.limitation.message);
+    executor.pendingTermination ??= { state: 'TASK_FAILED', reason: exit.limitation.reason, message: exit.limitation.message };
   }
   executorTerminated(agent, framework, executor, exit);
 }

@@ -17,6 +17,7 @@ import {
   REGISTER_RETRY_INTERVAL_MAX_MS,
 } from './constants.ts';
 import { DEFAULT_RECOVERY_TIMEOUT_MS } from '../executor/constants.ts';
+import { CGROUPS_ROOT_PATTERN, DEFAULT_CGROUPS_HIERARCHY, DEFAULT_CGROUPS_ROOT, DEFAULT_ISOLATION, parseIsolation } from './isolation.ts';
 
 /**
  * The agent's flags, Mesos's `slave/flags.cpp` names in camelCase (durations in milliseconds,
@@ -57,6 +58,18 @@ export interface AgentFlags {
    * remedy it. `--strict=false` recovers what it can read and goes on without the rest.
    */
   readonly strict: boolean;
+  /**
+   * `--isolation`: the isolators, comma separated (Mesos's default `posix/cpu,posix/mem`, which
+   * enforce nothing); `cgroups/cpu` and `cgroups/mem` put each container in cgroups limited to
+   * its resources (`isolation.ts`).
+   */
+  readonly isolation: string;
+  /** `--cgroups_hierarchy`: where the cgroups v1 hierarchies are mounted (Mesos: `/sys/fs/cgroup`). */
+  readonly cgroupsHierarchy: string;
+  /** `--cgroups_root`: the agent's cgroup in each hierarchy, containers under it (Mesos: `mesos`). */
+  readonly cgroupsRoot: string;
+  /** `--cgroups_enable_cfs`: cap a container's CPU time at its cpus, not only weigh it (Mesos: false). */
+  readonly cgroupsEnableCfs: boolean;
   /** `--executor_reregistration_timeout`: how long `reconnect` waits for them (Mesos: 2 s). */
   readonly executorReregistrationTimeoutMs: number;
   /**
@@ -109,6 +122,10 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     recoveryTimeoutMs: input.recoveryTimeoutMs ?? DEFAULT_RECOVERY_TIMEOUT_MS,
     recover: input.recover ?? 'reconnect',
     strict: input.strict ?? true,
+    isolation: input.isolation ?? DEFAULT_ISOLATION,
+    cgroupsHierarchy: input.cgroupsHierarchy ?? DEFAULT_CGROUPS_HIERARCHY,
+    cgroupsRoot: input.cgroupsRoot ?? DEFAULT_CGROUPS_ROOT,
+    cgroupsEnableCfs: input.cgroupsEnableCfs ?? false,
     executorReregistrationTimeoutMs: input.executorReregistrationTimeoutMs ?? EXECUTOR_REREGISTRATION_TIMEOUT_MS,
     gcDelayMs: input.gcDelayMs ?? GC_DELAY_MS,
     gcDiskHeadroom: input.gcDiskHeadroom ?? GC_DISK_HEADROOM,
@@ -146,6 +163,18 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     throw new InvalidFlagError('gc_disk_headroom', flags.gcDiskHeadroom, 'must be a fraction in [0, 1]');
   }
   if (typeof flags.strict !== 'boolean') throw new InvalidFlagError('strict', flags.strict, 'must be true or false');
+  if (typeof flags.cgroupsEnableCfs !== 'boolean') throw new InvalidFlagError('cgroups_enable_cfs', flags.cgroupsEnableCfs, 'must be true or false');
+  try {
+    parseIsolation(flags.isolation);
+  } catch (error) {
+    throw new InvalidFlagError('isolation', flags.isolation, (error as Error).message);
+  }
+  if (typeof flags.cgroupsHierarchy !== 'string' || !flags.cgroupsHierarchy.startsWith('/')) {
+    throw new InvalidFlagError('cgroups_hierarchy', flags.cgroupsHierarchy, 'must be an absolute path');
+  }
+  if (typeof flags.cgroupsRoot !== 'string' || !CGROUPS_ROOT_PATTERN.test(flags.cgroupsRoot) || flags.cgroupsRoot.split('/').some((s) => s === '.' || s === '..')) {
+    throw new InvalidFlagError('cgroups_root', flags.cgroupsRoot, 'must be a relative path of [A-Za-z0-9_.-] segments');
+  }
   if (flags.recover !== 'reconnect' && flags.recover !== 'cleanup') throw new InvalidFlagError('recover', flags.recover, "must be 'reconnect' or 'cleanup'");
   if (flags.executorReregistrationTimeoutMs > MAX_EXECUTOR_REREGISTRATION_TIMEOUT_MS) {
     throw new InvalidFlagError(
@@ -189,6 +218,10 @@ export function flagsJSON(flags: AgentFlags): Record<string, string> {
     recovery_timeout: formatDuration(flags.recoveryTimeoutMs),
     recover: flags.recover,
     strict: String(flags.strict),
+    isolation: flags.isolation,
+    cgroups_hierarchy: flags.cgroupsHierarchy,
+    cgroups_root: flags.cgroupsRoot,
+    cgroups_enable_cfs: String(flags.cgroupsEnableCfs),
     executor_reregistration_timeout: formatDuration(flags.executorReregistrationTimeoutMs),
     gc_delay: formatDuration(flags.gcDelayMs),
     gc_disk_headroom: String(flags.gcDiskHeadroom),

@@ -155,6 +155,12 @@ export function launchTask(agent: Agent, framework: FrameworkRecord, executor: E
   const taskId = task.task_id.value;
   executor.launchedTasks.set(taskId, createTask(task, framework.id, agent.agentId!, executor.commandExecutor ? undefined : executor.id));
   checkpoint(agent, framework, executor, task);
+  // The container may use the task's resources too before the executor hears of it (`cgroups/*`).
+  try {
+    agent.containerizer.update(executor.containerId);
+  } catch (error) {
+    agent.log.warn({ err: error, executor_id: executor.id, task_id: taskId }, "Cannot raise the executor's container limits for the task");
+  }
   agent.log.info({ task_id: taskId, executor_id: executor.id, framework_id: framework.id }, 'Sending task to executor');
   agent.send(executor.pid!, RUN_TASK, { framework_id: { value: framework.id }, framework: framework.info, task } satisfies RunTask);
 }

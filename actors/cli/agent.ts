@@ -33,6 +33,10 @@ const flags: FlagSpec[] = [
   { name: 'recovery_timeout', type: 'duration', help: "how long a checkpointing framework's executors wait for a restarted agent before they shut down", default: formatDuration(DEFAULT_RECOVERY_TIMEOUT_MS) },
   { name: 'recover', type: 'string', help: "after a restart, 'reconnect' to the executors of checkpointing frameworks that survived it (their tasks run on), or 'cleanup' (kill them, then exit; the next start registers as a new agent)", default: 'reconnect' },
   { name: 'strict', type: 'bool', help: "an error reading what a previous run checkpointed stops the agent (exit 1), touching nothing it left running; --no-strict recovers what it can read and goes on", default: true },
+  { name: 'isolation', type: 'string', help: "isolators, comma separated: 'posix/cpu,posix/mem' enforce nothing; 'cgroups/cpu,cgroups/mem' put each container in cgroups v1 limited to its resources (cpu.shares, memory limit; an OOM-killed task fails with REASON_CONTAINER_LIMITATION_MEMORY; needs root)", default: 'posix/cpu,posix/mem' },
+  { name: 'cgroups_hierarchy', type: 'string', help: 'where the cgroups v1 hierarchies are mounted', default: '/sys/fs/cgroup' },
+  { name: 'cgroups_root', type: 'string', help: "the agent's cgroup in each hierarchy; each container's goes under it", default: 'mesos' },
+  { name: 'cgroups_enable_cfs', type: 'bool', help: "with cgroups/cpu, also cap each container's CPU time at its cpus (CFS quota), not only weigh it", default: false },
   { name: 'executor_reregistration_timeout', type: 'duration', help: 'how long a restarted agent waits for surviving executors to re-register before it kills them', default: formatDuration(EXECUTOR_REREGISTRATION_TIMEOUT_MS) },
   { name: 'executor_shutdown_grace_period', type: 'duration', help: 'how long an executor may take to shut down before it is killed', default: formatDuration(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS) },
   { name: 'gc_delay', type: 'duration', help: "how long after an executor (or framework) is done its sandbox is deleted, at most; sooner as the disk fills", default: formatDuration(GC_DELAY_MS) },
@@ -137,6 +141,10 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
   | 'recoveryTimeoutMs'
   | 'recover'
   | 'strict'
+  | 'isolation'
+  | 'cgroupsHierarchy'
+  | 'cgroupsRoot'
+  | 'cgroupsEnableCfs'
   | 'executorReregistrationTimeoutMs'
   | 'gcDelayMs'
   | 'gcDiskHeadroom'
@@ -153,6 +161,10 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
     recoveryTimeoutMs: values.recovery_timeout as number,
     recover: values.recover as RecoverMode,
     strict: values.strict as boolean,
+    isolation: values.isolation as string,
+    cgroupsHierarchy: values.cgroups_hierarchy as string,
+    cgroupsRoot: values.cgroups_root as string,
+    cgroupsEnableCfs: values.cgroups_enable_cfs as boolean,
     executorReregistrationTimeoutMs: values.executor_reregistration_timeout as number,
     gcDelayMs: values.gc_delay as number,
     gcDiskHeadroom: values.gc_disk_headroom as number,

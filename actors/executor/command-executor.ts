@@ -268,7 +268,12 @@ export class CommandExecutor implements Executor {
       message = `Failed to launch the command: ${failure ?? 'unknown error'}`;
     } else {
       message = `Command ${describeExit(exit)}`;
-      if (this.#killedByMaxCompletionTimer) {
+      if (exit.limitation !== undefined) {
+        // The container ran into a limit (`cgroups/mem`: the kernel OOM-killed the command).
+        state = 'TASK_FAILED';
+        reason = exit.limitation.reason;
+        message = exit.limitation.message;
+      } else if (this.#killedByMaxCompletionTimer) {
         state = 'TASK_FAILED';
         reason = 'REASON_MAX_COMPLETION_TIME_REACHED';
       } else if (this.#killed) {

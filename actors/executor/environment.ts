@@ -48,6 +48,12 @@ export const MESOS_TS_AGENT_SOCKET = 'MESOS_TS_AGENT_SOCKET';
  * `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`): no other local process can take its place.
  */
 export const MESOS_TS_EXECUTOR_TOKEN = 'MESOS_TS_EXECUTOR_TOKEN';
+/**
+ * The memory cgroup of the executor's container, when the agent isolates memory (`cgroups/mem`;
+ * ours): the command executor in a process of its own reads from it whether its task was
+ * OOM-killed (`REASON_CONTAINER_LIMITATION_MEMORY`).
+ */
+export const MESOS_TS_MEMORY_CGROUP = 'MESOS_TS_MEMORY_CGROUP';
 
 export interface ExecutorEnvironment {
   frameworkId: string;

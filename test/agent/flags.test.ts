@@ -39,6 +39,10 @@ test('flags - defaults are Mesos defaults', (t) => {
     recovery_timeout: '15mins',
     recover: 'reconnect',
     strict: 'true',
+    isolation: 'posix/cpu,posix/mem',
+    cgroups_hierarchy: '/sys/fs/cgroup',
+    cgroups_root: 'mesos',
+    cgroups_enable_cfs: 'false',
     executor_reregistration_timeout: '2secs',
     gc_delay: '1weeks',
     gc_disk_headroom: '0.1',
@@ -52,6 +56,11 @@ test('flags - a bad value is an error naming the flag and the value', (t) => {
   t.throws(() => agentFlags({ ...base, resources: 'cpus:x' }), { message: /--resources: invalid resource 'cpus:x'/ });
   t.throws(() => agentFlags({ ...base, recover: 'sometimes' as never }), { message: /"sometimes" for --recover: must be 'reconnect' or 'cleanup'/ });
   t.throws(() => agentFlags({ ...base, strict: 'yes' as never }), { message: /"yes" for --strict: must be true or false/ });
+  t.throws(() => agentFlags({ ...base, isolation: 'cgroups/cpu,cgroups/disk' }), { message: /"cgroups\/cpu,cgroups\/disk" for --isolation: unknown isolator 'cgroups\/disk'/ });
+  t.throws(() => agentFlags({ ...base, isolation: 'posix/mem,cgroups/mem' }), { message: /--isolation: 'posix\/mem' and 'cgroups\/mem' cannot both isolate mem/ });
+  t.throws(() => agentFlags({ ...base, isolation: ' , ' }), { message: /--isolation: must name at least one isolator/ });
+  t.throws(() => agentFlags({ ...base, cgroupsRoot: '../escape' }), { message: /"\.\.\/escape" for --cgroups_root/ });
+  t.throws(() => agentFlags({ ...base, cgroupsHierarchy: 'sys/fs' }), { message: /"sys\/fs" for --cgroups_hierarchy: must be an absolute path/ });
   t.throws(() => agentFlags({ ...base, executorReregistrationTimeoutMs: 16 * 60_000 }), { message: /--executor_reregistration_timeout: must be at most 15mins/ });
   t.throws(() => agentFlags({ ...base, attributes: 'rack' }), { message: /"rack" for --attributes/ });
   t.throws(() => agentFlags({ ...base, attributes: 'ports:[9-1]' }), { message: /"ports:\[9-1\]" for --attributes: .*bad range '9-1'/ });

@@ -1,0 +1,177 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { InvalidFlagError } from '../../actors/agent/flags.ts';
+import { CPU_SHARES_PER_CPU, joinCgroupsArgv, removeCgroup } from '../../actors/agent/isolation.ts';
+import { Agent } from '../../actors/agent/agent.ts';
+import { randomByteSource } from '../../src/mesos/ids.ts';
+import { REGISTER_EXECUTOR } from '../../src/mesos/protocol.ts';
+import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
+import { heldFifo } from '../helpers/fifo.ts';
+import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import {
+  acknowledge,
+  commandTask,
+  customTask,
+  echoExecutor,
+  FRAMEWORK,
+  FRAMEWORK_ID,
+  frameworkMessage,
+  type Harness,
+  nextUpdate,
+  register,
+  runTask,
+  startAgent,
+} from './harness.ts';
+
+resetFiltersAfterEach(test);
+
+/**
+ * `--isolation=cgroups/cpu,cgroups/mem` on this machine's real cgroups v1 hierarchies
+ * (`/sys/fs/cgroup/{cpu,memory}`, writable as root): each container's process runs in cgroups
+ * of its own, limited to its executor's and tasks' resources, removed once it exits; a task the
+ * kernel OOM-kills fails with REASON_CONTAINER_LIMITATION_MEMORY.
+ */
+
+const HIERARCHY = '/sys/fs/cgroup';
+/** This file's cgroups root, apart from any other agent's on the machine. */
+const ROOT = `mesos-ts-test-${process.pid}`;
+// Container ids from a random source: the harness's seeded one gives every agent the same ids.
+const ISOLATED = { isolation: 'cgroups/cpu,cgroups/mem', cgroupsRoot: ROOT, uuidSource: randomByteSource };
+
+// Every container's cgroups go once it exited; the last teardowns' may still be on their way.
+test.after.always(async () => {
+  for (const subsystem of ['cpu', 'memory']) {
+    const root = join(HIERARCHY, subsystem, ROOT);
+    if (!existsSync(root)) continue;
+    for (const entry of readdirSync(root, { withFileTypes: true })) if (entry.isDirectory()) await removeCgroup(join(root, entry.name));
+    if (!(await removeCgroup(root))) throw new Error(`cannot remove '${root}'`);
+  }
+});
+
+function cgroupDir(subsystem: 'cpu' | 'memory', containerId: string): string {
+  return join(HIERARCHY, subsystem, ROOT, containerId);
+}
+
+function read(file: string): string {
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** The cgroup of process `pid` in `subsystem`'s hierarchy, as `/proc/<pid>/cgroup` names it. */
+function cgroupOf(pid: number, subsystem: string): string | undefined {
+  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+    const [, controllers, path] = line.split(':');
+    if (controllers?.split(',').includes(subsystem)) return path;
+  }
+  return undefined;
+}
+
+/** A registered, isolating agent running command task `id` (`command`, `resources`), its TASK_RUNNING acknowledged. */
+async function commandRunning(t: ExecutionContext, id: string, command: string, resources: string, framework: FrameworkInfo = FRAMEWORK): Promise<Harness> {
+  const h = await startAgent(t, ISOLATED);
+  await register(h);
+  runTask(h, commandTask(id, command, resources), framework);
+  acknowledge(h, await nextUpdate(h)); // TASK_STARTING
+  const running = await nextUpdate(h);
+  if (running.update.status.state !== 'TASK_RUNNING') throw new Error(`${id} is ${running.update.status.state}`);
+  acknowledge(h, running);
+  return h;
+}
+
+test.serial("cgroups - a command task runs in cgroups of its container, limited to its resources; they are removed when it ends", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-isolation-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { opened } = heldFifo(dir);
+  const h = await commandRunning(t, 'sleeper', `exec sleep 600 > ${join(dir, 'held')}`, 'cpus:0.5;mem:64');
+  await opened; // the command runs: past the joining of its cgroups
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('sleeper')!;
+  const container = h.agent.containerizer.get(executor.containerId)!;
+  t.is(cgroupOf(container.pid, 'cpu'), `/${ROOT}/${executor.containerId}`);
+  t.is(cgroupOf(container.pid, 'memory'), `/${ROOT}/${executor.containerId}`);
+  t.is(read(join(cgroupDir('cpu', executor.containerId), 'cpu.shares')), String(0.5 * CPU_SHARES_PER_CPU));
+  t.is(read(join(cgroupDir('memory', executor.containerId), 'memory.limit_in_bytes')), String(64 * 1024 * 1024));
+  t.is(read(join(cgroupDir('memory', executor.containerId), 'cgroup.procs')), String(container.pid), 'the command itself, no wrapper left');
+
+  h.agent.containerizer.kill(executor.containerId, 'SIGKILL');
+  const failed = await nextUpdate(h);
+  t.is(failed.update.status.state, 'TASK_FAILED');
+  t.not(failed.update.status.reason, 'REASON_CONTAINER_LIMITATION_MEMORY', 'killed, not out of memory');
+  acknowledge(h, failed);
+  await h.settle();
+  t.false(existsSync(cgroupDir('cpu', executor.containerId)));
+  t.false(existsSync(cgroupDir('memory', executor.containerId)));
+});
+
+test.serial('cgroups - a command task that uses more memory than it has is OOM-killed and fails with REASON_CONTAINER_LIMITATION_MEMORY', async (t) => {
+  const h = await startAgent(t, ISOLATED);
+  await register(h);
+  // `tail` keeps everything it reads while it looks for a newline, which /dev/zero never has.
+  runTask(h, commandTask('hog', 'exec tail /dev/zero', 'cpus:0.1;mem:32'));
+  acknowledge(h, await nextUpdate(h)); // TASK_STARTING
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  const failed = await nextUpdate(h);
+  t.is(failed.update.status.state, 'TASK_FAILED');
+  t.is(failed.update.status.reason, 'REASON_CONTAINER_LIMITATION_MEMORY', failed.update.status.message);
+  t.regex(failed.update.status.message ?? '', /^Memory limit exceeded: Requested: 32MB Maximum Used: \d+MB$/);
+  acknowledge(h, failed);
+});
+
+test.serial("cgroups - a checkpointing framework's command task (its executor in a process of its own) OOM-killed also fails with REASON_CONTAINER_LIMITATION_MEMORY", async (t) => {
+  const h = await startAgent(t, ISOLATED);
+  await register(h);
+  runTask(h, commandTask('hog', 'exec tail /dev/zero', 'cpus:0.1;mem:128'), { ...FRAMEWORK, checkpoint: true });
+  acknowledge(h, await nextUpdate(h)); // TASK_STARTING
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  const failed = await nextUpdate(h);
+  t.is(failed.update.status.state, 'TASK_FAILED');
+  t.is(failed.update.status.reason, 'REASON_CONTAINER_LIMITATION_MEMORY', failed.update.status.message);
+  t.regex(failed.update.status.message ?? '', /^Memory limit exceeded: Requested: 128MB /);
+  acknowledge(h, failed);
+});
+
+test.serial("cgroups - a custom executor's container is limited to the executor's and its tasks' resources, raised as a task joins it", async (t) => {
+  const h = await startAgent(t, ISOLATED);
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()));
+  await registering;
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!;
+  const shares = (): string => read(join(cgroupDir('cpu', executor.containerId), 'cpu.shares'));
+  const memory = (): string => read(join(cgroupDir('memory', executor.containerId), 'memory.limit_in_bytes'));
+  // The echo executor's cpus:0.1;mem:32 and task-1's cpus:1;mem:128.
+  t.is(shares(), String(Math.floor(1.1 * CPU_SHARES_PER_CPU)));
+  t.is(memory(), String(160 * 1024 * 1024));
+  t.is(cgroupOf(executor.osPid!, 'memory'), `/${ROOT}/${executor.containerId}`);
+
+  runTask(h, customTask('task-2', echoExecutor()));
+  acknowledge(h, await nextUpdate(h)); // task-2 TASK_RUNNING
+  t.is(shares(), String(Math.floor(2.1 * CPU_SHARES_PER_CPU)));
+  t.is(memory(), String(288 * 1024 * 1024));
+
+  frameworkMessage(h, 'echo', 'finish');
+  for (let i = 0; i < 2; i++) acknowledge(h, await nextUpdate(h));
+});
+
+test.serial('cgroups - an agent whose cgroups hierarchy is not there does not start: the error names --isolation and the path', async (t) => {
+  const h = await startAgent(t);
+  const error = t.throws(() => Agent.start(h.agentRuntime, { master: String(h.master.self), workDir: h.workDir, isolation: 'cgroups/mem', cgroupsHierarchy: '/nonexistent/cgroup', cgroupsRoot: ROOT }), {
+    instanceOf: InvalidFlagError,
+  });
+  t.regex(error?.message ?? '', /--isolation: the 'memory' cgroup hierarchy is not mounted at '\/nonexistent\/cgroup\/memory'/);
+});
+
+test('cgroups - the command joins its cgroups before it runs: a shell writes its pid into each cgroup.procs, then execs it', (t) => {
+  const { file, argv } = joinCgroupsArgv(["/cg/cpu/r/c1/cgroup.procs", "/cg/memory/r/it's/cgroup.procs"], '/bin/sh', ['sh', '-c', 'echo hi']);
+  t.is(file, '/bin/sh');
+  t.deepEqual(argv, [
+    'sh',
+    '-c',
+    `echo $$ > '/cg/cpu/r/c1/cgroup.procs' || exit 125; echo $$ > '/cg/memory/r/it'\\''s/cgroup.procs' || exit 125; exec "$@"`,
+    'sh',
+    '/bin/sh',
+    '-c',
+    'echo hi',
+  ]);
+});
