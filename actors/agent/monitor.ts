@@ -26,6 +26,14 @@ export interface ResourceStatistics {
   mem_rss_bytes?: number;
   processes?: number;
   threads?: number;
+  /** With `cgroups/mem`: the container's memory cgroup's usage, limits and `memory.stat`. */
+  mem_total_bytes?: number;
+  mem_cache_bytes?: number;
+  mem_soft_limit_bytes?: number;
+  /** With `cgroups/cpu`: CFS periods, those throttled, and the time throttled (`cpu.stat`). */
+  cpus_nr_periods?: number;
+  cpus_nr_throttled?: number;
+  cpus_throttled_time_secs?: number;
 }
 
 /** One entry of `/monitor/statistics`, Mesos's JSON shape. */
@@ -45,6 +53,8 @@ export interface ExecutorUsageTarget {
   readonly memMb: number | undefined;
   /** The OS pid leading the executor's container (a session leader), if it runs. */
   readonly pid: number | undefined;
+  /** The container's cgroups, when the agent isolates it (`cgroups/cpu`, `cgroups/mem`). */
+  readonly cgroups?: { readonly cpu?: string | undefined; readonly memory?: string | undefined };
 }
 
 /**
@@ -77,7 +87,8 @@ export class ResourceMonitorProcess extends Process {
     const perAgent = await Promise.all(agentsIn(this.runtime).map((agent) => this.runtime.dispatch(agent.self, () => usageTargets(agent)).catch(() => [])));
     const targets = perAgent.flat();
     const usage = await readUsage(this.procRoot, new Set(targets.flatMap((t) => (t.pid === undefined ? [] : [t.pid]))));
-    return { status: 200, body: targets.map((t) => toStatistics(t, usage)) };
+    const cgroups = await Promise.all(targets.map((t) => (t.cgroups === undefined ? undefined : readCgroupStatistics(t.cgroups))));
+    return { status: 200, body: targets.map((t, i) => toStatistics(t, usage, cgroups[i])) };
   }
 }
 
@@ -90,12 +101,16 @@ export function usageTargets(agent: Agent): ExecutorUsageTarget[] {
       if (executor.state === 'TERMINATED') continue;
       const resources = executor.resources();
       const pid = agent.containerizer.get(executor.containerId)?.pid;
+      const isolator = agent.containerizer.isolator;
       targets.push({
         entry: { executor_id: executor.id, executor_name: executor.info.name ?? '', framework_id: framework.id, source: executor.info.source ?? '' },
         timestamp,
         cpus: resources.scalar('cpus'),
         memMb: resources.scalar('mem'),
         pid: pid !== undefined && pid > 0 ? pid : undefined,
+        ...(isolator !== undefined && pid !== undefined && pid > 0
+          ? { cgroups: { cpu: isolator.options.cpu ? isolator.dir('cpu', executor.containerId) : undefined, memory: isolator.memoryDir(executor.containerId) } }
+          : {}),
       });
     }
   }
@@ -111,7 +126,7 @@ export interface SessionUsage {
   threads: number;
 }
 
-function toStatistics(target: ExecutorUsageTarget, usage: Map<number, SessionUsage> | undefined): ExecutorStatistics {
+function toStatistics(target: ExecutorUsageTarget, usage: Map<number, SessionUsage> | undefined, cgroups?: Partial<ResourceStatistics>): ExecutorStatistics {
   const statistics: ResourceStatistics = { timestamp: target.timestamp };
   if (target.cpus !== undefined) statistics.cpus_limit = target.cpus;
   if (target.memMb !== undefined) statistics.mem_limit_bytes = Math.round(target.memMb * 1024 * 1024);
@@ -123,7 +138,51 @@ function toStatistics(target: ExecutorUsageTarget, usage: Map<number, SessionUsa
     statistics.processes = used.processes;
     statistics.threads = used.threads;
   }
-  return { ...target.entry, statistics };
+  return { ...target.entry, statistics: { ...statistics, ...cgroups } };
+}
+
+/**
+ * What a container's cgroups say, as Mesos's cgroups isolators report it: its memory cgroup's
+ * usage (`mem_total_bytes`), resident and cache memory (`memory.stat`'s `total_rss`,
+ * `total_cache`) and its limits as enforced (at least 32 MB); its cpu cgroup's CFS throttling
+ * (`cpu.stat`). A file that cannot be read (the container just ended) leaves its fields out.
+ */
+export async function readCgroupStatistics(dirs: { readonly cpu?: string | undefined; readonly memory?: string | undefined }): Promise<Partial<ResourceStatistics>> {
+  const read = (file: string): Promise<string | undefined> => readFile(file, 'utf8').catch(() => undefined);
+  const out: Partial<ResourceStatistics> = {};
+  if (dirs.memory !== undefined) {
+    const [usage, limit, soft, stat] = await Promise.all(['memory.usage_in_bytes', 'memory.limit_in_bytes', 'memory.soft_limit_in_bytes', 'memory.stat'].map((f) => read(`${dirs.memory}/${f}`)));
+    const number = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text.trim()));
+    const m = keyedNumbers(stat);
+    const entries: [keyof ResourceStatistics, number | undefined][] = [
+      ['mem_total_bytes', number(usage)],
+      ['mem_limit_bytes', number(limit)],
+      ['mem_soft_limit_bytes', number(soft)],
+      ['mem_rss_bytes', stat === undefined ? undefined : m.get('total_rss')],
+      ['mem_cache_bytes', stat === undefined ? undefined : m.get('total_cache')],
+    ];
+    for (const [key, value] of entries) if (value !== undefined && Number.isFinite(value)) out[key] = value;
+  }
+  if (dirs.cpu !== undefined) {
+    const stat = await read(`${dirs.cpu}/cpu.stat`);
+    if (stat !== undefined) {
+      const c = keyedNumbers(stat);
+      if (c.has('nr_periods')) out.cpus_nr_periods = c.get('nr_periods')!;
+      if (c.has('nr_throttled')) out.cpus_nr_throttled = c.get('nr_throttled')!;
+      if (c.has('throttled_time')) out.cpus_throttled_time_secs = round(c.get('throttled_time')! / 1e9);
+    }
+  }
+  return out;
+}
+
+/** `key value` lines (`memory.stat`, `cpu.stat`) as a map. */
+function keyedNumbers(text: string | undefined): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const line of (text ?? '').split('\n')) {
+    const [key, value] = line.split(' ');
+    if (key !== undefined && key !== '' && value !== undefined) map.set(key, Number(value));
+  }
+  return map;
 }
 
 function round(secs: number): number {

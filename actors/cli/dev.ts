@@ -1,3 +1,4 @@
+import { agentFlags } from '../agent/flags.ts';
 import { createLogger } from '../../src/logging.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import { DEV_DEFAULTS, startEmbeddedCluster } from '../cluster/embedded.ts';
@@ -17,6 +18,7 @@ export const devCommand: Command = {
     { name: 'agents', type: 'int', help: 'number of agents', default: DEV_DEFAULTS.agents },
     { name: 'resources', type: 'resources', help: "each agent's resources", default: DEV_DEFAULTS.resources },
     { name: 'attributes', type: 'string', help: "each agent's attributes, e.g. 'rack:r1;zone:a'" },
+    { name: 'isolation', type: 'string', help: "the agents' isolators: 'posix/cpu,posix/mem' enforce nothing; 'cgroups/cpu,cgroups/mem' limit each container to its resources with cgroups v1 (needs root)", default: 'posix/cpu,posix/mem' },
     { name: 'ip', type: 'string', help: 'address to serve HTTP on', default: DEV_DEFAULTS.host },
     { name: 'port', type: 'int', help: 'HTTP port (master endpoints, agents, metrics)', default: DEV_DEFAULTS.port },
     { name: 'work_dir', type: 'string', help: "the agents' work directories and the master's registry (master/registry.json) go under it; a later run on it recovers them (default: a new temporary directory, registry in memory)" },
@@ -38,11 +40,20 @@ export const devCommand: Command = {
     if (agents < 0) throw new Error(`invalid value '${agents}' for --agents: must be zero or more`);
     const maxOperatorEventStreamSubscribers = atLeast(flags, 'max_operator_event_stream_subscribers', 1);
     const agentReregisterTimeoutMs = positive(flags, 'agent_reregister_timeout');
+    // The agents' options checked before anything starts: an `InvalidFlagError` names the flag (exit 2).
+    agentFlags({
+      master: 'master@check',
+      workDir: 'check',
+      resources: flags.resources as string,
+      isolation: flags.isolation as string,
+      ...(flags.attributes !== undefined ? { attributes: flags.attributes as string } : {}),
+    });
     const transport = flags.nats !== undefined ? new NatsTransport({ servers: flags.nats as string[], prefix: flags.nats_prefix as string, logger }) : undefined;
     const cluster = await startEmbeddedCluster({
       agents,
       resources: flags.resources as string,
       ...(flags.attributes !== undefined ? { attributes: flags.attributes as string } : {}),
+      isolation: flags.isolation as string,
       host: flags.ip as string,
       port: flags.port as number,
       ...(flags.work_dir !== undefined ? { workDir: flags.work_dir as string } : {}),

@@ -38,6 +38,8 @@ export interface EmbeddedClusterOptions {
    * directory, removed by `stop()`, with the registry in memory (no later run reads it).
    */
   workDir?: string;
+  /** Every agent's `--isolation` (default Mesos's `posix/cpu,posix/mem`). */
+  isolation?: string;
   /** Default: the in-process local bus. With NATS, frameworks in other processes can connect. */
   transport?: Transport;
   /** The runtime's node name. */
@@ -126,6 +128,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
         workDir: join(workDir, `agent-${i}`),
         resources: options.resources ?? DEV_DEFAULTS.resources,
         ...(options.attributes !== undefined ? { attributes: options.attributes } : {}),
+        ...(options.isolation !== undefined ? { isolation: options.isolation } : {}),
         hostname: host,
         // No later run finds a temporary work directory: nothing is left running for one.
         killExecutorsOnExit: options.workDir === undefined,

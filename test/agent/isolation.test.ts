@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { InvalidFlagError } from '../../actors/agent/flags.ts';
-import { CPU_SHARES_PER_CPU, joinCgroupsArgv, removeCgroup } from '../../actors/agent/isolation.ts';
+import { CPU_CFS_PERIOD_US, CPU_SHARES_PER_CPU, joinCgroupsArgv, MIN_MEMORY_BYTES, removeCgroup } from '../../actors/agent/isolation.ts';
+import { ResourceMonitorProcess, type ExecutorStatistics } from '../../actors/agent/monitor.ts';
 import { Agent } from '../../actors/agent/agent.ts';
 import { randomByteSource } from '../../src/mesos/ids.ts';
 import { REGISTER_EXECUTOR } from '../../src/mesos/protocol.ts';
@@ -152,6 +153,35 @@ test.serial("cgroups - a custom executor's container is limited to the executor'
 
   frameworkMessage(h, 'echo', 'finish');
   for (let i = 0; i < 2; i++) acknowledge(h, await nextUpdate(h));
+});
+
+test.serial('cgroups - /monitor/statistics reports the container\'s cgroups: memory usage and limits as enforced, and with --cgroups_enable_cfs its CPU quota and throttling', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-isolation-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { opened } = heldFifo(dir);
+  const h = await startAgent(t, { ...ISOLATED, cgroupsEnableCfs: true });
+  await register(h);
+  // At a tenth of a cpu, 10 ms of CPU time per 100 ms period: a loop that needs far more (tens of
+  // milliseconds at least) is throttled before it gets to open the FIFO.
+  runTask(h, commandTask('busy', `i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done; exec sleep 600 > ${join(dir, 'held')}`, 'cpus:0.1;mem:16'));
+  acknowledge(h, await nextUpdate(h)); // TASK_STARTING
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  await opened;
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('busy')!;
+  t.is(read(join(cgroupDir('cpu', executor.containerId), 'cpu.cfs_quota_us')), String(0.1 * CPU_CFS_PERIOD_US));
+  t.is(read(join(cgroupDir('cpu', executor.containerId), 'cpu.cfs_period_us')), String(CPU_CFS_PERIOD_US));
+
+  const reply = await ResourceMonitorProcess.ensure(h.agentRuntime).statistics();
+  const statistics = (reply.body as ExecutorStatistics[])[0]!.statistics;
+  t.true(statistics.cpus_nr_throttled! > 0, JSON.stringify(statistics));
+  t.is(statistics.mem_limit_bytes, MIN_MEMORY_BYTES, 'the limit as enforced: mem:16 is raised to the 32 MB minimum');
+  t.is(statistics.mem_soft_limit_bytes, MIN_MEMORY_BYTES);
+  t.true(statistics.mem_total_bytes! > 0);
+  t.true(statistics.cpus_nr_periods! >= statistics.cpus_nr_throttled!);
+  t.true(statistics.cpus_throttled_time_secs! >= 0);
+  t.is(statistics.cpus_limit, 0.1);
+  h.agent.containerizer.kill(executor.containerId, 'SIGKILL');
+  acknowledge(h, await nextUpdate(h));
 });
 
 test.serial('cgroups - an agent whose cgroups hierarchy is not there does not start: the error names --isolation and the path', async (t) => {
