@@ -45,7 +45,10 @@ export const SHUTDOWN_MARGIN_MS = 2_000;
  */
 export const DEFAULT_MASTER_PING_TIMEOUT_MS = 15_000 * 5;
 
-/** `--resources` when none are given (Mesos would detect them; here a fixed, modest machine). */
+/**
+ * The resources of an `Agent` made in code without any (a fixed, modest machine). `mesos-ts agent`
+ * detects what `--resources` does not name, as Mesos's agent does (`detectResources`).
+ */
 export const DEFAULT_RESOURCES = 'cpus:4;mem:8192;disk:10240;ports:[31000-32000]';
 
 /** Completed frameworks the agent remembers for `/state` (Mesos `MAX_COMPLETED_FRAMEWORKS`). */

@@ -1,4 +1,6 @@
-import { hostname as osHostname } from 'node:os';
+import { statfsSync } from 'node:fs';
+import { availableParallelism, hostname as osHostname, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { MesosError } from '../../src/errors.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { parseAttributes } from '../../src/mesos/model.ts';
@@ -227,4 +229,62 @@ export function flagsJSON(flags: AgentFlags): Record<string, string> {
     gc_disk_headroom: String(flags.gcDiskHeadroom),
     disk_watch_interval: formatDuration(flags.diskWatchIntervalMs),
   };
+}
+
+/** What a machine has, for `detectResources`. */
+export interface MachineResources {
+  readonly cpus: number;
+  readonly memBytes: number;
+  /** The size of the filesystem holding the work directory. */
+  readonly diskBytes: number;
+}
+
+const GB = 1024 * 1024 * 1024;
+const MB = 1024 * 1024;
+
+/** The ports an agent offers when `--resources` names none (Mesos's default). */
+export const DEFAULT_PORTS = '[31000-32000]';
+
+/**
+ * `--resources` as Mesos's agent completes it: each of `cpus`, `mem`, `disk` and `ports` that
+ * `given` does not name is detected from the machine (Mesos's `Containerizer::resources`): every
+ * CPU; the memory less 1 GB left to the system (half of it under 2 GB); the work directory's
+ * filesystem less 5 GB (half of it under 10 GB); ports `[31000-32000]`. What `given` names is
+ * kept as given. Throws (naming the value) when `given` is not a resource string.
+ *
+ * @example
+ * detectResources('cpus:2', { cpus: 8, memBytes: 16 * 2 ** 30, diskBytes: 100 * 2 ** 30 });
+ * // 'cpus:2;mem:15360;disk:97280;ports:[31000-32000]'
+ */
+export function detectResources(given: string, machine: MachineResources): string {
+  const parsed = Resources.parse(given);
+  const names = new Set(parsed.names());
+  const detected: string[] = [];
+  if (!names.has('cpus')) detected.push(`cpus:${machine.cpus}`);
+  if (!names.has('mem')) {
+    const mem = machine.memBytes >= 2 * GB ? machine.memBytes - GB : machine.memBytes / 2;
+    detected.push(`mem:${Math.floor(mem / MB)}`);
+  }
+  if (!names.has('disk')) {
+    const disk = machine.diskBytes >= 10 * GB ? machine.diskBytes - 5 * GB : machine.diskBytes / 2;
+    detected.push(`disk:${Math.floor(disk / MB)}`);
+  }
+  if (!names.has('ports')) detected.push(`ports:${DEFAULT_PORTS}`);
+  return [given.trim(), ...detected].filter((part) => part !== '').join(';');
+}
+
+/** This machine's CPUs, memory, and the size of the filesystem that holds (or will hold) `workDir`. */
+export function thisMachine(workDir: string): MachineResources {
+  // The work directory may not exist yet: its nearest existing ancestor is on the same filesystem.
+  let dir = resolve(workDir);
+  for (;;) {
+    try {
+      const fs = statfsSync(dir);
+      return { cpus: availableParallelism(), memBytes: totalmem(), diskBytes: fs.bsize * fs.blocks };
+    } catch (error) {
+      const parent = dirname(dir);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) throw error;
+      dir = parent;
+    }
+  }
 }

@@ -1,10 +1,9 @@
 import { logLevel, port, positive } from '../../src/cli/checks.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
-import { agentFlags, formatDuration, type RecoverMode } from '../agent/flags.ts';
+import { agentFlags, detectResources, formatDuration, thisMachine, type RecoverMode } from '../agent/flags.ts';
 import {
   DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS,
-  DEFAULT_RESOURCES,
   EXECUTOR_REGISTRATION_TIMEOUT_MS,
   EXECUTOR_REREGISTRATION_TIMEOUT_MS,
   EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS,
@@ -22,7 +21,7 @@ import { untilSignal } from './signals.ts';
 const flags: FlagSpec[] = [
   { name: 'master', type: 'string', help: "the master: master@<node> on the bus, or nats://host:4222 to discover it (default with --nats: discover)" },
   { name: 'work_dir', type: 'string', help: 'sandboxes and checkpoints go under it', required: true },
-  { name: 'resources', type: 'resources', help: "the agent's resources, e.g. 'cpus:4;mem:8192;ports:[31000-32000]'", default: DEFAULT_RESOURCES },
+  { name: 'resources', type: 'resources', help: "the agent's resources, e.g. 'cpus:4;mem:8192;ports:[31000-32000]'; each of cpus, mem, disk and ports not named is detected, as Mesos's agent does (every CPU, the memory less 1 GB, the work_dir's filesystem less 5 GB, ports [31000-32000])" },
   { name: 'attributes', type: 'string', help: "the agent's attributes, e.g. 'rack:r1;zone:a'" },
   { name: 'hostname', type: 'string', help: "the hostname the agent reports (default: the machine's hostname)" },
   { name: 'ip', type: 'string', help: 'address to serve HTTP on (0.0.0.0 for every interface)', default: AGENT_DEFAULTS.ip },
@@ -102,7 +101,7 @@ export const agentCommand: Command = {
       throw error;
     }
     logger.info(
-      { agent: String(node.agent.self), master: String(node.master), url: node.url, work_dir: options.workDir },
+      { agent: String(node.agent.self), master: String(node.master), url: node.url, work_dir: options.workDir, resources: String(node.agent.totalResources) },
       `Agent ${String(node.agent.self)} listening on ${node.url}, registering with ${String(node.master)}`,
     );
     // SIGUSR1, as Mesos's agent: leave the cluster for good (unregister, shut every executor down).
@@ -152,7 +151,7 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
 > & { workDir: string } {
   return {
     workDir: values.work_dir as string,
-    resources: values.resources as string,
+    resources: completeResources(values.resources as string | undefined, values.work_dir as string),
     ...(values.attributes !== undefined ? { attributes: values.attributes as string } : {}),
     ...(values.hostname !== undefined ? { hostname: values.hostname as string } : {}),
     registrationBackoffFactorMs: values.registration_backoff_factor as number,
@@ -170,4 +169,16 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
     gcDiskHeadroom: values.gc_disk_headroom as number,
     diskWatchIntervalMs: values.disk_watch_interval as number,
   };
+}
+
+/**
+ * `--resources` with what it does not name detected from this machine (`detectResources`). A
+ * value that is not a resource string is returned as given, for `agentFlags` to refuse naming it.
+ */
+function completeResources(given: string | undefined, workDir: string): string {
+  try {
+    return detectResources(given ?? '', thisMachine(workDir));
+  } catch {
+    return given ?? '';
+  }
 }

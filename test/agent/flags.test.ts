@@ -1,5 +1,6 @@
 import test from 'ava';
-import { agentFlags, flagsJSON, formatDuration, InvalidFlagError } from '../../actors/agent/flags.ts';
+import { agentFlags, detectResources, flagsJSON, formatDuration, InvalidFlagError, thisMachine } from '../../actors/agent/flags.ts';
+import { availableParallelism, totalmem } from 'node:os';
 import {
   DEFAULT_MASTER_PING_TIMEOUT_MS,
   DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS,
@@ -88,4 +89,22 @@ test('formatDuration - as stout prints durations', (t) => {
   t.is(formatDuration(604_800_000), '1weeks');
   t.is(formatDuration(86_400_000), '1days');
   t.is(formatDuration(3_600_000), '1hrs');
+});
+
+test('detectResources - what --resources does not name is detected, as Mesos\'s agent does; what it names is kept', (t) => {
+  const GB = 1024 ** 3;
+  const big = { cpus: 8, memBytes: 16 * GB, diskBytes: 100 * GB };
+  t.is(detectResources('', big), 'cpus:8;mem:15360;disk:97280;ports:[31000-32000]', 'memory less 1 GB, disk less 5 GB');
+  t.is(detectResources('cpus:2;ports:[8000-8100]', big), 'cpus:2;ports:[8000-8100];mem:15360;disk:97280');
+  t.is(detectResources('cpus(web):1;mem:512;disk:1024;ports:[1-2]', big), 'cpus(web):1;mem:512;disk:1024;ports:[1-2]', 'a reserved cpus counts as named');
+  const small = { cpus: 1, memBytes: 1.5 * GB, diskBytes: 8 * GB };
+  t.is(detectResources('', small), 'cpus:1;mem:768;disk:4096;ports:[31000-32000]', 'half of each under 2 GB and 10 GB');
+  t.throws(() => detectResources('cpus:x', big), { message: /cpus:x/ });
+});
+
+test('detectResources - this machine: every CPU, its memory, the filesystem of a work directory not made yet', (t) => {
+  const machine = thisMachine('/tmp/mesos-ts-not-made-yet/agent');
+  t.is(machine.cpus, availableParallelism());
+  t.is(machine.memBytes, totalmem());
+  t.true(machine.diskBytes > 0);
 });

@@ -51,6 +51,8 @@ test('multihost - master, two agents and frameworks as OS processes: primes, exe
   for (const r of registered) t.is(r.master, masterPid, 'the agent found the master on the bus');
   const agentIds = registered.map((r) => r.agent_id as string);
   const listening = await Promise.all(agents.map((a) => a.waitForLog(/^Agent \S+ listening on /)));
+  // What --resources does not name (disk, ports) is detected from the machine, as Mesos's agent does.
+  for (const l of listening) t.regex(String(l.resources), /^cpus:2;disk:\d+;mem:1024;ports:\[31000-32000\]$/);
   const byAgentId = new Map<string, { child: Child; upid: string; endpoint: string; dir: string }>(
     agentIds.map((id, i) => [
       id,
