@@ -156,11 +156,7 @@ export function launchTask(agent: Agent, framework: FrameworkRecord, executor: E
   executor.launchedTasks.set(taskId, createTask(task, framework.id, agent.agentId!, executor.commandExecutor ? undefined : executor.id));
   checkpoint(agent, framework, executor, task);
   // The container may use the task's resources too before the executor hears of it (`cgroups/*`).
-  try {
-    agent.containerizer.update(executor.containerId);
-  } catch (error) {
-    agent.log.warn({ err: error, executor_id: executor.id, task_id: taskId }, "Cannot raise the executor's container limits for the task");
-  }
+  updateLimits(agent, executor, taskId);
   agent.log.info({ task_id: taskId, executor_id: executor.id, framework_id: framework.id }, 'Sending task to executor');
   agent.send(executor.pid!, RUN_TASK, { framework_id: { value: framework.id }, framework: framework.info, task } satisfies RunTask);
 }
@@ -333,7 +329,11 @@ export function sendAgentUpdate(
 function forward(agent: Agent, framework: UpdatingFramework, executor: ExecutorRecord | undefined, update: StatusUpdate): void {
   const task = executor?.updateTaskState(update.status, agent.info.id?.value ?? '');
   // A task that ended just now (`updateTaskState` refuses a task that had ended already).
-  if (task !== undefined && isTerminalState(task.state)) agent.tasksEnded[task.state]?.inc();
+  if (task !== undefined && isTerminalState(task.state)) {
+    agent.tasksEnded[task.state]?.inc();
+    // Its executor's container no longer needs its resources (`cgroups/*`: the CPU shares fall).
+    updateLimits(agent, executor!, task.task_id.value);
+  }
   agent.send(agent.sum, SUM_UPDATE, { update, checkpoint: framework.checkpoint } satisfies SumUpdate);
 }
 
@@ -441,4 +441,17 @@ export function executorMessage(agent: Agent, from: UPID, body: ExecutorToFramew
   }
   agent.stats.validFrameworkMessages.inc();
   agent.send(agent.master, EXECUTOR_TO_FRAMEWORK, { ...body, slave_id: agent.info.id! } satisfies ExecutorToFramework);
+}
+
+/**
+ * Sets the limits of the executor's container to its executor's and tasks' resources now (as
+ * Mesos's agent calls `Containerizer::update` when a task joins or ends); nothing without
+ * `cgroups/*` isolation.
+ */
+function updateLimits(agent: Agent, executor: ExecutorRecord, taskId: string): void {
+  try {
+    agent.containerizer.update(executor.containerId);
+  } catch (error) {
+    agent.log.warn({ err: error, executor_id: executor.id, task_id: taskId }, "Cannot update the limits of the executor's container");
+  }
 }

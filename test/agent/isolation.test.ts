@@ -131,7 +131,7 @@ test.serial("cgroups - a checkpointing framework's command task (its executor in
   acknowledge(h, failed);
 });
 
-test.serial("cgroups - a custom executor's container is limited to the executor's and its tasks' resources, raised as a task joins it", async (t) => {
+test.serial("cgroups - a custom executor's container is limited to the executor's and its tasks' resources, raised as a task joins it, its CPU shares lowered as tasks end", async (t) => {
   const h = await startAgent(t, ISOLATED);
   await register(h);
   const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
@@ -153,6 +153,10 @@ test.serial("cgroups - a custom executor's container is limited to the executor'
 
   frameworkMessage(h, 'echo', 'finish');
   for (let i = 0; i < 2; i++) acknowledge(h, await nextUpdate(h));
+  // Both tasks ended: the executor's own resources are left. The memory limit is not lowered
+  // under a running container (as Mesos); the CPU shares are.
+  t.is(shares(), String(Math.floor(0.1 * CPU_SHARES_PER_CPU)));
+  t.is(memory(), String(288 * 1024 * 1024));
 });
 
 test.serial('cgroups - /monitor/statistics reports the container\'s cgroups: memory usage and limits as enforced, and with --cgroups_enable_cfs its CPU quota and throttling', async (t) => {
