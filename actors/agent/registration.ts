@@ -42,12 +42,14 @@ import { createTask, ExecutorRecord, FrameworkRecord } from './state.ts';
  * containers of the executors that survived it (`--recover=reconnect`: those of checkpointing
  * frameworks that had registered) and kills every other container it left running; `_recover`
  * continues in the mailbox. With `--recover=cleanup` every container is killed and the agent
- * then terminates, forgetting its id, as Mesos's does. A checkpoint it cannot read (with
- * `--strict`), or an agent info that differs from the previous run's, stops it before it touches
- * any container (`recoveryFailed`).
+ * then terminates, forgetting its id, as Mesos's does. Another agent on the same work directory,
+ * a checkpoint it cannot read (with `--strict`), or an agent info that differs from the previous
+ * run's, stops it before it touches any container (`recoveryFailed`).
  */
 export function recover(agent: Agent): void {
-  const recovering = recoverState(agent.flags.workDir).then(async (state) => {
+  // The executor socket first: another agent that holds it runs on this work directory, and
+  // nothing of it may be touched (its containers would be taken for orphans and killed).
+  const recovering = listenForExecutors(agent).then(() => recoverState(agent.flags.workDir)).then(async (state) => {
     if (state.errors.length > 0) {
       agent.stats.recoveryErrors.inc(state.errors.length);
       if (agent.flags.strict) throw new RecoveryError(state.errors);
@@ -62,10 +64,10 @@ export function recover(agent: Agent): void {
     return { state, containers: new Map(recovered.map((c) => [c.containerId, c])) };
   });
   agent.continueWith(
-    Promise.all([listenForExecutors(agent), recovering]).then(([, recovered]) => recovered),
+    recovering,
     ({ state, containers }) => _recover(agent, state, containers),
     (error) => {
-      if (agent.flags.strict || error instanceof IncompatibleAgentInfoError) {
+      if (agent.flags.strict || error instanceof IncompatibleAgentInfoError || error instanceof WorkDirInUseError) {
         recoveryFailed(agent, error);
         return;
       }
@@ -84,6 +86,14 @@ export class RecoveryError extends Error {
   }
 }
 
+/** Another agent listens on this work directory's executor socket: it runs on the same `--work_dir`. */
+export class WorkDirInUseError extends Error {
+  constructor(workDir: string, cause: unknown) {
+    super(`another agent runs on work directory '${workDir}' (its executor socket is in use)`, { cause });
+    this.name = 'WorkDirInUseError';
+  }
+}
+
 /**
  * The agent's `--hostname`, `--resources` or `--attributes` differ from its previous run's (Mesos's
  * "Incompatible agent info detected", its `--reconfiguration_policy=equal`): the master knows
@@ -98,7 +108,8 @@ export class IncompatibleAgentInfoError extends Error {
 
 /**
  * Recovery failed (Mesos's agent exits with "Failed to perform recovery"): with `--strict`, any
- * error; otherwise an incompatible agent info (`IncompatibleAgentInfoError`). The agent
+ * error; otherwise an incompatible agent info (`IncompatibleAgentInfoError`) or another agent on
+ * the work directory (`WorkDirInUseError`). The agent
  * terminates without touching what the previous run left running (its executors wait out
  * `--recovery_timeout` for a next run), and says how to remedy it. Whoever runs it hears
  * (`onFailure`: `mesos-ts agent` exits 1).
@@ -107,9 +118,11 @@ function recoveryFailed(agent: Agent, error: unknown): void {
   const failure = error instanceof Error ? error : new Error(String(error));
   const fresh = `remove '${latestAgentLink(agent.flags.workDir)}' (the next start then registers as a new agent and kills what the previous run left running)`;
   const remedy =
-    failure instanceof IncompatibleAgentInfoError
-      ? `start the agent with its previous --hostname, --resources and --attributes, or ${fresh}, or start it once with --recover=cleanup (which does that for you)`
-      : `either fix or remove what is named, or ${fresh}, or start the agent with --strict=false to recover what can be read; then restart the agent`;
+    failure instanceof WorkDirInUseError
+      ? 'stop the other agent, or give this one a --work_dir of its own'
+      : failure instanceof IncompatibleAgentInfoError
+        ? `start the agent with its previous --hostname, --resources and --attributes, or ${fresh}, or start it once with --recover=cleanup (which does that for you)`
+        : `either fix or remove what is named, or ${fresh}, or start the agent with --strict=false to recover what can be read; then restart the agent`;
   agent.log.error({ err: failure, work_dir: agent.flags.workDir }, `Failed to perform recovery: ${failure.message}. To remedy this, ${remedy}`);
   agent.runtime.terminate(agent.self);
   agent.onFailure?.(failure);
@@ -144,8 +157,9 @@ function survivors(agent: Agent, state: RecoveredState): Set<string> {
 /**
  * Listens on the agent's executor socket (`executorSocketPath(--work_dir)`), where the executors
  * it launches in their own processes connect, and those that survived a restart connect again.
- * An agent that cannot listen (another agent runs on the same work directory) logs why and goes
- * on: its executors cannot reach it, and fail to register.
+ * Rejects with `WorkDirInUseError` when another agent listens there (it runs on the same work
+ * directory); an agent that cannot listen for another reason logs why and goes on: its executors
+ * cannot reach it, and fail to register.
  */
 async function listenForExecutors(agent: Agent): Promise<void> {
   let server: ExecutorSocketServer;
@@ -154,6 +168,7 @@ async function listenForExecutors(agent: Agent): Promise<void> {
       admit: (node, token) => token !== undefined && sameSecret(agent.executorTokens.get(node), token),
     });
   } catch (error) {
+    if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE') throw new WorkDirInUseError(agent.flags.workDir, error);
     agent.log.error({ err: error, work_dir: agent.flags.workDir }, 'Cannot listen for executors; none can be launched');
     return;
   }

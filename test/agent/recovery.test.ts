@@ -393,6 +393,27 @@ test.serial('AgentRestart - an agent restarted with other --resources refuses to
   t.is(h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid, osPid, 'the same process');
 });
 
+test.serial('AgentRestart - a second agent on the same work directory stops before it touches anything: the first one runs on', async (t) => {
+  const h = await startAgent(t);
+  await register(h);
+  runTask(h, commandTask('sleeper', 'exec sleep 600'));
+  acknowledge(h, await nextUpdate(h)); // TASK_STARTING
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  const first = h.agent;
+  const container = first.containerizer.get(first.frameworks.get(FRAMEWORK_ID)!.executors.get('sleeper')!.containerId)!;
+
+  const failed = new Promise<Error>((resolve) => Object.assign(h.options, { onFailure: resolve }));
+  const second = spawnAgent(h);
+  const failure = await failed;
+  await h.settle();
+  t.is(failure.message, `another agent runs on work directory '${h.workDir}' (its executor socket is in use)`);
+  t.is(h.agentRuntime.process(second.id), undefined, 'the second agent terminated');
+  // To the second agent the first one's container was an orphan of a previous run, to be killed.
+  t.true(alive(container.pid), "the first agent's task runs on");
+  t.is(first.state, 'RUNNING');
+  t.true(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')));
+});
+
 test.serial('AgentRestart - a framework directory without its framework.info (the agent died between the two) is no recovery error', async (t) => {
   const h = await echoRunning(t, CHECKPOINTING);
   const osPid = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!.osPid!;
