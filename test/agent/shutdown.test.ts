@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS, SHUTDOWN_MARGIN_MS } from '../../actors/agent/constants.ts';
 import { REGISTER_EXECUTOR, SHUTDOWN_SLAVE, UNREGISTER_SLAVE, type ShutdownSlave, type UnregisterSlave } from '../../src/mesos/protocol.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
@@ -15,6 +15,20 @@ resetFiltersAfterEach(test);
  * forgets its id, shuts every executor down within its grace period (its tasks get SIGTERM, not
  * SIGKILL), terminates once they are gone, and whoever runs it hears why.
  */
+
+/** A registered agent (telling `heard` why it shut down) running `task-1` in the stubborn executor, which ignores shutdown. */
+async function stubbornRunning(t: ExecutionContext) {
+  let reason: string | undefined;
+  const h = await startAgent(t, { onShutdown: (r) => (reason = r) });
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', stubbornExecutor()));
+  await registering;
+  await h.settle();
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('stubborn')!;
+  const container = h.agent.containerizer.get(executor.containerId)!;
+  return { h, executor, container, heard: () => reason };
+}
 
 test.serial('ShutdownMessage - from its master: the agent forgets its id, shuts its executors down gracefully and terminates; onShutdown hears why', async (t) => {
   let heard: string | undefined;
@@ -41,15 +55,7 @@ test.serial('ShutdownMessage - from its master: the agent forgets its id, shuts 
 });
 
 test.serial('ShutdownMessage - an executor that ignores its shutdown is destroyed after its grace period; the agent waits for it', async (t) => {
-  let heard: string | undefined;
-  const h = await startAgent(t, { onShutdown: (reason) => (heard = reason) });
-  await register(h);
-  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
-  runTask(h, customTask('task-1', stubbornExecutor()));
-  await registering;
-  await h.settle();
-  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('stubborn')!;
-  const container = h.agent.containerizer.get(executor.containerId)!;
+  const { h, executor, container, heard } = await stubbornRunning(t);
   const agentId = h.agent.id;
 
   h.master.send(h.agent.self, SHUTDOWN_SLAVE, { message: 'Agent has been marked gone' } satisfies ShutdownSlave);
@@ -57,27 +63,19 @@ test.serial('ShutdownMessage - an executor that ignores its shutdown is destroye
   t.is(executor.state, 'TERMINATING', 'asked to shut down');
   h.clock.advance(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS - 1);
   await h.settle();
-  t.is(heard, undefined, 'still within the grace period');
+  t.is(heard(), undefined, 'still within the grace period');
   t.is(h.agent.state, 'TERMINATING');
   t.is(h.agentRuntime.process(agentId), h.agent);
 
   h.clock.advance(1);
   t.not((await container.exited).status, 0, 'destroyed once the grace period ended');
   await h.settle();
-  t.is(heard, 'Agent has been marked gone');
+  t.is(heard(), 'Agent has been marked gone');
   t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
 });
 
 test.serial('ShutdownMessage - an executor whose end is never seen does not hold the agent: it terminates a margin after the grace period', async (t) => {
-  let heard: string | undefined;
-  const h = await startAgent(t, { onShutdown: (reason) => (heard = reason) });
-  await register(h);
-  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
-  runTask(h, customTask('task-1', stubbornExecutor()));
-  await registering;
-  await h.settle();
-  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('stubborn')!;
-  const container = h.agent.containerizer.get(executor.containerId)!;
+  const { h, container, heard } = await stubbornRunning(t);
   // A destroy that never ends the process (a wedged container): its exit never comes.
   h.agent.containerizer.destroy = () => Promise.resolve(undefined);
   const agentId = h.agent.id;
@@ -86,10 +84,10 @@ test.serial('ShutdownMessage - an executor whose end is never seen does not hold
   await h.settle();
   h.clock.advance(EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS + SHUTDOWN_MARGIN_MS - 1);
   await h.settle();
-  t.is(heard, undefined, 'still waiting for the executor');
+  t.is(heard(), undefined, 'still waiting for the executor');
   h.clock.advance(1);
   await h.settle();
-  t.is(heard, 'Agent has been marked gone');
+  t.is(heard(), 'Agent has been marked gone');
   t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
   t.is((await container.exited).signal, 'SIGKILL', 'what was left was killed as the agent terminated');
 });
