@@ -1,6 +1,6 @@
 import { ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
@@ -268,7 +268,10 @@ export class Containerizer {
     const timer = setInterval(() => {
       if (processStartTime(pid) === startTime) return;
       clearInterval(timer);
-      resolve({ status: UNKNOWN_EXIT_STATUS, code: null, signal: null });
+      const exit: ContainerExit = { status: UNKNOWN_EXIT_STATUS, code: null, signal: null };
+      // In the cgroups the previous run made for it, if it isolated it.
+      if (this.#isolator !== undefined) void this.#limited(containerId, exit, true).then(resolve);
+      else resolve(exit);
     }, this.#reapIntervalMs);
     // Polling alone must not keep the agent's process alive.
     timer.unref();
@@ -351,6 +354,15 @@ export class Containerizer {
 
     const limits = this.#isolator !== undefined ? this.#limits?.(containerId) : undefined;
     if (this.#isolator !== undefined && limits !== undefined) {
+      // The shell that joins the cgroups execs the command: whether it can be executed is known
+      // only by then, so it is looked for first, as `execvp` would, to fail as a spawn does.
+      const missing = unexecutable(argv.file, environment(spec).PATH);
+      if (missing !== undefined) {
+        await err.appendFile(`Failed to execute '${argv.file}': ${missing.message}\n`).catch(() => undefined);
+        await out.close();
+        await err.close();
+        return failed(spec, `failed to execute '${argv.file}': ${missing.message}`, missing.status);
+      }
       try {
         argv = joinCgroupsArgv(this.#isolator.prepare(containerId, limits), argv.file, argv.argv);
       } catch (error) {
@@ -401,6 +413,27 @@ function commandArgv(command: CommandInfo): { file: string; argv: string[] } | s
   if (commandShell(command)) return { file: '/bin/sh', argv: ['sh', '-c', command.value] };
   const argv = command.arguments !== undefined && command.arguments.length > 0 ? command.arguments : [command.value];
   return { file: command.value, argv };
+}
+
+/**
+ * Why `file` cannot be executed, as `execvp` looks for it (a name without `/` on each `PATH`
+ * directory): `ENOENT` (127, as a shell says) or `EACCES` (126); `undefined` if it can.
+ */
+function unexecutable(file: string, path: string | undefined): { status: number; message: string } | undefined {
+  const candidates = file.includes('/') ? [file] : (path ?? '/usr/local/bin:/usr/bin:/bin').split(':').map((dir) => join(dir === '' ? '.' : dir, file));
+  let denied = false;
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      if (statSync(candidate).isFile()) return undefined;
+      denied = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EACCES') denied = true;
+    }
+  }
+  return denied
+    ? { status: COMMAND_NOT_EXECUTABLE_STATUS, message: `spawn ${file} EACCES` }
+    : { status: COMMAND_NOT_FOUND_STATUS, message: `spawn ${file} ENOENT` };
 }
 
 /** `spec.env` with the command's own variables over it; secrets are not resolved here. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -7,7 +7,7 @@ import { CPU_CFS_PERIOD_US, CPU_SHARES_PER_CPU, joinCgroupsArgv, MIN_MEMORY_BYTE
 import { ResourceMonitorProcess, type ExecutorStatistics } from '../../actors/agent/monitor.ts';
 import { Agent } from '../../actors/agent/agent.ts';
 import { randomByteSource } from '../../src/mesos/ids.ts';
-import { REGISTER_EXECUTOR } from '../../src/mesos/protocol.ts';
+import { REGISTER_EXECUTOR, REREGISTER_EXECUTOR } from '../../src/mesos/protocol.ts';
 import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { heldFifo } from '../helpers/fifo.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
@@ -22,7 +22,9 @@ import {
   type Harness,
   nextUpdate,
   register,
+  reregistration,
   runTask,
+  spawnAgent,
   startAgent,
 } from './harness.ts';
 
@@ -186,6 +188,53 @@ test.serial('cgroups - /monitor/statistics reports the container\'s cgroups: mem
   t.is(statistics.cpus_limit, 0.1);
   h.agent.containerizer.kill(executor.containerId, 'SIGKILL');
   acknowledge(h, await nextUpdate(h));
+});
+
+test.serial('cgroups - an executor that cannot be executed fails its tasks with REASON_CONTAINER_LAUNCH_FAILED, as without isolation; its cgroups are gone', async (t) => {
+  const h = await startAgent(t, ISOLATED);
+  await register(h);
+  const plain = join(h.workDir, 'plain-file');
+  writeFileSync(plain, 'echo never run\n', { mode: 0o644 });
+  for (const [id, value, reason] of [
+    ['missing', '/nonexistent/executor', /failed to execute '\/nonexistent\/executor': spawn \/nonexistent\/executor ENOENT/],
+    ['on-path', 'no-such-executor-on-path', /failed to execute 'no-such-executor-on-path': spawn no-such-executor-on-path ENOENT/],
+    ['not-executable', plain, /failed to execute '.*\/plain-file': spawn .*\/plain-file EACCES/],
+  ] as const) {
+    runTask(h, customTask(`task-${id}`, { executor_id: { value: id }, command: { shell: false, value } }));
+    const failed = await nextUpdate(h);
+    t.is(failed.update.status.state, 'TASK_FAILED', id);
+    t.is(failed.update.status.reason, 'REASON_CONTAINER_LAUNCH_FAILED', id);
+    t.regex(failed.update.status.message ?? '', reason);
+    acknowledge(h, failed);
+  }
+  await h.settle();
+  t.deepEqual(readdirSync(join(HIERARCHY, 'memory', ROOT), { withFileTypes: true }).filter((e) => e.isDirectory()), []);
+});
+
+test.serial("cgroups - a checkpointing framework's executor that survives an agent restart stays in its cgroups; they go when it exits", async (t) => {
+  const h = await startAgent(t, ISOLATED);
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()), { ...FRAMEWORK, checkpoint: true });
+  await registering;
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  const { containerId, osPid } = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!;
+  await h.settle();
+
+  h.agentRuntime.terminate(h.agent.self);
+  await h.settle();
+  const reregistering = futureMessage(REREGISTER_EXECUTOR);
+  h.agent = spawnAgent(h);
+  await reregistering;
+  await reregistration(h);
+  t.is(cgroupOf(osPid!, 'memory'), `/${ROOT}/${containerId}`, 'still in its cgroups');
+  t.is(read(join(cgroupDir('memory', containerId), 'memory.limit_in_bytes')), String(160 * 1024 * 1024));
+
+  const container = h.agent.containerizer.get(containerId)!;
+  process.kill(osPid!, 'SIGKILL');
+  await container.exited;
+  t.false(existsSync(cgroupDir('memory', containerId)), 'removed once it exited');
+  t.false(existsSync(cgroupDir('cpu', containerId)));
 });
 
 test.serial('cgroups - an agent whose cgroups hierarchy is not there does not start: the error names --isolation and the path', async (t) => {
