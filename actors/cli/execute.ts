@@ -2,7 +2,9 @@ import { userInfo } from 'node:os';
 import { logLevel, optionalPositive } from '../../src/cli/checks.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
+import { healthCheckProblem } from '../../src/mesos/health-check.ts';
 import { Resources } from '../../src/mesos/resources.ts';
+import { HealthCheckSchema, type HealthCheck } from '../../src/mesos/v1/task.ts';
 import { FRAMEWORK_CAPABILITIES, type FrameworkCapabilityType, type FrameworkInfo } from '../../src/mesos/v1/base.ts';
 import { isTerminalState, type AgentID, type FrameworkID, type Offer, type TaskInfo, type TaskStatus } from '../../src/mesos/v1/common.ts';
 import { wallClockTimer, type Timer } from '../../src/process/clock.ts';
@@ -29,6 +31,11 @@ const flags: FlagSpec[] = [
   { name: 'env', type: 'string', help: 'environment of the command, a JSON object: \'{"NAME":"value"}\'' },
   { name: 'shell', type: 'bool', help: 'run the command with /bin/sh -c (--no-shell: exec it, split on spaces)', default: true },
   { name: 'kill_after', type: 'duration', help: 'kill the task this long after it runs' },
+  {
+    name: 'health_check',
+    type: 'string',
+    help: 'a Mesos HealthCheck for the task, as JSON: \'{"type":"COMMAND","command":{"value":"test -f ready"},"interval_seconds":2}\' (also HTTP with "http":{"port":8080,"path":"/health"}, TCP with "tcp":{"port":8080})',
+  },
   { name: 'checkpoint', type: 'bool', help: "subscribe a checkpointing framework: its task and executor outlive a restart of their agent", default: false },
   {
     name: 'framework_capabilities',
@@ -54,6 +61,7 @@ export const executeCommand: Command = {
     const level = logLevel(values);
     const killAfterMs = optionalPositive(values, 'kill_after');
     const env = parseEnv(values);
+    const healthCheck = parseHealthCheck(values);
     const framework = frameworkInfo(values);
     const wanted = Resources.parse(values.resources as string);
     const master = masterAddress(values);
@@ -92,6 +100,7 @@ export const executeCommand: Command = {
         ...(values.shell === false ? { arguments: command.split(/\s+/).filter((a) => a.length > 0) } : {}),
         ...(env !== undefined ? { environment: { variables: Object.entries(env).map(([k, v]) => ({ name: k, value: v })) } } : {}),
       },
+      ...(healthCheck !== undefined ? { health_check: healthCheck } : {}),
     });
     const scheduler = new ExecuteScheduler(name, wanted, task, killAfterMs);
     const driver = new SchedulerDriver(
@@ -140,6 +149,23 @@ function frameworkCapabilities(values: Record<string, FlagValue>): FrameworkCapa
     if (!known.includes(name)) throw new FlagError('framework_capabilities', given.join(','), `unknown capability '${name}' (use ${known.join(', ')})`);
   }
   return [...new Set(given)] as FrameworkCapabilityType[];
+}
+
+/** `--health_check`: a `HealthCheck` in Mesos v1 JSON, checked as the master would. */
+function parseHealthCheck(values: Record<string, FlagValue>): HealthCheck | undefined {
+  const text = values.health_check as string | undefined;
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new FlagError('health_check', text, `must be a JSON object: ${(error as Error).message}`);
+  }
+  const parsed = HealthCheckSchema.safeParse(json);
+  if (!parsed.success) throw new FlagError('health_check', text, `is not a HealthCheck: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  const problem = healthCheckProblem(parsed.data);
+  if (problem !== undefined) throw new FlagError('health_check', text, problem);
+  return parsed.data;
 }
 
 function parseEnv(values: Record<string, FlagValue>): Record<string, string> | undefined {
@@ -198,6 +224,7 @@ class ExecuteScheduler implements Scheduler {
     if (status.message !== undefined && status.message !== '') print(`  message: '${status.message}'`);
     if (status.source !== undefined) print(`  source: ${status.source}`);
     if (status.reason !== undefined) print(`  reason: ${status.reason}`);
+    if (status.healthy !== undefined) print(`  healthy?: ${status.healthy}`);
     if (status.state === 'TASK_RUNNING' && this.killAfterMs !== undefined && this.#killTimer === undefined) {
       // A wall-clock timer: the operator asked for real time, and this is no actor.
       this.#killTimer = wallClockTimer(this.killAfterMs, () => this.interrupt(driver));

@@ -5,6 +5,7 @@ import type {
   AgentInfo,
   ExecutorInfo,
   FrameworkInfo,
+  HealthCheck,
   KillPolicy,
   TaskID,
   TaskInfo,
@@ -21,6 +22,7 @@ import {
   TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS,
 } from './constants.ts';
 import { MESOS_DIRECTORY, MESOS_SANDBOX } from './environment.ts';
+import { HealthChecker } from './health-checker.ts';
 import { ExecutorDriver, type DriverStatus, type Executor, type ExecutorDriverOptions } from './executor-driver.ts';
 
 /**
@@ -40,7 +42,10 @@ import { ExecutorDriver, type DriverStatus, type Executor, type ExecutorDriverOp
  *    a task that runs past its `max_completion_time` is killed at once and fails
  *    (`REASON_MAX_COMPLETION_TIME_REACHED`);
  * 4. stopping once the agent acknowledged the terminal update; when shut down, killing the
- *    task within the executor's shutdown grace period and stopping once its end is reported.
+ *    task within the executor's shutdown grace period and stopping once its end is reported;
+ * 5. health checking the task (`TaskInfo.health_check`: `COMMAND`, `HTTP`, `TCP`) while it
+ *    runs, reporting its health in `TASK_RUNNING` updates and killing it after
+ *    `consecutive_failures` failures in a row (`health-checker.ts`).
  */
 
 export interface CommandExecutorOptions {
@@ -84,6 +89,10 @@ export class CommandExecutor implements Executor {
   #terminated = false;
   /** The agent asked the executor to shut down: it stops once the task's end is reported. */
   #shuttingDown = false;
+  /** The task's health checks (`TaskInfo.health_check`), while it runs and is not being killed. */
+  #health: HealthChecker | undefined;
+  /** Killed for failing `consecutive_failures` health checks: its end says `healthy: false`. */
+  #killedByHealthCheck = false;
   #ackTimeout: { cancel(): void } | undefined;
 
   constructor(options: CommandExecutorOptions) {
@@ -152,6 +161,42 @@ export class CommandExecutor implements Executor {
       return;
     }
     update(driver, taskId, 'TASK_RUNNING');
+    const check = this.#task!.health_check;
+    if (check !== undefined) this.#health = this.#startHealthChecks(driver, check);
+  }
+
+  /**
+   * Health checks the task (`health-checker.ts`), as Mesos's command executor: every failure and
+   * the first success after a start or failures is a `TASK_RUNNING` update with `healthy` (reason
+   * `REASON_TASK_HEALTH_CHECK_STATUS_UPDATED`); `consecutive_failures` failures in a row kill the
+   * task (with its kill policy), which then ends `TASK_KILLED` with `healthy: false`.
+   */
+  #startHealthChecks(driver: ExecutorDriver, check: HealthCheck): HealthChecker {
+    const task = this.#task!;
+    const env = { ...(this.#env ?? defaultEnvironment(driver)) };
+    for (const variable of task.command?.environment?.variables ?? []) if (variable.type !== 'SECRET') env[variable.name] = variable.value ?? '';
+    return new HealthChecker({
+      check,
+      sandbox: driver.directory ?? '.',
+      env,
+      delay: (ms, fn) => driver._delay(ms, fn),
+      now: () => driver._now(),
+      log: (message) => driver.log.info({ task_id: task.task_id.value }, message),
+      onHealth: (healthy, killTask, _failures, message) => {
+        // A check that finished as the task ended says nothing more (Mesos: no TASK_RUNNING after the end).
+        if (this.#terminated || this.#killed) return;
+        update(driver, task.task_id, 'TASK_RUNNING', {
+          healthy,
+          reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED',
+          ...(message !== undefined ? { message } : {}),
+        });
+        if (!killTask) return;
+        driver.log.warn({ task_id: task.task_id.value }, 'Killing task: it failed too many health checks in a row');
+        this.#killedByHealthCheck = true;
+        const grace = task.kill_policy?.grace_period;
+        this.#kill(driver, grace !== undefined ? grace.nanoseconds / 1e6 : DEFAULT_KILL_GRACE_PERIOD_MS);
+      },
+    });
   }
 
   killTask(driver: ExecutorDriver, taskId: TaskID, killPolicy?: KillPolicy): void {
@@ -222,6 +267,8 @@ export class CommandExecutor implements Executor {
       return;
     }
     this.#killed = true;
+    // A task being killed is no longer health checked (Mesos pauses its checker).
+    this.#health?.stop();
     this.#killStart = driver._now();
     this.#killGraceMs = graceMs;
     // A task past its completion time was not killed by anyone: it fails, with no `TASK_KILLING`.
@@ -255,6 +302,7 @@ export class CommandExecutor implements Executor {
   _reaped(driver: ExecutorDriver, exit: ContainerExit | undefined, failure?: string): void {
     if (this.#terminated) return;
     this.#terminated = true;
+    this.#health?.stop();
     this.#escalation?.cancel();
     this.#completionTimer?.cancel();
     this.#completionTimer = undefined;
@@ -286,7 +334,8 @@ export class CommandExecutor implements Executor {
       }
     }
     driver.log.info({ task_id: taskId.value, state }, message);
-    update(driver, taskId, state, { message, ...(reason !== undefined ? { reason } : {}) });
+    // Killed for failing health checks: its end says so (Mesos sets `healthy: false`).
+    update(driver, taskId, state, { message, ...(reason !== undefined ? { reason } : {}), ...(this.#killedByHealthCheck && state === 'TASK_KILLED' ? { healthy: false } : {}) });
     if (this.#shuttingDown) {
       // An agent that shuts its executors down does not wait for them to hear acknowledgements
       // (it drops the updates of a framework it shuts down); the update is sent before the

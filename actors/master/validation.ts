@@ -1,3 +1,4 @@
+import { healthCheckProblem } from '../../src/mesos/health-check.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { hasFrameworkCapability, type ExecutorInfo, type FrameworkInfo, type TaskInfo } from '../../src/mesos/v1/common.ts';
 import type { AgentRecord, FrameworkRecord } from './state.ts';
@@ -56,6 +57,10 @@ export function validateTask(
   if (!available.contains(consumed)) return `Task uses more resources ${consumed} than available ${available}`;
   const grace = task.kill_policy?.grace_period?.nanoseconds;
   if (grace !== undefined && grace < 0) return 'Task\'s `kill_policy.grace_period` must be non-negative';
+  if (task.health_check !== undefined) {
+    const problem = healthCheckProblem(task.health_check);
+    if (problem !== undefined) return `Task's health check is invalid: ${problem}`;
+  }
   return { resources, consumed, newExecutor };
 }
 

@@ -38,10 +38,10 @@ const COMMANDS = {
   agent: [
     '--master', '--work_dir', '--resources', '--attributes', '--hostname', '--port', '--ip',
     '--registration_backoff_factor', '--executor_registration_timeout', '--executor_shutdown_grace_period', '--recovery_timeout', '--nats',
-    '--gc_delay', '--gc_disk_headroom', '--disk_watch_interval',
+    '--gc_delay', '--gc_disk_headroom', '--disk_watch_interval', '--strict', '--isolation', '--cgroups_hierarchy', '--cgroups_root', '--cgroups_enable_cfs',
   ],
-  dev: ['--agents', '--resources', '--port', '--min_allocatable_resources', '--role_sorter', '--framework_sorter', '--weights', '--filter_gpu_resources', '--nats'],
-  execute: ['--master', '--name', '--command', '--resources', '--framework_name', '--role', '--env', '--shell', '--kill_after', '--checkpoint', '--framework_capabilities', '--nats'],
+  dev: ['--agents', '--resources', '--isolation', '--port', '--min_allocatable_resources', '--role_sorter', '--framework_sorter', '--weights', '--filter_gpu_resources', '--nats'],
+  execute: ['--master', '--name', '--command', '--resources', '--framework_name', '--role', '--env', '--shell', '--kill_after', '--health_check', '--checkpoint', '--framework_capabilities', '--nats'],
   state: ['--master', '--json', '--nats'],
 };
 
@@ -97,6 +97,10 @@ const BAD: [string, string[], Record<string, string>, RegExp][] = [
   ['a role weighed twice', ['master', '--weights=eng=1,eng=2'], {}, /--weights: role 'eng' is given twice/],
   ['a framework capability', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--framework_capabilities=GPU_RESOURCES,TELEPORT'], {}, /invalid value 'GPU_RESOURCES,TELEPORT' for --framework_capabilities: unknown capability 'TELEPORT'/],
   ['checkpoint from the environment', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true'], { MESOS_TS_CHECKPOINT: 'maybe' }, /invalid value 'maybe' for --checkpoint: must be 'true' or 'false'/],
+  ['a health check that is not JSON', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--health_check={type'], {}, /invalid value '\{type' for --health_check: must be a JSON object/],
+  ['a health check of no known type', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--health_check={"type":"PING"}'], {}, /--health_check: is not a HealthCheck: type: /],
+  ['a health check without its command', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--health_check={"type":"COMMAND"}'], {}, /--health_check: Expecting 'command' to be set for COMMAND health check/],
+  ['an isolator', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--isolation=cgroups/net'], {}, /invalid value "cgroups\/net" for --isolation: unknown isolator 'cgroups\/net'/],
   ['a kill delay that is zero', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--kill_after=0secs'], {}, /invalid value '0' for --kill_after: must be greater than zero/],
   ['an executor registration timeout', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--executor_registration_timeout=1'], {}, /invalid value '1' for --executor_registration_timeout: must be a duration/],
   ['an unknown flag', ['state', '--masters=http://x'], {}, /--masters: unknown flag/],

@@ -1,4 +1,8 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { HealthCheck, TaskStatus } from '../../src/mesos/v1/common.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -343,4 +347,112 @@ test('describeExit - words exits as Mesos does', (t) => {
   t.is(describeExit({ status: 3, code: 3, signal: null }), 'exited with status 3');
   t.is(describeExit({ status: 143, code: null, signal: 'SIGTERM' }), 'terminated with signal Terminated');
   t.is(describeExit({ status: 137, code: null, signal: 'SIGKILL' }), 'terminated with signal Killed');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Health checks (Mesos 1.2's `HealthChecker`, run by the command executor).
+
+/** A health check with every timing at 1 s of Clock time unless given. */
+function healthCheck(check: Partial<HealthCheck>): HealthCheck {
+  return { delay_seconds: 1, interval_seconds: 1, timeout_seconds: 1, grace_period_seconds: 0, consecutive_failures: 2, ...check };
+}
+
+/** Runs `sleep 300` with `check`; returns once its TASK_RUNNING is taken. */
+async function checkedTask(t: ExecutionContext, check: HealthCheck) {
+  const w = await world(t);
+  w.agent.runTask(commandTask('task-1', 'exec sleep 300', { health_check: check }));
+  t.is((await w.agent.updates.take()).update.status.state, 'TASK_STARTING');
+  t.is((await w.agent.updates.take()).update.status.state, 'TASK_RUNNING');
+  return w;
+}
+
+/** The next update: a TASK_RUNNING health report. */
+async function healthReport(t: ExecutionContext, agent: AgentStub): Promise<TaskStatus> {
+  const status = (await agent.updates.take()).update.status;
+  t.is(status.state, 'TASK_RUNNING');
+  t.is(status.reason, 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED');
+  return status;
+}
+
+test('HealthCheck - COMMAND: every failure is reported unhealthy; consecutive_failures of them kill the task, which ends TASK_KILLED, healthy false', async (t) => {
+  const { agent, clock, handle } = await checkedTask(t, healthCheck({ type: 'COMMAND', command: { value: 'exit 3' } }));
+  clock.advance(1_000);
+  const first = await healthReport(t, agent);
+  t.false(first.healthy);
+  t.is(first.message, 'Command returned: exit status 3');
+  clock.advance(1_000);
+  t.false((await healthReport(t, agent)).healthy);
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
+  const killed = (await agent.updates.take()).update.status;
+  t.is(killed.state, 'TASK_KILLED', 'killed with SIGTERM (sleep dies of it at once)');
+  t.false(killed.healthy);
+  t.is(await handle.done, 'DRIVER_STOPPED');
+});
+
+test('HealthCheck - failures within grace_period_seconds are ignored until a check has succeeded', async (t) => {
+  const { agent, clock, runtime } = await checkedTask(t, healthCheck({ type: 'COMMAND', command: { value: 'exit 1' }, grace_period_seconds: 2 }));
+  clock.advance(1_000);
+  await runtime.settle();
+  clock.advance(1_000);
+  await runtime.settle();
+  t.is(agent.updates.pending, 0, 'two failures within the grace period: nothing reported');
+  clock.advance(1_000);
+  t.false((await healthReport(t, agent)).healthy, 'past the grace period a failure counts');
+});
+
+test('HealthCheck - a check that does not finish within timeout_seconds is a failure; its command is killed', async (t) => {
+  const { agent, clock, runtime } = await checkedTask(t, healthCheck({ type: 'COMMAND', command: { value: 'exec sleep 300' }, consecutive_failures: 5 }));
+  clock.advance(1_000); // the check starts
+  await runtime.settle();
+  clock.advance(1_000); // and times out
+  const status = await healthReport(t, agent);
+  t.false(status.healthy);
+  t.is(status.message, 'COMMAND health check timed out after 1s');
+});
+
+test.serial('HealthCheck - HTTP: a status from 200 to 399 of GET http://127.0.0.1:<port><path> is healthy, another is not', async (t) => {
+  let status = 204;
+  const paths: string[] = [];
+  const server = createServer((request, response) => {
+    paths.push(request.url ?? '');
+    response.writeHead(status).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => void server.close());
+  const port = (server.address() as AddressInfo).port;
+  const { agent, clock } = await checkedTask(t, healthCheck({ type: 'HTTP', http: { port, path: '/health' } }));
+  clock.advance(1_000);
+  t.true((await healthReport(t, agent)).healthy);
+  status = 503;
+  clock.advance(1_000);
+  const failed = await healthReport(t, agent);
+  t.false(failed.healthy);
+  t.is(failed.message, `Unexpected HTTP response code: 503 (http://127.0.0.1:${port}/health)`);
+  t.deepEqual(paths, ['/health', '/health']);
+});
+
+test.serial('HealthCheck - TCP: a connection to 127.0.0.1:<port> is healthy; a refused one is not', async (t) => {
+  const server = createNetServer((socket) => socket.destroy());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  const { agent, clock } = await checkedTask(t, healthCheck({ type: 'TCP', tcp: { port } }));
+  clock.advance(1_000);
+  t.true((await healthReport(t, agent)).healthy);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  clock.advance(1_000);
+  const failed = await healthReport(t, agent);
+  t.false(failed.healthy);
+  t.regex(failed.message ?? '', new RegExp(`^TCP health check of 127\\.0\\.0\\.1:${port} failed: connect ECONNREFUSED`));
+});
+
+test('HealthCheck - a task killed by the framework is no longer checked', async (t) => {
+  const { agent, clock, runtime } = await checkedTask(t, healthCheck({ type: 'COMMAND', command: { value: 'exit 1' } }));
+  agent.killTask('task-1');
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING');
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLED');
+  clock.advance(5_000);
+  await runtime.settle();
+  t.is(agent.updates.pending, 0, 'no health report after the end');
 });

@@ -330,15 +330,17 @@ for (const kind of ['local', 'nats'] as const) {
       commandTask(offer, 'greedy', 'cpus:8;mem:64'),
       both,
       commandTask(offer, 'bad/id'),
+      { ...commandTask(offer, 'unhealthy'), health_check: { type: 'HTTP', http: { port: 80, path: 'health' } } },
     ]);
     const errors = [];
-    for (let i = 0; i < 4; i++) errors.push((await scheduler.next('statusUpdate'))[0]);
+    for (let i = 0; i < 5; i++) errors.push((await scheduler.next('statusUpdate'))[0]);
     t.true(errors.every((s) => s.state === 'TASK_ERROR' && s.reason === 'REASON_TASK_INVALID' && s.source === 'SOURCE_MASTER'));
     const byId = Object.fromEntries(errors.map((s) => [s.task_id.value, s.message]));
     t.is(byId.ok, 'Task has duplicate ID: ok');
     t.regex(byId.greedy!, /^Task uses more resources cpus:8;mem:64 than available /);
     t.is(byId.both, 'Task should have at least one (but not both) of CommandInfo or ExecutorInfo present');
     t.regex(byId['bad/id']!, /'\/' is disallowed/);
+    t.is(byId.unhealthy, "Task's health check is invalid: The path 'health' of HTTP health check must start with '/'");
     await cluster.settle();
     t.deepEqual(agent.runTasks.map((r) => r.task.task_id.value), ['ok']);
   });
