@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AgentIDSchema,
+  DurationInfoSchema,
   AgentInfoSchema,
   ExecutorIDSchema,
   ExecutorInfoSchema,
@@ -53,6 +54,8 @@ export const SHUTDOWN_FRAMEWORK = 'ShutdownFrameworkMessage';
 /** Master → agent: shut down (Mesos's `ShutdownMessage`), e.g. an agent the registry marks gone. */
 export const SHUTDOWN_SLAVE = 'ShutdownMessage';
 export const SHUTDOWN_EXECUTOR = 'ShutdownExecutorMessage';
+/** Master → agent: drain (DRAIN_AGENT): kill every task, within `config.max_grace_period` if given. */
+export const DRAIN_SLAVE = 'DrainSlaveMessage';
 export const FRAMEWORK_TO_EXECUTOR = 'FrameworkToExecutorMessage';
 export const EXECUTOR_TO_FRAMEWORK = 'ExecutorToFrameworkMessage';
 export const REGISTER_EXECUTOR = 'RegisterExecutorMessage';
@@ -193,6 +196,18 @@ export type ExitedExecutor = z.infer<typeof ExitedExecutorSchema>;
 
 export const ShutdownSlaveSchema = z.object({ message: z.string().optional() });
 export type ShutdownSlave = z.infer<typeof ShutdownSlaveSchema>;
+
+/**
+ * `DrainConfig` (Mesos 1.9): `max_grace_period` caps each task's kill grace period while the agent
+ * drains; `mark_gone` marks the agent gone once it is drained (its killed tasks end
+ * `TASK_GONE_BY_OPERATOR` rather than `TASK_KILLED`).
+ */
+export const DrainConfigSchema = z.object({ max_grace_period: DurationInfoSchema.optional(), mark_gone: z.boolean().optional() });
+export type DrainConfig = z.infer<typeof DrainConfigSchema>;
+
+/** `DrainSlaveMessage`: the master tells an agent to drain. */
+export const DrainSlaveSchema = z.object({ config: DrainConfigSchema });
+export type DrainSlave = z.infer<typeof DrainSlaveSchema>;
 
 export const ShutdownFrameworkSchema = z.object({ framework_id: FrameworkIDSchema });
 export type ShutdownFramework = z.infer<typeof ShutdownFrameworkSchema>;
