@@ -1,9 +1,10 @@
 import test from 'ava';
-import { agentCommand } from '../../actors/cli/agent.ts';
+import { availableParallelism } from 'node:os';
+import { agentCommand, agentOptions } from '../../actors/cli/agent.ts';
 import { executeCommand, EXECUTE_DEFAULT_RESOURCES, frameworkInfo } from '../../actors/cli/execute.ts';
 import { masterCommand, masterNodeOptions } from '../../actors/cli/master.ts';
 import { stateCommand } from '../../actors/cli/state.ts';
-import { DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS, DEFAULT_RESOURCES } from '../../actors/agent/constants.ts';
+import { DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS } from '../../actors/agent/constants.ts';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { AGENT_PING_TIMEOUT_MS, MAX_AGENT_PING_TIMEOUTS } from '../../actors/master/constants.ts';
 import { FlagError, parseFlags } from '../../src/cli/flags.ts';
@@ -67,7 +68,9 @@ test('flags - every flag also comes from MESOS_TS_<NAME>; the command line wins'
 test('flags - agent defaults, and --work_dir is required as in Mesos', (t) => {
   const flags = parseFlags(agentCommand.flags, ['--work_dir=/w'], none);
   t.is(flags.port, 5051);
-  t.is(flags.resources, DEFAULT_RESOURCES);
+  t.is(flags.resources, undefined, 'no default: what --resources does not name is detected');
+  t.regex(agentOptions(flags).resources!, new RegExp(`^cpus:${availableParallelism()};mem:\\d+;disk:\\d+;ports:\\[31000-32000\\]$`));
+  t.regex(agentOptions({ ...flags, resources: 'mem:512' }).resources!, /^mem:512;cpus:\d+;disk:\d+;ports:\[31000-32000\]$/);
   t.is(flags.registration_backoff_factor, DEFAULT_REGISTRATION_BACKOFF_FACTOR_MS);
   t.is(flags.gc_delay, 7 * 24 * 3_600_000);
   t.is(flags.gc_disk_headroom, 0.1);
