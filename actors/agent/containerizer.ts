@@ -366,7 +366,6 @@ export class Containerizer {
       try {
         argv = joinCgroupsArgv(this.#isolator.prepare(containerId, limits), argv.file, argv.argv);
       } catch (error) {
-        await this.#isolator.cleanup(containerId);
         await out.close();
         await err.close();
         return failed(spec, `failed to isolate the container: ${(error as Error).message}`, COMMAND_NOT_FOUND_STATUS);

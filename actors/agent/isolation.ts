@@ -1,4 +1,4 @@
-import { accessSync, constants as fsConstants, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Resources } from '../../src/mesos/resources.ts';
@@ -139,19 +139,25 @@ export class CgroupsIsolator {
 
   /** Makes the container's cgroups with `limits`; returns the `cgroup.procs` files its process must join. */
   prepare(containerId: string, limits: ContainerLimits): string[] {
-    const procs: string[] = [];
-    for (const subsystem of this.#subsystems) {
-      const dir = this.dir(subsystem, containerId);
-      try {
-        mkdirSync(dir);
-      } catch (error) {
-        // Another container's (as Mesos refuses to reuse one); or the agent's root is gone.
-        throw new Error(`cannot create cgroup '${dir}': ${(error as NodeJS.ErrnoException).code === 'EEXIST' ? 'it already exists' : (error as Error).message}`);
+    const made: string[] = [];
+    try {
+      for (const subsystem of this.#subsystems) {
+        const dir = this.dir(subsystem, containerId);
+        try {
+          mkdirSync(dir);
+        } catch (error) {
+          // Another container's (as Mesos refuses to reuse one); or the agent's root is gone.
+          throw new Error(`cannot create cgroup '${dir}': ${(error as NodeJS.ErrnoException).code === 'EEXIST' ? 'it already exists' : (error as Error).message}`);
+        }
+        made.push(dir);
       }
-      procs.push(join(dir, 'cgroup.procs'));
+      this.update(containerId, limits, true);
+    } catch (error) {
+      // Only what this call made goes (empty: nothing joined them yet); never another's.
+      for (const dir of made) rmdirSync(dir);
+      throw error;
     }
-    this.update(containerId, limits, true);
-    return procs;
+    return made.map((dir) => join(dir, 'cgroup.procs'));
   }
 
   /**
@@ -186,8 +192,8 @@ export class CgroupsIsolator {
   }
 
   /**
-   * Kills whatever is left in the container's cgroups and removes them. Never throws: a cgroup
-   * that cannot be removed is returned (by path) for the caller to log.
+   * Kills whatever is left in the container's cgroups and removes them. Never throws; returns
+   * the cgroups that could not be removed.
    */
   async cleanup(containerId: string): Promise<string[]> {
     const left: string[] = [];

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { InvalidFlagError } from '../../actors/agent/flags.ts';
-import { CPU_CFS_PERIOD_US, CPU_SHARES_PER_CPU, joinCgroupsArgv, MIN_MEMORY_BYTES, removeCgroup } from '../../actors/agent/isolation.ts';
+import { CgroupsIsolator, CPU_CFS_PERIOD_US, CPU_SHARES_PER_CPU, joinCgroupsArgv, MIN_MEMORY_BYTES, removeCgroup } from '../../actors/agent/isolation.ts';
 import { ResourceMonitorProcess, type ExecutorStatistics } from '../../actors/agent/monitor.ts';
 import { Agent } from '../../actors/agent/agent.ts';
 import { randomByteSource } from '../../src/mesos/ids.ts';
@@ -243,6 +243,16 @@ test.serial('cgroups - an agent whose cgroups hierarchy is not there does not st
     instanceOf: InvalidFlagError,
   });
   t.regex(error?.message ?? '', /--isolation: the 'memory' cgroup hierarchy is not mounted at '\/nonexistent\/cgroup\/memory'/);
+});
+
+test.serial("cgroups - a container whose cgroup exists already is refused; what the refused call made goes, the other's stays", (t) => {
+  const isolator = new CgroupsIsolator({ hierarchy: HIERARCHY, root: ROOT, cpu: true, mem: true, enableCfs: false });
+  isolator.initialize();
+  mkdirSync(cgroupDir('memory', 'taken'));
+  t.teardown(() => rmdirSync(cgroupDir('memory', 'taken')));
+  t.throws(() => isolator.prepare('taken', { cpus: 1, memBytes: 64 * 1024 * 1024 }), { message: `cannot create cgroup '${cgroupDir('memory', 'taken')}': it already exists` });
+  t.false(existsSync(cgroupDir('cpu', 'taken')), 'its own cpu cgroup, made first, is removed');
+  t.true(existsSync(cgroupDir('memory', 'taken')), 'the existing one is left alone');
 });
 
 test('cgroups - the command joins its cgroups before it runs: a shell writes its pid into each cgroup.procs, then execs it', (t) => {
