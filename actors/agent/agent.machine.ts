@@ -17,7 +17,8 @@ import {
  * when no ping came for the master's `total_ping_timeout_seconds`; every `PING` restarts it.
  *
  * The agent supplies the actions with `machine.provide` (send a registration, tell the status
- * update manager about the master); randomness comes in through `input.random`.
+ * update manager about the master, go on draining once recovered); randomness comes in through
+ * `input.random`.
  */
 export const agentMachine = setup({
   types: {
@@ -45,6 +46,8 @@ export const agentMachine = setup({
     masterRegistered: () => {},
     /** No ping within the timeout. */
     pingTimedOut: () => {},
+    /** Recovery is over (the executors that survived the restart re-registered, or timed out): a draining agent goes on draining. */
+    recovered: () => {},
     resetBackoff: assign({ backoffMs: ({ context }) => context.factorMs }),
     doubleBackoff: assign({ backoffMs: ({ context }) => Math.min(context.backoffMs * 2, REGISTER_RETRY_INTERVAL_MAX_MS) }),
     setPingTimeout: assign({
@@ -72,7 +75,7 @@ export const agentMachine = setup({
   on: { TERMINATE: '.TERMINATING' },
   states: {
     RECOVERING: {
-      on: { RECOVERED: 'DISCONNECTED' },
+      on: { RECOVERED: { target: 'DISCONNECTED', actions: 'recovered' } },
     },
     DISCONNECTED: {
       entry: 'masterDisconnected',

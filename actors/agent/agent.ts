@@ -3,6 +3,8 @@ import type { Counter } from '../../src/metrics/metrics.ts';
 import { taskStateCounters, usedFraction } from '../../src/metrics/task-counters.ts';
 import { newStatusUuid, newUuidBytes, randomByteSource, uuidToString, type ByteSource } from '../../src/mesos/ids.ts';
 import {
+  DRAIN_SLAVE,
+  DrainSlaveSchema,
   EXECUTOR_TO_FRAMEWORK,
   ExecutorToFrameworkSchema,
   FRAMEWORK_TO_EXECUTOR,
@@ -36,6 +38,8 @@ import {
   StatusUpdateAcknowledgementSchema,
   StatusUpdateMessageSchema,
   validator,
+  type DrainConfig,
+  type DrainSlave,
   type ExecutorToFramework,
   type FrameworkToExecutor,
   type KillTask,
@@ -71,6 +75,7 @@ import {
 import { agentMachine, type AgentMachineState } from './agent.machine.ts';
 import { Containerizer } from './containerizer.ts';
 import { containerPidsDir } from './checkpoint.ts';
+import * as drain from './drain.ts';
 import * as executors from './executors.ts';
 import { httpExecutorDisconnected } from './executor-api.ts';
 import { detachAll } from './files.ts';
@@ -155,6 +160,9 @@ export interface AgentOptions extends AgentFlagsInput {
  * 5. The operator endpoint `/slave(1)/state` and the executor API `/slave(1)/api/v1/executor` (`http.ts`).
  * 6. Garbage collection of the sandboxes it is done with, after `--gc_delay`, sooner as the disk
  *    fills (`gc.ts`).
+ * 7. Draining (Mesos 1.9, `DrainSlaveMessage`): kill every task within the drain's
+ *    `max_grace_period`, run no new one, and keep draining across a restart until no framework
+ *    is left (`drain.ts`).
  *
  * The lifecycle is `agent.machine.ts`; the books are `state.ts`; checkpoints `checkpoint.ts`.
  *
@@ -204,6 +212,13 @@ export class Agent extends Process {
   onLastFrameworkRemoved: (() => void) | undefined;
   /** `AgentOptions.killExecutorsOnExit`, or the master told this agent to shut down. */
   killExecutorsOnExit: boolean;
+  /**
+   * The config of the drain under way (`DrainSlaveMessage`, or recovered from its checkpoint),
+   * until the agent has no framework left (`drain.ts`).
+   */
+  drainConfig: DrainConfig | undefined;
+  /** When the drain under way began here (Clock ms), or this run recovered it: Mesos's `estimatedDrainStartTime`. */
+  drainStartTime: number | undefined;
   /** Deletes the sandboxes the agent is done with (`gc.ts`); created in `initialize`. */
   gc!: GarbageCollector;
   readonly #diskUsage: () => Promise<number>;
@@ -263,6 +278,7 @@ export class Agent extends Process {
           masterDisconnected: () => registration.masterDisconnected(this),
           masterRegistered: () => registration.masterRegistered(this),
           pingTimedOut: () => registration.pingTimedOut(this),
+          recovered: () => drain.recovered(this),
         },
       }),
       {
@@ -287,6 +303,7 @@ export class Agent extends Process {
     this.install(FRAMEWORK_TO_EXECUTOR, (from, body: FrameworkToExecutor) => tasks.schedulerMessage(this, from, body), validator(FrameworkToExecutorSchema, 'FrameworkToExecutorMessage'));
     this.install(EXECUTOR_TO_FRAMEWORK, (from, body: ExecutorToFramework) => tasks.executorMessage(this, from, body), validator(ExecutorToFrameworkSchema, 'ExecutorToFrameworkMessage'));
     this.install(SHUTDOWN_SLAVE, (from, body: ShutdownSlave) => registration.shutdown(this, from, body), validator(ShutdownSlaveSchema, 'ShutdownMessage'));
+    this.install(DRAIN_SLAVE, (from, body: DrainSlave) => drain.drain(this, from, body), validator(DrainSlaveSchema, 'DrainSlaveMessage'));
     this.install(SHUTDOWN_FRAMEWORK, (from, body: ShutdownFramework) => executors.shutdownFramework(this, from, body), validator(ShutdownFrameworkSchema, 'ShutdownFrameworkMessage'));
     this.install(SHUTDOWN_EXECUTOR, (from, body: ShutdownExecutor) => executors.shutdownExecutor(this, from, body), validator(ShutdownExecutorSchema, 'ShutdownExecutorMessage'));
     this.install(REGISTER_EXECUTOR, (from, body: RegisterExecutor) => executors.registerExecutor(this, from, body), validator(RegisterExecutorSchema, 'RegisterExecutorMessage'));

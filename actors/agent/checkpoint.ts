@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { DrainConfigSchema, type DrainConfig } from '../../src/mesos/protocol.ts';
 import type { AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo } from '../../src/mesos/v1/common.ts';
 
 /**
@@ -9,6 +10,7 @@ import type { AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo } from '../../src
  *
  *     meta/slaves/latest -> <agent_id>                      the agent id (a symlink, as in Mesos)
  *     meta/slaves/<agent_id>/slave.info                     AgentInfo
+ *     meta/slaves/<agent_id>/drain.config                   DrainConfig, while the agent drains
  *     meta/slaves/<agent_id>/frameworks/<fid>/framework.info
  *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/executor.info
  *     meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/<cid>/tasks/<tid>/task.info
@@ -119,6 +121,21 @@ export function checkpointAgent(workDir: string, info: AgentInfo & { id: { value
   replaceSymlink(info.id.value, latestAgentLink(workDir));
 }
 
+/** Where a draining agent keeps its `DrainConfig` (Mesos `paths::getDrainConfigPath`). */
+export function drainConfigFile(workDir: string, agentId: string): string {
+  return join(agentMetaDir(workDir, agentId), 'drain.config');
+}
+
+/** Checkpoints the config of the drain under way, so that a restarted agent goes on draining. */
+export function checkpointDrainConfig(workDir: string, agentId: string, config: DrainConfig): void {
+  writeAtomically(drainConfigFile(workDir, agentId), JSON.stringify(config));
+}
+
+/** Forgets the drain config: the agent is drained. */
+export function removeDrainConfig(workDir: string, agentId: string): void {
+  rmSync(drainConfigFile(workDir, agentId), { force: true });
+}
+
 export function checkpointFramework(workDir: string, agentId: string, info: FrameworkInfo & { id: { value: string } }): void {
   writeAtomically(join(frameworkMetaDir(workDir, agentId, info.id.value), 'framework.info'), JSON.stringify(info));
 }
@@ -187,6 +204,8 @@ export interface RecoveredFramework {
 /** What a previous run of the agent left under `--work_dir`. */
 export interface RecoveredState {
   readonly info: (AgentInfo & { id: { value: string } }) | undefined;
+  /** The config of the drain that was under way (`drain.config`), if any: the agent goes on draining. */
+  readonly drainConfig?: DrainConfig | undefined;
   readonly frameworks: RecoveredFramework[];
   /**
    * What could not be read, each naming its file and why (Mesos's `state.errors`); the piece it
@@ -215,6 +234,7 @@ export async function recoverState(workDir: string): Promise<RecoveredState> {
   const dir = agentMetaDir(workDir, agentId);
   const info = await readCheckpoint<AgentInfo & { id: { value: string } }>(join(dir, 'slave.info'), errors);
   if (info === undefined) return { info: undefined, frameworks: [], errors };
+  const drainConfig = await readDrainConfig(drainConfigFile(workDir, agentId), errors);
   const frameworks: RecoveredFramework[] = [];
   for (const frameworkId of await entries(join(dir, 'frameworks'), errors)) {
     const frameworkDir = join(dir, 'frameworks', frameworkId);
@@ -242,7 +262,18 @@ export async function recoverState(workDir: string): Promise<RecoveredState> {
     }
     frameworks.push({ info: frameworkInfo, executors });
   }
-  return { info: { ...info, id: { value: agentId } }, frameworks, errors };
+  return { info: { ...info, id: { value: agentId } }, ...(drainConfig !== undefined ? { drainConfig } : {}), frameworks, errors };
+}
+
+/** The checkpointed drain config; `undefined` if there is none, or (noted in `errors`) it is not a `DrainConfig`. */
+async function readDrainConfig(file: string, errors: string[]): Promise<DrainConfig | undefined> {
+  const value = await readCheckpoint<unknown>(file, errors);
+  if (value === undefined) return undefined;
+  const parsed = DrainConfigSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  errors.push(`checkpoint '${file}' is not a drain config: ${issue !== undefined ? `'${issue.path.join('.')}': ${issue.message}` : parsed.error.message}`);
+  return undefined;
 }
 
 async function entries(dir: string, errors: string[]): Promise<string[]> {

@@ -24,6 +24,7 @@ import type { Agent } from './agent.ts';
 import { checkpointExecutor, checkpointRunPid, createSandbox, metaDir, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
 import { bundleCommandExecutor, commandExecutorCommand } from './command-executor-bundle.ts';
 import { MAX_COMPLETED_FRAMEWORKS } from './constants.ts';
+import { drainProgressed } from './drain.ts';
 import { UNKNOWN_EXIT_STATUS, type Container, type ContainerExit } from './containerizer.ts';
 import { attachSandbox, detachFramework, detachSandbox } from './files.ts';
 import { formatDuration } from './flags.ts';
@@ -639,6 +640,8 @@ export function removeFramework(agent: Agent, framework: FrameworkRecord): void 
   if (framework.state === 'TERMINATING') agent.send(agent.sum, SUM_CLEANUP, { framework_id: { value: framework.id } } satisfies SumCleanup);
   if (framework.checkpoint && agent.agentId !== undefined) removeFrameworkCheckpoint(agent.flags.workDir, agent.agentId, framework.id);
   gc.scheduleFramework(agent, framework);
+  // A draining agent is drained once its last framework is gone (Mesos's `updateDrainStatus`).
+  drainProgressed(agent);
   // An agent leaving for good terminates once its last framework is gone (Mesos's `removeFramework`).
   if (agent.frameworks.size === 0) agent.onLastFrameworkRemoved?.();
 }

@@ -13,7 +13,8 @@ import { safeResources, type ExecutorRecord, type FrameworkRecord } from './stat
  * The agent's routes: the executor HTTP API `/slave(1)/api/v1/executor` (`executor-api.ts`),
  * and the operator endpoint, `/slave(1)/state`, in the JSON shape of Mesos's agent
  * `/state` (`slave/http.cpp`): resources as an object of name → scalar or text (`"ports":
- * "[31000-32000]"`), attributes as name → value, frameworks with their executors and tasks.
+ * "[31000-32000]"`), attributes as name → value, frameworks with their executors and tasks,
+ * and while the agent drains its `drain_config` and `estimated_drain_start_time_seconds`.
  */
 
 /** The agent's routes, installed under its process id. */
@@ -43,6 +44,9 @@ export function state(agent: Agent): Record<string, unknown> {
     reserved_resources_allocated: reservedModel(used),
     unreserved_resources_allocated: resourcesModel(used.unreserved()),
     attributes: attributesModel(agent.info.attributes),
+    // While the agent drains, as Mesos's agent shows them.
+    ...(agent.drainConfig !== undefined ? { drain_config: agent.drainConfig } : {}),
+    ...(agent.drainStartTime !== undefined ? { estimated_drain_start_time_seconds: agent.drainStartTime / 1000 } : {}),
     frameworks: [...agent.frameworks.values()].map((f) => modelFramework(agent, f)),
     completed_frameworks: agent.completedFrameworks.map((f) => modelFramework(agent, f)),
     flags,

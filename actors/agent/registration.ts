@@ -200,6 +200,11 @@ function _recover(agent: Agent, state: RecoveredState, containers: Map<string, C
     return;
   }
   agent.info.id = previous.id;
+  if (state.drainConfig !== undefined) {
+    // The previous run was draining: this one goes on once recovery is over (`drain.recovered`).
+    agent.drainConfig = state.drainConfig;
+    agent.drainStartTime = agent.now();
+  }
   for (const recovered of state.frameworks) {
     const framework = new FrameworkRecord(recovered.info.id.value, recovered.info);
     for (const { info, runs } of recovered.executors) {
@@ -230,6 +235,7 @@ function _recover(agent: Agent, state: RecoveredState, containers: Map<string, C
       }
       for (const task of run.tasks) {
         executor.launchedTasks.set(task.task_id.value, createTask(task, framework.id, previous.id.value, executor.commandExecutor ? undefined : executor.id));
+        if (task.kill_policy !== undefined) executor.killPolicies.set(task.task_id.value, task.kill_policy);
       }
       framework.executors.set(executor.id, executor);
       attachSandbox(agent, executor);

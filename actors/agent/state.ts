@@ -3,7 +3,7 @@ import type { ContainerExit } from './containerizer.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
-import type { ExecutorInfo, FrameworkInfo, TaskInfo, TaskState, TaskStatus, TaskStatusReason } from '../../src/mesos/v1/common.ts';
+import type { ExecutorInfo, FrameworkInfo, KillPolicy, TaskInfo, TaskState, TaskStatus, TaskStatusReason } from '../../src/mesos/v1/common.ts';
 import { isTerminalState } from '../../src/mesos/v1/common.ts';
 import { MAX_COMPLETED_EXECUTORS_PER_FRAMEWORK, MAX_COMPLETED_TASKS_PER_EXECUTOR } from './constants.ts';
 
@@ -68,6 +68,11 @@ export class ExecutorRecord {
    */
   readonly terminatedTasks = new Map<string, Task>();
   readonly completedTasks: Task[] = [];
+  /**
+   * The `kill_policy` of each launched task that has one, by task id (a `Task` record does not
+   * carry it): a drain caps it (`drain.ts`).
+   */
+  readonly killPolicies = new Map<string, KillPolicy>();
 
   constructor(
     readonly info: ExecutorInfo,
@@ -126,6 +131,7 @@ export class ExecutorRecord {
     const task = this.terminatedTasks.get(taskId);
     if (task === undefined) return undefined;
     this.terminatedTasks.delete(taskId);
+    this.killPolicies.delete(taskId);
     this.completedTasks.push(task);
     if (this.completedTasks.length > MAX_COMPLETED_TASKS_PER_EXECUTOR) this.completedTasks.shift();
     return task;

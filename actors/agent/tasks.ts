@@ -26,6 +26,7 @@ import {
 } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
 import { checkpointFramework, checkpointTask, removeTaskCheckpoint } from './checkpoint.ts';
+import { DRAINING_MESSAGE, drainingUpdate } from './drain.ts';
 import { _shutdownExecutor, commandExecutorInfo, createExecutor, launchExecutor, removeExecutor, removeFramework } from './executors.ts';
 import { createTask, FrameworkRecord, type ExecutorRecord } from './state.ts';
 
@@ -38,7 +39,10 @@ import { createTask, FrameworkRecord, type ExecutorRecord } from './state.ts';
 // ---------------------------------------------------------------------------------------------
 // Run and kill.
 
-/** `RunTaskMessage`: the task goes to its executor, launched first if it is not running. */
+/**
+ * `RunTaskMessage`: the task goes to its executor, launched first if it is not running. An agent
+ * that drains runs nothing new: the task ends at once (Mesos's `Slave::run`).
+ */
 export function runTask(agent: Agent, from: UPID, body: RunTask): void {
   if (!agent.fromMaster(from)) {
     agent.log.warn({ from: String(from) }, 'Ignoring run task message from a process that is not our master');
@@ -61,6 +65,13 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
   }
   const frameworkId = body.framework_id.value;
   const info = { ...body.framework, id: body.framework_id };
+  if (agent.drainConfig !== undefined) {
+    // It never ran: TASK_DROPPED, or TASK_LOST for a framework that is not partition-aware.
+    const framework = agent.frameworks.get(frameworkId) ?? new FrameworkRecord(frameworkId, info);
+    agent.log.warn({ task_id: taskId, framework_id: frameworkId }, 'Refusing to run task: the agent is draining');
+    sendAgentUpdate(agent, framework, undefined, taskId, droppedState(framework), 'REASON_AGENT_DRAINING', DRAINING_MESSAGE);
+    return;
+  }
   if ((task.executor === undefined) === (task.command === undefined)) {
     const framework = agent.frameworks.get(frameworkId) ?? new FrameworkRecord(frameworkId, info);
     sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_ERROR', 'REASON_TASK_INVALID', 'A task needs exactly one of an executor and a command');
@@ -154,6 +165,7 @@ export function droppedState(framework: FrameworkRecord): TaskState {
 export function launchTask(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, task: TaskInfo): void {
   const taskId = task.task_id.value;
   executor.launchedTasks.set(taskId, createTask(task, framework.id, agent.agentId!, executor.commandExecutor ? undefined : executor.id));
+  if (task.kill_policy !== undefined) executor.killPolicies.set(taskId, task.kill_policy);
   checkpoint(agent, framework, executor, task);
   // The container may use the task's resources too before the executor hears of it (`cgroups/*`).
   updateLimits(agent, executor, taskId);
@@ -325,8 +337,13 @@ export function sendAgentUpdate(
   forward(agent, framework, executor, update);
 }
 
-/** Records the update on its task and gives it to the status update manager. */
-function forward(agent: Agent, framework: UpdatingFramework, executor: ExecutorRecord | undefined, update: StatusUpdate): void {
+/**
+ * Records the update on its task and gives it to the status update manager; while the agent
+ * drains, a kill's update says so first (`drainingUpdate`), so that what is recorded,
+ * checkpointed and forwarded is the same.
+ */
+function forward(agent: Agent, framework: UpdatingFramework, executor: ExecutorRecord | undefined, received: StatusUpdate): void {
+  const update = drainingUpdate(agent, received);
   const task = executor?.updateTaskState(update.status, agent.info.id?.value ?? '');
   // A task that ended just now (`updateTaskState` refuses a task that had ended already).
   if (task !== undefined && isTerminalState(task.state)) {
