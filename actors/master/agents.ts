@@ -27,6 +27,7 @@ import {
   type AgentRef,
   type UpdateAgent,
 } from '../allocator/protocol.ts';
+import * as drain from './drain.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
 import * as operatorEvents from './operator-events.ts';
@@ -35,8 +36,8 @@ import { isTerminalTask } from './tasks.ts';
 
 /**
  * Agents: registration, re-registration (after an agent restart, a master failover or a
- * partition), health checking by pings, disconnection and removal, marking gone (by the
- * operator), executor exits.
+ * partition), health checking by pings, disconnection and removal, marking gone and
+ * deactivation (by the operator; draining is `drain.ts`'s), executor exits.
  *
  * Admission (of a new agent, or of one this master does not know), removal, unreachable and gone
  * marking are written to the registry first (`Master.registrar`), and acted on once written,
@@ -63,8 +64,9 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
   const knownId = m.agentsByPid.get(String(from));
   const known = knownId === undefined ? undefined : m.agents.get(knownId);
   if (known !== undefined && known.connected) {
-    // A retried registration: the agent did not hear our answer.
+    // A retried registration: the agent did not hear our answer (nor, draining, the drain).
     m.send(from, SLAVE_REGISTERED, { slave_id: { value: known.id }, connection: connection(m) } satisfies SlaveRegistered);
+    drain.reregistered(m, known);
     return;
   }
   const total = agentTotal(m, from, body.slave, 'registration');
@@ -219,6 +221,7 @@ function reconnectAgent(m: Master, agent: AgentRecord, from: UPID, body: Reregis
   shutDownCompleted(m, from, id, completed);
   for (const [frameworkId, statuses] of reconcile) m.send(from, RECONCILE_TASKS, { framework_id: { value: frameworkId }, statuses } satisfies ReconcileTasks);
   m.log.info({ agentId: id, agent: String(from) }, 'Agent re-registered');
+  drain.reregistered(m, agent);
 }
 
 /**
@@ -276,6 +279,7 @@ function _reregisterAgent(m: Master, from: UPID, body: ReregisterSlave, total: R
     m.send(from, SHUTDOWN_FRAMEWORK, { framework_id: { value: fid } });
   }
   m.log.info({ agentId: id, agent: String(from), tasks: reported.length, recovered: m.recoveredAgents.has(id) }, 'Admitted re-registering agent unknown to this master');
+  drain.reregistered(m, admitted);
   m.agentRecovered(id);
 }
 
@@ -555,6 +559,9 @@ function _removeAgent(m: Master, agent: AgentRecord, reason: string, removal: Re
   // A new agent may have registered at its address while its removal was being written.
   if (m.agentsByPid.get(String(agent.pid)) === agent.id) m.agentsByPid.delete(String(agent.pid));
   m.removedAgents.add(agent.id);
+  // Removed for good, it drains no more (the registry's drain info of it is dropped at the next
+  // recovery); unreachable, it drains when it comes back.
+  if (typeof removal !== 'object') m.drainInfos.delete(agent.id);
   // Unreachable or gone for good alike, as Mesos's `__removeSlave`.
   if (m.operatorSubscribers.size > 0) operatorEvents.agentRemoved(m, agent.id);
 }
@@ -607,8 +614,10 @@ export function markGone(m: Master, agentId: string): Promise<void> {
 
 function _markGone(m: Master, agentId: string, goneTime: number): void {
   m.goneAgents.set(agentId, goneTime);
-  // It never comes back; the registry's deactivation of it is dropped at the next recovery.
+  // It never comes back; the registry's deactivation and drain info of it are dropped at the
+  // next recovery.
   m.deactivatedAgents.delete(agentId);
+  m.drainInfos.delete(agentId);
   const agent = m.agents.get(agentId);
   if (agent !== undefined) {
     m.send(agent.pid, SHUTDOWN_SLAVE, { message: AGENT_MARKED_GONE } satisfies ShutdownSlave);
@@ -636,15 +645,21 @@ function _markGone(m: Master, agentId: string, goneTime: number): void {
  * stops offering it, its outstanding offers rescinded (their resources back to the allocator),
  * its tasks untouched; a reactivated one is offered again if it is connected. Deactivation
  * outlives a disconnection, a re-registration and a failover (`reconnectAgent`, `admit`).
- * Resolves once done; rejects if the registry write failed (the master then gives the lead up).
+ * DRAIN_AGENT deactivates too (`drain.ts`). Operators hear AGENT_UPDATED. Resolves once done;
+ * rejects if the registry write failed (the master then gives the lead up).
  */
 export function setDeactivated(m: Master, agentId: string, deactivated: boolean): Promise<void> {
   m.log.info({ agentId }, deactivated ? 'Deactivating agent' : 'Reactivating agent');
   const write = m.options.registry.updateDeactivated(agentId, deactivated);
-  return m.applied(write, () => (deactivated ? deactivate(m, agentId) : reactivate(m, agentId)));
+  return m.applied(write, () => {
+    if (deactivated) deactivate(m, agentId);
+    else reactivate(m, agentId);
+    drain.publishUpdated(m, agentId);
+  });
 }
 
-function deactivate(m: Master, agentId: string): void {
+/** The agent's deactivation is in the registry: it gets no offers, its outstanding ones rescinded. */
+export function deactivate(m: Master, agentId: string): void {
   m.deactivatedAgents.add(agentId);
   const agent = m.agents.get(agentId);
   // A disconnected agent is inactive in the allocator already, and has no offers.
@@ -654,7 +669,8 @@ function deactivate(m: Master, agentId: string): void {
   for (const offerId of [...agent.offers]) offers.removeOffer(m, offerId, { rescind: true, recover: true });
 }
 
-function reactivate(m: Master, agentId: string): void {
+/** The registry no longer has the agent deactivated: it is offered again if connected. */
+export function reactivate(m: Master, agentId: string): void {
   m.deactivatedAgents.delete(agentId);
   const agent = m.agents.get(agentId);
   if (agent === undefined || agent.active || !agent.connected) return;

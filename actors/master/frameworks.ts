@@ -13,6 +13,7 @@ import {
   type FrameworkRef,
   type UpdateFramework,
 } from '../allocator/protocol.ts';
+import * as drain from './drain.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
 import * as operatorEvents from './operator-events.ts';
@@ -385,7 +386,8 @@ export function disconnect(m: Master, framework: FrameworkRecord, reason: string
 
 /**
  * Removes a framework: its offers go back, its executors and tasks are shut down on their agents,
- * its tasks end as TASK_KILLED (REASON_FRAMEWORK_REMOVED) in the completed list.
+ * its tasks end as TASK_KILLED (REASON_FRAMEWORK_REMOVED) in the completed list. A draining
+ * agent it leaves without tasks is drained then (`drain.checkDrained`), once it is removed.
  */
 export function removeFramework(m: Master, framework: FrameworkRecord, reason: string): void {
   for (const offerId of [...framework.offers]) offers.removeOffer(m, offerId, { rescind: false, recover: false });
@@ -422,4 +424,5 @@ export function removeFramework(m: Master, framework: FrameworkRecord, reason: s
   m.completedFrameworks.push(framework);
   if (m.operatorSubscribers.size > 0) operatorEvents.frameworkRemoved(m, framework);
   m.log.info({ frameworkId: framework.id, reason }, 'Removed framework');
+  if (m.drainInfos.size > 0) for (const agentId of agentIds) drain.checkDrained(m, agentId);
 }

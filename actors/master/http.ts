@@ -6,6 +6,7 @@ import { attributesModel, executorInfoModel, frameworkRoleModel, reservedFullMod
 import type { Task } from '../../src/mesos/protocol.ts';
 import { failoverTimeoutSeconds } from '../../src/mesos/v1/common.ts';
 import { MESOS_VERSION } from './constants.ts';
+import { drainInfoField } from './drain.ts';
 import type { Master } from './master-process.ts';
 import { OPERATOR_API_PATH, operatorApi, roleUsage, teardown } from './operator-api.ts';
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
@@ -283,6 +284,7 @@ function agentJSON(m: Master, a: AgentRecord) {
     attributes: attributesModel(a.info.attributes),
     active: a.active,
     deactivated: m.deactivatedAgents.has(a.id),
+    ...drainInfoField(m, a.id),
     version: a.version ?? '',
     ...(a.info.domain !== undefined ? { domain: a.info.domain } : {}),
   };

@@ -55,7 +55,7 @@ import { httpRoutes } from './http.ts';
 import { masterMachine, type MasterMachineState } from './master.machine.ts';
 import * as offers from './offers.ts';
 import type { OperatorSubscriber } from './operator-events.ts';
-import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type QuotaEntry, type Registry, type RegistryAgent, type RegistrySettings } from './registry.ts';
+import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type DrainInfo, type QuotaEntry, type Registry, type RegistryAgent, type RegistrySettings } from './registry.ts';
 import { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
 import * as tasks from './tasks.ts';
 
@@ -128,8 +128,9 @@ export interface MasterOptions {
  * 4. Tasks: validating and launching, KILL, status updates to the framework and their
  *    acknowledgements back to the agent, RECONCILE, framework messages both ways (`tasks.ts`).
  * 5. Operator endpoints: `/master/state`, `/master/frameworks`, `/master/slaves`,
- *    `/master/tasks`, `/master/health` (`http.ts`), the v1 operator API (`operator-api.ts`)
- *    and its event stream to SUBSCRIBE-d operators (`operator-events.ts`).
+ *    `/master/tasks`, `/master/health` (`http.ts`), the v1 operator API (`operator-api.ts`,
+ *    agent draining in `drain.ts`) and its event stream to SUBSCRIBE-d operators
+ *    (`operator-events.ts`).
  * 6. Leadership: with a contender (several masters) it acts only once elected; standing by it
  *    drops every message and redirects HTTP requests to the leader its contender knows; it
  *    reports a lead it lost (`onLostLeadership`) and stops acting. Without one it leads at once.
@@ -137,7 +138,8 @@ export interface MasterOptions {
  *    admitted agents it is `RECOVERING` until they have re-registered, or until
  *    `agent_reregister_timeout` has passed, when the rest are marked unreachable (unless more
  *    than `recovery_agent_removal_limit` of them would be). Admissions, removals and unreachable
- *    markings are written to the registry before the master acts on them (`registrar`).
+ *    markings are written to the registry before the master acts on them (`registrar`); so are
+ *    the operator's deactivations and drains (`drain.ts`), which a new leader recovers too.
  *
  * Resources of a task return to the allocator when the master hears it is terminal (its update
  * or `latest_state`), and the task stays listed until that update is acknowledged, as in Mesos.
@@ -207,6 +209,14 @@ export class Master extends Process {
    * agent's `active` is `connected` and not in here.
    */
   readonly deactivatedAgents = new Set<string>();
+  /**
+   * Agents the operator drains or drained (DRAIN_AGENT; Mesos's `slaves.draining`), kept in the
+   * registry with their deactivation (`drain.ts`): `DRAINING` until none of their tasks is left
+   * here, then `DRAINED` until REACTIVATE_AGENT.
+   */
+  readonly drainInfos = new Map<string, DrainInfo>();
+  /** Draining agents whose `DRAINED` is being written to the registry (`drain.ts`). */
+  readonly markingDrained = new Set<string>();
   /** Passes `agent_reregister_timeout` after a recovery began (Mesos's `slaves.recoveredTimer`). */
   #recoveryTimer: Timer | undefined;
   /** Elected, reading the registry: not leading yet. */
@@ -454,6 +464,13 @@ export class Master extends Process {
     this.#recoverQuotas(settings.quotas);
     const listed = new Set(agents.filter((a) => a.state !== 'gone').map((a) => a.info.id.value));
     for (const id of settings.deactivatedAgents) if (listed.has(id)) this.deactivatedAgents.add(id);
+    for (const { agentId, drainInfo } of settings.drainInfos) {
+      if (!listed.has(agentId)) continue;
+      this.drainInfos.set(agentId, drainInfo);
+      // DRAIN_AGENT writes the drain info, then the deactivation: an agent draining or drained is
+      // deactivated even if the master that drained it stopped between the two.
+      this.deactivatedAgents.add(agentId);
+    }
     for (const agent of agents) {
       const id = agent.info.id.value;
       if (agent.state === 'admitted') this.recoveredAgents.set(id, agent.info);

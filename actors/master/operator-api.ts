@@ -4,12 +4,13 @@ import { acceptsJson, APPLICATION_JSON, header } from '../../src/http/media.ts';
 import { badRequest, jsonBody, notFound, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { allocationRole, reservedModel } from '../../src/mesos/model.ts';
-import type { Task } from '../../src/mesos/protocol.ts';
+import type { DrainConfig, Task } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { AgentIDSchema, DurationInfoSchema, FrameworkIDSchema, isTerminalState, type ExecutorInfo, type Resource, type TimeInfo } from '../../src/mesos/v1/common.ts';
 import { parseWith } from '../../src/mesos/v1/validate.ts';
 import * as agents from './agents.ts';
 import { MESOS_VERSION } from './constants.ts';
+import * as drain from './drain.ts';
 import { removeFramework } from './frameworks.ts';
 import type { Master } from './master-process.ts';
 import * as operatorEvents from './operator-events.ts';
@@ -33,12 +34,16 @@ import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from '
  *    as its scheduler's TEARDOWN does (`teardown`, shared with `/master/teardown`);
  *    MARK_AGENT_GONE writes the agent gone to the registry, then shuts it down and removes it
  *    (`markAgentGone`); DEACTIVATE_AGENT and REACTIVATE_AGENT write the agent's deactivation
- *    to the registry, then stop or resume its offers (`deactivateAgent`, `reactivateAgent`).
+ *    to the registry, then stop or resume its offers (`deactivateAgent`, `reactivateAgent`);
+ *    DRAIN_AGENT writes the agent's drain info and deactivation to the registry, then stops
+ *    its offers and tells it to drain, and the master marks it DRAINED (and, with `mark_gone`,
+ *    gone) once none of its tasks is left (`drainAgent`, `drain.ts`); REACTIVATE_AGENT undoes
+ *    a drain once the agent is drained.
  * 4. Weights: GET_WEIGHTS, and UPDATE_WEIGHTS, written to the registry before it is answered
  *    (`weights.ts`, shared with `/master/weights`).
  * 5. Quota: GET_QUOTA, and UPDATE_QUOTA, checked against the cluster's capacity unless `force`
  *    and written to the registry before it is answered (`quota.ts`, shared with `/master/quota`).
- * 6. Every other call type of `master.proto` (reservations, volumes, maintenance, the
+ * 6. Every other call type of `master.proto` (reservations, volumes, maintenance schedules, the
  *    deprecated SET_QUOTA / REMOVE_QUOTA, files, ...) is `501 Not Implemented`, naming it.
  *
  * Requests are checked in the scheduler API's order (`scheduler-api.ts`): not the leader `307`
@@ -95,7 +100,8 @@ export type OperatorCallType = (typeof OPERATOR_CALL_TYPES)[number];
 
 /**
  * The part of `master::Call` this master reads: the type, GET_METRICS's optional `timeout`, the
- * ids TEARDOWN, MARK_AGENT_GONE, DEACTIVATE_AGENT and REACTIVATE_AGENT name, UPDATE_WEIGHTS's
+ * ids TEARDOWN, MARK_AGENT_GONE, DEACTIVATE_AGENT and REACTIVATE_AGENT name, DRAIN_AGENT's agent
+ * and `DrainConfig` fields (`max_grace_period`, `mark_gone`), UPDATE_WEIGHTS's
  * weights and UPDATE_QUOTA's configs. The payloads of calls it does not implement are not looked at (they answer `501`).
  */
 const OperatorCallSchema = z.object({
@@ -105,6 +111,7 @@ const OperatorCallSchema = z.object({
   mark_agent_gone: z.object({ agent_id: AgentIDSchema }).optional(),
   deactivate_agent: z.object({ agent_id: AgentIDSchema }).optional(),
   reactivate_agent: z.object({ agent_id: AgentIDSchema }).optional(),
+  drain_agent: z.object({ agent_id: AgentIDSchema, max_grace_period: DurationInfoSchema.optional(), mark_gone: z.boolean().optional() }).optional(),
   update_weights: z.object({ weight_infos: WeightInfosSchema.optional() }).optional(),
   update_quota: UpdateQuotaSchema.optional(),
 });
@@ -174,6 +181,9 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
     case 'REACTIVATE_AGENT':
       if (call.reactivate_agent === undefined) return badRequest("Failed to validate master::Call: Expecting 'reactivate_agent' to be present");
       return reactivateAgent(m, call.reactivate_agent.agent_id.value);
+    case 'DRAIN_AGENT':
+      if (call.drain_agent === undefined) return badRequest("Failed to validate master::Call: Expecting 'drain_agent' to be present");
+      return drainAgent(m, call.drain_agent);
     case 'GET_WEIGHTS':
       return answer('GET_WEIGHTS', 'get_weights', { weight_infos: weightInfos(m) });
     case 'UPDATE_WEIGHTS': {
@@ -257,18 +267,48 @@ export function markAgentGone(m: Master, agentId: string): HttpResponse | Promis
  * `503` (and the master gives the lead up).
  */
 export function deactivateAgent(m: Master, agentId: string): HttpResponse | Promise<HttpResponse> {
-  if (!m.agents.has(agentId) && !m.recoveredAgents.has(agentId) && !m.unreachableAgents.has(agentId)) return badRequest(`Unknown agent '${agentId}'`);
+  if (!knownAgent(m, agentId)) return badRequest(`Unknown agent '${agentId}'`);
   return registryAnswer(agents.setDeactivated(m, agentId, true), `deactivate agent '${agentId}'`);
+}
+
+/** An agent this master has registered, recovered from the registry or marked unreachable. */
+function knownAgent(m: Master, agentId: string): boolean {
+  return m.agents.has(agentId) || m.recoveredAgents.has(agentId) || m.unreachableAgents.has(agentId);
 }
 
 /**
  * REACTIVATE_AGENT (Mesos's `Http::_reactivateAgent`): once the registry no longer has the
  * agent deactivated, it is offered again if connected. One that is not deactivated is `400`,
- * as in Mesos.
+ * as in Mesos; so is one that is draining (Mesos's draining "cannot be cancelled"): it may be
+ * reactivated once drained, when its drain info leaves the registry with its deactivation
+ * (`drain.reactivateDrained`).
  */
 export function reactivateAgent(m: Master, agentId: string): HttpResponse | Promise<HttpResponse> {
+  const drainState = m.drainInfos.get(agentId)?.state;
+  if (drainState === 'DRAINING') return badRequest(`Agent '${agentId}' is draining: it can be reactivated once drained`);
+  if (drainState === 'DRAINED') return registryAnswer(drain.reactivateDrained(m, agentId), `reactivate drained agent '${agentId}'`);
   if (!m.deactivatedAgents.has(agentId)) return badRequest(`Agent '${agentId}' is not deactivated`);
   return registryAnswer(agents.setDeactivated(m, agentId, false), `reactivate agent '${agentId}'`);
+}
+
+/**
+ * DRAIN_AGENT (Mesos 1.9's `Http::drainAgent`): once the registry has the agent's drain info
+ * (`DRAINING`, with `max_grace_period` and `mark_gone`) and its deactivation, it gets no offers
+ * and, if connected, is told to drain (`drain.ts`). An agent this master does not know (as for
+ * DEACTIVATE_AGENT) or a negative `max_grace_period` is `400`; one draining or drained already
+ * is drained again with the new config. A registry write that fails is `503` (and the master
+ * gives the lead up).
+ */
+export function drainAgent(m: Master, call: NonNullable<OperatorCall['drain_agent']>): HttpResponse | Promise<HttpResponse> {
+  const agentId = call.agent_id.value;
+  if (!knownAgent(m, agentId)) return badRequest(`Unknown agent '${agentId}'`);
+  const grace = call.max_grace_period;
+  if (grace !== undefined && grace.nanoseconds < 0) {
+    return badRequest(`Cannot drain agent '${agentId}': 'drain_agent.max_grace_period' must not be negative, got ${grace.nanoseconds} nanoseconds`);
+  }
+  // As Mesos's, the config always says whether to mark the agent gone.
+  const config: DrainConfig = { ...(grace !== undefined ? { max_grace_period: grace } : {}), mark_gone: call.mark_gone ?? false };
+  return registryAnswer(drain.drain(m, agentId, config), `drain agent '${agentId}'`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -323,12 +363,16 @@ export function getAgents(m: Master) {
   return { agents: [...m.agents.values()].map((a) => agentResponse(m, a)), recovered_agents: [] };
 }
 
-/** `GetAgents.Agent`: one agent (Mesos's `createAgentResponse`), also AGENT_ADDED's. */
+/**
+ * `GetAgents.Agent`: one agent (Mesos's `createAgentResponse`), also AGENT_ADDED's, with
+ * Mesos 1.9's `deactivated` and, when it is draining or drained, `drain_info`.
+ */
 export function agentResponse(m: Master, a: AgentRecord) {
   return {
     agent_info: a.info,
     active: a.active,
     deactivated: m.deactivatedAgents.has(a.id),
+    ...drain.drainInfoField(m, a.id),
     version: a.version ?? '',
     pid: String(a.pid),
     registered_time: timeInfo(a.registeredTime),

@@ -7,6 +7,8 @@ import { encodeBody } from '../../src/transport/codec.ts';
 import { StreamingHttpConnection } from './http-connection.ts';
 import type { Master } from './master-process.ts';
 import { agentResponse, frameworkResponse, getState } from './operator-api.ts';
+import { drainInfoField } from './drain.ts';
+import type { DrainInfo } from './registry.ts';
 import type { AgentRecord, FrameworkRecord } from './state.ts';
 
 /**
@@ -22,7 +24,8 @@ import type { AgentRecord, FrameworkRecord } from './state.ts';
  *    `m.operatorSubscribers.size > 0` (so that a master nobody watches builds nothing):
  *    TASK_ADDED (a task launched), TASK_UPDATED (a task's state changed: a status update, its
  *    agent removed or unreachable, its framework removed), AGENT_ADDED (an agent registered, or
- *    re-registered unknown to this master), AGENT_REMOVED (removed, for good or unreachable),
+ *    re-registered unknown to this master), AGENT_UPDATED (the operator deactivated,
+ *    reactivated or drained it, or it drained: Mesos 1.9's), AGENT_REMOVED (removed, for good or unreachable),
  *    FRAMEWORK_ADDED, FRAMEWORK_UPDATED (subscribed again, UPDATE_FRAMEWORK), FRAMEWORK_REMOVED.
  * 3. Subscribers: a client that closes its stream is forgotten; at most
  *    `--max_operator_event_stream_subscribers` at once, a new one closing the oldest stream (as
@@ -45,6 +48,7 @@ export type MasterEvent =
   | { type: 'TASK_ADDED'; task_added: { task: Task } }
   | { type: 'TASK_UPDATED'; task_updated: { framework_id: { value: string }; status: TaskStatus; state: TaskState } }
   | { type: 'AGENT_ADDED'; agent_added: { agent: AgentResponse } }
+  | { type: 'AGENT_UPDATED'; agent_updated: { agent_id: NonNullable<AgentInfo['id']>; deactivated: boolean; drain_info?: DrainInfo } }
   | { type: 'AGENT_REMOVED'; agent_removed: { agent_id: NonNullable<AgentInfo['id']> } }
   | { type: 'FRAMEWORK_ADDED'; framework_added: { framework: FrameworkResponse } }
   | { type: 'FRAMEWORK_UPDATED'; framework_updated: { framework: FrameworkResponse } }
@@ -105,6 +109,14 @@ export function taskUpdated(m: Master, task: Task, status: TaskStatus): void {
 /** AGENT_ADDED: the agent as GET_AGENTS shows it. */
 export function agentAdded(m: Master, agent: AgentRecord): void {
   publish(m, { type: 'AGENT_ADDED', agent_added: { agent: agentResponse(m, agent) } });
+}
+
+/**
+ * AGENT_UPDATED (Mesos 1.9): the agent's deactivation or drain info changed (DEACTIVATE_AGENT,
+ * REACTIVATE_AGENT, DRAIN_AGENT, drained), as GET_AGENTS would show them now.
+ */
+export function agentUpdated(m: Master, agentId: string): void {
+  publish(m, { type: 'AGENT_UPDATED', agent_updated: { agent_id: { value: agentId }, deactivated: m.deactivatedAgents.has(agentId), ...drainInfoField(m, agentId) } });
 }
 
 /** AGENT_REMOVED: removed for good, or marked unreachable (Mesos sends the same event for both). */

@@ -4,6 +4,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { MesosError } from '../../src/errors.ts';
+import type { DrainConfig } from '../../src/mesos/protocol.ts';
 import type { AgentInfo } from '../../src/mesos/v1/common.ts';
 import type { NatsTransport } from '../../src/transport/nats.ts';
 import { leaderBucket } from '../detector/contender.ts';
@@ -15,17 +16,19 @@ import { leaderBucket } from '../detector/contender.ts';
  * write: offers, tasks and status updates never touch it (they are soft state, rebuilt from the
  * agents and frameworks that re-register).
  *
- * Three operator settings are kept too, as Mesos keeps them in its `Registry`: role weights
+ * Four operator settings are kept too, as Mesos keeps them in its `Registry`: role weights
  * (`Registry.weights`, written by UPDATE_WEIGHTS and `/master/weights`), role quotas
- * (`Registry.quota_configs`, written by UPDATE_QUOTA and `/master/quota`) and which agents the
- * operator deactivated (Mesos's `Registry.Slave.deactivated`, by DEACTIVATE_AGENT).
+ * (`Registry.quota_configs`, written by UPDATE_QUOTA and `/master/quota`), which agents the
+ * operator deactivated (Mesos's `Registry.Slave.deactivated`, by DEACTIVATE_AGENT and
+ * DRAIN_AGENT) and which it drains (Mesos's `Registry.Slave.drain_info`, by DRAIN_AGENT).
  *
  * Unlike Mesos's, which keeps one `Registry` protobuf and applies operations to the whole of
  * it, this one keeps an entry per agent: the writes of different agents are independent, and
  * each is one key in the JetStream KV registry (`NatsRegistry`; `FileRegistry` keeps them all in
- * one file, for `mesos-ts dev --work_dir`). Deactivations are kept apart from the agents'
- * entries (one key per deactivated agent), so that a deactivation needs no `SlaveInfo` (an
- * unreachable agent's is not in the master's memory) and no other write has to carry it.
+ * one file, for `mesos-ts dev --work_dir`). Deactivations and drain infos are kept apart from
+ * the agents' entries (one key per deactivated agent, one per drained or draining agent), so that
+ * they need no `SlaveInfo` (an unreachable agent's is not in the master's memory) and no other
+ * write has to carry them.
  */
 
 /**
@@ -60,14 +63,34 @@ export interface QuotaEntry {
   readonly guarantees: Readonly<Record<string, number>>;
 }
 
+/** Where an agent's draining stands (Mesos's `DrainState`). */
+export type DrainState = 'DRAINING' | 'DRAINED';
+
+/**
+ * An agent the operator drains (DRAIN_AGENT), as Mesos's `DrainInfo`: `DRAINING` until the
+ * master has none of its tasks left, then `DRAINED`; `config` as the operator gave it.
+ */
+export interface DrainInfo {
+  readonly state: DrainState;
+  readonly config: DrainConfig;
+}
+
+/** One agent's `DrainInfo`, as `RegistrySettings` lists them. */
+export interface AgentDrainInfo {
+  readonly agentId: string;
+  readonly drainInfo: DrainInfo;
+}
+
 /** The operator's settings a newly elected master reads with the agents. */
 export interface RegistrySettings {
   /** Role weights set at runtime (or bootstrapped from `--weights`); roles not listed weigh 1. */
   readonly weights: WeightInfo[];
   /** Role quotas set at runtime (UPDATE_QUOTA, `/master/quota`); roles not listed have none. */
   readonly quotas: QuotaEntry[];
-  /** Agents the operator deactivated (DEACTIVATE_AGENT) and has not reactivated. */
+  /** Agents the operator deactivated (DEACTIVATE_AGENT, DRAIN_AGENT) and has not reactivated. */
   readonly deactivatedAgents: string[];
+  /** Agents the operator drains or drained (DRAIN_AGENT), until reactivated once drained (REACTIVATE_AGENT). */
+  readonly drainInfos: AgentDrainInfo[];
 }
 
 /**
@@ -94,6 +117,11 @@ export interface Registry {
   updateQuotas(quotas: readonly QuotaEntry[]): Promise<void> | void;
   /** Records that the operator deactivated (`true`) or reactivated (`false`) an agent. */
   updateDeactivated(agentId: string, deactivated: boolean): Promise<void> | void;
+  /**
+   * Records the agent's drain info (DRAIN_AGENT, then DRAINED), or forgets it (`undefined`:
+   * REACTIVATE_AGENT of a drained agent). The agent's deactivation is `updateDeactivated`'s.
+   */
+  updateDrain(agentId: string, drainInfo: DrainInfo | undefined): Promise<void> | void;
   /** For logs. */
   describe(): string;
 }
@@ -112,12 +140,14 @@ export class InMemoryRegistry implements Registry {
   readonly weights = new Map<string, number>();
   readonly quotas = new Map<string, Readonly<Record<string, number>>>();
   readonly deactivatedAgents = new Set<string>();
+  readonly drainInfos = new Map<string, DrainInfo>();
 
   constructor(agents: readonly RegistryAgent[] = [], settings: Partial<RegistrySettings> = {}) {
     for (const agent of agents) this.agents.set(agent.info.id.value, agent);
     for (const { role, weight } of settings.weights ?? []) this.weights.set(role, weight);
     this.updateQuotas(settings.quotas ?? []);
     for (const id of settings.deactivatedAgents ?? []) this.deactivatedAgents.add(id);
+    for (const { agentId, drainInfo } of settings.drainInfos ?? []) this.drainInfos.set(agentId, drainInfo);
   }
 
   recover(): RegistryAgent[] {
@@ -137,6 +167,7 @@ export class InMemoryRegistry implements Registry {
       weights: [...this.weights].map(([role, weight]) => ({ role, weight })),
       quotas: [...this.quotas].map(([role, guarantees]) => ({ role, guarantees })),
       deactivatedAgents: [...this.deactivatedAgents],
+      drainInfos: [...this.drainInfos].map(([agentId, drainInfo]) => ({ agentId, drainInfo })),
     };
   }
 
@@ -153,6 +184,11 @@ export class InMemoryRegistry implements Registry {
     else this.deactivatedAgents.delete(agentId);
   }
 
+  updateDrain(agentId: string, drainInfo: DrainInfo | undefined): void {
+    if (drainInfo !== undefined) this.drainInfos.set(agentId, drainInfo);
+    else this.drainInfos.delete(agentId);
+  }
+
   describe(): string {
     return 'in memory';
   }
@@ -164,7 +200,7 @@ export class RegistryFileError extends MesosError {}
 /**
  * The registry in a JSON file, what `mesos-ts dev --work_dir` keeps at
  * `<work_dir>/master/registry.json`, so that its next run on that directory keeps the
- * operator's weights, quotas and deactivations and waits for the agents it had (DESIGN.md §5:
+ * operator's weights, quotas, deactivations and drains and waits for the agents it had (DESIGN.md §5:
  * "or a file (dev mode)"). It is an `InMemoryRegistry` that writes the whole of itself to the
  * file on every write: a temporary file beside it, flushed to disk, then renamed over it, so
  * the file always holds one write or the next, never half of one. A write is durable when the
@@ -174,8 +210,9 @@ export class RegistryFileError extends MesosError {}
  *
  * The file is read once, at construction: a missing one is an empty registry (a first run); an
  * unreadable one, one that is not JSON or not a registry throws a `RegistryFileError` naming it
- * and what is wrong, rather than the master starting empty and forgetting what it held. Only
- * one process is to use a file at a time.
+ * and what is wrong, rather than the master starting empty and forgetting what it held. A file
+ * written before drains were kept (no `drainInfos`) reads as one without any. Only one process
+ * is to use a file at a time.
  *
  * @example
  * const registry = new FileRegistry('/var/tmp/mesos-ts/master/registry.json');
@@ -220,6 +257,10 @@ export class FileRegistry implements Registry {
     return this.#write((next) => next.updateDeactivated(agentId, deactivated));
   }
 
+  updateDrain(agentId: string, drainInfo: DrainInfo | undefined): Promise<void> | void {
+    return this.#write((next) => next.updateDrain(agentId, drainInfo));
+  }
+
   describe(): string {
     return `file '${this.file}'`;
   }
@@ -245,6 +286,8 @@ interface RegistryFileContent {
   /** Guarantees by role, as the KV registry's `quotas` key. */
   quotas: Record<string, Readonly<Record<string, number>>>;
   deactivatedAgents: string[];
+  /** By agent id, as the KV registry's `drain.<id>` keys; optional (files written before drains have none). */
+  drainInfos?: Record<string, DrainInfo>;
 }
 
 function registryFileContent(registry: InMemoryRegistry): RegistryFileContent {
@@ -253,6 +296,7 @@ function registryFileContent(registry: InMemoryRegistry): RegistryFileContent {
     weights: Object.fromEntries(registry.weights),
     quotas: Object.fromEntries(registry.quotas),
     deactivatedAgents: [...registry.deactivatedAgents],
+    drainInfos: Object.fromEntries(registry.drainInfos),
   };
 }
 
@@ -273,7 +317,7 @@ function readRegistryFile(file: string): InMemoryRegistry {
   } catch (error) {
     throw wrong(`not valid JSON: ${(error as Error).message}`, error);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw wrong('must be a JSON object with agents, weights, quotas and deactivatedAgents');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw wrong('must be a JSON object with agents, weights, quotas, deactivatedAgents and (optionally) drainInfos');
   const content = value as Partial<Record<keyof RegistryFileContent, unknown>>;
   for (const key of ['agents', 'weights', 'quotas', 'deactivatedAgents'] as const) {
     if (!(key in content)) throw wrong(`'${key}' is missing`);
@@ -294,10 +338,15 @@ function readRegistryFile(file: string): InMemoryRegistry {
   const agents = content.agents.map((agent, i) => checked(`agents[${i}]: `, () => registryAgentFrom(agent)));
   const weights = checked('', () => registryWeightsFrom(content.weights));
   const quotas = checked('', () => registryQuotasFrom(content.quotas));
+  // Optional: a file written before drains were kept has no `drainInfos`.
+  const drains = content.drainInfos ?? {};
+  if (typeof drains !== 'object' || drains === null || Array.isArray(drains)) throw wrong("'drainInfos' must be a JSON object of drain infos by agent id");
+  const drainInfos = Object.entries(drains).map(([agentId, drainInfo]) => ({ agentId, drainInfo: checked('drainInfos: ', () => drainInfoFrom(agentId, drainInfo)) }));
   return new InMemoryRegistry(agents, {
     weights: [...weights].map(([role, weight]) => ({ role, weight })),
     quotas: [...quotas].map(([role, guarantees]) => ({ role, guarantees })),
     deactivatedAgents,
+    drainInfos,
   });
 }
 
@@ -346,11 +395,14 @@ const WEIGHTS_KEY = 'weights';
 const QUOTAS_KEY = 'quotas';
 /** The key of an agent the operator deactivated; deleted when it is reactivated. */
 const DEACTIVATED_KEY_PREFIX = 'deactivated.';
+/** The key of an agent the operator drains or drained, its `DrainInfo` as JSON; deleted when it is reactivated. */
+const DRAIN_KEY_PREFIX = 'drain.';
 
 /**
  * The registry in a JetStream KV bucket (`registryBucket`, no TTL, one revision kept), one key
  * per agent (`agents.<id>`) holding its `RegistryAgent` as JSON, the role weights under
- * `weights`, the role quotas under `quotas` and one `deactivated.<id>` key per agent the operator deactivated: what `mesos-ts master --nats`
+ * `weights`, the role quotas under `quotas`, one `deactivated.<id>` key per agent the operator
+ * deactivated and one `drain.<id>` key (its `DrainInfo`) per agent it drains or drained: what `mesos-ts master --nats`
  * uses, so that whichever master is elected next reads what the last one wrote. Writes go out
  * one after another, in the order the master made them, as Mesos's registrar applies its
  * operations; each resolves once the server has stored it.
@@ -414,7 +466,26 @@ export class NatsRegistry implements Registry {
       weights: [...(await this.#weights(kv))].map(([role, weight]) => ({ role, weight })),
       quotas: [...(await this.#quotas(kv))].map(([role, guarantees]) => ({ role, guarantees })),
       deactivatedAgents,
+      drainInfos: await this.#drainInfos(kv),
     };
+  }
+
+  /** Every `drain.<id>` key. An unreadable one is skipped, as an unreadable agent entry: that agent is not draining. */
+  async #drainInfos(kv: KV): Promise<AgentDrainInfo[]> {
+    const keys: string[] = [];
+    for await (const key of await kv.keys(`${DRAIN_KEY_PREFIX}>`)) keys.push(key);
+    const drainInfos: AgentDrainInfo[] = [];
+    for (const key of keys) {
+      const entry = await kv.get(key);
+      if (entry === null || entry.operation !== 'PUT') continue;
+      const agentId = key.slice(DRAIN_KEY_PREFIX.length);
+      try {
+        drainInfos.push({ agentId, drainInfo: parseDrainInfo(agentId, entry.string()) });
+      } catch (error) {
+        this.#logger?.warn({ bucket: this.bucket, key, reason: (error as Error).message }, 'Skipping an unreadable registry drain info');
+      }
+    }
+    return drainInfos;
   }
 
   /** Read, merged and written in the write queue: two updates in flight do not lose each other's roles. */
@@ -438,6 +509,11 @@ export class NatsRegistry implements Registry {
   updateDeactivated(agentId: string, deactivated: boolean): Promise<void> {
     const key = DEACTIVATED_KEY_PREFIX + agentId;
     return this.#write(async (kv) => void (deactivated ? await kv.put(key, 'true') : await kv.delete(key)));
+  }
+
+  updateDrain(agentId: string, drainInfo: DrainInfo | undefined): Promise<void> {
+    const key = DRAIN_KEY_PREFIX + agentId;
+    return this.#write(async (kv) => void (drainInfo !== undefined ? await kv.put(key, JSON.stringify(drainInfo)) : await kv.delete(key)));
   }
 
   #weights(kv: KV): Promise<Map<string, number>> {
@@ -504,6 +580,30 @@ function registryAgentFrom(parsed: unknown): RegistryAgent {
   if (!STATES.includes(value!.state as RegistryAgentState)) throw new Error(`registry entry '${id}': state '${String(value!.state)}' must be one of ${STATES.join(', ')}`);
   if (typeof value!.time !== 'number') throw new Error(`registry entry '${id}': time must be a number`);
   return value as RegistryAgent;
+}
+
+const DRAIN_STATES: readonly DrainState[] = ['DRAINING', 'DRAINED'];
+
+/** An agent's drain info from its JSON (a `drain.<id>` key); throws naming the agent and what is wrong. */
+export function parseDrainInfo(agentId: string, text: string): DrainInfo {
+  return drainInfoFrom(agentId, JSON.parse(text));
+}
+
+function drainInfoFrom(agentId: string, value: unknown): DrainInfo {
+  const what = `drain info of agent '${agentId}'`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${what}: must be a JSON object with state and config`);
+  const { state, config } = value as Partial<Record<keyof DrainInfo, unknown>>;
+  if (!DRAIN_STATES.includes(state as DrainState)) throw new Error(`${what}: state ${JSON.stringify(state)} must be one of ${DRAIN_STATES.join(', ')}`);
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Error(`${what}: config must be a JSON object`);
+  const { max_grace_period: grace, mark_gone: markGone } = config as Record<string, unknown>;
+  if (grace !== undefined) {
+    const nanoseconds = (grace as { nanoseconds?: unknown } | null)?.nanoseconds;
+    if (typeof nanoseconds !== 'number' || !Number.isInteger(nanoseconds) || nanoseconds < 0) {
+      throw new Error(`${what}: config.max_grace_period.nanoseconds must be a non-negative integer, got ${JSON.stringify(nanoseconds)}`);
+    }
+  }
+  if (markGone !== undefined && typeof markGone !== 'boolean') throw new Error(`${what}: config.mark_gone must be a boolean, got ${JSON.stringify(markGone)}`);
+  return value as DrainInfo;
 }
 
 /** The registry's weights from their JSON (`{"role": weight, ...}`); throws naming what is wrong. */

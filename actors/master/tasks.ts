@@ -10,6 +10,7 @@ import {
 } from '../../src/mesos/protocol.ts';
 import { isTerminalState, type TaskState, type TaskStatus } from '../../src/mesos/v1/common.ts';
 import type { SchedulerCallOf } from '../../src/mesos/v1/index.ts';
+import * as drain from './drain.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
 import * as operatorEvents from './operator-events.ts';
@@ -112,13 +113,14 @@ export function acknowledge(m: Master, framework: FrameworkRecord, ack: Schedule
 /**
  * The task is done and its terminal update acknowledged: it moves to the completed tasks. Its
  * resources went back when it became terminal (`statusUpdate`), so only a task removed before
- * that returns them here.
+ * that returns them here. A draining agent may be drained now (`drain.checkDrained`).
  */
 export function removeTask(m: Master, framework: FrameworkRecord, task: Task): void {
   const agent = m.agents.get(task.agent_id.value);
   agent?.removeTask(task);
   framework.completeTask(task);
   if (agent !== undefined && !isTerminalTask(task)) offers.recover(m, framework.id, agent.id, task.resources);
+  if (agent !== undefined && m.drainInfos.size > 0) drain.checkDrained(m, agent.id);
 }
 
 /** KILL: forward to the agent; a task the master does not know is reconciled instead (Mesos). */

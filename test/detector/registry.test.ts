@@ -55,7 +55,7 @@ test('registry - NatsRegistry: admitted, unreachable, gone and removed agents wr
 test('registry - NatsRegistry: weights and deactivations written by one are read back by another, apart from the agents', async (t) => {
   const { transport: first } = await attached(t, 'reg-c', 'writer');
   const writer = new NatsRegistry(first, { logger });
-  t.deepEqual(await writer.recoverSettings(), { weights: [], quotas: [], deactivatedAgents: [] });
+  t.deepEqual(await writer.recoverSettings(), { weights: [], quotas: [], deactivatedAgents: [], drainInfos: [] });
   await writer.update(agent('S0', 'admitted'));
   // Two updates in flight at once: neither loses the other's roles.
   await Promise.all([writer.updateWeights([{ role: 'eng', weight: 2 }]), writer.updateWeights([{ role: 'ads', weight: 0.5 }])]);
@@ -75,6 +75,31 @@ test('registry - NatsRegistry: weights and deactivations written by one are read
   );
   t.deepEqual(settings.deactivatedAgents, ['S0']);
   t.deepEqual(await reader.recover(), [agent('S0', 'admitted')], 'the settings are not read as agents');
+});
+
+test('registry - NatsRegistry: drain infos written by one are read back by another, one key per agent, apart from the agents and deactivations; an unreadable one is skipped', async (t) => {
+  const { transport: first } = await attached(t, 'reg-e', 'writer');
+  const writer = new NatsRegistry(first, { logger });
+  await writer.update(agent('S0', 'admitted'));
+  const draining = { state: 'DRAINING', config: { max_grace_period: { nanoseconds: 1e9 }, mark_gone: true } } as const;
+  await Promise.all([writer.updateDrain('S0', draining), writer.updateDrain('S1', { state: 'DRAINING', config: { mark_gone: false } }), writer.updateDrain('S2', { state: 'DRAINED', config: {} })]);
+  await writer.updateDrain('S1', { state: 'DRAINED', config: { mark_gone: false } });
+  await writer.updateDrain('S2', undefined);
+  const kv = await new Kvm(first.connection!).open('reg-e_registry');
+  await kv.put('drain.S3', '{"state": "DONE", "config": {}}');
+
+  const { transport: second } = await attached(t, 'reg-e', 'reader');
+  const reader = new NatsRegistry(second, { logger });
+  const settings = await reader.recoverSettings();
+  t.deepEqual(
+    settings.drainInfos.sort((a, b) => a.agentId.localeCompare(b.agentId)),
+    [
+      { agentId: 'S0', drainInfo: draining },
+      { agentId: 'S1', drainInfo: { state: 'DRAINED', config: { mark_gone: false } } },
+    ],
+  );
+  t.deepEqual(settings.deactivatedAgents, [], 'a drain info is not a deactivation (the master writes both)');
+  t.deepEqual(await reader.recover(), [agent('S0', 'admitted')], 'the drain infos are not read as agents');
 });
 
 test('registry - NatsRegistry: quotas written by one are read back by another; an empty guarantee removes a role, concurrent updates keep each other', async (t) => {

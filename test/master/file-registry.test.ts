@@ -53,6 +53,7 @@ test('file registry - a second instance on the file recovers agents, removals, w
     weights: [{ role: 'eng', weight: 3 }, { role: 'ads', weight: 0.5 }],
     quotas: [{ role: 'eng', guarantees: { cpus: 1.5, mem: 256 } }],
     deactivatedAgents: ['m-S0'],
+    drainInfos: [],
   });
   t.deepEqual(second.recoverSettings(), first.recoverSettings());
   t.is(second.describe(), `file '${file}'`);
@@ -74,13 +75,18 @@ test('file registry - a file that is not a registry is an error naming the file 
   const cases: [string, RegExp][] = [
     ['{"agents": [', /not valid JSON/],
     ['', /not valid JSON/],
-    ['[]', /must be a JSON object with agents, weights, quotas and deactivatedAgents/],
+    ['[]', /must be a JSON object with agents, weights, quotas, deactivatedAgents and \(optionally\) drainInfos/],
     ['{"agents": [], "weights": {}, "quotas": {}}', /'deactivatedAgents' is missing/],
     ['{"agents": {}, "weights": {}, "quotas": {}, "deactivatedAgents": []}', /'agents' must be an array/],
     [JSON.stringify({ agents: [agent('m-S0', 'admitted', 1), { ...agent('m-S1', 'admitted', 1), state: 'lost' }], weights: {}, quotas: {}, deactivatedAgents: [] }), /agents\[1\]: registry entry 'm-S1': state 'lost' must be one of/],
     ['{"agents": [], "weights": {"eng": -1}, "quotas": {}, "deactivatedAgents": []}', /weight of role 'eng' must be a positive number, got -1/],
     ['{"agents": [], "weights": {}, "quotas": {"eng": {"cpus": "x"}}, "deactivatedAgents": []}', /guarantee 'cpus' of role 'eng' must be a non-negative number/],
     ['{"agents": [], "weights": {}, "quotas": {}, "deactivatedAgents": [1]}', /'deactivatedAgents' must be an array of agent ids/],
+    ['{"agents": [], "weights": {}, "quotas": {}, "deactivatedAgents": [], "drainInfos": []}', /'drainInfos' must be a JSON object of drain infos by agent id/],
+    ['{"agents": [], "weights": {}, "quotas": {}, "deactivatedAgents": [], "drainInfos": {"m-S0": {"state": "DRAINING", "config": {}}, "m-S1": {"state": "DONE", "config": {}}}}', /drainInfos: drain info of agent 'm-S1': state "DONE" must be one of DRAINING, DRAINED/],
+    ['{"agents": [], "weights": {}, "quotas": {}, "deactivatedAgents": [], "drainInfos": {"m-S0": {"state": "DRAINING"}}}', /drain info of agent 'm-S0': config must be a JSON object/],
+    ['{"agents": [], "weights": {}, "quotas": {}, "deactivatedAgents": [], "drainInfos": {"m-S0": {"state": "DRAINING", "config": {"max_grace_period": {"nanoseconds": -1}}}}}', /drain info of agent 'm-S0': config.max_grace_period.nanoseconds must be a non-negative integer, got -1/],
+    ['{"agents": [], "weights": {}, "quotas": {}, "deactivatedAgents": [], "drainInfos": {"m-S0": {"state": "DRAINED", "config": {"mark_gone": "yes"}}}}', /drain info of agent 'm-S0': config.mark_gone must be a boolean, got "yes"/],
   ];
   for (const [content, reason] of cases) {
     writeFileSync(file, content);
@@ -107,4 +113,29 @@ test('file registry - a write that fails is a rejected promise naming the file, 
   rmSync(`${file}.tmp`, { recursive: true });
   t.is(registry.updateWeights([{ role: 'eng', weight: 4 }]), undefined, 'the next write goes');
   t.deepEqual(new FileRegistry(file).recoverSettings().weights, [{ role: 'eng', weight: 4 }]);
+});
+
+test('file registry - drain infos written by one instance are recovered by another; a file from before drains (no drainInfos) reads as none', (t) => {
+  const file = tempFile(t);
+  mkdirSync(join(file, '..'), { recursive: true });
+  // What a registry file held before drains were kept.
+  writeFileSync(file, JSON.stringify({ agents: [agent('m-S0', 'admitted', 1)], weights: {}, quotas: {}, deactivatedAgents: ['m-S0'] }));
+  const first = new FileRegistry(file);
+  t.deepEqual(first.recoverSettings().drainInfos, []);
+  t.deepEqual(first.recoverSettings().deactivatedAgents, ['m-S0']);
+
+  const draining = { state: 'DRAINING', config: { max_grace_period: { nanoseconds: 5e9 }, mark_gone: true } } as const;
+  t.is(first.updateDrain('m-S0', draining), undefined, 'on disk when the call returns');
+  first.updateDrain('m-S1', { state: 'DRAINING', config: { mark_gone: false } });
+  first.updateDrain('m-S1', { state: 'DRAINED', config: { mark_gone: false } });
+  first.updateDrain('m-S2', { state: 'DRAINED', config: {} });
+  first.updateDrain('m-S2', undefined);
+
+  const second = new FileRegistry(file);
+  t.deepEqual(second.recoverSettings().drainInfos, [
+    { agentId: 'm-S0', drainInfo: draining },
+    { agentId: 'm-S1', drainInfo: { state: 'DRAINED', config: { mark_gone: false } } },
+  ]);
+  t.deepEqual(second.recoverSettings(), first.recoverSettings());
+  t.like(JSON.parse(readFileSync(file, 'utf8')), { drainInfos: { 'm-S0': draining, 'm-S1': { state: 'DRAINED' } } });
 });

@@ -82,11 +82,6 @@ test.serial('operator API - mutations and calls not implemented are 501 naming t
   t.deepEqual([reply.status, reply.body], [501, "Call type 'RESERVE_RESOURCES' is not implemented by this master"]);
   t.deepEqual(cluster.master.agents.get(agentId)!.total.reserved('web').toJSON(), []);
 
-  const drain = await http(port, 'POST', '/api/v1', { type: 'DRAIN_AGENT', drain_agent: { agent_id: { value: agentId }, mark_gone: true } });
-  t.deepEqual([drain.status, drain.body], [501, "Call type 'DRAIN_AGENT' is not implemented by this master"]);
-  t.true(cluster.master.agents.has(agentId));
-  t.true(cluster.master.agents.get(agentId)!.active);
-
   for (const type of ['START_MAINTENANCE', 'UPDATE_MAINTENANCE_SCHEDULE', 'SET_QUOTA', 'REMOVE_QUOTA', 'READ_FILE', 'SET_LOGGING_LEVEL']) {
     const r = await http(port, 'POST', '/api/v1', { type });
     t.deepEqual([r.status, r.body], [501, `Call type '${type}' is not implemented by this master`], type);
