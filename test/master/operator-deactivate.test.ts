@@ -1,5 +1,4 @@
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
-import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { agentExited } from '../../actors/master/agents.ts';
 import { InMemoryRegistry } from '../../actors/master/registry.ts';
 import { Resources } from '../../src/mesos/resources.ts';
@@ -8,7 +7,7 @@ import { FakeAgent } from '../helpers/fake-agent.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http } from '../helpers/http.ts';
 import { useLocalBus, type Bus } from '../helpers/worlds.ts';
-import { operatorCall as call, startOperatorCluster } from '../helpers/operator.ts';
+import { allocationCycles, operatorCall as call, runningT1, startOperatorCluster } from '../helpers/operator.ts';
 
 /**
  * DEACTIVATE_AGENT and REACTIVATE_AGENT, after Mesos's `Http::_deactivateAgent` /
@@ -37,39 +36,8 @@ async function start(t: ExecutionContext<{ bus: Bus }>): Promise<Ctx> {
   return { ...ctx, agent: ctx.agents[0]! };
 }
 
-
 const deactivate = (agentId: string) => ({ type: 'DEACTIVATE_AGENT', deactivate_agent: { agent_id: { value: agentId } } });
 const reactivate = (agentId: string) => ({ type: 'REACTIVATE_AGENT', reactivate_agent: { agent_id: { value: agentId } } });
-
-/** A framework running `t1` (1 cpu) on the agent, the rest of the agent offered to it again. */
-async function running(ctx: Ctx) {
-  const { cluster, agent } = ctx;
-  const { driver, scheduler, frameworkId } = await cluster.startFramework();
-  const [[offer]] = await scheduler.next('resourceOffers');
-  driver.launchTasks(offer!.id, [
-    { name: 't1', task_id: { value: 't1' }, agent_id: offer!.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'sleep 1000' } },
-  ]);
-  await cluster.settle();
-  const run = agent.runTasks.find((r) => r.task.task_id.value === 't1')!;
-  agent.update(run, 'TASK_RUNNING');
-  const [status] = await scheduler.next('statusUpdate');
-  if (status.state !== 'TASK_RUNNING') throw new Error(`t1 is ${status.state}`);
-  // Past the default 5 s filter on what the launch left unused.
-  cluster.clock.advance(ALLOCATION_INTERVAL_MS * 6);
-  await cluster.settle();
-  const [[rest]] = await scheduler.next('resourceOffers');
-  return { driver, scheduler, frameworkId, run, rest: rest! };
-}
-
-/** Allocation cycles pass; resolves with how many offers the scheduler got meanwhile. */
-async function cycles(ctx: Ctx, scheduler: { all(name: 'resourceOffers'): unknown[] }): Promise<number> {
-  const before = scheduler.all('resourceOffers').length;
-  for (let i = 0; i < 3; i++) {
-    ctx.cluster.clock.advance(ALLOCATION_INTERVAL_MS);
-    await ctx.cluster.settle();
-  }
-  return scheduler.all('resourceOffers').length - before;
-}
 
 async function slave(ctx: Ctx): Promise<{ active: boolean; deactivated: boolean }> {
   const state = (await http(ctx.port, 'GET', '/master/state')).json() as { slaves: { active: boolean; deactivated: boolean }[] };
@@ -81,14 +49,14 @@ test.serial('operator API - DEACTIVATE_AGENT rescinds its offers, makes no new o
   const ctx = await start(t);
   const { cluster, agent } = ctx;
   const agentId = agent.agentId!;
-  const { scheduler, frameworkId, rest } = await running(ctx);
+  const { scheduler, frameworkId, rest } = await runningT1(ctx);
   const rescinded = scheduler.next('offerRescinded');
 
   const reply = await call(ctx, deactivate(agentId));
   t.deepEqual([reply.status, reply.body], [200, '']);
   t.is((await rescinded)[0].value, rest.id.value);
   t.false([...cluster.master.offers.values()].some((o) => o.agentId === agentId), 'no offer left on it');
-  t.is(await cycles(ctx, scheduler), 0, 'no new offer after allocation cycles');
+  t.is(await allocationCycles(ctx.cluster, scheduler), 0, 'no new offer after allocation cycles');
   t.is(cluster.master.frameworks.get(frameworkId)!.tasks.get('t1')!.state, 'TASK_RUNNING');
   t.is(scheduler.all('statusUpdate').length, 1, 'no update beyond TASK_RUNNING');
   t.deepEqual(await slave(ctx), { active: false, deactivated: true });
@@ -103,7 +71,7 @@ test.serial('operator API - a deactivated agent that disconnects and re-register
   const ctx = await start(t);
   const { cluster, agent } = ctx;
   const agentId = agent.agentId!;
-  const { scheduler, frameworkId } = await running(ctx);
+  const { scheduler, frameworkId } = await runningT1(ctx);
   t.is((await call(ctx, deactivate(agentId))).status, 200);
   await cluster.settle();
 
@@ -115,7 +83,7 @@ test.serial('operator API - a deactivated agent that disconnects and re-register
   await cluster.settle();
   t.true(cluster.master.agents.get(agentId)!.connected);
   t.deepEqual(await slave(ctx), { active: false, deactivated: true });
-  t.is(await cycles(ctx, scheduler), 0, 'still no offers');
+  t.is(await allocationCycles(ctx.cluster, scheduler), 0, 'still no offers');
 
   const offers = scheduler.all('resourceOffers').length;
   const reply = await call(ctx, reactivate(agentId));
@@ -123,7 +91,7 @@ test.serial('operator API - a deactivated agent that disconnects and re-register
   await cluster.settle();
   t.deepEqual(await slave(ctx), { active: true, deactivated: false });
   t.false(ctx.registry.deactivatedAgents.has(agentId));
-  await cycles(ctx, scheduler);
+  await allocationCycles(ctx.cluster, scheduler);
   t.true(scheduler.all('resourceOffers').length > offers, 'offered again');
   t.true([...cluster.master.offers.values()].some((o) => o.agentId === agentId));
 });

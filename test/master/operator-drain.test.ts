@@ -1,5 +1,4 @@
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
-import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { agentExited } from '../../actors/master/agents.ts';
 import { InMemoryRegistry } from '../../actors/master/registry.ts';
 import { DRAIN_SLAVE, SHUTDOWN_SLAVE, type DrainSlave } from '../../src/mesos/protocol.ts';
@@ -10,7 +9,7 @@ import { subscribe as openStream } from '../helpers/event-stream.ts';
 import { FakeAgent } from '../helpers/fake-agent.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http } from '../helpers/http.ts';
-import { operatorCall as call, startOperatorCluster, type OperatorCluster } from '../helpers/operator.ts';
+import { allocationCycles, operatorCall as call, runningT1, startOperatorCluster, type OperatorCluster } from '../helpers/operator.ts';
 import { useLocalBus, type Bus } from '../helpers/worlds.ts';
 
 /**
@@ -37,40 +36,6 @@ async function start(t: ExecutionContext<{ bus: Bus }>): Promise<Ctx> {
 const drainCall = (agentId: string, fields: Record<string, unknown> = {}) => ({ type: 'DRAIN_AGENT', drain_agent: { agent_id: { value: agentId }, ...fields } });
 const reactivate = (agentId: string) => ({ type: 'REACTIVATE_AGENT', reactivate_agent: { agent_id: { value: agentId } } });
 
-/**
- * A framework acknowledging explicitly, running `t1` (1 cpu) on the agent; the rest of the agent
- * offered to it again.
- */
-async function running(ctx: Ctx) {
-  const { cluster, agent } = ctx;
-  const { driver, scheduler, frameworkId } = await cluster.startFramework({}, { implicitAcknowledgements: false });
-  const [[offer]] = await scheduler.next('resourceOffers');
-  driver.launchTasks(offer!.id, [
-    { name: 't1', task_id: { value: 't1' }, agent_id: offer!.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'sleep 1000' } },
-  ]);
-  await cluster.settle();
-  const run = agent.runTasks.find((r) => r.task.task_id.value === 't1')!;
-  agent.update(run, 'TASK_RUNNING');
-  const [status] = await scheduler.next('statusUpdate');
-  if (status.state !== 'TASK_RUNNING') throw new Error(`t1 is ${status.state}`);
-  driver.acknowledgeStatusUpdate(status);
-  // Past the default 5 s filter on what the launch left unused.
-  cluster.clock.advance(ALLOCATION_INTERVAL_MS * 6);
-  await cluster.settle();
-  const [[rest]] = await scheduler.next('resourceOffers');
-  return { driver, scheduler, frameworkId, run, rest: rest! };
-}
-
-/** Allocation cycles pass; resolves with how many offers the scheduler got meanwhile. */
-async function cycles(ctx: Ctx, scheduler: { all(name: 'resourceOffers'): unknown[] }): Promise<number> {
-  const before = scheduler.all('resourceOffers').length;
-  for (let i = 0; i < 3; i++) {
-    ctx.cluster.clock.advance(ALLOCATION_INTERVAL_MS);
-    await ctx.cluster.settle();
-  }
-  return scheduler.all('resourceOffers').length - before;
-}
-
 type AgentView = { active: boolean; deactivated: boolean; drain_info?: { state: string; config: unknown } };
 
 async function getAgent(ctx: { port: number }): Promise<AgentView | undefined> {
@@ -87,7 +52,7 @@ test.serial('operator API - DRAIN_AGENT: 200, the agent is told to drain with th
   const ctx = await start(t);
   const { cluster, agent, registry } = ctx;
   const agentId = agent.agentId!;
-  const { driver, scheduler, frameworkId, run, rest } = await running(ctx);
+  const { driver, scheduler, frameworkId, run, rest } = await runningT1(ctx, { explicitAcknowledgements: true });
   const rescinded = scheduler.next('offerRescinded');
   const drained = futureMessage(DRAIN_SLAVE, cluster.master.self, agent.self);
 
@@ -96,7 +61,7 @@ test.serial('operator API - DRAIN_AGENT: 200, the agent is told to drain with th
   t.deepEqual([reply.status, reply.body], [200, '']);
   t.deepEqual(((await drained).body as DrainSlave).config, config);
   t.is((await rescinded)[0].value, rest.id.value);
-  t.is(await cycles(ctx, scheduler), 0, 'no new offer after allocation cycles');
+  t.is(await allocationCycles(ctx.cluster, scheduler), 0, 'no new offer after allocation cycles');
   const draining = { state: 'DRAINING', config };
   t.like(await getAgent(ctx), { active: false, deactivated: true, drain_info: draining });
   t.like(await stateSlave(ctx), { active: false, deactivated: true, drain_info: draining });
@@ -117,7 +82,7 @@ test.serial('operator API - DRAIN_AGENT: 200, the agent is told to drain with th
   t.deepEqual(registry.drainInfos.get(agentId), { state: 'DRAINED', config });
   t.like(await getAgent(ctx), { active: false, deactivated: true, drain_info: { state: 'DRAINED', config } });
   t.true(cluster.master.agents.has(agentId), 'not marked gone without mark_gone');
-  t.is(await cycles(ctx, scheduler), 0, 'still no offers once drained');
+  t.is(await allocationCycles(ctx.cluster, scheduler), 0, 'still no offers once drained');
 });
 
 test.serial('operator API - DRAIN_AGENT of an agent without tasks drains it at once; draining again replaces the config and drains again', async (t) => {
@@ -142,7 +107,7 @@ test.serial('operator API - DRAIN_AGENT with mark_gone: once the task ended and 
   const ctx = await start(t);
   const { cluster, agent, registry } = ctx;
   const agentId = agent.agentId!;
-  const { driver, scheduler, run } = await running(ctx);
+  const { driver, scheduler, run } = await runningT1(ctx, { explicitAcknowledgements: true });
   t.is((await call(ctx, drainCall(agentId, { mark_gone: true }))).status, 200);
   await cluster.settle();
   t.true(cluster.master.agents.has(agentId), 'not gone while its task runs');
@@ -182,7 +147,7 @@ test.serial('operator API - REACTIVATE_AGENT of a draining agent is 400; once dr
   const ctx = await start(t);
   const { cluster, agent, registry } = ctx;
   const agentId = agent.agentId!;
-  const { driver, scheduler, run } = await running(ctx);
+  const { driver, scheduler, run } = await runningT1(ctx, { explicitAcknowledgements: true });
   t.is((await call(ctx, drainCall(agentId))).status, 200);
   const refused = await call(ctx, reactivate(agentId));
   t.deepEqual([refused.status, refused.body], [400, `Agent '${agentId}' is draining: it can be reactivated once drained`]);
@@ -202,7 +167,7 @@ test.serial('operator API - REACTIVATE_AGENT of a draining agent is 400; once dr
   const view = await getAgent(ctx);
   t.like(view, { active: true, deactivated: false });
   t.false('drain_info' in view!, 'no drain_info once reactivated');
-  await cycles(ctx, scheduler);
+  await allocationCycles(ctx.cluster, scheduler);
   t.true(scheduler.all('resourceOffers').length > offers, 'offered again');
 });
 
@@ -272,7 +237,7 @@ test.serial('master - a draining agent that disconnects and re-registers is told
   const ctx = await start(t);
   const { cluster, agent, registry } = ctx;
   const agentId = agent.agentId!;
-  const { frameworkId } = await running(ctx);
+  const { frameworkId } = await runningT1(ctx, { explicitAcknowledgements: true });
   t.is((await call(ctx, drainCall(agentId))).status, 200);
   await cluster.settle();
   await cluster.runtime.dispatch(cluster.master.self, () => agentExited(cluster.master, agentId));
