@@ -12,7 +12,7 @@ import { OPERATOR_API_PATH, operatorApi, roleUsage, teardown } from './operator-
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord, type OfferRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
-import { quotaEndpoint } from './quota.ts';
+import { quotaEndpoint, quotaRoleEndpoint } from './quota.ts';
 import { weightsEndpoint } from './weights.ts';
 import { webuiRoutes } from './webui.ts';
 
@@ -50,6 +50,7 @@ export function httpRoutes(m: Master): Record<string, RouteHandler> {
     '/teardown': (request) => teardownEndpoint(m, request),
     '/weights': (request) => weightsEndpoint(m, request),
     '/quota': (request) => quotaEndpoint(m, request),
+    '/quota/*': (request) => quotaRoleEndpoint(m, request),
     [SCHEDULER_API_PATH]: (request) => schedulerApi(m, request),
     [OPERATOR_API_PATH]: (request) => operatorApi(m, request),
     // The web UI at `/` (the master is the HTTP delegate) and `/master/`.

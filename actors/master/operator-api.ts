@@ -17,7 +17,7 @@ import * as operatorEvents from './operator-events.ts';
 import { jsonPostRefusal } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
-import { quotaStatus, updateQuotaCall, UpdateQuotaSchema } from './quota.ts';
+import { quotaStatus, removeQuota, RemoveQuotaSchema, setQuotaCall, SetQuotaSchema, updateQuotaCall, UpdateQuotaSchema } from './quota.ts';
 import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from './weights.ts';
 
 /**
@@ -42,9 +42,11 @@ import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from '
  * 4. Weights: GET_WEIGHTS, and UPDATE_WEIGHTS, written to the registry before it is answered
  *    (`weights.ts`, shared with `/master/weights`).
  * 5. Quota: GET_QUOTA, and UPDATE_QUOTA, checked against the cluster's capacity unless `force`
- *    and written to the registry before it is answered (`quota.ts`, shared with `/master/quota`).
+ *    and written to the registry before it is answered (`quota.ts`, shared with `/master/quota`);
+ *    the deprecated SET_QUOTA (a v0 `QuotaRequest`) and REMOVE_QUOTA (also
+ *    `DELETE /master/quota/<role>`).
  * 6. Every other call type of `master.proto` (reservations, volumes, maintenance schedules, the
- *    deprecated SET_QUOTA / REMOVE_QUOTA, files, ...) is `501 Not Implemented`, naming it.
+ *    files, ...) is `501 Not Implemented`, naming it.
  *
  * Requests are checked in the scheduler API's order (`scheduler-api.ts`): not the leader `307`
  * to the leader (`503` when none is known); not POST `405`; no `Content-Type` `400`; not JSON
@@ -114,6 +116,8 @@ const OperatorCallSchema = z.object({
   drain_agent: z.object({ agent_id: AgentIDSchema, max_grace_period: DurationInfoSchema.optional(), mark_gone: z.boolean().optional() }).optional(),
   update_weights: z.object({ weight_infos: WeightInfosSchema.optional() }).optional(),
   update_quota: UpdateQuotaSchema.optional(),
+  set_quota: SetQuotaSchema.optional(),
+  remove_quota: RemoveQuotaSchema.optional(),
 });
 export type OperatorCall = z.infer<typeof OperatorCallSchema>;
 
@@ -196,6 +200,12 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
     case 'UPDATE_QUOTA':
       if (call.update_quota === undefined) return badRequest("Failed to validate master::Call: Expecting 'update_quota' to be present");
       return updateQuotaCall(m, call.update_quota);
+    case 'SET_QUOTA':
+      if (call.set_quota === undefined) return badRequest("Failed to validate master::Call: Expecting 'set_quota' to be present");
+      return setQuotaCall(m, call.set_quota);
+    case 'REMOVE_QUOTA':
+      if (call.remove_quota === undefined) return badRequest("Failed to validate master::Call: Expecting 'remove_quota' to be present");
+      return removeQuota(m, call.remove_quota.role);
     default:
       return { status: 501, body: `Call type '${call.type}' is not implemented by this master` };
   }

@@ -37,9 +37,11 @@ import { redirect } from './scheduler-api.ts';
  * - Mesos 1.11's UPDATE_QUOTA does not rescind offers (a TODO there); this one does as v0's
  *   set always did, so that the next allocation follows the new guarantee.
  * - A role listed twice is refused (Mesos keeps the later entry); no `--roles` whitelist nor
- *   authorization here. `DELETE /master/quota/<role>` is not served (the HTTP router matches
- *   exact paths): UPDATE_QUOTA with no guarantees, or a v0 POST with an empty `guarantee`,
- *   removes a quota.
+ *   authorization here.
+ *
+ * A quota is removed by UPDATE_QUOTA with no guarantees, a v0 POST with an empty `guarantee`,
+ * `DELETE /master/quota/<role>` or REMOVE_QUOTA (`removeQuota`); SET_QUOTA takes a v0
+ * `QuotaRequest` (`setQuotaCall`). Mesos deprecated the last two for UPDATE_QUOTA and serves them.
  */
 
 /** `Value.Scalar` as JSON. */
@@ -54,12 +56,17 @@ const QuotaConfigSchema = z.object({
 export const UpdateQuotaSchema = z.object({ force: z.boolean().optional(), quota_configs: z.array(QuotaConfigSchema).optional() });
 type QuotaConfigJSON = z.infer<typeof QuotaConfigSchema>;
 
-/** v0's `QuotaRequest` (`POST /master/quota`): the guarantee as scalar `Resource`s. */
+/** v0's `QuotaRequest` (`POST /master/quota`, SET_QUOTA): the guarantee as scalar `Resource`s. */
 const QuotaRequestSchema = z.object({
   force: z.boolean().optional(),
   role: z.string().optional(),
   guarantee: z.array(z.object({ name: z.string(), type: z.string().optional(), scalar: ScalarSchema.optional() }).loose()).optional(),
 });
+type QuotaRequest = z.infer<typeof QuotaRequestSchema>;
+/** `master::Call.SetQuota` (deprecated in Mesos for UPDATE_QUOTA, still served). */
+export const SetQuotaSchema = z.object({ quota_request: QuotaRequestSchema });
+/** `master::Call.RemoveQuota` (deprecated likewise). */
+export const RemoveQuotaSchema = z.object({ role: z.string() });
 
 /** Resource names that are never scalars (Mesos refuses quota on them). */
 const NON_SCALAR = new Set(['ports']);
@@ -222,13 +229,21 @@ export function quotaEndpoint(m: Master, request: HttpRequest): HttpResponse | P
   } catch (error) {
     return badRequest(`Failed to parse set quota request JSON '${request.body}': ${(error as Error).message}`);
   }
-  let parsed: z.infer<typeof QuotaRequestSchema>;
+  let parsed: QuotaRequest;
   try {
     parsed = parseWith(QuotaRequestSchema, json, { what: 'quota request' });
   } catch (error) {
     if (!(error instanceof InvalidMessageError)) throw error;
     return badRequest(`Failed to validate set quota request JSON '${request.body}': ${error.message}`);
   }
+  return setQuota(m, parsed);
+}
+
+/**
+ * A v0 `QuotaRequest` (`POST /master/quota`, or SET_QUOTA's `quota_request`): the role's quota
+ * set to `guarantee`, as UPDATE_QUOTA does; the capacity check refuses with `409` unless `force`.
+ */
+function setQuota(m: Master, parsed: QuotaRequest): HttpResponse | Promise<HttpResponse> {
   const guarantees: Record<string, { value: number }> = {};
   for (const [i, r] of (parsed.guarantee ?? []).entries()) {
     if ((r.type !== undefined && r.type !== 'SCALAR') || r.scalar === undefined) {
@@ -256,4 +271,34 @@ export function updateQuotaCall(m: Master, call: z.infer<typeof UpdateQuotaSchem
     m.log.info({ reason: over }, "Using 'force' to override the quota overcommit check");
   }
   return updateQuotas(m, validated);
+}
+
+/** SET_QUOTA of the v1 operator API: as `POST /master/quota` with its `quota_request`. */
+export function setQuotaCall(m: Master, call: z.infer<typeof SetQuotaSchema>): HttpResponse | Promise<HttpResponse> {
+  return setQuota(m, call.quota_request);
+}
+
+/**
+ * Removes a role's quota (Mesos's `QuotaHandler::remove`): `DELETE /master/quota/<role>` and
+ * REMOVE_QUOTA. A role without one is `400`; otherwise as UPDATE_QUOTA with no guarantees:
+ * the registry first, then the allocator hears of it, `200`.
+ */
+export function removeQuota(m: Master, role: string): HttpResponse | Promise<HttpResponse> {
+  if (!m.quotas.has(role)) return badRequest(`Failed to remove quota: Role '${role}' has no quota set`);
+  return updateQuotas(m, [{ role, guarantees: {} }]);
+}
+
+/** `/master/quota/<role>`: DELETE removes the role's quota (`removeQuota`); another method is `405`. */
+export function quotaRoleEndpoint(m: Master, request: HttpRequest): HttpResponse | Promise<HttpResponse> {
+  if (!m.leading) return redirect(m, request);
+  if (request.method !== 'DELETE') return methodNotAllowed(['DELETE'], request.method);
+  const encoded = request.path.slice(request.path.indexOf('/quota/') + '/quota/'.length).replace(/\/$/, '');
+  let role: string;
+  try {
+    role = decodeURIComponent(encoded);
+  } catch {
+    return badRequest(`Failed to parse remove quota request: invalid role '${encoded}' in the path`);
+  }
+  if (role === '') return badRequest("Failed to parse remove quota request: the path must name a role, '/quota/<role>'");
+  return removeQuota(m, role);
 }

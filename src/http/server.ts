@@ -85,7 +85,7 @@ export class HttpServer {
     const ids = typeof delegate === 'string' ? [delegate] : (delegate ?? []);
     for (const id of ids) {
       const process = this.runtime.process(id);
-      if (process?._routes.has(path) === true || process?._routes.has(path.replace(/\/$/, '')) === true) return process;
+      if (process !== undefined && routeFor(process._routes, path) !== undefined) return process;
     }
     return ids[0] === undefined ? undefined : this.runtime.process(ids[0]);
   }
@@ -112,7 +112,7 @@ export class HttpServer {
       process = this.#delegateFor(url.pathname);
       rest = url.pathname;
     }
-    const handler = process?._routes.get(rest) ?? process?._routes.get(rest.replace(/\/$/, ''));
+    const handler = process === undefined ? undefined : routeFor(process._routes, rest);
     if (process === undefined || handler === undefined) {
       req.resume();
       write(res, { status: 404, body: `No route for '${url.pathname}'` });
@@ -186,4 +186,19 @@ export function write(res: ServerResponse, response: HttpResponse): void {
   headers['Content-Length'] = payload === undefined ? 0 : Buffer.byteLength(payload);
   res.writeHead(response.status, headers);
   res.end(payload);
+}
+
+/**
+ * The handler of `path` among `routes`: its own route (with or without a trailing `/`), else the
+ * nearest `<prefix>/*` route above it (`/quota/*` serves `/quota/eng` and `/quota/eng/dev`), as
+ * libprocess matches a route by the longest prefix of the path.
+ */
+export function routeFor<H>(routes: ReadonlyMap<string, H>, path: string): H | undefined {
+  const exact = routes.get(path) ?? routes.get(path.replace(/\/$/, ''));
+  if (exact !== undefined) return exact;
+  for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+    const handler = routes.get(`${path.slice(0, slash)}/*`);
+    if (handler !== undefined) return handler;
+  }
+  return undefined;
 }

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { jsonBody, ok } from '../../src/http/response.ts';
 import { Process } from '../../src/process/process.ts';
 import { Runtime } from '../../src/process/runtime.ts';
-import { HttpServer } from '../../src/http/server.ts';
+import { HttpServer, routeFor } from '../../src/http/server.ts';
 import { LocalBus, LocalTransport } from '../../src/transport/local.ts';
 import { http } from '../helpers/http.ts';
 
@@ -141,4 +141,21 @@ test('http - idle keep-alive connections are not closed by the server', async (t
   const second = await http(port, 'GET', '/store/items', undefined, { agent });
   t.is(second.status, 200);
   t.is(second.socketPort, first.socketPort, 'the same TCP connection served both requests');
+});
+
+test('routeFor - a path is served by its own route, else by the nearest <prefix>/* above it', (t) => {
+  const routes = new Map([
+    ['/quota', 'quota'],
+    ['/quota/*', 'quota role'],
+    ['/files/*', 'files'],
+    ['/files/special', 'special'],
+  ]);
+  t.is(routeFor(routes, '/quota'), 'quota');
+  t.is(routeFor(routes, '/quota/'), 'quota', 'a trailing slash is the route itself');
+  t.is(routeFor(routes, '/quota/eng'), 'quota role');
+  t.is(routeFor(routes, '/quota/eng/dev'), 'quota role', 'deeper paths too');
+  t.is(routeFor(routes, '/files/special'), 'special', 'an exact route wins over a prefix');
+  t.is(routeFor(routes, '/files/a/b'), 'files');
+  t.is(routeFor(routes, '/weights/x'), undefined);
+  t.is(routeFor(routes, '/'), undefined);
 });

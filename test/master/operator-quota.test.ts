@@ -187,6 +187,38 @@ test.serial('master - /master/quota: GET the status, POST a v0 QuotaRequest (409
   t.deepEqual([...ctx.cluster.master.quotas], [['eng', { cpus: 1 }], ['ads', { cpus: 2 }]]);
 });
 
+test.serial('master - a quota is removed by DELETE /master/quota/<role> and by REMOVE_QUOTA (400 for a role without one); SET_QUOTA takes a v0 QuotaRequest', async (t) => {
+  const registry = new InMemoryRegistry();
+  const ctx = await smallOperatorCluster(t, registry, {}, 2);
+  const request = (role: string, cpus: number) => ({ role, guarantee: [{ name: 'cpus', type: 'SCALAR', scalar: { value: cpus } }] });
+  let reply = await call(ctx, { type: 'SET_QUOTA', set_quota: { quota_request: request('eng', 1) } });
+  t.deepEqual([reply.status, reply.body], [200, '']);
+  reply = await call(ctx, { type: 'SET_QUOTA', set_quota: { quota_request: request('ads', 1) } });
+  t.is(reply.status, 200);
+  reply = await call(ctx, { type: 'SET_QUOTA', set_quota: { quota_request: request('web', 5) } });
+  t.is(reply.status, 409, 'over capacity, as POST /master/quota');
+  t.deepEqual([...ctx.cluster.master.quotas.keys()], ['eng', 'ads']);
+
+  // The role in the path is %-decoded.
+  reply = await http(ctx.port, 'DELETE', '/master/quota/e%6Eg');
+  t.deepEqual([reply.status, reply.body], [200, '']);
+  t.deepEqual([...ctx.cluster.master.quotas.keys()], ['ads']);
+  t.is(allocatorOf(ctx.cluster).allocation.quota('eng'), undefined, 'the allocator heard of it');
+  t.deepEqual(registry.recoverSettings().quotas.map((q) => q.role), ['ads'], 'the registry first');
+  reply = await http(ctx.port, 'DELETE', '/master/quota/eng');
+  t.deepEqual([reply.status, reply.body], [400, "Failed to remove quota: Role 'eng' has no quota set"]);
+  t.is((await http(ctx.port, 'DELETE', '/quota/ads')).status, 200, 'at the top level too (the master is the delegate)');
+  t.is((await call(ctx, { type: 'SET_QUOTA', set_quota: { quota_request: request('ads', 1) } })).status, 200);
+  t.is((await http(ctx.port, 'GET', '/master/quota/ads')).status, 405);
+
+  reply = await call(ctx, { type: 'REMOVE_QUOTA', remove_quota: { role: 'ads' } });
+  t.deepEqual([reply.status, reply.body], [200, '']);
+  t.deepEqual([...ctx.cluster.master.quotas.keys()], []);
+  reply = await call(ctx, { type: 'REMOVE_QUOTA', remove_quota: { role: 'ads' } });
+  t.deepEqual([reply.status, reply.body], [400, "Failed to remove quota: Role 'ads' has no quota set"]);
+  t.is((await call(ctx, { type: 'REMOVE_QUOTA' })).status, 400);
+});
+
 test.serial('master - a new leader takes the quotas of the registry, and the allocator serves them before it allocates', async (t) => {
   const registry = new InMemoryRegistry([], { quotas: [{ role: 'b', guarantees: { cpus: 3 } }] });
   const ctx = await smallOperatorCluster(t, registry, {}, 4);
