@@ -225,6 +225,7 @@ class ExecuteScheduler implements Scheduler {
     if (status.source !== undefined) print(`  source: ${status.source}`);
     if (status.reason !== undefined) print(`  reason: ${status.reason}`);
     if (status.healthy !== undefined) print(`  healthy?: ${status.healthy}`);
+    if (status.check_status !== undefined) print(`  check_status: ${JSON.stringify(status.check_status)}`);
     if (status.state === 'TASK_RUNNING' && this.killAfterMs !== undefined && this.#killTimer === undefined) {
       // A wall-clock timer: the operator asked for real time, and this is no actor.
       this.#killTimer = wallClockTimer(this.killAfterMs, () => this.interrupt(driver));

@@ -4,6 +4,8 @@ import type { Container, ContainerExit, Containerizer } from '../agent/container
 import type {
   AgentInfo,
   ExecutorInfo,
+  CheckInfo,
+  CheckStatusInfo,
   FrameworkInfo,
   HealthCheck,
   KillPolicy,
@@ -22,7 +24,7 @@ import {
   TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS,
 } from './constants.ts';
 import { MESOS_DIRECTORY, MESOS_SANDBOX } from './environment.ts';
-import { HealthChecker } from './health-checker.ts';
+import { Checker, emptyCheckStatus, HealthChecker } from './health-checker.ts';
 import { ExecutorDriver, type DriverStatus, type Executor, type ExecutorDriverOptions } from './executor-driver.ts';
 
 /**
@@ -45,7 +47,8 @@ import { ExecutorDriver, type DriverStatus, type Executor, type ExecutorDriverOp
  *    task within the executor's shutdown grace period and stopping once its end is reported;
  * 5. health checking the task (`TaskInfo.health_check`: `COMMAND`, `HTTP`, `TCP`) while it
  *    runs, reporting its health in `TASK_RUNNING` updates and killing it after
- *    `consecutive_failures` failures in a row (`health-checker.ts`).
+ *    `consecutive_failures` failures in a row; and running its general check (`TaskInfo.check`),
+ *    reporting each new result as `check_status` (`health-checker.ts`).
  */
 
 export interface CommandExecutorOptions {
@@ -91,6 +94,11 @@ export class CommandExecutor implements Executor {
   #shuttingDown = false;
   /** The task's health checks (`TaskInfo.health_check`), while it runs and is not being killed. */
   #health: HealthChecker | undefined;
+  /** The task's general check (`TaskInfo.check`), likewise. */
+  #checker: Checker | undefined;
+  /** The last health and check status reported: each kind of update carries the other's too, as Mesos's. */
+  #lastHealthy: boolean | undefined;
+  #lastCheckStatus: CheckStatusInfo | undefined;
   /** Killed for failing `consecutive_failures` health checks: its end says `healthy: false`. */
   #killedByHealthCheck = false;
   #ackTimeout: { cancel(): void } | undefined;
@@ -160,9 +168,44 @@ export class CommandExecutor implements Executor {
       this.#kill(driver, this.#pendingKillMs);
       return;
     }
-    update(driver, taskId, 'TASK_RUNNING');
-    const check = this.#task!.health_check;
-    if (check !== undefined) this.#health = this.#startHealthChecks(driver, check);
+    const check = this.#task!.check;
+    // A task with a check says so from its first TASK_RUNNING on, with no result yet (Mesos).
+    if (check !== undefined) this.#lastCheckStatus = emptyCheckStatus(check);
+    update(driver, taskId, 'TASK_RUNNING', this.#lastCheckStatus !== undefined ? { check_status: this.#lastCheckStatus } : {});
+    const healthCheck = this.#task!.health_check;
+    if (healthCheck !== undefined) this.#health = this.#startHealthChecks(driver, healthCheck);
+    if (check !== undefined) this.#checker = this.#startChecks(driver, check);
+  }
+
+  /** The task's environment, for its checks' commands: the executor's and the task command's own variables. */
+  #checkEnvironment(driver: ExecutorDriver): Record<string, string> {
+    const env = { ...(this.#env ?? defaultEnvironment(driver)) };
+    for (const variable of this.#task!.command?.environment?.variables ?? []) if (variable.type !== 'SECRET') env[variable.name] = variable.value ?? '';
+    return env;
+  }
+
+  /**
+   * Runs the task's general check (`health-checker.ts` `Checker`), as Mesos's command executor:
+   * each result that differs from the last is a `TASK_RUNNING` update with `check_status`
+   * (reason `REASON_TASK_CHECK_STATUS_UPDATED`). It kills nothing.
+   */
+  #startChecks(driver: ExecutorDriver, check: CheckInfo): Checker {
+    const task = this.#task!;
+    return new Checker({
+      check,
+      sandbox: driver.directory ?? '.',
+      env: this.#checkEnvironment(driver),
+      delay: (ms, fn) => driver._delay(ms, fn),
+      onStatus: (status) => {
+        if (this.#terminated || this.#killed) return;
+        this.#lastCheckStatus = status;
+        update(driver, task.task_id, 'TASK_RUNNING', {
+          check_status: status,
+          reason: 'REASON_TASK_CHECK_STATUS_UPDATED',
+          ...(this.#lastHealthy !== undefined ? { healthy: this.#lastHealthy } : {}),
+        });
+      },
+    });
   }
 
   /**
@@ -173,22 +216,22 @@ export class CommandExecutor implements Executor {
    */
   #startHealthChecks(driver: ExecutorDriver, check: HealthCheck): HealthChecker {
     const task = this.#task!;
-    const env = { ...(this.#env ?? defaultEnvironment(driver)) };
-    for (const variable of task.command?.environment?.variables ?? []) if (variable.type !== 'SECRET') env[variable.name] = variable.value ?? '';
     return new HealthChecker({
       check,
       sandbox: driver.directory ?? '.',
-      env,
+      env: this.#checkEnvironment(driver),
       delay: (ms, fn) => driver._delay(ms, fn),
       now: () => driver._now(),
       log: (message) => driver.log.info({ task_id: task.task_id.value }, message),
       onHealth: (healthy, killTask, _failures, message) => {
         // A check that finished as the task ended says nothing more (Mesos: no TASK_RUNNING after the end).
         if (this.#terminated || this.#killed) return;
+        this.#lastHealthy = healthy;
         update(driver, task.task_id, 'TASK_RUNNING', {
           healthy,
           reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED',
           ...(message !== undefined ? { message } : {}),
+          ...(this.#lastCheckStatus !== undefined ? { check_status: this.#lastCheckStatus } : {}),
         });
         if (!killTask) return;
         driver.log.warn({ task_id: task.task_id.value }, 'Killing task: it failed too many health checks in a row');
@@ -267,8 +310,9 @@ export class CommandExecutor implements Executor {
       return;
     }
     this.#killed = true;
-    // A task being killed is no longer health checked (Mesos pauses its checker).
+    // A task being killed is no longer checked (Mesos pauses its checkers).
     this.#health?.stop();
+    this.#checker?.stop();
     this.#killStart = driver._now();
     this.#killGraceMs = graceMs;
     // A task past its completion time was not killed by anyone: it fails, with no `TASK_KILLING`.
@@ -303,6 +347,7 @@ export class CommandExecutor implements Executor {
     if (this.#terminated) return;
     this.#terminated = true;
     this.#health?.stop();
+    this.#checker?.stop();
     this.#escalation?.cancel();
     this.#completionTimer?.cancel();
     this.#completionTimer = undefined;

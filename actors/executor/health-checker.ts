@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { HEALTH_CHECK_DEFAULTS } from '../../src/mesos/health-check.ts';
-import { commandShell, type HealthCheck } from '../../src/mesos/v1/task.ts';
+import { commandShell, type CheckInfo, type CheckStatusInfo, type CommandInfo, type HealthCheck } from '../../src/mesos/v1/task.ts';
 
 /**
  * Mesos-native health checks of a task (Mesos 1.2's `HealthChecker`, `src/checks`), as the
@@ -91,7 +91,7 @@ export class HealthChecker {
       if (failure === undefined) this.#success();
       else this.#failure(failure);
     };
-    const abort = probe(check, this.#o.sandbox, this.#o.env, done);
+    const abort = probe(probeSpec(check), 'health check', this.#o.sandbox, this.#o.env, (outcome) => done(outcome.failure));
     this.#abort = () => {
       settled = true;
       timeout?.cancel();
@@ -134,21 +134,44 @@ function seconds(value: number | undefined, fallback: number): number {
   return (value ?? fallback) * 1000;
 }
 
+/** What one probe runs: a health check's or a general check's command, HTTP GET or TCP connection. */
+interface ProbeSpec {
+  readonly type: string | undefined;
+  readonly command?: CommandInfo | undefined;
+  readonly http?: { readonly scheme?: string | undefined; readonly port: number; readonly path?: string | undefined } | undefined;
+  readonly tcp?: { readonly port: number } | undefined;
+}
+
+/** How one probe went: why it failed (none: it succeeded), and what it saw. */
+interface ProbeOutcome {
+  readonly failure?: string;
+  readonly exitCode?: number;
+  readonly statusCode?: number;
+  readonly connected?: boolean;
+}
+
+function probeSpec(check: HealthCheck): ProbeSpec {
+  return { type: check.type, command: check.command, http: check.http, tcp: check.tcp };
+}
+
 /**
- * Runs one check; calls `done` with `undefined` (healthy) or why not, at most once. Returns
- * what aborts it (a timeout, or the checker stopped).
+ * Runs one probe (`what` names it in messages: 'health check', 'check'); calls `done` with
+ * how it went, at most once. Returns what aborts it (a timeout, or the checker stopped).
  */
-function probe(check: HealthCheck, sandbox: string, env: Record<string, string>, done: (failure: string | undefined) => void): () => void {
-  switch (check.type) {
+function probe(spec: ProbeSpec, what: string, sandbox: string, env: Record<string, string>, done: (outcome: ProbeOutcome) => void): () => void {
+  switch (spec.type) {
     case 'COMMAND': {
-      const command = check.command!;
+      const command = spec.command!;
       const shell = commandShell(command);
       const [file, args] = shell ? ['/bin/sh', ['-c', command.value!]] : [command.value!, (command.arguments ?? [command.value!]).slice(1)];
       const childEnv = { ...env };
       for (const variable of command.environment?.variables ?? []) if (variable.type !== 'SECRET') childEnv[variable.name] = variable.value ?? '';
       const child = spawn(file, args, { cwd: sandbox, env: childEnv, stdio: 'ignore', detached: true });
-      child.on('error', (error) => done(`Failed to run the command health check: ${error.message}`));
-      child.on('exit', (code, signal) => done(code === 0 ? undefined : `Command ${signal !== null ? `terminated with signal ${signal}` : `returned: exit status ${code}`}`));
+      child.on('error', (error) => done({ failure: `Failed to run the command ${what}: ${error.message}` }));
+      child.on('exit', (code, signal) => {
+        const failure = code === 0 ? undefined : `Command ${signal !== null ? `terminated with signal ${signal}` : `returned: exit status ${code}`}`;
+        done({ ...(failure !== undefined ? { failure } : {}), ...(code !== null ? { exitCode: code } : {}) });
+      });
       return () => {
         try {
           if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -158,30 +181,145 @@ function probe(check: HealthCheck, sandbox: string, env: Record<string, string>,
       };
     }
     case 'HTTP': {
-      const http = check.http!;
+      const http = spec.http!;
       const scheme = http.scheme ?? 'http';
       const path = http.path ?? '';
       const url = `${scheme}://127.0.0.1:${http.port}${path}`;
       const request = (scheme === 'https' ? httpsRequest : httpRequest)(url, { method: 'GET', rejectUnauthorized: false }, (response) => {
         response.resume();
         const status = response.statusCode ?? 0;
-        done(status >= 200 && status <= 399 ? undefined : `Unexpected HTTP response code: ${status} (${url})`);
+        done(status >= 200 && status <= 399 ? { statusCode: status } : { failure: `Unexpected HTTP response code: ${status} (${url})`, statusCode: status });
       });
-      request.on('error', (error) => done(`HTTP health check of ${url} failed: ${error.message}`));
+      request.on('error', (error) => done({ failure: `HTTP ${what} of ${url} failed: ${error.message}` }));
       request.end();
       return () => request.destroy();
     }
     case 'TCP': {
-      const port = check.tcp!.port;
+      const port = spec.tcp!.port;
       const socket = connect({ host: '127.0.0.1', port }, () => {
         socket.destroy();
-        done(undefined);
+        done({ connected: true });
       });
-      socket.on('error', (error) => done(`TCP health check of 127.0.0.1:${port} failed: ${error.message}`));
+      socket.on('error', (error) => done({ failure: `TCP ${what} of 127.0.0.1:${port} failed: ${error.message}`, connected: false }));
       return () => socket.destroy();
     }
     default:
-      done(`Unsupported health check type '${check.type}'`);
+      done({ failure: `Unsupported ${what} type '${spec.type}'` });
       return () => undefined;
   }
+}
+
+/** Mesos's `CheckInfo` defaults (`mesos.proto`). */
+export const CHECK_DEFAULTS = { delaySeconds: 15, intervalSeconds: 10, timeoutSeconds: 20 } as const;
+
+/** A check's status before any result, with the field of its type left empty (what TASK_RUNNING carries first). */
+export function emptyCheckStatus(check: CheckInfo): CheckStatusInfo {
+  switch (check.type) {
+    case 'COMMAND':
+      return { type: 'COMMAND', command: {} };
+    case 'HTTP':
+      return { type: 'HTTP', http: {} };
+    case 'TCP':
+      return { type: 'TCP', tcp: {} };
+    default:
+      return check.type !== undefined ? { type: check.type } : {};
+  }
+}
+
+export interface CheckerOptions {
+  readonly check: CheckInfo;
+  /** The task's sandbox and environment, for a `COMMAND` check. */
+  readonly sandbox: string;
+  readonly env: Record<string, string>;
+  /** The caller's Clock. */
+  readonly delay: (ms: number, fn: () => void) => { cancel(): void };
+  /** A result that differs from the last one reported (the first differs from the empty status). */
+  readonly onStatus: (status: CheckStatusInfo) => void;
+  /** After every check, with its status, before the next is scheduled. */
+  readonly onChecked?: (status: CheckStatusInfo) => void;
+}
+
+/**
+ * A general check (Mesos 1.2's checks, `TaskInfo.check`): probed as a health check is (a
+ * command, an HTTP GET of `127.0.0.1:<port><path>`, a TCP connection), first `delay_seconds`
+ * (15) after the task started, then every `interval_seconds` (10), each within
+ * `timeout_seconds` (20). Unlike a health check it interprets nothing and kills nothing: each
+ * result that differs from the last reported is handed on (`onStatus`) as a `CheckStatusInfo`
+ * (a command's `exit_code`, an HTTP response's `status_code`, a TCP connection's `succeeded`);
+ * a check that timed out or could not run leaves its field empty.
+ */
+export class Checker {
+  readonly #o: CheckerOptions;
+  #timer: { cancel(): void } | undefined;
+  #abort: (() => void) | undefined;
+  #stopped = false;
+  /** The last status reported, as JSON (first the empty one, which the task's TASK_RUNNING carries). */
+  #last: string;
+
+  constructor(options: CheckerOptions) {
+    this.#o = options;
+    this.#last = JSON.stringify(emptyCheckStatus(options.check));
+    this.#schedule(seconds(options.check.delay_seconds, CHECK_DEFAULTS.delaySeconds));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#abort?.();
+    this.#abort = undefined;
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    this.#timer = this.#o.delay(ms, () => {
+      this.#timer = undefined;
+      this.#run();
+    });
+  }
+
+  #run(): void {
+    const check = this.#o.check;
+    const timeoutMs = seconds(check.timeout_seconds, CHECK_DEFAULTS.timeoutSeconds);
+    let settled = false;
+    let timeout: { cancel(): void } | undefined;
+    const done = (outcome: ProbeOutcome | undefined): void => {
+      if (settled) return;
+      settled = true;
+      timeout?.cancel();
+      this.#abort = undefined;
+      if (this.#stopped) return;
+      const status = checkStatus(check, outcome);
+      this.#o.onChecked?.(status);
+      const text = JSON.stringify(status);
+      if (text !== this.#last) {
+        this.#last = text;
+        this.#o.onStatus(status);
+      }
+      this.#schedule(seconds(check.interval_seconds, CHECK_DEFAULTS.intervalSeconds));
+    };
+    const spec: ProbeSpec = { type: check.type, command: check.command?.command, http: check.http, tcp: check.tcp };
+    const abort = probe(spec, 'check', this.#o.sandbox, this.#o.env, done);
+    this.#abort = () => {
+      settled = true;
+      timeout?.cancel();
+      abort();
+    };
+    if (timeoutMs > 0) {
+      timeout = this.#o.delay(timeoutMs, () => {
+        abort();
+        done(undefined);
+      });
+    }
+  }
+}
+
+/** The status of one check's outcome (`undefined`: it timed out). */
+function checkStatus(check: CheckInfo, outcome: ProbeOutcome | undefined): CheckStatusInfo {
+  const status = emptyCheckStatus(check);
+  if (outcome === undefined) return status;
+  if (status.command !== undefined && outcome.exitCode !== undefined) status.command.exit_code = outcome.exitCode;
+  if (status.http !== undefined && outcome.statusCode !== undefined) status.http.status_code = outcome.statusCode;
+  if (status.tcp !== undefined && outcome.connected !== undefined) status.tcp.succeeded = outcome.connected;
+  return status;
 }

@@ -1,4 +1,4 @@
-import { healthCheckProblem } from '../../src/mesos/health-check.ts';
+import { checkProblem, healthCheckProblem } from '../../src/mesos/health-check.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { hasFrameworkCapability, type ExecutorInfo, type FrameworkInfo, type TaskInfo } from '../../src/mesos/v1/common.ts';
 import type { AgentRecord, FrameworkRecord } from './state.ts';
@@ -60,6 +60,10 @@ export function validateTask(
   if (task.health_check !== undefined) {
     const problem = healthCheckProblem(task.health_check);
     if (problem !== undefined) return `Task's health check is invalid: ${problem}`;
+  }
+  if (task.check !== undefined) {
+    const problem = checkProblem(task.check);
+    if (problem !== undefined) return `Task's check is invalid: ${problem}`;
   }
   return { resources, consumed, newExecutor };
 }

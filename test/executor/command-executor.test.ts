@@ -456,3 +456,19 @@ test('HealthCheck - a task killed by the framework is no longer checked', async 
   await runtime.settle();
   t.is(agent.updates.pending, 0, 'no health report after the end');
 });
+
+test('Check - the first TASK_RUNNING carries an empty check_status; each new result is a TASK_RUNNING with REASON_TASK_CHECK_STATUS_UPDATED; the task runs on', async (t) => {
+  const { agent, clock } = await world(t);
+  agent.runTask(commandTask('task-1', 'exec sleep 300', { check: { type: 'COMMAND', command: { command: { value: 'exit 4' } }, delay_seconds: 1, interval_seconds: 1 } }));
+  t.is((await agent.updates.take()).update.status.state, 'TASK_STARTING');
+  const running = (await agent.updates.take()).update.status;
+  t.is(running.state, 'TASK_RUNNING');
+  t.deepEqual(running.check_status, { type: 'COMMAND', command: {} });
+  clock.advance(1_000);
+  const checked = (await agent.updates.take()).update.status;
+  t.is(checked.state, 'TASK_RUNNING');
+  t.is(checked.reason, 'REASON_TASK_CHECK_STATUS_UPDATED');
+  t.deepEqual(checked.check_status, { type: 'COMMAND', command: { exit_code: 4 } });
+  agent.killTask('task-1');
+  t.is((await agent.updates.take()).update.status.state, 'TASK_KILLING', 'the check killed nothing: the framework does');
+});

@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { HealthChecker } from '../../actors/executor/health-checker.ts';
-import { healthCheckProblem, HEALTH_CHECK_DEFAULTS } from '../../src/mesos/health-check.ts';
-import type { HealthCheck } from '../../src/mesos/v1/common.ts';
+import { once } from 'node:events';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { Checker, HealthChecker } from '../../actors/executor/health-checker.ts';
+import { checkProblem, healthCheckProblem, HEALTH_CHECK_DEFAULTS } from '../../src/mesos/health-check.ts';
+import type { CheckInfo, CheckStatusInfo, HealthCheck } from '../../src/mesos/v1/common.ts';
 import { Clock } from '../../src/process/clock.ts';
 
 /**
@@ -106,4 +108,82 @@ test('healthCheckProblem - Mesos\'s validation: a type, its field, a known schem
   t.is(healthCheckProblem({ type: 'TCP' }), "Expecting 'tcp' to be set for TCP health check");
   t.is(healthCheckProblem({ type: 'TCP', tcp: { port: 1 }, timeout_seconds: -1 }), "Expecting 'timeout_seconds' to be non-negative");
   t.deepEqual(HEALTH_CHECK_DEFAULTS, { delaySeconds: 15, intervalSeconds: 10, timeoutSeconds: 20, consecutiveFailures: 3, gracePeriodSeconds: 10 }, "mesos.proto's defaults");
+});
+
+/** A general checker of `check` on a paused Clock, each check's status awaited one by one. */
+function generalChecker(t: { teardown(fn: () => void): void }, check: CheckInfo) {
+  const clock = new Clock();
+  clock.pause();
+  const sandbox = mkdtempSync(join(tmpdir(), 'mesos-ts-check-'));
+  const reported: CheckStatusInfo[] = [];
+  const waiting: ((status: CheckStatusInfo) => void)[] = [];
+  const checker = new Checker({
+    check,
+    sandbox,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    delay: (ms, fn) => clock.setTimer(ms, fn),
+    onStatus: (status) => reported.push(status),
+    onChecked: (status) => waiting.shift()?.(status),
+  });
+  t.teardown(() => {
+    checker.stop();
+    rmSync(sandbox, { recursive: true, force: true });
+  });
+  const checked = (ms: number): Promise<CheckStatusInfo> => {
+    const outcome = new Promise<CheckStatusInfo>((resolve) => waiting.push(resolve));
+    clock.advance(ms);
+    return outcome;
+  };
+  return { sandbox, reported, checked };
+}
+
+test('Checker - COMMAND: each exit code that differs from the last is reported; the check never kills anything', async (t) => {
+  const { sandbox, reported, checked } = generalChecker(t, { type: 'COMMAND', command: { command: { value: 'exit $(cat code 2>/dev/null || echo 0)' } }, delay_seconds: 1, interval_seconds: 1 });
+  t.deepEqual(await checked(1_000), { type: 'COMMAND', command: { exit_code: 0 } });
+  t.deepEqual(await checked(1_000), { type: 'COMMAND', command: { exit_code: 0 } });
+  writeFileSync(join(sandbox, 'code'), '3');
+  t.deepEqual(await checked(1_000), { type: 'COMMAND', command: { exit_code: 3 } });
+  t.deepEqual(reported, [{ type: 'COMMAND', command: { exit_code: 0 } }, { type: 'COMMAND', command: { exit_code: 3 } }], 'the same result twice is reported once');
+});
+
+test('Checker - a check that times out leaves its field empty', async (t) => {
+  const clock = new Clock();
+  clock.pause();
+  const reported: CheckStatusInfo[] = [];
+  let checkedStatus: ((status: CheckStatusInfo) => void) | undefined;
+  const done = new Promise<CheckStatusInfo>((resolve) => (checkedStatus = resolve));
+  const checker = new Checker({
+    check: { type: 'COMMAND', command: { command: { value: 'exec sleep 300' } }, delay_seconds: 1, timeout_seconds: 2 },
+    sandbox: tmpdir(),
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    delay: (ms, fn) => clock.setTimer(ms, fn),
+    onStatus: (status) => reported.push(status),
+    onChecked: (status) => checkedStatus?.(status),
+  });
+  t.teardown(() => checker.stop());
+  clock.advance(1_000); // the check starts
+  clock.advance(2_000); // and times out
+  t.deepEqual(await done, { type: 'COMMAND', command: {} });
+  t.deepEqual(reported, [], 'no different from the empty status the task started with');
+});
+
+test('Checker - TCP: succeeded true or false, as the connection goes', async (t) => {
+  const server = createNetServer((socket) => socket.destroy());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  const { reported, checked } = generalChecker(t, { type: 'TCP', tcp: { port }, delay_seconds: 1, interval_seconds: 1 });
+  t.deepEqual(await checked(1_000), { type: 'TCP', tcp: { succeeded: true } });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  t.deepEqual(await checked(1_000), { type: 'TCP', tcp: { succeeded: false } });
+  t.is(reported.length, 2);
+});
+
+test('checkProblem - Mesos\'s validation of a CheckInfo', (t) => {
+  t.is(checkProblem({ type: 'COMMAND', command: { command: { value: 'true' } } }), undefined);
+  t.is(checkProblem({}), "CheckInfo must specify 'type'");
+  t.is(checkProblem({ type: 'COMMAND' }), "Expecting 'command' to be set for COMMAND check");
+  t.is(checkProblem({ type: 'HTTP', http: { port: 1, path: 'x' } }), "The path 'x' of HTTP check must start with '/'");
+  t.is(checkProblem({ type: 'TCP' }), "Expecting 'tcp' to be set for TCP check");
+  t.is(checkProblem({ type: 'TCP', tcp: { port: 1 }, interval_seconds: -1 }), "Expecting 'interval_seconds' to be non-negative");
 });

@@ -331,9 +331,10 @@ for (const kind of ['local', 'nats'] as const) {
       both,
       commandTask(offer, 'bad/id'),
       { ...commandTask(offer, 'unhealthy'), health_check: { type: 'HTTP', http: { port: 80, path: 'health' } } },
+      { ...commandTask(offer, 'unchecked'), check: { type: 'TCP' } },
     ]);
     const errors = [];
-    for (let i = 0; i < 5; i++) errors.push((await scheduler.next('statusUpdate'))[0]);
+    for (let i = 0; i < 6; i++) errors.push((await scheduler.next('statusUpdate'))[0]);
     t.true(errors.every((s) => s.state === 'TASK_ERROR' && s.reason === 'REASON_TASK_INVALID' && s.source === 'SOURCE_MASTER'));
     const byId = Object.fromEntries(errors.map((s) => [s.task_id.value, s.message]));
     t.is(byId.ok, 'Task has duplicate ID: ok');
@@ -341,6 +342,7 @@ for (const kind of ['local', 'nats'] as const) {
     t.is(byId.both, 'Task should have at least one (but not both) of CommandInfo or ExecutorInfo present');
     t.regex(byId['bad/id']!, /'\/' is disallowed/);
     t.is(byId.unhealthy, "Task's health check is invalid: The path 'health' of HTTP health check must start with '/'");
+    t.is(byId.unchecked, "Task's check is invalid: Expecting 'tcp' to be set for TCP check");
     await cluster.settle();
     t.deepEqual(agent.runTasks.map((r) => r.task.task_id.value), ['ok']);
   });

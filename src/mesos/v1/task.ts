@@ -99,6 +99,32 @@ export const HealthCheckSchema = z.object({
 });
 export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 
+/** `CheckInfo.Type` (Mesos 1.2's general checks; `TCP` is 7 in the proto). */
+export const CHECK_TYPES = ['UNKNOWN', 'COMMAND', 'HTTP', 'TCP'] as const;
+
+/**
+ * `CheckInfo`: a check the executor runs and reports (`TaskStatus.check_status`) without
+ * interpreting it: unlike a health check it never kills the task.
+ */
+export const CheckInfoSchema = z.object({
+  type: z.enum(CHECK_TYPES).optional(),
+  command: z.object({ command: CommandInfoSchema }).optional(),
+  http: z.object({ port: uint32, path: z.string().optional() }).optional(),
+  tcp: z.object({ port: uint32 }).optional(),
+  delay_seconds: double.optional(),
+  interval_seconds: double.optional(),
+  timeout_seconds: double.optional(),
+});
+export type CheckInfo = z.infer<typeof CheckInfoSchema>;
+
+/** `CheckStatusInfo`: a check's last result; a field left empty when there is none (a timeout). */
+export type CheckStatusInfo = {
+  type?: (typeof CHECK_TYPES)[number];
+  command?: { exit_code?: number };
+  http?: { status_code?: number };
+  tcp?: { succeeded?: boolean };
+};
+
 /** `ExecutorInfo.Type`. */
 export const EXECUTOR_TYPES = ['UNKNOWN', 'DEFAULT', 'CUSTOM'] as const;
 export const ExecutorTypeSchema = z.enum(EXECUTOR_TYPES);
@@ -153,7 +179,7 @@ export const TaskInfoSchema = z.object({
   command: CommandInfoSchema.optional(),
   container: jsonObject.optional(),
   health_check: HealthCheckSchema.optional(),
-  check: jsonObject.optional(),
+  check: CheckInfoSchema.optional(),
   kill_policy: KillPolicySchema.optional(),
   data: bytes.optional(),
   labels: LabelsSchema.optional(),
