@@ -157,7 +157,8 @@ export interface AgentOptions extends AgentFlagsInput {
  *    exits (tasks failed, `ExitedExecutorMessage`); after a restart, re-registration of the
  *    executors that survived it (`executors.ts`).
  * 4. Framework messages both ways, between the master and the executors (`tasks.ts`).
- * 5. The operator endpoint `/slave(1)/state` and the executor API `/slave(1)/api/v1/executor` (`http.ts`).
+ * 5. The operator endpoint `/slave(1)/state`, the v1 operator API `/slave(1)/api/v1`
+ *    (`operator-api.ts`) and the executor API `/slave(1)/api/v1/executor` (`http.ts`).
  * 6. Garbage collection of the sandboxes it is done with, after `--gc_delay`, sooner as the disk
  *    fills (`gc.ts`).
  * 7. Draining (Mesos 1.9, `DrainSlaveMessage`): kill every task within the drain's

@@ -6,8 +6,9 @@ import type { Runtime } from '../../src/process/runtime.ts';
 import { Agent } from './agent.ts';
 import { EXECUTOR_API_PATH, executorApi, readExecutorRequest } from './executor-api.ts';
 import { state } from './http.ts';
+import { AGENT_API_PATH, agentApi } from './operator-api.ts';
 
-/** The id of the process that fronts a runtime's agents: `/agent/state`, and `/api/v1/executor` as a delegate. */
+/** The id of the process that fronts a runtime's agents: `/agent/state`, `/agent/api/v1`, and `/api/v1/executor` as a delegate. */
 export const AGENT_ENDPOINTS_ID = 'agent';
 
 /**
@@ -25,6 +26,10 @@ export const AGENT_ENDPOINTS_ID = 'agent';
  *    An executor that must be exact in such a runtime calls `/slave(N)/api/v1/executor`.
  * 2. `/agent/state`: the agent's `/state` when the runtime runs exactly one agent (as an agent's
  *    own port answers `/state` in Mesos); with several it names their `/slave(N)/state`.
+ * 3. `/agent/api/v1`, the agent's v1 operator API (`operator-api.ts`), likewise: the one agent's,
+ *    or `404` naming each `/slave(N)/api/v1`. As a delegate it is the top-level `/api/v1` of an
+ *    agent host (`mesos-ts agent`); in the embedded cluster the master, the first delegate, keeps
+ *    the top-level `/api/v1` for its own operator API, as each has a port of its own in Mesos.
  *
  * Each request is answered in the chosen agent's mailbox. Which agent runs what is read
  * between mailboxes (the agents are in this runtime); the agent checks again.
@@ -35,6 +40,7 @@ export class AgentEndpointsProcess extends Process {
     this.route(EXECUTOR_API_PATH, (request) => this.#executorApi(request));
     this.route('/state', (request) => this.#state(request));
     this.route('/state.json', (request) => this.#state(request));
+    this.route(AGENT_API_PATH, (request) => this.#agentApi(request));
   }
 
   /** Spawns the endpoints of `runtime` unless they run already; returns their process. */
@@ -70,9 +76,23 @@ export class AgentEndpointsProcess extends Process {
       const agent = agents[0]!;
       return this.runtime.dispatch(agent.self, () => ({ status: 200, body: state(agent) }));
     }
-    const where = agents.map((a) => `/${a.id}/state`).join(', ');
-    return notFound(agents.length === 0 ? 'No agent runs here' : `${agents.length} agents run here: ask ${where}`);
+    return notOneAgent(agents, '/state');
   }
+
+  #agentApi(request: HttpRequest): HttpResponse | Promise<HttpResponse> {
+    const agents = this.agents();
+    if (agents.length === 1) {
+      const agent = agents[0]!;
+      return this.runtime.dispatch(agent.self, () => agentApi(agent, request));
+    }
+    return notOneAgent(agents, AGENT_API_PATH);
+  }
+}
+
+/** `404` for a path served only when one agent runs here: none does, or it names each agent's `path`. */
+function notOneAgent(agents: readonly Agent[], path: string): HttpResponse {
+  const where = agents.map((a) => `/${a.id}${path}`).join(', ');
+  return notFound(agents.length === 0 ? 'No agent runs here' : `${agents.length} agents run here: ask ${where}`);
 }
 
 /** The agents running in `runtime`, in the order they were spawned. */

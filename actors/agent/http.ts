@@ -6,12 +6,14 @@ import type { RouteHandler } from '../../src/process/process.ts';
 import type { Agent } from './agent.ts';
 import { MESOS_VERSION } from './constants.ts';
 import { EXECUTOR_API_PATH, executorApi } from './executor-api.ts';
+import { AGENT_API_PATH, agentApi } from './operator-api.ts';
 import { flagsJSON } from './flags.ts';
 import { safeResources, type ExecutorRecord, type FrameworkRecord } from './state.ts';
 
 /**
  * The agent's routes: the executor HTTP API `/slave(1)/api/v1/executor` (`executor-api.ts`),
- * and the operator endpoint, `/slave(1)/state`, in the JSON shape of Mesos's agent
+ * the v1 operator API `/slave(1)/api/v1` (`operator-api.ts`), and the operator endpoint,
+ * `/slave(1)/state`, in the JSON shape of Mesos's agent
  * `/state` (`slave/http.cpp`): resources as an object of name → scalar or text (`"ports":
  * "[31000-32000]"`), attributes as name → value, frameworks with their executors and tasks,
  * and while the agent drains its `drain_config` and `estimated_drain_start_time_seconds`.
@@ -21,7 +23,12 @@ import { safeResources, type ExecutorRecord, type FrameworkRecord } from './stat
 export function httpRoutes(agent: Agent): Record<string, RouteHandler> {
   const handler: RouteHandler = () => ok(state(agent));
   // `state.json` is the name Mesos kept for older clients.
-  return { '/state': handler, '/state.json': handler, [EXECUTOR_API_PATH]: (request) => executorApi(agent, request) };
+  return {
+    '/state': handler,
+    '/state.json': handler,
+    [EXECUTOR_API_PATH]: (request) => executorApi(agent, request),
+    [AGENT_API_PATH]: (request) => agentApi(agent, request),
+  };
 }
 
 export function state(agent: Agent): Record<string, unknown> {

@@ -48,6 +48,8 @@ export interface ExecutorStatistics {
 /** What the monitor reads of one executor, in its agent's mailbox. */
 export interface ExecutorUsageTarget {
   readonly entry: Omit<ExecutorStatistics, 'statistics'>;
+  /** The executor's container (GET_CONTAINERS's `container_id`). */
+  readonly containerId: string;
   readonly timestamp: number;
   readonly cpus: number | undefined;
   readonly memMb: number | undefined;
@@ -104,6 +106,7 @@ export function usageTargets(agent: Agent): ExecutorUsageTarget[] {
       const isolator = agent.containerizer.isolator;
       targets.push({
         entry: { executor_id: executor.id, executor_name: executor.info.name ?? '', framework_id: framework.id, source: executor.info.source ?? '' },
+        containerId: executor.containerId,
         timestamp,
         cpus: resources.scalar('cpus'),
         memMb: resources.scalar('mem'),
@@ -127,6 +130,15 @@ export interface SessionUsage {
 }
 
 function toStatistics(target: ExecutorUsageTarget, usage: Map<number, SessionUsage> | undefined, cgroups?: Partial<ResourceStatistics>): ExecutorStatistics {
+  return { ...target.entry, statistics: resourceStatistics(target, usage, cgroups) };
+}
+
+/**
+ * The `ResourceStatistics` of one executor's container: its limits, its session's usage from
+ * `usage` (`readUsage`) and what its cgroups say (`readCgroupStatistics`), which win where both
+ * know a field. `/monitor/statistics` and the agent's GET_CONTAINERS report it.
+ */
+export function resourceStatistics(target: ExecutorUsageTarget, usage: Map<number, SessionUsage> | undefined, cgroups?: Partial<ResourceStatistics>): ResourceStatistics {
   const statistics: ResourceStatistics = { timestamp: target.timestamp };
   if (target.cpus !== undefined) statistics.cpus_limit = target.cpus;
   if (target.memMb !== undefined) statistics.mem_limit_bytes = Math.round(target.memMb * 1024 * 1024);
@@ -138,7 +150,7 @@ function toStatistics(target: ExecutorUsageTarget, usage: Map<number, SessionUsa
     statistics.processes = used.processes;
     statistics.threads = used.threads;
   }
-  return { ...target.entry, statistics: { ...statistics, ...cgroups } };
+  return { ...statistics, ...cgroups };
 }
 
 /**
