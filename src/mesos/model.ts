@@ -65,6 +65,7 @@ export function statusModel(s: TaskStatus): Record<string, unknown> {
     ...(s.reason !== undefined ? { reason: s.reason } : {}),
     ...(s.labels?.labels !== undefined ? { labels: s.labels.labels } : {}),
     ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
+    ...(s.check_status !== undefined ? { check_status: s.check_status } : {}),
     ...(s.container_status !== undefined ? { container_status: containerStatusModel(s.container_status) } : {}),
   };
 }

@@ -32,7 +32,14 @@ async function clusterWithTask(t: import('ava').ExecutionContext): Promise<{ clu
   await registered;
   const scheduler = launchingOnce(
     (offer) => [
-      { name: 'sleeper', task_id: { value: 'sleeper-1' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:1;mem:128').toJSON(), command: { value: 'echo hello-from-the-sandbox && exec sleep 600' } },
+      {
+        name: 'sleeper',
+        task_id: { value: 'sleeper-1' },
+        agent_id: offer.agent_id,
+        resources: Resources.parse('cpus:1;mem:128').toJSON(),
+        command: { value: 'echo hello-from-the-sandbox && exec sleep 600' },
+        health_check: { type: 'COMMAND', command: { value: 'true' }, delay_seconds: 0, interval_seconds: 60, grace_period_seconds: 0 },
+      },
     ],
     3600,
   );
@@ -68,6 +75,8 @@ test.serial('webui - the overview, a framework and an agent, live, with names sh
   const row = page.locator('tr[data-id="sleeper-1"]');
   await row.waitFor();
   t.regex(await row.innerText(), /sleeper\s+TASK_RUNNING/);
+  // Its health check passed: the row says so once the page has the status.
+  await page.locator('tr[data-id="sleeper-1"]', { hasText: 'healthy' }).waitFor();
   // The hostile name is text: no element was made of it and no script ran.
   t.true((await row.innerText()).includes(`<img src=x onerror="window.__xss=1"> & "ui"`));
   t.is(await page.locator('main img').count(), 0);
@@ -97,6 +106,11 @@ test.serial('webui - the overview, a framework and an agent, live, with names sh
   await page.getByRole('navigation').getByRole('link', { name: 'Agents' }).click();
   await page.locator('tbody tr').nth(1).waitFor();
   t.is(await page.locator('tbody tr').count(), 2);
+  // The other agent, with no task, is drained by the operator: its row says DRAINED.
+  const idle = cluster.agents.find((a) => a.agentId !== agentId)!.agentId!;
+  const drain = await http(cluster.runtime.httpAddress!.port, 'POST', '/api/v1', { type: 'DRAIN_AGENT', drain_agent: { agent_id: { value: idle } } });
+  t.is(drain.status, 200, drain.body);
+  await page.locator(`tr[data-id="${idle}"]`, { hasText: 'DRAINED' }).waitFor();
   await page.locator(`tr[data-id="${agentId}"]`).getByRole('link', { name: agentId }).click();
   await page.locator('h1', { hasText: /^Agent 127.0.0.1 · slave\(\d\)$/ }).waitFor();
   const active = page.locator('tr[data-id="sleeper-1"]');

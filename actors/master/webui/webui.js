@@ -114,6 +114,13 @@ function taskState(task) {
   return h('span', { class: `state-${task.state}` }, task.state);
 }
 
+/** A task's health as its newest status with one says it (a Mesos health check); `—` without. */
+function taskHealth(task) {
+  const healthy = task.statuses?.findLast((s) => s.healthy !== undefined)?.healthy;
+  if (healthy === undefined) return '—';
+  return h('span', { class: healthy ? 'yes' : 'no' }, healthy ? 'healthy' : 'unhealthy');
+}
+
 /** When a task entered its current state: its newest status. */
 function taskTime(task) {
   const last = task.statuses?.[task.statuses.length - 1];
@@ -180,6 +187,7 @@ function taskTable(tasks, empty, { framework = true, agent = true } = {}) {
       ['ID', (t) => h('span', { class: 'id' }, t.id)],
       ['Name', (t) => t.name],
       ['State', taskState],
+      ['Health', taskHealth],
       framework && ['Framework', (t) => link(frameworkHref(t.framework_id), frameworkName(t.framework_id))],
       agent && ['Agent', (t) => link(agentHref(t.slave_id), agentHost(t.slave_id))],
       ['CPUs', (t) => cpus(t.resources?.cpus), true],
@@ -218,6 +226,7 @@ function agentTable(agents, empty) {
       ['ID', (a) => link(agentHref(a.id), a.id)],
       ['Host', agentName],
       ['Active', (a) => yesNo(a.active)],
+      ['Drain', (a) => a.drain_info?.state ?? '—'],
       ['CPUs used / total', (a) => `${cpus(a.used_resources?.cpus ?? 0)} / ${cpus(a.resources?.cpus ?? 0)}`, true],
       ['Mem used / total', (a) => `${megabytes(a.used_resources?.mem ?? 0)} / ${megabytes(a.resources?.mem ?? 0)}`, true],
       ['Registered', (a) => time(a.registered_time)],
