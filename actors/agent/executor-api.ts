@@ -1,6 +1,6 @@
 import { InvalidMessageError } from '../../src/errors.ts';
-import { acceptsJson, APPLICATION_JSON, APPLICATION_PROTOBUF, header, mediaType } from '../../src/http/media.ts';
-import { accepted, badRequest, jsonBody, methodNotAllowed, streaming } from '../../src/http/response.ts';
+import { acceptsJson, APPLICATION_JSON, header, jsonPostProblem } from '../../src/http/media.ts';
+import { accepted, badRequest, jsonBody, streaming } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { EXECUTOR_REGISTERED, type ExecutorRegistered, type StatusUpdate } from '../../src/mesos/protocol.ts';
 import { parseExecutorCall, type ExecutorCall } from '../../src/mesos/v1/executor.ts';
@@ -58,14 +58,8 @@ export type ExecutorRequest = { readonly call: ExecutorCall } | { readonly respo
 
 /** Validates the request (method, content type, body, `Accept`), whatever agent it is for. */
 export function readExecutorRequest(request: HttpRequest): ExecutorRequest {
-  if (request.method !== 'POST') return { response: methodNotAllowed(['POST'], request.method) };
-  const contentType = header(request, 'content-type');
-  if (contentType === undefined) return { response: badRequest("Expecting 'Content-Type' to be present") };
-  const media = mediaType(contentType);
-  if (media === APPLICATION_PROTOBUF) {
-    return { response: unsupportedMediaType(`Expecting 'Content-Type' of ${APPLICATION_JSON}: this agent speaks the executor API in JSON only, not ${APPLICATION_PROTOBUF}`) };
-  }
-  if (media !== APPLICATION_JSON) return { response: unsupportedMediaType(`Expecting 'Content-Type' of ${APPLICATION_JSON}, got '${contentType}'`) };
+  const refused = jsonPostProblem(request, 'this agent speaks the executor API');
+  if (refused !== undefined) return { response: refused };
   let call: ExecutorCall;
   try {
     call = parseExecutorCall(jsonBody(request));
@@ -230,6 +224,3 @@ export function httpExecutorDisconnected(agent: Agent, from: UPID, body: HttpExe
   agent.runtime.terminate(from);
 }
 
-function unsupportedMediaType(reason: string): HttpResponse {
-  return { status: 415, body: reason };
-}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidMessageError } from '../../src/errors.ts';
-import { acceptsJson, APPLICATION_JSON, APPLICATION_PROTOBUF, header, mediaType } from '../../src/http/media.ts';
-import { badRequest, jsonBody, methodNotAllowed, ok } from '../../src/http/response.ts';
+import { acceptsJson, APPLICATION_JSON, header, jsonPostProblem } from '../../src/http/media.ts';
+import { badRequest, jsonBody, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import { DurationInfoSchema, type ExecutorInfo, type FrameworkInfo } from '../../src/mesos/v1/common.ts';
@@ -101,7 +101,7 @@ const PROC_ROOT = '/proc';
  * runtime's agent endpoints); only GET_CONTAINERS finishes after it, reading `/proc`.
  */
 export function agentApi(agent: Agent, request: HttpRequest): HttpResponse | Promise<HttpResponse> {
-  const refused = jsonPostRefusal(request);
+  const refused = jsonPostProblem(request, 'this agent speaks the operator API');
   if (refused !== undefined) return refused;
 
   let call: AgentCall;
@@ -152,17 +152,6 @@ export function agentApi(agent: Agent, request: HttpRequest): HttpResponse | Pro
  * redirect to the leader: not POST `405`; no `Content-Type` `400`; protobuf or another media
  * type `415`.
  */
-function jsonPostRefusal(request: HttpRequest): HttpResponse | undefined {
-  if (request.method !== 'POST') return methodNotAllowed(['POST'], request.method);
-  const contentType = header(request, 'content-type');
-  if (contentType === undefined) return badRequest("Expecting 'Content-Type' to be present");
-  const media = mediaType(contentType);
-  if (media === APPLICATION_PROTOBUF) {
-    return { status: 415, body: `Expecting 'Content-Type' of ${APPLICATION_JSON}: this agent speaks the operator API in JSON only, not ${APPLICATION_PROTOBUF}` };
-  }
-  if (media !== APPLICATION_JSON) return { status: 415, body: `Expecting 'Content-Type' of ${APPLICATION_JSON}, got '${contentType}'` };
-  return undefined;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The responses, in `mesos.v1.agent.Response` field names (exported for tests and tools).

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { InvalidMessageError } from '../../src/errors.ts';
-import { acceptsJson, APPLICATION_JSON, APPLICATION_PROTOBUF, header, mediaType } from '../../src/http/media.ts';
-import { accepted, badRequest, jsonBody, methodNotAllowed, streaming, temporaryRedirect } from '../../src/http/response.ts';
+import { acceptsJson, APPLICATION_JSON, header, jsonPostProblem } from '../../src/http/media.ts';
+import { accepted, badRequest, jsonBody, streaming, temporaryRedirect } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { parseSchedulerCall, type SchedulerCall, type SchedulerCallOf, type SchedulerEvent } from '../../src/mesos/v1/index.ts';
 import * as frameworks from './frameworks.ts';
@@ -94,15 +94,7 @@ export class HttpSchedulerConnection implements SchedulerConnection {
  */
 export function jsonPostRefusal(m: Master, request: HttpRequest, api: string): HttpResponse | undefined {
   if (!m.leading) return redirect(m, request);
-  if (request.method !== 'POST') return methodNotAllowed(['POST'], request.method);
-  const contentType = header(request, 'content-type');
-  if (contentType === undefined) return badRequest("Expecting 'Content-Type' to be present");
-  const media = mediaType(contentType);
-  if (media === APPLICATION_PROTOBUF) {
-    return unsupportedMediaType(`Expecting 'Content-Type' of ${APPLICATION_JSON}: this master speaks ${api} in JSON only, not ${APPLICATION_PROTOBUF}`);
-  }
-  if (media !== APPLICATION_JSON) return unsupportedMediaType(`Expecting 'Content-Type' of ${APPLICATION_JSON}, got '${contentType}'`);
-  return undefined;
+  return jsonPostProblem(request, `this master speaks ${api}`);
 }
 
 /** `POST /api/v1/scheduler`. Runs in the master's mailbox, as every route. */
@@ -200,7 +192,4 @@ function forbidden(reason: string): HttpResponse {
   return { status: 403, body: reason };
 }
 
-function unsupportedMediaType(reason: string): HttpResponse {
-  return { status: 415, body: reason };
-}
 

@@ -1,4 +1,5 @@
-import type { HttpRequest } from './types.ts';
+import { badRequest, methodNotAllowed } from './response.ts';
+import type { HttpRequest, HttpResponse } from './types.ts';
 
 /**
  * Headers and media types as the Mesos v1 HTTP APIs read them (libprocess's `Request`
@@ -43,4 +44,21 @@ export function acceptsJson(accept: string | undefined): boolean {
     }
   }
   return best >= 0 && bestQ > 0;
+}
+
+/**
+ * Why a v1 API request is refused before its body is read, in Mesos's order: not POST `405`; no
+ * `Content-Type` `400`; protobuf `415` naming it (`who` speaks the API in JSON only: "this agent
+ * speaks the executor API"); another media type `415`. `undefined`: a JSON POST.
+ */
+export function jsonPostProblem(request: HttpRequest, who: string): HttpResponse | undefined {
+  if (request.method !== 'POST') return methodNotAllowed(['POST'], request.method);
+  const contentType = header(request, 'content-type');
+  if (contentType === undefined) return badRequest("Expecting 'Content-Type' to be present");
+  const media = mediaType(contentType);
+  if (media === APPLICATION_PROTOBUF) {
+    return { status: 415, body: `Expecting 'Content-Type' of ${APPLICATION_JSON}: ${who} in JSON only, not ${APPLICATION_PROTOBUF}` };
+  }
+  if (media !== APPLICATION_JSON) return { status: 415, body: `Expecting 'Content-Type' of ${APPLICATION_JSON}, got '${contentType}'` };
+  return undefined;
 }
