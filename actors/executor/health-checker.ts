@@ -79,30 +79,14 @@ export class HealthChecker {
   #run(): void {
     const check = this.#o.check;
     const timeoutMs = seconds(check.timeout_seconds, HEALTH_CHECK_DEFAULTS.timeoutSeconds);
-    let settled = false;
-    let timeout: { cancel(): void } | undefined;
-    const done = (failure: string | undefined): void => {
-      if (settled) return;
-      settled = true;
-      timeout?.cancel();
+    this.#abort = timedProbe(probeSpec(check), 'health check', this.#o, timeoutMs, (outcome) => {
       this.#abort = undefined;
       if (this.#stopped) return;
+      const failure = outcome === undefined ? `${check.type} health check timed out after ${timeoutMs / 1000}s` : outcome.failure;
       this.#o.onChecked?.(failure);
       if (failure === undefined) this.#success();
       else this.#failure(failure);
-    };
-    const abort = probe(probeSpec(check), 'health check', this.#o.sandbox, this.#o.env, (outcome) => done(outcome.failure));
-    this.#abort = () => {
-      settled = true;
-      timeout?.cancel();
-      abort();
-    };
-    if (timeoutMs > 0) {
-      timeout = this.#o.delay(timeoutMs, () => {
-        abort();
-        done(`${check.type} health check timed out after ${timeoutMs / 1000}s`);
-      });
-    }
+    });
   }
 
   #success(): void {
@@ -148,6 +132,40 @@ interface ProbeOutcome {
   readonly exitCode?: number;
   readonly statusCode?: number;
   readonly connected?: boolean;
+}
+
+/**
+ * Runs one probe within `timeoutMs` of the caller's Clock (0: no limit): `done` gets how it went,
+ * or `undefined` if it timed out (the probe is then aborted), at most once. Returns what aborts
+ * it without calling `done` (the checker stopped).
+ */
+function timedProbe(
+  spec: ProbeSpec,
+  what: string,
+  where: { readonly sandbox: string; readonly env: Record<string, string>; readonly delay: (ms: number, fn: () => void) => { cancel(): void } },
+  timeoutMs: number,
+  done: (outcome: ProbeOutcome | undefined) => void,
+): () => void {
+  let settled = false;
+  let timeout: { cancel(): void } | undefined;
+  const finish = (outcome: ProbeOutcome | undefined): void => {
+    if (settled) return;
+    settled = true;
+    timeout?.cancel();
+    done(outcome);
+  };
+  const abort = probe(spec, what, where.sandbox, where.env, finish);
+  if (timeoutMs > 0 && !settled) {
+    timeout = where.delay(timeoutMs, () => {
+      abort();
+      finish(undefined);
+    });
+  }
+  return () => {
+    settled = true;
+    timeout?.cancel();
+    abort();
+  };
 }
 
 function probeSpec(check: HealthCheck): ProbeSpec {
@@ -280,13 +298,8 @@ export class Checker {
 
   #run(): void {
     const check = this.#o.check;
-    const timeoutMs = seconds(check.timeout_seconds, CHECK_DEFAULTS.timeoutSeconds);
-    let settled = false;
-    let timeout: { cancel(): void } | undefined;
-    const done = (outcome: ProbeOutcome | undefined): void => {
-      if (settled) return;
-      settled = true;
-      timeout?.cancel();
+    const spec: ProbeSpec = { type: check.type, command: check.command?.command, http: check.http, tcp: check.tcp };
+    this.#abort = timedProbe(spec, 'check', this.#o, seconds(check.timeout_seconds, CHECK_DEFAULTS.timeoutSeconds), (outcome) => {
       this.#abort = undefined;
       if (this.#stopped) return;
       const status = checkStatus(check, outcome);
@@ -297,20 +310,7 @@ export class Checker {
         this.#o.onStatus(status);
       }
       this.#schedule(seconds(check.interval_seconds, CHECK_DEFAULTS.intervalSeconds));
-    };
-    const spec: ProbeSpec = { type: check.type, command: check.command?.command, http: check.http, tcp: check.tcp };
-    const abort = probe(spec, 'check', this.#o.sandbox, this.#o.env, done);
-    this.#abort = () => {
-      settled = true;
-      timeout?.cancel();
-      abort();
-    };
-    if (timeoutMs > 0) {
-      timeout = this.#o.delay(timeoutMs, () => {
-        abort();
-        done(undefined);
-      });
-    }
+    });
   }
 }
 
