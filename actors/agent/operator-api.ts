@@ -1,14 +1,12 @@
 import { z } from 'zod';
-import { InvalidMessageError } from '../../src/errors.ts';
-import { acceptsJson, APPLICATION_JSON, header, jsonPostProblem } from '../../src/http/media.ts';
-import { badRequest, jsonBody, ok } from '../../src/http/response.ts';
+import { jsonPostProblem } from '../../src/http/media.ts';
+import { ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import { DurationInfoSchema, type ExecutorInfo, type FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { parseWith } from '../../src/mesos/v1/validate.ts';
-import { VersionProcess, versionJSON } from '../master/version.ts';
+import { flagsResponse, loggingLevel, metricsResponse, readV1Call, versionInfo } from '../cluster/v1-api.ts';
 import type { Agent } from './agent.ts';
-import { MESOS_VERSION } from './constants.ts';
 import { flagsJSON } from './flags.ts';
 import { readCgroupStatistics, readUsage, resourceStatistics, usageTargets, type ExecutorUsageTarget, type ResourceStatistics } from './monitor.ts';
 import { createTask, type ExecutorRecord, type FrameworkRecord } from './state.ts';
@@ -104,16 +102,9 @@ export function agentApi(agent: Agent, request: HttpRequest): HttpResponse | Pro
   const refused = jsonPostProblem(request, 'this agent speaks the operator API');
   if (refused !== undefined) return refused;
 
-  let call: AgentCall;
-  try {
-    call = parseAgentCall(jsonBody(request));
-  } catch (error) {
-    if (!(error instanceof InvalidMessageError)) throw error;
-    return badRequest(`Failed to validate agent::Call: ${error.message}`);
-  }
-  if (!acceptsJson(header(request, 'accept'))) {
-    return { status: 406, body: `Expecting 'Accept' to allow '${APPLICATION_JSON}' (this agent answers in JSON only)` };
-  }
+  const read = readV1Call(request, parseAgentCall, 'agent::Call', 'this agent');
+  if ('response' in read) return read.response;
+  const call = read.call;
 
   agent.log.debug({ type: call.type, remote: request.remote }, 'Processing agent call');
   const answer = (type: string, field: string, body: unknown): HttpResponse => ok({ type, [field]: body });
@@ -122,13 +113,13 @@ export function agentApi(agent: Agent, request: HttpRequest): HttpResponse | Pro
       // As Mesos: an agent that answers is healthy.
       return answer('GET_HEALTH', 'get_health', { healthy: true });
     case 'GET_FLAGS':
-      return answer('GET_FLAGS', 'get_flags', getFlags(agent));
+      return answer('GET_FLAGS', 'get_flags', flagsResponse(flagsJSON(agent.flags)));
     case 'GET_VERSION':
-      return answer('GET_VERSION', 'get_version', { version_info: versionInfo(agent) });
+      return answer('GET_VERSION', 'get_version', { version_info: versionInfo(agent.runtime) });
     case 'GET_METRICS':
-      return answer('GET_METRICS', 'get_metrics', getMetrics(agent));
+      return answer('GET_METRICS', 'get_metrics', metricsResponse(agent.metrics));
     case 'GET_LOGGING_LEVEL':
-      return answer('GET_LOGGING_LEVEL', 'get_logging_level', { level: loggingLevel(agent) });
+      return answer('GET_LOGGING_LEVEL', 'get_logging_level', { level: loggingLevel(agent.log) });
     case 'GET_AGENT':
       return answer('GET_AGENT', 'get_agent', getAgent(agent));
     case 'GET_STATE':
@@ -155,33 +146,6 @@ export function agentApi(agent: Agent, request: HttpRequest): HttpResponse | Pro
 
 // ---------------------------------------------------------------------------------------------
 // The responses, in `mesos.v1.agent.Response` field names (exported for tests and tools).
-
-/** `GetFlags`: each flag as `/state` shows it (`flagsJSON`), by name. */
-export function getFlags(agent: Agent) {
-  const flags = Object.entries(flagsJSON(agent.flags)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { flags: flags.map(([name, value]) => ({ name, value })) };
-}
-
-/** `VersionInfo`: the build facts `/version` reports, when this runtime serves it; else the version only. */
-export function versionInfo(agent: Agent): Record<string, string | number> {
-  const process = agent.runtime.process('version');
-  return process instanceof VersionProcess ? versionJSON(process.build) : { version: MESOS_VERSION };
-}
-
-/**
- * `GetMetrics`: the runtime's metrics snapshot (what `/metrics/snapshot` answers) as `Metric`s,
- * the master's and other agents' too when they share the runtime. Every metric is read at once,
- * so a `timeout` never leaves one out.
- */
-export function getMetrics(agent: Agent) {
-  return { metrics: Object.entries(agent.metrics.snapshot()).map(([name, value]) => ({ name, value })) };
-}
-
-/** `GetLoggingLevel`: glog's verbosity from the pino level, as the master maps it (`debug` 1, `trace` 3, else 0). */
-export function loggingLevel(agent: Agent): number {
-  const level = agent.log.level;
-  return level === 'trace' ? 3 : level === 'debug' ? 1 : 0;
-}
 
 /**
  * `GetAgent`: the agent's `AgentInfo` (its `id` once registered or recovered), and while it

@@ -40,13 +40,42 @@ export interface HealthCheckerOptions {
   readonly onChecked?: (failure: string | undefined) => void;
 }
 
-export class HealthChecker {
+/**
+ * What both checkers keep: the timer to the next probe, the probe in progress, and whether they
+ * were stopped (the task ended, or is being killed), after which nothing more runs.
+ */
+abstract class Probing {
+  #timer: { cancel(): void } | undefined;
+  /** Aborts the probe in progress (kills its command, closes its socket). */
+  protected abort: (() => void) | undefined;
+  protected stopped = false;
+
+  constructor(private readonly delay: (ms: number, fn: () => void) => { cancel(): void }) {}
+
+  /** Stops checking; a probe in progress is aborted. */
+  stop(): void {
+    this.stopped = true;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.abort?.();
+    this.abort = undefined;
+  }
+
+  /** Runs the next probe `ms` from now (on the caller's Clock), unless stopped. */
+  protected schedule(ms: number): void {
+    if (this.stopped) return;
+    this.#timer = this.delay(ms, () => {
+      this.#timer = undefined;
+      this.run();
+    });
+  }
+
+  protected abstract run(): void;
+}
+
+export class HealthChecker extends Probing {
   readonly #o: HealthCheckerOptions;
   readonly #start: number;
-  #timer: { cancel(): void } | undefined;
-  /** Aborts the check in progress (kills its command, closes its socket). */
-  #abort: (() => void) | undefined;
-  #stopped = false;
   /** No check has succeeded yet: failures within the grace period are ignored. */
   #initializing = true;
   #consecutiveFailures = 0;
@@ -54,34 +83,18 @@ export class HealthChecker {
   #healthy: boolean | undefined;
 
   constructor(options: HealthCheckerOptions) {
+    super(options.delay);
     this.#o = options;
     this.#start = options.now();
-    this.#schedule(seconds(options.check.delay_seconds, HEALTH_CHECK_DEFAULTS.delaySeconds));
+    this.schedule(seconds(options.check.delay_seconds, HEALTH_CHECK_DEFAULTS.delaySeconds));
   }
 
-  /** Stops checking (the task ended, or is being killed); a check in progress is aborted. */
-  stop(): void {
-    this.#stopped = true;
-    this.#timer?.cancel();
-    this.#timer = undefined;
-    this.#abort?.();
-    this.#abort = undefined;
-  }
-
-  #schedule(ms: number): void {
-    if (this.#stopped) return;
-    this.#timer = this.#o.delay(ms, () => {
-      this.#timer = undefined;
-      this.#run();
-    });
-  }
-
-  #run(): void {
+  protected run(): void {
     const check = this.#o.check;
     const timeoutMs = seconds(check.timeout_seconds, HEALTH_CHECK_DEFAULTS.timeoutSeconds);
-    this.#abort = timedProbe(probeSpec(check), 'health check', this.#o, timeoutMs, (outcome) => {
-      this.#abort = undefined;
-      if (this.#stopped) return;
+    this.abort = timedProbe(probeSpec(check), 'health check', this.#o, timeoutMs, (outcome) => {
+      this.abort = undefined;
+      if (this.stopped) return;
       const failure = outcome === undefined ? `${check.type} health check timed out after ${timeoutMs / 1000}s` : outcome.failure;
       this.#o.onChecked?.(failure);
       if (failure === undefined) this.#success();
@@ -95,7 +108,7 @@ export class HealthChecker {
     this.#consecutiveFailures = 0;
     this.#healthy = true;
     if (report) this.#o.onHealth(true, false, 0, undefined);
-    this.#schedule(seconds(this.#o.check.interval_seconds, HEALTH_CHECK_DEFAULTS.intervalSeconds));
+    this.schedule(seconds(this.#o.check.interval_seconds, HEALTH_CHECK_DEFAULTS.intervalSeconds));
   }
 
   #failure(message: string): void {
@@ -110,7 +123,7 @@ export class HealthChecker {
       this.#o.log?.(`${check.type} health check failed ${this.#consecutiveFailures} times consecutively: ${message}`);
       this.#o.onHealth(false, this.#consecutiveFailures >= limit, this.#consecutiveFailures, message);
     }
-    this.#schedule(seconds(check.interval_seconds, HEALTH_CHECK_DEFAULTS.intervalSeconds));
+    this.schedule(seconds(check.interval_seconds, HEALTH_CHECK_DEFAULTS.intervalSeconds));
   }
 }
 
@@ -266,42 +279,24 @@ export interface CheckerOptions {
  * (a command's `exit_code`, an HTTP response's `status_code`, a TCP connection's `succeeded`);
  * a check that timed out or could not run leaves its field empty.
  */
-export class Checker {
+export class Checker extends Probing {
   readonly #o: CheckerOptions;
-  #timer: { cancel(): void } | undefined;
-  #abort: (() => void) | undefined;
-  #stopped = false;
   /** The last status reported, as JSON (first the empty one, which the task's TASK_RUNNING carries). */
   #last: string;
 
   constructor(options: CheckerOptions) {
+    super(options.delay);
     this.#o = options;
     this.#last = JSON.stringify(emptyCheckStatus(options.check));
-    this.#schedule(seconds(options.check.delay_seconds, CHECK_DEFAULTS.delaySeconds));
+    this.schedule(seconds(options.check.delay_seconds, CHECK_DEFAULTS.delaySeconds));
   }
 
-  stop(): void {
-    this.#stopped = true;
-    this.#timer?.cancel();
-    this.#timer = undefined;
-    this.#abort?.();
-    this.#abort = undefined;
-  }
-
-  #schedule(ms: number): void {
-    if (this.#stopped) return;
-    this.#timer = this.#o.delay(ms, () => {
-      this.#timer = undefined;
-      this.#run();
-    });
-  }
-
-  #run(): void {
+  protected run(): void {
     const check = this.#o.check;
     const spec: ProbeSpec = { type: check.type, command: check.command?.command, http: check.http, tcp: check.tcp };
-    this.#abort = timedProbe(spec, 'check', this.#o, seconds(check.timeout_seconds, CHECK_DEFAULTS.timeoutSeconds), (outcome) => {
-      this.#abort = undefined;
-      if (this.#stopped) return;
+    this.abort = timedProbe(spec, 'check', this.#o, seconds(check.timeout_seconds, CHECK_DEFAULTS.timeoutSeconds), (outcome) => {
+      this.abort = undefined;
+      if (this.stopped) return;
       const status = checkStatus(check, outcome);
       this.#o.onChecked?.(status);
       const text = JSON.stringify(status);
@@ -309,7 +304,7 @@ export class Checker {
         this.#last = text;
         this.#o.onStatus(status);
       }
-      this.#schedule(seconds(check.interval_seconds, CHECK_DEFAULTS.intervalSeconds));
+      this.schedule(seconds(check.interval_seconds, CHECK_DEFAULTS.intervalSeconds));
     });
   }
 }

@@ -1,22 +1,19 @@
 import { z } from 'zod';
-import { InvalidMessageError } from '../../src/errors.ts';
-import { acceptsJson, APPLICATION_JSON, header } from '../../src/http/media.ts';
-import { badRequest, jsonBody, notFound, ok } from '../../src/http/response.ts';
+import { badRequest, notFound, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { allocationRole, reservedModel } from '../../src/mesos/model.ts';
 import type { DrainConfig, Task } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { AgentIDSchema, DurationInfoSchema, FrameworkIDSchema, isTerminalState, type ExecutorInfo, type Resource, type TimeInfo } from '../../src/mesos/v1/common.ts';
 import { parseWith } from '../../src/mesos/v1/validate.ts';
+import { flagsResponse, loggingLevel, metricsResponse, readV1Call, versionInfo } from '../cluster/v1-api.ts';
 import * as agents from './agents.ts';
-import { MESOS_VERSION } from './constants.ts';
 import * as drain from './drain.ts';
 import { removeFramework } from './frameworks.ts';
 import type { Master } from './master-process.ts';
 import * as operatorEvents from './operator-events.ts';
 import { jsonPostRefusal } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord } from './state.ts';
-import { VersionProcess, versionJSON } from './version.ts';
 import { quotaStatus, removeQuota, RemoveQuotaSchema, setQuotaCall, SetQuotaSchema, updateQuotaCall, UpdateQuotaSchema } from './quota.ts';
 import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from './weights.ts';
 
@@ -131,16 +128,9 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
   const refused = jsonPostRefusal(m, request, 'the operator API');
   if (refused !== undefined) return refused;
 
-  let call: OperatorCall;
-  try {
-    call = parseOperatorCall(jsonBody(request));
-  } catch (error) {
-    if (!(error instanceof InvalidMessageError)) throw error;
-    return badRequest(`Failed to validate master::Call: ${error.message}`);
-  }
-  if (!acceptsJson(header(request, 'accept'))) {
-    return { status: 406, body: `Expecting 'Accept' to allow '${APPLICATION_JSON}' (this master answers in JSON only)` };
-  }
+  const read = readV1Call(request, parseOperatorCall, 'master::Call', 'this master');
+  if ('response' in read) return read.response;
+  const call = read.call;
 
   m.log.debug({ type: call.type, remote: request.remote }, 'Processing operator call');
   const answer = (type: string, field: string, body: unknown): HttpResponse => ok({ type, [field]: body });
@@ -149,13 +139,13 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
       // As Mesos: a master that answers is healthy.
       return answer('GET_HEALTH', 'get_health', { healthy: true });
     case 'GET_FLAGS':
-      return answer('GET_FLAGS', 'get_flags', getFlags(m));
+      return answer('GET_FLAGS', 'get_flags', flagsResponse(m.options.flags));
     case 'GET_VERSION':
-      return answer('GET_VERSION', 'get_version', { version_info: versionInfo(m) });
+      return answer('GET_VERSION', 'get_version', { version_info: versionInfo(m.runtime) });
     case 'GET_METRICS':
-      return answer('GET_METRICS', 'get_metrics', getMetrics(m));
+      return answer('GET_METRICS', 'get_metrics', metricsResponse(m.metrics));
     case 'GET_LOGGING_LEVEL':
-      return answer('GET_LOGGING_LEVEL', 'get_logging_level', { level: loggingLevel(m) });
+      return answer('GET_LOGGING_LEVEL', 'get_logging_level', { level: loggingLevel(m.log) });
     case 'GET_MASTER':
       return answer('GET_MASTER', 'get_master', getMaster(m));
     case 'GET_STATE':
@@ -327,35 +317,6 @@ export function drainAgent(m: Master, call: NonNullable<OperatorCall['drain_agen
 /** Milliseconds on the master's Clock as a v1 `TimeInfo`. */
 export function timeInfo(ms: number): TimeInfo {
   return { nanoseconds: Math.round(ms * 1e6) };
-}
-
-/** `GetFlags`: each flag as the operator gave it, by name. */
-export function getFlags(m: Master) {
-  const flags = Object.entries(m.options.flags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { flags: flags.map(([name, value]) => ({ name, value: String(value) })) };
-}
-
-/** `VersionInfo`: the build facts `/version` reports, when this runtime serves it; else the version only. */
-export function versionInfo(m: Master): Record<string, string | number> {
-  const process = m.runtime.process('version');
-  return process instanceof VersionProcess ? versionJSON(process.build) : { version: MESOS_VERSION };
-}
-
-/**
- * `GetMetrics`: the runtime's metrics snapshot (what `/metrics/snapshot` answers) as `Metric`s.
- * Every metric here is read at once, so a `timeout` never leaves one out.
- */
-export function getMetrics(m: Master) {
-  return { metrics: Object.entries(m.metrics.snapshot()).map(([name, value]) => ({ name, value })) };
-}
-
-/**
- * `GetLoggingLevel`: Mesos answers glog's verbosity (`0`; libprocess logs at `1` to `3`). The
- * pino level maps onto it: `debug` is `1`, `trace` (everything) `3`, any other level `0`.
- */
-export function loggingLevel(m: Master): number {
-  const level = m.log.level;
-  return level === 'trace' ? 3 : level === 'debug' ? 1 : 0;
 }
 
 /** `GetMaster`: the leader's `MasterInfo`, and when it started and was elected (seconds). */
