@@ -5,7 +5,7 @@ import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import { DurationInfoSchema, type ExecutorInfo, type FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { parseWith } from '../../src/mesos/v1/validate.ts';
-import { flagsResponse, loggingLevel, metricsResponse, readV1Call, versionInfo } from '../cluster/v1-api.ts';
+import { processCallAnswer, readV1Call } from '../cluster/v1-api.ts';
 import type { Agent } from './agent.ts';
 import { flagsJSON } from './flags.ts';
 import { readCgroupStatistics, readUsage, resourceStatistics, usageTargets, type ExecutorUsageTarget, type ResourceStatistics } from './monitor.ts';
@@ -107,19 +107,10 @@ export function agentApi(agent: Agent, request: HttpRequest): HttpResponse | Pro
   const call = read.call;
 
   agent.log.debug({ type: call.type, remote: request.remote }, 'Processing agent call');
+  const shared = processCallAnswer(call.type, { flags: flagsJSON(agent.flags), runtime: agent.runtime, metrics: agent.metrics, log: agent.log });
+  if (shared !== undefined) return shared;
   const answer = (type: string, field: string, body: unknown): HttpResponse => ok({ type, [field]: body });
   switch (call.type) {
-    case 'GET_HEALTH':
-      // As Mesos: an agent that answers is healthy.
-      return answer('GET_HEALTH', 'get_health', { healthy: true });
-    case 'GET_FLAGS':
-      return answer('GET_FLAGS', 'get_flags', flagsResponse(flagsJSON(agent.flags)));
-    case 'GET_VERSION':
-      return answer('GET_VERSION', 'get_version', { version_info: versionInfo(agent.runtime) });
-    case 'GET_METRICS':
-      return answer('GET_METRICS', 'get_metrics', metricsResponse(agent.metrics));
-    case 'GET_LOGGING_LEVEL':
-      return answer('GET_LOGGING_LEVEL', 'get_logging_level', { level: loggingLevel(agent.log) });
     case 'GET_AGENT':
       return answer('GET_AGENT', 'get_agent', getAgent(agent));
     case 'GET_STATE':

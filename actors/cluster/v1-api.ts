@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { InvalidMessageError } from '../../src/errors.ts';
 import { acceptsJson, APPLICATION_JSON, header } from '../../src/http/media.ts';
-import { badRequest, jsonBody } from '../../src/http/response.ts';
+import { badRequest, jsonBody, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import type { Metrics } from '../../src/metrics/metrics.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
@@ -60,4 +60,35 @@ export function metricsResponse(metrics: Metrics) {
  */
 export function loggingLevel(log: Logger): number {
   return log.level === 'trace' ? 3 : log.level === 'debug' ? 1 : 0;
+}
+
+/** What answers a call about the process itself. */
+export interface AnsweringProcess {
+  /** Its flags as it shows them, by name. */
+  readonly flags: Readonly<Record<string, unknown>>;
+  readonly runtime: Runtime;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+}
+
+/**
+ * The answer to a call about the process that answers (GET_HEALTH: one that answers is healthy,
+ * as in Mesos; GET_FLAGS, GET_VERSION, GET_METRICS, GET_LOGGING_LEVEL), in the v1 `Response`
+ * shape; `undefined` for any other call type.
+ */
+export function processCallAnswer(type: string, p: AnsweringProcess): HttpResponse | undefined {
+  switch (type) {
+    case 'GET_HEALTH':
+      return ok({ type, get_health: { healthy: true } });
+    case 'GET_FLAGS':
+      return ok({ type, get_flags: flagsResponse(p.flags) });
+    case 'GET_VERSION':
+      return ok({ type, get_version: { version_info: versionInfo(p.runtime) } });
+    case 'GET_METRICS':
+      return ok({ type, get_metrics: metricsResponse(p.metrics) });
+    case 'GET_LOGGING_LEVEL':
+      return ok({ type, get_logging_level: { level: loggingLevel(p.log) } });
+    default:
+      return undefined;
+  }
 }

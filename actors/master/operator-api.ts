@@ -6,7 +6,7 @@ import type { DrainConfig, Task } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { AgentIDSchema, DurationInfoSchema, FrameworkIDSchema, isTerminalState, type ExecutorInfo, type Resource, type TimeInfo } from '../../src/mesos/v1/common.ts';
 import { parseWith } from '../../src/mesos/v1/validate.ts';
-import { flagsResponse, loggingLevel, metricsResponse, readV1Call, versionInfo } from '../cluster/v1-api.ts';
+import { processCallAnswer, readV1Call } from '../cluster/v1-api.ts';
 import * as agents from './agents.ts';
 import * as drain from './drain.ts';
 import { removeFramework } from './frameworks.ts';
@@ -133,19 +133,10 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
   const call = read.call;
 
   m.log.debug({ type: call.type, remote: request.remote }, 'Processing operator call');
+  const shared = processCallAnswer(call.type, { flags: m.options.flags, runtime: m.runtime, metrics: m.metrics, log: m.log });
+  if (shared !== undefined) return shared;
   const answer = (type: string, field: string, body: unknown): HttpResponse => ok({ type, [field]: body });
   switch (call.type) {
-    case 'GET_HEALTH':
-      // As Mesos: a master that answers is healthy.
-      return answer('GET_HEALTH', 'get_health', { healthy: true });
-    case 'GET_FLAGS':
-      return answer('GET_FLAGS', 'get_flags', flagsResponse(m.options.flags));
-    case 'GET_VERSION':
-      return answer('GET_VERSION', 'get_version', { version_info: versionInfo(m.runtime) });
-    case 'GET_METRICS':
-      return answer('GET_METRICS', 'get_metrics', metricsResponse(m.metrics));
-    case 'GET_LOGGING_LEVEL':
-      return answer('GET_LOGGING_LEVEL', 'get_logging_level', { level: loggingLevel(m.log) });
     case 'GET_MASTER':
       return answer('GET_MASTER', 'get_master', getMaster(m));
     case 'GET_STATE':
