@@ -14,7 +14,7 @@ import { sendAgentUpdate } from './tasks.ts';
  * goes on draining) and kills every task it has, each within the smaller of its own kill grace
  * period and the drain's `max_grace_period`. While it drains, it runs no new task, and the
  * updates of the tasks it kills say why (`REASON_AGENT_DRAINING`; with `mark_gone`,
- * `TASK_GONE_BY_OPERATOR` rather than `TASK_KILLED`). Once it has no framework left it forgets
+ * `TASK_GONE_BY_OPERATOR` rather than `TASK_KILLED`). Once it has no task left it forgets
  * the config: it is drained (whether the agent is DRAINED is the master's to say).
  */
 
@@ -64,11 +64,14 @@ export function recovered(agent: Agent): void {
 }
 
 /**
- * A framework was removed (or a drain began): once the agent has no framework left it is
+ * A task was completed, a framework removed, or a drain began: once no task is left to the
+ * agent (none queued, none running, none whose terminal update waits for its acknowledgement:
+ * what the master waits for before it says DRAINED; an executor may stay with no task) it is
  * drained, and forgets the config, in memory and on disk (Mesos's `Slave::updateDrainStatus`).
+ * Then it runs tasks again, should its master offer it again (REACTIVATE_AGENT).
  */
 export function drainProgressed(agent: Agent): void {
-  if (agent.drainConfig === undefined || agent.frameworks.size > 0) return;
+  if (agent.drainConfig === undefined || !idle(agent)) return;
   agent.log.info('Agent finished draining');
   agent.drainConfig = undefined;
   agent.drainStartTime = undefined;
@@ -152,4 +155,13 @@ function killLaunched(agent: Agent, framework: FrameworkRecord, executor: Execut
       ...(killPolicy !== undefined ? { kill_policy: killPolicy } : {}),
     } satisfies KillTask);
   }
+}
+
+/** No task is left to the agent (`ExecutorRecord.incomplete`); not told while it recovers them. */
+function idle(agent: Agent): boolean {
+  if (agent.state === 'RECOVERING') return false;
+  for (const framework of agent.frameworks.values()) {
+    for (const executor of framework.executors.values()) if (executor.incomplete) return false;
+  }
+  return true;
 }

@@ -26,7 +26,7 @@ import {
 } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
 import { checkpointFramework, checkpointTask, removeTaskCheckpoint } from './checkpoint.ts';
-import { DRAINING_MESSAGE, drainingUpdate } from './drain.ts';
+import { DRAINING_MESSAGE, drainingUpdate, drainProgressed } from './drain.ts';
 import { _shutdownExecutor, commandExecutorInfo, createExecutor, launchExecutor, removeExecutor, removeFramework } from './executors.ts';
 import { createTask, FrameworkRecord, type ExecutorRecord } from './state.ts';
 
@@ -407,6 +407,8 @@ export function statusAcknowledged(agent: Agent, from: UPID, body: SumAcknowledg
   if (framework.checkpoint) removeTaskCheckpoint(agent.flags.workDir, agent.agentId!, framework.id, executor.id, executor.containerId, body.task_id.value);
   agent.log.debug({ task_id: body.task_id.value, executor_id: executor.id }, 'Task completed');
   if (executor.state === 'TERMINATED' && !executor.incomplete) removeExecutor(agent, framework, executor);
+  // A draining agent whose last task is done (its end acknowledged) is drained.
+  drainProgressed(agent);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -288,5 +288,11 @@ test.serial('DrainSlaveMessage - a restarted agent goes on draining: once its su
   t.like(gone.update.status, { task_id: { value: 'task-1' }, state: 'TASK_GONE_BY_OPERATOR', reason: 'REASON_AGENT_DRAINING' });
   acknowledge(h, gone);
   await h.settle();
-  t.deepEqual(state(h.agent).drain_config, config, 'its executor is still there: the agent still drains');
+  // Its task done, the agent is drained though its executor stays (it runs no task).
+  t.is(h.agent.frameworks.get(FRAMEWORK_ID)?.executors.get('echo')?.state, 'RUNNING', 'the executor is still there');
+  t.is(h.agent.drainConfig, undefined, 'no task left: drained');
+  t.false(existsSync(drainConfigFile(h.workDir, AGENT_ID)));
+  // So a task the master sends it again (reactivated) runs, on that very executor.
+  runTask(h, customTask('task-2', echoExecutor()), CHECKPOINTING);
+  t.like((await nextUpdate(h)).update.status, { task_id: { value: 'task-2' }, state: 'TASK_RUNNING' });
 });
