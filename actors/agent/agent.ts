@@ -207,6 +207,8 @@ export class Agent extends Process {
   reregistrationTimer: Timer | undefined;
   /** The command executor bundled for its own processes (`command-executor-bundle.ts`), once first needed. */
   commandExecutorBundle: Promise<string | Error> | undefined;
+  /** SIGUSR1 came while the agent recovered: it leaves for good once recovery is over. */
+  leaveOnceRecovered: string | undefined;
   /** Why the agent is leaving for good (SIGUSR1, `ShutdownMessage`): set while its executors shut down. */
   leaving: string | undefined;
   /** Called when the agent's last framework is removed (how an agent leaving for good knows it may terminate). */
@@ -279,7 +281,11 @@ export class Agent extends Process {
           masterDisconnected: () => registration.masterDisconnected(this),
           masterRegistered: () => registration.masterRegistered(this),
           pingTimedOut: () => registration.pingTimedOut(this),
-          recovered: () => drain.recovered(this),
+          recovered: () => {
+            drain.recovered(this);
+            // SIGUSR1 while recovering: leave now that the survivors are known (and shut down).
+            if (this.leaveOnceRecovered !== undefined) registration.unregister(this, this.leaveOnceRecovered);
+          },
         },
       }),
       {
@@ -416,7 +422,18 @@ export class Agent extends Process {
    * Safe from outside the agent's mailbox.
    */
   unregister(reason: string): void {
-    void this.runtime.dispatch(this.self, () => registration.unregister(this, reason)).catch(() => undefined);
+    void this.runtime
+      .dispatch(this.self, () => {
+        if (this.state !== 'RECOVERING') {
+          registration.unregister(this, reason);
+          return;
+        }
+        // The executors that survived the previous run are not known yet: leaving now would
+        // leave them running, for no run to take back. Leave once recovery is over.
+        this.log.info({ reason }, 'Leaving the cluster once recovery is over');
+        this.leaveOnceRecovered = reason;
+      })
+      .catch(() => undefined);
   }
 
   /** What the container `containerId` may use: its executor's and its tasks' resources (`cgroups/*`). */

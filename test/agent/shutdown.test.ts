@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS, SHUTDOWN_MARGIN_MS } from '../../actors/agent/constants.ts';
 import { REGISTER_EXECUTOR, SHUTDOWN_SLAVE, UNREGISTER_SLAVE, type ShutdownSlave, type UnregisterSlave } from '../../src/mesos/protocol.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
-import { acknowledge, AGENT_ID, commandTask, customTask, FRAMEWORK, FRAMEWORK_ID, nextUpdate, register, runTask, startAgent, stubbornExecutor } from './harness.ts';
+import { acknowledge, AGENT_ID, commandTask, customTask, echoExecutor, FRAMEWORK, FRAMEWORK_ID, nextUpdate, register, runTask, spawnAgent, startAgent, stubbornExecutor } from './harness.ts';
 
 resetFiltersAfterEach(test);
 
@@ -128,3 +128,37 @@ test.serial('unregister (SIGUSR1) - the agent tells its master, shuts every exec
   t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
   t.false(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')), 'a restart registers as a new agent');
 });
+
+test.serial('unregister (SIGUSR1) while the agent recovers: it leaves once recovery is over, shutting down the executor that survived the previous run', async (t) => {
+  let heard: string | undefined;
+  const h = await startAgent(t, { onShutdown: (reason) => (heard = reason) });
+  await register(h);
+  const registering = futureMessage(REGISTER_EXECUTOR, undefined, h.agent.self);
+  runTask(h, customTask('task-1', echoExecutor()), { ...FRAMEWORK, checkpoint: true });
+  await registering;
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  const survivor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('echo')!;
+  await h.settle();
+
+  // The next run is told to leave before it has taken the survivor back.
+  h.agentRuntime.terminate(h.agent.self);
+  await h.settle();
+  const shutDown = new Promise<void>((resolve) => Object.assign(h.options, { onShutdown: (reason: string) => ((heard = reason), resolve()) }));
+  h.agent = spawnAgent(h);
+  t.is(h.agent.state, 'RECOVERING');
+  h.agent.unregister('Received SIGUSR1 signal from user');
+  await shutDown;
+  t.is(heard, 'Received SIGUSR1 signal from user');
+  t.false(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')), 'a restart registers as a new agent');
+  t.false(running(survivor.osPid!), 'the survivor was taken back and shut down, not left running');
+});
+
+/** Whether process `pid` runs (a zombie does not). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
