@@ -76,7 +76,8 @@ test.serial('master election - one master leads and answers discovery; the stand
 
   // Discovery finds the leader only.
   const { runtime, detector } = await client(t, m, 'client');
-  t.is((await detector.info()).pid, String(a.master.self));
+  // The leader answers discovery once its subscription is in place, just after it logs its election.
+  t.is(String(await detector.detect()), String(a.master.self));
 
   // The standby's HTTP: state endpoints redirect to the leader; /health answers.
   const state = await fetch(`${b.url}/master/state?jsonp=f`, { redirect: 'manual' });
@@ -118,7 +119,8 @@ test.serial('master election - a leader whose key another master took reports lo
   const a = await m.start('a');
   await logged(m, a, /^Elected as the leading master$/);
   const { detector } = await client(t, m, 'client');
-  t.is((await detector.info()).pid, String(a.master.self));
+  // The leader answers discovery once its subscription is in place, just after it logs its election.
+  t.is(String(await detector.detect()), String(a.master.self));
 
   const kv = await new Kvm((a.runtime.transport as NatsTransport).connection!).open(leaderBucket(m.prefix));
   await kv.put(LEADER_KEY, JSON.stringify(candidate(`${m.prefix}-usurper`)));
