@@ -121,12 +121,15 @@ export function survivesRestart(agent: Agent, framework: FrameworkRecord): boole
 }
 
 /**
- * An executor's environment: the agent's own (as Mesos without `--executor_environment_variables`)
- * plus the Mesos executor variables. The command executor's task inherits it, as in Mesos.
+ * An executor's environment: `--executor_environment_variables` if given, else the agent's own
+ * (as Mesos), plus the Mesos executor variables. The command executor's task inherits it, as in
+ * Mesos.
  */
 function executorEnv(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, node: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  const env: Record<string, string> = { ...agent.flags.executorEnvironmentVariables };
+  if (agent.flags.executorEnvironmentVariables === undefined) {
+    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  }
   const endpoint = agentEndpoint(agent.runtime.httpAddress);
   const memoryCgroup = agent.containerizer.isolator?.memoryDir(executor.containerId);
   return Object.assign(

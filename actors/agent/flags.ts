@@ -72,6 +72,12 @@ export interface AgentFlags {
   readonly cgroupsRoot: string;
   /** `--cgroups_enable_cfs`: cap a container's CPU time at its cpus, not only weigh it (Mesos: false). */
   readonly cgroupsEnableCfs: boolean;
+  /**
+   * `--executor_environment_variables`: the environment executors (and so their tasks) start
+   * with, as a JSON object of strings, besides the Mesos executor variables. Unset (Mesos's
+   * default): they inherit the agent's own environment.
+   */
+  readonly executorEnvironmentVariables: Readonly<Record<string, string>> | undefined;
   /** `--executor_reregistration_timeout`: how long `reconnect` waits for them (Mesos: 2 s). */
   readonly executorReregistrationTimeoutMs: number;
   /**
@@ -124,6 +130,7 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     recoveryTimeoutMs: input.recoveryTimeoutMs ?? DEFAULT_RECOVERY_TIMEOUT_MS,
     recover: input.recover ?? 'reconnect',
     strict: input.strict ?? true,
+    executorEnvironmentVariables: input.executorEnvironmentVariables,
     isolation: input.isolation ?? DEFAULT_ISOLATION,
     cgroupsHierarchy: input.cgroupsHierarchy ?? DEFAULT_CGROUPS_HIERARCHY,
     cgroupsRoot: input.cgroupsRoot ?? DEFAULT_CGROUPS_ROOT,
@@ -165,6 +172,13 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
     throw new InvalidFlagError('gc_disk_headroom', flags.gcDiskHeadroom, 'must be a fraction in [0, 1]');
   }
   if (typeof flags.strict !== 'boolean') throw new InvalidFlagError('strict', flags.strict, 'must be true or false');
+  const env = flags.executorEnvironmentVariables;
+  if (env !== undefined) {
+    if (typeof env !== 'object' || env === null || Array.isArray(env)) throw new InvalidFlagError('executor_environment_variables', env, 'must be a JSON object of strings');
+    for (const [name, value] of Object.entries(env)) {
+      if (typeof value !== 'string') throw new InvalidFlagError('executor_environment_variables', env, `variable '${name}' must be a string, got ${JSON.stringify(value)}`);
+    }
+  }
   if (typeof flags.cgroupsEnableCfs !== 'boolean') throw new InvalidFlagError('cgroups_enable_cfs', flags.cgroupsEnableCfs, 'must be true or false');
   try {
     parseIsolation(flags.isolation);
@@ -220,6 +234,7 @@ export function flagsJSON(flags: AgentFlags): Record<string, string> {
     recovery_timeout: formatDuration(flags.recoveryTimeoutMs),
     recover: flags.recover,
     strict: String(flags.strict),
+    ...(flags.executorEnvironmentVariables !== undefined ? { executor_environment_variables: JSON.stringify(flags.executorEnvironmentVariables) } : {}),
     isolation: flags.isolation,
     cgroups_hierarchy: flags.cgroupsHierarchy,
     cgroups_root: flags.cgroupsRoot,

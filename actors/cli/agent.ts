@@ -32,6 +32,7 @@ const flags: FlagSpec[] = [
   { name: 'recovery_timeout', type: 'duration', help: "how long a checkpointing framework's executors wait for a restarted agent before they shut down", default: formatDuration(DEFAULT_RECOVERY_TIMEOUT_MS) },
   { name: 'recover', type: 'string', help: "after a restart, 'reconnect' to the executors of checkpointing frameworks that survived it (their tasks run on), or 'cleanup' (kill them, then exit; the next start registers as a new agent)", default: 'reconnect' },
   { name: 'strict', type: 'bool', help: "an error reading what a previous run checkpointed stops the agent (exit 1), touching nothing it left running; --no-strict recovers what it can read and goes on", default: true },
+  { name: 'executor_environment_variables', type: 'string', help: 'the environment executors and their tasks start with, a JSON object: \'{"PATH":"/usr/bin:/bin"}\' (default: the agent\'s own environment)' },
   { name: 'isolation', type: 'string', help: "isolators, comma separated: 'posix/cpu,posix/mem' enforce nothing; 'cgroups/cpu,cgroups/mem' put each container in cgroups v1 limited to its resources (cpu.shares, memory limit; an OOM-killed task fails with REASON_CONTAINER_LIMITATION_MEMORY; needs root)", default: 'posix/cpu,posix/mem' },
   { name: 'cgroups_hierarchy', type: 'string', help: 'where the cgroups v1 hierarchies are mounted', default: '/sys/fs/cgroup' },
   { name: 'cgroups_root', type: 'string', help: "the agent's cgroup in each hierarchy; each container's goes under it", default: 'mesos' },
@@ -141,6 +142,7 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
   | 'recover'
   | 'strict'
   | 'isolation'
+  | 'executorEnvironmentVariables'
   | 'cgroupsHierarchy'
   | 'cgroupsRoot'
   | 'cgroupsEnableCfs'
@@ -161,6 +163,7 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
     recover: values.recover as RecoverMode,
     strict: values.strict as boolean,
     isolation: values.isolation as string,
+    ...(values.executor_environment_variables !== undefined ? { executorEnvironmentVariables: jsonFlag(values, 'executor_environment_variables') as Record<string, string> } : {}),
     cgroupsHierarchy: values.cgroups_hierarchy as string,
     cgroupsRoot: values.cgroups_root as string,
     cgroupsEnableCfs: values.cgroups_enable_cfs as boolean,
@@ -180,5 +183,15 @@ function completeResources(given: string | undefined, workDir: string): string {
     return detectResources(given ?? '', thisMachine(workDir));
   } catch {
     return given ?? '';
+  }
+}
+
+/** A flag whose value is JSON (checked by `agentFlags`); a value that is not JSON is a `FlagError` naming it. */
+function jsonFlag(values: Record<string, FlagValue>, name: string): unknown {
+  const text = values[name] as string;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new FlagError(name, text, `must be JSON: ${(error as Error).message}`);
   }
 }

@@ -190,3 +190,15 @@ test.serial('RunTask - a task with neither a command nor an executor is TASK_ERR
   t.is(h.agent.frameworks.size, 0);
   t.true(h.agent.usedResources().isEmpty());
 });
+
+test.serial('CommandTask - with --executor_environment_variables the task starts with those and the Mesos variables, not the agent\'s environment', async (t) => {
+  process.env.MESOS_TS_AGENT_ONLY = 'agent-secret';
+  t.teardown(() => delete process.env.MESOS_TS_AGENT_ONLY);
+  const h = await startAgent(t, { executorEnvironmentVariables: { ONLY: 'this', PATH: '/usr/bin:/bin' } });
+  await register(h);
+  runTask(h, commandTask('env', 'echo "$ONLY ${MESOS_TS_AGENT_ONLY:-unset} $PATH $MESOS_FRAMEWORK_ID"'));
+  const states: string[] = [];
+  t.is((await untilTerminal(h, states)).update.status.state, 'TASK_FINISHED');
+  const executor = h.agent.frameworks.get(FRAMEWORK_ID)!.executors.get('env')!;
+  t.is(readFileSync(join(executor.directory, 'stdout'), 'utf8'), `this unset /usr/bin:/bin ${FRAMEWORK_ID}\n`);
+});

@@ -57,6 +57,9 @@ test('flags - a bad value is an error naming the flag and the value', (t) => {
   t.throws(() => agentFlags({ ...base, resources: 'cpus:x' }), { message: /--resources: invalid resource 'cpus:x'/ });
   t.throws(() => agentFlags({ ...base, recover: 'sometimes' as never }), { message: /"sometimes" for --recover: must be 'reconnect' or 'cleanup'/ });
   t.throws(() => agentFlags({ ...base, strict: 'yes' as never }), { message: /"yes" for --strict: must be true or false/ });
+  t.throws(() => agentFlags({ ...base, executorEnvironmentVariables: ['PATH'] as never }), { message: /--executor_environment_variables: must be a JSON object of strings/ });
+  t.throws(() => agentFlags({ ...base, executorEnvironmentVariables: { N: 1 } as never }), { message: /--executor_environment_variables: variable 'N' must be a string, got 1/ });
+  t.is(flagsJSON(agentFlags({ ...base, executorEnvironmentVariables: { A: 'b' } })).executor_environment_variables, '{"A":"b"}');
   t.throws(() => agentFlags({ ...base, isolation: 'cgroups/cpu,cgroups/disk' }), { message: /"cgroups\/cpu,cgroups\/disk" for --isolation: unknown isolator 'cgroups\/disk'/ });
   t.throws(() => agentFlags({ ...base, isolation: 'posix/mem,cgroups/mem' }), { message: /--isolation: 'posix\/mem' and 'cgroups\/mem' cannot both isolate mem/ });
   t.throws(() => agentFlags({ ...base, isolation: ' , ' }), { message: /--isolation: must name at least one isolator/ });
