@@ -132,6 +132,11 @@ export class CgroupsIsolator {
     return join(this.options.hierarchy, subsystem, this.options.root, containerId);
   }
 
+  /** The `cgroup.procs` files of the container's cgroups, which a process joins to be inside it. */
+  procsFiles(containerId: string): string[] {
+    return this.#subsystems.map((subsystem) => join(this.dir(subsystem, containerId), 'cgroup.procs'));
+  }
+
   /** The container's memory cgroup, if memory is isolated (what an executor of its own reads its limitation from). */
   memoryDir(containerId: string): string | undefined {
     return this.options.mem ? this.dir('memory', containerId) : undefined;

@@ -195,6 +195,7 @@ export class CommandExecutor implements Executor {
       check,
       sandbox: driver.directory ?? '.',
       env: this.#checkEnvironment(driver),
+      cgroups: this.#containerizer.isolator?.procsFiles(this.containerId),
       delay: (ms, fn) => driver._delay(ms, fn),
       onStatus: (status) => {
         if (this.#terminated || this.#killed) return;
@@ -220,6 +221,7 @@ export class CommandExecutor implements Executor {
       check,
       sandbox: driver.directory ?? '.',
       env: this.#checkEnvironment(driver),
+      cgroups: this.#containerizer.isolator?.procsFiles(this.containerId),
       delay: (ms, fn) => driver._delay(ms, fn),
       now: () => driver._now(),
       log: (message) => driver.log.info({ task_id: task.task_id.value }, message),

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { HEALTH_CHECK_DEFAULTS } from '../../src/mesos/health-check.ts';
+import { joinCgroupsArgv } from '../agent/isolation.ts';
 import { commandShell, type CheckInfo, type CheckStatusInfo, type CommandInfo, type HealthCheck } from '../../src/mesos/v1/task.ts';
 
 /**
@@ -29,6 +30,8 @@ export interface HealthCheckerOptions {
   /** The task's sandbox and environment, for a `COMMAND` check. */
   readonly sandbox: string;
   readonly env: Record<string, string>;
+  /** The task's container's `cgroup.procs` files, which a `COMMAND` check joins first (`cgroups/*` isolation). */
+  readonly cgroups?: readonly string[] | undefined;
   /** The caller's Clock. */
   readonly delay: (ms: number, fn: () => void) => { cancel(): void };
   readonly now: () => number;
@@ -155,7 +158,12 @@ interface ProbeOutcome {
 function timedProbe(
   spec: ProbeSpec,
   what: string,
-  where: { readonly sandbox: string; readonly env: Record<string, string>; readonly delay: (ms: number, fn: () => void) => { cancel(): void } },
+  where: {
+    readonly sandbox: string;
+    readonly env: Record<string, string>;
+    readonly cgroups?: readonly string[] | undefined;
+    readonly delay: (ms: number, fn: () => void) => { cancel(): void };
+  },
   timeoutMs: number,
   done: (outcome: ProbeOutcome | undefined) => void,
 ): () => void {
@@ -167,7 +175,7 @@ function timedProbe(
     timeout?.cancel();
     done(outcome);
   };
-  const abort = probe(spec, what, where.sandbox, where.env, finish);
+  const abort = probe(spec, what, where, finish);
   if (timeoutMs > 0 && !settled) {
     timeout = where.delay(timeoutMs, () => {
       abort();
@@ -189,7 +197,12 @@ function probeSpec(check: HealthCheck): ProbeSpec {
  * Runs one probe (`what` names it in messages: 'health check', 'check'); calls `done` with
  * how it went, at most once. Returns what aborts it (a timeout, or the checker stopped).
  */
-function probe(spec: ProbeSpec, what: string, sandbox: string, env: Record<string, string>, done: (outcome: ProbeOutcome) => void): () => void {
+function probe(
+  spec: ProbeSpec,
+  what: string,
+  { sandbox, env, cgroups }: { readonly sandbox: string; readonly env: Record<string, string>; readonly cgroups?: readonly string[] | undefined },
+  done: (outcome: ProbeOutcome) => void,
+): () => void {
   switch (spec.type) {
     case 'COMMAND': {
       const command = spec.command!;
@@ -197,7 +210,9 @@ function probe(spec: ProbeSpec, what: string, sandbox: string, env: Record<strin
       const [file, args] = shell ? ['/bin/sh', ['-c', command.value!]] : [command.value!, (command.arguments ?? [command.value!]).slice(1)];
       const childEnv = { ...env };
       for (const variable of command.environment?.variables ?? []) if (variable.type !== 'SECRET') childEnv[variable.name] = variable.value ?? '';
-      const child = spawn(file, args, { cwd: sandbox, env: childEnv, stdio: 'ignore', detached: true });
+      // In the task's cgroups, as Mesos runs a check in the task's container: what it uses is the task's.
+      const run = cgroups !== undefined && cgroups.length > 0 ? joinCgroupsArgv(cgroups, file, [file, ...args]) : { file, argv: [file, ...args] };
+      const child = spawn(run.file, run.argv.slice(1), { argv0: run.argv[0], cwd: sandbox, env: childEnv, stdio: 'ignore', detached: true });
       child.on('error', (error) => done({ failure: `Failed to run the command ${what}: ${error.message}` }));
       child.on('exit', (code, signal) => {
         const failure = code === 0 ? undefined : `Command ${signal !== null ? `terminated with signal ${signal}` : `returned: exit status ${code}`}`;
@@ -262,6 +277,8 @@ export interface CheckerOptions {
   /** The task's sandbox and environment, for a `COMMAND` check. */
   readonly sandbox: string;
   readonly env: Record<string, string>;
+  /** The task's container's `cgroup.procs` files, which a `COMMAND` check joins first (`cgroups/*` isolation). */
+  readonly cgroups?: readonly string[] | undefined;
   /** The caller's Clock. */
   readonly delay: (ms: number, fn: () => void) => { cancel(): void };
   /** A result that differs from the last one reported (the first differs from the empty status). */

@@ -237,6 +237,20 @@ test.serial("cgroups - a checkpointing framework's executor that survives an age
   t.false(existsSync(cgroupDir('cpu', containerId)));
 });
 
+test.serial("cgroups - a task's health check command runs in the task's cgroups, as Mesos runs it in the task's container", async (t) => {
+  const h = await startAgent(t, ISOLATED);
+  await register(h);
+  const inside = `grep -q ":memory:/${ROOT}/" /proc/self/cgroup && grep -q ":cpu:/${ROOT}/" /proc/self/cgroup`;
+  runTask(h, { ...commandTask('checked', 'exec sleep 600', 'cpus:0.1;mem:32'), health_check: { type: 'COMMAND', command: { value: inside }, delay_seconds: 0, grace_period_seconds: 0, consecutive_failures: 10 } });
+  acknowledge(h, await nextUpdate(h)); // TASK_STARTING
+  acknowledge(h, await nextUpdate(h)); // TASK_RUNNING
+  h.clock.advance(0);
+  const health = await nextUpdate(h);
+  t.is(health.update.status.reason, 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED');
+  t.true(health.update.status.healthy, health.update.status.message);
+  acknowledge(h, health);
+});
+
 test.serial('cgroups - an agent whose cgroups hierarchy is not there does not start: the error names --isolation and the path', async (t) => {
   const h = await startAgent(t);
   const error = t.throws(() => Agent.start(h.agentRuntime, { master: String(h.master.self), workDir: h.workDir, isolation: 'cgroups/mem', cgroupsHierarchy: '/nonexistent/cgroup', cgroupsRoot: ROOT }), {
