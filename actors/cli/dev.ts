@@ -1,4 +1,4 @@
-import { agentFlags } from '../agent/flags.ts';
+import { agentFlags, type RecoverMode } from '../agent/flags.ts';
 import { createLogger } from '../../src/logging.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import { DEV_DEFAULTS, startEmbeddedCluster } from '../cluster/embedded.ts';
@@ -18,6 +18,8 @@ export const devCommand: Command = {
     { name: 'agents', type: 'int', help: 'number of agents', default: DEV_DEFAULTS.agents },
     { name: 'resources', type: 'resources', help: "each agent's resources", default: DEV_DEFAULTS.resources },
     { name: 'attributes', type: 'string', help: "each agent's attributes, e.g. 'rack:r1;zone:a'" },
+    { name: 'recover', type: 'string', help: "with --work_dir, what the agents do with the executors a previous run left: 'reconnect' (their tasks run on) or 'cleanup' (kill them; each agent then leaves, and the next start registers new agents)", default: 'reconnect' },
+    { name: 'strict', type: 'bool', help: "with --work_dir, an agent checkpoint that cannot be read stops the cluster (exit 1); --no-strict recovers what it can read", default: true },
     { name: 'isolation', type: 'string', help: "the agents' isolators: 'posix/cpu,posix/mem' enforce nothing; 'cgroups/cpu,cgroups/mem' limit each container to its resources with cgroups v1 (needs root)", default: 'posix/cpu,posix/mem' },
     { name: 'ip', type: 'string', help: 'address to serve HTTP on', default: DEV_DEFAULTS.host },
     { name: 'port', type: 'int', help: 'HTTP port (master endpoints, agents, metrics)', default: DEV_DEFAULTS.port },
@@ -46,6 +48,8 @@ export const devCommand: Command = {
       workDir: 'check',
       resources: flags.resources as string,
       isolation: flags.isolation as string,
+      recover: flags.recover as RecoverMode,
+      strict: flags.strict as boolean,
       ...(flags.attributes !== undefined ? { attributes: flags.attributes as string } : {}),
     });
     const transport = flags.nats !== undefined ? new NatsTransport({ servers: flags.nats as string[], prefix: flags.nats_prefix as string, logger }) : undefined;
@@ -54,6 +58,8 @@ export const devCommand: Command = {
       resources: flags.resources as string,
       ...(flags.attributes !== undefined ? { attributes: flags.attributes as string } : {}),
       isolation: flags.isolation as string,
+      recover: flags.recover as RecoverMode,
+      strict: flags.strict as boolean,
       host: flags.ip as string,
       port: flags.port as number,
       ...(flags.work_dir !== undefined ? { workDir: flags.work_dir as string } : {}),

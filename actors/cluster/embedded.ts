@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Runtime } from '../../src/process/runtime.ts';
 import type { Transport } from '../../src/transport/transport.ts';
+import type { RecoverMode } from '../agent/flags.ts';
 import { Agent } from '../agent/agent.ts';
 import { AGENT_ENDPOINTS_ID, AgentEndpointsProcess } from '../agent/endpoints.ts';
 import { FilesProcess } from '../agent/files.ts';
@@ -40,6 +41,9 @@ export interface EmbeddedClusterOptions {
   workDir?: string;
   /** Every agent's `--isolation` (default Mesos's `posix/cpu,posix/mem`). */
   isolation?: string;
+  /** Every agent's `--recover` (default `reconnect`) and `--strict` (default true). */
+  recover?: RecoverMode;
+  strict?: boolean;
   /** Default: the in-process local bus. With NATS, frameworks in other processes can connect. */
   transport?: Transport;
   /** The runtime's node name. */
@@ -129,6 +133,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
         resources: options.resources ?? DEV_DEFAULTS.resources,
         ...(options.attributes !== undefined ? { attributes: options.attributes } : {}),
         ...(options.isolation !== undefined ? { isolation: options.isolation } : {}),
+        ...(options.recover !== undefined ? { recover: options.recover } : {}),
+        ...(options.strict !== undefined ? { strict: options.strict } : {}),
         hostname: host,
         // No later run finds a temporary work directory: nothing is left running for one.
         killExecutorsOnExit: options.workDir === undefined,

@@ -40,7 +40,7 @@ const COMMANDS = {
     '--registration_backoff_factor', '--executor_registration_timeout', '--executor_shutdown_grace_period', '--recovery_timeout', '--nats',
     '--gc_delay', '--gc_disk_headroom', '--disk_watch_interval', '--strict', '--executor_environment_variables', '--isolation', '--cgroups_hierarchy', '--cgroups_root', '--cgroups_enable_cfs',
   ],
-  dev: ['--agents', '--resources', '--isolation', '--port', '--min_allocatable_resources', '--role_sorter', '--framework_sorter', '--weights', '--filter_gpu_resources', '--nats'],
+  dev: ['--agents', '--resources', '--isolation', '--recover', '--strict', '--port', '--min_allocatable_resources', '--role_sorter', '--framework_sorter', '--weights', '--filter_gpu_resources', '--nats'],
   execute: ['--master', '--name', '--command', '--resources', '--framework_name', '--role', '--env', '--shell', '--kill_after', '--health_check', '--checkpoint', '--framework_capabilities', '--nats'],
   state: ['--master', '--json', '--nats'],
 };
@@ -101,6 +101,7 @@ const BAD: [string, string[], Record<string, string>, RegExp][] = [
   ['a health check of no known type', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--health_check={"type":"PING"}'], {}, /--health_check: is not a HealthCheck: type: /],
   ['a health check without its command', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--health_check={"type":"COMMAND"}'], {}, /--health_check: Expecting 'command' to be set for COMMAND health check/],
   ['executor environment variables that are not JSON', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--executor_environment_variables={PATH'], {}, /invalid value '\{PATH' for --executor_environment_variables: must be JSON/],
+  ['the agents\' recovery of mesos-ts dev', ['dev', '--recover=sometimes'], {}, /invalid value "sometimes" for --recover: must be 'reconnect' or 'cleanup'/],
   ['an isolator', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--isolation=cgroups/net'], {}, /invalid value "cgroups\/net" for --isolation: unknown isolator 'cgroups\/net'/],
   ['a kill delay that is zero', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--kill_after=0secs'], {}, /invalid value '0' for --kill_after: must be greater than zero/],
   ['an executor registration timeout', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--executor_registration_timeout=1'], {}, /invalid value '1' for --executor_registration_timeout: must be a duration/],
