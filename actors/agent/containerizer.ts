@@ -156,13 +156,12 @@ export class Containerizer {
   }
 
   /**
-   * Sets the container's limits again from `limits(containerId)` (a task joined its executor);
-   * nothing without an isolator or for an unknown container.
+   * Sets the container's limits to `limits` (a task joined or left its executor); nothing
+   * without an isolator or for an unknown container.
    */
-  update(containerId: string): void {
-    const limits = this.#limits?.(containerId);
+  update(containerId: string, limits: ContainerLimits): void {
     const entry = this.#containers.get(containerId);
-    if (this.#isolator === undefined || limits === undefined || entry === undefined || entry.exit !== undefined) return;
+    if (this.#isolator === undefined || entry === undefined || entry.exit !== undefined) return;
     this.#isolator.update(containerId, limits);
   }
 

@@ -26,6 +26,7 @@ import {
 } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
 import { checkpointFramework, checkpointTask, removeTaskCheckpoint } from './checkpoint.ts';
+import { limitsOf } from './isolation.ts';
 import { DRAINING_MESSAGE, drainingUpdate, drainProgressed } from './drain.ts';
 import { _shutdownExecutor, commandExecutorInfo, createExecutor, launchExecutor, removeExecutor, removeFramework } from './executors.ts';
 import { createTask, FrameworkRecord, type ExecutorRecord } from './state.ts';
@@ -468,8 +469,10 @@ export function executorMessage(agent: Agent, from: UPID, body: ExecutorToFramew
  * `cgroups/*` isolation.
  */
 function updateLimits(agent: Agent, executor: ExecutorRecord, taskId: string): void {
+  // Every launch and every task's end comes here: nothing to work out without isolation.
+  if (agent.containerizer.isolator === undefined) return;
   try {
-    agent.containerizer.update(executor.containerId);
+    agent.containerizer.update(executor.containerId, limitsOf(executor.resources()));
   } catch (error) {
     agent.log.warn({ err: error, executor_id: executor.id, task_id: taskId }, "Cannot update the limits of the executor's container");
   }
