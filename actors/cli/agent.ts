@@ -1,4 +1,4 @@
-import { logLevel, port, positive } from '../../src/cli/checks.ts';
+import { logLevel, port, positive, stringMap } from '../../src/cli/checks.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
 import { agentFlags, detectResources, formatDuration, thisMachine, type RecoverMode } from '../agent/flags.ts';
@@ -163,7 +163,7 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
     recover: values.recover as RecoverMode,
     strict: values.strict as boolean,
     isolation: values.isolation as string,
-    ...(values.executor_environment_variables !== undefined ? { executorEnvironmentVariables: jsonFlag(values, 'executor_environment_variables') as Record<string, string> } : {}),
+    ...(values.executor_environment_variables !== undefined ? { executorEnvironmentVariables: stringMap(values, 'executor_environment_variables') } : {}),
     cgroupsHierarchy: values.cgroups_hierarchy as string,
     cgroupsRoot: values.cgroups_root as string,
     cgroupsEnableCfs: values.cgroups_enable_cfs as boolean,
@@ -183,15 +183,5 @@ function completeResources(given: string | undefined, workDir: string): string {
     return detectResources(given ?? '', thisMachine(workDir));
   } catch {
     return given ?? '';
-  }
-}
-
-/** A flag whose value is JSON (checked by `agentFlags`); a value that is not JSON is a `FlagError` naming it. */
-function jsonFlag(values: Record<string, FlagValue>, name: string): unknown {
-  const text = values[name] as string;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new FlagError(name, text, `must be JSON: ${(error as Error).message}`);
   }
 }

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { logLevel, optionalPositive } from '../../src/cli/checks.ts';
+import { logLevel, optionalPositive, stringMap } from '../../src/cli/checks.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
 import { healthCheckProblem } from '../../src/mesos/health-check.ts';
@@ -60,7 +60,7 @@ export const executeCommand: Command = {
   async run(values) {
     const level = logLevel(values);
     const killAfterMs = optionalPositive(values, 'kill_after');
-    const env = parseEnv(values);
+    const env = stringMap(values, 'env');
     const healthCheck = parseHealthCheck(values);
     const framework = frameworkInfo(values);
     const wanted = Resources.parse(values.resources as string);
@@ -166,23 +166,6 @@ function parseHealthCheck(values: Record<string, FlagValue>): HealthCheck | unde
   const problem = healthCheckProblem(parsed.data);
   if (problem !== undefined) throw new FlagError('health_check', text, problem);
   return parsed.data;
-}
-
-function parseEnv(values: Record<string, FlagValue>): Record<string, string> | undefined {
-  if (values.env === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(values.env as string);
-  } catch (error) {
-    throw new FlagError('env', values.env, `must be a JSON object: ${(error as Error).message}`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new FlagError('env', values.env, 'must be a JSON object of strings');
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parsed)) {
-    if (typeof v !== 'string') throw new FlagError('env', values.env, `variable '${k}' must be a string`);
-    env[k] = v;
-  }
-  return env;
 }
 
 /** The scheduler of `execute`: one task, printed as `mesos-execute` prints it. */

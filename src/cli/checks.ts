@@ -71,3 +71,25 @@ export function roleWeights(flags: Record<string, FlagValue>, name = 'weights'):
   }
   return weights;
 }
+
+/**
+ * A JSON object of strings (`execute --env`, `agent --executor_environment_variables`):
+ * `'{"NAME":"value"}'`; `undefined` when the flag is not given.
+ */
+export function stringMap(flags: Record<string, FlagValue>, name: string): Record<string, string> | undefined {
+  const text = flags[name];
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text as string);
+  } catch (error) {
+    throw new FlagError(name, text, `must be a JSON object of strings, '{"NAME":"value"}' (must be JSON: ${(error as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new FlagError(name, text, 'must be a JSON object of strings');
+  const map: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string') throw new FlagError(name, text, `variable '${key}' must be a string`);
+    map[key] = value;
+  }
+  return map;
+}
