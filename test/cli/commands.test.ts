@@ -100,7 +100,7 @@ const BAD: [string, string[], Record<string, string>, RegExp][] = [
   ['a health check that is not JSON', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--health_check={type'], {}, /invalid value '\{type' for --health_check: must be a JSON object/],
   ['a health check of no known type', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--health_check={"type":"PING"}'], {}, /--health_check: is not a HealthCheck: type: /],
   ['a health check without its command', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--health_check={"type":"COMMAND"}'], {}, /--health_check: Expecting 'command' to be set for COMMAND health check/],
-  ['executor environment variables that are not JSON', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--executor_environment_variables={PATH'], {}, /invalid value '\{PATH' for --executor_environment_variables: must be JSON/],
+  ['executor environment variables that are not JSON', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--executor_environment_variables={PATH'], {}, /invalid value '\{PATH' for --executor_environment_variables: must be a JSON object of strings, .*\(must be JSON: /],
   ['the agents\' recovery of mesos-ts dev', ['dev', '--recover=sometimes'], {}, /invalid value "sometimes" for --recover: must be 'reconnect' or 'cleanup'/],
   ['an isolator', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--isolation=cgroups/net'], {}, /invalid value "cgroups\/net" for --isolation: unknown isolator 'cgroups\/net'/],
   ['a kill delay that is zero', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--kill_after=0secs'], {}, /invalid value '0' for --kill_after: must be greater than zero/],
