@@ -535,6 +535,11 @@ function processStartTime(pid: number): string | undefined {
   return fields === undefined || fields[0] === 'Z' ? undefined : fields[19];
 }
 
+/** Whether process `pid` runs (a zombie does not). */
+export function processRuns(pid: number): boolean {
+  return processStartTime(pid) !== undefined;
+}
+
 async function notePid(file: string, pid: number): Promise<void> {
   try {
     await mkdir(join(file, '..'), { recursive: true });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { agentMetaDir, checkpointTask, containerPidsDir } from '../../actors/agent/checkpoint.ts';
-import { Containerizer, killOrphans } from '../../actors/agent/containerizer.ts';
+import { Containerizer, killOrphans, processRuns } from '../../actors/agent/containerizer.ts';
 import { EXECUTOR_REREGISTRATION_TIMEOUT_MS } from '../../actors/agent/constants.ts';
 import { SUM_UPDATE } from '../../actors/status-update-manager/protocol.ts';
 import { encodeFrame } from '../../src/transport/socket.ts';
@@ -324,16 +324,6 @@ test.serial('AgentRestart - with --recover=cleanup the next run kills what the p
   t.false(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')), 'its next start registers as a new agent');
 });
 
-/** Whether process `pid` still runs. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A framework's checkpoint directory under the agent's meta directory, with `framework.info` holding `text` (none if undefined). */
 function strayFramework(h: Harness, frameworkId: string, text: string | undefined): string {
   const dir = join(agentMetaDir(h.workDir, AGENT_ID), 'frameworks', frameworkId);
@@ -355,7 +345,7 @@ test.serial('AgentRestart - --strict (the default): a checkpoint that cannot be 
   await h.settle();
   t.true(failure.message.startsWith(`checkpoint '${corrupt}' is not valid JSON`), failure.message);
   t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
-  t.true(alive(osPid), "the previous run's executor was not touched");
+  t.true(processRuns(osPid), "the previous run's executor was not touched");
   t.true(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')), 'the agent id is kept for the run after the remedy');
   t.is(h.master.received.slice(h.cursor).filter((m) => m.name === 'ReregisterSlaveMessage' || m.name === 'RegisterSlaveMessage').length, 0, 'it did not register as a new agent');
 
@@ -381,7 +371,7 @@ test.serial('AgentRestart - an agent restarted with other --resources refuses to
   await h.settle();
   t.regex(failure.message, /^Incompatible agent info detected: resources were '.*', now 'cpus:64;mem:1024'$/);
   t.is(h.agentRuntime.process(agentId), undefined, 'the agent terminated');
-  t.true(alive(osPid), "the previous run's executor was not touched");
+  t.true(processRuns(osPid), "the previous run's executor was not touched");
   t.true(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')));
 
   Object.assign(h.options, { resources });
@@ -409,7 +399,7 @@ test.serial('AgentRestart - a second agent on the same work directory stops befo
   t.is(failure.message, `another agent runs on work directory '${h.workDir}' (its executor socket is in use)`);
   t.is(h.agentRuntime.process(second.id), undefined, 'the second agent terminated');
   // To the second agent the first one's container was an orphan of a previous run, to be killed.
-  t.true(alive(container.pid), "the first agent's task runs on");
+  t.true(processRuns(container.pid), "the first agent's task runs on");
   t.is(first.state, 'RUNNING');
   t.true(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')));
 });

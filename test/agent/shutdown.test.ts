@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { processRuns } from '../../actors/agent/containerizer.ts';
 import { EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS, SHUTDOWN_MARGIN_MS } from '../../actors/agent/constants.ts';
 import { REGISTER_EXECUTOR, SHUTDOWN_SLAVE, UNREGISTER_SLAVE, type ShutdownSlave, type UnregisterSlave } from '../../src/mesos/protocol.ts';
 import { futureMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
@@ -150,15 +151,6 @@ test.serial('unregister (SIGUSR1) while the agent recovers: it leaves once recov
   await shutDown;
   t.is(heard, 'Received SIGUSR1 signal from user');
   t.false(existsSync(join(h.workDir, 'meta', 'slaves', 'latest')), 'a restart registers as a new agent');
-  t.false(running(survivor.osPid!), 'the survivor was taken back and shut down, not left running');
+  t.false(processRuns(survivor.osPid!), 'the survivor was taken back and shut down, not left running');
 });
 
-/** Whether process `pid` runs (a zombie does not). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
