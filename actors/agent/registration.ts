@@ -67,7 +67,7 @@ export function recover(agent: Agent): void {
     recovering,
     ({ state, containers }) => _recover(agent, state, containers),
     (error) => {
-      if (agent.flags.strict || error instanceof IncompatibleAgentInfoError || error instanceof WorkDirInUseError) {
+      if (agent.flags.strict || (error instanceof RecoveryFailure && error.whateverStrict)) {
         recoveryFailed(agent, error);
         return;
       }
@@ -78,19 +78,48 @@ export function recover(agent: Agent): void {
   );
 }
 
-/** What a previous run checkpointed could not be read (`RecoveredState.errors`). */
-export class RecoveryError extends Error {
+/**
+ * Why recovery stops the agent (Mesos's "Failed to perform recovery"), with what the operator
+ * can do about it. `whateverStrict`: it stops the agent even with `--strict=false`.
+ */
+abstract class RecoveryFailure extends Error {
+  abstract readonly whateverStrict: boolean;
+  abstract remedy(workDir: string): string;
+}
+
+/** The remedy that starts afresh: the next start registers as a new agent. */
+function startAfresh(workDir: string): string {
+  return `remove '${latestAgentLink(workDir)}' (the next start then registers as a new agent and kills what the previous run left running)`;
+}
+
+/** What a previous run checkpointed could not be read (`RecoveredState.errors`); fatal with `--strict`. */
+export class RecoveryError extends RecoveryFailure {
+  readonly whateverStrict = false;
   constructor(readonly errors: readonly string[]) {
     super(errors.length === 1 ? errors[0]! : `${errors.length} errors: ${errors.join('; ')}`);
     this.name = 'RecoveryError';
   }
+
+  remedy(workDir: string): string {
+    return unreadableRemedy(workDir);
+  }
+}
+
+/** What to do about a recovery that failed on what the previous run left (`--strict`). */
+function unreadableRemedy(workDir: string): string {
+  return `either fix or remove what is named, or ${startAfresh(workDir)}, or start the agent with --strict=false to recover what can be read; then restart the agent`;
 }
 
 /** Another agent listens on this work directory's executor socket: it runs on the same `--work_dir`. */
-export class WorkDirInUseError extends Error {
+export class WorkDirInUseError extends RecoveryFailure {
+  readonly whateverStrict = true;
   constructor(workDir: string, cause: unknown) {
     super(`another agent runs on work directory '${workDir}' (its executor socket is in use)`, { cause });
     this.name = 'WorkDirInUseError';
+  }
+
+  remedy(): string {
+    return 'stop the other agent, or give this one a --work_dir of its own';
   }
 }
 
@@ -99,30 +128,28 @@ export class WorkDirInUseError extends Error {
  * "Incompatible agent info detected", its `--reconfiguration_policy=equal`): the master knows
  * that agent, its tasks and their resources, so this one cannot take its place.
  */
-export class IncompatibleAgentInfoError extends Error {
+export class IncompatibleAgentInfoError extends RecoveryFailure {
+  readonly whateverStrict = true;
   constructor(readonly difference: string) {
     super(`Incompatible agent info detected: ${difference}`);
     this.name = 'IncompatibleAgentInfoError';
+  }
+
+  remedy(workDir: string): string {
+    return `start the agent with its previous --hostname, --resources and --attributes, or ${startAfresh(workDir)}, or start it once with --recover=cleanup (which does that for you)`;
   }
 }
 
 /**
  * Recovery failed (Mesos's agent exits with "Failed to perform recovery"): with `--strict`, any
- * error; otherwise an incompatible agent info (`IncompatibleAgentInfoError`) or another agent on
- * the work directory (`WorkDirInUseError`). The agent
- * terminates without touching what the previous run left running (its executors wait out
- * `--recovery_timeout` for a next run), and says how to remedy it. Whoever runs it hears
- * (`onFailure`: `mesos-ts agent` exits 1).
+ * error; otherwise a `RecoveryFailure` that stops it whatever `--strict` says (an incompatible
+ * agent info, another agent on the work directory). The agent terminates without touching what
+ * the previous run left running (its executors wait out `--recovery_timeout` for a next run),
+ * and says how to remedy it. Whoever runs it hears (`onFailure`: `mesos-ts agent` exits 1).
  */
 function recoveryFailed(agent: Agent, error: unknown): void {
   const failure = error instanceof Error ? error : new Error(String(error));
-  const fresh = `remove '${latestAgentLink(agent.flags.workDir)}' (the next start then registers as a new agent and kills what the previous run left running)`;
-  const remedy =
-    failure instanceof WorkDirInUseError
-      ? 'stop the other agent, or give this one a --work_dir of its own'
-      : failure instanceof IncompatibleAgentInfoError
-        ? `start the agent with its previous --hostname, --resources and --attributes, or ${fresh}, or start it once with --recover=cleanup (which does that for you)`
-        : `either fix or remove what is named, or ${fresh}, or start the agent with --strict=false to recover what can be read; then restart the agent`;
+  const remedy = failure instanceof RecoveryFailure ? failure.remedy(agent.flags.workDir) : unreadableRemedy(agent.flags.workDir);
   agent.log.error({ err: failure, work_dir: agent.flags.workDir }, `Failed to perform recovery: ${failure.message}. To remedy this, ${remedy}`);
   agent.runtime.terminate(agent.self);
   agent.onFailure?.(failure);
