@@ -82,7 +82,7 @@ import { detachAll } from './files.ts';
 import { diskUsage, GarbageCollector, maxAllowedAgeMs, watchDisk } from './gc.ts';
 import { agentFlags, InvalidFlagError, type AgentFlags, type AgentFlagsInput } from './flags.ts';
 import { CgroupsIsolator, limitsOf, parseIsolation, type ContainerLimits } from './isolation.ts';
-import { httpRoutes } from './http.ts';
+import { agentRouteRealm, httpRoutes } from './http.ts';
 import { HTTP_EXECUTOR_DISCONNECTED, type HttpExecutorDisconnected } from './http-executor.ts';
 import * as registration from './registration.ts';
 import { FrameworkRecord } from './state.ts';
@@ -320,7 +320,7 @@ export class Agent extends Process {
     this.install(SUM_RECOVERED, (from, body: SumRecovered) => registration.recovered(this, from, body));
     this.install(HTTP_EXECUTOR_DISCONNECTED, (from, body: HttpExecutorDisconnected) => httpExecutorDisconnected(this, from, body));
 
-    for (const [path, handler] of Object.entries(httpRoutes(this))) this.route(path, handler);
+    for (const [path, handler] of Object.entries(httpRoutes(this))) this.route(path, handler, agentRouteRealm(path));
   }
 
   /** Creates an agent and spawns it in `runtime`. */

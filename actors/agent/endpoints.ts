@@ -5,7 +5,7 @@ import { Process } from '../../src/process/process.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import { Agent } from './agent.ts';
 import { EXECUTOR_API_PATH, executorApi, readExecutorRequest } from './executor-api.ts';
-import { state } from './http.ts';
+import { agentRouteRealm, state } from './http.ts';
 import { AGENT_API_PATH, agentApi } from './operator-api.ts';
 
 /** The id of the process that fronts a runtime's agents: `/agent/state`, `/agent/api/v1`, and `/api/v1/executor` as a delegate. */
@@ -37,10 +37,10 @@ export const AGENT_ENDPOINTS_ID = 'agent';
 export class AgentEndpointsProcess extends Process {
   constructor() {
     super(AGENT_ENDPOINTS_ID);
-    this.route(EXECUTOR_API_PATH, (request) => this.#executorApi(request));
-    this.route('/state', (request) => this.#state(request));
-    this.route('/state.json', (request) => this.#state(request));
-    this.route(AGENT_API_PATH, (request) => this.#agentApi(request));
+    this.route(EXECUTOR_API_PATH, (request) => this.#executorApi(request), agentRouteRealm(EXECUTOR_API_PATH));
+    this.route('/state', (request) => this.#state(request), agentRouteRealm('/state'));
+    this.route('/state.json', (request) => this.#state(request), agentRouteRealm('/state.json'));
+    this.route(AGENT_API_PATH, (request) => this.#agentApi(request), agentRouteRealm(AGENT_API_PATH));
   }
 
   /** Spawns the endpoints of `runtime` unless they run already; returns their process. */

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { badRequest, jsonp, notFound, ok, streaming } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { Process } from '../../src/process/process.ts';
+import { AGENT_READONLY_REALM } from '../../src/http/authentication.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import type { Agent } from './agent.ts';
 import type { ExecutorRecord, FrameworkRecord } from './state.ts';
@@ -45,7 +46,8 @@ export const FILES_READ_MAX_LENGTH = 16 * 4096;
  * reads agents with `?jsonp=`): a page served by the master on another port can then `fetch` an
  * agent's files. It discloses nothing that `?jsonp=` does not already hand to any page.
  *
- * Not done: Mesos's authentication and per-path authorization (this project has neither), the
+ * Every route is in the agent's read-only realm (`--authenticate_http_readonly`). Not done:
+ * Mesos's per-path authorization, the
  * `file://` form of paths.
  */
 export class FilesProcess extends Process {
@@ -57,10 +59,10 @@ export class FilesProcess extends Process {
 
   constructor(private readonly etcDir = '/etc') {
     super(FILES_ID);
-    this.route('/browse', (request) => cors(this.#browse(request)));
-    this.route('/read', (request) => cors(this.#read(request)));
-    this.route('/download', (request) => cors(this.#download(request)));
-    this.route('/debug', (request) => cors(this.#debug(request)));
+    this.route('/browse', (request) => cors(this.#browse(request)), AGENT_READONLY_REALM);
+    this.route('/read', (request) => cors(this.#read(request)), AGENT_READONLY_REALM);
+    this.route('/download', (request) => cors(this.#download(request)), AGENT_READONLY_REALM);
+    this.route('/debug', (request) => cors(this.#debug(request)), AGENT_READONLY_REALM);
   }
 
   /** Spawns the files process of `runtime` unless it runs already. */

@@ -1,3 +1,4 @@
+import { AGENT_READONLY_REALM, AGENT_READWRITE_REALM } from '../../src/http/authentication.ts';
 import { allocationRole, attributesModel, commandModel, frameworkRoleModel, reservedFullModel, reservedModel, resourcesFullModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
 import type { FrameworkInfo, TaskInfo } from '../../src/mesos/v1/common.ts';
 import { ok } from '../../src/http/response.ts';
@@ -29,6 +30,18 @@ export function httpRoutes(agent: Agent): Record<string, RouteHandler> {
     [EXECUTOR_API_PATH]: (request) => executorApi(agent, request),
     [AGENT_API_PATH]: (request) => agentApi(agent, request),
   };
+}
+
+/**
+ * The authentication realm of an agent route, as Mesos's `Slave::initialize` installs them:
+ * `/state` (and the monitor's and files' routes) `mesos-agent-readonly`; the v1 operator API
+ * `mesos-agent-readwrite`; the executor API none (Mesos authenticates executors with tokens,
+ * `--authenticate_http_executors`, which this agent does not do).
+ */
+export function agentRouteRealm(path: string): string | undefined {
+  if (path === EXECUTOR_API_PATH) return undefined;
+  if (path === AGENT_API_PATH) return AGENT_READWRITE_REALM;
+  return AGENT_READONLY_REALM;
 }
 
 export function state(agent: Agent): Record<string, unknown> {

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import type { HttpResponse } from '../../src/http/types.ts';
 import { methodNotAllowed } from '../../src/http/response.ts';
 import { Process } from '../../src/process/process.ts';
+import { AGENT_READONLY_REALM } from '../../src/http/authentication.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import type { Agent } from './agent.ts';
 import { agentsIn } from './endpoints.ts';
@@ -72,8 +73,8 @@ export interface ExecutorUsageTarget {
 export class ResourceMonitorProcess extends Process {
   constructor(private readonly procRoot = '/proc') {
     super(MONITOR_ID);
-    this.route('/statistics', (request) => (request.method === 'GET' ? this.statistics() : methodNotAllowed(['GET'], request.method)));
-    this.route('/statistics.json', (request) => (request.method === 'GET' ? this.statistics() : methodNotAllowed(['GET'], request.method)));
+    this.route('/statistics', (request) => (request.method === 'GET' ? this.statistics() : methodNotAllowed(['GET'], request.method)), AGENT_READONLY_REALM);
+    this.route('/statistics.json', (request) => (request.method === 'GET' ? this.statistics() : methodNotAllowed(['GET'], request.method)), AGENT_READONLY_REALM);
   }
 
   /** Spawns the monitor of `runtime` unless it runs already. */

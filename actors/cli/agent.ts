@@ -1,3 +1,4 @@
+import { AGENT_AUTHENTICATION_FLAGS, httpAuthentication } from '../cluster/authentication.ts';
 import { logLevel, port, positive, stringMap } from '../../src/cli/checks.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
@@ -42,6 +43,7 @@ const flags: FlagSpec[] = [
   { name: 'gc_delay', type: 'duration', help: "how long after an executor (or framework) is done its sandbox is deleted, at most; sooner as the disk fills", default: formatDuration(GC_DELAY_MS) },
   { name: 'gc_disk_headroom', type: 'number', help: 'the fraction of the disk to keep free, in [0, 1]: each disk watch deletes sandboxes that waited gc_delay * max(0, 1 - gc_disk_headroom - disk usage)', default: GC_DISK_HEADROOM },
   { name: 'disk_watch_interval', type: 'duration', help: 'how often the disk usage of --work_dir is measured (and sandboxes pruned)', default: formatDuration(DISK_WATCH_INTERVAL_MS) },
+  ...AGENT_AUTHENTICATION_FLAGS,
   ...COMMON_FLAGS,
 ];
 
@@ -150,7 +152,9 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
   | 'gcDelayMs'
   | 'gcDiskHeadroom'
   | 'diskWatchIntervalMs'
+  | 'httpAuthentication'
 > & { workDir: string } {
+  const auth = httpAuthentication(values, 'http_credentials');
   return {
     workDir: values.work_dir as string,
     resources: completeResources(values.resources as string | undefined, values.work_dir as string),
@@ -171,6 +175,7 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
     gcDelayMs: values.gc_delay as number,
     gcDiskHeadroom: values.gc_disk_headroom as number,
     diskWatchIntervalMs: values.disk_watch_interval as number,
+    ...(auth !== undefined ? { httpAuthentication: auth } : {}),
   };
 }
 

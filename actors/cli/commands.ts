@@ -1,4 +1,5 @@
-import type { FlagSpec, FlagValue } from '../../src/cli/flags.ts';
+import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
+import type { Credential } from '../../src/http/authentication.ts';
 
 /** One `mesos-ts` subcommand: its flags and what it does with them. */
 export interface Command {
@@ -15,6 +16,22 @@ export const COMMON_FLAGS: FlagSpec[] = [
   { name: 'nats_prefix', type: 'string', help: 'subject prefix on the bus; clusters that share NATS servers need different ones', default: 'mesos' },
   { name: 'log_level', type: 'string', help: 'trace, debug, info, warn, error or silent', default: 'info' },
 ];
+
+/** `--principal` and `--secret`: how client commands authenticate (`clientCredential`). */
+export const CREDENTIAL_FLAGS: FlagSpec[] = [
+  { name: 'principal', type: 'string', help: "the principal to authenticate as where the master or an agent asks for HTTP credentials (--authenticate_http_*); execute's framework also takes it as its principal" },
+  { name: 'secret', type: 'string', help: "the secret of --principal (better given in the environment, MESOS_TS_SECRET, than on a command line others can read)" },
+];
+
+/** The credential `--principal` and `--secret` give, if any; one without the other is a `FlagError`. */
+export function clientCredential(values: Record<string, FlagValue>): Credential | undefined {
+  const principal = values.principal as string | undefined;
+  const secret = values.secret as string | undefined;
+  if (principal === undefined && secret === undefined) return undefined;
+  if (principal === undefined || principal === '') throw new FlagError('principal', principal, 'is required with --secret');
+  if (secret === undefined) throw new FlagError('secret', undefined, `is required with --principal (principal '${principal}')`);
+  return { principal, secret };
+}
 
 /** `COMMON_FLAGS` with another default log level (client commands print to stdout and stay quiet). */
 export function commonFlags(logLevel: string): FlagSpec[] {

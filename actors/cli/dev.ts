@@ -1,3 +1,4 @@
+import { httpAuthentication, MASTER_AUTHENTICATION_FLAGS } from '../cluster/authentication.ts';
 import { agentFlags, type RecoverMode } from '../agent/flags.ts';
 import { createLogger } from '../../src/logging.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
@@ -34,6 +35,7 @@ export const devCommand: Command = {
     { name: 'offer_timeout', type: 'duration', help: 'rescind offers unused this long (default: never)' },
     ...ALLOCATOR_FLAGS,
     MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS_FLAG,
+    ...MASTER_AUTHENTICATION_FLAGS,
     ...COMMON_FLAGS,
   ],
   async run(flags) {
@@ -52,6 +54,8 @@ export const devCommand: Command = {
       strict: flags.strict as boolean,
       ...(flags.attributes !== undefined ? { attributes: flags.attributes as string } : {}),
     });
+    // The master's and the agents' realms alike: one port, one --credentials.
+    const auth = httpAuthentication(flags, 'credentials');
     const transport = flags.nats !== undefined ? new NatsTransport({ servers: flags.nats as string[], prefix: flags.nats_prefix as string, logger }) : undefined;
     const cluster = await startEmbeddedCluster({
       agents,
@@ -67,6 +71,7 @@ export const devCommand: Command = {
       logger,
       allocationIntervalMs: flags.allocation_interval as number,
       ...allocatorOptions(flags),
+      ...(auth !== undefined ? { httpAuthentication: auth } : {}),
       master: {
         maxOperatorEventStreamSubscribers,
         agentReregisterTimeoutMs,

@@ -15,7 +15,7 @@ import type { UPID } from '../../src/process/upid.ts';
 import { DetectionAbortedError } from '../detector/errors.ts';
 import { SchedulerDriver, type Scheduler } from '../scheduler/scheduler-driver.ts';
 import { masterAddress } from './bus.ts';
-import { commonFlags, type Command } from './commands.ts';
+import { clientCredential, commonFlags, CREDENTIAL_FLAGS, type Command } from './commands.ts';
 import { untilSignal } from './signals.ts';
 
 /** `mesos-execute`'s default task resources. */
@@ -42,6 +42,7 @@ const flags: FlagSpec[] = [
     type: 'list',
     help: `capabilities the framework declares, e.g. 'PARTITION_AWARE,TASK_KILLING_STATE' (of ${FRAMEWORK_CAPABILITIES.filter((c) => c !== 'UNKNOWN').join(', ')})`,
   },
+  ...CREDENTIAL_FLAGS,
   ...commonFlags('warn'),
 ];
 
@@ -62,6 +63,7 @@ export const executeCommand: Command = {
     const killAfterMs = optionalPositive(values, 'kill_after');
     const env = stringMap(values, 'env');
     const healthCheck = parseHealthCheck(values);
+    const credential = clientCredential(values);
     const framework = frameworkInfo(values);
     const wanted = Resources.parse(values.resources as string);
     const master = masterAddress(values);
@@ -107,7 +109,7 @@ export const executeCommand: Command = {
       scheduler,
       framework,
       connection.master,
-      connection.runtime !== undefined ? { runtime: connection.runtime, detector: connection.detector } : { logger },
+      connection.runtime !== undefined ? { runtime: connection.runtime, detector: connection.detector } : { logger, ...(credential !== undefined ? { credential } : {}) },
     );
     onSignal = () => {
       print(`Received a signal: killing task '${name}'`);
@@ -128,7 +130,7 @@ function print(line: string): void {
 
 /**
  * The `FrameworkInfo` `execute` subscribes with: `--framework_name`, `--role`, `--checkpoint`,
- * `--framework_capabilities`. With `MULTI_ROLE` the role goes in `roles`, as Mesos wants.
+ * `--framework_capabilities`, `--principal`. With `MULTI_ROLE` the role goes in `roles`, as Mesos wants.
  */
 export function frameworkInfo(values: Record<string, FlagValue>): FrameworkInfo {
   const capabilities = frameworkCapabilities(values);
@@ -139,6 +141,8 @@ export function frameworkInfo(values: Record<string, FlagValue>): FrameworkInfo 
     ...(capabilities.includes('MULTI_ROLE') ? { roles: [role] } : { role }),
     checkpoint: values.checkpoint === true,
     ...(capabilities.length > 0 ? { capabilities: capabilities.map((type) => ({ type })) } : {}),
+    // As mesos-execute: the framework's principal is the one it authenticates as.
+    ...(values.principal !== undefined ? { principal: values.principal as string } : {}),
   };
 }
 

@@ -2,7 +2,8 @@ import { atLeast, positive } from '../../src/cli/checks.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import { wallClockDelay } from '../../src/process/clock.ts';
 import { masterAddress } from './bus.ts';
-import { commonFlags, type Command } from './commands.ts';
+import { clientCredential, commonFlags, CREDENTIAL_FLAGS, type Command } from './commands.ts';
+import type { Credential } from '../../src/http/authentication.ts';
 import { untilSignal } from './signals.ts';
 import { fetchOrSay, masterState } from './state.ts';
 
@@ -25,6 +26,7 @@ const TARGET_FLAGS: FlagSpec[] = [
   { name: 'framework', type: 'string', help: 'the framework id, when tasks of several frameworks have that id' },
   { name: 'file', type: 'string', help: 'the file, relative to the sandbox', default: 'stdout' },
   { name: 'timeout', type: 'duration', help: 'how long to wait for each answer', default: '5secs' },
+  ...CREDENTIAL_FLAGS,
 ];
 
 /** How much `/files/read` is asked for at once: the most an agent answers (Mesos's 16 pages). */
@@ -177,7 +179,7 @@ async function withFile(command: string, values: Record<string, FlagValue>, use:
     const task = findTask(state, taskId, values.framework as string | undefined);
     const base = agentBase(state, task.slave_id, masterAddress(values));
     const path = `/slaves/${task.slave_id}/frameworks/${task.framework_id}/executors/${task.executor_id || task.id}/runs/latest/${String(values.file)}`;
-    return await use(sandboxFile(base, path, timeoutMs, String(values.file), taskId));
+    return await use(sandboxFile(base, path, timeoutMs, String(values.file), taskId, clientCredential(values)));
   } catch (error) {
     process.stderr.write(`mesos-ts ${command}: ${(error as Error).message}\n`);
     return 1;
@@ -240,13 +242,13 @@ function agentBase(state: MasterState, agentId: string, master: ReturnType<typeo
 }
 
 /** The file at `path` on the agent at `base`, read through its `/files/read`; errors name it as `file` of the task `taskId`. */
-export function sandboxFile(base: string, path: string, timeoutMs: number, file: string, taskId: string): SandboxFile {
-  return { read: (offset, length) => readFile(base, path, offset, length, timeoutMs, file, taskId) };
+export function sandboxFile(base: string, path: string, timeoutMs: number, file: string, taskId: string, credential?: Credential): SandboxFile {
+  return { read: (offset, length) => readFile(base, path, offset, length, timeoutMs, file, taskId, credential) };
 }
 
-async function readFile(base: string, path: string, offset: number, length: number | undefined, timeoutMs: number, file: string, taskId: string): Promise<FileRead> {
+async function readFile(base: string, path: string, offset: number, length: number | undefined, timeoutMs: number, file: string, taskId: string, credential: Credential | undefined): Promise<FileRead> {
   const url = `${base}/files/read?path=${encodeURIComponent(path)}&offset=${offset}${length === undefined ? '' : `&length=${length}`}`;
-  const response = await fetchOrSay(url, timeoutMs, `the agent at ${base}`);
+  const response = await fetchOrSay(url, timeoutMs, `the agent at ${base}`, credential);
   if (response.status === 404) throw new Error(`no file '${file}' in the sandbox of task '${taskId}'`);
   if (!response.ok) throw new Error(`${base}/files/read answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as FileRead;

@@ -4,13 +4,15 @@ import { cliLogger } from '../../src/cli/logger.ts';
 import { Runtime } from '../../src/process/runtime.ts';
 import { NatsMasterDetector } from '../detector/detector.ts';
 import { busTransport, masterAddress } from './bus.ts';
-import { commonFlags, type Command } from './commands.ts';
+import { clientCredential, commonFlags, CREDENTIAL_FLAGS, type Command } from './commands.ts';
+import { basicAuthorization, type Credential } from '../../src/http/authentication.ts';
 import { summarizeState } from './state-summary.ts';
 
 const flags: FlagSpec[] = [
   { name: 'master', type: 'string', help: 'http://host:port (fetch /master/state), or ask the leading master over --nats (nats://host:4222, or master@<node> to check who leads)' },
   { name: 'json', type: 'bool', help: 'print the raw /master/state JSON', default: false },
   { name: 'timeout', type: 'duration', help: 'how long to wait for the answer', default: '5secs' },
+  ...CREDENTIAL_FLAGS,
   ...commonFlags('warn'),
 ];
 
@@ -58,25 +60,35 @@ export async function masterState(values: Parameters<Command['run']>[0]): Promis
     throw new FlagError('master', undefined, 'is required without --nats (http://host:port, or nats://host:4222)');
   }
   if (master?.kind === 'upid' && values.nats === undefined) throw new FlagError('master', String(master.upid), 'a master@<node> address needs --nats');
-  return master?.kind === 'http' ? await fromHttp(master.url, timeoutMs) : await fromBus(values, level, timeoutMs, master);
+  return master?.kind === 'http' ? await fromHttp(master.url, timeoutMs, clientCredential(values)) : await fromBus(values, level, timeoutMs, master);
 }
 
 /**
- * `GET url` within `timeoutMs`; a failure to connect is an `Error` naming `what` and why (fetch
- * hides the reason, `ECONNREFUSED`, in its `cause`).
+ * `GET url` within `timeoutMs`, with HTTP Basic credentials when given; a failure to connect is
+ * an `Error` naming `what` and why (fetch hides the reason, `ECONNREFUSED`, in its `cause`).
+ * A `401` is an `Error` that says which credentials to give.
  */
-export async function fetchOrSay(url: string, timeoutMs: number, what = url): Promise<Response> {
+export async function fetchOrSay(url: string, timeoutMs: number, what = url, credential?: Credential): Promise<Response> {
+  let response: Response;
   try {
-    return await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), ...(credential !== undefined ? { headers: { Authorization: basicAuthorization(credential) } } : {}) });
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause?.message;
     throw new Error(`cannot reach ${what}: ${cause ?? (error as Error).message}`);
   }
+  if (response.status === 401) {
+    const realm = /realm="([^"]*)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1];
+    const reason = (await response.text()).trim();
+    throw new Error(
+      `${what} asks for credentials${realm !== undefined ? ` (realm '${realm}')` : ''}: ${credential === undefined ? 'give --principal and --secret' : `${reason || 'refused'} for principal '${credential.principal}'`}`,
+    );
+  }
+  return response;
 }
 
-async function fromHttp(url: string, timeoutMs: number): Promise<unknown> {
+async function fromHttp(url: string, timeoutMs: number, credential: Credential | undefined): Promise<unknown> {
   const endpoint = `${url}/master/state`;
-  const response = await fetchOrSay(endpoint, timeoutMs);
+  const response = await fetchOrSay(endpoint, timeoutMs, endpoint, credential);
   if (!response.ok) throw new Error(`${endpoint} answered ${response.status} ${response.statusText}`);
   return (await response.json()) as unknown;
 }

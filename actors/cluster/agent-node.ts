@@ -1,3 +1,4 @@
+import { authenticateAgent, type HttpAuthentication } from './authentication.ts';
 import type { Logger } from 'pino';
 import { Runtime } from '../../src/process/runtime.ts';
 import type { UPID } from '../../src/process/upid.ts';
@@ -32,6 +33,8 @@ export interface AgentNodeOptions extends Omit<AgentOptions, 'master' | 'detecto
   port?: number;
   /** Gives up waiting for a master to be discovered. */
   signal?: AbortSignal;
+  /** `--authenticate_http_*` with `--http_credentials` (`authentication.ts`); default none. */
+  httpAuthentication?: HttpAuthentication;
 }
 
 export interface AgentNode {
@@ -54,7 +57,7 @@ export interface AgentNode {
  * node.agent.self; // slave(1)@<node>
  */
 export async function startAgentNode(options: AgentNodeOptions): Promise<AgentNode> {
-  const { master: masterOption, transport, node, logger, ip, port, signal, ...agentOptions } = options;
+  const { master: masterOption, transport, node, logger, ip, port, signal, httpAuthentication, ...agentOptions } = options;
   const runtime = await Runtime.start({
     ...(node !== undefined ? { node } : {}),
     ...(transport !== undefined ? { transport } : {}),
@@ -64,6 +67,7 @@ export async function startAgentNode(options: AgentNodeOptions): Promise<AgentNo
     http: { host: ip ?? AGENT_DEFAULTS.ip, port: port ?? AGENT_DEFAULTS.port, delegate: AGENT_ENDPOINTS_ID },
   });
   try {
+    if (httpAuthentication !== undefined) authenticateAgent(runtime, httpAuthentication);
     runtime.spawn(new HealthProcess());
     AgentEndpointsProcess.ensure(runtime);
     ResourceMonitorProcess.ensure(runtime);

@@ -1,3 +1,4 @@
+import { authenticateAgent, authenticateMaster, type HttpAuthentication } from './authentication.ts';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,11 @@ export interface EmbeddedClusterOptions {
   /** `--weights`: role weights the allocator starts with (default 1 for every role). */
   weights?: MasterNodeOptions['weights'];
   master?: MasterOptions;
+  /**
+   * `--authenticate_http_*` with `--credentials`: the master's realms and the agents' alike
+   * (one set of credentials, one port), as `authentication.ts` installs them.
+   */
+  httpAuthentication?: HttpAuthentication;
 }
 
 export interface EmbeddedCluster {
@@ -97,6 +103,10 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     // agents' endpoints serve `/api/v1/executor` (`MESOS_AGENT_ENDPOINT` is this server).
     http: { port, host, delegate: ['master', AGENT_ENDPOINTS_ID] },
   });
+  if (options.httpAuthentication !== undefined) {
+    authenticateMaster(runtime, options.httpAuthentication);
+    authenticateAgent(runtime, options.httpAuthentication);
+  }
   const http = runtime.httpAddress!;
   const master = new Master({
     hostname: host,

@@ -1,3 +1,4 @@
+import { authenticateMaster, type HttpAuthentication } from './authentication.ts';
 import type { Logger } from 'pino';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Runtime } from '../../src/process/runtime.ts';
@@ -41,6 +42,8 @@ export interface MasterNodeOptions {
   leaderLeaseMs?: number;
   /** The master lost the lead it had (see `MasterOptions.onLostLeadership`); it no longer announces itself. */
   onLostLeadership?: (reason: string) => void;
+  /** `--authenticate_http_*` with `--credentials` (`authentication.ts`); default none. */
+  httpAuthentication?: HttpAuthentication;
 }
 
 export interface MasterNode {
@@ -79,6 +82,7 @@ export async function startMasterNode(options: MasterNodeOptions = {}): Promise<
     http: { host: ip, port: options.port ?? MASTER_DEFAULTS.port, delegate: 'master' },
   });
   try {
+    if (options.httpAuthentication !== undefined) authenticateMaster(runtime, options.httpAuthentication);
     const http = runtime.httpAddress!;
     const allocator = new AllocatorProcess({
       master: `master@${runtime.node}`,

@@ -14,7 +14,8 @@ import { offeredResources, type AgentRecord, type FrameworkRecord, type OfferRec
 import { VersionProcess, versionJSON } from './version.ts';
 import { quotaEndpoint, quotaRoleEndpoint } from './quota.ts';
 import { weightsEndpoint } from './weights.ts';
-import { webuiRoutes } from './webui.ts';
+import { WEBUI_PATHS, webuiRoutes } from './webui.ts';
+import { MASTER_READONLY_REALM, MASTER_READWRITE_REALM, MASTER_SCHEDULER_REALM } from '../../src/http/authentication.ts';
 
 /**
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
@@ -56,6 +57,26 @@ export function httpRoutes(m: Master): Record<string, RouteHandler> {
     // The web UI at `/` (the master is the HTTP delegate) and `/master/`.
     ...webuiRoutes(m),
   };
+}
+
+/** Master routes anyone may ask, whatever authentication is on (Mesos's `/health`, `/redirect`). */
+const OPEN_ROUTES = new Set(['/health', '/redirect']);
+/** Master routes that only read (Mesos's `READONLY_HTTP_AUTHENTICATION_REALM`). */
+const READONLY_ROUTES = new Set(['/state', '/state.json', '/state-summary', '/frameworks', '/slaves', '/tasks', '/roles', '/roles.json']);
+
+/**
+ * The authentication realm of the master's route `path`, as Mesos's `Master::initialize`
+ * installs them: the state endpoints `mesos-master-readonly`; the v1 scheduler API
+ * `mesos-master-scheduler`; `/health`, `/redirect` and the web UI's static files none (the UI's
+ * requests for state then ask the browser for credentials); every other route, including the
+ * v1 operator API and whatever changes the cluster, `mesos-master-readwrite`, so that a route
+ * added later is protected unless it says otherwise.
+ */
+export function masterRouteRealm(path: string): string | undefined {
+  if (OPEN_ROUTES.has(path) || WEBUI_PATHS.has(path)) return undefined;
+  if (READONLY_ROUTES.has(path)) return MASTER_READONLY_REALM;
+  if (path === SCHEDULER_API_PATH) return MASTER_SCHEDULER_REALM;
+  return MASTER_READWRITE_REALM;
 }
 
 /**

@@ -51,7 +51,7 @@ import {
   MESOS_VERSION,
 } from './constants.ts';
 import * as frameworks from './frameworks.ts';
-import { httpRoutes } from './http.ts';
+import { httpRoutes, masterRouteRealm } from './http.ts';
 import { masterMachine, type MasterMachineState } from './master.machine.ts';
 import * as offers from './offers.ts';
 import type { OperatorSubscriber } from './operator-events.ts';
@@ -303,7 +303,7 @@ export class Master extends Process {
     this.install(EXECUTOR_TO_FRAMEWORK, (from, body: ExecutorToFramework) => tasks.executorMessage(this, from, body), validator(ExecutorToFrameworkSchema, 'ExecutorToFrameworkMessage'));
     this.install(ALLOCATOR_OFFERS, (from, body: Offers) => offers.allocated(this, from, body));
 
-    for (const [path, handler] of Object.entries(httpRoutes(this))) this.route(path, handler);
+    for (const [path, handler] of Object.entries(httpRoutes(this))) this.route(path, handler, masterRouteRealm(path));
   }
 
   override initialize(): void {

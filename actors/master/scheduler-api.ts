@@ -27,7 +27,9 @@ import type { SchedulerConnection } from './state.ts';
  * master speaks JSON only, not protobuf); a body that is not a valid call `400` naming the
  * field; a SUBSCRIBE whose `Accept` rules out JSON `406`; an unknown framework `400` "Framework
  * cannot be found"; a known one not subscribed, or subscribed through the scheduler driver
- * rather than HTTP, `403`.
+ * rather than HTTP, `403`. With `--authenticate_http_frameworks` the route's realm
+ * (`mesos-master-scheduler`) asks for credentials first (`401`), and a call whose framework
+ * has another principal than the one authenticated is `400`.
  */
 
 export const SCHEDULER_API_PATH = '/api/v1/scheduler';
@@ -112,12 +114,25 @@ export function schedulerApi(m: Master, request: HttpRequest): HttpResponse {
     return badRequest(`Failed to validate scheduler::Call: ${error.message}`);
   }
 
-  if (call.type === 'SUBSCRIBE') return subscribe(m, request, call);
+  if (call.type === 'SUBSCRIBE') {
+    // With `--authenticate_http_frameworks`, as Mesos's call validation: the framework is who
+    // it authenticated as. One that names no principal takes the authenticated one.
+    const principal = request.principal;
+    const named = call.subscribe.framework_info.principal;
+    if (principal !== undefined && named !== undefined && named !== principal) {
+      return badRequest(`Failed to validate scheduler::Call: Authenticated principal '${principal}' does not match principal '${named}' set in \`FrameworkInfo\``);
+    }
+    if (principal !== undefined && named === undefined) call.subscribe.framework_info.principal = principal;
+    return subscribe(m, request, call);
+  }
 
   const framework = m.frameworks.get(call.framework_id.value);
   if (framework === undefined) {
     m.stats.droppedCalls.inc();
     return badRequest('Framework cannot be found');
+  }
+  if (request.principal !== undefined && framework.info.principal !== request.principal) {
+    return badRequest(`Authenticated principal '${request.principal}' does not match principal '${framework.info.principal ?? ''}' set in \`FrameworkInfo\``);
   }
   const connection = framework.connection;
   if (connection === undefined) return forbidden('Framework is not subscribed');

@@ -32,6 +32,9 @@ const HEADERS = {
  * goes to the leading master: the page's own reads of `/master/state` could not follow a
  * redirect to another origin.
  */
+/** The paths the web UI's files are served at. */
+export const WEBUI_PATHS: ReadonlySet<string> = new Set(Object.keys(FILES));
+
 export function webuiRoutes(m: Master): Record<string, (request: HttpRequest) => HttpResponse> {
   const routes: Record<string, (request: HttpRequest) => HttpResponse> = {};
   for (const [path, { file, type }] of Object.entries(FILES)) {

@@ -1,3 +1,4 @@
+import { basicAuthorization, type Credential } from '../../src/http/authentication.ts';
 import { Agent as HttpAgent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { InvalidMessageError, RecordIOError } from '../../src/errors.ts';
 import { RecordIOReader } from '../../src/http/recordio.ts';
@@ -57,9 +58,13 @@ export class HttpMasterConnection extends Process {
   readonly #calls = new HttpAgent({ keepAlive: true, maxSockets: 1 });
   readonly #inflight = new Set<Promise<void>>();
 
-  constructor(url: string, id = 'master-http') {
+  /** `Authorization` for every request, from the driver's credential. */
+  readonly #authorization: Record<string, string>;
+
+  constructor(url: string, id = 'master-http', credential?: Credential) {
     super(id);
     this.#base = new URL(url);
+    this.#authorization = credential !== undefined ? { Authorization: basicAuthorization(credential) } : {};
     this.install(SCHEDULER_CALL, (from, call: SchedulerCall & { framework_id?: { value: string } }) => {
       if (call.type === 'SUBSCRIBE') this.#subscribe(from, call, 0);
       else this.#call(call);
@@ -106,7 +111,7 @@ export class HttpMasterConnection extends Process {
     const req = request(new URL(SCHEDULER_API_PATH, this.#base), {
       method: 'POST',
       agent: false,
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) },
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body), ...this.#authorization },
     });
     this.#opening = req;
     req.on('response', (res) => this.#inMailbox(() => this.#answered(req, res, from, call, redirects)));
@@ -240,6 +245,7 @@ export class HttpMasterConnection extends Process {
           Accept: 'application/json',
           'Mesos-Stream-Id': subscription.streamId,
           'Content-Length': Buffer.byteLength(body),
+          ...this.#authorization,
         },
       });
       req.on('response', (res) => {

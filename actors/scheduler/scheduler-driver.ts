@@ -1,3 +1,4 @@
+import type { Credential } from '../../src/http/authentication.ts';
 import { randomUUID } from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
 import type { Timer } from '../../src/process/clock.ts';
@@ -75,6 +76,13 @@ export interface SchedulerDriverOptions {
    * re-subscribes to the same master), discovery on the bus for a `nats://` address.
    */
   detector?: MasterDetector;
+  /**
+   * The principal and secret to authenticate with, as Mesos's driver takes a `Credential`: over
+   * HTTP, sent as HTTP Basic credentials to a master run with `--authenticate_http_frameworks`
+   * (the framework's `principal` should then be the same, or left out for the master to fill
+   * in). On the bus it is not used: there the nats-server decides who may connect.
+   */
+  credential?: Credential;
 }
 
 /**
@@ -214,7 +222,7 @@ export class SchedulerDriver {
       });
       this.#ownRuntime = true;
     }
-    this.#http = new HttpMasterConnection(url, this.#runtime.generateId('master-http'));
+    this.#http = new HttpMasterConnection(url, this.#runtime.generateId('master-http'), this.options.credential);
     this.#runtime.spawn(this.#http);
     this.#process = new SchedulerProcess(this, this.#http.self);
     this.#running();

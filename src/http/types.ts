@@ -11,6 +11,8 @@ export interface HttpRequest {
   readonly body: string;
   /** The client's address, `ip:port`. */
   readonly remote: string;
+  /** Who the request authenticated as, on a route whose realm has an authenticator. */
+  readonly principal?: string;
   /** The underlying response, for handlers that stream (RecordIO); they return `streaming()`. */
   readonly raw: { req: IncomingMessage; res: ServerResponse };
 }

@@ -174,11 +174,28 @@ export abstract class Process {
     this.runtime.unlink(this, UPID.from(upid));
   }
 
-  /** Serves `handler` at `/<id><path>` on the runtime's HTTP server (`/master/state`). */
-  protected route(path: string, handler: RouteHandler): void {
+  /**
+   * Serves `handler` at `/<id><path>` on the runtime's HTTP server (`/master/state`). With a
+   * `realm` (a name, or a function that names it when a request comes, for processes spawned
+   * before the realm is chosen), a request must first pass the runtime's authenticator for that
+   * realm, if it has one (`Runtime.setAuthenticator`), as libprocess's
+   * `route(name, realm, help, handler)`; the handler then sees its `principal`.
+   */
+  protected route(path: string, handler: RouteHandler, realm?: string | (() => string | undefined)): void {
     const normalized = path === '/' ? '' : path;
     if (normalized !== '' && !normalized.startsWith('/')) throw new Error(`route '${path}' must start with '/'`);
-    this._routes.set(normalized, handler);
+    if (realm === undefined) {
+      this._routes.set(normalized, handler);
+      return;
+    }
+    this._routes.set(normalized, (request) => {
+      const named = typeof realm === 'function' ? realm() : realm;
+      const authenticator = named === undefined ? undefined : this._runtime?.authenticator(named);
+      if (authenticator === undefined) return handler(request);
+      const result = authenticator.authenticate(request);
+      if ('response' in result) return result.response;
+      return handler({ ...request, principal: result.principal });
+    });
   }
 
   /** A counter named `<id>/<name>` in the runtime's metrics. */

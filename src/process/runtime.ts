@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { defaultLogger } from '../logging.ts';
 import { Metrics, type Counter } from '../metrics/metrics.ts';
+import type { Authenticator } from '../http/authentication.ts';
 import { HttpServer, type HttpServerOptions } from '../http/server.ts';
 import { LocalTransport } from '../transport/local.ts';
 import type { Envelope, Transport, TransportSink } from '../transport/transport.ts';
@@ -105,6 +106,13 @@ export class Runtime implements TransportSink {
   #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   #ids = new Map<string, number>();
   #stopReconnects: (() => void) | undefined;
+  readonly #authenticators = new Map<string, Authenticator>();
+  /**
+   * The realm of the runtime's own read-only routes (`/metrics/snapshot`, `/metrics`), as
+   * libprocess's `readonlyAuthenticationRealm`: the master's (or the agent's) read-only realm,
+   * set by whoever turns authentication on; none leaves them open.
+   */
+  readonlyRealm: string | undefined;
 
   readonly #sentRemote: Counter;
   readonly #receivedRemote: Counter;
@@ -189,6 +197,20 @@ export class Runtime implements TransportSink {
       await this.#http.listen();
     }
     this.logger.debug({ transport: this.transport.describe() }, 'Runtime started');
+  }
+
+  /**
+   * Installs (or, given `undefined`, removes) the authenticator of `realm`: every route of that
+   * realm then asks it first (libprocess's `http::authentication::setAuthenticator`).
+   */
+  setAuthenticator(realm: string, authenticator: Authenticator | undefined): void {
+    if (authenticator === undefined) this.#authenticators.delete(realm);
+    else this.#authenticators.set(realm, authenticator);
+  }
+
+  /** The authenticator of `realm`, if one is installed. */
+  authenticator(realm: string): Authenticator | undefined {
+    return this.#authenticators.get(realm);
   }
 
   /** The HTTP server, when it runs. */
