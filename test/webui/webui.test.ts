@@ -173,6 +173,45 @@ test.serial('webui - a master that stops answering: the page says so and keeps w
   t.is(await page.locator('tbody tr').count(), 1, 'the last state read stays on the page');
 });
 
+test.serial('webui - with --authenticate_http_readonly the page is served, asks the browser for credentials, and with them shows the cluster', async (t) => {
+  const { cluster } = await (async () => {
+    const registered = futureMessages(1, 'SlaveRegisteredMessage');
+    const c = await startEmbeddedCluster({
+      agents: 1,
+      port: 0,
+      logger: pino({ level: 'error' }),
+      httpAuthentication: { readonly: true, readwrite: true, frameworks: false, credentials: [{ principal: 'ops', secret: 's3cret' }] },
+    });
+    t.teardown(() => c.stop());
+    await registered;
+    return { cluster: c };
+  })();
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+
+  // Without credentials: the page loads (its files are open), but the state does not (the page's
+  // own read is held by the browser's prompt for credentials; one that sends none is refused).
+  const anonymous = await browser.newPage();
+  const loaded = await anonymous.goto(`${cluster.url}/#/agents`);
+  t.is(loaded?.status(), 200);
+  const refused = await anonymous.evaluate(async () => {
+    const r = await fetch('/master/state', { credentials: 'omit' });
+    return { status: r.status, challenge: r.headers.get('www-authenticate') };
+  });
+  t.deepEqual(refused, { status: 401, challenge: 'Basic realm="mesos-master-readonly"' });
+  t.is(await anonymous.locator('tbody tr').count(), 0);
+  await anonymous.close();
+
+  // With them (what a browser sends once its user answered the prompt): the agents, and a sandbox.
+  const context = await browser.newContext({ httpCredentials: { username: 'ops', password: 's3cret' } });
+  const page = await context.newPage();
+  await page.goto(`${cluster.url}/#/agents`);
+  await page.locator('tbody tr').first().waitFor();
+  t.true(await page.locator('#error').isHidden());
+  // The agent's files API is in the agent's read-only realm: the page reads it with the same credentials.
+  t.is(await page.evaluate(async () => (await fetch('/files/debug')).status), 200);
+});
+
 test.serial("webui - an agent with an HTTP server of its own: its sandbox is read from the agent's port", async (t) => {
   // The master's page on one port, the agent's `/files/*` on another: another origin, as an agent
   // on another machine (it registers its port, `SlaveInfo.port`).
