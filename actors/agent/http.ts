@@ -1,7 +1,7 @@
 import { AGENT_READONLY_REALM, AGENT_READWRITE_REALM } from '../../src/http/authentication.ts';
 import { allocationRole, attributesModel, commandModel, frameworkRoleModel, reservedFullModel, reservedModel, resourcesFullModel, resourcesModel, taskModel } from '../../src/mesos/model.ts';
 import type { FrameworkInfo, TaskInfo } from '../../src/mesos/v1/common.ts';
-import { ok } from '../../src/http/response.ts';
+import { jsonp, ok } from '../../src/http/response.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import type { RouteHandler } from '../../src/process/process.ts';
 import type { Agent } from './agent.ts';
@@ -27,6 +27,8 @@ export function httpRoutes(agent: Agent): Record<string, RouteHandler> {
   return {
     '/state': handler,
     '/state.json': handler,
+    // Mesos's `/flags`: every flag's value as text.
+    '/flags': (request) => jsonp(ok({ flags: flagsJSON(agent.flags) }), request),
     [EXECUTOR_API_PATH]: (request) => executorApi(agent, request),
     [AGENT_API_PATH]: (request) => agentApi(agent, request),
   };

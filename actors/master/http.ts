@@ -19,7 +19,7 @@ import { MASTER_READONLY_REALM, MASTER_READWRITE_REALM, MASTER_SCHEDULER_REALM }
 
 /**
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
- * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/roles`, `/master/health`,
+ * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/roles`, `/master/flags`, `/master/health`,
  * `/master/redirect`, `POST /master/teardown`, `GET`/`PUT /master/weights` (`weights.ts`), and
  * `GET`/`POST /master/quota` (`quota.ts`);
  * the v1 operator API, `POST /api/v1`, is in `operator-api.ts`.
@@ -45,6 +45,8 @@ export function httpRoutes(m: Master): Record<string, RouteHandler> {
     '/tasks': leaderOnly((request) => tasksJSON(m, request)),
     '/roles': leaderOnly(() => ok(rolesJSON(m))),
     '/roles.json': leaderOnly(() => ok(rolesJSON(m))),
+    // Mesos's `/flags`: every flag's value as text. Any master answers it (Mesos's does not redirect).
+    '/flags': (request) => jsonp(ok({ flags: m.options.flags }), request),
     // Mesos's `health` is `OK()`: the process answers, whether it leads or not.
     '/health': () => ({ status: 200 }),
     '/redirect': (request) => redirect(m, request),
@@ -62,7 +64,7 @@ export function httpRoutes(m: Master): Record<string, RouteHandler> {
 /** Master routes anyone may ask, whatever authentication is on (Mesos's `/health`, `/redirect`). */
 const OPEN_ROUTES = new Set(['/health', '/redirect']);
 /** Master routes that only read (Mesos's `READONLY_HTTP_AUTHENTICATION_REALM`). */
-const READONLY_ROUTES = new Set(['/state', '/state.json', '/state-summary', '/frameworks', '/slaves', '/tasks', '/roles', '/roles.json']);
+const READONLY_ROUTES = new Set(['/state', '/state.json', '/state-summary', '/frameworks', '/slaves', '/tasks', '/roles', '/roles.json', '/flags']);
 
 /**
  * The authentication realm of the master's route `path`, as Mesos's `Master::initialize`

@@ -49,6 +49,8 @@ test.serial("State - /slave(1)/state has the shape of Mesos's agent state", asyn
 
   const legacy = await http(h.agentRuntime.httpAddress!.port, 'GET', '/slave(1)/state.json');
   t.is(legacy.json().id, AGENT_ID);
+  // Mesos's `/flags`: the same flags as the state's.
+  t.deepEqual((await http(h.agentRuntime.httpAddress!.port, 'GET', '/slave(1)/flags')).json(), { flags: state.flags });
 });
 
 test.serial('State - a command task shows under a COMMAND executor named after its task', async (t) => {

@@ -67,7 +67,7 @@ test('flags - authentication without --credentials, an authenticator other than 
 
 test.serial('master and agent endpoints - read-only and read-write realms ask for credentials; /health and the web UI stay open', async (t) => {
   const { port } = await cluster(t, { readonly: true, readwrite: true });
-  for (const path of ['/master/state', '/master/slaves', '/master/roles', '/metrics/snapshot', '/slave(1)/state', '/agent/state', '/monitor/statistics', '/files/debug']) {
+  for (const path of ['/master/state', '/master/slaves', '/master/roles', '/master/flags', '/metrics/snapshot', '/slave(1)/state', '/slave(1)/flags', '/agent/state', '/monitor/statistics', '/files/debug']) {
     const refused = await http(port, 'GET', path);
     t.is(refused.status, 401, path);
     t.regex(String(refused.headers['www-authenticate']), /^Basic realm="mesos-(master|agent)-readonly"$/, path);

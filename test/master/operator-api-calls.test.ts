@@ -162,6 +162,8 @@ test.serial('operator API - GET_HEALTH, GET_FLAGS, GET_VERSION, GET_LOGGING_LEVE
   const ctx = await start(t);
   t.deepEqual((await answer(t, ctx, 'GET_HEALTH')).get_health, { healthy: true });
   t.deepEqual((await answer(t, ctx, 'GET_FLAGS')).get_flags, { flags: [{ name: 'cluster', value: 'ops' }, { name: 'weights', value: 'web=2.5' }] });
+  // The same flags at Mesos's `/master/flags`, as an object.
+  t.deepEqual((await http(ctx.port, 'GET', '/master/flags')).json(), { flags: { cluster: 'ops', weights: 'web=2.5' } });
   t.is((await answer(t, ctx, 'GET_VERSION')).get_version.version_info.version, MESOS_VERSION);
   t.is((await answer(t, ctx, 'GET_LOGGING_LEVEL')).get_logging_level.level, 0, 'the tests log at error');
   const { get_master } = await answer(t, ctx, 'GET_MASTER');
