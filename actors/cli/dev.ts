@@ -1,4 +1,4 @@
-import { httpAuthentication, MASTER_AUTHENTICATION_FLAGS } from '../cluster/authentication.ts';
+import { AUTHORIZATION_FLAGS, httpAuthentication, MASTER_AUTHENTICATION_FLAGS, masterAuthorizer } from '../cluster/authentication.ts';
 import { agentFlags, type RecoverMode } from '../agent/flags.ts';
 import { createLogger } from '../../src/logging.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
@@ -36,6 +36,7 @@ export const devCommand: Command = {
     ...ALLOCATOR_FLAGS,
     MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS_FLAG,
     ...MASTER_AUTHENTICATION_FLAGS,
+    ...AUTHORIZATION_FLAGS,
     ...COMMON_FLAGS,
   ],
   async run(flags) {
@@ -56,6 +57,7 @@ export const devCommand: Command = {
     });
     // The master's and the agents' realms alike: one port, one --credentials.
     const auth = httpAuthentication(flags, 'credentials');
+    const authorizer = masterAuthorizer(flags);
     const transport = flags.nats !== undefined ? new NatsTransport({ servers: flags.nats as string[], prefix: flags.nats_prefix as string, logger }) : undefined;
     const cluster = await startEmbeddedCluster({
       agents,
@@ -75,6 +77,7 @@ export const devCommand: Command = {
       master: {
         maxOperatorEventStreamSubscribers,
         agentReregisterTimeoutMs,
+        ...(authorizer !== undefined ? { authorizer } : {}),
         ...(flags.offer_timeout !== undefined ? { offerTimeoutMs: flags.offer_timeout as number } : {}),
         flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])),
       },

@@ -1,4 +1,4 @@
-import { httpAuthentication, MASTER_AUTHENTICATION_FLAGS } from '../cluster/authentication.ts';
+import { AUTHORIZATION_FLAGS, httpAuthentication, MASTER_AUTHENTICATION_FLAGS, masterAuthorizer } from '../cluster/authentication.ts';
 import { hostname as osHostname } from 'node:os';
 import { atLeast, logLevel, oneOf, optionalPositive, port, positive, roleWeights } from '../../src/cli/checks.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
@@ -81,6 +81,7 @@ const flags: FlagSpec[] = [
   { name: 'max_completed_tasks_per_framework', type: 'int', help: 'completed tasks kept per framework', default: MAX_COMPLETED_TASKS_PER_FRAMEWORK },
   MAX_OPERATOR_EVENT_STREAM_SUBSCRIBERS_FLAG,
   ...MASTER_AUTHENTICATION_FLAGS,
+  ...AUTHORIZATION_FLAGS,
   ...COMMON_FLAGS,
 ];
 
@@ -153,6 +154,7 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
   const maxOperatorEventStreamSubscribers = atLeast(values, 'max_operator_event_stream_subscribers', 1);
   const httpPort = port(values);
   const auth = httpAuthentication(values, 'credentials');
+  const authorizer = masterAuthorizer(values);
   // Listening on every interface, the master advertises the machine's name (Mesos resolves its IP's).
   const ip = values.ip as string;
   const hostname = (values.hostname as string | undefined) ?? (ip === '0.0.0.0' || ip === '::' ? osHostname() : undefined);
@@ -173,6 +175,7 @@ export function masterNodeOptions(values: Record<string, FlagValue>): Omit<Maste
       maxOperatorEventStreamSubscribers,
       ...(offerTimeoutMs !== undefined ? { offerTimeoutMs } : {}),
       ...(hostname !== undefined ? { hostname } : {}),
+      ...(authorizer !== undefined ? { authorizer } : {}),
       flags: flagsJSON(flags, values),
     },
   };

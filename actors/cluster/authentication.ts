@@ -12,6 +12,7 @@ import {
 } from '../../src/http/authentication.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
+import { InvalidAclsError, readAcls, type LocalAuthorizer } from '../master/authorizer.ts';
 
 /**
  * HTTP authentication of a master or an agent, from Mesos's flags (`src/http/authentication.ts`
@@ -38,6 +39,9 @@ export interface HttpAuthentication {
   readonly credentials: readonly Credential[];
 }
 
+/** Mesos's default (and here only) authorizer, of `--acls`. */
+const LOCAL_AUTHORIZER = 'local';
+
 const AUTHENTICATE_FLAGS: FlagSpec[] = [
   { name: 'authenticate_http_readonly', type: 'bool', help: 'ask HTTP Basic credentials of every request to a read-only endpoint (state, metrics, files)', default: false },
   { name: 'authenticate_http_readwrite', type: 'bool', help: 'ask HTTP Basic credentials of every request to an endpoint that changes the cluster, and of the v1 operator API', default: false },
@@ -62,6 +66,30 @@ export const MASTER_AUTHENTICATION_FLAGS: FlagSpec[] = [
   authenticatorsFlag('http_authenticators', 'the operator endpoints'),
   authenticatorsFlag('http_framework_authenticators', 'the scheduler API'),
 ];
+
+/** The master's authorization flags (also `mesos-ts dev`'s): Mesos's `--acls` and `--authorizers`. */
+export const AUTHORIZATION_FLAGS: FlagSpec[] = [
+  {
+    name: 'acls',
+    type: 'string',
+    help: 'who may do what, as Mesos\'s ACLs JSON (or a file holding it): e.g. \'{"permissive": false, "register_frameworks": [{"principals": {"values": ["ops"]}, "roles": {"type": "ANY"}}]}\' (register_frameworks, run_tasks, teardown_frameworks, reserve_resources, unreserve_resources, update_quotas, update_weights, mark_agents_gone, drain_agents, deactivate_agents, reactivate_agents)',
+  },
+  { name: 'authorizers', type: 'string', help: "the authorizer; only Mesos's default, 'local' (the --acls)", default: LOCAL_AUTHORIZER },
+];
+
+/** The `LocalAuthorizer` of `--acls`, or `undefined` without; a `FlagError` names a bad value. */
+export function masterAuthorizer(values: Record<string, FlagValue>): LocalAuthorizer | undefined {
+  const authorizers = values.authorizers;
+  if (authorizers !== undefined && authorizers !== LOCAL_AUTHORIZER) throw new FlagError('authorizers', authorizers, `the only authorizer is '${LOCAL_AUTHORIZER}'`);
+  const acls = values.acls as string | undefined;
+  if (acls === undefined) return undefined;
+  try {
+    return readAcls(acls);
+  } catch (error) {
+    if (error instanceof InvalidAclsError) throw new FlagError('acls', undefined, error.message);
+    throw error;
+  }
+}
 
 /** The agent's authentication flags. */
 export const AGENT_AUTHENTICATION_FLAGS: FlagSpec[] = [

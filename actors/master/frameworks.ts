@@ -14,6 +14,7 @@ import {
   type UpdateFramework,
 } from '../allocator/protocol.ts';
 import * as drain from './drain.ts';
+import { authorized } from './authorizer.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
 import * as operatorEvents from './operator-events.ts';
@@ -142,6 +143,11 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
   const problem = frameworkInfoProblem(c.subscribe.framework_info) ?? suppressedRolesProblem(frameworkRoles(c.subscribe.framework_info), suppressed);
   if (problem !== undefined) {
     refuse(problem);
+    return;
+  }
+  const unauthorized = rolesUnauthorized(m, c.subscribe.framework_info);
+  if (unauthorized !== undefined) {
+    refuse(unauthorized);
     return;
   }
   // An empty id is no id (Mesos): a first subscription.
@@ -299,7 +305,7 @@ function usedByFramework(m: Master, framework: FrameworkRecord): AddFramework['u
  * not have. Offers to roles it leaves are rescinded.
  */
 function updateFramework(m: Master, framework: FrameworkRecord, c: SchedulerCallOf<'UPDATE_FRAMEWORK'>): void {
-  const problem = updateFrameworkProblem(framework, c);
+  const problem = updateFrameworkProblem(framework, c) ?? rolesUnauthorized(m, c.update_framework.framework_info);
   if (problem !== undefined) {
     m.log.warn({ frameworkId: framework.id, reason: problem }, 'Refusing UPDATE_FRAMEWORK');
     framework.connection?.send({ type: 'ERROR', error: { message: problem } });
@@ -347,6 +353,15 @@ export function updateFrameworkProblem(framework: FrameworkRecord, c: SchedulerC
   const roles = suppressedRolesProblem(frameworkRoles(info), c.update_framework.suppressed_roles ?? [...framework.suppressedRoles]);
   if (roles !== undefined) return `'UpdateFramework' call is not valid: ${roles}`;
   return undefined;
+}
+
+/**
+ * `register_frameworks` (`--acls`): why the framework's principal may not use its roles, or
+ * `undefined`; checked at every SUBSCRIBE and UPDATE_FRAMEWORK, as Mesos's `authorizeFramework`.
+ */
+export function rolesUnauthorized(m: Master, info: FrameworkInfo): string | undefined {
+  const refused = frameworkRoles(info).filter((role) => !authorized(m, 'register_frameworks', info.principal, role));
+  return refused.length > 0 ? `Not authorized to use roles '${refused.join(', ')}'` : undefined;
 }
 
 /** Offers to roles the framework no longer has are rescinded (Mesos's `updateFramework`). */

@@ -1,3 +1,4 @@
+import { authorizeTeardown } from './operator-authorization.ts';
 import { badRequest, jsonp, methodNotAllowed, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import type { RouteHandler } from '../../src/process/process.ts';
@@ -98,7 +99,7 @@ function teardownEndpoint(m: Master, request: HttpRequest): HttpResponse {
   }
   const frameworkId = values.get('frameworkId');
   if (frameworkId === undefined) return badRequest("Missing 'frameworkId' query parameter in the request body");
-  return teardown(m, frameworkId);
+  return authorizeTeardown(m, request.principal, frameworkId) ?? teardown(m, frameworkId);
 }
 
 /**

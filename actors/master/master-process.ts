@@ -1,3 +1,4 @@
+import type { LocalAuthorizer } from './authorizer.ts';
 import { createActor, type Actor } from 'xstate';
 import { Process, type Handler, type Validator } from '../../src/process/process.ts';
 import { UPID } from '../../src/process/upid.ts';
@@ -90,6 +91,8 @@ export interface MasterOptions {
   maxOperatorEventStreamSubscribers?: number;
   /** The flags as the operator gave them, shown in `/master/state`. */
   flags?: Record<string, string>;
+  /** `--acls`: who may do what (`authorizer.ts`); default none, every request allowed. */
+  authorizer?: LocalAuthorizer;
   /**
    * The role weights the allocator started with (`--weights`): this master's weights until the
    * registry or the operator (UPDATE_WEIGHTS, `/master/weights`) changes them (`Master.weights`).
@@ -146,7 +149,7 @@ export interface MasterOptions {
  * The allocator is its own actor (`ALLOCATOR_*` messages).
  */
 export class Master extends Process {
-  readonly options: Required<Omit<MasterOptions, 'id' | 'allocator' | 'offerTimeoutMs' | 'httpAddress' | 'hostname' | 'contender' | 'onElected' | 'onLostLeadership'>> & MasterOptions;
+  readonly options: Required<Omit<MasterOptions, 'id' | 'allocator' | 'offerTimeoutMs' | 'httpAddress' | 'hostname' | 'contender' | 'onElected' | 'onLostLeadership' | 'authorizer'>> & MasterOptions;
   readonly ids: MasterIdGenerator;
   readonly frameworks = new Map<string, FrameworkRecord>();
   /** The last `--max_completed_frameworks` frameworks removed, oldest first. */

@@ -1,3 +1,4 @@
+import { authorized } from './authorizer.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { RUN_TASK, type Task } from '../../src/mesos/protocol.ts';
@@ -261,6 +262,15 @@ function launch(m: Master, framework: FrameworkRecord, agent: AgentRecord | unde
     m.sendEvent(framework, { type: 'UPDATE', update: { status } });
     return remaining;
   }
+  const user = taskUser(framework, task);
+  if (!authorized(m, 'run_tasks', framework.info.principal, user)) {
+    // As Mesos's `_accept`: checked before the task is validated; TASK_ERROR, unauthorized.
+    m.stats.tasksErrored.inc();
+    m.log.warn({ frameworkId: framework.id, taskId: task.task_id.value, user }, 'Refusing unauthorized task');
+    const status = masterStatus(task, 'TASK_ERROR', 'REASON_TASK_UNAUTHORIZED', `Not authorized to launch as user '${user}'`, m.now());
+    m.sendEvent(framework, { type: 'UPDATE', update: { status } });
+    return remaining;
+  }
   const checked = validateTask(framework, agent, task, remaining);
   if (typeof checked === 'string') {
     taskError(m, framework, task, checked);
@@ -293,6 +303,14 @@ function launch(m: Master, framework: FrameworkRecord, agent: AgentRecord | unde
   };
   m.send(agent.pid, RUN_TASK, runTask);
   return remaining.minus(consumed);
+}
+
+/**
+ * The user a task runs as, which `run_tasks` ACLs authorize (Mesos's `authorizeTask`): its
+ * command's, else its executor's command's, else the framework's.
+ */
+export function taskUser(framework: FrameworkRecord, task: TaskInfo): string {
+  return task.command?.user ?? task.executor?.command?.user ?? framework.info.user;
 }
 
 /** REVIVE: offers again for these roles (all if none), and no more decline filters. */

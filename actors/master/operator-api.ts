@@ -1,3 +1,4 @@
+import { authorizeOperatorCall } from './operator-authorization.ts';
 import { z } from 'zod';
 import { badRequest, notFound, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
@@ -136,6 +137,8 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
   const shared = processCallAnswer(call.type, { flags: m.options.flags, runtime: m.runtime, metrics: m.metrics, log: m.log });
   if (shared !== undefined) return shared;
   const answer = (type: string, field: string, body: unknown): HttpResponse => ok({ type, [field]: body });
+  const denied = authorizeOperatorCall(m, call, request.principal);
+  if (denied !== undefined) return denied;
   switch (call.type) {
     case 'GET_MASTER':
       return answer('GET_MASTER', 'get_master', getMaster(m));

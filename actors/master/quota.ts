@@ -1,3 +1,4 @@
+import { authorizeQuota } from './operator-authorization.ts';
 import { z } from 'zod';
 import { InvalidMessageError } from '../../src/errors.ts';
 import { badRequest, methodNotAllowed, ok } from '../../src/http/response.ts';
@@ -236,7 +237,7 @@ export function quotaEndpoint(m: Master, request: HttpRequest): HttpResponse | P
     if (!(error instanceof InvalidMessageError)) throw error;
     return badRequest(`Failed to validate set quota request JSON '${request.body}': ${error.message}`);
   }
-  return setQuota(m, parsed);
+  return authorizeQuota(m, request.principal, [parsed.role ?? '*']) ?? setQuota(m, parsed);
 }
 
 /**
@@ -300,5 +301,5 @@ export function quotaRoleEndpoint(m: Master, request: HttpRequest): HttpResponse
     return badRequest(`Failed to parse remove quota request: invalid role '${encoded}' in the path`);
   }
   if (role === '') return badRequest("Failed to parse remove quota request: the path must name a role, '/quota/<role>'");
-  return removeQuota(m, role);
+  return authorizeQuota(m, request.principal, [role]) ?? removeQuota(m, role);
 }

@@ -145,6 +145,8 @@ export function schedulerApi(m: Master, request: HttpRequest): HttpResponse {
   if (call.type === 'UPDATE_FRAMEWORK') {
     const problem = frameworks.updateFrameworkProblem(framework, call);
     if (problem !== undefined) return badRequest(problem);
+    const unauthorized = frameworks.rolesUnauthorized(m, call.update_framework.framework_info);
+    if (unauthorized !== undefined) return forbidden(unauthorized);
     frameworks.handle(m, framework, call);
     // As Mesos's `Master::updateFramework` over HTTP: `200 OK`, the update applied, not `202`.
     return { status: 200 };

@@ -1,3 +1,4 @@
+import { authorizeWeights } from './operator-authorization.ts';
 import { z } from 'zod';
 import { InvalidMessageError } from '../../src/errors.ts';
 import { badRequest, methodNotAllowed, ok } from '../../src/http/response.ts';
@@ -107,5 +108,6 @@ export function weightsEndpoint(m: Master, request: HttpRequest): HttpResponse |
     return badRequest(`Failed to convert weights JSON array to protobuf ('${request.body}'): ${error.message}`);
   }
   const validated = validateWeights(infos, '');
-  return Array.isArray(validated) ? updateWeights(m, validated) : validated;
+  if (!Array.isArray(validated)) return validated;
+  return authorizeWeights(m, request.principal, validated.map((w) => w.role)) ?? updateWeights(m, validated);
 }
