@@ -19,10 +19,12 @@ import {
   REREGISTER_EXECUTOR,
   REREGISTER_REQUEST,
   RUN_TASK,
+  RUN_TASK_GROUP,
   RegisterExecutorSchema,
   ReregisterExecutorSchema,
   ReregisterRequestSchema,
   RunTaskSchema,
+  RunTaskGroupSchema,
   SHUTDOWN_EXECUTOR,
   SHUTDOWN_FRAMEWORK,
   SHUTDOWN_SLAVE,
@@ -48,6 +50,7 @@ import {
   type RegisterExecutor,
   type ReregisterExecutor,
   type RunTask,
+  type RunTaskGroup,
   type ShutdownExecutor,
   type ShutdownFramework,
   type ShutdownSlave,
@@ -86,6 +89,7 @@ import { agentRouteRealm, httpRoutes } from './http.ts';
 import { HTTP_EXECUTOR_DISCONNECTED, type HttpExecutorDisconnected } from './http-executor.ts';
 import * as registration from './registration.ts';
 import { FrameworkRecord } from './state.ts';
+import { runTaskGroup } from './task-groups.ts';
 import * as tasks from './tasks.ts';
 
 export interface AgentOptions extends AgentFlagsInput {
@@ -303,6 +307,7 @@ export class Agent extends Process {
     this.install(PING_SLAVE, (from, body: PingSlave) => registration.ping(this, from, body), validator(PingSlaveSchema, 'PingSlaveMessage'));
     this.install(REREGISTER_REQUEST, (from) => registration.reregisterRequest(this, from), validator(ReregisterRequestSchema, 'ReregisterRequestMessage'));
     this.install(RUN_TASK, (from, body: RunTask) => tasks.runTask(this, from, body), validator(RunTaskSchema, 'RunTaskMessage'));
+    this.install(RUN_TASK_GROUP, (from, body: RunTaskGroup) => runTaskGroup(this, from, body), validator(RunTaskGroupSchema, 'RunTaskGroupMessage'));
     this.install(KILL_TASK, (from, body: KillTask) => tasks.killTask(this, from, body), validator(KillTaskSchema, 'KillTaskMessage'));
     this.install(RECONCILE_TASKS, (from, body: ReconcileTasks) => tasks.reconcileTasks(this, from, body), validator(ReconcileTasksSchema, 'ReconcileTasksMessage'));
     this.install(STATUS_UPDATE, (from, body: StatusUpdateMessage) => tasks.statusUpdate(this, from, body), validator(StatusUpdateMessageSchema, 'StatusUpdateMessage'));

@@ -12,17 +12,27 @@ import { nodeExecutorCommand } from '../executor/executor-driver.ts';
  * through tsx (measured here: 57 MB against 100 MB resident, and no esbuild service process),
  * which matters with one such process per task, as Mesos's `mesos-executor`.
  *
- * Each agent bundles it once, into `dir` (its `meta/` under `--work_dir`), when it first needs
+ * The default executor (`default-executor-main.ts`, for a checkpointing framework's task
+ * groups) is bundled the same way, into `default-executor.mjs`.
+ *
+ * Each agent bundles each once, into `dir` (its `meta/` under `--work_dir`), when it first needs
  * it; a file written by a previous version of the agent is replaced (the executors already
  * running from it have read it). If bundling fails, the TypeScript source is run through tsx.
  */
 
 /** Bundles the command executor into `<dir>/command-executor.mjs`; resolves with its path. */
-export async function bundleCommandExecutor(dir: string): Promise<string> {
-  const file = join(dir, 'command-executor.mjs');
+export function bundleCommandExecutor(dir: string): Promise<string> {
+  return bundleExecutorMain(COMMAND_EXECUTOR_MAIN, join(dir, 'command-executor.mjs'));
+}
+
+/**
+ * Bundles the built-in executor program `main` (`command-executor-main.ts`,
+ * `default-executor-main.ts`) into the one file `file`; resolves with its path.
+ */
+export async function bundleExecutorMain(main: string, file: string): Promise<string> {
   const temp = `${file}.${process.pid}.tmp`;
   await build({
-    entryPoints: [COMMAND_EXECUTOR_MAIN],
+    entryPoints: [main],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -38,6 +48,11 @@ export async function bundleCommandExecutor(dir: string): Promise<string> {
 
 /** The command that runs the bundled command executor, or, if `bundled` failed, its source through tsx. */
 export function commandExecutorCommand(bundled: string | Error): CommandInfo {
-  if (bundled instanceof Error) return nodeExecutorCommand(COMMAND_EXECUTOR_MAIN);
+  return executorMainCommand(bundled, COMMAND_EXECUTOR_MAIN);
+}
+
+/** The command that runs the bundle of the executor program `main`, or, if `bundled` failed, `main` through tsx. */
+export function executorMainCommand(bundled: string | Error, main: string): CommandInfo {
+  if (bundled instanceof Error) return nodeExecutorCommand(main);
   return { shell: false, value: process.execPath, arguments: [process.execPath, bundled] };
 }

@@ -21,7 +21,9 @@ import { joinCgroupsArgv, type CgroupsIsolator, type ContainerLimitation, type C
  *    the container ends with its process (what is left of its group is killed, and the
  *    containerizer forgets it);
  * 4. destroying a container: SIGTERM to its process group, SIGKILL after a grace period
- *    measured on the owning process's Clock, then SIGKILL to whatever is left of the group.
+ *    measured on the owning process's Clock, then SIGKILL to whatever is left of the group;
+ *    its nested containers (`<id>.<child>`, Mesos's nested containers, where the default
+ *    executor runs the tasks of a group) are destroyed, or killed, with it.
  *
  * Nothing here blocks the event loop: files are opened and directories created asynchronously.
  * A command that cannot be started (a missing binary, a sandbox that cannot be created) is a
@@ -198,27 +200,47 @@ export class Containerizer {
    * container or one whose process has already exited (its `exited` tells how).
    */
   async destroy(containerId: string, gracePeriodMs: number): Promise<ContainerExit | undefined> {
+    // Its nested containers go with it, as Mesos destroys a container's children first.
+    const nested = this.#nested(containerId).map((id) => (this.#containers.has(id) ? this.destroy(id, gracePeriodMs) : this.kill(id, 'SIGKILL')));
     const entry = this.#containers.get(containerId);
-    if (entry === undefined) return undefined;
+    if (entry === undefined) {
+      await Promise.all(nested);
+      return undefined;
+    }
     entry.destroying ??= this.#destroy(entry, gracePeriodMs);
-    const exit = await entry.destroying;
+    const [exit] = await Promise.all([entry.destroying, ...nested]);
     if (this.#containers.get(containerId) === entry) this.#containers.delete(containerId);
     return exit;
   }
 
   /**
    * Sends `signal` to the container's process group, or, while it is still starting, as soon as
-   * its process runs; false if there is no such container (or process).
+   * its process runs, and to its nested containers; false if there is no such container (or
+   * process).
    */
   kill(containerId: string, signal: NodeJS.Signals): boolean {
+    let nested = false;
+    for (const id of this.#nested(containerId)) nested = this.kill(id, signal) || nested;
     const entry = this.#containers.get(containerId);
-    if (entry !== undefined) return this.#signal(entry.container.pid, signal);
+    if (entry !== undefined) return this.#signal(entry.container.pid, signal) || nested;
     // Still starting (its sandbox is being made, its process spawned): signalled once it runs.
     // An agent shutting down kills its executors' containers this way; one that a command
     // executor was starting for its task would otherwise outlive the agent.
-    if (!this.#launching.has(containerId)) return false;
+    if (!this.#launching.has(containerId)) return nested;
     this.#killOnStart.set(containerId, signal);
     return true;
+  }
+
+  /**
+   * The containers nested in `containerId`, launched or starting: `<containerId>.<child>`, as
+   * Mesos names a nested container (the default executor runs each task of a group in one).
+   */
+  #nested(containerId: string): string[] {
+    const prefix = `${containerId}.`;
+    const out: string[] = [];
+    for (const id of this.#containers.keys()) if (id.startsWith(prefix)) out.push(id);
+    for (const id of this.#launching) if (id.startsWith(prefix) && !this.#containers.has(id)) out.push(id);
+    return out;
   }
 
   get(containerId: string): Container | undefined {

@@ -11,17 +11,18 @@ import { ExecutorEventStream, HttpExecutorProcess, type HttpExecutorDisconnected
 import type { ExecutorRecord, FrameworkRecord } from './state.ts';
 import { checkpointRunPid } from './checkpoint.ts';
 import { recoveryProgressed } from './executors.ts';
-import { executorMessage, launchTask, statusUpdate } from './tasks.ts';
+import { launchQueuedTasks } from './task-groups.ts';
+import { executorMessage, statusUpdate } from './tasks.ts';
 
 /**
  * The v1 executor HTTP API, `POST /api/v1/executor`, as Mesos's `Slave::Http::executor` and
  * `Slave::subscribe`:
  *
  * 1. SUBSCRIBE answers `200` and keeps the response open as a RecordIO stream of JSON events:
- *    SUBSCRIBED, then LAUNCH for every task queued for the executor, and from then on KILL,
- *    ACKNOWLEDGED, MESSAGE, SHUTDOWN and HEARTBEAT (`HttpExecutorProcess`). An executor that
- *    cannot run (the agent, the framework or the executor is terminating) gets SHUTDOWN and the
- *    end of the stream. A second SUBSCRIBE replaces the stream; a re-subscribing executor's
+ *    SUBSCRIBED, then LAUNCH_GROUP for every task group and LAUNCH for every single task queued
+ *    for the executor, and from then on LAUNCH, LAUNCH_GROUP, KILL, ACKNOWLEDGED, MESSAGE,
+ *    SHUTDOWN and HEARTBEAT (`HttpExecutorProcess`). An executor that cannot run (the agent,
+ *    the framework or the executor is terminating) gets SHUTDOWN and the end of the stream. A second SUBSCRIBE replaces the stream; a re-subscribing executor's
  *    `unacknowledged_updates` are taken again (the status update manager answers duplicates).
  * 2. UPDATE answers `202` and takes the status update exactly as a driver-based executor's
  *    `StatusUpdateMessage`: through the status update manager, which delivers it reliably; the
@@ -40,9 +41,11 @@ import { executorMessage, launchTask, statusUpdate } from './tasks.ts';
  * Which executors speak HTTP: any that chooses to. As in Mesos, the agent learns it from the
  * executor's first SUBSCRIBE (driver-based executors send `RegisterExecutorMessage` instead);
  * every executor gets both addresses in its environment (`MESOS_SLAVE_PID` and
- * `MESOS_AGENT_ENDPOINT`). The built-in command executor runs in the agent's runtime and never
- * subscribes over HTTP. TASK GROUPS (LAUNCH_GROUP) are never sent: this master refuses
- * LAUNCH_GROUP operations, so no agent has a task group to launch.
+ * `MESOS_AGENT_ENDPOINT`). The built-in command and default executors talk to the agent over the
+ * bus (in its runtime, or over its executor socket) and never subscribe over HTTP. A task group
+ * (`RunTaskGroupMessage`) for an executor subscribed here is one LAUNCH_GROUP event: this
+ * master sends task groups to the default executor only, but an agent runs a group in whatever
+ * executor the message names, as Mesos's does, so a CUSTOM executor that speaks HTTP gets them.
  *
  * Requests are answered in Mesos's order and words: recovering `503`; not POST `405`; no
  * `Content-Type` `400`; not JSON `415` (JSON only, not protobuf); malformed `400`; a call that is
@@ -170,10 +173,7 @@ function subscribe(agent: Agent, request: HttpRequest, framework: FrameworkRecor
     if (status.uuid === undefined) continue;
     statusUpdate(agent, stand.self, { update: { framework_id: { value: framework.id }, executor_id: executor.info.executor_id, status, timestamp: status.timestamp ?? agent.now() / 1000, uuid: status.uuid } });
   }
-  for (const task of [...executor.queuedTasks.values()]) {
-    executor.queuedTasks.delete(task.task_id.value);
-    launchTask(agent, framework, executor, task);
-  }
+  launchQueuedTasks(agent, framework, executor);
   recoveryProgressed(agent);
 }
 

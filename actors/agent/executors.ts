@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import {
   EXECUTOR_REGISTERED,
   EXECUTOR_REREGISTERED,
@@ -17,12 +18,13 @@ import {
 import { commandShell, type CommandInfo, type ExecutorInfo, type TaskInfo } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { launchCommandExecutor, describeExit, type LaunchCommandExecutorOptions } from '../executor/command-executor.ts';
+import { DEFAULT_EXECUTOR_MAIN, launchDefaultExecutor } from '../executor/default-executor.ts';
 import { executorEnvironment, executorNodeName, MESOS_TS_EXECUTOR_TOKEN, MESOS_TS_MEMORY_CGROUP } from '../executor/environment.ts';
 import { StatusUpdateManager } from '../status-update-manager/status-update-manager-process.ts';
 import { SUM_CLEANUP, type SumCleanup } from '../status-update-manager/protocol.ts';
 import type { Agent } from './agent.ts';
 import { checkpointExecutor, checkpointRunPid, createSandbox, metaDir, removeExecutorCheckpoint, removeFrameworkCheckpoint } from './checkpoint.ts';
-import { bundleCommandExecutor, commandExecutorCommand } from './command-executor-bundle.ts';
+import { bundleCommandExecutor, bundleExecutorMain, commandExecutorCommand, executorMainCommand } from './command-executor-bundle.ts';
 import { MAX_COMPLETED_FRAMEWORKS } from './constants.ts';
 import { drainProgressed } from './drain.ts';
 import { UNKNOWN_EXIT_STATUS, type Container, type ContainerExit } from './containerizer.ts';
@@ -31,17 +33,19 @@ import { formatDuration } from './flags.ts';
 import * as gc from './gc.ts';
 import { agentEndpoint } from './http-executor.ts';
 import { ExecutorRecord, type FrameworkRecord } from './state.ts';
-import { droppedState, launchTask, sendAgentUpdate, statusUpdate } from './tasks.ts';
+import { launchQueuedTasks } from './task-groups.ts';
+import { droppedState, sendAgentUpdate, statusUpdate } from './tasks.ts';
 
 /**
  * Executors: launching them (custom ones as child processes through the containerizer, reached
- * over the agent's executor socket; the built-in command executor in this runtime, or in a
- * process of its own for a checkpointing framework), their registration and its timeout, their
+ * over the agent's executor socket; the built-in command and default executors in this runtime,
+ * or in a process of its own for a checkpointing framework), their registration and its timeout
+ * (what was queued for them goes to them then, task groups whole: `task-groups.ts`), their
  * re-registration after the agent restarted, shutting them down (framework or executor
  * shutdown) with a grace period, and their exits.
  */
 
-/** Starts the built-in command executor in the agent's runtime (`launchCommandExecutor`). */
+/** Starts a built-in executor in the agent's runtime (`launchCommandExecutor`, `launchDefaultExecutor`). */
 export type CommandExecutorLauncher = (options: LaunchCommandExecutorOptions) => { readonly pid: UPID };
 
 export const defaultCommandExecutor: CommandExecutorLauncher = launchCommandExecutor;
@@ -51,9 +55,12 @@ export function createStatusUpdateManager(agent: Agent): StatusUpdateManager {
   return new StatusUpdateManager({ workDir: agent.flags.workDir, id: agent.runtime.generateId('status-update-manager') });
 }
 
-/** Whether `info` is one the agent generated for a command task: those have no command of their own. */
+/**
+ * Whether `info` is one the agent generated for a command task: those have no command of their
+ * own (nor has the default executor, but it says `type: DEFAULT`).
+ */
 export function isCommandExecutorInfo(info: ExecutorInfo): boolean {
-  return info.command === undefined;
+  return info.command === undefined && info.type !== 'DEFAULT';
 }
 
 /** The executor info of a command task (Mesos `Slave::getExecutorInfo`): the executor id is the task id. */
@@ -94,14 +101,18 @@ export function createExecutor(agent: Agent, framework: FrameworkRecord, info: E
 }
 
 /**
- * Starts the executor: a custom one in a container; the command executor in this runtime, or,
- * for a checkpointing framework whose executors are to survive an agent restart
- * (`--recover=reconnect`), in a container of its own (`command-executor-main.ts`), as Mesos
- * always runs it. One in this runtime dies with the agent.
+ * Starts the executor: a custom one in a container; the command executor (and the default
+ * executor) in this runtime, or, for a checkpointing framework whose executors are to survive an
+ * agent restart (`--recover=reconnect`), in a container of its own (`command-executor-main.ts`,
+ * `default-executor-main.ts`), as Mesos always runs them. One in this runtime dies with the agent.
  */
 export function launchExecutor(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, container_id: executor.containerId, directory: executor.directory }, 'Launching executor');
-  if (!executor.commandExecutor) launchCustom(agent, framework, executor, executor.info.command);
+  // The default executor (task groups) runs as the command executor does, each of its tasks in
+  // a container nested in the executor's.
+  if (executor.defaultExecutor && !survivesRestart(agent, framework)) launchBuiltIn(agent, framework, executor, launchDefaultExecutor);
+  else if (executor.defaultExecutor) agent.continueWith(defaultExecutorBundle(agent), (bundled) => launchCustom(agent, framework, executor, executorMainCommand(bundled, DEFAULT_EXECUTOR_MAIN)));
+  else if (!executor.commandExecutor) launchCustom(agent, framework, executor, executor.info.command);
   else if (agent.commandExecutor !== defaultCommandExecutor || !survivesRestart(agent, framework)) launchBuiltIn(agent, framework, executor);
   else agent.continueWith(commandExecutorBundle(agent), (bundled) => launchCustom(agent, framework, executor, commandExecutorCommand(bundled)));
 }
@@ -113,6 +124,21 @@ function commandExecutorBundle(agent: Agent): Promise<string | Error> {
     return error instanceof Error ? error : new Error(String(error));
   });
   return agent.commandExecutorBundle;
+}
+
+const defaultExecutorBundles = new WeakMap<Agent, Promise<string | Error>>();
+
+/** The agent's bundle of the default executor (`default-executor.mjs` in its `meta/`), made once, on first use. */
+function defaultExecutorBundle(agent: Agent): Promise<string | Error> {
+  let bundle = defaultExecutorBundles.get(agent);
+  if (bundle === undefined) {
+    bundle = bundleExecutorMain(DEFAULT_EXECUTOR_MAIN, join(metaDir(agent.flags.workDir), 'default-executor.mjs')).catch((error: unknown) => {
+      agent.log.warn({ err: error }, 'Cannot bundle the default executor; running its TypeScript source through tsx');
+      return error instanceof Error ? error : new Error(String(error));
+    });
+    defaultExecutorBundles.set(agent, bundle);
+  }
+  return bundle;
 }
 
 /** Whether the framework's executors outlive the agent's process, to be recovered by its next run. */
@@ -152,10 +178,10 @@ function executorEnv(agent: Agent, framework: FrameworkRecord, executor: Executo
   );
 }
 
-function launchBuiltIn(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): void {
+function launchBuiltIn(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, launcher: CommandExecutorLauncher = agent.commandExecutor): void {
   let pid: UPID;
   try {
-    pid = agent.commandExecutor({
+    pid = launcher({
       runtime: agent.runtime,
       agent: agent.self,
       frameworkId: { value: framework.id },
@@ -279,10 +305,7 @@ export function registerExecutor(agent: Agent, from: UPID, body: RegisterExecuto
   }
   agent.log.info({ executor_id: executor.id, framework_id: framework.id, executor: String(from) }, 'Executor registered');
   agent.send(from, EXECUTOR_REGISTERED, registeredMessage(agent, framework, executor));
-  for (const task of [...executor.queuedTasks.values()]) {
-    executor.queuedTasks.delete(task.task_id.value);
-    launchTask(agent, framework, executor, task);
-  }
+  launchQueuedTasks(agent, framework, executor);
 }
 
 function registeredMessage(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord): ExecutorRegistered {
@@ -536,9 +559,11 @@ export function executorExited(agent: Agent, upid: UPID): void {
   for (const framework of agent.frameworks.values()) {
     for (const executor of framework.executors.values()) {
       if (executor.builtInPid?.equals(upid) === true) {
-        // The task's container outlives a command executor only by accident.
+        // The task's container outlives a command executor only by accident (and the tasks'
+        // containers, nested in it, the default executor).
         void agent.containerizer.destroy(executor.containerId, 0);
-        executorTerminated(agent, framework, executor, undefined);
+        // The master books the default executor, not a command executor: it hears that it exited.
+        executorTerminated(agent, framework, executor, executor.defaultExecutor ? { status: 0, code: 0, signal: null } : undefined);
         return;
       }
       if (executor.builtInPid === undefined && executor.pid?.equals(upid) === true && executor.state !== 'TERMINATED') {

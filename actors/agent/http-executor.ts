@@ -6,12 +6,14 @@ import {
   FRAMEWORK_TO_EXECUTOR,
   KILL_TASK,
   RUN_TASK,
+  RUN_TASK_GROUP,
   SHUTDOWN_EXECUTOR,
   STATUS_UPDATE_ACKNOWLEDGEMENT,
   type ExecutorRegistered,
   type FrameworkToExecutor,
   type KillTask,
   type RunTask,
+  type RunTaskGroup,
   type StatusUpdateAcknowledgement,
 } from '../../src/mesos/protocol.ts';
 import type { ExecutorEvent } from '../../src/mesos/v1/executor.ts';
@@ -91,9 +93,10 @@ export interface HttpExecutorDisconnected {
  * together with the `evolve` of each message into a v1 executor `Event`:
  *
  * 1. `ExecutorRegisteredMessage` → SUBSCRIBED `{executor_info, framework_info, agent_info,
- *    container_id}`, `RunTaskMessage` → LAUNCH, `KillTaskMessage` → KILL,
- *    `StatusUpdateAcknowledgementMessage` → ACKNOWLEDGED, `FrameworkToExecutorMessage` → MESSAGE,
- *    `ShutdownExecutorMessage` → SHUTDOWN, each one RecordIO record on the SUBSCRIBE response;
+ *    container_id}`, `RunTaskMessage` → LAUNCH, `RunTaskGroupMessage` → LAUNCH_GROUP,
+ *    `KillTaskMessage` → KILL, `StatusUpdateAcknowledgementMessage` → ACKNOWLEDGED,
+ *    `FrameworkToExecutorMessage` → MESSAGE, `ShutdownExecutorMessage` → SHUTDOWN, each one
+ *    RecordIO record on the SUBSCRIBE response;
  * 2. a HEARTBEAT every `EXECUTOR_HEARTBEAT_INTERVAL_MS` of the agent's Clock once subscribed;
  * 3. the stream's end: a new SUBSCRIBE replaces the stream (the old one ends); a stream the
  *    executor drops is reported to the agent (`HttpExecutorDisconnectedMessage`), which decides
@@ -119,6 +122,7 @@ export class HttpExecutorProcess extends Process {
       if (this.#fromAgent(from, 'SUBSCRIBED')) this.#subscribed(body);
     });
     this.install(RUN_TASK, (from, body: RunTask) => this.#event(from, { type: 'LAUNCH', launch: { task: body.task } }));
+    this.install(RUN_TASK_GROUP, (from, body: RunTaskGroup) => this.#event(from, { type: 'LAUNCH_GROUP', launch_group: { task_group: body.task_group } }));
     this.install(KILL_TASK, (from, body: KillTask) =>
       this.#event(from, { type: 'KILL', kill: body.kill_policy === undefined ? { task_id: body.task_id } : { task_id: body.task_id, kill_policy: body.kill_policy } }),
     );

@@ -60,6 +60,11 @@ export class ExecutorRecord {
   pendingTermination: PendingTermination | undefined;
   /** Tasks waiting for the executor to register. */
   readonly queuedTasks = new Map<string, TaskInfo>();
+  /**
+   * The task groups among `queuedTasks` (the ids of each), delivered whole once the executor
+   * registers (Mesos's `Executor::queuedTaskGroups`).
+   */
+  readonly queuedTaskGroups: string[][] = [];
   /** Tasks handed to the executor and not terminal. */
   readonly launchedTasks = new Map<string, Task>();
   /**
@@ -85,6 +90,11 @@ export class ExecutorRecord {
 
   get id(): string {
     return this.info.executor_id.value;
+  }
+
+  /** The default executor (`ExecutorInfo.type` DEFAULT, no command): the agent's own, for task groups. */
+  get defaultExecutor(): boolean {
+    return this.info.type === 'DEFAULT' && this.info.command === undefined;
   }
 
   /** Tasks not yet completed: queued, running, or waiting for their terminal acknowledgement. */

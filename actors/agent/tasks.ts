@@ -14,7 +14,7 @@ import {
   type StatusUpdateMessage,
 } from '../../src/mesos/protocol.ts';
 import { statusUuidBytes, statusUuidKey, statusUuidToString } from '../../src/mesos/ids.ts';
-import { hasFrameworkCapability, isTerminalState, type FrameworkID, type TaskID, type TaskInfo, type TaskState, type TaskStatus, type TaskStatusReason } from '../../src/mesos/v1/common.ts';
+import { hasFrameworkCapability, isTerminalState, type FrameworkID, type FrameworkInfo, type TaskID, type TaskInfo, type TaskState, type TaskStatus, type TaskStatusReason } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import {
   SUM_ACKNOWLEDGEMENT,
@@ -30,6 +30,7 @@ import { limitsOf } from './isolation.ts';
 import { DRAINING_MESSAGE, drainingUpdate, drainProgressed } from './drain.ts';
 import { _shutdownExecutor, commandExecutorInfo, createExecutor, launchExecutor, removeExecutor, removeFramework } from './executors.ts';
 import { createTask, FrameworkRecord, type ExecutorRecord } from './state.ts';
+import { queuedGroupOf } from './task-groups.ts';
 
 /**
  * Tasks: running them in their executor (queued until it registers), killing them, status
@@ -78,19 +79,7 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
     sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_ERROR', 'REASON_TASK_INVALID', 'A task needs exactly one of an executor and a command');
     return;
   }
-  let framework = agent.frameworks.get(frameworkId);
-  if (framework === undefined) {
-    framework = new FrameworkRecord(frameworkId, info);
-    agent.frameworks.set(frameworkId, framework);
-    if (framework.checkpoint) checkpointFramework(agent.flags.workDir, agent.agentId!, info);
-    // The framework ran here before: it is no longer completed, and it keeps the executors it
-    // completed then (Mesos's `Slave::run`), so `/state` lists it once.
-    const completed = agent.completedFrameworks.findIndex((f) => f.id === frameworkId);
-    if (completed >= 0) {
-      const [previous] = agent.completedFrameworks.splice(completed, 1);
-      framework.completedExecutors.push(...previous!.completedExecutors);
-    }
-  }
+  const framework = addFramework(agent, frameworkId, info);
   if (framework.state === 'TERMINATING') {
     agent.log.warn({ task_id: taskId, framework_id: frameworkId }, 'Ignoring run task message: the framework is terminating');
     return;
@@ -137,6 +126,23 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
   if (launching) launchExecutor(agent, framework, executor);
 }
 
+/** The framework's record, made (and checkpointed) if the framework runs nothing here yet. */
+export function addFramework(agent: Agent, frameworkId: string, info: FrameworkInfo & { id: FrameworkID }): FrameworkRecord {
+  let framework = agent.frameworks.get(frameworkId);
+  if (framework !== undefined) return framework;
+  framework = new FrameworkRecord(frameworkId, info);
+  agent.frameworks.set(frameworkId, framework);
+  if (framework.checkpoint) checkpointFramework(agent.flags.workDir, agent.agentId!, info);
+  // The framework ran here before: it is no longer completed, and it keeps the executors it
+  // completed then (Mesos's `Slave::run`), so `/state` lists it once.
+  const completed = agent.completedFrameworks.findIndex((f) => f.id === frameworkId);
+  if (completed >= 0) {
+    const [previous] = agent.completedFrameworks.splice(completed, 1);
+    framework.completedExecutors.push(...previous!.completedExecutors);
+  }
+  return framework;
+}
+
 /**
  * `ReconcileTasksMessage`: tasks the master launched here that our re-registration did not
  * report. Each one this agent does not know (its RunTaskMessage was lost) ends TASK_LOST
@@ -174,7 +180,8 @@ export function launchTask(agent: Agent, framework: FrameworkRecord, executor: E
   agent.send(executor.pid!, RUN_TASK, { framework_id: { value: framework.id }, framework: framework.info, task } satisfies RunTask);
 }
 
-function checkpoint(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, task: TaskInfo): void {
+/** Checkpoints `task` under its executor's run, if its framework checkpoints. */
+export function checkpoint(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, task: TaskInfo): void {
   if (!framework.checkpoint) return;
   try {
     checkpointTask(agent.flags.workDir, agent.agentId!, framework.id, executor.id, executor.containerId, task);
@@ -216,8 +223,11 @@ export function killTask(agent: Agent, from: UPID, body: KillTask): void {
   switch (executor.state) {
     case 'REGISTERING': {
       if (!executor.queuedTasks.has(taskId)) return;
-      agent.log.info({ task_id: taskId, executor_id: executor.id }, 'Killing task before delivery to the executor');
-      sendAgentUpdate(agent, framework, executor, taskId, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', 'Killed before delivery to the executor');
+      // A task of a queued group takes its whole group with it, as in Mesos.
+      for (const id of queuedGroupOf(executor, taskId)) {
+        agent.log.info({ task_id: id, executor_id: executor.id }, 'Killing task before delivery to the executor');
+        sendAgentUpdate(agent, framework, executor, id, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', 'Killed before delivery to the executor');
+      }
       if (executor.queuedTasks.size === 0 && executor.launchedTasks.size === 0) {
         agent.log.info({ executor_id: executor.id }, 'Shutting down executor: it has no tasks to run');
         _shutdownExecutor(agent, framework, executor);
@@ -468,7 +478,7 @@ export function executorMessage(agent: Agent, from: UPID, body: ExecutorToFramew
  * Mesos's agent calls `Containerizer::update` when a task joins or ends); nothing without
  * `cgroups/*` isolation.
  */
-function updateLimits(agent: Agent, executor: ExecutorRecord, taskId: string): void {
+export function updateLimits(agent: Agent, executor: ExecutorRecord, taskId: string): void {
   // Every launch and every task's end comes here: nothing to work out without isolation.
   if (agent.containerizer.isolator === undefined) return;
   try {

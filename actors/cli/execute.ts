@@ -16,6 +16,7 @@ import { DetectionAbortedError } from '../detector/errors.ts';
 import { SchedulerDriver, type Scheduler } from '../scheduler/scheduler-driver.ts';
 import { masterAddress } from './bus.ts';
 import { clientCredential, commonFlags, CREDENTIAL_FLAGS, type Command } from './commands.ts';
+import { readTaskGroupFlag, TaskGroupScheduler } from './execute-task-group.ts';
 import { untilSignal } from './signals.ts';
 
 /** `mesos-execute`'s default task resources. */
@@ -23,8 +24,13 @@ export const EXECUTE_DEFAULT_RESOURCES = 'cpus:1;mem:128';
 
 const flags: FlagSpec[] = [
   { name: 'master', type: 'string', help: 'master@<node> (with --nats), or nats://host:4222 to discover the leading master (default with --nats: discover)' },
-  { name: 'name', type: 'string', help: 'the task name, also its id', required: true },
-  { name: 'command', type: 'string', help: 'the shell command to run', required: true },
+  { name: 'name', type: 'string', help: 'the task name, also its id (required with --command)' },
+  { name: 'command', type: 'string', help: 'the shell command to run (or --task_group)' },
+  {
+    name: 'task_group',
+    type: 'string',
+    help: 'instead of --command: a TaskGroupInfo in JSON, or a file of it (/path or file:///path), run whole in the default executor, e.g. \'{"tasks":[{"name":"a","task_id":{"value":"a"},"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}],"command":{"value":"echo a"}}]}\'',
+  },
   { name: 'resources', type: 'resources', help: 'what the task needs', default: EXECUTE_DEFAULT_RESOURCES },
   { name: 'framework_name', type: 'string', help: "the framework's name", default: 'mesos-ts-execute instance' },
   { name: 'role', type: 'string', help: 'the role the framework subscribes with', default: '*' },
@@ -53,6 +59,8 @@ const FAILED = 1;
  * `mesos-ts execute`, after `mesos-execute`: subscribes a framework, runs one command as a task
  * on the first offer that fits, prints every status update, tears the framework down, and exits
  * 0 on `TASK_FINISHED`, 1 otherwise. Ctrl-C kills the task (a second one gives up at once).
+ * With `--task_group` it runs a task group instead (`execute-task-group.ts`), and exits 0 only
+ * when every task of it finished.
  */
 export const executeCommand: Command = {
   name: 'execute',
@@ -64,6 +72,10 @@ export const executeCommand: Command = {
     const env = stringMap(values, 'env');
     const healthCheck = parseHealthCheck(values);
     const credential = clientCredential(values);
+    const taskGroup = readTaskGroupFlag(values);
+    if (taskGroup !== undefined && values.command !== undefined) throw new FlagError('task_group', undefined, 'cannot be given with --command (one or the other, as mesos-execute)');
+    if (taskGroup === undefined && values.name === undefined) throw new FlagError('name', undefined, 'is required (unless --task_group is given)');
+    if (taskGroup === undefined && values.command === undefined) throw new FlagError('command', undefined, 'is required (or --task_group)');
     const framework = frameworkInfo(values);
     const wanted = Resources.parse(values.resources as string);
     const master = masterAddress(values);
@@ -104,7 +116,7 @@ export const executeCommand: Command = {
       },
       ...(healthCheck !== undefined ? { health_check: healthCheck } : {}),
     });
-    const scheduler = new ExecuteScheduler(name, wanted, task, killAfterMs);
+    const scheduler = taskGroup !== undefined ? new TaskGroupScheduler(taskGroup, killAfterMs, printStatus, print) : new ExecuteScheduler(name, wanted, task, killAfterMs);
     const driver = new SchedulerDriver(
       scheduler,
       framework,
@@ -112,7 +124,7 @@ export const executeCommand: Command = {
       connection.runtime !== undefined ? { runtime: connection.runtime, detector: connection.detector } : { logger, ...(credential !== undefined ? { credential } : {}) },
     );
     onSignal = () => {
-      print(`Received a signal: killing task '${name}'`);
+      print(taskGroup !== undefined ? 'Received a signal: killing the task group' : `Received a signal: killing task '${name}'`);
       scheduler.interrupt(driver);
       void untilSignal().then(() => scheduler.giveUp());
     };
@@ -126,6 +138,16 @@ export const executeCommand: Command = {
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
+}
+
+/** A status update, as `mesos-execute` prints it. */
+function printStatus(status: TaskStatus): void {
+  print(`Received status update ${status.state} for task '${status.task_id.value}'`);
+  if (status.message !== undefined && status.message !== '') print(`  message: '${status.message}'`);
+  if (status.source !== undefined) print(`  source: ${status.source}`);
+  if (status.reason !== undefined) print(`  reason: ${status.reason}`);
+  if (status.healthy !== undefined) print(`  healthy?: ${status.healthy}`);
+  if (status.check_status !== undefined) print(`  check_status: ${JSON.stringify(status.check_status)}`);
 }
 
 /**
@@ -207,12 +229,7 @@ class ExecuteScheduler implements Scheduler {
 
   statusUpdate(driver: SchedulerDriver, status: TaskStatus): void {
     if (status.task_id.value !== this.name) return;
-    print(`Received status update ${status.state} for task '${this.name}'`);
-    if (status.message !== undefined && status.message !== '') print(`  message: '${status.message}'`);
-    if (status.source !== undefined) print(`  source: ${status.source}`);
-    if (status.reason !== undefined) print(`  reason: ${status.reason}`);
-    if (status.healthy !== undefined) print(`  healthy?: ${status.healthy}`);
-    if (status.check_status !== undefined) print(`  check_status: ${JSON.stringify(status.check_status)}`);
+    printStatus(status);
     if (status.state === 'TASK_RUNNING' && this.killAfterMs !== undefined && this.#killTimer === undefined) {
       // A wall-clock timer: the operator asked for real time, and this is no actor.
       this.#killTimer = wallClockTimer(this.killAfterMs, () => this.interrupt(driver));

@@ -10,6 +10,7 @@ import type {
   FrameworkID,
   FrameworkInfo,
   KillPolicy,
+  TaskGroupInfo,
   TaskID,
   TaskInfo,
   TaskStatus,
@@ -44,6 +45,11 @@ export interface Executor {
   disconnected(driver: ExecutorDriver): void;
   /** Run `task`, and report its states with `driver.sendStatusUpdate` (`TASK_RUNNING`, then a terminal one). */
   launchTask(driver: ExecutorDriver, task: TaskInfo): void;
+  /**
+   * Run the tasks of `taskGroup` together (a LAUNCH_GROUP; the default executor runs them). An
+   * executor without it gets each task of the group through `launchTask`, in order.
+   */
+  launchTaskGroup?(driver: ExecutorDriver, taskGroup: TaskGroupInfo): void;
   /** Kill the task and answer with a terminal update (`TASK_KILLED`). `killPolicy` overrides the task's own. */
   killTask(driver: ExecutorDriver, taskId: TaskID, killPolicy?: KillPolicy): void;
   /** Bytes the scheduler sent with `sendFrameworkMessage` (best effort, not retried). */

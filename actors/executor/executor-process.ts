@@ -14,7 +14,9 @@ import {
   REGISTER_EXECUTOR,
   REREGISTER_EXECUTOR,
   RUN_TASK,
+  RUN_TASK_GROUP,
   ReconnectExecutorSchema,
+  RunTaskGroupSchema,
   RunTaskSchema,
   SHUTDOWN_EXECUTOR,
   STATUS_UPDATE,
@@ -31,6 +33,7 @@ import {
   type RegisterExecutor,
   type ReregisterExecutor,
   type RunTask,
+  type RunTaskGroup,
   type StatusUpdate,
   type StatusUpdateAcknowledgement,
   type StatusUpdateMessage,
@@ -50,8 +53,8 @@ import type { Executor, ExecutorDriver } from './executor-driver.ts';
  * 1. registering with the agent (`RegisterExecutorMessage`, retried with backoff until
  *    `ExecutorRegisteredMessage`), and re-registering when a recovered agent asks
  *    (`ReconnectExecutorMessage` → `ReregisterExecutorMessage` with what is unacknowledged);
- * 2. handing the agent's messages to the `Executor` callbacks (launch, kill, framework message,
- *    shutdown), in its mailbox, one at a time;
+ * 2. handing the agent's messages to the `Executor` callbacks (launch a task or a task group,
+ *    kill, framework message, shutdown), in its mailbox, one at a time;
  * 3. sending status updates and keeping each until the agent acknowledges it;
  * 4. watching the agent (a link): when it exits, `disconnected`, then either waiting up to the
  *    recovery timeout for it to come back (checkpointing frameworks, once registered) or
@@ -104,6 +107,7 @@ export class ExecutorProcess extends Process {
     this.install<ExecutorReregistered>(EXECUTOR_REREGISTERED, this.reregistered, validator(ExecutorReregisteredSchema, EXECUTOR_REREGISTERED));
     this.install<ReconnectExecutor>(RECONNECT_EXECUTOR, this.reconnect, validator(ReconnectExecutorSchema, RECONNECT_EXECUTOR));
     this.install<RunTask>(RUN_TASK, this.runTask, validator(RunTaskSchema, RUN_TASK));
+    this.install<RunTaskGroup>(RUN_TASK_GROUP, this.runTaskGroup, validator(RunTaskGroupSchema, RUN_TASK_GROUP));
     this.install<KillTask>(KILL_TASK, this.killTask, validator(KillTaskSchema, KILL_TASK));
     this.install<StatusUpdateAcknowledgement>(
       STATUS_UPDATE_ACKNOWLEDGEMENT,
@@ -205,6 +209,19 @@ export class ExecutorProcess extends Process {
     this.log.debug({ task_id: message.task.task_id.value }, 'Executor asked to run task');
     this.tasks.set(message.task.task_id.value, message.task);
     this.#executor.launchTask(this.#driver, message.task);
+  }
+
+  /** `RunTaskGroupMessage`: the group goes whole to `launchTaskGroup`, or task by task to `launchTask`. */
+  runTaskGroup(_from: UPID, message: RunTaskGroup): void {
+    const tasks = message.task_group.tasks ?? [];
+    if (this.aborted || this.shuttingDown) {
+      this.log.debug({ task_ids: tasks.map((t) => t.task_id.value) }, 'Ignoring run task group because the executor is aborted or shutting down');
+      return;
+    }
+    this.log.debug({ task_ids: tasks.map((t) => t.task_id.value) }, 'Executor asked to run task group');
+    for (const task of tasks) this.tasks.set(task.task_id.value, task);
+    if (this.#executor.launchTaskGroup !== undefined) this.#executor.launchTaskGroup(this.#driver, message.task_group);
+    else for (const task of tasks) this.#executor.launchTask(this.#driver, task);
   }
 
   killTask(_from: UPID, message: KillTask): void {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { MesosError } from '../../src/errors.ts';
+import type { TaskInfo } from '../../src/mesos/v1/common.ts';
+import type { FrameworkRecord } from './state.ts';
 
 /**
  * Authorization by access control lists, as Mesos's `LocalAuthorizer` (`--acls`):
@@ -161,4 +163,12 @@ function entity(value: unknown, at: string, where: string): AclEntity {
 /** `authorizer.authorized(...)`, or true when the master has no ACLs (Mesos without `--acls`). */
 export function authorized(m: { readonly options: { readonly authorizer?: LocalAuthorizer | undefined } }, action: AuthorizedAction, principal: string | undefined, object?: string): boolean {
   return m.options.authorizer?.authorized(action, principal, object) ?? true;
+}
+
+/**
+ * The user a task runs as, which `run_tasks` ACLs authorize (Mesos's `authorizeTask`): its
+ * command's, else its executor's command's, else the framework's.
+ */
+export function taskUser(framework: FrameworkRecord, task: TaskInfo): string {
+  return task.command?.user ?? task.executor?.command?.user ?? framework.info.user;
 }

@@ -1,4 +1,4 @@
-import { authorized } from './authorizer.ts';
+import { authorized, taskUser } from './authorizer.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { RUN_TASK, type Task } from '../../src/mesos/protocol.ts';
@@ -18,10 +18,12 @@ import { MAX_OFFERS_PER_EVENT } from './constants.ts';
 import type { Master } from './master-process.ts';
 import * as operatorEvents from './operator-events.ts';
 import { type AgentRecord, type FrameworkRecord, masterStatus, OfferRecord } from './state.ts';
+import { launchGroup } from './task-groups.ts';
 import { validateTask } from './validation.ts';
 
 /**
- * Offers: the allocator's allocations become offers to schedulers; ACCEPT (LAUNCH), DECLINE
+ * Offers: the allocator's allocations become offers to schedulers; ACCEPT (LAUNCH, LAUNCH_GROUP
+ * in `task-groups.ts`), DECLINE
  * (with `filters.refuse_seconds`), REVIVE, SUPPRESS; rescinding when an offer can no longer be
  * used (agent removed, framework gone or failed over, `offer_timeout`).
  */
@@ -190,7 +192,7 @@ function launchedTasks(operations: OfferOperation[]): TaskInfo[] {
   return out;
 }
 
-/** ACCEPT: validate the offers, run the operations (LAUNCH), return what is left with the filter. */
+/** ACCEPT: validate the offers, run the operations (LAUNCH, LAUNCH_GROUP), return what is left with the filter. */
 export function accept(m: Master, framework: FrameworkRecord, accept: SchedulerCallOf<'ACCEPT'>['accept']): void {
   const offerIds = (accept.offer_ids ?? []).map((o) => o.value);
   const operations = (accept.operations ?? []) as OfferOperation[];
@@ -230,9 +232,7 @@ export function accept(m: Master, framework: FrameworkRecord, accept: SchedulerC
         for (const task of op.launch.task_infos ?? []) remaining = launch(m, framework, agent, task, remaining);
         break;
       case 'LAUNCH_GROUP':
-        for (const task of op.launch_group.task_group.tasks ?? []) {
-          taskError(m, framework, task, 'LAUNCH_GROUP is not supported by this master yet');
-        }
+        remaining = launchGroup(m, framework, agent, op.launch_group, remaining);
         break;
       default:
         m.log.warn({ frameworkId: framework.id, type: op.type }, 'Ignoring unsupported offer operation');
@@ -303,14 +303,6 @@ function launch(m: Master, framework: FrameworkRecord, agent: AgentRecord | unde
   };
   m.send(agent.pid, RUN_TASK, runTask);
   return remaining.minus(consumed);
-}
-
-/**
- * The user a task runs as, which `run_tasks` ACLs authorize (Mesos's `authorizeTask`): its
- * command's, else its executor's command's, else the framework's.
- */
-export function taskUser(framework: FrameworkRecord, task: TaskInfo): string {
-  return task.command?.user ?? task.executor?.command?.user ?? framework.info.user;
 }
 
 /** REVIVE: offers again for these roles (all if none), and no more decline filters. */

@@ -37,7 +37,10 @@ export function validateTask(
     if (executor.framework_id !== undefined && executor.framework_id.value !== framework.id) {
       return `ExecutorInfo has an invalid FrameworkID (Actual: ${executor.framework_id.value} vs Expected: ${framework.id})`;
     }
-    if (executor.command === undefined && executor.type !== 'DEFAULT') return 'ExecutorInfo must have a CommandInfo';
+    // As Mesos's `task::internal::validateExecutor`: a LAUNCH runs its task in a custom executor;
+    // the default executor takes task groups only (LAUNCH_GROUP).
+    if (executor.type !== undefined && executor.type !== 'CUSTOM') return `'ExecutorInfo.type' must be 'CUSTOM'`;
+    if (executor.command === undefined) return 'ExecutorInfo must have a CommandInfo';
     const existing = framework.executors.get(agent.id)?.get(executor.executor_id.value);
     if (existing !== undefined) {
       if (!sameExecutor(existing, executor)) {
@@ -78,7 +81,8 @@ export function idValueProblem(value: string | undefined): string | undefined {
   return undefined;
 }
 
-function sameExecutor(a: ExecutorInfo, b: ExecutorInfo): boolean {
+/** Whether `b` may run as the executor `a` already running with its id (Mesos's `validateCompatibleExecutorInfo`). */
+export function sameExecutor(a: ExecutorInfo, b: ExecutorInfo): boolean {
   const strip = (e: ExecutorInfo) => JSON.stringify({ command: e.command, resources: e.resources ?? [], name: e.name, data: e.data });
   return strip(a) === strip(b);
 }

@@ -554,8 +554,9 @@ class SchedulerProcess extends Process {
     const now = this.clock.now() / 1000;
     const state = this.driver.framework.capabilities?.some((c) => c.type === 'PARTITION_AWARE') === true ? 'TASK_DROPPED' : 'TASK_LOST';
     for (const op of operations) {
-      if (op.type !== 'LAUNCH') continue;
-      for (const task of op.launch.task_infos ?? []) {
+      // The tasks of a LAUNCH_GROUP too, each of them.
+      const tasks = op.type === 'LAUNCH' ? op.launch.task_infos : op.type === 'LAUNCH_GROUP' ? op.launch_group.task_group.tasks : undefined;
+      for (const task of tasks ?? []) {
         const status: TaskStatus = { task_id: task.task_id, state, source: 'SOURCE_MASTER', reason: 'REASON_MASTER_DISCONNECTED', message: 'Master disconnected', timestamp: now };
         this.runtime.enqueueIfAlive(this, () => {
           if (this.driver.status === 'DRIVER_RUNNING') this.#callback('statusUpdate', (s) => s.statusUpdate?.(this.driver, status));

@@ -8,6 +8,7 @@ import {
   FrameworkIDSchema,
   FrameworkInfoSchema,
   ResourceSchema,
+  TaskGroupInfoSchema,
   TaskIDSchema,
   TaskInfoSchema,
   TaskStateSchema,
@@ -46,6 +47,8 @@ export const UNREGISTER_SLAVE = 'UnregisterSlaveMessage';
 export const PING_SLAVE = 'PingSlaveMessage';
 export const PONG_SLAVE = 'PongSlaveMessage';
 export const RUN_TASK = 'RunTaskMessage';
+/** Master → agent → executor: a task group for one executor, all or nothing (Mesos 1.1's `RunTaskGroupMessage`). */
+export const RUN_TASK_GROUP = 'RunTaskGroupMessage';
 export const KILL_TASK = 'KillTaskMessage';
 export const STATUS_UPDATE = 'StatusUpdateMessage';
 export const STATUS_UPDATE_ACKNOWLEDGEMENT = 'StatusUpdateAcknowledgementMessage';
@@ -162,6 +165,18 @@ export const RunTaskSchema = z.object({
 });
 export type RunTask = z.infer<typeof RunTaskSchema>;
 
+/**
+ * Mesos's `RunTaskGroupMessage`: the tasks of `task_group` run together in `executor` (the
+ * default executor, `ExecutorInfo.type` DEFAULT). `framework.id` is set; each task names
+ * `executor`, as the master fills it in (Mesos's `Master::accept`).
+ */
+export const RunTaskGroupSchema = z.object({
+  framework: FrameworkInfoSchema.extend({ id: FrameworkIDSchema }),
+  executor: ExecutorInfoSchema,
+  task_group: TaskGroupInfoSchema,
+});
+export type RunTaskGroup = z.infer<typeof RunTaskGroupSchema>;
+
 export const KillTaskSchema = z.object({
   framework_id: FrameworkIDSchema,
   task_id: TaskIDSchema,
@@ -253,6 +268,7 @@ export const ReconnectExecutorSchema = z.object({ slave_id: AgentIDSchema });
 export type ReconnectExecutor = z.infer<typeof ReconnectExecutorSchema>;
 
 export const ReregisterRequestSchema = z.object({});
+
 
 /** Mesos `ReconcileTasksMessage`: the master's view of the tasks it asks about. */
 export const ReconcileTasksSchema = z.object({ framework_id: FrameworkIDSchema, statuses: z.array(TaskStatusSchema) });

@@ -41,7 +41,7 @@ const COMMANDS = {
     '--gc_delay', '--gc_disk_headroom', '--disk_watch_interval', '--strict', '--executor_environment_variables', '--isolation', '--cgroups_hierarchy', '--cgroups_root', '--cgroups_enable_cfs',
   ],
   dev: ['--agents', '--resources', '--isolation', '--recover', '--strict', '--port', '--min_allocatable_resources', '--role_sorter', '--framework_sorter', '--weights', '--filter_gpu_resources', '--nats'],
-  execute: ['--master', '--name', '--command', '--resources', '--framework_name', '--role', '--env', '--shell', '--kill_after', '--health_check', '--checkpoint', '--framework_capabilities', '--nats'],
+  execute: ['--master', '--name', '--command', '--task_group', '--resources', '--framework_name', '--role', '--env', '--shell', '--kill_after', '--health_check', '--checkpoint', '--framework_capabilities', '--nats'],
   state: ['--master', '--json', '--nats'],
 };
 
@@ -106,6 +106,12 @@ const BAD: [string, string[], Record<string, string>, RegExp][] = [
   ['a kill delay that is zero', ['execute', '--nats=nats://127.0.0.1:1', '--name=a', '--command=true', '--kill_after=0secs'], {}, /invalid value '0' for --kill_after: must be greater than zero/],
   ['an executor registration timeout', ['agent', '--work_dir=/tmp/x', '--nats=nats://127.0.0.1:1', '--executor_registration_timeout=1'], {}, /invalid value '1' for --executor_registration_timeout: must be a duration/],
   ['an unknown flag', ['state', '--masters=http://x'], {}, /--masters: unknown flag/],
+  ['a missing name', ['execute', '--nats=nats://127.0.0.1:1', '--command=true'], {}, /--name: is required \(unless --task_group is given\)/],
+  ['a task group file that is not there', ['execute', '--nats=nats://127.0.0.1:1', '--task_group=/nonexistent/group.json'], {}, /invalid value '\/nonexistent\/group.json' for --task_group: is neither JSON nor a file that can be read: ENOENT/],
+  ['a task group that is not JSON', ['execute', '--nats=nats://127.0.0.1:1', '--task_group={tasks'], {}, /invalid value '\{tasks' for --task_group: must be a TaskGroupInfo in JSON/],
+  ['a task group without tasks', ['execute', '--nats=nats://127.0.0.1:1', '--task_group={"tasks":[]}'], {}, /for --task_group: is not a TaskGroupInfo: tasks: /],
+  ['a task group task without a command', ['execute', '--nats=nats://127.0.0.1:1', `--task_group=${JSON.stringify({ tasks: [{ name: 'a', task_id: { value: 'a' }, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 } }] }] })}`], {}, /for --task_group: task 'a' has no command/],
+  ['a task group and a command', ['execute', '--nats=nats://127.0.0.1:1', '--command=true', `--task_group=${JSON.stringify({ tasks: [{ name: 'a', task_id: { value: 'a' }, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 } }], command: { value: 'true' } }] })}`], {}, /--task_group: cannot be given with --command/],
 ];
 
 for (const [what, args, env, message] of BAD) {

@@ -19,7 +19,8 @@ import { Probe } from './runtime.ts';
 /**
  * An agent stand-in speaking the master's protocol, for master tests (Mesos tests use a real
  * agent with a mock executor; a scripted one here keeps master tests exact and fast). It
- * registers, answers pings, records `RunTaskMessage`s and sends status updates on request.
+ * registers, answers pings, records `RunTaskMessage`s (and `RunTaskGroupMessage`s, in `received`)
+ * and sends status updates on request.
  */
 export class FakeAgent extends Probe {
   agentId: string | undefined;
@@ -34,7 +35,7 @@ export class FakeAgent extends Probe {
   ) {
     super(
       id,
-      ['KillTaskMessage', 'StatusUpdateAcknowledgementMessage', 'ShutdownFrameworkMessage', 'ShutdownExecutorMessage', 'FrameworkToExecutorMessage'],
+      ['KillTaskMessage', 'RunTaskGroupMessage', 'StatusUpdateAcknowledgementMessage', 'ShutdownFrameworkMessage', 'ShutdownExecutorMessage', 'FrameworkToExecutorMessage'],
       {
         SlaveRegisteredMessage(this: FakeAgent, _from: UPID, body: SlaveRegistered) {
           this.agentId = body.slave_id.value;

@@ -1,0 +1,26 @@
+import { Containerizer } from '../agent/containerizer.ts';
+import { memoryLimitation } from '../agent/isolation.ts';
+import { DefaultExecutor } from './default-executor.ts';
+import { MESOS_TS_MEMORY_CGROUP } from './environment.ts';
+import { ExecutorDriver } from './executor-driver.ts';
+
+/**
+ * The default executor as a process of its own: the agent runs it
+ * (`executorMainCommand(DEFAULT_EXECUTOR_MAIN)`) for a checkpointing framework's task groups, so
+ * that the executor and its tasks outlive an agent restart and re-register with the agent's next
+ * run, as `command-executor-main.ts` does for a command task. It reads the executor environment
+ * the agent set, runs each task as its child in this process's group (so that the agent
+ * destroying the executor's container reaches every task), and exits once it has no task left:
+ * 0 when the driver stopped, 1 when it aborted.
+ */
+
+let driver: ExecutorDriver | undefined;
+const memoryCgroup = process.env[MESOS_TS_MEMORY_CGROUP];
+const containerizer = new Containerizer({
+  delay: (ms, fn) => driver!._delay(ms, fn),
+  sameGroup: true,
+  ...(memoryCgroup !== undefined && memoryCgroup !== '' ? { limitation: () => memoryLimitation(memoryCgroup) } : {}),
+});
+driver = new ExecutorDriver(new DefaultExecutor({ containerizer, containerId: 'executor' }));
+const status = await driver.run();
+process.exit(status === 'DRIVER_STOPPED' ? 0 : 1);
