@@ -80,7 +80,7 @@ test('flags - agent defaults, and --work_dir is required as in Mesos', (t) => {
   t.regex(error.message, /--work_dir: is required \(or set MESOS_TS_WORK_DIR\)/);
 });
 
-test('flags - execute needs --name and --command; resources default as mesos-execute', (t) => {
+test('flags - execute needs --name and --command; resources default as mesos-execute', async (t) => {
   const flags = parseFlags(executeCommand.flags, ['--name=hello', '--command', 'echo hi'], none);
   t.is(flags.resources, EXECUTE_DEFAULT_RESOURCES);
   t.is(flags.shell, true);
@@ -95,7 +95,8 @@ test('flags - execute needs --name and --command; resources default as mesos-exe
   t.deepEqual(info.roles, ['web']);
   t.is(info.role, undefined);
   t.is(parseFlags(executeCommand.flags, ['--name=a', '--command=b', '--no-shell'], none).shell, false);
-  t.throws(() => parseFlags(executeCommand.flags, ['--command=true'], none), { instanceOf: FlagError, message: /--name/ });
+  // `--name` is required unless `--task_group` is given: `execute` checks before it connects.
+  await t.throwsAsync(executeCommand.run(parseFlags(executeCommand.flags, ['--command=true'], none)), { instanceOf: FlagError, message: /--name: is required/ });
   t.is(parseFlags(stateCommand.flags, [], none).json, false);
   t.is(parseFlags(stateCommand.flags, ['--json'], none).json, true);
 });
