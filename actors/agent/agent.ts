@@ -25,6 +25,9 @@ import {
   ReregisterRequestSchema,
   RunTaskSchema,
   RunTaskGroupSchema,
+  CHECKPOINT_RESOURCES,
+  CheckpointResourcesSchema,
+  type CheckpointResources,
   SHUTDOWN_EXECUTOR,
   SHUTDOWN_FRAMEWORK,
   SHUTDOWN_SLAVE,
@@ -88,6 +91,7 @@ import { CgroupsIsolator, limitsOf, parseIsolation, type ContainerLimits } from 
 import { agentRouteRealm, httpRoutes } from './http.ts';
 import { HTTP_EXECUTOR_DISCONNECTED, type HttpExecutorDisconnected } from './http-executor.ts';
 import * as registration from './registration.ts';
+import * as resourcesCheckpoint from './resources-checkpoint.ts';
 import { FrameworkRecord } from './state.ts';
 import { runTaskGroup } from './task-groups.ts';
 import * as tasks from './tasks.ts';
@@ -168,6 +172,9 @@ export interface AgentOptions extends AgentFlagsInput {
  * 7. Draining (Mesos 1.9, `DrainSlaveMessage`): kill every task within the drain's
  *    `max_grace_period`, run no new one, and keep draining across a restart until no framework
  *    is left (`drain.ts`).
+ * 8. Dynamic reservations (`CheckpointResourcesMessage`): checkpoint the resources the master
+ *    reserved here, show them in its total, and report them when it (re-)registers, also after
+ *    a restart (`resources-checkpoint.ts`).
  *
  * The lifecycle is `agent.machine.ts`; the books are `state.ts`; checkpoints `checkpoint.ts`.
  *
@@ -180,7 +187,12 @@ export class Agent extends Process {
   readonly flags: AgentFlags;
   /** What the agent registers with; `id` is set once the master assigned one. */
   readonly info: AgentInfo;
-  readonly totalResources: Resources;
+  /** Its `--resources`: what `info.resources` says. */
+  readonly flagResources: Resources;
+  /** Its dynamic reservations, as the master last sent them (`resources-checkpoint.ts`). */
+  checkpointedResources: Resources = Resources.EMPTY;
+  /** `flagResources` with `checkpointedResources` applied: what `/state` and the metrics show. */
+  totalResources: Resources;
   /** The master to register with: `flags.master`, until the detector finds another. */
   master: UPID;
   readonly detector: MasterDetector | undefined;
@@ -255,14 +267,15 @@ export class Agent extends Process {
     this.onShutdown = options.onShutdown;
     this.onFailure = options.onFailure;
     this.killExecutorsOnExit = options.killExecutorsOnExit === true;
-    this.totalResources = Resources.parse(this.flags.resources);
+    this.flagResources = Resources.parse(this.flags.resources);
+    this.totalResources = this.flagResources;
     const port = runtime.httpAddress?.port;
     this.info = {
       hostname: this.flags.hostname,
       // Where its HTTP endpoints are (Mesos's `SlaveInfo.port`, its libprocess port): how the
       // master's web UI reaches its sandboxes (`/files/*`).
       ...(port !== undefined ? { port } : {}),
-      resources: this.totalResources.toJSON(),
+      resources: this.flagResources.toJSON(),
       attributes: parseAttributes(this.flags.attributes),
     };
     this.#uuidSource = options.uuidSource ?? randomByteSource;
@@ -316,6 +329,7 @@ export class Agent extends Process {
     this.install(EXECUTOR_TO_FRAMEWORK, (from, body: ExecutorToFramework) => tasks.executorMessage(this, from, body), validator(ExecutorToFrameworkSchema, 'ExecutorToFrameworkMessage'));
     this.install(SHUTDOWN_SLAVE, (from, body: ShutdownSlave) => registration.shutdown(this, from, body), validator(ShutdownSlaveSchema, 'ShutdownMessage'));
     this.install(DRAIN_SLAVE, (from, body: DrainSlave) => drain.drain(this, from, body), validator(DrainSlaveSchema, 'DrainSlaveMessage'));
+    this.install(CHECKPOINT_RESOURCES, (from, body: CheckpointResources) => resourcesCheckpoint.checkpointResources(this, from, body), validator(CheckpointResourcesSchema, 'CheckpointResourcesMessage'));
     this.install(SHUTDOWN_FRAMEWORK, (from, body: ShutdownFramework) => executors.shutdownFramework(this, from, body), validator(ShutdownFrameworkSchema, 'ShutdownFrameworkMessage'));
     this.install(SHUTDOWN_EXECUTOR, (from, body: ShutdownExecutor) => executors.shutdownExecutor(this, from, body), validator(ShutdownExecutorSchema, 'ShutdownExecutorMessage'));
     this.install(REGISTER_EXECUTOR, (from, body: RegisterExecutor) => executors.registerExecutor(this, from, body), validator(RegisterExecutorSchema, 'RegisterExecutorMessage'));

@@ -8,6 +8,7 @@ import type { AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo } from '../../src
  * The agent's directories under `--work_dir`, in Mesos's layout (`src/slave/paths.hpp`), and what
  * it checkpoints there so that a restarted agent comes back as the same agent:
  *
+ *     meta/resources/resources.info                         its dynamic reservations (`resources-checkpoint.ts`)
  *     meta/slaves/latest -> <agent_id>                      the agent id (a symlink, as in Mesos)
  *     meta/slaves/<agent_id>/slave.info                     AgentInfo
  *     meta/slaves/<agent_id>/drain.config                   DrainConfig, while the agent drains
@@ -92,7 +93,8 @@ export function createSandbox(workDir: string, agentId: string, frameworkId: str
   return dir;
 }
 
-function writeAtomically(file: string, content: string): void {
+/** Writes `file` whole or not at all: a temporary file renamed over it. */
+export function writeAtomically(file: string, content: string): void {
   mkdirSync(dirname(file), { recursive: true });
   const temp = `${file}.tmp`;
   writeFileSync(temp, content);

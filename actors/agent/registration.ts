@@ -26,6 +26,7 @@ import { attachSandbox } from './files.ts';
 import { formatDuration } from './flags.ts';
 import { scheduleRecovered } from './gc.ts';
 import * as executors from './executors.ts';
+import * as resourcesCheckpoint from './resources-checkpoint.ts';
 import { createTask, ExecutorRecord, FrameworkRecord } from './state.ts';
 
 /**
@@ -49,7 +50,9 @@ import { createTask, ExecutorRecord, FrameworkRecord } from './state.ts';
 export function recover(agent: Agent): void {
   // The executor socket first: another agent that holds it runs on this work directory, and
   // nothing of it may be touched (its containers would be taken for orphans and killed).
-  const recovering = listenForExecutors(agent).then(() => recoverState(agent.flags.workDir)).then(async (state) => {
+  const workDir = agent.flags.workDir;
+  const recovering = listenForExecutors(agent).then(() => Promise.all([recoverState(workDir), resourcesCheckpoint.readCheckpointed(workDir)])).then(async ([state, checkpointed]) => {
+    if (checkpointed.error !== undefined) state.errors.push(checkpointed.error);
     if (state.errors.length > 0) {
       agent.stats.recoveryErrors.inc(state.errors.length);
       if (agent.flags.strict) throw new RecoveryError(state.errors);
@@ -58,14 +61,19 @@ export function recover(agent: Agent): void {
     // Before any container is touched: an agent that would not be the same one stops here.
     const incompatible = state.info !== undefined && agent.flags.recover === 'reconnect' ? incompatibility(agent, state.info) : undefined;
     if (incompatible !== undefined) throw new IncompatibleAgentInfoError(incompatible);
+    const reserved = resourcesCheckpoint.applyRecovered(agent, checkpointed.resources);
+    if (typeof reserved === 'string') throw new IncompatibleCheckpointedResourcesError(reserved);
     const keep = survivors(agent, state);
     const { recovered, killed } = await agent.containerizer.recover((containerId) => keep.has(containerId));
     if (killed.length > 0) agent.log.warn({ pids: killed }, 'Killed containers a previous run of the agent left running');
-    return { state, containers: new Map(recovered.map((c) => [c.containerId, c])) };
+    return { state, containers: new Map(recovered.map((c) => [c.containerId, c])), reserved };
   });
   agent.continueWith(
     recovering,
-    ({ state, containers }) => _recover(agent, state, containers),
+    ({ state, containers, reserved }) => {
+      resourcesCheckpoint.recovered(agent, reserved);
+      _recover(agent, state, containers);
+    },
     (error) => {
       if (agent.flags.strict || (error instanceof RecoveryFailure && error.whateverStrict)) {
         recoveryFailed(agent, error);
@@ -137,6 +145,23 @@ export class IncompatibleAgentInfoError extends RecoveryFailure {
 
   remedy(workDir: string): string {
     return `start the agent with its previous --hostname, --resources and --attributes, or ${startAfresh(workDir)}, or start it once with --recover=cleanup (which does that for you)`;
+  }
+}
+
+/**
+ * The dynamic reservations the agent checkpointed (`resources-checkpoint.ts`) are more than its
+ * `--resources` hold (Mesos's "Checkpointed resources ... are incompatible with agent
+ * resources"): the master and its frameworks count on them, so the agent cannot start without.
+ */
+export class IncompatibleCheckpointedResourcesError extends RecoveryFailure {
+  readonly whateverStrict = true;
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'IncompatibleCheckpointedResourcesError';
+  }
+
+  remedy(workDir: string): string {
+    return `start the agent with --resources that hold them, or remove '${resourcesCheckpoint.resourcesInfoFile(workDir)}' (its dynamic reservations are then forgotten, by the agent and by a master that learns them from it)`;
   }
 }
 
@@ -282,7 +307,7 @@ function incompatibility(agent: Agent, previous: NonNullable<RecoveredState['inf
   } catch (error) {
     return `checkpointed resources are invalid: ${(error as Error).message}`;
   }
-  if (!resources.equals(agent.totalResources)) return `resources were '${String(resources)}', now '${String(agent.totalResources)}'`;
+  if (!resources.equals(agent.flagResources)) return `resources were '${String(resources)}', now '${String(agent.flagResources)}'`;
   if (JSON.stringify(previous.attributes ?? []) !== JSON.stringify(agent.info.attributes ?? [])) return 'attributes changed';
   return undefined;
 }
@@ -329,7 +354,7 @@ export function doReliableRegistration(agent: Agent): void {
   const id = agent.info.id;
   if (id === undefined) {
     agent.log.info({ master: String(agent.master) }, 'Registering with master');
-    agent.send(agent.master, REGISTER_SLAVE, { slave: { ...agent.info }, version: MESOS_VERSION } satisfies RegisterSlave);
+    agent.send(agent.master, REGISTER_SLAVE, { slave: { ...agent.info }, ...resourcesCheckpoint.registrationField(agent), version: MESOS_VERSION } satisfies RegisterSlave);
     return;
   }
   const tasks: Task[] = [];
@@ -360,6 +385,7 @@ export function doReliableRegistration(agent: Agent): void {
     executor_infos: executorInfos,
     frameworks,
     completed_frameworks: completedFrameworks,
+    ...resourcesCheckpoint.registrationField(agent),
     version: MESOS_VERSION,
   } satisfies ReregisterSlave);
 }

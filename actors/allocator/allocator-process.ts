@@ -4,7 +4,9 @@
  *
  * Responsibilities:
  * 1. Keep the policy's books from the master's messages: agents, frameworks, roles, weights,
- *    quota, resources recovered (with decline filters), suppress and revive.
+ *    quota, resources recovered (with decline filters), suppress and revive, and resources
+ *    converted by reservations (`updateAllocation` for offer operations, `updateAvailable`
+ *    for the operator's, which is answered: it fails when the agent has not that much free).
  * 2. Allocate in batches: a cycle over every agent each `allocationIntervalMs` (Mesos's
  *    `--allocation_interval`), the next one armed once the last has run.
  * 3. Allocate soon after events that add or free resources (an agent or framework added or
@@ -57,10 +59,16 @@ import {
   ALLOCATOR_SET_QUOTA,
   ALLOCATOR_SUPPRESS,
   ALLOCATOR_UPDATE_AGENT,
+  ALLOCATOR_UPDATE_ALLOCATION,
+  ALLOCATOR_UPDATE_AVAILABLE,
+  ALLOCATOR_UPDATE_AVAILABLE_RESULT,
   ALLOCATOR_UPDATE_FRAMEWORK,
   ALLOCATOR_UPDATE_WEIGHTS,
   type Offers,
+  type UpdateAvailableResult,
 } from './protocol.ts';
+import { applyConversions } from '../../src/mesos/resource-conversions.ts';
+import type { Resources } from '../../src/mesos/resources.ts';
 import { DRFSorter } from './sorter/drf.ts';
 import { RandomSorter } from './sorter/random.ts';
 import type { SorterFactory } from './sorter/sorter.ts';
@@ -158,6 +166,8 @@ export class AllocatorProcess extends Process {
     this.#on(ALLOCATOR_DEACTIVATE_AGENT, parse.parseAgentRef, this.deactivateAgent);
     this.#on(ALLOCATOR_UPDATE_AGENT, parse.parseUpdateAgent, this.updateAgent);
     this.#on(ALLOCATOR_RECOVER_RESOURCES, parse.parseRecover, this.recoverResources);
+    this.#on(ALLOCATOR_UPDATE_ALLOCATION, parse.parseUpdateAllocation, this.updateAllocation);
+    this.install(ALLOCATOR_UPDATE_AVAILABLE, (from: UPID, body: unknown) => this.updateAvailable(from, body));
     this.#on(ALLOCATOR_SUPPRESS, parse.parseRolesRef, this.suppressOffers);
     this.#on(ALLOCATOR_REVIVE, parse.parseRolesRef, this.reviveOffers);
     this.#on(ALLOCATOR_UPDATE_WEIGHTS, parse.parseUpdateWeights, this.updateWeights);
@@ -305,6 +315,54 @@ export class AllocatorProcess extends Process {
     const filter = c.refuseSeconds === undefined ? undefined : { now: this.clock.now(), refuseSeconds: c.refuseSeconds };
     this.allocation.recoverResources(c.frameworkId, c.agentId, c.resources, filter);
     if (c.refuseSeconds !== 0) this.#request(c.agentId);
+  }
+
+  /**
+   * Offer operations converted resources a framework holds (Mesos's `updateAllocation`): its
+   * allocation and the agent's total follow. What it does not hold is logged and ignored.
+   */
+  protected updateAllocation(c: parse.UpdateAllocationCommand): void {
+    if (!this.#knownAgent(c.agentId, 'allocation update') || !this.#knownFramework(c.frameworkId, 'allocation update')) return;
+    for (const { consumed, converted, role } of c.conversions) {
+      try {
+        this.allocation.updateAllocation(c.frameworkId, c.agentId, consumed, converted, role);
+      } catch (error) {
+        this.log.error({ frameworkId: c.frameworkId, agentId: c.agentId, reason: (error as Error).message }, 'Ignoring allocation update the books cannot hold');
+        return;
+      }
+    }
+    this.#request(c.agentId);
+  }
+
+  /**
+   * The operator converts free resources of an agent (Mesos's `updateAvailable`): all the
+   * conversions apply to what is available there, in order, or none does; the sender hears
+   * which (`ALLOCATOR_UPDATE_AVAILABLE_RESULT`). Answered even when malformed, if it has an id.
+   */
+  protected updateAvailable(from: UPID, body: unknown): void {
+    let c: parse.UpdateAvailableCommand;
+    try {
+      c = parse.parseUpdateAvailable(ALLOCATOR_UPDATE_AVAILABLE, body);
+    } catch (error) {
+      if (!(error instanceof MesosError)) throw error;
+      this.#invalid.inc();
+      this.log.warn({ from: String(from), name: ALLOCATOR_UPDATE_AVAILABLE, reason: error.message }, 'Ignoring malformed message');
+      const requestId = (body as { request_id?: unknown } | null)?.request_id;
+      if (typeof requestId === 'string') this.send(from, ALLOCATOR_UPDATE_AVAILABLE_RESULT, { request_id: requestId, error: error.message } satisfies UpdateAvailableResult);
+      return;
+    }
+    this.#lastSender = from;
+    const agent = this.allocation.agent(c.agentId);
+    const applied = agent === undefined ? `unknown agent '${c.agentId}'` : applyConversions(agent.available, c.conversions);
+    if (typeof applied === 'string') {
+      this.send(from, ALLOCATOR_UPDATE_AVAILABLE_RESULT, { request_id: c.requestId, error: applied } satisfies UpdateAvailableResult);
+      return;
+    }
+    // The total changes as what is available does: what is allocated stays as it is.
+    const total = applyConversions(agent!.total, c.conversions) as Resources;
+    this.allocation.updateAgent(c.agentId, total);
+    this.send(from, ALLOCATOR_UPDATE_AVAILABLE_RESULT, { request_id: c.requestId } satisfies UpdateAvailableResult);
+    this.#request(c.agentId);
   }
 
   protected updateWeights(weights: [string, number][]): void {

@@ -596,6 +596,37 @@ export class HierarchicalAllocation {
     if (unattributed !== undefined && !remaining.isEmpty()) this.#freeUnattributed(agent, frameworkId, common(unattributed, remaining));
   }
 
+  /**
+   * Resources a framework holds on an agent were converted by an offer operation (RESERVE,
+   * UNRESERVE; Mesos's `updateAllocation`): `consumed` leaves its allocation (from `role` first,
+   * then any role holding it) and the agent's total, and `converted` takes its place, allocated
+   * to `role` (default: the first role `consumed` was taken from). Throws if it does not hold
+   * `consumed` there.
+   */
+  updateAllocation(frameworkId: string, agentId: string, consumed: Resources, converted: Resources, role?: string): void {
+    const framework = this.#framework(frameworkId);
+    const agent = this.#agent(agentId);
+    const byRole = agent.allocations.get(frameworkId);
+    const held = [...(byRole ?? [])].sort(([a], [b]) => (a === role ? -1 : b === role ? 1 : 0));
+    if (!Resources.sum(held.map(([, r]) => r)).contains(consumed)) {
+      throw new Error(`framework '${frameworkId}' does not hold ${String(consumed)} on agent '${agentId}'`);
+    }
+    let rest = consumed;
+    let target = role;
+    for (const [name, resources] of held) {
+      const portion = common(resources, rest);
+      if (portion.isEmpty()) continue;
+      this.#unallocate(framework, name, agent, portion);
+      target ??= name;
+      rest = rest.minus(portion);
+      if (rest.isEmpty()) break;
+    }
+    agent.total = agent.total.minus(consumed).plus(converted);
+    this.#totals.setAgent(agentId, agent.total);
+    this.#allocateTo(framework, target ?? this.#usedRole(framework, undefined), agent, converted);
+    agent.available = agent.total.minus(agent.allocated);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Bookkeeping.
 

@@ -46,6 +46,25 @@ export interface RecoverCommand {
   readonly refuseSeconds: number | undefined;
 }
 
+export interface ConversionCommand {
+  readonly consumed: Resources;
+  readonly converted: Resources;
+  /** The role the converted resources go to (`UpdateAllocation`); absent: the one that held them. */
+  readonly role: string | undefined;
+}
+
+export interface UpdateAllocationCommand {
+  readonly frameworkId: string;
+  readonly agentId: string;
+  readonly conversions: ConversionCommand[];
+}
+
+export interface UpdateAvailableCommand {
+  readonly requestId: string;
+  readonly agentId: string;
+  readonly conversions: ConversionCommand[];
+}
+
 export interface RolesCommand {
   readonly frameworkId: string;
   /** Absent: all of the framework's roles. */
@@ -187,6 +206,26 @@ export function parseRecover(what: string, body: unknown): RecoverCommand {
     resources: resources(what, f, 'resources'),
     refuseSeconds: refuse as number | undefined,
   };
+}
+
+function conversions(what: string, fields: Fields): ConversionCommand[] {
+  const value = fields['conversions'];
+  if (!Array.isArray(value)) fail(what, 'conversions', `'conversions' must be an array, got ${show(value)}`, value);
+  return list(what, fields, 'conversions').map((c, i) => ({
+    consumed: resources(what, c, 'consumed', `conversions[${i}].consumed`),
+    converted: resources(what, c, 'converted', `conversions[${i}].converted`),
+    role: optionalString(what, c, 'role', `conversions[${i}].role`),
+  }));
+}
+
+export function parseUpdateAllocation(what: string, body: unknown): UpdateAllocationCommand {
+  const f = object(what, body);
+  return { frameworkId: id(what, f, 'framework_id'), agentId: id(what, f, 'agent_id'), conversions: conversions(what, f) };
+}
+
+export function parseUpdateAvailable(what: string, body: unknown): UpdateAvailableCommand {
+  const f = object(what, body);
+  return { requestId: id(what, f, 'request_id'), agentId: id(what, f, 'agent_id'), conversions: conversions(what, f) };
 }
 
 export function parseRolesRef(what: string, body: unknown): RolesCommand {

@@ -82,6 +82,43 @@ export interface RecoverResources {
   readonly refuse_seconds?: number;
 }
 
+/** One resource conversion (`src/mesos/resource-conversions.ts`) as it travels: `consumed` becomes `converted`. */
+export interface ConversionJSON {
+  readonly consumed: Resource[];
+  readonly converted: Resource[];
+}
+
+/**
+ * Offer operations (RESERVE, UNRESERVE in an ACCEPT) converted resources the framework holds
+ * on the agent (Mesos's `updateAllocation`): in its allocation and in the agent's total. `role`:
+ * the role the converted resources are allocated to; default the one that held the consumed.
+ */
+export const ALLOCATOR_UPDATE_ALLOCATION = 'Allocator.UpdateAllocation';
+export interface UpdateAllocation {
+  readonly framework_id: string;
+  readonly agent_id: string;
+  readonly conversions: (ConversionJSON & { readonly role?: string })[];
+}
+
+/**
+ * The operator converts free resources of an agent (RESERVE_RESOURCES, `/master/reserve`;
+ * Mesos's `updateAvailable`): applied, in order, only if the agent's available resources hold
+ * them. The allocator answers `ALLOCATOR_UPDATE_AVAILABLE_RESULT` with the same `request_id`.
+ */
+export const ALLOCATOR_UPDATE_AVAILABLE = 'Allocator.UpdateAvailable';
+export interface UpdateAvailable {
+  readonly request_id: string;
+  readonly agent_id: string;
+  readonly conversions: ConversionJSON[];
+}
+
+/** allocator → master: `UpdateAvailable` applied (no `error`), or why not (nothing changed). */
+export const ALLOCATOR_UPDATE_AVAILABLE_RESULT = 'Allocator.UpdateAvailableResult';
+export interface UpdateAvailableResult {
+  readonly request_id: string;
+  readonly error?: string;
+}
+
 export const ALLOCATOR_SUPPRESS = 'Allocator.SuppressOffers';
 export const ALLOCATOR_REVIVE = 'Allocator.ReviveOffers';
 export interface RolesRef {

@@ -31,6 +31,7 @@ import * as drain from './drain.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
 import * as operatorEvents from './operator-events.ts';
+import * as reservations from './reservations.ts';
 import { AgentRecord, masterStatus, type FrameworkRecord } from './state.ts';
 import { isTerminalTask } from './tasks.ts';
 
@@ -71,6 +72,8 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
   }
   const total = agentTotal(m, from, body.slave, 'registration');
   if (total === undefined) return;
+  const report = reservations.reported(m, from, body.checkpointed_resources, total, 'registration');
+  if (report === undefined) return;
   if (known !== undefined) {
     // The agent at this address was disconnected and registers as a new one: it restarted
     // without recovering (its tasks are gone), or was shutting down with a registration retry
@@ -89,10 +92,11 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
     if (!m.leading) return;
     const agent = new AgentRecord(id, info, from, m.now());
     agent.version = body.version;
+    reservations.admitReported(agent, report);
     admit(m, agent);
     m.stats.agentRegistrations.inc();
     m.send(from, SLAVE_REGISTERED, { slave_id: { value: id }, connection: connection(m) } satisfies SlaveRegistered);
-    m.log.info({ agentId: id, agent: String(from), hostname: agent.info.hostname, resources: String(total) }, 'Registered agent');
+    m.log.info({ agentId: id, agent: String(from), hostname: agent.info.hostname, resources: String(agent.total) }, 'Registered agent');
   });
 }
 
@@ -139,15 +143,17 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
   }
   const total = agentTotal(m, from, body.slave, 're-registration');
   if (total === undefined) return;
+  const report = reservations.reported(m, from, body.checkpointed_resources, total, 're-registration');
+  if (report === undefined) return;
   const agent = m.agents.get(id);
   if (agent !== undefined) {
-    reconnectAgent(m, agent, from, body, total);
+    reconnectAgent(m, agent, from, body, total, report);
     return;
   }
   m.agentsInTransition.set(id, 'reregistering');
   m.registrar(m.options.registry.update({ info: { ...body.slave, resources: total.toJSON(), id: { value: id } }, state: 'admitted', time: m.now() }), () => {
     m.agentsInTransition.delete(id);
-    if (m.leading) _reregisterAgent(m, from, body, total);
+    if (m.leading) _reregisterAgent(m, from, body, total, report);
   });
 }
 
@@ -173,7 +179,7 @@ function shutDownCompleted(m: Master, to: UPID, agentId: string, completed: Set<
 }
 
 /** A re-registering agent this master knows: no registry write (it is admitted there already). */
-function reconnectAgent(m: Master, agent: AgentRecord, from: UPID, body: ReregisterSlave, total: Resources): void {
+function reconnectAgent(m: Master, agent: AgentRecord, from: UPID, body: ReregisterSlave, total: Resources, report: reservations.Reported): void {
   const id = agent.id;
   const { completed, reported } = reportedOn(m, body);
   if (!agent.pid.equals(from)) {
@@ -188,7 +194,7 @@ function reconnectAgent(m: Master, agent: AgentRecord, from: UPID, body: Reregis
   // The agent may come back with other resources or attributes (restarted with a new
   // configuration): as Mesos's `___reregisterSlave`, its info is updated and the allocator
   // told its new total, before it is activated again.
-  updateAgentInfo(m, agent, body.slave, total);
+  updateAgentInfo(m, agent, body.slave, total, reservations.reconnectedTotal(m, agent, total, report));
   const reportedIds = new Set(reported.map((t) => `${t.framework_id.value}/${t.task_id.value}`));
   // Tasks the master launched there that the agent did not report: their RunTaskMessage was
   // lost, or is still on the way (the agent wrote its report before it came). As Mesos's
@@ -218,6 +224,7 @@ function reconnectAgent(m: Master, agent: AgentRecord, from: UPID, body: Reregis
   agent.missedPings = 0;
   m.stats.agentReregistrations.inc();
   m.send(from, SLAVE_REREGISTERED, { slave_id: { value: id }, connection: connection(m) });
+  reservations.syncReconnected(m, agent, report);
   shutDownCompleted(m, from, id, completed);
   for (const [frameworkId, statuses] of reconcile) m.send(from, RECONCILE_TASKS, { framework_id: { value: frameworkId }, statuses } satisfies ReconcileTasks);
   m.log.info({ agentId: id, agent: String(from) }, 'Agent re-registered');
@@ -228,12 +235,14 @@ function reconnectAgent(m: Master, agent: AgentRecord, from: UPID, body: Reregis
  * An agent this master does not know is in the registry (Mesos's `_reregisterSlave`): admitted
  * with what it reports. One the registry listed when this master was elected is recovered.
  */
-function _reregisterAgent(m: Master, from: UPID, body: ReregisterSlave, total: Resources): void {
+function _reregisterAgent(m: Master, from: UPID, body: ReregisterSlave, total: Resources, report: reservations.Reported): void {
   const id = body.slave.id.value;
   const { completed, reported, executorInfos } = reportedOn(m, body);
   const admitted = new AgentRecord(id, { ...body.slave, resources: total.toJSON() }, from, m.now());
   admitted.reregisteredTime = m.now();
   admitted.version = body.version;
+  // What it reserved is its to tell (a master that failed over had no books of it).
+  reservations.admitReported(admitted, report);
   for (const executor of executorInfos) {
     const fid = executor.framework_id?.value;
     if (fid === undefined) continue;
@@ -353,17 +362,20 @@ function agentTotal(m: Master, from: UPID, slave: RegisterSlave['slave'], what: 
   }
 }
 
-/** A known agent re-registered with `info`: if it changed, the books and the allocator follow. */
-function updateAgentInfo(m: Master, agent: AgentRecord, info: ReregisterSlave['slave'], total: Resources): void {
+/**
+ * A known agent re-registered with `info` (`total` its `--resources`, `applied` those with its
+ * reservations): if it changed, the books and the allocator follow.
+ */
+function updateAgentInfo(m: Master, agent: AgentRecord, info: ReregisterSlave['slave'], total: Resources, applied: Resources): void {
   const updated = { ...info, resources: total.toJSON(), id: { value: agent.id } };
   const rest = (i: Pick<AgentInfo, 'hostname' | 'port' | 'attributes' | 'domain'>) => JSON.stringify([i.hostname, i.port, i.attributes ?? [], i.domain]);
-  const sameTotal = total.equals(agent.total);
+  const sameTotal = applied.equals(agent.total);
   if (sameTotal && rest(info) === rest(agent.info)) return;
-  m.log.info({ agentId: agent.id, resources: String(total), was: String(agent.total) }, 'Agent re-registered with a changed AgentInfo');
+  m.log.info({ agentId: agent.id, resources: String(applied), was: String(agent.total) }, 'Agent re-registered with a changed AgentInfo');
   agent.info = updated;
   if (sameTotal) return;
-  agent.total = total;
-  m.toAllocator(ALLOCATOR_UPDATE_AGENT, { agent_id: agent.id, total: total.toJSON() } satisfies UpdateAgent);
+  agent.total = applied;
+  m.toAllocator(ALLOCATOR_UPDATE_AGENT, { agent_id: agent.id, total: applied.toJSON() } satisfies UpdateAgent);
 }
 
 /** Ids of the frameworks a re-registering agent reports (tasks, executors) that this master removed. */

@@ -10,6 +10,7 @@ import { MESOS_VERSION } from './constants.ts';
 import { drainInfoField } from './drain.ts';
 import type { Master } from './master-process.ts';
 import { OPERATOR_API_PATH, operatorApi, roleUsage, teardown } from './operator-api.ts';
+import { reservationEndpoint } from './operator-reservations.ts';
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord, type OfferRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
@@ -21,7 +22,8 @@ import { MASTER_READONLY_REALM, MASTER_READWRITE_REALM, MASTER_SCHEDULER_REALM }
 /**
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
  * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/roles`, `/master/flags`, `/master/health`,
- * `/master/redirect`, `POST /master/teardown`, `GET`/`PUT /master/weights` (`weights.ts`), and
+ * `/master/redirect`, `POST /master/teardown`, `POST /master/reserve` and `/master/unreserve`
+ * (`operator-reservations.ts`), `GET`/`PUT /master/weights` (`weights.ts`), and
  * `GET`/`POST /master/quota` (`quota.ts`);
  * the v1 operator API, `POST /api/v1`, is in `operator-api.ts`.
  *
@@ -52,6 +54,8 @@ export function httpRoutes(m: Master): Record<string, RouteHandler> {
     '/health': () => ({ status: 200 }),
     '/redirect': (request) => redirect(m, request),
     '/teardown': (request) => teardownEndpoint(m, request),
+    '/reserve': (request) => reservationEndpoint(m, request, 'RESERVE'),
+    '/unreserve': (request) => reservationEndpoint(m, request, 'UNRESERVE'),
     '/weights': (request) => weightsEndpoint(m, request),
     '/quota': (request) => quotaEndpoint(m, request),
     '/quota/*': (request) => quotaRoleEndpoint(m, request),
@@ -106,7 +110,7 @@ function teardownEndpoint(m: Master, request: HttpRequest): HttpResponse {
  * A form body (`a=1&b=x+y`) as libprocess's `query::decode`: `+` is a space, a malformed
  * percent-escape is an error (naming the part), a later key wins.
  */
-function decodeQuery(body: string): Map<string, string> {
+export function decodeQuery(body: string): Map<string, string> {
   const values = new Map<string, string>();
   for (const part of body.split('&')) {
     if (part === '') continue;
@@ -165,7 +169,8 @@ export function stateJSON(m: Master) {
     leader_info: info,
     ...(m.options.flags.cluster !== undefined ? { cluster: m.options.flags.cluster } : {}),
     flags: m.options.flags,
-    slaves: agents.map((a) => agentJSON(m, a)),
+    // With each reservation in full (v1 JSON), as `/master/slaves` has it: what `/master/unreserve` takes.
+    slaves: agents.map((a) => ({ ...agentJSON(m, a), reserved_resources_full: reservedFullModel(a.total) })),
     recovered_slaves: recoveredAgentsJSON(m),
     frameworks: [...m.frameworks.values()].map((f) => frameworkJSON(m, f)),
     completed_frameworks: m.completedFrameworks.map((f) => frameworkJSON(m, f)),

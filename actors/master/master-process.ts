@@ -33,7 +33,7 @@ import {
 import type { Timer } from '../../src/process/clock.ts';
 import type { AgentInfo, MasterInfo, TaskState } from '../../src/mesos/v1/common.ts';
 import type { SchedulerEvent } from '../../src/mesos/v1/index.ts';
-import { ALLOCATOR_OFFERS, ALLOCATOR_SET_QUOTA, ALLOCATOR_UPDATE_WEIGHTS, type Offers, type SetQuota, type UpdateWeights } from '../allocator/protocol.ts';
+import { ALLOCATOR_OFFERS, ALLOCATOR_UPDATE_AVAILABLE_RESULT, ALLOCATOR_SET_QUOTA, ALLOCATOR_UPDATE_WEIGHTS, type Offers, type SetQuota, type UpdateWeights } from '../allocator/protocol.ts';
 import type { ElectionEvent, MasterContender } from '../detector/contender.ts';
 import type { LeaderInfo } from '../detector/detector.ts';
 import { leaderInfo } from '../detector/leader.ts';
@@ -55,6 +55,7 @@ import * as frameworks from './frameworks.ts';
 import { httpRoutes, masterRouteRealm } from './http.ts';
 import { masterMachine, type MasterMachineState } from './master.machine.ts';
 import * as offers from './offers.ts';
+import * as operatorReservations from './operator-reservations.ts';
 import type { OperatorSubscriber } from './operator-events.ts';
 import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type DrainInfo, type QuotaEntry, type Registry, type RegistryAgent, type RegistrySettings } from './registry.ts';
 import { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
@@ -127,7 +128,9 @@ export interface MasterOptions {
  *    `max_agent_ping_timeouts`), removal with TASK_LOST/TASK_UNREACHABLE and `slaveLost`
  *    (`agents.ts`).
  * 3. Offers: turning the allocator's allocations into offers, ACCEPT, DECLINE with filters,
- *    rescinding (agent removed, framework gone, `offer_timeout`) (`offers.ts`).
+ *    rescinding (agent removed, framework gone, `offer_timeout`) (`offers.ts`); dynamic
+ *    reservations by frameworks (RESERVE, UNRESERVE) and by the operator, each agent's
+ *    checkpointed resources (`reservations.ts`, `operator-reservations.ts`).
  * 4. Tasks: validating and launching, KILL, status updates to the framework and their
  *    acknowledgements back to the agent, RECONCILE, framework messages both ways (`tasks.ts`).
  * 5. Operator endpoints: `/master/state`, `/master/frameworks`, `/master/slaves`,
@@ -305,6 +308,7 @@ export class Master extends Process {
     this.install(EXITED_EXECUTOR, (from, body: ExitedExecutor) => agents.exitedExecutor(this, from, body), validator(ExitedExecutorSchema, 'ExitedExecutorMessage'));
     this.install(EXECUTOR_TO_FRAMEWORK, (from, body: ExecutorToFramework) => tasks.executorMessage(this, from, body), validator(ExecutorToFrameworkSchema, 'ExecutorToFrameworkMessage'));
     this.install(ALLOCATOR_OFFERS, (from, body: Offers) => offers.allocated(this, from, body));
+    this.install(ALLOCATOR_UPDATE_AVAILABLE_RESULT, (from, body) => operatorReservations.updateAvailableResult(this, from, body));
 
     for (const [path, handler] of Object.entries(httpRoutes(this))) this.route(path, handler, masterRouteRealm(path));
   }

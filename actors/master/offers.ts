@@ -17,13 +17,14 @@ import {
 import { MAX_OFFERS_PER_EVENT } from './constants.ts';
 import type { Master } from './master-process.ts';
 import * as operatorEvents from './operator-events.ts';
+import * as reservations from './reservations.ts';
 import { type AgentRecord, type FrameworkRecord, masterStatus, OfferRecord } from './state.ts';
 import { launchGroup } from './task-groups.ts';
 import { validateTask } from './validation.ts';
 
 /**
  * Offers: the allocator's allocations become offers to schedulers; ACCEPT (LAUNCH, LAUNCH_GROUP
- * in `task-groups.ts`), DECLINE
+ * in `task-groups.ts`, RESERVE and UNRESERVE in `reservations.ts`, applied in order), DECLINE
  * (with `filters.refuse_seconds`), REVIVE, SUPPRESS; rescinding when an offer can no longer be
  * used (agent removed, framework gone or failed over, `offer_timeout`).
  */
@@ -216,10 +217,12 @@ export function accept(m: Master, framework: FrameworkRecord, accept: SchedulerC
 
   let remaining = Resources.EMPTY;
   let agentId = '';
+  const offerRoles: string[] = [];
   for (const offerId of offerIds) {
     const offer = removeOffer(m, offerId, { rescind: false, recover: false })!;
     remaining = remaining.plus(offer.resources);
     agentId = offer.agentId;
+    offerRoles.push(offer.role);
   }
   m.stats.offersAccepted.inc(offerIds.length);
   const agent = m.agents.get(agentId);
@@ -233,6 +236,10 @@ export function accept(m: Master, framework: FrameworkRecord, accept: SchedulerC
         break;
       case 'LAUNCH_GROUP':
         remaining = launchGroup(m, framework, agent, op.launch_group, remaining);
+        break;
+      case 'RESERVE':
+      case 'UNRESERVE':
+        remaining = reservations.offerOperation(m, framework, agent, offerRoles, op, remaining);
         break;
       default:
         m.log.warn({ frameworkId: framework.id, type: op.type }, 'Ignoring unsupported offer operation');

@@ -5,7 +5,7 @@ import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { allocationRole, reservedModel } from '../../src/mesos/model.ts';
 import type { DrainConfig, Task } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import { AgentIDSchema, DurationInfoSchema, FrameworkIDSchema, isTerminalState, type ExecutorInfo, type Resource, type TimeInfo } from '../../src/mesos/v1/common.ts';
+import { AgentIDSchema, DurationInfoSchema, FrameworkIDSchema, isTerminalState, ResourceSchema, type ExecutorInfo, type Resource, type TimeInfo } from '../../src/mesos/v1/common.ts';
 import { parseWith } from '../../src/mesos/v1/validate.ts';
 import { processCallAnswer, readV1Call } from '../cluster/v1-api.ts';
 import * as agents from './agents.ts';
@@ -14,6 +14,7 @@ import { removeFramework } from './frameworks.ts';
 import type { Master } from './master-process.ts';
 import * as operatorEvents from './operator-events.ts';
 import { jsonPostRefusal } from './scheduler-api.ts';
+import { operate as operateReservation } from './operator-reservations.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord } from './state.ts';
 import { quotaStatus, removeQuota, RemoveQuotaSchema, setQuotaCall, SetQuotaSchema, updateQuotaCall, UpdateQuotaSchema } from './quota.ts';
 import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from './weights.ts';
@@ -43,8 +44,11 @@ import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from '
  *    and written to the registry before it is answered (`quota.ts`, shared with `/master/quota`);
  *    the deprecated SET_QUOTA (a v0 `QuotaRequest`) and REMOVE_QUOTA (also
  *    `DELETE /master/quota/<role>`).
- * 6. Every other call type of `master.proto` (reservations, volumes, maintenance schedules, the
- *    files, ...) is `501 Not Implemented`, naming it.
+ * 6. Dynamic reservations: RESERVE_RESOURCES (with an optional `source`) and
+ *    UNRESERVE_RESOURCES, `202` once applied, `409` when the agent has not that much free
+ *    (`operator-reservations.ts`, shared with `/master/reserve` and `/master/unreserve`).
+ * 7. Every other call type of `master.proto` (volumes, maintenance schedules, the files, ...) is
+ *    `501 Not Implemented`, naming it.
  *
  * Requests are checked in the scheduler API's order (`scheduler-api.ts`): not the leader `307`
  * to the leader (`503` when none is known); not POST `405`; no `Content-Type` `400`; not JSON
@@ -102,7 +106,8 @@ export type OperatorCallType = (typeof OPERATOR_CALL_TYPES)[number];
  * The part of `master::Call` this master reads: the type, GET_METRICS's optional `timeout`, the
  * ids TEARDOWN, MARK_AGENT_GONE, DEACTIVATE_AGENT and REACTIVATE_AGENT name, DRAIN_AGENT's agent
  * and `DrainConfig` fields (`max_grace_period`, `mark_gone`), UPDATE_WEIGHTS's
- * weights and UPDATE_QUOTA's configs. The payloads of calls it does not implement are not looked at (they answer `501`).
+ * weights, UPDATE_QUOTA's configs and RESERVE_RESOURCES's and UNRESERVE_RESOURCES's agent and
+ * resources. The payloads of calls it does not implement are not looked at (they answer `501`).
  */
 const OperatorCallSchema = z.object({
   type: z.enum(OPERATOR_CALL_TYPES),
@@ -116,6 +121,8 @@ const OperatorCallSchema = z.object({
   update_quota: UpdateQuotaSchema.optional(),
   set_quota: SetQuotaSchema.optional(),
   remove_quota: RemoveQuotaSchema.optional(),
+  reserve_resources: z.object({ agent_id: AgentIDSchema, source: z.array(ResourceSchema).optional(), resources: z.array(ResourceSchema) }).optional(),
+  unreserve_resources: z.object({ agent_id: AgentIDSchema, resources: z.array(ResourceSchema) }).optional(),
 });
 export type OperatorCall = z.infer<typeof OperatorCallSchema>;
 
@@ -190,6 +197,18 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
     case 'REMOVE_QUOTA':
       if (call.remove_quota === undefined) return badRequest("Failed to validate master::Call: Expecting 'remove_quota' to be present");
       return removeQuota(m, call.remove_quota.role);
+    case 'RESERVE_RESOURCES': {
+      const reserve = call.reserve_resources;
+      if (reserve === undefined) return badRequest("Failed to validate master::Call: Expecting 'reserve_resources' to be present");
+      const fields = { agent: 'reserve_resources.agent_id', source: 'reserve_resources.source', resources: 'reserve_resources.resources' };
+      return operateReservation(m, { type: 'RESERVE', agentId: reserve.agent_id.value, source: reserve.source, resources: reserve.resources, principal: request.principal, fields });
+    }
+    case 'UNRESERVE_RESOURCES': {
+      const unreserve = call.unreserve_resources;
+      if (unreserve === undefined) return badRequest("Failed to validate master::Call: Expecting 'unreserve_resources' to be present");
+      const fields = { agent: 'unreserve_resources.agent_id', resources: 'unreserve_resources.resources' };
+      return operateReservation(m, { type: 'UNRESERVE', agentId: unreserve.agent_id.value, resources: unreserve.resources, principal: request.principal, fields });
+    }
     default:
       return { status: 501, body: `Call type '${call.type}' is not implemented by this master` };
   }

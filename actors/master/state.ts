@@ -125,7 +125,10 @@ export class AgentRecord {
   readonly id: string;
   info: AgentInfo;
   pid: UPID;
+  /** Its `--resources` (`info.resources`) with its dynamic reservations (`checkpointed`) applied. */
   total: Resources;
+  /** Its dynamically reserved resources, which it checkpoints (Mesos's `checkpointedResources`). */
+  checkpointed: Resources = Resources.EMPTY;
   connected = true;
   active = true;
   registeredTime: number;

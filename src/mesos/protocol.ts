@@ -74,6 +74,11 @@ export const REREGISTER_REQUEST = 'ReregisterRequestMessage';
  * nothing for one it knows (its RunTaskMessage was still on the way; it comes before this).
  */
 export const RECONCILE_TASKS = 'ReconcileTasksMessage';
+/**
+ * Master → agent: the agent's whole new set of checkpointed resources (its dynamic reservations),
+ * after a RESERVE or UNRESERVE, or when it re-registers with other ones than the master's.
+ */
+export const CHECKPOINT_RESOURCES = 'CheckpointResourcesMessage';
 
 // ---------------------------------------------------------------------------------------------
 // Shapes.
@@ -115,6 +120,8 @@ const ConnectionSchema = z.object({ total_ping_timeout_seconds: double.optional(
 
 export const RegisterSlaveSchema = z.object({
   slave: AgentInfoSchema,
+  /** The agent's dynamically reserved resources, as it checkpointed them; `slave.resources` are its `--resources`. */
+  checkpointed_resources: z.array(ResourceSchema).optional(),
   version: z.string().optional(),
 });
 export type RegisterSlave = z.infer<typeof RegisterSlaveSchema>;
@@ -143,6 +150,8 @@ export const ReregisterSlaveSchema = z.object({
   frameworks: z.array(FrameworkInfoSchema).optional(),
   /** The frameworks the agent completed, with their tasks (terminal, acknowledged or not). */
   completed_frameworks: z.array(CompletedFrameworkSchema).optional(),
+  /** As `RegisterSlaveMessage.checkpointed_resources`: what a master that failed over learns reservations from. */
+  checkpointed_resources: z.array(ResourceSchema).optional(),
   version: z.string().optional(),
 });
 export type ReregisterSlave = z.infer<typeof ReregisterSlaveSchema>;
@@ -269,6 +278,9 @@ export type ReconnectExecutor = z.infer<typeof ReconnectExecutorSchema>;
 
 export const ReregisterRequestSchema = z.object({});
 
+/** Mesos's `CheckpointResourcesMessage`: every resource the agent is to checkpoint (its dynamic reservations). */
+export const CheckpointResourcesSchema = z.object({ resources: z.array(ResourceSchema) });
+export type CheckpointResources = z.infer<typeof CheckpointResourcesSchema>;
 
 /** Mesos `ReconcileTasksMessage`: the master's view of the tasks it asks about. */
 export const ReconcileTasksSchema = z.object({ framework_id: FrameworkIDSchema, statuses: z.array(TaskStatusSchema) });

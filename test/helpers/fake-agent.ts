@@ -26,6 +26,8 @@ export class FakeAgent extends Probe {
   agentId: string | undefined;
   readonly runTasks: RunTask[] = [];
   answerPings = true;
+  /** The dynamically reserved resources it (re-)registers with (`checkpointed_resources`), as text; none by default. */
+  checkpointed = '';
 
   constructor(
     id: string,
@@ -35,7 +37,7 @@ export class FakeAgent extends Probe {
   ) {
     super(
       id,
-      ['KillTaskMessage', 'RunTaskGroupMessage', 'StatusUpdateAcknowledgementMessage', 'ShutdownFrameworkMessage', 'ShutdownExecutorMessage', 'FrameworkToExecutorMessage'],
+      ['KillTaskMessage', 'RunTaskGroupMessage', 'StatusUpdateAcknowledgementMessage', 'ShutdownFrameworkMessage', 'ShutdownExecutorMessage', 'FrameworkToExecutorMessage', 'CheckpointResourcesMessage'],
       {
         SlaveRegisteredMessage(this: FakeAgent, _from: UPID, body: SlaveRegistered) {
           this.agentId = body.slave_id.value;
@@ -58,15 +60,20 @@ export class FakeAgent extends Probe {
   }
 
   register(): void {
-    this.send(this.master, REGISTER_SLAVE, { slave: { hostname: this.hostname, resources: Resources.parse(this.resources).toJSON() }, version: 'test' });
+    this.send(this.master, REGISTER_SLAVE, { slave: { hostname: this.hostname, resources: Resources.parse(this.resources).toJSON() }, ...this.#checkpointed(), version: 'test' });
   }
 
   reregister(tasks: Task[] = []): void {
     this.send(this.master, REREGISTER_SLAVE, {
       slave: { id: { value: this.agentId! }, hostname: this.hostname, resources: Resources.parse(this.resources).toJSON() },
       tasks,
+      ...this.#checkpointed(),
       version: 'test',
     });
+  }
+
+  #checkpointed(): { checkpointed_resources?: unknown } {
+    return this.checkpointed === '' ? {} : { checkpointed_resources: Resources.parse(this.checkpointed).toJSON() };
   }
 
   /**

@@ -93,6 +93,8 @@ const ACLS = {
   update_weights: [{ principals: { values: ['ops'] }, roles: { type: 'ANY' } }, { principals: { type: 'ANY' }, roles: { type: 'NONE' } }],
   update_quotas: [{ principals: { values: ['ops'] }, roles: { type: 'ANY' } }, { principals: { type: 'ANY' }, roles: { type: 'NONE' } }],
   drain_agents: [{ principals: { values: ['ops'] } }, { principals: { type: 'ANY' }, agents: { type: 'NONE' } }],
+  reserve_resources: [{ principals: { values: ['ops'] }, roles: { type: 'ANY' } }, { principals: { type: 'ANY' }, roles: { type: 'NONE' } }],
+  unreserve_resources: [{ principals: { values: ['ops'] }, reserver_principals: { type: 'ANY' } }, { principals: { type: 'ANY' }, reserver_principals: { type: 'NONE' } }],
   deactivate_agents: [{ principals: { values: ['ops'] } }, { principals: { type: 'ANY' }, agents: { type: 'NONE' } }],
 };
 
@@ -190,4 +192,37 @@ test.serial('operator calls - teardown, weights, quota, drain and deactivate: 40
   const drain = await http(port, 'POST', '/api/v1', { type: 'DRAIN_AGENT', drain_agent: { agent_id: { value: agentId } } }, { headers: as('ci', 'c') });
   t.is(drain.status, 403);
   t.is(drain.body, "Principal 'ci' is not authorized to drain agents");
+});
+
+test.serial('reserve_resources, unreserve_resources - the operator endpoints and a framework\'s RESERVE ask the ACLs: 403, or the operation dropped', async (t) => {
+  const { cluster: c, port } = await cluster(t);
+  const agentId = c.agents[0]!.agentId!;
+  const reserved = (principal: string) => JSON.stringify([{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 }, reservations: [{ type: 'DYNAMIC', role: 'prod', principal }] }]);
+  const form = (principal: string) => `slaveId=${encodeURIComponent(agentId)}&resources=${encodeURIComponent(reserved(principal))}`;
+  const refused = await http(port, 'POST', '/master/reserve', form('ci'), { headers: as('ci', 'c') });
+  t.is(refused.status, 403);
+  t.is(refused.body, "Principal 'ci' is not authorized to reserve resources for role 'prod'");
+  const v1 = { type: 'RESERVE_RESOURCES', reserve_resources: { agent_id: { value: agentId }, resources: JSON.parse(reserved('ci')) } };
+  t.is((await http(port, 'POST', '/api/v1', v1, { headers: as('ci', 'c') })).status, 403);
+  t.true(c.master.agents.get(agentId)!.total.reserved('prod').isEmpty(), 'nothing reserved');
+
+  t.is((await http(port, 'POST', '/master/reserve', form('ops'), { headers: as('ops', 'o') })).status, 202);
+  t.is(c.master.agents.get(agentId)!.total.reserved('prod').cpus(), 1);
+  const undo = await http(port, 'POST', '/master/unreserve', form('ops'), { headers: as('ci', 'c') });
+  t.is(undo.status, 403);
+  t.is(undo.body, "Principal 'ci' is not authorized to unreserve resources reserved by principal 'ops'");
+  t.is((await http(port, 'POST', '/master/unreserve', form('ops'), { headers: as('ops', 'o') })).status, 202);
+  t.true(c.master.agents.get(agentId)!.total.reserved('prod').isEmpty());
+
+  // A framework of ci, subscribed to prod, may not reserve there: its RESERVE is dropped, its LAUNCH of the same ACCEPT still runs.
+  const { scheduler, driver } = await subscribe(t, c, { principal: 'ci', role: 'prod', user: 'nobody' });
+  const [offers] = await scheduler.next('resourceOffers');
+  const offer = offers[0]!;
+  driver.acceptOffers(offer.id, [
+    { type: 'RESERVE', reserve: { resources: JSON.parse(reserved('ci')) } },
+    { type: 'LAUNCH', launch: { task_infos: [{ name: 'x', task_id: { value: 'x' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:0.1;mem:32').toJSON(), command: { value: 'true' } }] } },
+  ]);
+  const [status] = await scheduler.next('statusUpdate');
+  t.is(status.state, 'TASK_STARTING');
+  t.true(c.master.agents.get(agentId)!.total.reserved('prod').isEmpty(), 'the RESERVE was dropped');
 });
