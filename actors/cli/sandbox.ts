@@ -178,8 +178,18 @@ async function withFile(command: string, values: Record<string, FlagValue>, use:
     const state = (await masterState(values)) as MasterState;
     const task = findTask(state, taskId, values.framework as string | undefined);
     const base = agentBase(state, task.slave_id, masterAddress(values));
-    const path = `/slaves/${task.slave_id}/frameworks/${task.framework_id}/executors/${task.executor_id || task.id}/runs/latest/${String(values.file)}`;
-    return await use(sandboxFile(base, path, timeoutMs, String(values.file), taskId, clientCredential(values)));
+    const run = `/slaves/${task.slave_id}/frameworks/${task.framework_id}/executors/${task.executor_id || task.id}/runs/latest`;
+    const file = String(values.file);
+    const credential = clientCredential(values);
+    // A task of a task group has a sandbox of its own in its default executor's,
+    // `tasks/<task id>` (as Mesos's `mesos-cat` finds it). When the master no longer lists the
+    // executor (it ended), the task's own sandbox is tried first, then the executor's.
+    const type = executorType(state, task);
+    const inGroup = sandboxFile(base, `${run}/tasks/${task.id}/${file}`, timeoutMs, file, taskId, credential);
+    const inExecutor = sandboxFile(base, `${run}/${file}`, timeoutMs, file, taskId, credential);
+    if (type === 'DEFAULT') return await use(inGroup);
+    if (type !== undefined || !task.executor_id || task.executor_id === task.id) return await use(inExecutor);
+    return await use(await firstReadable(inGroup, inExecutor));
   } catch (error) {
     process.stderr.write(`mesos-ts ${command}: ${(error as Error).message}\n`);
     return 1;
@@ -196,6 +206,7 @@ interface TaskJSON {
 interface FrameworkJSON {
   id: string;
   tasks: TaskJSON[];
+  executors?: { executor_id: string; slave_id: string; type?: string }[];
   unreachable_tasks?: TaskJSON[];
   completed_tasks?: TaskJSON[];
 }
@@ -205,6 +216,24 @@ interface MasterState {
   slaves: { id: string; pid: string; hostname: string; port?: number }[];
   frameworks: FrameworkJSON[];
   completed_frameworks?: FrameworkJSON[];
+}
+
+/** The type of the task's executor as the master lists it (`DEFAULT`, `CUSTOM`), if it does. */
+function executorType(state: MasterState, task: TaskJSON): string | undefined {
+  if (!task.executor_id) return undefined;
+  const framework = [...state.frameworks, ...(state.completed_frameworks ?? [])].find((f) => f.id === task.framework_id);
+  const executor = framework?.executors?.find((e) => e.executor_id === task.executor_id && e.slave_id === task.slave_id);
+  return executor === undefined ? undefined : (executor.type ?? 'CUSTOM');
+}
+
+/** `first` if its file can be read (its first byte), else `second`. */
+async function firstReadable(first: SandboxFile, second: SandboxFile): Promise<SandboxFile> {
+  try {
+    await first.read(0, 1);
+    return first;
+  } catch {
+    return second;
+  }
 }
 
 /** The task with that id (of that framework, if given); one of several with the id is an error naming their frameworks. */

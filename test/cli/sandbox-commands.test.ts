@@ -13,7 +13,7 @@ import { LocalBus, LocalTransport } from '../../src/transport/local.ts';
 import type { TaskInfo } from '../../src/mesos/v1/common.ts';
 import { futureMessages, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http } from '../helpers/http.ts';
-import { launchingOnce } from '../helpers/scheduler.ts';
+import { launchingOnce, TestScheduler } from '../helpers/scheduler.ts';
 import { Processes } from '../multihost/processes.ts';
 
 resetFiltersAfterEach(test);
@@ -201,4 +201,52 @@ test('tail --follow - characters appended a byte at a time, and a last line cut 
   });
   t.is(out.bytes().toString('utf8'), 'two 😀é€\nthree 😀\n');
   t.true(idles > 10, 'it waited for each byte');
+});
+
+test.serial('cat - a task of a task group: its own stdout, in its default executor\'s sandbox (tasks/<id>), while the executor runs and after it ended', async (t) => {
+  const registered = futureMessages(1, 'SlaveRegisteredMessage');
+  const cluster = await startEmbeddedCluster({ agents: 1, port: 0, logger: pino({ level: 'error' }) });
+  t.teardown(() => cluster.stop());
+  await registered;
+  const scheduler = new TestScheduler();
+  const driver = new SchedulerDriver(scheduler, { user: 'test', name: 'sandbox-cli-group' }, cluster.master.self, { runtime: cluster.runtime });
+  t.teardown(() => driver.abort());
+  await driver.start();
+  const [frameworkId] = await scheduler.next('registered');
+  const [offers] = await scheduler.next('resourceOffers');
+  const offer = offers[0]!;
+  const task = (id: string, command: string): TaskInfo => ({ name: id, task_id: { value: id }, agent_id: offer.agent_id, resources: Resources.parse('cpus:0.1;mem:32').toJSON(), command: { value: command } });
+  driver.acceptOffers(offer.id, [
+    {
+      type: 'LAUNCH_GROUP',
+      launch_group: {
+        executor: { type: 'DEFAULT', executor_id: { value: 'group' }, framework_id: frameworkId, resources: Resources.parse('cpus:0.1;mem:32;disk:32').toJSON() },
+        task_group: { tasks: [task('alpha', 'echo from-alpha'), task('beta', 'echo from-beta; while [ ! -e go ]; do sleep 0.05; done')] },
+      },
+    },
+  ]);
+  const cat = async (name: string, id: string) => {
+    const run = procs.cli(name, ['cat', `--master=${cluster.url}`, `--task=${id}`]);
+    const exit = await run.exited;
+    t.is(exit.code, 0, run.tail());
+    return run.stdout();
+  };
+  for (let finished = false; !finished; ) {
+    const [status] = await scheduler.next('statusUpdate');
+    finished = status.task_id.value === 'alpha' && status.state === 'TASK_FINISHED';
+  }
+  // The executor runs (beta waits): the master lists it as DEFAULT.
+  t.is(await cat('cat-alpha', 'alpha'), 'from-alpha\n');
+  // Once the group is done the executor is gone from the master's books; the task's sandbox is found still.
+  const beta = cluster.agents[0]!.frameworks.get(frameworkId.value)!.executors.get('group')!.directory;
+  const exited = futureMessages(1, 'ExitedExecutorMessage');
+  writeFileSync(join(beta, 'tasks', 'beta', 'go'), '');
+  await exited;
+  await cluster.runtime.settle();
+  t.false(cluster.master.frameworks.get(frameworkId.value)!.executors.get(offer.agent_id.value)?.has('group') ?? false, 'the master no longer lists the executor');
+  for (let finished = false; !finished; ) {
+    const [status] = await scheduler.next('statusUpdate');
+    finished = status.task_id.value === 'beta' && status.state === 'TASK_FINISHED';
+  }
+  t.is(await cat('cat-beta', 'beta'), 'from-beta\n');
 });
