@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { Containerizer } from '../agent/containerizer.ts';
-import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskID, TaskInfo, TaskState, TaskStatus } from '../../src/mesos/v1/common.ts';
-import { hasFrameworkCapability, isTerminalState } from '../../src/mesos/v1/common.ts';
+import type { KillPolicy, TaskID, TaskInfo, TaskState, TaskStatus } from '../../src/mesos/v1/common.ts';
+import { isTerminalState } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
-import { DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS, SHUTDOWN_KILL_BUFFER_MS, TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS } from './constants.ts';
+import { BuiltinExecutor, type BuiltinExecutorOptions } from './builtin-executor.ts';
+import { SHUTDOWN_KILL_BUFFER_MS, TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS } from './constants.ts';
 import { MESOS_DIRECTORY, MESOS_SANDBOX } from './environment.ts';
-import { ExecutorDriver, type DriverStatus, type Executor, type ExecutorDriverOptions } from './executor-driver.ts';
+import { ExecutorDriver, type DriverStatus, type ExecutorDriverOptions } from './executor-driver.ts';
 import { TaskRun } from './task-run.ts';
 
 export { describeExit } from './task-run.ts';
@@ -28,53 +27,21 @@ export { describeExit } from './task-run.ts';
  *    task within the executor's shutdown grace period and stopping once its end is reported.
  */
 
-export interface CommandExecutorOptions {
-  containerizer: Containerizer;
-  /** The container the task runs in; default a random UUID. */
-  containerId?: string;
-  /** The task's environment before its command's own variables; default the agent's environment and the sandbox variables. */
-  env?: Record<string, string>;
-  /** How long the agent gives the executor to shut down; default `DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS`. */
-  shutdownGracePeriodMs?: number;
-}
+export type CommandExecutorOptions = BuiltinExecutorOptions;
 
-export class CommandExecutor implements Executor {
-  readonly containerId: string;
-  readonly #containerizer: Containerizer;
-  readonly #env: Record<string, string> | undefined;
-  readonly #shutdownGracePeriodMs: number;
+export class CommandExecutor extends BuiltinExecutor {
 
   /** Its one task, once launched. */
   #run: TaskRun | undefined;
-  /**
-   * The framework has the `TASK_KILLING_STATE` capability: a kill is announced with
-   * `TASK_KILLING` first. Mesos's command executor sends it to those frameworks only; others do
-   * not know the state.
-   */
-  #killingState = false;
   /** The agent asked the executor to shut down: it stops once the task's end is reported. */
   #shuttingDown = false;
   #ackTimeout: { cancel(): void } | undefined;
 
   constructor(options: CommandExecutorOptions) {
-    this.#containerizer = options.containerizer;
-    this.containerId = options.containerId ?? randomUUID();
-    this.#env = options.env;
-    this.#shutdownGracePeriodMs = options.shutdownGracePeriodMs ?? DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS;
+    super('Command executor', options);
   }
 
-  registered(driver: ExecutorDriver, _executorInfo: ExecutorInfo, frameworkInfo: FrameworkInfo, agentInfo: AgentInfo): void {
-    this.#killingState = hasFrameworkCapability(frameworkInfo, 'TASK_KILLING_STATE');
-    driver.log.info({ hostname: agentInfo.hostname }, 'Command executor registered');
-  }
 
-  reregistered(driver: ExecutorDriver, agentInfo: AgentInfo): void {
-    driver.log.info({ hostname: agentInfo.hostname }, 'Command executor re-registered');
-  }
-
-  disconnected(driver: ExecutorDriver): void {
-    driver.log.info('Command executor disconnected from its agent');
-  }
 
   launchTask(driver: ExecutorDriver, task: TaskInfo): void {
     if (this.#run !== undefined) {
@@ -83,11 +50,11 @@ export class CommandExecutor implements Executor {
     }
     this.#run = new TaskRun({
       task,
-      containerizer: this.#containerizer,
+      containerizer: this.containerizer,
       containerId: this.containerId,
       sandbox: driver.directory ?? '.',
-      env: this.#env ?? defaultEnvironment(driver),
-      killingState: this.#killingState,
+      env: this.env ?? defaultEnvironment(driver),
+      killingState: this.killingState,
       driver,
       onTerminated: () => this.#terminated(driver),
     });
@@ -114,7 +81,7 @@ export class CommandExecutor implements Executor {
       return;
     }
     // Leave a little of the grace period to send `TASK_KILLED` before the agent destroys the container.
-    this.#run.kill(Math.max(0, this.#shutdownGracePeriodMs - SHUTDOWN_KILL_BUFFER_MS));
+    this.#run.kill(Math.max(0, this.shutdownGracePeriodMs - SHUTDOWN_KILL_BUFFER_MS));
   }
 
   error(driver: ExecutorDriver, message: string): void {

@@ -1,8 +1,5 @@
-import { Containerizer } from '../agent/containerizer.ts';
-import { memoryLimitation } from '../agent/isolation.ts';
 import { DefaultExecutor } from './default-executor.ts';
-import { MESOS_TS_MEMORY_CGROUP } from './environment.ts';
-import { ExecutorDriver } from './executor-driver.ts';
+import { runExecutorProcess } from './own-process.ts';
 
 /**
  * The default executor as a process of its own: the agent runs it
@@ -13,14 +10,4 @@ import { ExecutorDriver } from './executor-driver.ts';
  * destroying the executor's container reaches every task), and exits once it has no task left:
  * 0 when the driver stopped, 1 when it aborted.
  */
-
-let driver: ExecutorDriver | undefined;
-const memoryCgroup = process.env[MESOS_TS_MEMORY_CGROUP];
-const containerizer = new Containerizer({
-  delay: (ms, fn) => driver!._delay(ms, fn),
-  sameGroup: true,
-  ...(memoryCgroup !== undefined && memoryCgroup !== '' ? { limitation: () => memoryLimitation(memoryCgroup) } : {}),
-});
-driver = new ExecutorDriver(new DefaultExecutor({ containerizer, containerId: 'executor' }));
-const status = await driver.run();
-process.exit(status === 'DRIVER_STOPPED' ? 0 : 1);
+await runExecutorProcess((options) => new DefaultExecutor(options), 'executor');

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskGroupInfo, TaskID, TaskInfo, TaskState, TaskStatus } from '../../src/mesos/v1/common.ts';
-import { hasFrameworkCapability, isTerminalState } from '../../src/mesos/v1/common.ts';
-import type { Containerizer } from '../agent/containerizer.ts';
+import type { KillPolicy, TaskGroupInfo, TaskID, TaskInfo, TaskState, TaskStatus } from '../../src/mesos/v1/common.ts';
+import { isTerminalState } from '../../src/mesos/v1/common.ts';
+import { BuiltinExecutor, type BuiltinExecutorOptions } from './builtin-executor.ts';
 import { defaultEnvironment, type CommandExecutorHandle, type LaunchCommandExecutorOptions } from './command-executor.ts';
-import { DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS, SHUTDOWN_KILL_BUFFER_MS, TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS } from './constants.ts';
+import { SHUTDOWN_KILL_BUFFER_MS, TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS } from './constants.ts';
 import { MESOS_SANDBOX } from './environment.ts';
-import { ExecutorDriver, type Executor } from './executor-driver.ts';
+import { ExecutorDriver } from './executor-driver.ts';
 import { killGracePeriodMs, TaskRun } from './task-run.ts';
 
 /**
@@ -32,15 +32,7 @@ import { killGracePeriodMs, TaskRun } from './task-run.ts';
  *    every task within the shutdown grace period and stopping once their ends are sent.
  */
 
-export interface DefaultExecutorOptions {
-  containerizer: Containerizer;
-  /** The executor's container, in which each task gets a nested one; default a random UUID. */
-  containerId?: string;
-  /** The tasks' environment before their commands' own variables (`MESOS_SANDBOX` is set per task); default the agent's environment and the sandbox variables. */
-  env?: Record<string, string>;
-  /** How long the agent gives the executor to shut down; default `DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS`. */
-  shutdownGracePeriodMs?: number;
-}
+export type DefaultExecutorOptions = BuiltinExecutorOptions;
 
 /** The tasks of one LAUNCH_GROUP, and whether the group is being killed (its restart policy ran, or a KILL came). */
 interface Group {
@@ -48,40 +40,20 @@ interface Group {
   killing: boolean;
 }
 
-export class DefaultExecutor implements Executor {
-  readonly containerId: string;
-  readonly #containerizer: Containerizer;
-  readonly #env: Record<string, string> | undefined;
-  readonly #shutdownGracePeriodMs: number;
+export class DefaultExecutor extends BuiltinExecutor {
 
   /** Every task launched, by task id, with its group. */
   readonly #tasks = new Map<string, { run: TaskRun; group: Group }>();
   /** Tasks whose terminal update the agent has not acknowledged yet. */
   readonly #unacknowledged = new Set<string>();
-  /** The framework has `TASK_KILLING_STATE`: kills are announced with `TASK_KILLING`. */
-  #killingState = false;
   #shuttingDown = false;
   #ackTimeout: { cancel(): void } | undefined;
 
   constructor(options: DefaultExecutorOptions) {
-    this.#containerizer = options.containerizer;
-    this.containerId = options.containerId ?? randomUUID();
-    this.#env = options.env;
-    this.#shutdownGracePeriodMs = options.shutdownGracePeriodMs ?? DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS;
+    super('Default executor', options);
   }
 
-  registered(driver: ExecutorDriver, _executorInfo: ExecutorInfo, frameworkInfo: FrameworkInfo, agentInfo: AgentInfo): void {
-    this.#killingState = hasFrameworkCapability(frameworkInfo, 'TASK_KILLING_STATE');
-    driver.log.info({ hostname: agentInfo.hostname }, 'Default executor registered');
-  }
 
-  reregistered(driver: ExecutorDriver, agentInfo: AgentInfo): void {
-    driver.log.info({ hostname: agentInfo.hostname }, 'Default executor re-registered');
-  }
-
-  disconnected(driver: ExecutorDriver): void {
-    driver.log.info('Default executor disconnected from its agent');
-  }
 
   launchTaskGroup(driver: ExecutorDriver, taskGroup: TaskGroupInfo): void {
     const tasks = taskGroup.tasks ?? [];
@@ -137,7 +109,7 @@ export class DefaultExecutor implements Executor {
       return;
     }
     // Leave a little of the grace period to send `TASK_KILLED` before the agent destroys the container.
-    const graceMs = Math.max(0, this.#shutdownGracePeriodMs - SHUTDOWN_KILL_BUFFER_MS);
+    const graceMs = Math.max(0, this.shutdownGracePeriodMs - SHUTDOWN_KILL_BUFFER_MS);
     for (const { run, group } of live) {
       group.killing = true;
       run.kill(graceMs);
@@ -157,11 +129,11 @@ export class DefaultExecutor implements Executor {
     const sandbox = join(driver.directory ?? '.', 'tasks', task.task_id.value);
     return new TaskRun({
       task,
-      containerizer: this.#containerizer,
+      containerizer: this.containerizer,
       containerId: `${this.containerId}.${randomUUID()}`,
       sandbox,
-      env: { ...(this.#env ?? defaultEnvironment(driver)), [MESOS_SANDBOX]: sandbox },
-      killingState: this.#killingState,
+      env: { ...(this.env ?? defaultEnvironment(driver)), [MESOS_SANDBOX]: sandbox },
+      killingState: this.killingState,
       driver,
       onTerminated: (run, state) => this.#taskTerminated(driver, run, state),
     });
