@@ -87,20 +87,29 @@ export function masterRouteRealm(path: string): string | undefined {
 }
 
 /**
+ * The form body of a v0 `POST` endpoint (`/master/teardown`, `/master/reserve`, ...), checked in
+ * Mesos's order: not the leader `307` (`503` when none is known), not POST `405`, a body that
+ * does not decode `400`; else its parameters. As in Mesos the `Content-Type` is not read.
+ */
+export function formPost(m: Master, request: HttpRequest): Map<string, string> | HttpResponse {
+  if (!m.leading) return redirect(m, request);
+  if (request.method !== 'POST') return methodNotAllowed(['POST'], request.method);
+  try {
+    return decodeQuery(request.body);
+  } catch (error) {
+    return badRequest(`Unable to decode query string: ${(error as Error).message}`);
+  }
+}
+
+/**
  * `POST /master/teardown` with the form body `frameworkId=<id>` (Mesos's `Master::Http::teardown`):
  * TEARDOWN of the v1 operator API, and its answers (`operator-api.ts` `teardown`). Checked in
  * Mesos's order: not the leader `307` (`503` when none is known), not POST `405`, a body that
  * does not decode or has no `frameworkId` `400`. As in Mesos the `Content-Type` is not read.
  */
 function teardownEndpoint(m: Master, request: HttpRequest): HttpResponse {
-  if (!m.leading) return redirect(m, request);
-  if (request.method !== 'POST') return methodNotAllowed(['POST'], request.method);
-  let values: Map<string, string>;
-  try {
-    values = decodeQuery(request.body);
-  } catch (error) {
-    return badRequest(`Unable to decode query string: ${(error as Error).message}`);
-  }
+  const values = formPost(m, request);
+  if (!(values instanceof Map)) return values;
   const frameworkId = values.get('frameworkId');
   if (frameworkId === undefined) return badRequest("Missing 'frameworkId' query parameter in the request body");
   return authorizeTeardown(m, request.principal, frameworkId) ?? teardown(m, frameworkId);
@@ -110,7 +119,7 @@ function teardownEndpoint(m: Master, request: HttpRequest): HttpResponse {
  * A form body (`a=1&b=x+y`) as libprocess's `query::decode`: `+` is a space, a malformed
  * percent-escape is an error (naming the part), a later key wins.
  */
-export function decodeQuery(body: string): Map<string, string> {
+function decodeQuery(body: string): Map<string, string> {
   const values = new Map<string, string>();
   for (const part of body.split('&')) {
     if (part === '') continue;

@@ -1,16 +1,15 @@
-import { accepted, badRequest, methodNotAllowed } from '../../src/http/response.ts';
+import { accepted, badRequest } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { applyConversions, type ResourceConversion } from '../../src/mesos/resource-conversions.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { DEFAULT_REFUSE_SECONDS, type Resource } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { ALLOCATOR_UPDATE_AVAILABLE, type UpdateAvailable } from '../allocator/protocol.ts';
-import { decodeQuery } from './http.ts';
+import { formPost } from './http.ts';
 import type { Master } from './master-process.ts';
 import { removeOffer } from './offers.ts';
 import { apply, consumedText, conversionsUnauthorized, reserveConversions, unreserveConversions } from './reservations.ts';
 import { forbidden } from './operator-authorization.ts';
-import { redirect } from './scheduler-api.ts';
 
 /**
  * The operator's dynamic reservations (Mesos's `Master::Http::_reserve`, `_unreserve` and
@@ -123,14 +122,8 @@ export function updateAvailableResult(m: Master, from: UPID, body: unknown): voi
  * are not a JSON array `400`, naming the parameter. As in Mesos the `Content-Type` is not read.
  */
 export function reservationEndpoint(m: Master, request: HttpRequest, type: 'RESERVE' | 'UNRESERVE'): HttpResponse | Promise<HttpResponse> {
-  if (!m.leading) return redirect(m, request);
-  if (request.method !== 'POST') return methodNotAllowed(['POST'], request.method);
-  let values: Map<string, string>;
-  try {
-    values = decodeQuery(request.body);
-  } catch (error) {
-    return badRequest(`Unable to decode query string: ${(error as Error).message}`);
-  }
+  const values = formPost(m, request);
+  if (!(values instanceof Map)) return values;
   const agentId = values.get('slaveId');
   if (agentId === undefined) return badRequest("Missing 'slaveId' query parameter in the request body");
   const text = values.get('resources');
