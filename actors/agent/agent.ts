@@ -172,9 +172,10 @@ export interface AgentOptions extends AgentFlagsInput {
  * 7. Draining (Mesos 1.9, `DrainSlaveMessage`): kill every task within the drain's
  *    `max_grace_period`, run no new one, and keep draining across a restart until no framework
  *    is left (`drain.ts`).
- * 8. Dynamic reservations (`CheckpointResourcesMessage`): checkpoint the resources the master
- *    reserved here, show them in its total, and report them when it (re-)registers, also after
- *    a restart (`resources-checkpoint.ts`).
+ * 8. Dynamic reservations and persistent volumes (`CheckpointResourcesMessage`): checkpoint the
+ *    resources the master reserved here, show them in its total, and report them when it
+ *    (re-)registers, also after a restart (`resources-checkpoint.ts`); keep each volume's
+ *    directory and link it into the sandboxes of the tasks that use it (`volumes.ts`).
  *
  * The lifecycle is `agent.machine.ts`; the books are `state.ts`; checkpoints `checkpoint.ts`.
  *
@@ -189,7 +190,7 @@ export class Agent extends Process {
   readonly info: AgentInfo;
   /** Its `--resources`: what `info.resources` says. */
   readonly flagResources: Resources;
-  /** Its dynamic reservations, as the master last sent them (`resources-checkpoint.ts`). */
+  /** Its dynamic reservations and persistent volumes, as the master last sent them (`resources-checkpoint.ts`). */
   checkpointedResources: Resources = Resources.EMPTY;
   /** `flagResources` with `checkpointedResources` applied: what `/state` and the metrics show. */
   totalResources: Resources;

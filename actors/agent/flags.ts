@@ -143,11 +143,14 @@ export function agentFlags(input: AgentFlagsInput): AgentFlags {
   if (UPID.tryParse(flags.master) === undefined) throw new InvalidFlagError('master', flags.master, "must be a UPID 'id@node'");
   if (typeof flags.workDir !== 'string' || flags.workDir === '') throw new InvalidFlagError('work_dir', flags.workDir, 'must be a directory');
   if (typeof flags.hostname !== 'string' || flags.hostname === '') throw new InvalidFlagError('hostname', flags.hostname, 'must not be empty');
+  let resources: Resources;
   try {
-    Resources.parse(flags.resources);
+    resources = Resources.parse(flags.resources);
   } catch (error) {
     throw new InvalidFlagError('resources', flags.resources, (error as Error).message);
   }
+  // A volume is made of reserved disk by CREATE, and checkpointed: an agent does not start with one.
+  if (!resources.persistentVolumes().isEmpty()) throw new InvalidFlagError('resources', flags.resources, 'must not hold persistent volumes (CREATE makes them)');
   try {
     parseAttributes(flags.attributes);
   } catch (error) {

@@ -8,16 +8,19 @@ import type { Resource } from '../../src/mesos/v1/common.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import type { Agent } from './agent.ts';
 import { metaDir, writeAtomically } from './checkpoint.ts';
+import { recoverVolumes, syncVolumes } from './volumes.ts';
 
 /**
- * The agent's dynamic reservations (Mesos's `Slave::checkpointResources`, and its recovery of
- * `meta/resources/resources.info`):
+ * The agent's dynamic reservations and persistent volumes (Mesos's `Slave::checkpointResources`,
+ * and its recovery of `meta/resources/resources.info`):
  *
  * 1. `CheckpointResourcesMessage` from its master: the whole new set of its dynamically reserved
- *    resources, written atomically to `<work_dir>/meta/resources/resources.info` (a JSON array of
- *    v1 `Resource`); its total becomes its `--resources` with them applied, which `/state` and
- *    the metrics show. A set identical to the current one changes nothing; one that is not
- *    valid resources, or that its `--resources` cannot hold, is dropped with a warning.
+ *    resources and persistent volumes, written atomically to
+ *    `<work_dir>/meta/resources/resources.info` (a JSON array of v1 `Resource`); its total
+ *    becomes its `--resources` with them applied, which `/state` and the metrics show, and the
+ *    volumes' directories follow (`volumes.ts`). A set identical to the current one changes
+ *    nothing; one that is not valid resources, or that its `--resources` cannot hold, is dropped
+ *    with a warning.
  * 2. Recovery (`readCheckpointed`, `applyRecovered`, `recovered`): a restarted agent reads the
  *    file back. One it cannot read is a recovery error (fatal with `--strict`); one its
  *    `--resources` cannot hold stops it whatever `--strict` says (`registration.ts`'s
@@ -62,6 +65,7 @@ export function checkpointResources(agent: Agent, from: UPID, body: CheckpointRe
     agent.log.error({ err: error, file }, 'Failed to checkpoint resources; they hold until the agent restarts');
   }
   agent.log.info({ resources: String(resources), was: String(agent.checkpointedResources) }, 'Updated checkpointed resources');
+  syncVolumes(agent, agent.checkpointedResources, resources);
   agent.checkpointedResources = resources;
   agent.totalResources = total;
 }
@@ -118,6 +122,7 @@ export function recovered(agent: Agent, reserved: Reserved | undefined): void {
   agent.checkpointedResources = reserved.checkpointed;
   agent.totalResources = reserved.total;
   agent.log.info({ resources: String(reserved.checkpointed) }, 'Recovered checkpointed resources');
+  recoverVolumes(agent, reserved.checkpointed);
 }
 
 /** `checkpointed_resources` for a (re-)registration: present when the agent has any. */

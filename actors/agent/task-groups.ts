@@ -5,7 +5,8 @@ import type { Agent } from './agent.ts';
 import { DRAINING_MESSAGE } from './drain.ts';
 import { createExecutor, launchExecutor, removeFramework } from './executors.ts';
 import { createTask, FrameworkRecord, type ExecutorRecord } from './state.ts';
-import { addFramework, checkpoint, droppedState, launchTask, sendAgentUpdate, updateLimits } from './tasks.ts';
+import { addFramework, checkpoint, droppedState, launchTask, prepareVolumes, sendAgentUpdate, updateLimits } from './tasks.ts';
+import { unknownResources } from './volumes.ts';
 
 /**
  * Task groups at the agent (Mesos's `Slave::run` given a `TaskGroupInfo`):
@@ -53,6 +54,13 @@ export function runTaskGroup(agent: Agent, from: UPID, body: RunTaskGroup): void
     for (const id of taskIds) sendAgentUpdate(agent, framework, undefined, id, droppedState(framework), 'REASON_AGENT_DRAINING', DRAINING_MESSAGE);
     return;
   }
+  const unknown = unknownResources(agent, tasks, body.executor);
+  if (unknown !== undefined) {
+    const framework = agent.frameworks.get(frameworkId) ?? new FrameworkRecord(frameworkId, body.framework);
+    agent.log.warn({ task_ids: taskIds, framework_id: frameworkId, reason: unknown }, 'Refusing to run task group');
+    for (const id of taskIds) sendAgentUpdate(agent, framework, undefined, id, droppedState(framework), 'REASON_RESOURCES_UNKNOWN', unknown);
+    return;
+  }
   const framework = addFramework(agent, frameworkId, body.framework);
   if (framework.state === 'TERMINATING') {
     agent.log.warn({ task_ids: taskIds, framework_id: frameworkId }, 'Ignoring run task group message: the framework is terminating');
@@ -78,6 +86,7 @@ export function runTaskGroup(agent: Agent, from: UPID, body: RunTaskGroup): void
   // Each task names the group's executor (the master fills it in); a group from an older master
   // may not.
   const group = tasks.map((task): TaskInfo => (task.executor !== undefined ? task : { ...task, executor: info }));
+  if (!prepareVolumes(agent, framework, executor, group, launching)) return;
   switch (executor.state) {
     case 'TERMINATING':
     case 'TERMINATED': {

@@ -28,9 +28,10 @@ import type { Agent } from './agent.ts';
 import { checkpointFramework, checkpointTask, removeTaskCheckpoint } from './checkpoint.ts';
 import { limitsOf } from './isolation.ts';
 import { DRAINING_MESSAGE, drainingUpdate, drainProgressed } from './drain.ts';
-import { _shutdownExecutor, commandExecutorInfo, createExecutor, launchExecutor, removeExecutor, removeFramework } from './executors.ts';
+import { _shutdownExecutor, commandExecutorInfo, createExecutor, executorTerminated, launchExecutor, removeExecutor, removeFramework } from './executors.ts';
 import { createTask, FrameworkRecord, type ExecutorRecord } from './state.ts';
 import { queuedGroupOf } from './task-groups.ts';
+import { linkVolumes, unknownResources } from './volumes.ts';
 
 /**
  * Tasks: running them in their executor (queued until it registers), killing them, status
@@ -79,6 +80,14 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
     sendAgentUpdate(agent, framework, undefined, taskId, 'TASK_ERROR', 'REASON_TASK_INVALID', 'A task needs exactly one of an executor and a command');
     return;
   }
+  const unknown = unknownResources(agent, [task], task.executor);
+  if (unknown !== undefined) {
+    // Its master's checkpoint may yet come: TASK_DROPPED (TASK_LOST), as Mesos's `Slave::__run`.
+    const framework = agent.frameworks.get(frameworkId) ?? new FrameworkRecord(frameworkId, info);
+    agent.log.warn({ task_id: taskId, framework_id: frameworkId, reason: unknown }, 'Refusing to run task');
+    sendAgentUpdate(agent, framework, undefined, taskId, droppedState(framework), 'REASON_RESOURCES_UNKNOWN', unknown);
+    return;
+  }
   const framework = addFramework(agent, frameworkId, info);
   if (framework.state === 'TERMINATING') {
     agent.log.warn({ task_id: taskId, framework_id: frameworkId }, 'Ignoring run task message: the framework is terminating');
@@ -102,6 +111,7 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
       return;
     }
   }
+  if (!prepareVolumes(agent, framework, executor, [task], launching)) return;
   switch (executor.state) {
     case 'TERMINATING':
     case 'TERMINATED': {
@@ -124,6 +134,22 @@ export function runTask(agent: Agent, from: UPID, body: RunTask): void {
       break;
   }
   if (launching) launchExecutor(agent, framework, executor);
+}
+
+/**
+ * Links the persistent volumes of `tasks` (and of their executor, when `launching` it) into
+ * their sandboxes (`volumes.ts`), for an executor that will run them. Should that fail, the
+ * tasks fail (`REASON_CONTAINER_UPDATE_FAILED`, as after a failed isolator update in Mesos), an
+ * executor launched for them goes, and the answer is false.
+ */
+export function prepareVolumes(agent: Agent, framework: FrameworkRecord, executor: ExecutorRecord, tasks: readonly TaskInfo[], launching: boolean): boolean {
+  if (executor.state !== 'REGISTERING' && executor.state !== 'RUNNING') return true;
+  const problem = linkVolumes(agent, executor, tasks, launching);
+  if (problem === undefined) return true;
+  agent.log.warn({ executor_id: executor.id, task_ids: tasks.map((t) => t.task_id.value), reason: problem }, 'Failed to link persistent volumes');
+  for (const task of tasks) sendAgentUpdate(agent, framework, undefined, task.task_id.value, 'TASK_FAILED', 'REASON_CONTAINER_UPDATE_FAILED', problem);
+  if (launching) executorTerminated(agent, framework, executor, undefined, problem);
+  return false;
 }
 
 /** The framework's record, made (and checkpointed) if the framework runs nothing here yet. */

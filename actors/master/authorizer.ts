@@ -22,6 +22,7 @@ import type { FrameworkRecord } from './state.ts';
  * framework subscribes with), `run_tasks` (the user a task or executor runs as),
  * `teardown_frameworks` (the principal of the framework torn down), `reserve_resources` (the
  * role reserved to), `unreserve_resources` (the principal that made the reservation),
+ * `create_volumes` (the role of the volume), `destroy_volumes` (the principal that created it),
  * `update_quotas` and `update_weights` (the role), `mark_agents_gone`, `drain_agents`,
  * `deactivate_agents`, `reactivate_agents` (any agent). ACLs of Mesos's other actions are
  * refused with an error naming them, rather than accepted and not enforced.
@@ -43,6 +44,8 @@ export const AUTHORIZED_ACTIONS = {
   teardown_frameworks: 'framework_principals',
   reserve_resources: 'roles',
   unreserve_resources: 'reserver_principals',
+  create_volumes: 'roles',
+  destroy_volumes: 'creator_principals',
   update_quotas: 'roles',
   update_weights: 'roles',
   mark_agents_gone: 'agents',

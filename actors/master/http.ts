@@ -11,6 +11,7 @@ import { drainInfoField } from './drain.ts';
 import type { Master } from './master-process.ts';
 import { OPERATOR_API_PATH, operatorApi, roleUsage, teardown } from './operator-api.ts';
 import { reservationEndpoint } from './operator-reservations.ts';
+import { volumesEndpoint } from './operator-volumes.ts';
 import { redirect, SCHEDULER_API_PATH, schedulerApi } from './scheduler-api.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord, type OfferRecord } from './state.ts';
 import { VersionProcess, versionJSON } from './version.ts';
@@ -56,6 +57,8 @@ export function httpRoutes(m: Master): Record<string, RouteHandler> {
     '/teardown': (request) => teardownEndpoint(m, request),
     '/reserve': (request) => reservationEndpoint(m, request, 'RESERVE'),
     '/unreserve': (request) => reservationEndpoint(m, request, 'UNRESERVE'),
+    '/create-volumes': (request) => volumesEndpoint(m, request, 'CREATE'),
+    '/destroy-volumes': (request) => volumesEndpoint(m, request, 'DESTROY'),
     '/weights': (request) => weightsEndpoint(m, request),
     '/quota': (request) => quotaEndpoint(m, request),
     '/quota/*': (request) => quotaRoleEndpoint(m, request),

@@ -18,15 +18,17 @@ import { MAX_OFFERS_PER_EVENT } from './constants.ts';
 import type { Master } from './master-process.ts';
 import * as operatorEvents from './operator-events.ts';
 import * as reservations from './reservations.ts';
+import * as volumes from './volumes.ts';
 import { type AgentRecord, type FrameworkRecord, masterStatus, OfferRecord } from './state.ts';
 import { launchGroup } from './task-groups.ts';
 import { validateTask } from './validation.ts';
 
 /**
  * Offers: the allocator's allocations become offers to schedulers; ACCEPT (LAUNCH, LAUNCH_GROUP
- * in `task-groups.ts`, RESERVE and UNRESERVE in `reservations.ts`, applied in order), DECLINE
- * (with `filters.refuse_seconds`), REVIVE, SUPPRESS; rescinding when an offer can no longer be
- * used (agent removed, framework gone or failed over, `offer_timeout`).
+ * in `task-groups.ts`, RESERVE and UNRESERVE in `reservations.ts`, CREATE and DESTROY in
+ * `volumes.ts`, applied in order), DECLINE (with `filters.refuse_seconds`), REVIVE, SUPPRESS;
+ * rescinding when an offer can no longer be used (agent removed, framework gone or failed over,
+ * `offer_timeout`).
  */
 
 /** `Allocator.Offers`: one allocation cycle's offers. */
@@ -240,6 +242,10 @@ export function accept(m: Master, framework: FrameworkRecord, accept: SchedulerC
       case 'RESERVE':
       case 'UNRESERVE':
         remaining = reservations.offerOperation(m, framework, agent, offerRoles, op, remaining);
+        break;
+      case 'CREATE':
+      case 'DESTROY':
+        remaining = volumes.offerOperation(m, framework, agent, op, remaining);
         break;
       default:
         m.log.warn({ frameworkId: framework.id, type: op.type }, 'Ignoring unsupported offer operation');

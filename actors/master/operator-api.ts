@@ -15,6 +15,7 @@ import type { Master } from './master-process.ts';
 import * as operatorEvents from './operator-events.ts';
 import { jsonPostRefusal } from './scheduler-api.ts';
 import { operate as operateReservation } from './operator-reservations.ts';
+import { operateVolumes } from './operator-volumes.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord } from './state.ts';
 import { quotaStatus, removeQuota, RemoveQuotaSchema, setQuotaCall, SetQuotaSchema, updateQuotaCall, UpdateQuotaSchema } from './quota.ts';
 import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from './weights.ts';
@@ -123,6 +124,8 @@ const OperatorCallSchema = z.object({
   remove_quota: RemoveQuotaSchema.optional(),
   reserve_resources: z.object({ agent_id: AgentIDSchema, source: z.array(ResourceSchema).optional(), resources: z.array(ResourceSchema) }).optional(),
   unreserve_resources: z.object({ agent_id: AgentIDSchema, resources: z.array(ResourceSchema) }).optional(),
+  create_volumes: z.object({ agent_id: AgentIDSchema, volumes: z.array(ResourceSchema) }).optional(),
+  destroy_volumes: z.object({ agent_id: AgentIDSchema, volumes: z.array(ResourceSchema) }).optional(),
 });
 export type OperatorCall = z.infer<typeof OperatorCallSchema>;
 
@@ -208,6 +211,14 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
       if (unreserve === undefined) return badRequest("Failed to validate master::Call: Expecting 'unreserve_resources' to be present");
       const fields = { agent: 'unreserve_resources.agent_id', resources: 'unreserve_resources.resources' };
       return operateReservation(m, { type: 'UNRESERVE', agentId: unreserve.agent_id.value, resources: unreserve.resources, principal: request.principal, fields });
+    }
+    case 'CREATE_VOLUMES':
+    case 'DESTROY_VOLUMES': {
+      const [type, key] = call.type === 'CREATE_VOLUMES' ? (['CREATE', 'create_volumes'] as const) : (['DESTROY', 'destroy_volumes'] as const);
+      const payload = call[key];
+      if (payload === undefined) return badRequest(`Failed to validate master::Call: Expecting '${key}' to be present`);
+      const fields = { agent: `${key}.agent_id`, volumes: `${key}.volumes` };
+      return operateVolumes(m, { type, agentId: payload.agent_id.value, volumes: payload.volumes, principal: request.principal, fields });
     }
     default:
       return { status: 501, body: `Call type '${call.type}' is not implemented by this master` };

@@ -9,8 +9,10 @@ import type { OperatorCall } from './operator-api.ts';
  * calls (`mark_agents_gone`, `drain_agents`, `deactivate_agents`, `reactivate_agents`),
  * UPDATE_WEIGHTS (`update_weights`, each role), UPDATE_QUOTA, SET_QUOTA and REMOVE_QUOTA
  * (`update_quotas`, each role); RESERVE_RESOURCES and UNRESERVE_RESOURCES are checked once their
- * resources are read (`operator-reservations.ts`), for the v1 calls and `/master/reserve` alike. The subject is
- * the principal the request authenticated as (none without `--authenticate_http_readwrite`).
+ * resources are read (`operator-reservations.ts`), for the v1 calls and `/master/reserve` alike,
+ * and so are CREATE_VOLUMES and DESTROY_VOLUMES (`create_volumes`, `destroy_volumes`:
+ * `operator-volumes.ts`). The subject is the principal the request authenticated as (none
+ * without `--authenticate_http_readwrite`).
  * A request refused is `403 Forbidden`, as Mesos answers, naming what was not allowed.
  */
 

@@ -27,6 +27,9 @@ import { forbidden } from './operator-authorization.ts';
  *    or answers why not; the master then applies them to its books and tells the agent
  *    (`reservations.apply`), and answers `202 Accepted`; or `409 Conflict` saying what the
  *    agent lacks.
+ *
+ * Steps 2 and 3 (`applyOperatorConversions`) and the form endpoints' reading
+ * (`readOperationForm`) serve the operator's persistent volumes too (`operator-volumes.ts`).
  */
 
 /** Which operation, and the fields a request names them by (`slaveId`, `reserve_resources.agent_id`, ...). */
@@ -58,6 +61,16 @@ export function operate(m: Master, request: ReservationRequest): HttpResponse | 
   }
   const unauthorized = conversionsUnauthorized(m, type, request.principal, conversions);
   if (unauthorized !== undefined) return forbidden(request.principal, unauthorized);
+  return applyOperatorConversions(m, type, agentId, conversions);
+}
+
+/**
+ * An operator's valid operation (`type` names it) on a known agent: its offers rescinded as
+ * needed, the conversions applied by the allocator to what is free there, then by the master;
+ * `202`, or `409` saying why not.
+ */
+export function applyOperatorConversions(m: Master, type: string, agentId: string, conversions: readonly ResourceConversion[]): Promise<HttpResponse> {
+  const agent = m.agents.get(agentId)!;
   rescindToCover(m, agentId, conversions);
   const state = pending.get(m) ?? { next: 0, waiting: new Map<string, (error: string | undefined) => void>() };
   pending.set(m, state);
@@ -122,22 +135,34 @@ export function updateAvailableResult(m: Master, from: UPID, body: unknown): voi
  * are not a JSON array `400`, naming the parameter. As in Mesos the `Content-Type` is not read.
  */
 export function reservationEndpoint(m: Master, request: HttpRequest, type: 'RESERVE' | 'UNRESERVE'): HttpResponse | Promise<HttpResponse> {
+  const form = readOperationForm(m, request, 'resources');
+  if ('status' in form) return form;
+  return operate(m, { type, agentId: form.agentId, resources: form.resources, principal: request.principal, fields: { agent: 'slaveId', resources: 'resources' } });
+}
+
+/**
+ * The form body of Mesos's operation endpoints (`/master/reserve`, `/master/unreserve`,
+ * `/master/create-volumes`, `/master/destroy-volumes`): `slaveId`, and `field` holding a JSON
+ * array of v1 `Resource`; or the answer when the request is not one (`formPost`'s, or `400`
+ * naming the parameter).
+ */
+export function readOperationForm(m: Master, request: HttpRequest, field: string): { agentId: string; resources: unknown[] } | HttpResponse {
   const values = formPost(m, request);
   if (!(values instanceof Map)) return values;
   const agentId = values.get('slaveId');
   if (agentId === undefined) return badRequest("Missing 'slaveId' query parameter in the request body");
-  const text = values.get('resources');
-  if (text === undefined) return badRequest("Missing 'resources' query parameter in the request body");
+  const text = values.get(field);
+  if (text === undefined) return badRequest(`Missing '${field}' query parameter in the request body`);
   let resources: unknown;
   try {
     resources = JSON.parse(text);
   } catch (error) {
-    return badRequest(`Error in parsing 'resources' query parameter in the request body: ${(error as Error).message}`);
+    return badRequest(`Error in parsing '${field}' query parameter in the request body: ${(error as Error).message}`);
   }
   if (!Array.isArray(resources)) {
-    return badRequest(`Error in parsing 'resources' query parameter in the request body: expected a JSON array of Resource objects, got ${describeJSON(resources)}`);
+    return badRequest(`Error in parsing '${field}' query parameter in the request body: expected a JSON array of Resource objects, got ${describeJSON(resources)}`);
   }
-  return operate(m, { type, agentId, resources, principal: request.principal, fields: { agent: 'slaveId', resources: 'resources' } });
+  return { agentId, resources };
 }
 
 function describeJSON(value: unknown): string {

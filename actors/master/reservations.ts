@@ -89,6 +89,8 @@ export function reserveConversions(reserve: ReservePayload, requester: Requester
   if (resources.isEmpty()) return "Invalid resources: 'resources' must not be empty";
   const problem = notDynamic(resources);
   if (problem !== undefined) return problem;
+  const volume = resources.persistentVolumes();
+  if (!volume.isEmpty()) return `A persistent volume ${describe(volume)} must already be reserved`;
   const framework = requester.framework;
   const roles = new Set<string>();
   for (const entry of resources.entries()) {
@@ -131,6 +133,10 @@ export function unreserveConversions(unreserve: { readonly resources?: unknown }
   if (resources.isEmpty()) return "Invalid resources: 'resources' must not be empty";
   const problem = notDynamic(resources);
   if (problem !== undefined) return problem;
+  const volume = resources.persistentVolumes();
+  if (!volume.isEmpty()) {
+    return `A dynamically reserved persistent volume ${describe(volume)} cannot be unreserved directly. Please destroy the persistent volume first then unreserve the resource`;
+  }
   return [{ consumed: resources, converted: popReservation(resources) }];
 }
 
@@ -162,9 +168,26 @@ export function offerOperation(
   if (typeof conversions === 'string') return drop(conversions);
   const unauthorized = conversionsUnauthorized(m, op.type, framework.info.principal, conversions);
   if (unauthorized !== undefined) return drop(`Not authorized to ${unauthorized}`);
+  return applyOffered(m, framework, agent, op.type, conversions, remaining, drop);
+}
+
+/**
+ * The conversions of a valid offer operation (RESERVE, UNRESERVE, CREATE, DESTROY) applied to
+ * `remaining`, the agent's books and the allocator's; returns what is left, or what `drop`
+ * returns when `remaining` does not hold what they consume.
+ */
+export function applyOffered(
+  m: Master,
+  framework: FrameworkRecord,
+  agent: AgentRecord,
+  type: string,
+  conversions: readonly RoleConversion[],
+  remaining: Resources,
+  drop: (reason: string) => Resources,
+): Resources {
   const left = applyConversions(remaining, conversions);
   if (typeof left === 'string') return drop(left);
-  m.log.info({ frameworkId: framework.id, agentId: agent.id, resources: String(Resources.sum(conversions.map((c) => c.converted))) }, `Applying ${op.type} operation`);
+  m.log.info({ frameworkId: framework.id, agentId: agent.id, resources: String(Resources.sum(conversions.map((c) => c.converted))) }, `Applying ${type} operation`);
   apply(m, agent, conversions);
   m.toAllocator(ALLOCATOR_UPDATE_ALLOCATION, {
     framework_id: framework.id,

@@ -125,9 +125,9 @@ export class AgentRecord {
   readonly id: string;
   info: AgentInfo;
   pid: UPID;
-  /** Its `--resources` (`info.resources`) with its dynamic reservations (`checkpointed`) applied. */
+  /** Its `--resources` (`info.resources`) with its dynamic reservations and volumes (`checkpointed`) applied. */
   total: Resources;
-  /** Its dynamically reserved resources, which it checkpoints (Mesos's `checkpointedResources`). */
+  /** Its dynamically reserved resources and persistent volumes, which it checkpoints (Mesos's `checkpointedResources`). */
   checkpointed: Resources = Resources.EMPTY;
   connected = true;
   active = true;

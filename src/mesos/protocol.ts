@@ -75,8 +75,9 @@ export const REREGISTER_REQUEST = 'ReregisterRequestMessage';
  */
 export const RECONCILE_TASKS = 'ReconcileTasksMessage';
 /**
- * Master → agent: the agent's whole new set of checkpointed resources (its dynamic reservations),
- * after a RESERVE or UNRESERVE, or when it re-registers with other ones than the master's.
+ * Master → agent: the agent's whole new set of checkpointed resources (its dynamic reservations
+ * and persistent volumes), after a RESERVE, UNRESERVE, CREATE or DESTROY, or when it
+ * re-registers with other ones than the master's.
  */
 export const CHECKPOINT_RESOURCES = 'CheckpointResourcesMessage';
 

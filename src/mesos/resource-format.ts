@@ -1,9 +1,13 @@
 /**
  * The two external forms of resources, parsed into canonical entries and printed back:
  * 1. the Mesos text form of the agent's `--resources` flag:
- *    `cpus:4;mem:8192;ports:[31000-32000];zones:{a,b};cpus(analytics):2`;
+ *    `cpus:4;mem:8192;ports:[31000-32000];zones:{a,b};cpus(analytics):2`, and a persistent
+ *    volume as Mesos prints one, `[<persistence id>:<container path>]` after the reservations
+ *    (`disk(reservations: [(DYNAMIC,web,ops)])[vol1:data]:64`), with `,<principal>` after the id
+ *    when the volume has one and `:ro` after the path when it is read-only;
  * 2. the v1 JSON form: an array of `Resource` objects (`name`, `type`, `scalar`/`ranges`/`set`,
- *    `reservations`, or the legacy `role` and `reservation`).
+ *    `reservations`, or the legacy `role` and `reservation`, and `disk` for a persistent volume:
+ *    `{persistence: {id, principal?}, volume: {container_path, mode}}`).
  *
  * Both parsers throw `InvalidResourceError` naming the offending part and why. Both printers
  * produce text the parsers read back to the same entries.
@@ -15,23 +19,28 @@ import {
   UNRESERVED_ROLE,
   coalesceRanges,
   coalesceSorted,
+  containerPathError,
   fromMillis,
   isEmptyValue,
   itemError,
   makeEntry,
   nameError,
+  persistenceIdError,
+  principalError,
   reservationsError,
   roleError,
   sortedByBegin,
   toMillis,
   addValues,
   withValue,
+  type DiskInfo,
   type Range,
   type Reservation,
   type ReservationType,
   type ResourceEntry,
   type ResourceType,
   type ResourceValue,
+  type VolumeMode,
 } from './resource-values.ts';
 
 /** One v1 `Resource` as JSON, as produced by `Resources.toJSON()` and read by `Resources.fromJSON()`. */
@@ -47,10 +56,12 @@ export interface ResourceJSON {
   role?: string;
   /** Legacy dynamic reservation marker for `role`. Read, never written. */
   reservation?: { principal?: string };
+  /** What makes `disk` a persistent volume; absent for anything else. */
+  disk?: { persistence: { id: string; principal?: string }; volume: { container_path: string; mode: VolumeMode } };
 }
 
 /** Fields of v1 `Resource` whose meaning this project does not model; refused rather than dropped. */
-const UNSUPPORTED_FIELDS = ['disk', 'revocable', 'shared', 'provider_id'] as const;
+const UNSUPPORTED_FIELDS = ['revocable', 'shared', 'provider_id'] as const;
 
 /**
  * Where a parse failure is reported: the part the error names. A class rather than a `fail`
@@ -88,6 +99,10 @@ class EntryAccumulator {
     }
     this.#typeByName.set(entry.name, entry.value.type);
     const existing = this.#byKey.get(entry.key);
+    // Two volumes never add up (Mesos's `addable`): the same one twice is a mistake.
+    if (existing !== undefined && entry.disk !== undefined) {
+      throw new InvalidResourceError(part, `persistent volume '${entry.disk.persistence.id}' is given twice`);
+    }
     this.#byKey.set(entry.key, existing === undefined ? entry : withValue(existing, addValues(existing.value, entry.value)));
   }
 
@@ -170,7 +185,7 @@ function parseJSONText(text: string): unknown {
 
 function parseToken(token: string): ResourceEntry {
   const where = new Where(token);
-  const stop = token.search(/[(:]/);
+  const stop = token.search(/[([:]/);
   if (stop < 0) where.fail(`expected 'name:value' or 'name(role):value'`);
   const name = token.slice(0, stop).trim();
   const problem = nameError(name);
@@ -183,12 +198,55 @@ function parseToken(token: string): ResourceEntry {
     if (close < 0) where.fail(`'(' after the name is not closed`);
     reservations = parseReservationSpec(rest.slice(1, close).trim(), where);
     rest = rest.slice(close + 1).trimStart();
-    if (!rest.startsWith(':')) where.fail(`expected ':' after the role`);
+    if (!rest.startsWith(':') && !rest.startsWith('[')) where.fail(`expected ':' after the role`);
+  }
+  let disk: DiskInfo | undefined;
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    if (close < 0) where.fail(`'[' of the persistent volume is not closed`);
+    disk = parseVolumeText(rest.slice(1, close).trim(), where);
+    rest = rest.slice(close + 1).trimStart();
+    if (!rest.startsWith(':')) where.fail(`expected ':' after the persistent volume`);
   }
   const valueText = rest.slice(1).trim();
   if (valueText === '') where.fail('value must not be empty');
   if (valueText.includes(':')) where.fail(`value must not contain ':' (is a ';' missing between resources?)`);
-  return makeEntry(name, reservations, parseValueText(valueText, where));
+  const value = parseValueText(valueText, where);
+  if (disk !== undefined) checkVolumeEntry(name, value, where, '');
+  return makeEntry(name, reservations, value, disk);
+}
+
+/** Parses `<id>[,<principal>]:<container path>[:ro|:rw]`, a persistent volume in the text form. */
+function parseVolumeText(text: string, where: Where): DiskInfo {
+  const shape = `persistent volume '[${text}]' must be written '[id[,principal]:container_path[:ro]]'`;
+  const [left, path, mode, ...extra] = text.split(':').map((part) => part.trim());
+  if (left === undefined || path === undefined || extra.length > 0) where.fail(shape);
+  const [id, principal, ...more] = left!.split(',').map((part) => part.trim());
+  if (more.length > 0) where.fail(shape);
+  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') where.fail(`persistent volume mode must be 'ro' or 'rw', got '${mode}'`);
+  return checkedDiskInfo(id!, principal, path!, mode === 'ro' ? 'RO' : 'RW', where, '');
+}
+
+/** A `DiskInfo` whose parts are valid, or the failure naming the part. */
+function checkedDiskInfo(id: string, principal: string | undefined, path: string, mode: VolumeMode, where: Where, prefix: string): DiskInfo {
+  const idProblem = persistenceIdError(id);
+  if (idProblem !== undefined) where.fail(prefix + idProblem);
+  if (principal !== undefined) {
+    const principalProblem = principalError(principal);
+    if (principalProblem !== undefined) where.fail(`${prefix}persistence ${principalProblem}`);
+  }
+  const pathProblem = containerPathError(path);
+  if (pathProblem !== undefined) where.fail(prefix + pathProblem);
+  return {
+    persistence: principal === undefined ? { id } : { id, principal },
+    volume: { container_path: path, mode },
+  };
+}
+
+/** As Mesos's `Resources::validate`: only `disk`, a scalar, may be a persistent volume. */
+function checkVolumeEntry(name: string, value: ResourceValue, where: Where, prefix: string): void {
+  if (name !== 'disk') where.fail(`${prefix}DiskInfo should not be set for '${name}' resource`);
+  if (value.type !== 'SCALAR') where.fail(`${prefix}a persistent volume must be a SCALAR, got ${value.type}`);
 }
 
 /** The index of the `)` that closes the `(` at index 0, or -1. */
@@ -278,7 +336,15 @@ export function formatText(entries: readonly ResourceEntry[]): string {
 }
 
 function formatEntry(entry: ResourceEntry): string {
-  return `${entry.name}${formatReservations(entry.reservations)}:${formatValue(entry.value)}`;
+  return `${entry.name}${formatReservations(entry.reservations)}${formatVolume(entry.disk)}:${formatValue(entry.value)}`;
+}
+
+/** `[vol1:data]`, `[vol1,ops:data:ro]`: a persistent volume as Mesos prints one (with its principal and mode besides). */
+function formatVolume(disk: DiskInfo | undefined): string {
+  if (disk === undefined) return '';
+  const { persistence, volume } = disk;
+  const id = persistence.principal === undefined ? persistence.id : `${persistence.id},${persistence.principal}`;
+  return `[${id}:${volume.container_path}${volume.mode === 'RO' ? ':ro' : ''}]`;
 }
 
 function formatReservations(reservations: readonly Reservation[]): string {
@@ -357,6 +423,7 @@ function parseResourceJSON(item: unknown, index: number): ResourceEntry {
   }
 
   const reservations = parseReservationsJSON(r, path, where);
+  const disk = parseDiskJSON(r['disk'], path, where);
   const type = r['type'];
   let value: ResourceValue;
   switch (type) {
@@ -399,7 +466,46 @@ function parseResourceJSON(item: unknown, index: number): ResourceEntry {
     default:
       return where.fail(`${path}.type must be one of SCALAR, RANGES, SET, got ${show(type)}`);
   }
-  return makeEntry(name as string, reservations, value);
+  if (disk !== undefined) checkVolumeEntry(name as string, value, where, `${path}.`);
+  return makeEntry(name as string, reservations, value, disk);
+}
+
+/**
+ * `Resource.disk`, a persistent volume's `DiskInfo`: `persistence` (`id`, `principal`) and
+ * `volume` (`container_path`, `mode`, RW by default) together, as Mesos's `validateDiskInfo`
+ * asks; an empty object is no `DiskInfo`. What this project does not model (a disk `source`,
+ * a volume's `host_path`, `image` or `source`) is refused, in Mesos's words where it has them.
+ */
+function parseDiskJSON(disk: unknown, path: string, where: Where): DiskInfo | undefined {
+  if (disk === undefined || disk === null) return undefined;
+  const at = `${path}.disk`;
+  if (!isObject(disk)) return where.fail(`${at} must be a DiskInfo object, got ${show(disk)}`);
+  for (const key of Object.keys(disk)) {
+    if (key !== 'persistence' && key !== 'volume') where.fail(`${at}.${key} is not supported`);
+  }
+  const persistence = disk['persistence'];
+  const volume = disk['volume'];
+  if (persistence === undefined && volume === undefined) return undefined;
+  if (persistence === undefined) return where.fail(`${at}: Non-persistent volume not supported`);
+  if (!isObject(persistence)) return where.fail(`${at}.persistence must be an object, got ${show(persistence)}`);
+  if (volume === undefined) return where.fail(`${at}: Expecting 'volume' to be set for persistent volume`);
+  if (!isObject(volume)) return where.fail(`${at}.volume must be a Volume object, got ${show(volume)}`);
+  for (const key of Object.keys(persistence)) {
+    if (key !== 'id' && key !== 'principal') where.fail(`${at}.persistence.${key} is not supported`);
+  }
+  if (volume['host_path'] !== undefined) where.fail(`${at}: Expecting 'host_path' to be unset for persistent volume`);
+  for (const key of Object.keys(volume)) {
+    if (key !== 'container_path' && key !== 'mode') where.fail(`${at}.volume.${key} is not supported`);
+  }
+  const id = persistence['id'];
+  if (typeof id !== 'string') where.fail(`${at}.persistence.id must be a string, got ${show(id)}`);
+  const principal = persistence['principal'];
+  if (principal !== undefined && typeof principal !== 'string') where.fail(`${at}.persistence.principal must be a string, got ${show(principal)}`);
+  const containerPath = volume['container_path'];
+  if (typeof containerPath !== 'string') where.fail(`${at}.volume.container_path must be a string, got ${show(containerPath)}`);
+  const mode = volume['mode'] ?? 'RW';
+  if (mode !== 'RW' && mode !== 'RO') where.fail(`${at}.volume.mode must be RW or RO, got ${show(mode)}`);
+  return checkedDiskInfo(id as string, principal as string | undefined, containerPath as string, mode as VolumeMode, where, `${at}: `);
 }
 
 function parseReservationsJSON(
@@ -485,6 +591,13 @@ export function formatJSON(entries: readonly ResourceEntry[]): ResourceJSON[] {
           f(r.principal === undefined ? { type: r.type, role: r.role } : { type: r.type, role: r.role, principal: r.principal }),
         ),
       );
+    }
+    if (entry.disk !== undefined) {
+      const { persistence, volume } = entry.disk;
+      json.disk = f({
+        persistence: f(persistence.principal === undefined ? { id: persistence.id } : { id: persistence.id, principal: persistence.principal }),
+        volume: f({ container_path: volume.container_path, mode: volume.mode }),
+      });
     }
     out.push(f(json));
   }

@@ -1,6 +1,7 @@
 /**
  * The value math under `Resources`: fixed-point scalars, ranges and sets, one resource entry
- * (name + reservations + value) and the rules for names, roles and reservations.
+ * (name + reservations + value, and for a persistent volume its `DiskInfo`) and the rules for
+ * names, roles, reservations and volumes.
  *
  * Everything here works on canonical values, which every constructor in `resources.ts` and
  * `resource-format.ts` produces:
@@ -26,6 +27,20 @@ export interface Range {
   readonly end: number;
 }
 
+/** How a task may use a persistent volume, as v1 `Volume.Mode`. */
+export type VolumeMode = 'RW' | 'RO';
+
+/**
+ * What makes `disk` a persistent volume (v1 `Resource.DiskInfo`): its `persistence` id (unique
+ * per role on an agent) and the principal that created it, and the `volume` it is in a task's
+ * sandbox (`container_path`, relative) with its `mode`. Entries with a `DiskInfo` never merge
+ * with others: each volume is its own entry.
+ */
+export interface DiskInfo {
+  readonly persistence: { readonly id: string; readonly principal?: string | undefined };
+  readonly volume: { readonly container_path: string; readonly mode: VolumeMode };
+}
+
 /** The value of one resource entry. */
 export type ResourceValue =
   | { readonly type: 'SCALAR'; readonly millis: number }
@@ -36,14 +51,16 @@ export type ResourceValue =
 export type ResourceType = ResourceValue['type'];
 
 /**
- * One resource entry: a name, a reservation stack (empty for unreserved) and a value. `key`
- * identifies entries that merge on addition: same name and same reservations.
+ * One resource entry: a name, a reservation stack (empty for unreserved), a value, and for a
+ * persistent volume its `disk` info. `key` identifies entries that merge on addition: same
+ * name, same reservations and the same volume (or none).
  */
 export interface ResourceEntry {
   readonly name: string;
   readonly reservations: readonly Reservation[];
   readonly key: string;
   readonly value: ResourceValue;
+  readonly disk: DiskInfo | undefined;
 }
 
 /** The role of unreserved resources, and the default role of frameworks. */
@@ -333,21 +350,52 @@ export function isAllocatableTo(entry: ResourceEntry, role: string): boolean {
   return last === undefined || isRoleOrSubrole(role, last.role);
 }
 
-/** The key that tells which entries merge: same name and same reservation stack. */
-export function entryKey(name: string, reservations: readonly Reservation[]): string {
+/**
+ * Why `id` cannot be a persistence id, or `undefined` if it can: Mesos's rules for ids (not
+ * empty, not `.` or `..`, no slash, backslash or control character: it names a directory), and
+ * no character of the text syntax.
+ */
+export function persistenceIdError(id: string): string | undefined {
+  if (id.length === 0) return 'persistence id must not be empty';
+  if (id === '.' || id === '..') return `persistence id '${id}' is disallowed`;
+  // eslint-disable-next-line no-control-regex
+  if (/[/\x00-\x1f\x7f]/.test(id)) return `persistence id '${id}' must not contain '/' or control characters`;
+  if (SYNTAX_CHARS.test(id)) return `persistence id '${id}' must not contain whitespace or any of ()[]{},;:\\`;
+  return undefined;
+}
+
+/**
+ * Why `path` cannot be a volume's `container_path`, or `undefined` if it can: not empty, no
+ * control characters, nor any character of the text syntax. (Whether it is relative is the
+ * master's to check when a volume is created.)
+ */
+export function containerPathError(path: string): string | undefined {
+  if (path.length === 0) return 'container_path must not be empty';
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(path)) return `container_path '${path}' must not contain control characters`;
+  if (SYNTAX_CHARS.test(path)) return `container_path '${path}' must not contain whitespace or any of ()[]{},;:\\`;
+  return undefined;
+}
+
+/** The key that tells which entries merge: same name, same reservation stack, same volume. */
+export function entryKey(name: string, reservations: readonly Reservation[], disk?: DiskInfo): string {
   let key = name + '\u0000';
   for (const r of reservations) {
     key += `${r.type === 'STATIC' ? 'S' : 'D'}${r.role}\u0001${r.principal ?? '\u0002'}\u0003`;
+  }
+  if (disk !== undefined) {
+    const { persistence, volume } = disk;
+    key += `\u0004${persistence.id}\u0001${persistence.principal ?? '\u0002'}\u0001${volume.container_path}\u0001${volume.mode}`;
   }
   return key;
 }
 
 /** The same entry with another value (a fixed object shape keeps property access fast). */
 export function withValue(entry: ResourceEntry, value: ResourceValue): ResourceEntry {
-  return { name: entry.name, reservations: entry.reservations, key: entry.key, value };
+  return { name: entry.name, reservations: entry.reservations, key: entry.key, value, disk: entry.disk };
 }
 
-/** Builds an entry, computing its key. */
-export function makeEntry(name: string, reservations: readonly Reservation[], value: ResourceValue): ResourceEntry {
-  return { name, reservations, key: entryKey(name, reservations), value };
+/** Builds an entry, computing its key; `disk` makes it a persistent volume. */
+export function makeEntry(name: string, reservations: readonly Reservation[], value: ResourceValue, disk?: DiskInfo): ResourceEntry {
+  return { name, reservations, key: entryKey(name, reservations, disk), value, disk };
 }

@@ -7,9 +7,13 @@
  * 2. Reservations: `cpus(analytics):2` is statically reserved to role `analytics`; unreserved
  *    resources have role `*`. Entries with the same name and the same reservation merge;
  *    differently reserved entries stay apart, so `cpus:1;cpus(a):2` has two entries.
- * 3. Algebra: `plus`, `minus`, `contains`, `equals`, and the views the allocator needs
+ * 3. Persistent volumes: `disk` with a `DiskInfo` (a persistence id and a `container_path`),
+ *    `disk(reservations: [(DYNAMIC,web,ops)])[vol1:data]:64` in the text form. Each volume is an
+ *    entry of its own, never merged with plain disk or with another volume; as in Mesos a
+ *    volume is contained only in the same volume whole (`contains`, `minus`), never in part.
+ * 4. Algebra: `plus`, `minus`, `contains`, `equals`, and the views the allocator needs
  *    (`allocatableTo(role)`, `unreserved()`, `scalars()` for DRF, ...).
- * 4. Two external forms, read and written: the text of the agent's `--resources` flag and the
+ * 5. Two external forms, read and written: the text of the agent's `--resources` flag and the
  *    v1 JSON array of `Resource` (see `resource-format.ts`).
  *
  * Every instance is canonical (entries sorted by key, empty values dropped), so equal bags
@@ -38,6 +42,7 @@ import {
 export type { ResourceJSON } from './resource-format.ts';
 export {
   UNRESERVED_ROLE,
+  type DiskInfo,
   type Range,
   type Reservation,
   type ReservationType,
@@ -233,8 +238,10 @@ export class Resources {
   /**
    * `this - other`, following Mesos: each entry loses what `other` holds under the same name and
    * reservation; a scalar never goes below zero (subtracting more than present leaves nothing,
-   * it is not an error); ranges and sets lose the numbers and items they share. Whatever `other`
-   * holds that `this` does not is ignored, so `a.minus(b)` is always contained in `a`.
+   * it is not an error); ranges and sets lose the numbers and items they share; a persistent
+   * volume goes only when `other` holds the same volume whole (Mesos's `subtractable`).
+   * Whatever `other` holds that `this` does not is ignored, so `a.minus(b)` is always contained
+   * in `a`.
    */
   minus(other: Resources): Resources {
     if (other.isEmpty() || this.isEmpty()) return this;
@@ -249,20 +256,28 @@ export class Resources {
         out.push(x);
         continue;
       }
+      if (x.disk !== undefined) {
+        if (!valuesEqual(x.value, y.value)) out.push(x);
+        continue;
+      }
       const value = subtractValues(x.value, y.value);
       if (!isEmptyValue(value)) out.push(value === x.value ? x : withValue(x, value));
     }
     return new Resources(out);
   }
 
-  /** Whether `this` holds all of `other`, entry by entry (a reserved CPU does not cover an unreserved one). */
+  /**
+   * Whether `this` holds all of `other`, entry by entry (a reserved CPU does not cover an
+   * unreserved one; a persistent volume is covered by the same volume only, whole).
+   */
   contains(other: Resources): boolean {
     const a = this.#entries;
     let i = 0;
     for (const y of other.#entries) {
       while (i < a.length && a[i]!.key < y.key) i++;
       const x = a[i];
-      if (x === undefined || x.key !== y.key || !valueContains(x.value, y.value)) return false;
+      if (x === undefined || x.key !== y.key) return false;
+      if (x.disk !== undefined ? !valuesEqual(x.value, y.value) : !valueContains(x.value, y.value)) return false;
     }
     return true;
   }
@@ -333,6 +348,23 @@ export class Resources {
     return this.#filter((e) => e.reservations.length === 0);
   }
 
+  /** The persistent volumes (`disk` entries with a `DiskInfo`), as Mesos's `persistentVolumes()`. */
+  persistentVolumes(): Resources {
+    return this.#filter((e) => e.disk !== undefined);
+  }
+
+  /**
+   * The same resources with every persistent volume turned back into the disk it was made of
+   * (its `DiskInfo` dropped, its reservations kept): what CREATE takes and DESTROY gives back.
+   *
+   * @example
+   * Resources.parse('disk(web):36;disk(web)[vol1:data]:64').withoutVolumes().toString(); // 'disk(web):100'
+   */
+  withoutVolumes(): Resources {
+    if (!this.#entries.some((e) => e.disk !== undefined)) return this;
+    return Resources.fromEntries(this.#entries.map((e) => (e.disk === undefined ? e : makeEntry(e.name, e.reservations, e.value))));
+  }
+
   /**
    * What a framework subscribed to `role` may be offered: unreserved resources plus those
    * reserved to `role` or to one of its ancestors (`eng` reservations are allocatable to
@@ -358,7 +390,7 @@ export class Resources {
     return names;
   }
 
-  /** The same resources with reservation information dropped and merged by name. */
+  /** The same resources with reservation and volume information dropped and merged by name. */
   flatten(): Resources {
     const out: ResourceEntry[] = [];
     for (const e of this.#entries) {
@@ -367,7 +399,7 @@ export class Resources {
       if (last !== undefined && last.name === e.name) {
         out[out.length - 1] = withValue(last, addValues(last.value, e.value));
       } else {
-        out.push(e.reservations.length === 0 ? e : makeEntry(e.name, [], e.value));
+        out.push(e.reservations.length === 0 && e.disk === undefined ? e : makeEntry(e.name, [], e.value));
       }
     }
     return new Resources(out);

@@ -74,12 +74,12 @@ test.serial('operator API - an Accept that rules out JSON is 406; */* and applic
 test.serial('operator API - mutations and calls not implemented are 501 naming the call type, and change nothing', async (t) => {
   const { cluster, port } = await start(t);
   const agentId = [...cluster.master.agents.keys()][0]!;
-  const create = {
-    type: 'CREATE_VOLUMES',
-    create_volumes: { agent_id: { value: agentId }, volumes: [{ name: 'disk', type: 'SCALAR', scalar: { value: 1 }, reservations: [{ type: 'DYNAMIC', role: 'web' }] }] },
+  const grow = {
+    type: 'GROW_VOLUME',
+    grow_volume: { agent_id: { value: agentId }, volume: { name: 'disk', type: 'SCALAR', scalar: { value: 1 }, reservations: [{ type: 'DYNAMIC', role: 'web' }] }, addition: { name: 'disk', type: 'SCALAR', scalar: { value: 1 } } },
   };
-  const reply = await http(port, 'POST', '/api/v1', create);
-  t.deepEqual([reply.status, reply.body], [501, "Call type 'CREATE_VOLUMES' is not implemented by this master"]);
+  const reply = await http(port, 'POST', '/api/v1', grow);
+  t.deepEqual([reply.status, reply.body], [501, "Call type 'GROW_VOLUME' is not implemented by this master"]);
   t.deepEqual(cluster.master.agents.get(agentId)!.total.reserved('web').toJSON(), []);
 
   for (const type of ['START_MAINTENANCE', 'UPDATE_MAINTENANCE_SCHEDULE', 'READ_FILE', 'SET_LOGGING_LEVEL']) {

@@ -494,7 +494,7 @@ const jsonErrors: [unknown, string][] = [
   ],
   [
     [{ name: 'disk', type: 'SCALAR', scalar: { value: 1 }, disk: { persistence: { id: 'v' } } }],
-    `invalid resource 'disk': resources[0].disk is not supported`,
+    `invalid resource 'disk': resources[0].disk: Expecting 'volume' to be set for persistent volume`,
   ],
   [
     [

@@ -197,7 +197,8 @@ export type AllocationInfo = z.infer<typeof AllocationInfoSchema>;
 /**
  * `Resource`: `name` (`cpus`, `mem`, `disk`, `ports`, ...), a value of `type`, and where it is
  * reserved. `reservations` is the post-refinement format (empty means unreserved); `role`
- * (default `"*"`) and `reservation` are the legacy format. `disk` is carried uninterpreted.
+ * (default `"*"`) and `reservation` are the legacy format. `disk` (a persistent volume's
+ * `DiskInfo`) is carried as JSON here and checked by `Resources.fromJSON`.
  */
 export const ResourceSchema = z.object({
   provider_id: ResourceProviderIDSchema.optional(),
