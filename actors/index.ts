@@ -20,6 +20,7 @@ export { startEmbeddedCluster, type EmbeddedCluster, type EmbeddedClusterOptions
 // Resources and the Mesos v1 wire shapes.
 export { Resources } from '../src/mesos/resources.ts';
 export * from '../src/mesos/v1/common.ts';
+export * from '../src/mesos/v1/maintenance.ts';
 export { isTerminalState } from '../src/mesos/v1/common.ts';
 
 // The runtime, for programs that host actors of their own.

@@ -15,6 +15,7 @@ import {
 import { Resources } from '../../src/mesos/resources.ts';
 import { isTerminalState, type ExecutorInfo, type FrameworkInfo } from '../../src/mesos/v1/common.ts';
 import { timingSafeEqual } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import { UPID } from '../../src/process/upid.ts';
 import { ExecutorSocketServer, executorSocketPath } from '../../src/transport/socket.ts';
 import { SUM_MASTER, SUM_RECOVER, type SumMaster, type SumRecover, type SumRecovered } from '../status-update-manager/protocol.ts';
@@ -354,7 +355,7 @@ export function doReliableRegistration(agent: Agent): void {
   const id = agent.info.id;
   if (id === undefined) {
     agent.log.info({ master: String(agent.master) }, 'Registering with master');
-    agent.send(agent.master, REGISTER_SLAVE, { slave: { ...agent.info }, ...resourcesCheckpoint.registrationField(agent), version: MESOS_VERSION } satisfies RegisterSlave);
+    agent.send(agent.master, REGISTER_SLAVE, { slave: { ...agent.info }, ...resourcesCheckpoint.registrationField(agent), version: MESOS_VERSION, ...ipField(agent) } satisfies RegisterSlave);
     return;
   }
   const tasks: Task[] = [];
@@ -387,7 +388,20 @@ export function doReliableRegistration(agent: Agent): void {
     completed_frameworks: completedFrameworks,
     ...resourcesCheckpoint.registrationField(agent),
     version: MESOS_VERSION,
+    ...ipField(agent),
   } satisfies ReregisterSlave);
+}
+
+/**
+ * The IP address the agent announces (`RegisterSlaveMessage.ip`; Mesos's master reads its
+ * agents' libprocess addresses): its HTTP server's, unless that listens on every interface
+ * (or it has none), then its `--hostname` if that is an IPv4 address; none otherwise. With its
+ * hostname, the master finds the machine it runs on in maintenance schedules.
+ */
+function ipField(agent: Agent): { ip?: string } {
+  const host = agent.runtime.httpAddress?.host;
+  if (host !== undefined && isIPv4(host) && host !== '0.0.0.0') return { ip: host };
+  return isIPv4(agent.info.hostname) ? { ip: agent.info.hostname } : {};
 }
 
 /** `SlaveRegisteredMessage`: the master admitted us under a new id. */

@@ -28,6 +28,8 @@ import {
   type UpdateAgent,
 } from '../allocator/protocol.ts';
 import * as drain from './drain.ts';
+import * as inverseOffers from './inverse-offers.ts';
+import * as maintenance from './maintenance.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
 import * as operatorEvents from './operator-events.ts';
@@ -38,7 +40,10 @@ import { isTerminalTask } from './tasks.ts';
 /**
  * Agents: registration, re-registration (after an agent restart, a master failover or a
  * partition), health checking by pings, disconnection and removal, marking gone and
- * deactivation (by the operator; draining is `drain.ts`'s), executor exits.
+ * deactivation (by the operator; draining is `drain.ts`'s), executor exits. Agents on machines
+ * that are `DOWN` are refused (`maintenance.refuseDown`); those on draining machines get their
+ * unavailability when admitted (`maintenance.agentAdmitted`), and their inverse offers go when
+ * they disconnect or leave (`inverse-offers.ts`).
  *
  * Admission (of a new agent, or of one this master does not know), removal, unreachable and gone
  * marking are written to the registry first (`Master.registrar`), and acted on once written,
@@ -62,6 +67,7 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
     m.log.info({ from: String(from) }, 'Ignoring agent registration: its admission is already in progress');
     return;
   }
+  if (maintenance.refuseDown(m, from, body.slave, body.ip, 'registration')) return;
   const knownId = m.agentsByPid.get(String(from));
   const known = knownId === undefined ? undefined : m.agents.get(knownId);
   if (known !== undefined && known.connected) {
@@ -92,6 +98,7 @@ export function registerAgent(m: Master, from: UPID, body: RegisterSlave): void 
     if (!m.leading) return;
     const agent = new AgentRecord(id, info, from, m.now());
     agent.version = body.version;
+    agent.ip = body.ip;
     reservations.admitReported(agent, report);
     admit(m, agent);
     m.stats.agentRegistrations.inc();
@@ -116,6 +123,8 @@ function admit(m: Master, agent: AgentRecord): void {
   }
   startPings(m, agent);
   if (m.operatorSubscribers.size > 0) operatorEvents.agentAdded(m, agent);
+  // On a draining machine: its unavailability, and inverse offers to the frameworks using it.
+  maintenance.agentAdmitted(m, agent);
 }
 
 /**
@@ -141,6 +150,7 @@ export function reregisterAgent(m: Master, from: UPID, body: ReregisterSlave): v
     m.send(from, SHUTDOWN_SLAVE, { message: 'Agent has been marked gone' } satisfies ShutdownSlave);
     return;
   }
+  if (maintenance.refuseDown(m, from, body.slave, body.ip, 're-registration')) return;
   const total = agentTotal(m, from, body.slave, 're-registration');
   if (total === undefined) return;
   const report = reservations.reported(m, from, body.checkpointed_resources, total, 're-registration');
@@ -191,6 +201,7 @@ function reconnectAgent(m: Master, agent: AgentRecord, from: UPID, body: Reregis
   m.linkTo(from);
   agent.reregisteredTime = m.now();
   agent.version = body.version ?? agent.version;
+  agent.ip = body.ip;
   // The agent may come back with other resources or attributes (restarted with a new
   // configuration): as Mesos's `___reregisterSlave`, its info is updated and the allocator
   // told its new total, before it is activated again.
@@ -229,6 +240,8 @@ function reconnectAgent(m: Master, agent: AgentRecord, from: UPID, body: Reregis
   for (const [frameworkId, statuses] of reconcile) m.send(from, RECONCILE_TASKS, { framework_id: { value: frameworkId }, statuses } satisfies ReconcileTasks);
   m.log.info({ agentId: id, agent: String(from) }, 'Agent re-registered');
   drain.reregistered(m, agent);
+  // Its hostname or IP may be new: its machine's unavailability, and inverse offers again.
+  maintenance.agentAdmitted(m, agent);
 }
 
 /**
@@ -241,6 +254,7 @@ function _reregisterAgent(m: Master, from: UPID, body: ReregisterSlave, total: R
   const admitted = new AgentRecord(id, { ...body.slave, resources: total.toJSON() }, from, m.now());
   admitted.reregisteredTime = m.now();
   admitted.version = body.version;
+  admitted.ip = body.ip;
   // What it reserved is its to tell (a master that failed over had no books of it).
   reservations.admitReported(admitted, report);
   for (const executor of executorInfos) {
@@ -451,6 +465,7 @@ export function agentExited(m: Master, agentId: string): void {
   agent.active = false;
   m.toAllocator(ALLOCATOR_DEACTIVATE_AGENT, { agent_id: agentId } satisfies AgentRef);
   for (const offerId of [...agent.offers]) offers.removeOffer(m, offerId, { rescind: true, recover: true });
+  inverseOffers.agentDisconnected(m, agentId);
 }
 
 /**
@@ -551,6 +566,7 @@ function _removeAgent(m: Master, agent: AgentRecord, reason: string, removal: Re
   agent.pingTimer?.cancel();
   agent.pingTimer = undefined;
   m.unlinkFrom(agent.pid);
+  inverseOffers.agentRemoved(m, agent.id);
   for (const offerId of [...agent.offers]) offers.removeOffer(m, offerId, { rescind: true, recover: false });
   for (const task of [...agent.allTasks()]) {
     const framework = m.frameworks.get(task.framework_id.value);

@@ -24,7 +24,9 @@ import type { FrameworkRecord } from './state.ts';
  * role reserved to), `unreserve_resources` (the principal that made the reservation),
  * `create_volumes` (the role of the volume), `destroy_volumes` (the principal that created it),
  * `update_quotas` and `update_weights` (the role), `mark_agents_gone`, `drain_agents`,
- * `deactivate_agents`, `reactivate_agents` (any agent). ACLs of Mesos's other actions are
+ * `deactivate_agents`, `reactivate_agents` (any agent), `update_maintenance_schedules`,
+ * `start_maintenances` and `stop_maintenances` (any machine: as Mesos's local authorizer, their
+ * `machines` are `ANY` or `NONE`, and `values` never match). ACLs of Mesos's other actions are
  * refused with an error naming them, rather than accepted and not enforced.
  */
 
@@ -52,6 +54,9 @@ export const AUTHORIZED_ACTIONS = {
   drain_agents: 'agents',
   deactivate_agents: 'agents',
   reactivate_agents: 'agents',
+  update_maintenance_schedules: 'machines',
+  start_maintenances: 'machines',
+  stop_maintenances: 'machines',
 } as const;
 
 export type AuthorizedAction = keyof typeof AUTHORIZED_ACTIONS;
@@ -105,9 +110,8 @@ export function readAcls(flag: string): LocalAuthorizer {
 const MESOS_ACTIONS = new Set([
   ...Object.keys(AUTHORIZED_ACTIONS),
   'get_endpoints', 'view_frameworks', 'view_tasks', 'view_executors', 'view_roles', 'get_quotas',
-  'create_volumes', 'destroy_volumes', 'resize_volumes', 'access_sandboxes', 'access_mesos_logs',
-  'register_agents', 'update_maintenance_schedules', 'get_maintenance_schedules', 'start_maintenances',
-  'stop_maintenances', 'get_maintenance_statuses', 'launch_nested_containers', 'view_containers',
+  'resize_volumes', 'access_sandboxes', 'access_mesos_logs',
+  'register_agents', 'get_maintenance_schedules', 'get_maintenance_statuses', 'launch_nested_containers', 'view_containers',
   'set_log_level', 'launch_standalone_containers', 'view_resource_providers', 'prune_images',
 ]);
 

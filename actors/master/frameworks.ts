@@ -14,6 +14,7 @@ import {
   type UpdateFramework,
 } from '../allocator/protocol.ts';
 import * as drain from './drain.ts';
+import * as inverseOffers from './inverse-offers.ts';
 import { authorized } from './authorizer.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
@@ -24,7 +25,9 @@ import { frameworkInfoProblem, frameworkUpdateProblem, preserveImmutableFields, 
 
 /**
  * Frameworks: the scheduler `Call` entry point, SUBSCRIBE (new and failover), disconnection
- * with the failover timer, UPDATE_FRAMEWORK and removal (TEARDOWN, failover timeout).
+ * with the failover timer, UPDATE_FRAMEWORK and removal (TEARDOWN, failover timeout). The
+ * answers to inverse offers, and what a framework's comings and goings do to them, are
+ * `inverse-offers.ts`'s.
  */
 
 /** A scheduler driver on the bus: events go back to its address. */
@@ -95,6 +98,12 @@ export function handle(m: Master, framework: FrameworkRecord, c: Exclude<Schedul
       return;
     case 'DECLINE':
       offers.decline(m, framework, (c.decline.offer_ids ?? []).map((o) => o.value), c.decline.filters);
+      return;
+    case 'ACCEPT_INVERSE_OFFERS':
+      inverseOffers.respond(m, framework, c.accept_inverse_offers.inverse_offer_ids ?? [], c.accept_inverse_offers.filters, 'ACCEPT');
+      return;
+    case 'DECLINE_INVERSE_OFFERS':
+      inverseOffers.respond(m, framework, c.decline_inverse_offers.inverse_offer_ids ?? [], c.decline_inverse_offers.filters, 'DECLINE');
       return;
     case 'REVIVE':
       offers.revive(m, framework, c.revive?.roles);
@@ -259,6 +268,8 @@ export function subscribe(m: Master, connection: SchedulerConnection, c: Schedul
     else if (updated) operatorEvents.frameworkUpdated(m, framework);
   }
   if (resend) offers.resendOffers(m, framework);
+  // Inverse offers of the draining agents it uses (again, if the same scheduler subscribed again).
+  inverseOffers.frameworkSubscribed(m, framework, resend);
 }
 
 /**
@@ -389,6 +400,7 @@ export function disconnect(m: Master, framework: FrameworkRecord, reason: string
     m.toAllocator(ALLOCATOR_DEACTIVATE_FRAMEWORK, { framework_id: framework.id } satisfies FrameworkRef);
   }
   for (const offerId of [...framework.offers]) offers.removeOffer(m, offerId, { rescind: false, recover: true });
+  inverseOffers.frameworkDisconnected(m, framework);
   const timeoutMs = Math.max(0, failoverTimeoutSeconds(framework.info) * 1000);
   framework.failoverTimer?.cancel();
   framework.failoverTimer = m.after(timeoutMs, () => {
@@ -406,6 +418,7 @@ export function disconnect(m: Master, framework: FrameworkRecord, reason: string
  */
 export function removeFramework(m: Master, framework: FrameworkRecord, reason: string): void {
   for (const offerId of [...framework.offers]) offers.removeOffer(m, offerId, { rescind: false, recover: false });
+  inverseOffers.frameworkRemoved(m, framework);
   const agentIds = new Set<string>([...framework.executors.keys()]);
   for (const task of framework.tasks.values()) agentIds.add(task.agent_id.value);
   for (const agentId of agentIds) {

@@ -8,6 +8,7 @@ import type { Task } from '../../src/mesos/protocol.ts';
 import { failoverTimeoutSeconds } from '../../src/mesos/v1/common.ts';
 import { MESOS_VERSION } from './constants.ts';
 import { drainInfoField } from './drain.ts';
+import { machineEndpoint, machineInfoField, scheduleEndpoint, statusEndpoint } from './maintenance.ts';
 import type { Master } from './master-process.ts';
 import { OPERATOR_API_PATH, operatorApi, roleUsage, teardown } from './operator-api.ts';
 import { reservationEndpoint } from './operator-reservations.ts';
@@ -24,9 +25,11 @@ import { MASTER_READONLY_REALM, MASTER_READWRITE_REALM, MASTER_SCHEDULER_REALM }
  * Operator endpoints in Mesos's JSON shapes: `/master/state`, `/master/state-summary`,
  * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/roles`, `/master/flags`, `/master/health`,
  * `/master/redirect`, `POST /master/teardown`, `POST /master/reserve` and `/master/unreserve`
- * (`operator-reservations.ts`), `GET`/`PUT /master/weights` (`weights.ts`), and
- * `GET`/`POST /master/quota` (`quota.ts`);
- * the v1 operator API, `POST /api/v1`, is in `operator-api.ts`.
+ * (`operator-reservations.ts`), `POST /master/create-volumes` and `/master/destroy-volumes`
+ * (`operator-volumes.ts`), `GET`/`PUT /master/weights` (`weights.ts`), and
+ * `GET`/`POST /master/quota` (`quota.ts`), `GET`/`POST /master/maintenance/schedule`,
+ * `GET /master/maintenance/status`, `POST /master/machine/down` and `/master/machine/up`
+ * (`maintenance.ts`); the v1 operator API, `POST /api/v1`, is in `operator-api.ts`.
  *
  * As Mesos's `Master::Http` (and `ReadOnlyHandler`): a master that is not leading answers the
  * state endpoints with a redirect to the leader (`redirect`); every JSON endpoint takes
@@ -62,6 +65,10 @@ export function httpRoutes(m: Master): Record<string, RouteHandler> {
     '/weights': (request) => weightsEndpoint(m, request),
     '/quota': (request) => quotaEndpoint(m, request),
     '/quota/*': (request) => quotaRoleEndpoint(m, request),
+    '/maintenance/schedule': (request) => scheduleEndpoint(m, request),
+    '/maintenance/status': (request) => statusEndpoint(m, request),
+    '/machine/down': (request) => machineEndpoint(m, request, 'DOWN'),
+    '/machine/up': (request) => machineEndpoint(m, request, 'UP'),
     [SCHEDULER_API_PATH]: (request) => schedulerApi(m, request),
     [OPERATOR_API_PATH]: (request) => operatorApi(m, request),
     // The web UI at `/` (the master is the HTTP delegate) and `/master/`.
@@ -72,11 +79,12 @@ export function httpRoutes(m: Master): Record<string, RouteHandler> {
 /** Master routes anyone may ask, whatever authentication is on (Mesos's `/health`, `/redirect`). */
 const OPEN_ROUTES = new Set(['/health', '/redirect']);
 /** Master routes that only read (Mesos's `READONLY_HTTP_AUTHENTICATION_REALM`). */
-const READONLY_ROUTES = new Set(['/state', '/state.json', '/state-summary', '/frameworks', '/slaves', '/tasks', '/roles', '/roles.json', '/flags']);
+const READONLY_ROUTES = new Set(['/state', '/state.json', '/state-summary', '/frameworks', '/slaves', '/tasks', '/roles', '/roles.json', '/flags', '/maintenance/status']);
 
 /**
  * The authentication realm of the master's route `path`, as Mesos's `Master::initialize`
- * installs them: the state endpoints `mesos-master-readonly`; the v1 scheduler API
+ * installs them: the state endpoints and `/maintenance/status` `mesos-master-readonly` (Mesos
+ * serves `/maintenance/schedule`, also its `GET`, in the read-write realm); the v1 scheduler API
  * `mesos-master-scheduler`; `/health`, `/redirect` and the web UI's static files none (the UI's
  * requests for state then ask the browser for credentials); every other route, including the
  * v1 operator API and whatever changes the cluster, `mesos-master-readwrite`, so that a route
@@ -327,6 +335,7 @@ function agentJSON(m: Master, a: AgentRecord) {
     active: a.active,
     deactivated: m.deactivatedAgents.has(a.id),
     ...drainInfoField(m, a.id),
+    ...machineInfoField(m, a),
     version: a.version ?? '',
     ...(a.info.domain !== undefined ? { domain: a.info.domain } : {}),
   };

@@ -52,12 +52,13 @@ import {
   MESOS_VERSION,
 } from './constants.ts';
 import * as frameworks from './frameworks.ts';
+import * as maintenance from './maintenance.ts';
 import { httpRoutes, masterRouteRealm } from './http.ts';
 import { masterMachine, type MasterMachineState } from './master.machine.ts';
 import * as offers from './offers.ts';
 import * as operatorReservations from './operator-reservations.ts';
 import type { OperatorSubscriber } from './operator-events.ts';
-import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type DrainInfo, type QuotaEntry, type Registry, type RegistryAgent, type RegistrySettings } from './registry.ts';
+import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type DrainInfo, type MaintenanceRecord, type QuotaEntry, type Registry, type RegistryAgent, type RegistrySettings } from './registry.ts';
 import { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
 import * as tasks from './tasks.ts';
 
@@ -130,12 +131,14 @@ export interface MasterOptions {
  * 3. Offers: turning the allocator's allocations into offers, ACCEPT, DECLINE with filters,
  *    rescinding (agent removed, framework gone, `offer_timeout`) (`offers.ts`); dynamic
  *    reservations by frameworks (RESERVE, UNRESERVE) and by the operator, each agent's
- *    checkpointed resources (`reservations.ts`, `operator-reservations.ts`).
+ *    checkpointed resources (`reservations.ts`, `operator-reservations.ts`); inverse offers of
+ *    agents on draining machines, and the frameworks' answers (`inverse-offers.ts`).
  * 4. Tasks: validating and launching, KILL, status updates to the framework and their
  *    acknowledgements back to the agent, RECONCILE, framework messages both ways (`tasks.ts`).
  * 5. Operator endpoints: `/master/state`, `/master/frameworks`, `/master/slaves`,
  *    `/master/tasks`, `/master/health` (`http.ts`), the v1 operator API (`operator-api.ts`,
- *    agent draining in `drain.ts`) and its event stream to SUBSCRIBE-d operators
+ *    agent draining in `drain.ts`, maintenance schedules and machines in `maintenance.ts`) and
+ *    its event stream to SUBSCRIBE-d operators
  *    (`operator-events.ts`).
  * 6. Leadership: with a contender (several masters) it acts only once elected; standing by it
  *    drops every message and redirects HTTP requests to the leader its contender knows; it
@@ -145,7 +148,8 @@ export interface MasterOptions {
  *    `agent_reregister_timeout` has passed, when the rest are marked unreachable (unless more
  *    than `recovery_agent_removal_limit` of them would be). Admissions, removals and unreachable
  *    markings are written to the registry before the master acts on them (`registrar`); so are
- *    the operator's deactivations and drains (`drain.ts`), which a new leader recovers too.
+ *    the operator's deactivations and drains (`drain.ts`) and the maintenance schedule and
+ *    machine modes (`maintenance.ts`), which a new leader recovers too.
  *
  * Resources of a task return to the allocator when the master hears it is terminal (its update
  * or `latest_state`), and the task stays listed until that update is acknowledged, as in Mesos.
@@ -223,6 +227,11 @@ export class Master extends Process {
   readonly drainInfos = new Map<string, DrainInfo>();
   /** Draining agents whose `DRAINED` is being written to the registry (`drain.ts`). */
   readonly markingDrained = new Set<string>();
+  /**
+   * The maintenance schedule and machine modes, kept in the registry, and the inverse offers
+   * of agents on draining machines (`maintenance.ts`, `inverse-offers.ts`).
+   */
+  readonly maintenance = new maintenance.MaintenanceState();
   /** Passes `agent_reregister_timeout` after a recovery began (Mesos's `slaves.recoveredTimer`). */
   #recoveryTimer: Timer | undefined;
   /** Elected, reading the registry: not leading yet. */
@@ -453,10 +462,11 @@ export class Master extends Process {
     this.#readingRegistry = true;
     const read = this.options.registry.recover();
     const settings = this.options.registry.recoverSettings();
-    if (Array.isArray(read) && !(settings instanceof Promise)) this.#recover(read, settings);
+    const machines = this.options.registry.recoverMaintenance();
+    if (Array.isArray(read) && !(settings instanceof Promise) && !(machines instanceof Promise)) this.#recover(read, settings, machines);
     else {
       this.log.info({ registry: this.options.registry.describe() }, 'Elected; recovering the registry');
-      this.defer(Promise.all([read, settings]), ([agents, s]) => this.#recover(agents, s), (error) => this.#recoveryFailed(error));
+      this.defer(Promise.all([read, settings, machines]), ([agents, s, mt]) => this.#recover(agents, s, mt), (error) => this.#recoveryFailed(error));
     }
   }
 
@@ -464,11 +474,12 @@ export class Master extends Process {
    * The registry is read (Mesos's `Master::_recover`): admitted agents are waited for
    * (`RECOVERING`, for `agent_reregister_timeout`), unreachable and gone ones remembered.
    */
-  #recover(agents: RegistryAgent[], settings: RegistrySettings): void {
+  #recover(agents: RegistryAgent[], settings: RegistrySettings, machines: MaintenanceRecord): void {
     if (!this.#readingRegistry) return; // The lead was lost meanwhile.
     this.#readingRegistry = false;
     this.#recoverWeights(settings.weights);
     this.#recoverQuotas(settings.quotas);
+    maintenance.recover(this, machines);
     const listed = new Set(agents.filter((a) => a.state !== 'gone').map((a) => a.info.id.value));
     for (const id of settings.deactivatedAgents) if (listed.has(id)) this.deactivatedAgents.add(id);
     for (const { agentId, drainInfo } of settings.drainInfos) {

@@ -16,6 +16,7 @@ import {
 } from '../allocator/protocol.ts';
 import { MAX_OFFERS_PER_EVENT } from './constants.ts';
 import type { Master } from './master-process.ts';
+import * as inverseOffers from './inverse-offers.ts';
 import * as operatorEvents from './operator-events.ts';
 import * as reservations from './reservations.ts';
 import * as volumes from './volumes.ts';
@@ -54,6 +55,9 @@ export function allocated(m: Master, _from: UPID, body: Offers): void {
     };
     if (agent.info.attributes !== undefined && agent.info.attributes.length > 0) json.attributes = agent.info.attributes;
     if (executors !== undefined && executors.size > 0) json.executor_ids = [...executors.keys()].map((value) => ({ value }));
+    // An agent on a draining machine: when it may be unavailable (Mesos's `Offer.unavailability`).
+    const unavailability = inverseOffers.offerUnavailability(m, agent.id);
+    if (unavailability !== undefined) json.unavailability = unavailability;
     const offer = new OfferRecord(id, framework.id, agent.id, allocation.role, json);
     m.offers.set(id, offer);
     framework.offers.add(id);
@@ -74,6 +78,8 @@ export function allocated(m: Master, _from: UPID, body: Offers): void {
     m.stats.offersSent.inc(list.length);
     sendOffers(m, framework, list);
   }
+  // A framework offered a draining agent now uses it: it is asked to give it back.
+  inverseOffers.offered(m, byFramework);
 }
 
 /** Sends a framework every offer outstanding with it again (it subscribed again; see `subscribe`). */

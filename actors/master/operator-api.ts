@@ -5,11 +5,13 @@ import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
 import { allocationRole, reservedModel } from '../../src/mesos/model.ts';
 import type { DrainConfig, Task } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
+import { MachineIDSchema, ScheduleSchema } from '../../src/mesos/v1/maintenance.ts';
 import { AgentIDSchema, DurationInfoSchema, FrameworkIDSchema, isTerminalState, ResourceSchema, type ExecutorInfo, type Resource, type TimeInfo } from '../../src/mesos/v1/common.ts';
 import { parseWith } from '../../src/mesos/v1/validate.ts';
 import { processCallAnswer, readV1Call } from '../cluster/v1-api.ts';
 import * as agents from './agents.ts';
 import * as drain from './drain.ts';
+import * as maintenance from './maintenance.ts';
 import { removeFramework } from './frameworks.ts';
 import type { Master } from './master-process.ts';
 import * as operatorEvents from './operator-events.ts';
@@ -48,7 +50,13 @@ import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from '
  * 6. Dynamic reservations: RESERVE_RESOURCES (with an optional `source`) and
  *    UNRESERVE_RESOURCES, `202` once applied, `409` when the agent has not that much free
  *    (`operator-reservations.ts`, shared with `/master/reserve` and `/master/unreserve`).
- * 7. Every other call type of `master.proto` (volumes, maintenance schedules, the files, ...) is
+ *    Persistent volumes: CREATE_VOLUMES and DESTROY_VOLUMES, the same way (`operator-volumes.ts`,
+ *    shared with `/master/create-volumes` and `/master/destroy-volumes`).
+ * 7. Maintenance (`maintenance.ts`, shared with `/master/maintenance/*` and `/master/machine/*`):
+ *    GET_MAINTENANCE_SCHEDULE, UPDATE_MAINTENANCE_SCHEDULE, START_MAINTENANCE,
+ *    STOP_MAINTENANCE (`200` once written to the registry and acted on) and GET_MAINTENANCE_STATUS.
+ *    DRAIN_AGENT refuses an agent on a scheduled machine (`400`), as Mesos's.
+ * 8. Every other call type of `master.proto` (resizing volumes, the files, ...) is
  *    `501 Not Implemented`, naming it.
  *
  * Requests are checked in the scheduler API's order (`scheduler-api.ts`): not the leader `307`
@@ -106,9 +114,10 @@ export type OperatorCallType = (typeof OPERATOR_CALL_TYPES)[number];
 /**
  * The part of `master::Call` this master reads: the type, GET_METRICS's optional `timeout`, the
  * ids TEARDOWN, MARK_AGENT_GONE, DEACTIVATE_AGENT and REACTIVATE_AGENT name, DRAIN_AGENT's agent
- * and `DrainConfig` fields (`max_grace_period`, `mark_gone`), UPDATE_WEIGHTS's
- * weights, UPDATE_QUOTA's configs and RESERVE_RESOURCES's and UNRESERVE_RESOURCES's agent and
- * resources. The payloads of calls it does not implement are not looked at (they answer `501`).
+ * and `DrainConfig` fields (`max_grace_period`, `mark_gone`), the maintenance calls' schedule
+ * and machines, UPDATE_WEIGHTS's
+ * weights, UPDATE_QUOTA's configs, RESERVE_RESOURCES's and UNRESERVE_RESOURCES's agent and
+ * resources, and CREATE_VOLUMES's and DESTROY_VOLUMES's agent and volumes. The payloads of calls it does not implement are not looked at (they answer `501`).
  */
 const OperatorCallSchema = z.object({
   type: z.enum(OPERATOR_CALL_TYPES),
@@ -118,6 +127,9 @@ const OperatorCallSchema = z.object({
   deactivate_agent: z.object({ agent_id: AgentIDSchema }).optional(),
   reactivate_agent: z.object({ agent_id: AgentIDSchema }).optional(),
   drain_agent: z.object({ agent_id: AgentIDSchema, max_grace_period: DurationInfoSchema.optional(), mark_gone: z.boolean().optional() }).optional(),
+  update_maintenance_schedule: z.object({ schedule: ScheduleSchema }).optional(),
+  start_maintenance: z.object({ machines: z.array(MachineIDSchema).optional() }).optional(),
+  stop_maintenance: z.object({ machines: z.array(MachineIDSchema).optional() }).optional(),
   update_weights: z.object({ weight_infos: WeightInfosSchema.optional() }).optional(),
   update_quota: UpdateQuotaSchema.optional(),
   set_quota: SetQuotaSchema.optional(),
@@ -182,6 +194,19 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
     case 'DRAIN_AGENT':
       if (call.drain_agent === undefined) return badRequest("Failed to validate master::Call: Expecting 'drain_agent' to be present");
       return drainAgent(m, call.drain_agent);
+    case 'GET_MAINTENANCE_SCHEDULE':
+      return answer('GET_MAINTENANCE_SCHEDULE', 'get_maintenance_schedule', { schedule: maintenance.getSchedule(m) });
+    case 'GET_MAINTENANCE_STATUS':
+      return answer('GET_MAINTENANCE_STATUS', 'get_maintenance_status', { status: maintenance.getStatus(m) });
+    case 'UPDATE_MAINTENANCE_SCHEDULE':
+      if (call.update_maintenance_schedule === undefined) return badRequest("Failed to validate master::Call: Expecting 'update_maintenance_schedule' to be present");
+      return maintenance.updateSchedule(m, call.update_maintenance_schedule.schedule, 'update_maintenance_schedule.schedule');
+    case 'START_MAINTENANCE':
+      if (call.start_maintenance === undefined) return badRequest("Failed to validate master::Call: Expecting 'start_maintenance' to be present");
+      return maintenance.startMaintenance(m, call.start_maintenance.machines ?? [], 'start_maintenance.machines');
+    case 'STOP_MAINTENANCE':
+      if (call.stop_maintenance === undefined) return badRequest("Failed to validate master::Call: Expecting 'stop_maintenance' to be present");
+      return maintenance.stopMaintenance(m, call.stop_maintenance.machines ?? [], 'stop_maintenance.machines');
     case 'GET_WEIGHTS':
       return answer('GET_WEIGHTS', 'get_weights', { weight_infos: weightInfos(m) });
     case 'UPDATE_WEIGHTS': {
@@ -326,6 +351,8 @@ export function reactivateAgent(m: Master, agentId: string): HttpResponse | Prom
 export function drainAgent(m: Master, call: NonNullable<OperatorCall['drain_agent']>): HttpResponse | Promise<HttpResponse> {
   const agentId = call.agent_id.value;
   if (!knownAgent(m, agentId)) return badRequest(`Unknown agent '${agentId}'`);
+  const scheduled = maintenance.drainProblem(m, agentId);
+  if (scheduled !== undefined) return badRequest(scheduled);
   const grace = call.max_grace_period;
   if (grace !== undefined && grace.nanoseconds < 0) {
     return badRequest(`Cannot drain agent '${agentId}': 'drain_agent.max_grace_period' must not be negative, got ${grace.nanoseconds} nanoseconds`);

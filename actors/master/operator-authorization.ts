@@ -6,7 +6,10 @@ import type { OperatorCall } from './operator-api.ts';
 /**
  * Which operator requests the `--acls` allow (`authorizer.ts`), for the v1 operator API and the
  * v0 endpoints alike: TEARDOWN (`teardown_frameworks`, the framework's principal), the agent
- * calls (`mark_agents_gone`, `drain_agents`, `deactivate_agents`, `reactivate_agents`),
+ * calls (`mark_agents_gone`, `drain_agents`, `deactivate_agents`, `reactivate_agents`), the
+ * maintenance calls (`update_maintenance_schedules`, `start_maintenances`, `stop_maintenances`,
+ * checked once per request whatever its machines, also for an empty schedule, which Mesos lets
+ * through unchecked; `maintenance.ts` checks the v0 endpoints the same way),
  * UPDATE_WEIGHTS (`update_weights`, each role), UPDATE_QUOTA, SET_QUOTA and REMOVE_QUOTA
  * (`update_quotas`, each role); RESERVE_RESOURCES and UNRESERVE_RESOURCES are checked once their
  * resources are read (`operator-reservations.ts`), for the v1 calls and `/master/reserve` alike,
@@ -40,6 +43,12 @@ export function authorizeOperatorCall(m: Master, call: OperatorCall, principal: 
       return authorizeEach(m, principal, 'deactivate_agents', [undefined], () => 'deactivate agents');
     case 'REACTIVATE_AGENT':
       return authorizeEach(m, principal, 'reactivate_agents', [undefined], () => 'reactivate agents');
+    case 'UPDATE_MAINTENANCE_SCHEDULE':
+      return authorizeEach(m, principal, 'update_maintenance_schedules', [undefined], () => 'update maintenance schedules');
+    case 'START_MAINTENANCE':
+      return authorizeEach(m, principal, 'start_maintenances', [undefined], () => 'start maintenance');
+    case 'STOP_MAINTENANCE':
+      return authorizeEach(m, principal, 'stop_maintenances', [undefined], () => 'stop maintenance');
     case 'UPDATE_WEIGHTS':
       return authorizeWeights(m, principal, present((call.update_weights?.weight_infos ?? []).map((w) => w.role)));
     case 'UPDATE_QUOTA':

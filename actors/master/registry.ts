@@ -5,7 +5,11 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { MesosError } from '../../src/errors.ts';
 import type { DrainConfig } from '../../src/mesos/protocol.ts';
-import type { AgentInfo } from '../../src/mesos/v1/common.ts';
+import type { AgentInfo, Unavailability } from '../../src/mesos/v1/common.ts';
+import { MachineIDSchema, ScheduleSchema, type MachineID, type Schedule } from '../../src/mesos/v1/maintenance.ts';
+import { UnavailabilitySchema } from '../../src/mesos/v1/base.ts';
+import { parseWith } from '../../src/mesos/v1/validate.ts';
+import { z } from 'zod';
 import type { NatsTransport } from '../../src/transport/nats.ts';
 import { leaderBucket } from '../detector/contender.ts';
 
@@ -21,6 +25,9 @@ import { leaderBucket } from '../detector/contender.ts';
  * (`Registry.quota_configs`, written by UPDATE_QUOTA and `/master/quota`), which agents the
  * operator deactivated (Mesos's `Registry.Slave.deactivated`, by DEACTIVATE_AGENT and
  * DRAIN_AGENT) and which it drains (Mesos's `Registry.Slave.drain_info`, by DRAIN_AGENT).
+ * So is the maintenance the operator set (Mesos's `Registry.schedules` and `Registry.machines`:
+ * the schedule, and the mode of each machine in it), read with `recoverMaintenance` and written
+ * whole by `updateMaintenance`.
  *
  * Unlike Mesos's, which keeps one `Registry` protobuf and applies operations to the whole of
  * it, this one keeps an entry per agent: the writes of different agents are independent, and
@@ -81,6 +88,25 @@ export interface AgentDrainInfo {
   readonly drainInfo: DrainInfo;
 }
 
+/**
+ * A machine in maintenance, as Mesos's `Registry.Machine` keeps it: `DRAINING` (scheduled) or
+ * `DOWN`, with the unavailability of its window. A machine `UP` is not kept.
+ */
+export interface MaintenanceMachine {
+  readonly id: MachineID;
+  readonly mode: 'DRAINING' | 'DOWN';
+  readonly unavailability: Unavailability;
+}
+
+/** The maintenance the operator set (Mesos's `Registry.schedules`, one here, and `Registry.machines`). */
+export interface MaintenanceRecord {
+  readonly schedule: Schedule;
+  readonly machines: readonly MaintenanceMachine[];
+}
+
+/** No maintenance: what a registry that never had any recovers. */
+export const NO_MAINTENANCE: MaintenanceRecord = Object.freeze({ schedule: Object.freeze({ windows: [] }), machines: [] });
+
 /** The operator's settings a newly elected master reads with the agents. */
 export interface RegistrySettings {
   /** Role weights set at runtime (or bootstrapped from `--weights`); roles not listed weigh 1. */
@@ -122,6 +148,13 @@ export interface Registry {
    * REACTIVATE_AGENT of a drained agent). The agent's deactivation is `updateDeactivated`'s.
    */
   updateDrain(agentId: string, drainInfo: DrainInfo | undefined): Promise<void> | void;
+  /** The maintenance schedule and machine modes, read once when the master is elected, with `recover`. */
+  recoverMaintenance(): Promise<MaintenanceRecord> | MaintenanceRecord;
+  /**
+   * Replaces the maintenance schedule and machine modes (Mesos's `UpdateSchedule`,
+   * `StartMaintenance`, `StopMaintenance`, each of which the master turns into the whole record).
+   */
+  updateMaintenance(maintenance: MaintenanceRecord): Promise<void> | void;
   /** For logs. */
   describe(): string;
 }
@@ -141,8 +174,10 @@ export class InMemoryRegistry implements Registry {
   readonly quotas = new Map<string, Readonly<Record<string, number>>>();
   readonly deactivatedAgents = new Set<string>();
   readonly drainInfos = new Map<string, DrainInfo>();
+  maintenance: MaintenanceRecord;
 
-  constructor(agents: readonly RegistryAgent[] = [], settings: Partial<RegistrySettings> = {}) {
+  constructor(agents: readonly RegistryAgent[] = [], settings: Partial<RegistrySettings> = {}, maintenance: MaintenanceRecord = NO_MAINTENANCE) {
+    this.maintenance = maintenance;
     for (const agent of agents) this.agents.set(agent.info.id.value, agent);
     for (const { role, weight } of settings.weights ?? []) this.weights.set(role, weight);
     this.updateQuotas(settings.quotas ?? []);
@@ -189,6 +224,14 @@ export class InMemoryRegistry implements Registry {
     else this.drainInfos.delete(agentId);
   }
 
+  recoverMaintenance(): MaintenanceRecord {
+    return this.maintenance;
+  }
+
+  updateMaintenance(maintenance: MaintenanceRecord): void {
+    this.maintenance = maintenance;
+  }
+
   describe(): string {
     return 'in memory';
   }
@@ -200,7 +243,7 @@ export class RegistryFileError extends MesosError {}
 /**
  * The registry in a JSON file, what `mesos-ts dev --work_dir` keeps at
  * `<work_dir>/master/registry.json`, so that its next run on that directory keeps the
- * operator's weights, quotas, deactivations and drains and waits for the agents it had (DESIGN.md §5:
+ * operator's weights, quotas, deactivations, drains and maintenance and waits for the agents it had (DESIGN.md §5:
  * "or a file (dev mode)"). It is an `InMemoryRegistry` that writes the whole of itself to the
  * file on every write: a temporary file beside it, flushed to disk, then renamed over it, so
  * the file always holds one write or the next, never half of one. A write is durable when the
@@ -261,13 +304,21 @@ export class FileRegistry implements Registry {
     return this.#write((next) => next.updateDrain(agentId, drainInfo));
   }
 
+  recoverMaintenance(): MaintenanceRecord {
+    return this.#memory.recoverMaintenance();
+  }
+
+  updateMaintenance(maintenance: MaintenanceRecord): Promise<void> | void {
+    return this.#write((next) => next.updateMaintenance(maintenance));
+  }
+
   describe(): string {
     return `file '${this.file}'`;
   }
 
   /** Applies `change` to a copy, writes the copy, and keeps it once it is on disk. */
   #write(change: (next: InMemoryRegistry) => void): Promise<void> | void {
-    const next = new InMemoryRegistry(this.#memory.recover(), this.#memory.recoverSettings());
+    const next = new InMemoryRegistry(this.#memory.recover(), this.#memory.recoverSettings(), this.#memory.recoverMaintenance());
     change(next);
     try {
       writeFileDurably(this.file, `${JSON.stringify(registryFileContent(next), null, 2)}\n`);
@@ -288,6 +339,8 @@ interface RegistryFileContent {
   deactivatedAgents: string[];
   /** By agent id, as the KV registry's `drain.<id>` keys; optional (files written before drains have none). */
   drainInfos?: Record<string, DrainInfo>;
+  /** As the KV registry's `maintenance` key; optional (files written before maintenance have none). */
+  maintenance?: MaintenanceRecord;
 }
 
 function registryFileContent(registry: InMemoryRegistry): RegistryFileContent {
@@ -297,6 +350,7 @@ function registryFileContent(registry: InMemoryRegistry): RegistryFileContent {
     quotas: Object.fromEntries(registry.quotas),
     deactivatedAgents: [...registry.deactivatedAgents],
     drainInfos: Object.fromEntries(registry.drainInfos),
+    maintenance: registry.maintenance,
   };
 }
 
@@ -342,12 +396,18 @@ function readRegistryFile(file: string): InMemoryRegistry {
   const drains = content.drainInfos ?? {};
   if (typeof drains !== 'object' || drains === null || Array.isArray(drains)) throw wrong("'drainInfos' must be a JSON object of drain infos by agent id");
   const drainInfos = Object.entries(drains).map(([agentId, drainInfo]) => ({ agentId, drainInfo: checked('drainInfos: ', () => drainInfoFrom(agentId, drainInfo)) }));
-  return new InMemoryRegistry(agents, {
-    weights: [...weights].map(([role, weight]) => ({ role, weight })),
-    quotas: [...quotas].map(([role, guarantees]) => ({ role, guarantees })),
-    deactivatedAgents,
-    drainInfos,
-  });
+  // Optional: a file written before maintenance was kept has none.
+  const maintenance = content.maintenance === undefined ? NO_MAINTENANCE : checked('', () => maintenanceFrom(content.maintenance));
+  return new InMemoryRegistry(
+    agents,
+    {
+      weights: [...weights].map(([role, weight]) => ({ role, weight })),
+      quotas: [...quotas].map(([role, guarantees]) => ({ role, guarantees })),
+      deactivatedAgents,
+      drainInfos,
+    },
+    maintenance,
+  );
 }
 
 /**
@@ -397,12 +457,15 @@ const QUOTAS_KEY = 'quotas';
 const DEACTIVATED_KEY_PREFIX = 'deactivated.';
 /** The key of an agent the operator drains or drained, its `DrainInfo` as JSON; deleted when it is reactivated. */
 const DRAIN_KEY_PREFIX = 'drain.';
+/** The key of the maintenance schedule and machine modes, one `MaintenanceRecord` as JSON. */
+const MAINTENANCE_KEY = 'maintenance';
 
 /**
  * The registry in a JetStream KV bucket (`registryBucket`, no TTL, one revision kept), one key
  * per agent (`agents.<id>`) holding its `RegistryAgent` as JSON, the role weights under
  * `weights`, the role quotas under `quotas`, one `deactivated.<id>` key per agent the operator
- * deactivated and one `drain.<id>` key (its `DrainInfo`) per agent it drains or drained: what `mesos-ts master --nats`
+ * deactivated, one `drain.<id>` key (its `DrainInfo`) per agent it drains or drained and the
+ * maintenance schedule and machine modes under `maintenance`: what `mesos-ts master --nats`
  * uses, so that whichever master is elected next reads what the last one wrote. Writes go out
  * one after another, in the order the master made them, as Mesos's registrar applies its
  * operations; each resolves once the server has stored it.
@@ -514,6 +577,26 @@ export class NatsRegistry implements Registry {
   updateDrain(agentId: string, drainInfo: DrainInfo | undefined): Promise<void> {
     const key = DRAIN_KEY_PREFIX + agentId;
     return this.#write(async (kv) => void (drainInfo !== undefined ? await kv.put(key, JSON.stringify(drainInfo)) : await kv.delete(key)));
+  }
+
+  /**
+   * The `maintenance` key. An unreadable one is ignored, as an unreadable setting: the master
+   * starts without maintenance (logged), until the operator posts a schedule again.
+   */
+  async recoverMaintenance(): Promise<MaintenanceRecord> {
+    const kv = await this.#open();
+    const entry = await kv.get(MAINTENANCE_KEY);
+    if (entry === null || entry.operation !== 'PUT') return NO_MAINTENANCE;
+    try {
+      return parseMaintenance(entry.string());
+    } catch (error) {
+      this.#logger?.warn({ bucket: this.bucket, key: MAINTENANCE_KEY, reason: (error as Error).message }, 'Ignoring unreadable registry maintenance');
+      return NO_MAINTENANCE;
+    }
+  }
+
+  updateMaintenance(maintenance: MaintenanceRecord): Promise<void> {
+    return this.#write(async (kv) => void (await kv.put(MAINTENANCE_KEY, JSON.stringify(maintenance))));
   }
 
   #weights(kv: KV): Promise<Map<string, number>> {
@@ -648,4 +731,18 @@ function registryQuotasFrom(value: unknown): Map<string, Readonly<Record<string,
     quotas.set(role, guarantees as Record<string, number>);
   }
   return quotas;
+}
+
+const MaintenanceRecordSchema = z.object({
+  schedule: ScheduleSchema,
+  machines: z.array(z.object({ id: MachineIDSchema, mode: z.enum(['DRAINING', 'DOWN']), unavailability: UnavailabilitySchema })),
+});
+
+/** The registry's maintenance from its JSON (the `maintenance` key); throws naming the field that is wrong. */
+export function parseMaintenance(text: string): MaintenanceRecord {
+  return maintenanceFrom(JSON.parse(text));
+}
+
+function maintenanceFrom(value: unknown): MaintenanceRecord {
+  return parseWith(MaintenanceRecordSchema, value, { what: 'registry maintenance' });
 }

@@ -143,6 +143,8 @@ export class AgentRecord {
   pongReceived = true;
   pingTimer: Timer | undefined;
   version: string | undefined;
+  /** The IP address it announced (`RegisterSlaveMessage.ip`), which maintenance machines may name. */
+  ip: string | undefined;
 
   constructor(id: string, info: AgentInfo, pid: UPID, now: number) {
     this.id = id;

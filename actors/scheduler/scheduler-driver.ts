@@ -14,6 +14,7 @@ import type {
   Filters,
   FrameworkID,
   FrameworkInfo,
+  InverseOffer,
   MasterInfo,
   Offer,
   OfferID,
@@ -49,6 +50,14 @@ export interface Scheduler {
   disconnected?(driver: SchedulerDriver): void;
   resourceOffers?(driver: SchedulerDriver, offers: Offer[]): void;
   offerRescinded?(driver: SchedulerDriver, offerId: OfferID): void;
+  /**
+   * The master asks for agents back (maintenance: each inverse offer names an agent on a
+   * draining machine and its `unavailability`); answer with `acceptInverseOffers` or
+   * `declineInverseOffers`.
+   */
+  inverseOffers?(driver: SchedulerDriver, inverseOffers: InverseOffer[]): void;
+  /** An inverse offer is void (the machine's maintenance changed, or the agent left). */
+  inverseOfferRescinded?(driver: SchedulerDriver, inverseOfferId: OfferID): void;
   statusUpdate?(driver: SchedulerDriver, status: TaskStatus): void;
   frameworkMessage?(driver: SchedulerDriver, executorId: ExecutorID, agentId: AgentID, data: Buffer): void;
   slaveLost?(driver: SchedulerDriver, agentId: AgentID): void;
@@ -285,6 +294,26 @@ export class SchedulerDriver {
     const decline: { offer_ids: OfferID[]; filters?: Filters } = { offer_ids: [offerId] };
     if (filters !== undefined) decline.filters = filters;
     return this.#call({ type: 'DECLINE', decline } as SchedulerCall);
+  }
+
+  /**
+   * ACCEPT_INVERSE_OFFERS: the scheduler is fine with the maintenance of these inverse offers'
+   * agents (a hint for the operator; nothing else changes). The master asks again after
+   * `filters.refuse_seconds` (default 5) if the framework still uses the agent.
+   */
+  acceptInverseOffers(inverseOfferIds: OfferID | OfferID[], filters?: Filters): DriverStatus {
+    return this.#inverseOffersCall('ACCEPT_INVERSE_OFFERS', 'accept_inverse_offers', inverseOfferIds, filters);
+  }
+
+  /** DECLINE_INVERSE_OFFERS: the scheduler cannot comply with the maintenance (a hint for the operator), as `acceptInverseOffers`. */
+  declineInverseOffers(inverseOfferIds: OfferID | OfferID[], filters?: Filters): DriverStatus {
+    return this.#inverseOffersCall('DECLINE_INVERSE_OFFERS', 'decline_inverse_offers', inverseOfferIds, filters);
+  }
+
+  #inverseOffersCall(type: 'ACCEPT_INVERSE_OFFERS' | 'DECLINE_INVERSE_OFFERS', field: string, inverseOfferIds: OfferID | OfferID[], filters: Filters | undefined): DriverStatus {
+    const reply: { inverse_offer_ids: OfferID[]; filters?: Filters } = { inverse_offer_ids: Array.isArray(inverseOfferIds) ? inverseOfferIds : [inverseOfferIds] };
+    if (filters !== undefined) reply.filters = filters;
+    return this.#call({ type, [field]: reply } as unknown as SchedulerCall);
   }
 
   killTask(taskId: TaskID, agentId?: AgentID): DriverStatus {
@@ -671,6 +700,14 @@ class SchedulerProcess extends Process {
       case 'RESCIND':
         this.#offered.delete(event.rescind.offer_id.value);
         this.#callback('offerRescinded', (s) => s.offerRescinded?.(this.driver, event.rescind.offer_id));
+        return;
+      case 'INVERSE_OFFERS': {
+        const inverseOffers = event.inverse_offers.inverse_offers ?? [];
+        if (inverseOffers.length > 0) this.#callback('inverseOffers', (s) => s.inverseOffers?.(this.driver, inverseOffers));
+        return;
+      }
+      case 'RESCIND_INVERSE_OFFER':
+        this.#callback('inverseOfferRescinded', (s) => s.inverseOfferRescinded?.(this.driver, event.rescind_inverse_offer.inverse_offer_id));
         return;
       case 'UPDATE': {
         const status = event.update.status;

@@ -124,6 +124,11 @@ export const RegisterSlaveSchema = z.object({
   /** The agent's dynamically reserved resources, as it checkpointed them; `slave.resources` are its `--resources`. */
   checkpointed_resources: z.array(ResourceSchema).optional(),
   version: z.string().optional(),
+  /**
+   * The agent's IP address, where Mesos's master reads it from the agent's libprocess address:
+   * with its hostname, the machine it runs on, which maintenance schedules name (`MachineID`).
+   */
+  ip: z.string().optional(),
 });
 export type RegisterSlave = z.infer<typeof RegisterSlaveSchema>;
 
@@ -154,6 +159,8 @@ export const ReregisterSlaveSchema = z.object({
   /** As `RegisterSlaveMessage.checkpointed_resources`: what a master that failed over learns reservations from. */
   checkpointed_resources: z.array(ResourceSchema).optional(),
   version: z.string().optional(),
+  /** As `RegisterSlaveMessage.ip`. */
+  ip: z.string().optional(),
 });
 export type ReregisterSlave = z.infer<typeof ReregisterSlaveSchema>;
 

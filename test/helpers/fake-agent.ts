@@ -28,6 +28,8 @@ export class FakeAgent extends Probe {
   answerPings = true;
   /** The dynamically reserved resources it (re-)registers with (`checkpointed_resources`), as text; none by default. */
   checkpointed = '';
+  /** The IP address it announces (`ip`, which maintenance machine ids name); none by default. */
+  ip: string | undefined;
 
   constructor(
     id: string,
@@ -60,7 +62,7 @@ export class FakeAgent extends Probe {
   }
 
   register(): void {
-    this.send(this.master, REGISTER_SLAVE, { slave: { hostname: this.hostname, resources: Resources.parse(this.resources).toJSON() }, ...this.#checkpointed(), version: 'test' });
+    this.send(this.master, REGISTER_SLAVE, { slave: { hostname: this.hostname, resources: Resources.parse(this.resources).toJSON() }, ...this.#checkpointed(), version: 'test', ...this.#ip() });
   }
 
   reregister(tasks: Task[] = []): void {
@@ -69,7 +71,12 @@ export class FakeAgent extends Probe {
       tasks,
       ...this.#checkpointed(),
       version: 'test',
+      ...this.#ip(),
     });
+  }
+
+  #ip(): { ip?: string } {
+    return this.ip === undefined ? {} : { ip: this.ip };
   }
 
   #checkpointed(): { checkpointed_resources?: unknown } {

@@ -1,5 +1,5 @@
 import type { Scheduler, SchedulerDriver } from '../../actors/scheduler/scheduler-driver.ts';
-import type { AgentID, ExecutorID, FrameworkID, MasterInfo, Offer, OfferID, TaskInfo, TaskStatus } from '../../src/mesos/v1/common.ts';
+import type { AgentID, ExecutorID, FrameworkID, InverseOffer, MasterInfo, Offer, OfferID, TaskInfo, TaskStatus } from '../../src/mesos/v1/common.ts';
 
 type Callbacks = {
   registered: [FrameworkID, MasterInfo | undefined];
@@ -7,6 +7,8 @@ type Callbacks = {
   disconnected: [];
   resourceOffers: [Offer[]];
   offerRescinded: [OfferID];
+  inverseOffers: [InverseOffer[]];
+  inverseOfferRescinded: [OfferID];
   statusUpdate: [TaskStatus];
   frameworkMessage: [ExecutorID, AgentID, Buffer];
   slaveLost: [AgentID];
@@ -84,6 +86,12 @@ export class TestScheduler implements Scheduler {
   }
   offerRescinded(d: SchedulerDriver, id: OfferID) {
     this.#record('offerRescinded', d, [id]);
+  }
+  inverseOffers(d: SchedulerDriver, inverseOffers: InverseOffer[]) {
+    this.#record('inverseOffers', d, [inverseOffers]);
+  }
+  inverseOfferRescinded(d: SchedulerDriver, id: OfferID) {
+    this.#record('inverseOfferRescinded', d, [id]);
   }
   statusUpdate(d: SchedulerDriver, status: TaskStatus) {
     this.#record('statusUpdate', d, [status]);

@@ -82,7 +82,7 @@ test.serial('operator API - mutations and calls not implemented are 501 naming t
   t.deepEqual([reply.status, reply.body], [501, "Call type 'GROW_VOLUME' is not implemented by this master"]);
   t.deepEqual(cluster.master.agents.get(agentId)!.total.reserved('web').toJSON(), []);
 
-  for (const type of ['START_MAINTENANCE', 'UPDATE_MAINTENANCE_SCHEDULE', 'READ_FILE', 'SET_LOGGING_LEVEL']) {
+  for (const type of ['GET_OPERATIONS', 'LIST_FILES', 'READ_FILE', 'SET_LOGGING_LEVEL']) {
     const r = await http(port, 'POST', '/api/v1', { type });
     t.deepEqual([r.status, r.body], [501, `Call type '${type}' is not implemented by this master`], type);
   }

@@ -227,6 +227,7 @@ function agentTable(agents, empty) {
       ['Host', agentName],
       ['Active', (a) => yesNo(a.active)],
       ['Drain', (a) => a.drain_info?.state ?? '—'],
+      ['Maintenance', (a) => a.machine_info?.mode ?? '—'],
       ['CPUs used / total', (a) => `${cpus(a.used_resources?.cpus ?? 0)} / ${cpus(a.resources?.cpus ?? 0)}`, true],
       ['Mem used / total', (a) => `${megabytes(a.used_resources?.mem ?? 0)} / ${megabytes(a.resources?.mem ?? 0)}`, true],
       ['Registered', (a) => time(a.registered_time)],

@@ -14,6 +14,7 @@
  */
 
 export * from './common.ts';
+export * from './maintenance.ts';
 
 export * as scheduler from './scheduler.ts';
 export {
