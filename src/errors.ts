@@ -98,7 +98,7 @@ export class InvalidWeightError extends MesosError {
   }
 }
 
-/** A quota guarantee is not a set of unreserved scalar resources. */
+/** A quota is invalid: a guarantee that is not unreserved scalars, a bad limit, a guarantee above its limit. */
 export class InvalidQuotaError extends MesosError {
   readonly role: string;
 

@@ -20,7 +20,8 @@
  * 6. Publish Mesos's allocator metrics under `<id>/mesos/`: `allocation_runs`,
  *    `allocation_run_ms`, `allocation_run_latency_ms`, `event_queue_dispatches`,
  *    `resources/<cpus|mem|disk|gpus>/total` and `/offered_or_allocated`, and (ours)
- *    `offers_made`.
+ *    `offers_made`. No per-role metric is published yet, so neither are Mesos's quota gauges
+ *    (`quota/roles/<role>/resources/<name>/guarantee` and `/limit`).
  *
  * Bad input (a malformed body, an unknown framework or agent, an invalid role) is logged,
  * counted in `<id>/invalid_messages` when malformed, and ignored.
@@ -371,7 +372,7 @@ export class AllocatorProcess extends Process {
   }
 
   protected setQuota(c: parse.SetQuotaCommand): void {
-    this.allocation.setQuota(c.role, c.guarantee);
+    this.allocation.setQuota(c.role, c.guarantee, c.limits);
   }
 
   protected removeQuota(role: string): void {

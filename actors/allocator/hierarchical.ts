@@ -4,7 +4,8 @@
  *
  * Responsibilities:
  * 1. Track agents (total, allocated), frameworks (roles, suppressed roles, active), role
- *    weights and quota guarantees.
+ *    weights and quotas: guarantees, and limits with what each limited role consumes
+ *    (`quota-limits.ts`).
  * 2. `allocate(now)`: offer each agent's free resources: roles by weighted DRF, then the
  *    frameworks of a role by DRF. Roles are hierarchical, as in Mesos 1.5+: `eng/web` and
  *    `eng/db` are children of `eng`, which competes with `ops` with the sum of its subtree's
@@ -12,7 +13,9 @@
  *    with frameworks and sub-roles, `eng` next to `eng/web`, is one more child there, `eng/.`).
  *    The role sorter (`sorter/drf.ts`) keeps that tree. Quota roles that lack part of their
  *    guarantee are served first, up to the guarantee (stage 1); then every role shares fairly
- *    what is left without eating into what quota roles still need (stage 2).
+ *    what is left without eating into what quota roles still need (stage 2). In both stages
+ *    an offer's unreserved scalars are cut so that no role, with its sub-roles, consumes more
+ *    than a limit of its own or of an ancestor (Mesos 1.9+'s quota limits).
  * 3. A framework is offered only what is allocatable to the role: unreserved resources and
  *    those reserved to the role (or an ancestor). Inactive frameworks and roles a framework
  *    suppressed get nothing; nor does anyone get less than `--min_allocatable_resources`, nor
@@ -32,79 +35,26 @@
  *   update moved a role; with no `/` in any role it is the flat order above, kept in place.
  * So a cycle is O(A + offers × (log F + F)) when frameworks accept what they are offered, and
  * objects are created per offer, never per agent × framework. The worst case, every framework
- * filtered on every agent, is O(A × F) filter look-ups (as in Mesos). Quota adds one O(A) pass
- * to total the headroom. A cycle over 10,000 agents and 1,000 frameworks (1 to 1,000 roles),
- * every agent offered, takes 40 to 90 ms on a two-core development VM under `tsx`.
+ * filtered on every agent, is O(A × F) filter look-ups (as in Mesos). Quota guarantees add one
+ * O(A) pass to total the headroom; limits add a look-up per role and agent up the role's path
+ * and a cut per offer to a limited role, nothing while no role has limits. A cycle over 10,000
+ * agents and 1,000 frameworks (1 to 1,000 roles), every agent offered, takes 40 to 90 ms on a
+ * two-core development VM under `tsx`.
  */
 
-import { InvalidQuotaError, InvalidRoleError, InvalidWeightError } from '../../src/errors.ts';
+import { InvalidRoleError, InvalidWeightError } from '../../src/errors.ts';
 import { Resources, UNRESERVED_ROLE } from '../../src/mesos/resources.ts';
 import { makeEntry, roleError } from '../../src/mesos/resource-values.ts';
 import { isAllocatable, parseMinAllocatableResources } from './allocatable.ts';
+import type { AgentResources, FrameworkOptions, HierarchicalAllocationOptions, Offer, Used } from './allocation-types.ts';
 import { OfferFilters, type RefuseFilter } from './filters.ts';
 import { Headroom } from './headroom.ts';
+import { QuotaLimits, validateQuota } from './quota-limits.ts';
 import { DRFSorter } from './sorter/drf.ts';
 import { ClusterTotals, type Sorter, type SorterFactory } from './sorter/sorter.ts';
 
 export type { RefuseFilter } from './filters.ts';
-
-/** Resources of one agent offered to one framework for one role. */
-export interface Offer {
-  readonly frameworkId: string;
-  readonly role: string;
-  readonly agentId: string;
-  readonly resources: Resources;
-}
-
-/**
- * Resources a framework already uses on an agent when one of the two is added (after a master
- * failover, or a framework re-subscribing). `role` defaults to the framework's first role.
- */
-export interface Used {
-  readonly frameworkId: string;
-  readonly agentId: string;
-  readonly role?: string | undefined;
-  readonly resources: Resources;
-}
-
-/** How a framework subscribes. */
-export interface FrameworkOptions {
-  /** The roles the framework is offered resources for. */
-  readonly roles: Iterable<string>;
-  /** Roles (among `roles`) the framework does not want offers for until it revives. */
-  readonly suppressedRoles?: Iterable<string> | undefined;
-  /** Whether it is connected; an inactive framework keeps its allocation but gets no offers. */
-  readonly active?: boolean | undefined;
-  /** What it already uses on agents added before (`agentId` of each entry; `frameworkId` is ignored). */
-  readonly used?: Iterable<Omit<Used, 'frameworkId'>> | undefined;
-  /**
-   * Its `FrameworkInfo.capabilities` types (`GPU_RESOURCES`, ...). Without `GPU_RESOURCES` it is
-   * not offered agents that have GPUs, as in Mesos (MESOS-5634). Absent: not known, nothing is
-   * withheld for want of a capability.
-   */
-  readonly capabilities?: Iterable<string> | undefined;
-}
-
-export interface HierarchicalAllocationOptions {
-  /** Makes the sorter of roles; weighted DRF by default. */
-  readonly roleSorter?: SorterFactory | undefined;
-  /** Makes the sorter of the frameworks within one role; DRF by default. */
-  readonly frameworkSorter?: SorterFactory | undefined;
-  /**
-   * `--min_allocatable_resources`: offers must hold one of these sets of quantities;
-   * `DEFAULT_MIN_ALLOCATABLE_RESOURCES` (`cpus:0.01|mem:32`) by default, `''` for no minimum.
-   */
-  readonly minAllocatableResources?: string | undefined;
-  /** `--filter_gpu_resources`: agents with GPUs go only to `GPU_RESOURCES` frameworks; default true. */
-  readonly filterGpuResources?: boolean | undefined;
-}
-
-/** A view of one agent's resources. */
-export interface AgentResources {
-  readonly total: Resources;
-  readonly allocated: Resources;
-  readonly available: Resources;
-}
+export type { AgentResources, FrameworkOptions, HierarchicalAllocationOptions, Offer, Used } from './allocation-types.ts';
 
 interface Agent {
   readonly id: string;
@@ -172,6 +122,8 @@ export class HierarchicalAllocation {
   readonly #roles = new Map<string, Role>();
   readonly #weights = new Map<string, number>();
   readonly #quotas = new Map<string, Resources>();
+  /** Quota limits, and what the roles that have some consume (`quota-limits.ts`). */
+  readonly #limits = new QuotaLimits();
   /** Agents holding unattributed resources, by framework id. */
   readonly #unattributed = new Map<string, Set<string>>();
   readonly #roleSorter: Sorter;
@@ -212,6 +164,7 @@ export class HierarchicalAllocation {
     };
     this.#agents.set(agentId, agent);
     this.#totals.setAgent(agentId, total);
+    this.#limits.totalChanged(Resources.EMPTY, total);
     for (const u of used) {
       const take = common(agent.available, u.resources);
       if (take.isEmpty()) continue;
@@ -232,6 +185,7 @@ export class HierarchicalAllocation {
   /** Changes an agent's total; what is allocated stays allocated, and free is what remains. */
   updateAgent(agentId: string, total: Resources): void {
     const agent = this.#agent(agentId);
+    this.#limits.totalChanged(agent.total, total);
     agent.total = total;
     agent.available = total.minus(agent.allocated);
     agent.gpusFiltered = this.#filterGpuResources && total.gpus() > 0;
@@ -248,6 +202,7 @@ export class HierarchicalAllocation {
     }
     for (const framework of this.#frameworks.values()) framework.filters.clearAgent(agentId);
     for (const frameworkId of agent.unattributed.keys()) this.#dropUnattributedIndex(frameworkId, agentId);
+    this.#limits.totalChanged(agent.total, Resources.EMPTY);
     this.#agents.delete(agentId);
     this.#totals.removeAgent(agentId);
   }
@@ -429,19 +384,16 @@ export class HierarchicalAllocation {
   }
 
   /**
-   * Guarantees `role` at least `guarantee` (unreserved scalars, e.g. `cpus:10;mem:4096`); an
-   * empty guarantee removes the quota. Throws `InvalidQuotaError` or `InvalidRoleError`.
+   * Sets `role`'s quota (Mesos's `updateQuota`): it is guaranteed at least `guarantee`
+   * (unreserved scalars, e.g. `cpus:10;mem:4096`) and consumes at most `limits` (quantities by
+   * name, e.g. `{ cpus: 20 }`; see `quota-limits.ts`). An empty guarantee and no limits remove
+   * the quota. Throws `InvalidQuotaError` or `InvalidRoleError`, having changed nothing.
    */
-  setQuota(role: string, guarantee: Resources): void {
-    const problem = roleError(role);
-    if (problem !== undefined) throw new InvalidRoleError(role, problem);
-    if (role === UNRESERVED_ROLE) throw new InvalidQuotaError(role, `the unreserved role '*' cannot have a quota`);
-    for (const e of guarantee.entries()) {
-      if (e.value.type !== 'SCALAR') throw new InvalidQuotaError(role, `'${e.name}' is ${e.value.type}; a guarantee holds scalars only`);
-      if (e.reservations.length > 0) throw new InvalidQuotaError(role, `'${e.name}' is reserved; a guarantee holds unreserved resources only`);
-    }
+  setQuota(role: string, guarantee: Resources, limits: Readonly<Record<string, number>> = {}): void {
+    this.#limits.set(role, validateQuota(role, guarantee, limits), this.#agents.values());
     if (guarantee.isEmpty()) {
-      this.removeQuota(role);
+      this.#quotas.delete(role);
+      this.#quotaRoleSorter.remove(role);
       return;
     }
     this.#quotas.set(role, guarantee);
@@ -452,10 +404,18 @@ export class HierarchicalAllocation {
   removeQuota(role: string): void {
     this.#quotas.delete(role);
     this.#quotaRoleSorter.remove(role);
+    this.#limits.set(role, new Map(), []);
   }
 
+  /** `role`'s guarantee; `undefined` without one. */
   quota(role: string): Resources | undefined {
     return this.#quotas.get(role);
+  }
+
+  /** `role`'s quota limits and what it consumes of them; `undefined` without limits. */
+  quotaLimits(role: string): { limits: Readonly<Record<string, number>>; consumed: Readonly<Record<string, number>> } | undefined {
+    const limits = this.#limits.limits(role);
+    return limits === undefined ? undefined : { limits, consumed: this.#limits.consumed(role)! };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -505,6 +465,7 @@ export class HierarchicalAllocation {
     quotaStage: boolean,
   ): void {
     const roleSorter = quotaStage ? this.#quotaRoleSorter : this.#roleSorter;
+    const limited = this.#limits.active;
     const made: { framework: Framework; role: string; resources: Resources }[] = [];
     for (const agent of agents) {
       let available = agent.available;
@@ -527,6 +488,7 @@ export class HierarchicalAllocation {
                 : quotaStage
                   ? headroom.forQuota(roleName, allocatable)
                   : headroom.forFairShare(roleName, allocatable);
+            if (limited) resources = this.#limits.cap(roleName, resources);
           }
           // Too little to be of use to anyone (`--min_allocatable_resources`): the same for
           // every framework of the role.
@@ -537,6 +499,8 @@ export class HierarchicalAllocation {
           made.push({ framework, role: roleName, resources });
           available = available.minus(resources);
           headroom?.record(roleName, resources);
+          // At once: the next framework of this role (or of a sibling) is capped by this offer too.
+          if (limited) this.#limits.allocated(roleName, resources, 1);
           resources = undefined;
         }
         if (available.isEmpty()) break;
@@ -544,7 +508,7 @@ export class HierarchicalAllocation {
       if (made.length === 0) continue;
       agent.available = available;
       for (const { framework, role, resources } of made) {
-        this.#allocateTo(framework, role, agent, resources);
+        this.#allocateTo(framework, role, agent, resources, limited);
         const offer: Offer = { frameworkId: framework.id, role, agentId: agent.id, resources };
         if (index === undefined) {
           offers.push(offer);
@@ -621,7 +585,9 @@ export class HierarchicalAllocation {
       rest = rest.minus(portion);
       if (rest.isEmpty()) break;
     }
+    const before = agent.total;
     agent.total = agent.total.minus(consumed).plus(converted);
+    this.#limits.totalChanged(before, agent.total);
     this.#totals.setAgent(agentId, agent.total);
     this.#allocateTo(framework, target ?? this.#usedRole(framework, undefined), agent, converted);
     agent.available = agent.total.minus(agent.allocated);
@@ -691,8 +657,12 @@ export class HierarchicalAllocation {
     if (agents?.size === 0) this.#unattributed.delete(frameworkId);
   }
 
-  /** Records an allocation; the caller has already taken `resources` out of `agent.available`. */
-  #allocateTo(framework: Framework, roleName: string, agent: Agent, resources: Resources): void {
+  /**
+   * Records an allocation; the caller has already taken `resources` out of `agent.available`
+   * (and, when `limitsCounted`, counted them against the role's quota limits).
+   */
+  #allocateTo(framework: Framework, roleName: string, agent: Agent, resources: Resources, limitsCounted = false): void {
+    if (!limitsCounted) this.#limits.allocated(roleName, resources, 1);
     agent.allocated = agent.allocated.plus(resources);
     let byRole = agent.allocations.get(framework.id);
     if (byRole === undefined) agent.allocations.set(framework.id, (byRole = new Map()));
@@ -729,6 +699,7 @@ export class HierarchicalAllocation {
       if (rest > 0) role.consumed.set(name, rest);
       else role.consumed.delete(name);
     }
+    this.#limits.allocated(roleName, resources, -1);
     role.frameworks.unallocated(framework.id, agent.id, resources);
     this.#roleSorter.unallocated(roleName, agent.id, resources);
     if (this.#quotaRoleSorter.contains(roleName)) this.#quotaRoleSorter.unallocated(roleName, agent.id, resources);

@@ -74,6 +74,7 @@ export interface RolesCommand {
 export interface SetQuotaCommand {
   readonly role: string;
   readonly guarantee: Resources;
+  readonly limits: Record<string, number>;
 }
 
 type Fields = Record<string, unknown>;
@@ -248,7 +249,14 @@ export function parseUpdateWeights(what: string, body: unknown): [string, number
 
 export function parseSetQuota(what: string, body: unknown): SetQuotaCommand {
   const f = object(what, body);
-  return { role: id(what, f, 'role'), guarantee: resources(what, f, 'guarantee') };
+  const limits: Record<string, number> = {};
+  if (f['limits'] !== undefined) {
+    for (const [name, value] of Object.entries(object(what, f['limits'], 'limits'))) {
+      if (typeof value !== 'number') fail(what, `limits.${name}`, `'limits.${name}' must be a number, got ${show(value)}`, value);
+      limits[name] = value;
+    }
+  }
+  return { role: id(what, f, 'role'), guarantee: resources(what, f, 'guarantee'), limits };
 }
 
 export function parseRemoveQuota(what: string, body: unknown): string {

@@ -136,6 +136,8 @@ export const ALLOCATOR_SET_QUOTA = 'Allocator.SetQuota';
 export interface SetQuota {
   readonly role: string;
   readonly guarantee: Resource[];
+  /** Quota limits, quantities by resource name; absent or empty: none. */
+  readonly limits?: Record<string, number>;
 }
 
 export const ALLOCATOR_REMOVE_QUOTA = 'Allocator.RemoveQuota';

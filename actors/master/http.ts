@@ -162,7 +162,7 @@ function rolesJSON(m: Master) {
       weight: r.weight,
       frameworks: r.frameworks,
       resources: resourcesModel(r.allocated),
-      quota: { role: r.name, guarantee: { ...r.guarantees }, limit: {} },
+      quota: { role: r.name, guarantee: { ...r.guarantees }, limit: { ...r.limits } },
     })),
   };
 }

@@ -33,7 +33,7 @@ import {
 import type { Timer } from '../../src/process/clock.ts';
 import type { AgentInfo, MasterInfo, TaskState } from '../../src/mesos/v1/common.ts';
 import type { SchedulerEvent } from '../../src/mesos/v1/index.ts';
-import { ALLOCATOR_OFFERS, ALLOCATOR_UPDATE_AVAILABLE_RESULT, ALLOCATOR_SET_QUOTA, ALLOCATOR_UPDATE_WEIGHTS, type Offers, type SetQuota, type UpdateWeights } from '../allocator/protocol.ts';
+import { ALLOCATOR_OFFERS, ALLOCATOR_UPDATE_AVAILABLE_RESULT, ALLOCATOR_UPDATE_WEIGHTS, type Offers, type UpdateWeights } from '../allocator/protocol.ts';
 import type { ElectionEvent, MasterContender } from '../detector/contender.ts';
 import type { LeaderInfo } from '../detector/detector.ts';
 import { leaderInfo } from '../detector/leader.ts';
@@ -58,7 +58,8 @@ import { masterMachine, type MasterMachineState } from './master.machine.ts';
 import * as offers from './offers.ts';
 import * as operatorReservations from './operator-reservations.ts';
 import type { OperatorSubscriber } from './operator-events.ts';
-import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type DrainInfo, type MaintenanceRecord, type QuotaEntry, type Registry, type RegistryAgent, type RegistrySettings } from './registry.ts';
+import { setAllocatorQuota } from './quota.ts';
+import { InMemoryRegistry, RECOVERY_AGENT_REMOVAL_LIMIT, type DrainInfo, type MaintenanceRecord, type Quota, type QuotaEntry, type Registry, type RegistryAgent, type RegistrySettings } from './registry.ts';
 import { AgentRecord, FrameworkRecord, OfferRecord } from './state.ts';
 import * as tasks from './tasks.ts';
 
@@ -208,11 +209,11 @@ export class Master extends Process {
    */
   readonly weights = new Map<string, number>();
   /**
-   * Role quotas (Mesos's `Master::quotas`): each role's guaranteed scalars by name, replaced by
-   * the registry's when this master is elected, changed by UPDATE_QUOTA and `/master/quota`
-   * (`quota.ts`). The allocator is told of every change.
+   * Role quotas (Mesos's `Master::quotas`): each role's guaranteed and limited scalars by name,
+   * replaced by the registry's when this master is elected, changed by UPDATE_QUOTA and
+   * `/master/quota` (`quota.ts`). The allocator is told of every change.
    */
-  readonly quotas = new Map<string, Readonly<Record<string, number>>>();
+  readonly quotas = new Map<string, Quota>();
   /**
    * Agents the operator deactivated (DEACTIVATE_AGENT; Mesos's `slaves.deactivated`), kept in
    * the registry: they get no offers, whether connected or not, until REACTIVATE_AGENT. An
@@ -543,13 +544,12 @@ export class Master extends Process {
    */
   #recoverQuotas(recovered: readonly QuotaEntry[]): void {
     for (const role of this.quotas.keys()) {
-      if (!recovered.some((q) => q.role === role)) this.toAllocator(ALLOCATOR_SET_QUOTA, { role, guarantee: [] } satisfies SetQuota);
+      if (!recovered.some((q) => q.role === role)) setAllocatorQuota(this, role, { guarantees: {}, limits: {} });
     }
     this.quotas.clear();
-    for (const { role, guarantees } of recovered) {
-      this.quotas.set(role, guarantees);
-      const guarantee = Object.entries(guarantees).map(([name, value]) => ({ name, type: 'SCALAR', scalar: { value } }));
-      this.toAllocator(ALLOCATOR_SET_QUOTA, { role, guarantee } as SetQuota);
+    for (const { role, guarantees, limits = {} } of recovered) {
+      this.quotas.set(role, { guarantees, limits });
+      setAllocatorQuota(this, role, { guarantees, limits });
     }
     if (recovered.length > 0) this.log.info({ roles: recovered.map((q) => q.role) }, 'Recovered quota from the registry');
   }

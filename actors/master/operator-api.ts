@@ -467,10 +467,10 @@ export function getTasks(m: Master) {
  * The roles a master knows of: every role a subscribed framework is in, has a reservation on an
  * agent, has a weight set (`--weights`, the registry, UPDATE_WEIGHTS: `Master.weights`) or a
  * quota (`Master.quotas`), sorted by name, each with its weight (default 1), its quota
- * guarantees (none: `{}`), its frameworks and the resources allocated to it (its tasks' and
+ * guarantees and limits (none: `{}`), its frameworks and the resources allocated to it (its tasks' and
  * executors'). What `GET_ROLES` and `/master/roles` report, each in its own shape.
  */
-export function roleUsage(m: Master): { name: string; weight: number; guarantees: Readonly<Record<string, number>>; frameworks: string[]; allocated: Resources }[] {
+export function roleUsage(m: Master): { name: string; weight: number; guarantees: Readonly<Record<string, number>>; limits: Readonly<Record<string, number>>; frameworks: string[]; allocated: Resources }[] {
   const weights = m.weights;
   const roles = new Map<string, { frameworks: Set<string>; allocated: Resources }>();
   const role = (name: string) => {
@@ -496,7 +496,7 @@ export function roleUsage(m: Master): { name: string; weight: number; guarantees
   }
   return [...roles.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, r]) => ({ name, weight: weights.get(name) ?? 1, guarantees: m.quotas.get(name) ?? {}, frameworks: [...r.frameworks], allocated: r.allocated }));
+    .map(([name, r]) => ({ name, weight: weights.get(name) ?? 1, guarantees: m.quotas.get(name)?.guarantees ?? {}, limits: m.quotas.get(name)?.limits ?? {}, frameworks: [...r.frameworks], allocated: r.allocated }));
 }
 
 /** `GetRoles`: `roleUsage` with frameworks as `FrameworkID`s and resources as v1 `Resource`s. */

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { InvalidMessageError } from '../../src/errors.ts';
 import { badRequest, methodNotAllowed, ok } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
-import { fromMillis, nameError, roleError, toMillis } from '../../src/mesos/resource-values.ts';
+import { fromMillis, MAX_SCALAR, nameError, roleError, toMillis } from '../../src/mesos/resource-values.ts';
 import type { Resource } from '../../src/mesos/v1/common.ts';
 import { double, parseWith } from '../../src/mesos/v1/validate.ts';
 import { ALLOCATOR_SET_QUOTA, type SetQuota } from '../allocator/protocol.ts';
 import type { Master } from './master-process.ts';
 import * as offers from './offers.ts';
-import type { QuotaEntry } from './registry.ts';
+import type { Quota, QuotaEntry } from './registry.ts';
 import { registryAnswer } from './operator-api.ts';
 import { redirect } from './scheduler-api.ts';
 
@@ -18,29 +18,35 @@ import { redirect } from './scheduler-api.ts';
  *
  * 1. GET_QUOTA and `GET /master/quota`: a `QuotaStatus`, each role's quota both as the
  *    deprecated `QuotaInfo` (`infos`, guarantees as `Resource`s) and as a `QuotaConfig`
- *    (`configs`, `{"role", "guarantees": {"cpus": {"value": 2}}, "limits": {}}`), sorted by role.
+ *    (`configs`, `{"role", "guarantees": {"cpus": {"value": 2}}, "limits": {"cpus": {"value":
+ *    4}}}`), sorted by role.
  * 2. UPDATE_QUOTA (`quota_configs`, `force`) and `POST /master/quota` (v0's `QuotaRequest`:
  *    `role`, `guarantee` as `Resource`s, `force`): every entry is checked before anything
  *    changes (a valid, top-level role other than `*`, named once; scalar resource names;
- *    quantities finite and >= 0), a `400` names the first bad field and its value. Then
- *    Mesos's capacity check: the guarantees of every role once updated must fit in the total
- *    of the registered agents (connected or not), else the request is refused (`400`, or `409`
- *    on v0) unless `force` is true. Then the registry is written, and once it is durable the
- *    master's quotas change, the allocator is told (`Allocator.SetQuota`, an empty guarantee
- *    removes it) and outstanding offers are rescinded, agent by agent, until as much as the
- *    new guarantee is back with the allocator (Mesos's `rescindOffers`). `200`, no body.
+ *    quantities finite, >= 0 and at most a trillion; each guarantee within its limit, Mesos's
+ *    "'QuotaConfig.guarantees' ... is not contained within the 'QuotaConfig.limits'"), a `400`
+ *    names the first bad field and its value. Then Mesos's capacity check: the guarantees of
+ *    every role once updated must fit in the total of the registered agents (connected or
+ *    not), else the request is refused (`400`, or `409` on v0) unless `force` is true; limits
+ *    are not checked against capacity (nor, as in Mesos's code, against what the role consumes
+ *    already: a limit below it takes nothing back, it only stops further offers). Then the
+ *    registry is written, and once it is durable the master's quotas change, the allocator is
+ *    told (`Allocator.SetQuota` with the guarantees and limits; with neither, the quota goes) and
+ *    outstanding offers are rescinded: agent by agent until as much as a new guarantee is back
+ *    with the allocator (Mesos's `rescindOffers`), and every offer to a role (or a sub-role)
+ *    whose limits were lowered or added, so that none outstanding exceeds them. `200`, no body.
+ * 3. The allocator enforces the limits (`allocator/quota-limits.ts`): a role, with its
+ *    sub-roles, is never offered an unreserved scalar beyond a limit of its own, counting its
+ *    reservations and what it holds.
  *
- * A config with no guarantees removes the role's quota (Mesos's default quota). Differences
- * from Mesos, on purpose:
- * - `limits` must be empty: this allocator enforces guarantees only (a role with quota is
- *   offered more than its guarantee by fair sharing, as a Mesos role with no limit), so a limit
- *   it would not enforce is refused with a `400` naming it rather than silently ignored.
+ * A config with neither guarantees nor limits removes the role's quota (Mesos's default
+ * quota); a v0 `QuotaRequest` sets the guarantee as the limit too, as Mesos 1.9+ translates it
+ * ("guarantee also acts as limit"). Differences from Mesos, on purpose:
  * - Mesos 1.11's UPDATE_QUOTA does not rescind offers (a TODO there); this one does as v0's
- *   set always did, so that the next allocation follows the new guarantee.
- * - A role listed twice is refused (Mesos keeps the later entry); no `--roles` whitelist nor
- *   authorization here.
+ *   set always did, so that the next allocation follows the new guarantee and limits.
+ * - A role listed twice is refused (Mesos keeps the later entry); no `--roles` whitelist.
  *
- * A quota is removed by UPDATE_QUOTA with no guarantees, a v0 POST with an empty `guarantee`,
+ * A quota is removed by UPDATE_QUOTA with neither, a v0 POST with an empty `guarantee`,
  * `DELETE /master/quota/<role>` or REMOVE_QUOTA (`removeQuota`); SET_QUOTA takes a v0
  * `QuotaRequest` (`setQuotaCall`). Mesos deprecated the last two for UPDATE_QUOTA and serves them.
  */
@@ -81,17 +87,21 @@ function guaranteeResources(guarantees: Readonly<Record<string, number>>): Resou
     .map(([name, value]) => ({ name, type: 'SCALAR', scalar: { value } }) as Resource);
 }
 
+/** Quantities by name as a `QuotaConfig`'s map of `Value.Scalar`s. */
+const scalars = (quantities: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(quantities).map(([name, value]) => [name, { value }]));
+
 /** `QuotaStatus`: every quota as a deprecated `QuotaInfo` and as a `QuotaConfig`, sorted by role. */
 export function quotaStatus(m: Master) {
-  const quotas = [...m.quotas].map(([role, guarantees]) => ({ role, guarantees })).sort(byRole);
+  const quotas = [...m.quotas].map(([role, quota]) => ({ role, ...quota })).sort(byRole);
   return {
     infos: quotas.map(({ role, guarantees }) => ({ role, guarantee: guaranteeResources(guarantees) })),
-    configs: quotas.map(({ role, guarantees }) => ({
-      role,
-      guarantees: Object.fromEntries(Object.entries(guarantees).map(([name, value]) => [name, { value }])),
-      limits: {},
-    })),
+    configs: quotas.map(({ role, guarantees, limits }) => ({ role, guarantees: scalars(guarantees), limits: scalars(limits) })),
   };
+}
+
+/** Tells the allocator `role`'s quota (`Allocator.SetQuota`); empty guarantees and limits remove it. */
+export function setAllocatorQuota(m: Master, role: string, quota: Quota): void {
+  m.toAllocator(ALLOCATOR_SET_QUOTA, { role, guarantee: guaranteeResources(quota.guarantees), limits: { ...quota.limits } } satisfies SetQuota);
 }
 
 /** A `400` in Mesos's words for an invalid `QuotaConfig`. */
@@ -99,8 +109,9 @@ const invalid = (message: string) => badRequest(`Invalid QuotaConfig: ${message}
 
 /**
  * Checks parsed `QuotaConfig`s, `field` naming the array (`update_quota.quota_configs`): the
- * quotas (zero quantities dropped; none left removes the role's quota), or the `400` naming
- * the first bad entry. `m` tells which resource names are not scalars on its agents.
+ * quotas (zero guarantees dropped, zero limits kept: nothing of that resource; neither left
+ * removes the role's quota), or the `400` naming the first bad entry. `m` tells which resource
+ * names are not scalars on its agents.
  */
 export function validateQuotaConfigs(m: Master, configs: readonly QuotaConfigJSON[], field: string): QuotaEntry[] | HttpResponse {
   const validated: QuotaEntry[] = [];
@@ -117,20 +128,32 @@ export function validateQuotaConfigs(m: Master, configs: readonly QuotaConfigJSO
     const first = seen.get(role);
     if (first !== undefined) return invalid(`Duplicate role '${role}' in '${at}.role': '${field}[${first}].role' names it already`);
     seen.set(role, i);
-    const limits = Object.keys(config.limits ?? {});
-    if (limits.length > 0) {
-      return invalid(`Unsupported limits ${JSON.stringify(config.limits)} in '${at}.limits' for role '${role}': this master's allocator enforces guarantees only; leave 'limits' empty`);
-    }
     const guarantees: Record<string, number> = {};
-    for (const [name, { value }] of Object.entries(config.guarantees ?? {})) {
-      const where = `${at}.guarantees.${name}`;
-      const bad = nameError(name);
-      if (bad !== undefined) return invalid(`Invalid resource name '${name}' in '${where}': ${bad}`);
-      if (nonScalar.has(name)) return invalid(`Invalid resource '${name}' in '${where}': '${name}' is not a scalar resource; quota holds scalars only`);
-      if (!Number.isFinite(value) || value < 0) return invalid(`Invalid value '${value}' in '${where}.value': quota quantities must be finite and non-negative`);
-      if (toMillis(value) > 0) guarantees[name] = value;
+    const limits: Record<string, number> = {};
+    for (const [kind, given, into] of [
+      ['guarantees', config.guarantees, guarantees],
+      ['limits', config.limits, limits],
+    ] as const) {
+      for (const [name, { value }] of Object.entries(given ?? {})) {
+        const where = `${at}.${kind}.${name}`;
+        const bad = nameError(name);
+        if (bad !== undefined) return invalid(`Invalid resource name '${name}' in '${where}': ${bad}`);
+        if (nonScalar.has(name)) return invalid(`Invalid resource '${name}' in '${where}': '${name}' is not a scalar resource; quota holds scalars only`);
+        if (!Number.isFinite(value) || value < 0) return invalid(`Invalid value '${value}' in '${where}.value': quota quantities must be finite and non-negative`);
+        if (value > MAX_SCALAR) return invalid(`Invalid value '${value}' in '${where}.value': values greater than 1 trillion (${MAX_SCALAR}) are not supported`);
+        if (kind === 'limits' || toMillis(value) > 0) into[name] = value;
+      }
     }
-    validated.push({ role, guarantees });
+    // Mesos's `quota::validate`: a resource without a limit is not limited.
+    for (const [name, guarantee] of Object.entries(guarantees)) {
+      const limit = limits[name];
+      if (limit === undefined || toMillis(guarantee) <= toMillis(limit)) continue;
+      return invalid(
+        `'QuotaConfig.guarantees' ${JSON.stringify(config.guarantees)} is not contained within the 'QuotaConfig.limits' ${JSON.stringify(config.limits)}: ` +
+          `guarantee ${guarantee} in '${at}.guarantees.${name}.value' exceeds the limit ${limit} in '${at}.limits.${name}.value' for role '${role}'`,
+      );
+    }
+    validated.push({ role, guarantees, limits });
   }
   return validated;
 }
@@ -156,7 +179,7 @@ function quantitiesText(millis: ReadonlyMap<string, number>): string {
  * included, as Mesos's `totalResources`). Returns what does not fit, or `undefined`.
  */
 export function overcommitError(m: Master, updates: readonly QuotaEntry[]): string | undefined {
-  const all = new Map(m.quotas);
+  const all = new Map([...m.quotas].map(([role, quota]) => [role, quota.guarantees]));
   for (const { role, guarantees } of updates) all.set(role, guarantees);
   const total = new Map<string, number>();
   for (const guarantees of all.values()) for (const [name, q] of Object.entries(guarantees)) total.set(name, (total.get(name) ?? 0) + toMillis(q));
@@ -180,14 +203,34 @@ export function updateQuotas(m: Master, quotas: readonly QuotaEntry[]): Promise<
 }
 
 function _updateQuotas(m: Master, quotas: readonly QuotaEntry[]): void {
-  for (const { role, guarantees } of quotas) {
-    if (Object.keys(guarantees).length === 0) m.quotas.delete(role);
-    else m.quotas.set(role, guarantees);
+  const tightened: string[] = [];
+  for (const { role, guarantees, limits = {} } of quotas) {
+    const before = m.quotas.get(role)?.limits ?? {};
+    if (Object.keys(guarantees).length === 0 && Object.keys(limits).length === 0) m.quotas.delete(role);
+    else m.quotas.set(role, { guarantees, limits });
+    if (Object.entries(limits).some(([name, limit]) => !(toMillis(limit) >= toMillis(before[name] ?? Infinity)))) tightened.push(role);
     // Before rescinding: the resources rescinded below come back to the allocator after this
-    // message, so the allocation they cause serves the new guarantee (Mesos's `__set` note).
-    m.toAllocator(ALLOCATOR_SET_QUOTA, { role, guarantee: guaranteeResources(guarantees) } satisfies SetQuota);
+    // message, so the allocation they cause serves the new quota (Mesos's `__set` note).
+    setAllocatorQuota(m, role, { guarantees, limits });
   }
+  for (const role of tightened) rescindLimitedOffers(m, role);
   for (const quota of quotas) if (Object.keys(quota.guarantees).length > 0) rescindOffers(m, quota);
+}
+
+/**
+ * Rescinds every outstanding offer to `role` or a sub-role, whose limits were just lowered or
+ * added: an offer made before may exceed them, and what comes back is offered again within
+ * them (Mesos 1.9+'s "the master will attempt to rescind a sufficient number of offers to
+ * ensure that the role cannot exceed its limits").
+ */
+function rescindLimitedOffers(m: Master, role: string): void {
+  let rescinded = 0;
+  for (const [offerId, offer] of [...m.offers]) {
+    if (offer.role !== role && !offer.role.startsWith(`${role}/`)) continue;
+    offers.removeOffer(m, offerId, { rescind: true, recover: true });
+    rescinded++;
+  }
+  if (rescinded > 0) m.log.info({ role, offers: rescinded }, 'Rescinded outstanding offers for the quota limits of a role');
 }
 
 /**
@@ -253,7 +296,8 @@ function setQuota(m: Master, parsed: QuotaRequest): HttpResponse | Promise<HttpR
     if (guarantees[r.name] !== undefined) return badRequest(`Failed to validate set quota request: Duplicate resource '${r.name}' in 'guarantee[${i}].name'`);
     guarantees[r.name] = r.scalar;
   }
-  const validated = validateQuotaConfigs(m, [{ role: parsed.role, guarantees }], 'request');
+  // Mesos 1.9+'s `Quota(QuotaRequest)`: for a legacy request, the guarantee also acts as limit.
+  const validated = validateQuotaConfigs(m, [{ role: parsed.role, guarantees, limits: guarantees }], 'request');
   if (!Array.isArray(validated)) return validated;
   if (parsed.force !== true) {
     const over = overcommitError(m, validated);
@@ -286,7 +330,7 @@ export function setQuotaCall(m: Master, call: z.infer<typeof SetQuotaSchema>): H
  */
 export function removeQuota(m: Master, role: string): HttpResponse | Promise<HttpResponse> {
   if (!m.quotas.has(role)) return badRequest(`Failed to remove quota: Role '${role}' has no quota set`);
-  return updateQuotas(m, [{ role, guarantees: {} }]);
+  return updateQuotas(m, [{ role, guarantees: {}, limits: {} }]);
 }
 
 /** `/master/quota/<role>`: DELETE removes the role's quota (`removeQuota`); another method is `405`. */

@@ -62,12 +62,22 @@ export interface WeightInfo {
 }
 
 /**
- * A role's quota as kept (Mesos's `QuotaConfig`): the guaranteed quantity of each scalar
- * resource by name. No guarantee left: the role has no quota (the entry is removed).
+ * A role's quota (Mesos's `Quota`): the guaranteed quantity of some scalar resources by name,
+ * and the limit of some (a name without one is not limited; a limit may be 0).
+ */
+export interface Quota {
+  readonly guarantees: Readonly<Record<string, number>>;
+  readonly limits: Readonly<Record<string, number>>;
+}
+
+/**
+ * A role's quota as kept (Mesos's `QuotaConfig`); `limits` absent: none. Neither guarantees
+ * nor limits: the role has no quota (the entry is removed).
  */
 export interface QuotaEntry {
   readonly role: string;
   readonly guarantees: Readonly<Record<string, number>>;
+  readonly limits?: Readonly<Record<string, number>> | undefined;
 }
 
 /** Where an agent's draining stands (Mesos's `DrainState`). */
@@ -137,8 +147,8 @@ export interface Registry {
   /** Sets the weights of the roles listed, keeping the others (Mesos's `weights::UpdateWeights`). */
   updateWeights(weights: readonly WeightInfo[]): Promise<void> | void;
   /**
-   * Sets the quotas of the roles listed, keeping the others; an entry without guarantees
-   * removes the role's quota (Mesos's `quota::UpdateQuota`).
+   * Sets the quotas of the roles listed, keeping the others; an entry without guarantees or
+   * limits removes the role's quota (Mesos's `quota::UpdateQuota`).
    */
   updateQuotas(quotas: readonly QuotaEntry[]): Promise<void> | void;
   /** Records that the operator deactivated (`true`) or reactivated (`false`) an agent. */
@@ -171,7 +181,7 @@ export interface Registry {
 export class InMemoryRegistry implements Registry {
   readonly agents = new Map<string, RegistryAgent>();
   readonly weights = new Map<string, number>();
-  readonly quotas = new Map<string, Readonly<Record<string, number>>>();
+  readonly quotas = new Map<string, Quota>();
   readonly deactivatedAgents = new Set<string>();
   readonly drainInfos = new Map<string, DrainInfo>();
   maintenance: MaintenanceRecord;
@@ -200,7 +210,7 @@ export class InMemoryRegistry implements Registry {
   recoverSettings(): RegistrySettings {
     return {
       weights: [...this.weights].map(([role, weight]) => ({ role, weight })),
-      quotas: [...this.quotas].map(([role, guarantees]) => ({ role, guarantees })),
+      quotas: [...this.quotas].map(([role, quota]) => ({ role, ...quota })),
       deactivatedAgents: [...this.deactivatedAgents],
       drainInfos: [...this.drainInfos].map(([agentId, drainInfo]) => ({ agentId, drainInfo })),
     };
@@ -334,8 +344,8 @@ interface RegistryFileContent {
   agents: RegistryAgent[];
   /** By role, as the KV registry's `weights` key. */
   weights: Record<string, number>;
-  /** Guarantees by role, as the KV registry's `quotas` key. */
-  quotas: Record<string, Readonly<Record<string, number>>>;
+  /** Quotas by role, as the KV registry's `quotas` key. */
+  quotas: Record<string, Quota>;
   deactivatedAgents: string[];
   /** By agent id, as the KV registry's `drain.<id>` keys; optional (files written before drains have none). */
   drainInfos?: Record<string, DrainInfo>;
@@ -402,7 +412,7 @@ function readRegistryFile(file: string): InMemoryRegistry {
     agents,
     {
       weights: [...weights].map(([role, weight]) => ({ role, weight })),
-      quotas: [...quotas].map(([role, guarantees]) => ({ role, guarantees })),
+      quotas: [...quotas].map(([role, quota]) => ({ role, ...quota })),
       deactivatedAgents,
       drainInfos,
     },
@@ -451,7 +461,7 @@ export function registryBucket(prefix: string): string {
 const AGENT_KEY_PREFIX = 'agents.';
 /** The key of every role weight, one JSON object by role (role names are not all key-safe). */
 const WEIGHTS_KEY = 'weights';
-/** The key of every role quota, one JSON object by role of guarantees by resource name. */
+/** The key of every role quota, one JSON object by role: `{"guarantees": {...}, "limits": {...}}`. */
 const QUOTAS_KEY = 'quotas';
 /** The key of an agent the operator deactivated; deleted when it is reactivated. */
 const DEACTIVATED_KEY_PREFIX = 'deactivated.';
@@ -527,7 +537,7 @@ export class NatsRegistry implements Registry {
     for await (const key of await kv.keys(`${DEACTIVATED_KEY_PREFIX}>`)) deactivatedAgents.push(key.slice(DEACTIVATED_KEY_PREFIX.length));
     return {
       weights: [...(await this.#weights(kv))].map(([role, weight]) => ({ role, weight })),
-      quotas: [...(await this.#quotas(kv))].map(([role, guarantees]) => ({ role, guarantees })),
+      quotas: [...(await this.#quotas(kv))].map(([role, quota]) => ({ role, ...quota })),
       deactivatedAgents,
       drainInfos: await this.#drainInfos(kv),
     };
@@ -603,7 +613,7 @@ export class NatsRegistry implements Registry {
     return this.#setting(kv, WEIGHTS_KEY, parseRegistryWeights);
   }
 
-  #quotas(kv: KV): Promise<Map<string, Readonly<Record<string, number>>>> {
+  #quotas(kv: KV): Promise<Map<string, Quota>> {
     return this.#setting(kv, QUOTAS_KEY, parseRegistryQuotas);
   }
 
@@ -704,31 +714,40 @@ function registryWeightsFrom(value: unknown): Map<string, number> {
   return weights;
 }
 
-/** Applies quota updates to `all`: an entry without guarantees removes the role's quota. */
-function mergeQuotas(all: Map<string, Readonly<Record<string, number>>>, quotas: readonly QuotaEntry[]): void {
-  for (const { role, guarantees } of quotas) {
-    if (Object.keys(guarantees).length === 0) all.delete(role);
-    else all.set(role, { ...guarantees });
+/** Applies quota updates to `all`: an entry without guarantees or limits removes the role's quota. */
+function mergeQuotas(all: Map<string, Quota>, quotas: readonly QuotaEntry[]): void {
+  for (const { role, guarantees, limits = {} } of quotas) {
+    if (Object.keys(guarantees).length === 0 && Object.keys(limits).length === 0) all.delete(role);
+    else all.set(role, { guarantees: { ...guarantees }, limits: { ...limits } });
   }
 }
 
 /**
- * The registry's quotas from their JSON (`{"role": {"cpus": 2, ...}, ...}`); throws naming what
- * is wrong.
+ * The registry's quotas from their JSON (`{"role": {"guarantees": {"cpus": 2}, "limits":
+ * {"cpus": 4}}, ...}`, or as written before limits were kept, `{"role": {"cpus": 2}}`: those
+ * guarantees and no limits); throws naming what is wrong.
  */
-export function parseRegistryQuotas(text: string): Map<string, Readonly<Record<string, number>>> {
+export function parseRegistryQuotas(text: string): Map<string, Quota> {
   return registryQuotasFrom(JSON.parse(text));
 }
 
-function registryQuotasFrom(value: unknown): Map<string, Readonly<Record<string, number>>> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('registry quotas: must be a JSON object of role quotas');
-  const quotas = new Map<string, Readonly<Record<string, number>>>();
-  for (const [role, guarantees] of Object.entries(value)) {
-    if (typeof guarantees !== 'object' || guarantees === null || Array.isArray(guarantees)) throw new Error(`registry quotas: quota of role '${role}' must be a JSON object of guarantees`);
-    for (const [name, quantity] of Object.entries(guarantees)) {
-      if (typeof quantity !== 'number' || !(quantity >= 0)) throw new Error(`registry quotas: guarantee '${name}' of role '${role}' must be a non-negative number, got ${JSON.stringify(quantity)}`);
+function registryQuotasFrom(value: unknown): Map<string, Quota> {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(value)) throw new Error('registry quotas: must be a JSON object of role quotas');
+  const quantities = (role: string, what: 'guarantee' | 'limit', v: unknown): Record<string, number> => {
+    if (v === undefined) return {};
+    if (!isObject(v)) throw new Error(`registry quotas: ${what}s of role '${role}' must be a JSON object of quantities`);
+    for (const [name, quantity] of Object.entries(v)) {
+      if (typeof quantity !== 'number' || !(quantity >= 0)) throw new Error(`registry quotas: ${what} '${name}' of role '${role}' must be a non-negative number, got ${JSON.stringify(quantity)}`);
     }
-    quotas.set(role, guarantees as Record<string, number>);
+    return v as Record<string, number>;
+  };
+  const quotas = new Map<string, Quota>();
+  for (const [role, quota] of Object.entries(value)) {
+    if (!isObject(quota)) throw new Error(`registry quotas: quota of role '${role}' must be a JSON object of guarantees and limits`);
+    const legacy = Object.values(quota).every((v) => typeof v !== 'object' || v === null);
+    if (legacy) quotas.set(role, { guarantees: quantities(role, 'guarantee', quota), limits: {} });
+    else quotas.set(role, { guarantees: quantities(role, 'guarantee', quota['guarantees']), limits: quantities(role, 'limit', quota['limits']) });
   }
   return quotas;
 }

@@ -9,13 +9,15 @@ import { Resources } from '../../src/mesos/resources.ts';
  * and without reservations, removed while frameworks hold resources there, deactivated),
  * frameworks (added, removed, deactivated, suppressed and revived per role, their roles
  * changed while they hold resources), offers (recovered whole or in part, with and without
- * filters), role quotas and weights, and however time passes:
+ * filters), role quotas (guarantees and limits) and weights, and however time passes:
  * - every agent's allocated plus available is its total;
  * - each framework holds, on each agent, exactly what it was offered and has not given back;
  * - an offer goes only to an active framework, for one of its roles it has not suppressed, on an
  *   active agent, fits what the agent had free, and never to a framework whose live decline
  *   filter for that role on that agent covers it (filters are per framework, role and agent,
- *   dropped by a revive of their role, by leaving the role, and by deactivation, as in Mesos).
+ *   dropped by a revive of their role, by leaving the role, and by deactivation, as in Mesos);
+ * - a cycle takes no role with quota limits past a limit it was within (`quota-limits.ts`), and
+ *   the consumption kept incrementally is what computing it afresh gives.
  * The DRF property (`drf-property.test.ts`) checks whom the policy serves first; this one checks
  * the accounting.
  */
@@ -34,6 +36,7 @@ type Op =
   | { kind: 'recover'; framework: number; agent: number; whole: boolean; refuse: number | undefined }
   | { kind: 'advance'; ms: number }
   | { kind: 'quota'; role: number; cpus: number | undefined }
+  | { kind: 'limit'; role: number; cpus: number | undefined }
   | { kind: 'weight'; role: number; weight: number };
 
 const ROLES = ['r1', 'r2', 'r3'];
@@ -57,6 +60,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(200, 1_000, 3_000) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('quota' as const), role: fc.nat(ROLES.length - 1), cpus: fc.option(fc.constantFrom(1, 3, 8), { nil: undefined }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('limit' as const), role: fc.nat(ROLES.length - 1), cpus: fc.option(fc.constantFrom(0, 2, 5), { nil: undefined }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('weight' as const), role: fc.nat(ROLES.length - 1), weight: fc.constantFrom(0.5, 1, 3) }) },
 );
 
@@ -184,6 +188,7 @@ function run(ops: Op[]): void {
       case 'allocate': {
         const subset = o.some ? agents.filter((_, n) => n % 2 === 0).map((a) => a.id) : undefined;
         const free = new Map(agents.map((a) => [a.id, allocation.agent(a.id)!.available]));
+        const limitedBefore = ROLES.map((role) => allocation.quotaLimits(role));
         for (const offer of allocation.allocate(now, subset)) {
           const f = frameworks.find((x) => x.id === offer.frameworkId);
           const agent = agents.find((x) => x.id === offer.agentId);
@@ -205,6 +210,14 @@ function run(ops: Op[]): void {
           const heldRoles = f!.heldRoles.get(agent!.id) ?? new Set<string>();
           heldRoles.add(offer.role);
           f!.heldRoles.set(agent!.id, heldRoles);
+        }
+        for (const [n, before] of limitedBefore.entries()) {
+          if (before === undefined) continue;
+          const after = allocation.quotaLimits(ROLES[n]!)!.consumed;
+          for (const [name, limit] of Object.entries(before.limits)) {
+            const most = Math.max(limit, before.consumed[name] ?? 0);
+            if ((after[name] ?? 0) > most + 1e-9) fail(step, o, `${ROLES[n]} consumes ${after[name]} ${name} after the cycle, past its limit ${limit} (${before.consumed[name] ?? 0} before)`);
+          }
         }
         break;
       }
@@ -233,8 +246,18 @@ function run(ops: Op[]): void {
       case 'quota':
         // A guarantee for a role (or none): stage 1 of a cycle serves it first, stage 2 the rest.
         if (o.cpus === undefined) allocation.removeQuota(ROLES[o.role]!);
-        else allocation.setQuota(ROLES[o.role]!, Resources.parse(`cpus:${o.cpus};mem:${o.cpus * 128}`));
+        else if (o.cpus <= (allocation.quotaLimits(ROLES[o.role]!)?.limits.cpus ?? Infinity)) {
+          allocation.setQuota(ROLES[o.role]!, Resources.parse(`cpus:${o.cpus};mem:${o.cpus * 128}`), allocation.quotaLimits(ROLES[o.role]!)?.limits);
+        }
         break;
+      case 'limit': {
+        // Limits for a role (or none), its guarantee kept when it fits.
+        const role = ROLES[o.role]!;
+        const guarantee = allocation.quota(role) ?? Resources.EMPTY;
+        if (o.cpus !== undefined && guarantee.cpus() > o.cpus) break;
+        allocation.setQuota(role, guarantee, o.cpus === undefined ? {} : { cpus: o.cpus, disk: 50 });
+        break;
+      }
       case 'weight':
         allocation.updateWeights({ [ROLES[o.role]!]: o.weight });
         break;
@@ -246,6 +269,16 @@ function run(ops: Op[]): void {
       let held = Resources.EMPTY;
       for (const f of frameworks) held = held.plus(f.held.get(agent.id) ?? Resources.EMPTY);
       if (!held.equals(books.allocated)) fail(step, o, `${agent.id}: the frameworks hold ${held}, the allocator counts ${books.allocated} allocated`);
+    }
+    for (const role of ROLES) {
+      const kept = allocation.quotaLimits(role);
+      if (kept === undefined) continue;
+      // Set again, the limits are counted afresh from the books.
+      allocation.setQuota(role, allocation.quota(role) ?? Resources.EMPTY, kept.limits);
+      const afresh = allocation.quotaLimits(role)!.consumed;
+      if (JSON.stringify(Object.entries(kept.consumed).sort()) !== JSON.stringify(Object.entries(afresh).sort())) {
+        fail(step, o, `${role} consumes ${JSON.stringify(kept.consumed)} as kept, ${JSON.stringify(afresh)} counted afresh`);
+      }
     }
     for (const f of frameworks) {
       const counted = allocation.allocation(f.id);

@@ -102,7 +102,7 @@ test('registry - NatsRegistry: drain infos written by one are read back by anoth
   t.deepEqual(await reader.recover(), [agent('S0', 'admitted')], 'the drain infos are not read as agents');
 });
 
-test('registry - NatsRegistry: quotas written by one are read back by another; an empty guarantee removes a role, concurrent updates keep each other', async (t) => {
+test('registry - NatsRegistry: quotas (guarantees and limits) written by one are read back by another; neither removes a role, concurrent updates keep each other', async (t) => {
   const { transport: first } = await attached(t, 'reg-d', 'writer');
   const writer = new NatsRegistry(first, { logger });
   t.deepEqual((await writer.recoverSettings()).quotas, []);
@@ -116,7 +116,8 @@ test('registry - NatsRegistry: quotas written by one are read back by another; a
     ]),
   ]);
   await writer.updateQuotas([{ role: 'ml', guarantees: {} }]);
-  await writer.updateQuotas([{ role: 'eng', guarantees: { cpus: 3 } }]);
+  await writer.updateQuotas([{ role: 'eng', guarantees: { cpus: 3 }, limits: { cpus: 4, gpus: 0 } }]);
+  await writer.updateQuotas([{ role: 'web', guarantees: {}, limits: { mem: 512 } }]);
 
   const { transport: second } = await attached(t, 'reg-d', 'reader');
   const reader = new NatsRegistry(second, { logger });
@@ -124,8 +125,9 @@ test('registry - NatsRegistry: quotas written by one are read back by another; a
   t.deepEqual(
     settings.quotas.sort((a, b) => a.role.localeCompare(b.role)),
     [
-      { role: 'ads', guarantees: { cpus: 0.5 } },
-      { role: 'eng', guarantees: { cpus: 3 } },
+      { role: 'ads', guarantees: { cpus: 0.5 }, limits: {} },
+      { role: 'eng', guarantees: { cpus: 3 }, limits: { cpus: 4, gpus: 0 } },
+      { role: 'web', guarantees: {}, limits: { mem: 512 } },
     ],
   );
   t.deepEqual(settings.weights, [{ role: 'eng', weight: 2 }], 'the weights are kept apart');

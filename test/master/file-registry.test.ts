@@ -38,7 +38,7 @@ test('file registry - a second instance on the file recovers agents, removals, w
   first.remove('m-S3');
   first.updateWeights([{ role: 'eng', weight: 2 }, { role: 'ads', weight: 0.5 }]);
   first.updateWeights([{ role: 'eng', weight: 3 }]);
-  first.updateQuotas([{ role: 'eng', guarantees: { cpus: 1.5, mem: 256 } }, { role: 'ads', guarantees: { cpus: 1 } }]);
+  first.updateQuotas([{ role: 'eng', guarantees: { cpus: 1.5, mem: 256 }, limits: { cpus: 4, gpus: 0 } }, { role: 'ads', guarantees: { cpus: 1 } }]);
   first.updateQuotas([{ role: 'ads', guarantees: {} }]);
   first.updateDeactivated('m-S0', true);
   first.updateDeactivated('m-S1', true);
@@ -51,7 +51,7 @@ test('file registry - a second instance on the file recovers agents, removals, w
   );
   t.deepEqual(second.recoverSettings(), {
     weights: [{ role: 'eng', weight: 3 }, { role: 'ads', weight: 0.5 }],
-    quotas: [{ role: 'eng', guarantees: { cpus: 1.5, mem: 256 } }],
+    quotas: [{ role: 'eng', guarantees: { cpus: 1.5, mem: 256 }, limits: { cpus: 4, gpus: 0 } }],
     deactivatedAgents: ['m-S0'],
     drainInfos: [],
   });
@@ -59,7 +59,7 @@ test('file registry - a second instance on the file recovers agents, removals, w
   t.is(second.describe(), `file '${file}'`);
   t.false(existsSync(`${file}.tmp`), 'the temporary file was renamed over the file');
   // A plain JSON document an operator can read.
-  t.like(JSON.parse(readFileSync(file, 'utf8')), { weights: { eng: 3, ads: 0.5 }, quotas: { eng: { cpus: 1.5, mem: 256 } }, deactivatedAgents: ['m-S0'] });
+  t.like(JSON.parse(readFileSync(file, 'utf8')), { weights: { eng: 3, ads: 0.5 }, quotas: { eng: { guarantees: { cpus: 1.5, mem: 256 }, limits: { cpus: 4, gpus: 0 } } }, deactivatedAgents: ['m-S0'] });
 
   // The second writes on from what it read.
   second.remove('m-S2');
@@ -81,6 +81,8 @@ test('file registry - a file that is not a registry is an error naming the file 
     [JSON.stringify({ agents: [agent('m-S0', 'admitted', 1), { ...agent('m-S1', 'admitted', 1), state: 'lost' }], weights: {}, quotas: {}, deactivatedAgents: [] }), /agents\[1\]: registry entry 'm-S1': state 'lost' must be one of/],
     ['{"agents": [], "weights": {"eng": -1}, "quotas": {}, "deactivatedAgents": []}', /weight of role 'eng' must be a positive number, got -1/],
     ['{"agents": [], "weights": {}, "quotas": {"eng": {"cpus": "x"}}, "deactivatedAgents": []}', /guarantee 'cpus' of role 'eng' must be a non-negative number/],
+    ['{"agents": [], "weights": {}, "quotas": {"eng": {"guarantees": {}, "limits": {"cpus": -1}}}, "deactivatedAgents": []}', /limit 'cpus' of role 'eng' must be a non-negative number, got -1/],
+    ['{"agents": [], "weights": {}, "quotas": {"eng": {"guarantees": {"cpus": 1}, "limits": [2]}}, "deactivatedAgents": []}', /limits of role 'eng' must be a JSON object of quantities/],
     ['{"agents": [], "weights": {}, "quotas": {}, "deactivatedAgents": [1]}', /'deactivatedAgents' must be an array of agent ids/],
     ['{"agents": [], "weights": {}, "quotas": {}, "deactivatedAgents": [], "drainInfos": []}', /'drainInfos' must be a JSON object of drain infos by agent id/],
     ['{"agents": [], "weights": {}, "quotas": {}, "deactivatedAgents": [], "drainInfos": {"m-S0": {"state": "DRAINING", "config": {}}, "m-S1": {"state": "DONE", "config": {}}}}', /drainInfos: drain info of agent 'm-S1': state "DONE" must be one of DRAINING, DRAINED/],
@@ -97,6 +99,24 @@ test('file registry - a file that is not a registry is an error naming the file 
   // A well-formed file with nothing in it is an empty registry.
   writeFileSync(file, '{"agents": [], "weights": {}, "quotas": {}, "deactivatedAgents": []}');
   t.deepEqual(new FileRegistry(file).recover(), []);
+});
+
+test('file registry - quota limits are kept with the guarantees; a file from before limits (guarantees by name) reads as guarantees without limits', (t) => {
+  const file = tempFile(t);
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, JSON.stringify({ agents: [], weights: {}, quotas: { eng: { cpus: 2, mem: 512 } }, deactivatedAgents: [] }));
+  const first = new FileRegistry(file);
+  t.deepEqual(first.recoverSettings().quotas, [{ role: 'eng', guarantees: { cpus: 2, mem: 512 }, limits: {} }]);
+
+  // A limit alone is a quota; a limit of 0 is kept (none of that resource); neither removes it.
+  first.updateQuotas([{ role: 'ads', guarantees: {}, limits: { cpus: 3, gpus: 0 } }]);
+  t.deepEqual(new FileRegistry(file).recoverSettings().quotas, [
+    { role: 'eng', guarantees: { cpus: 2, mem: 512 }, limits: {} },
+    { role: 'ads', guarantees: {}, limits: { cpus: 3, gpus: 0 } },
+  ]);
+  t.like(JSON.parse(readFileSync(file, 'utf8')), { quotas: { eng: { guarantees: { cpus: 2, mem: 512 }, limits: {} }, ads: { guarantees: {}, limits: { cpus: 3, gpus: 0 } } } });
+  first.updateQuotas([{ role: 'ads', guarantees: {}, limits: {} }]);
+  t.deepEqual(new FileRegistry(file).recoverSettings().quotas.map((q) => q.role), ['eng']);
 });
 
 test('file registry - a write that fails is a rejected promise naming the file, and changes nothing', async (t) => {

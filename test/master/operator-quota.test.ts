@@ -86,7 +86,7 @@ test.serial('operator API - GET_QUOTA and GET /master/quota show an update as Qu
   quota = await call(ctx, { type: 'GET_QUOTA' });
   t.deepEqual(quota.json(), { type: 'GET_QUOTA', get_quota: { status } });
   t.deepEqual((await http(ctx.port, 'GET', '/master/quota')).json(), status);
-  t.deepEqual([...ctx.registry.quotas], [['eng', { cpus: 1.5, mem: 256 }], ['ads', { cpus: 0.5 }]]);
+  t.deepEqual([...ctx.registry.quotas], [['eng', { guarantees: { cpus: 1.5, mem: 256 }, limits: {} }], ['ads', { guarantees: { cpus: 0.5 }, limits: {} }]]);
   t.deepEqual(allocatorOf(ctx.cluster).allocation.quota('eng')?.toString(), 'cpus:1.5;mem:256');
   // `/master/roles` lists the roles with quota, each with its `quota` as Mesos 1.11's; GET_ROLES lists them.
   const v0 = (await http(ctx.port, 'GET', '/master/roles')).json() as { roles: { name: string; quota: unknown }[] };
@@ -122,7 +122,6 @@ test.serial('operator API - UPDATE_QUOTA refuses a bad entry with 400 naming the
     [[ok, { role: 'p', guarantees: { ports: { value: 10 } } }], /Invalid resource 'ports' in 'update_quota\.quota_configs\[1\]\.guarantees\.ports': 'ports' is not a scalar/],
     [[ok, { role: 'n', guarantees: { 'c pus': { value: 1 } } }], /Invalid resource name 'c pus' in 'update_quota\.quota_configs\[1\]\.guarantees\.c pus'/],
     [[ok, { role: 'ok', guarantees: { cpus: { value: 1 } } }], /Duplicate role 'ok' in 'update_quota\.quota_configs\[1\]\.role': 'update_quota\.quota_configs\[0\]\.role' names it already/],
-    [[ok, { role: 'lim', guarantees: { cpus: { value: 1 } }, limits: { cpus: { value: 2 } } }], /Unsupported limits \{"cpus":\{"value":2\}\} in 'update_quota\.quota_configs\[1\]\.limits'/],
     [[{ role: 'x', guarantees: { cpus: { value: 'two' } } }], /'update_quota\.quota_configs\[0\]\.guarantees\.cpus\.value'.*two/],
   ];
   for (const [configs, message] of cases) {
@@ -154,8 +153,9 @@ test.serial('operator API - UPDATE_QUOTA refuses guarantees beyond the cluster c
 
   reply = await call(ctx, update([{ role: 'ads', guarantees: { cpus: { value: 2 }, gpus: { value: 1 } } }], true));
   t.deepEqual([reply.status, reply.body], [200, '']);
-  t.deepEqual([...ctx.cluster.master.quotas], [['eng', { cpus: 4 }], ['ads', { cpus: 2, gpus: 1 }]]);
-  t.deepEqual([...ctx.registry.quotas], [['eng', { cpus: 4 }], ['ads', { cpus: 2, gpus: 1 }]]);
+  const quotas = [['eng', { guarantees: { cpus: 4 }, limits: {} }], ['ads', { guarantees: { cpus: 2, gpus: 1 }, limits: {} }]];
+  t.deepEqual([...ctx.cluster.master.quotas], quotas);
+  t.deepEqual([...ctx.registry.quotas], quotas);
 });
 
 test.serial('master - /master/quota: GET the status, POST a v0 QuotaRequest (409 over capacity unless force), 400 naming the field, 405 for other methods', async (t) => {
@@ -165,7 +165,8 @@ test.serial('master - /master/quota: GET the status, POST a v0 QuotaRequest (409
 
   let reply = await http(ctx.port, 'POST', '/master/quota', request('eng', 1));
   t.deepEqual([reply.status, reply.body], [200, '']);
-  t.deepEqual((await http(ctx.port, 'GET', '/master/quota')).json().configs, [{ role: 'eng', guarantees: { cpus: { value: 1 } }, limits: {} }]);
+  // As Mesos 1.9+ translates a v0 request: the guarantee also acts as limit.
+  t.deepEqual((await http(ctx.port, 'GET', '/master/quota')).json().configs, [{ role: 'eng', guarantees: { cpus: { value: 1 } }, limits: { cpus: { value: 1 } } }]);
   t.is(allocatorOf(ctx.cluster).allocation.quota('eng')?.cpus(), 1);
 
   reply = await http(ctx.port, 'POST', '/master/quota', request('ads', 2));
@@ -184,7 +185,7 @@ test.serial('master - /master/quota: GET the status, POST a v0 QuotaRequest (409
   t.is(badRole.status, 400);
   t.regex(badRole.body, /Invalid role '-x' in 'request\[0\]\.role'/);
   t.is((await http(ctx.port, 'DELETE', '/master/quota')).status, 405);
-  t.deepEqual([...ctx.cluster.master.quotas], [['eng', { cpus: 1 }], ['ads', { cpus: 2 }]]);
+  t.deepEqual([...ctx.cluster.master.quotas], [['eng', { guarantees: { cpus: 1 }, limits: { cpus: 1 } }], ['ads', { guarantees: { cpus: 2 }, limits: { cpus: 2 } }]]);
 });
 
 test.serial('master - a quota is removed by DELETE /master/quota/<role> and by REMOVE_QUOTA (400 for a role without one); SET_QUOTA takes a v0 QuotaRequest', async (t) => {
@@ -223,7 +224,7 @@ test.serial('master - a new leader takes the quotas of the registry, and the all
   const registry = new InMemoryRegistry([], { quotas: [{ role: 'b', guarantees: { cpus: 3 } }] });
   const ctx = await smallOperatorCluster(t, registry, {}, 4);
   const { cluster } = ctx;
-  t.deepEqual([...cluster.master.quotas], [['b', { cpus: 3 }]]);
+  t.deepEqual([...cluster.master.quotas], [['b', { guarantees: { cpus: 3 }, limits: {} }]]);
   t.is(allocatorOf(cluster).allocation.quota('b')?.cpus(), 3);
   t.deepEqual((await call(ctx, { type: 'GET_QUOTA' })).json().get_quota.status.configs, [{ role: 'b', guarantees: { cpus: { value: 3 } }, limits: {} }]);
   // Without the quota the first framework would hold all four agents (see the first test).

@@ -379,8 +379,8 @@ function agentView(id) {
   ];
 }
 
-/** A quota guarantee (`{"cpus": 2, "mem": 1024}`) as `cpus 2, mem 1.0 GB`; empty without one. */
-function guarantee(quota) {
+/** A quota guarantee or limit (`{"cpus": 2, "mem": 1024}`) as `cpus 2, mem 1.0 GB`; empty without one. */
+function quantities(quota) {
   const fmt = { mem: megabytes, disk: megabytes };
   return Object.entries(quota ?? {})
     .map(([name, value]) => `${name} ${(fmt[name] ?? cpus)(value)}`)
@@ -405,7 +405,8 @@ function rolesView() {
         ['Mem', (r) => megabytes(r.resources?.mem ?? 0), true],
         ['Disk', (r) => megabytes(r.resources?.disk ?? 0), true],
         ['GPUs', (r) => cpus(r.resources?.gpus ?? 0), true],
-        ['Quota guarantee', (r) => guarantee(r.quota?.guarantee)],
+        ['Quota guarantee', (r) => quantities(r.quota?.guarantee)],
+        ['Quota limit', (r) => quantities(r.quota?.limit)],
         ['Dominant share', (r) => `${(dominant(r) * 100).toFixed(1)}%`, true],
       ],
       roleState?.roles ?? [],
