@@ -72,7 +72,7 @@ export const AUTHORIZATION_FLAGS: FlagSpec[] = [
   {
     name: 'acls',
     type: 'string',
-    help: 'who may do what, as Mesos\'s ACLs JSON (or a file holding it): e.g. \'{"permissive": false, "register_frameworks": [{"principals": {"values": ["ops"]}, "roles": {"type": "ANY"}}]}\' (register_frameworks, run_tasks, teardown_frameworks, reserve_resources, unreserve_resources, update_quotas, update_weights, mark_agents_gone, drain_agents, deactivate_agents, reactivate_agents)',
+    help: 'who may do what, as Mesos\'s ACLs JSON (or a file holding it): e.g. \'{"permissive": false, "register_frameworks": [{"principals": {"values": ["ops"]}, "roles": {"type": "ANY"}}]}\' (register_frameworks, run_tasks, teardown_frameworks, reserve_resources, unreserve_resources, update_quotas, update_weights, mark_agents_gone, drain_agents, deactivate_agents, reactivate_agents, ...; view_frameworks, view_tasks, view_executors, view_roles and get_quotas filter what the state endpoints and the operator API show)',
   },
   { name: 'authorizers', type: 'string', help: "the authorizer; only Mesos's default, 'local' (the --acls)", default: LOCAL_AUTHORIZER },
 ];

@@ -26,8 +26,11 @@ import type { FrameworkRecord } from './state.ts';
  * `update_quotas` and `update_weights` (the role), `mark_agents_gone`, `drain_agents`,
  * `deactivate_agents`, `reactivate_agents` (any agent), `update_maintenance_schedules`,
  * `start_maintenances` and `stop_maintenances` (any machine: as Mesos's local authorizer, their
- * `machines` are `ANY` or `NONE`, and `values` never match). ACLs of Mesos's other actions are
- * refused with an error naming them, rather than accepted and not enforced.
+ * `machines` are `ANY` or `NONE`, and `values` never match); and what an operator may see, which
+ * filters the state endpoints and the operator API rather than refuse them (`view-approvers.ts`):
+ * `view_frameworks`, `view_tasks` and `view_executors` (the user a framework, a task or an
+ * executor runs as), `view_roles` and `get_quotas` (the role). ACLs of Mesos's other actions
+ * are refused with an error naming them, rather than accepted and not enforced.
  */
 
 /** What an ACL entity holds: some values, anything, or nothing. */
@@ -57,6 +60,11 @@ export const AUTHORIZED_ACTIONS = {
   update_maintenance_schedules: 'machines',
   start_maintenances: 'machines',
   stop_maintenances: 'machines',
+  view_frameworks: 'users',
+  view_tasks: 'users',
+  view_executors: 'users',
+  view_roles: 'roles',
+  get_quotas: 'roles',
 } as const;
 
 export type AuthorizedAction = keyof typeof AUTHORIZED_ACTIONS;
@@ -109,8 +117,7 @@ export function readAcls(flag: string): LocalAuthorizer {
 /** Every action Mesos's `ACLs` names; those not in `AUTHORIZED_ACTIONS` are refused by name. */
 const MESOS_ACTIONS = new Set([
   ...Object.keys(AUTHORIZED_ACTIONS),
-  'get_endpoints', 'view_frameworks', 'view_tasks', 'view_executors', 'view_roles', 'get_quotas',
-  'resize_volumes', 'access_sandboxes', 'access_mesos_logs',
+  'get_endpoints', 'resize_volumes', 'access_sandboxes', 'access_mesos_logs',
   'register_agents', 'get_maintenance_schedules', 'get_maintenance_statuses', 'launch_nested_containers', 'view_containers',
   'set_log_level', 'launch_standalone_containers', 'view_resource_providers', 'prune_images',
 ]);

@@ -19,6 +19,7 @@ import { VersionProcess, versionJSON } from './version.ts';
 import { quotaEndpoint, quotaRoleEndpoint } from './quota.ts';
 import { weightsEndpoint } from './weights.ts';
 import { WEBUI_PATHS, webuiRoutes } from './webui.ts';
+import { viewable, viewableExecutors, viewableFrameworks, viewableResources, viewableTasks, viewApprovers, type ViewApprovers } from './view-approvers.ts';
 import { MASTER_READONLY_REALM, MASTER_READWRITE_REALM, MASTER_SCHEDULER_REALM } from '../../src/http/authentication.ts';
 
 /**
@@ -35,6 +36,8 @@ import { MASTER_READONLY_REALM, MASTER_READWRITE_REALM, MASTER_SCHEDULER_REALM }
  * state endpoints with a redirect to the leader (`redirect`); every JSON endpoint takes
  * `?jsonp=<callback>`; `/frameworks?framework_id=`, `/slaves?slave_id=` and
  * `/tasks?framework_id=&task_id=` select by id; `/health` is `200` on any running master.
+ * With `--acls`, the state endpoints show only what the requester may view
+ * (`view-approvers.ts`).
  */
 export function httpRoutes(m: Master): Record<string, RouteHandler> {
   /** A state endpoint: the leader answers, with `jsonp` as libprocess's `OK(json, jsonp)`. */
@@ -42,16 +45,18 @@ export function httpRoutes(m: Master): Record<string, RouteHandler> {
     if (!m.leading) return redirect(m, request);
     return jsonp(answer(request), request);
   };
-  const state = leaderOnly(() => ok(stateJSON(m)));
+  /** The approvers of the request's principal (none without `--acls`). */
+  const approvers = (request: HttpRequest) => viewApprovers(m, request.principal);
+  const state = leaderOnly((request) => ok(stateJSON(m, approvers(request))));
   return {
     '/state': state,
     '/state.json': state,
-    '/state-summary': leaderOnly(() => ok(summaryJSON(m))),
-    '/frameworks': leaderOnly((request) => ok(frameworksJSON(m, request.url.searchParams.get('framework_id')))),
-    '/slaves': leaderOnly((request) => ok(slavesJSON(m, request.url.searchParams.get('slave_id')))),
-    '/tasks': leaderOnly((request) => tasksJSON(m, request)),
-    '/roles': leaderOnly(() => ok(rolesJSON(m))),
-    '/roles.json': leaderOnly(() => ok(rolesJSON(m))),
+    '/state-summary': leaderOnly((request) => ok(summaryJSON(m, approvers(request)))),
+    '/frameworks': leaderOnly((request) => ok(frameworksJSON(m, request.url.searchParams.get('framework_id'), approvers(request)))),
+    '/slaves': leaderOnly((request) => ok(slavesJSON(m, request.url.searchParams.get('slave_id'), approvers(request)))),
+    '/tasks': leaderOnly((request) => tasksJSON(m, request, approvers(request))),
+    '/roles': leaderOnly((request) => ok(rolesJSON(m, approvers(request)))),
+    '/roles.json': leaderOnly((request) => ok(rolesJSON(m, approvers(request)))),
     // Mesos's `/flags`: every flag's value as text. Any master answers it (Mesos's does not redirect).
     '/flags': (request) => jsonp(ok({ flags: m.options.flags }), request),
     // Mesos's `health` is `OK()`: the process answers, whether it leads or not.
@@ -152,12 +157,12 @@ const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 10
 /**
  * `/master/roles`, as Mesos's `Master::Http::roles`: each role's name, weight, frameworks (their
  * ids), the resources allocated to it, in the v0 model (`{"cpus": 2, "mem": 128, ...}`), and
- * its `quota` as Mesos 1.11 shows it (`{"role", "guarantee": {"cpus": 2}, "limit": {}}`; no
- * limit is ever set here, and Mesos's `consumed` is not reported).
+ * its `quota` as Mesos 1.11 shows it (`{"role", "guarantee": {"cpus": 2}, "limit": {"cpus": 4}}`;
+ * Mesos's `consumed` is not reported). With `--acls`, the roles `approvers` may view.
  */
-function rolesJSON(m: Master) {
+function rolesJSON(m: Master, approvers?: ViewApprovers) {
   return {
-    roles: roleUsage(m).map((r) => ({
+    roles: viewable(approvers, roleUsage(m), (a, r) => a.role(r.name)).map((r) => ({
       name: r.name,
       weight: r.weight,
       frameworks: r.frameworks,
@@ -167,8 +172,8 @@ function rolesJSON(m: Master) {
   };
 }
 
-/** `/master/state` (exported for tests). */
-export function stateJSON(m: Master) {
+/** `/master/state` (exported for tests), as `approvers` may view it (everything without). */
+export function stateJSON(m: Master, approvers?: ViewApprovers) {
   const info = m.masterInfo;
   const agents = [...m.agents.values()];
   // The build facts `/version` reports, when this runtime serves it (Mesos's `build_*`, `git_*`).
@@ -190,26 +195,26 @@ export function stateJSON(m: Master) {
     ...(m.options.flags.cluster !== undefined ? { cluster: m.options.flags.cluster } : {}),
     flags: m.options.flags,
     // With each reservation in full (v1 JSON), as `/master/slaves` has it: what `/master/unreserve` takes.
-    slaves: agents.map((a) => ({ ...agentJSON(m, a), reserved_resources_full: reservedFullModel(a.total) })),
+    slaves: agents.map((a) => ({ ...agentJSON(m, a, approvers), reserved_resources_full: reservedFullModel(viewableResources(approvers, a.total)) })),
     recovered_slaves: recoveredAgentsJSON(m),
-    frameworks: [...m.frameworks.values()].map((f) => frameworkJSON(m, f)),
-    completed_frameworks: m.completedFrameworks.map((f) => frameworkJSON(m, f)),
+    frameworks: viewableFrameworks(approvers, [...m.frameworks.values()]).map((f) => frameworkJSON(m, f, approvers)),
+    completed_frameworks: viewableFrameworks(approvers, [...m.completedFrameworks]).map((f) => frameworkJSON(m, f, approvers)),
     orphan_tasks: [],
     unregistered_frameworks: [],
   };
 }
 
-function summaryJSON(m: Master) {
+function summaryJSON(m: Master, approvers: ViewApprovers | undefined) {
   const info = m.masterInfo;
   return {
     hostname: info.hostname,
     cluster: m.options.flags.cluster,
     slaves: [...m.agents.values()].map((a) => {
-      const base = agentJSON(m, a);
+      const base = agentJSON(m, a, approvers);
       const counts = taskCounts(a.allTasks());
       return { ...base, ...counts, framework_ids: [...a.tasks.keys()] };
     }),
-    frameworks: [...m.frameworks.values()].map((f) => {
+    frameworks: viewableFrameworks(approvers, [...m.frameworks.values()]).map((f) => {
       const base = frameworkJSON(m, f);
       const { tasks: _t, unreachable_tasks: _u, completed_tasks: _c, offers: _o, executors: _e, ...rest } = base;
       return { ...rest, ...taskCounts(f.tasks.values()), slave_ids: [...new Set([...f.tasks.values()].map((t) => t.agent_id.value))] };
@@ -238,20 +243,20 @@ function taskCounts(tasks: Iterable<Task>): Record<string, number> {
   return counts;
 }
 
-/** `/frameworks`, every framework or (`framework_id`) the one with that id. */
-function frameworksJSON(m: Master, frameworkId: string | null) {
+/** `/frameworks`, every framework or (`framework_id`) the one with that id, that `approvers` may view. */
+function frameworksJSON(m: Master, frameworkId: string | null, approvers: ViewApprovers | undefined) {
   const selected = (f: FrameworkRecord) => frameworkId === null || f.id === frameworkId;
   return {
-    frameworks: [...m.frameworks.values()].filter(selected).map((f) => frameworkJSON(m, f)),
-    completed_frameworks: [...m.completedFrameworks].filter(selected).map((f) => frameworkJSON(m, f)),
+    frameworks: viewableFrameworks(approvers, [...m.frameworks.values()].filter(selected)).map((f) => frameworkJSON(m, f, approvers)),
+    completed_frameworks: viewableFrameworks(approvers, [...m.completedFrameworks].filter(selected)).map((f) => frameworkJSON(m, f, approvers)),
     unregistered_frameworks: [],
   };
 }
 
 /** `/slaves`, every agent or (`slave_id`) the one with that id. */
-function slavesJSON(m: Master, agentId: string | null) {
+function slavesJSON(m: Master, agentId: string | null, approvers: ViewApprovers | undefined) {
   const agents = [...m.agents.values()].filter((a) => agentId === null || a.id === agentId);
-  return { slaves: agents.map((a) => ({ ...agentJSON(m, a), ...agentFullJSON(m, a) })), recovered_slaves: recoveredAgentsJSON(m) };
+  return { slaves: agents.map((a) => ({ ...agentJSON(m, a, approvers), ...agentFullJSON(m, a, approvers) })), recovered_slaves: recoveredAgentsJSON(m) };
 }
 
 /**
@@ -279,11 +284,13 @@ function offerJSON(offer: OfferRecord) {
   };
 }
 
-function frameworkJSON(m: Master, f: FrameworkRecord) {
+/** A framework of `/master/state` and `/master/frameworks`, with the tasks and executors `approvers` may view. */
+function frameworkJSON(m: Master, f: FrameworkRecord, approvers?: ViewApprovers) {
   const used = f.usedResources();
   const offered = offeredResources(m.offers, f.offers);
-  const executors = [...f.executors].flatMap(([agentId, map]) => [...map.values()].map((e) => ({ ...executorInfoModel(e, f.id, f.info), slave_id: agentId })));
+  const executors = [...f.executors].flatMap(([agentId, map]) => viewableExecutors(approvers, f.info, [...map.values()]).map((e) => ({ ...executorInfoModel(e, f.id, f.info), slave_id: agentId })));
   const task = (t: Task) => taskModel(t, f.info);
+  const tasks = (list: Task[]) => viewableTasks(approvers, f, list).map(task);
   return {
     id: f.id,
     name: f.info.name,
@@ -305,9 +312,9 @@ function frameworkJSON(m: Master, f: FrameworkRecord) {
     unregistered_time: f.unregisteredTime === undefined ? 0 : secs(f.unregisteredTime),
     ...(f.reregisteredTime !== undefined ? { reregistered_time: secs(f.reregisteredTime) } : {}),
     resources: resourcesModel(used.plus(offered)),
-    tasks: [...f.tasks.values()].map(task),
-    unreachable_tasks: [...f.unreachableTasks.values()].map(task),
-    completed_tasks: f.completedTasks.map(task),
+    tasks: tasks([...f.tasks.values()]),
+    unreachable_tasks: tasks([...f.unreachableTasks.values()]),
+    completed_tasks: tasks([...f.completedTasks]),
     offers: [...f.offers].flatMap((id) => {
       const o = m.offers.get(id);
       return o === undefined ? [] : [offerJSON(o)];
@@ -317,7 +324,8 @@ function frameworkJSON(m: Master, f: FrameworkRecord) {
   };
 }
 
-function agentJSON(m: Master, a: AgentRecord) {
+/** An agent of the state endpoints; its reservations to roles `approvers` may view. */
+function agentJSON(m: Master, a: AgentRecord, approvers: ViewApprovers | undefined) {
   const { used, offered } = agentUsage(m, a);
   return {
     id: a.id,
@@ -329,7 +337,7 @@ function agentJSON(m: Master, a: AgentRecord) {
     resources: resourcesModel(a.total),
     used_resources: resourcesModel(used),
     offered_resources: resourcesModel(offered),
-    reserved_resources: reservedModel(a.total),
+    reserved_resources: reservedModel(viewableResources(approvers, a.total)),
     unreserved_resources: resourcesModel(a.total.unreserved()),
     attributes: attributesModel(a.info.attributes),
     active: a.active,
@@ -346,19 +354,25 @@ function agentUsage(m: Master, a: AgentRecord): { used: Resources; offered: Reso
   return { used: a.usedResources(), offered: offeredResources(m.offers, a.offers) };
 }
 
-/** What `/master/slaves` adds: each resource in full (v1 JSON), as Mesos's `SlavesWriter`. */
-function agentFullJSON(m: Master, a: AgentRecord) {
+/**
+ * What `/master/slaves` adds: each resource in full (v1 JSON), as Mesos's `SlavesWriter`; those
+ * reserved to a role `approvers` may not view are left out.
+ */
+function agentFullJSON(m: Master, a: AgentRecord, approvers: ViewApprovers | undefined) {
   const { used, offered } = agentUsage(m, a);
   return {
-    reserved_resources_full: reservedFullModel(a.total),
+    reserved_resources_full: reservedFullModel(viewableResources(approvers, a.total)),
     unreserved_resources_full: resourcesFullModel(a.total.unreserved()),
-    used_resources_full: resourcesFullModel(used),
-    offered_resources_full: resourcesFullModel(offered),
+    used_resources_full: resourcesFullModel(viewableResources(approvers, used)),
+    offered_resources_full: resourcesFullModel(viewableResources(approvers, offered)),
   };
 }
 
-/** `/master/tasks?limit=100&offset=0&order=desc&framework_id=..&task_id=..`, as Mesos. */
-function tasksJSON(m: Master, request: HttpRequest): HttpResponse {
+/**
+ * `/master/tasks?limit=100&offset=0&order=desc&framework_id=..&task_id=..`, as Mesos: the tasks
+ * `approvers` may view, of frameworks they may view, before `offset` and `limit` apply.
+ */
+function tasksJSON(m: Master, request: HttpRequest, approvers: ViewApprovers | undefined): HttpResponse {
   const q = request.url.searchParams;
   const limit = q.has('limit') ? Number(q.get('limit')) : 100;
   const offset = q.has('offset') ? Number(q.get('offset')) : 0;
@@ -372,8 +386,10 @@ function tasksJSON(m: Master, request: HttpRequest): HttpResponse {
   const tid = q.get('task_id');
   const all: { task: Task; framework: FrameworkRecord }[] = [];
   for (const f of [...m.frameworks.values(), ...m.completedFrameworks]) {
-    if (fid !== null && f.id !== fid) continue;
-    for (const t of [...f.tasks.values(), ...f.unreachableTasks.values(), ...f.completedTasks]) if (tid === null || t.task_id.value === tid) all.push({ task: t, framework: f });
+    if ((fid !== null && f.id !== fid) || (approvers !== undefined && !approvers.framework(f.info))) continue;
+    for (const t of [...f.tasks.values(), ...f.unreachableTasks.values(), ...f.completedTasks]) {
+      if ((tid === null || t.task_id.value === tid) && (approvers === undefined || approvers.task(f, t))) all.push({ task: t, framework: f });
+    }
   }
   const stamp = (t: Task) => t.statuses[0]?.timestamp ?? 0;
   all.sort((a, b) => (order === 'asc' ? stamp(a.task) - stamp(b.task) : stamp(b.task) - stamp(a.task)));

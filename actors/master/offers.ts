@@ -23,6 +23,7 @@ import * as volumes from './volumes.ts';
 import { type AgentRecord, type FrameworkRecord, masterStatus, OfferRecord } from './state.ts';
 import { launchGroup } from './task-groups.ts';
 import { validateTask } from './validation.ts';
+import { rememberTaskUser } from './view-approvers.ts';
 
 /**
  * Offers: the allocator's allocations become offers to schedulers; ACCEPT (LAUNCH, LAUNCH_GROUP
@@ -309,6 +310,7 @@ function launch(m: Master, framework: FrameworkRecord, agent: AgentRecord | unde
   if (task.labels !== undefined) record.labels = task.labels;
   framework.tasks.set(task.task_id.value, record);
   agent.addTask(record);
+  rememberTaskUser(m, record, task);
   if (newExecutor !== undefined) {
     framework.addExecutor(agent.id, newExecutor);
     agent.addExecutor(framework.id, newExecutor);

@@ -21,6 +21,7 @@ import { operateVolumes } from './operator-volumes.ts';
 import { offeredResources, type AgentRecord, type FrameworkRecord } from './state.ts';
 import { quotaStatus, removeQuota, RemoveQuotaSchema, setQuotaCall, SetQuotaSchema, updateQuotaCall, UpdateQuotaSchema } from './quota.ts';
 import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from './weights.ts';
+import { viewable, viewableExecutors, viewableFrameworks, viewableQuotaStatus, viewableResources, viewableTasks, viewApprovers, type ViewApprovers } from './view-approvers.ts';
 
 /**
  * The v1 operator HTTP API, `POST /api/v1` on the master, as Mesos's `Master::Http::api`: a
@@ -58,6 +59,9 @@ import { updateWeights, validateWeights, weightInfos, WeightInfosSchema } from '
  *    DRAIN_AGENT refuses an agent on a scheduled machine (`400`), as Mesos's.
  * 8. Every other call type of `master.proto` (resizing volumes, the files, ...) is
  *    `501 Not Implemented`, naming it.
+ *
+ * With `--acls`, the GET_* calls (and SUBSCRIBE's events) answer only what the requester may
+ * view: frameworks, tasks, executors, roles and quotas (`view-approvers.ts`).
  *
  * Requests are checked in the scheduler API's order (`scheduler-api.ts`): not the leader `307`
  * to the leader (`503` when none is known); not POST `405`; no `Content-Type` `400`; not JSON
@@ -161,21 +165,23 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
   const answer = (type: string, field: string, body: unknown): HttpResponse => ok({ type, [field]: body });
   const denied = authorizeOperatorCall(m, call, request.principal);
   if (denied !== undefined) return denied;
+  // What the principal may view (`undefined` without `--acls`: everything).
+  const approvers = viewApprovers(m, request.principal);
   switch (call.type) {
     case 'GET_MASTER':
       return answer('GET_MASTER', 'get_master', getMaster(m));
     case 'GET_STATE':
-      return answer('GET_STATE', 'get_state', getState(m));
+      return answer('GET_STATE', 'get_state', getState(m, approvers));
     case 'GET_AGENTS':
-      return answer('GET_AGENTS', 'get_agents', getAgents(m));
+      return answer('GET_AGENTS', 'get_agents', getAgents(m, approvers));
     case 'GET_FRAMEWORKS':
-      return answer('GET_FRAMEWORKS', 'get_frameworks', getFrameworks(m));
+      return answer('GET_FRAMEWORKS', 'get_frameworks', getFrameworks(m, approvers));
     case 'GET_EXECUTORS':
-      return answer('GET_EXECUTORS', 'get_executors', getExecutors(m));
+      return answer('GET_EXECUTORS', 'get_executors', getExecutors(m, approvers));
     case 'GET_TASKS':
-      return answer('GET_TASKS', 'get_tasks', getTasks(m));
+      return answer('GET_TASKS', 'get_tasks', getTasks(m, approvers));
     case 'GET_ROLES':
-      return answer('GET_ROLES', 'get_roles', getRoles(m));
+      return answer('GET_ROLES', 'get_roles', getRoles(m, approvers));
     case 'SUBSCRIBE':
       return operatorEvents.subscribe(m, request);
     case 'TEARDOWN':
@@ -208,14 +214,14 @@ export function operatorApi(m: Master, request: HttpRequest): HttpResponse | Pro
       if (call.stop_maintenance === undefined) return badRequest("Failed to validate master::Call: Expecting 'stop_maintenance' to be present");
       return maintenance.stopMaintenance(m, call.stop_maintenance.machines ?? [], 'stop_maintenance.machines');
     case 'GET_WEIGHTS':
-      return answer('GET_WEIGHTS', 'get_weights', { weight_infos: weightInfos(m) });
+      return answer('GET_WEIGHTS', 'get_weights', { weight_infos: viewable(approvers, weightInfos(m), (a, w) => a.role(w.role)) });
     case 'UPDATE_WEIGHTS': {
       if (call.update_weights === undefined) return badRequest("Failed to validate master::Call: Expecting 'update_weights' to be present");
       const validated = validateWeights(call.update_weights.weight_infos ?? [], 'update_weights.weight_infos');
       return Array.isArray(validated) ? updateWeights(m, validated) : validated;
     }
     case 'GET_QUOTA':
-      return answer('GET_QUOTA', 'get_quota', { status: quotaStatus(m) });
+      return answer('GET_QUOTA', 'get_quota', { status: viewableQuotaStatus(approvers, quotaStatus(m)) });
     case 'UPDATE_QUOTA':
       if (call.update_quota === undefined) return badRequest("Failed to validate master::Call: Expecting 'update_quota' to be present");
       return updateQuotaCall(m, call.update_quota);
@@ -375,21 +381,25 @@ export function getMaster(m: Master) {
   return { master_info: m.masterInfo, start_time: m.startTime / 1000, elected_time: m.electedTime / 1000 };
 }
 
-/** `GetState`: the four views at one instant (the handler runs to completion in the mailbox). */
-export function getState(m: Master) {
-  return { get_tasks: getTasks(m), get_executors: getExecutors(m), get_frameworks: getFrameworks(m), get_agents: getAgents(m) };
+/**
+ * `GetState`: the four views at one instant (the handler runs to completion in the mailbox), as
+ * `approvers` may view them (everything without).
+ */
+export function getState(m: Master, approvers?: ViewApprovers) {
+  return { get_tasks: getTasks(m, approvers), get_executors: getExecutors(m, approvers), get_frameworks: getFrameworks(m, approvers), get_agents: getAgents(m, approvers) };
 }
 
 /** `GetAgents`: every registered agent; none is recovered from a registry here. */
-export function getAgents(m: Master) {
-  return { agents: [...m.agents.values()].map((a) => agentResponse(m, a)), recovered_agents: [] };
+export function getAgents(m: Master, approvers?: ViewApprovers) {
+  return { agents: [...m.agents.values()].map((a) => agentResponse(m, a, approvers)), recovered_agents: [] };
 }
 
 /**
  * `GetAgents.Agent`: one agent (Mesos's `createAgentResponse`), also AGENT_ADDED's, with
- * Mesos 1.9's `deactivated` and, when it is draining or drained, `drain_info`.
+ * Mesos 1.9's `deactivated` and, when it is draining or drained, `drain_info`. Its resources
+ * reserved to a role `approvers` may not view are left out, as Mesos's.
  */
-export function agentResponse(m: Master, a: AgentRecord) {
+export function agentResponse(m: Master, a: AgentRecord, approvers?: ViewApprovers) {
   return {
     agent_info: a.info,
     active: a.active,
@@ -399,17 +409,17 @@ export function agentResponse(m: Master, a: AgentRecord) {
     pid: String(a.pid),
     registered_time: timeInfo(a.registeredTime),
     ...(a.reregisteredTime !== undefined ? { reregistered_time: timeInfo(a.reregisteredTime) } : {}),
-    total_resources: resourceList(a.total),
-    allocated_resources: resourceList(a.usedResources()),
-    offered_resources: resourceList(offeredResources(m.offers, a.offers)),
+    total_resources: resourceList(viewableResources(approvers, a.total)),
+    allocated_resources: resourceList(viewableResources(approvers, a.usedResources())),
+    offered_resources: resourceList(viewableResources(approvers, offeredResources(m.offers, a.offers))),
   };
 }
 
-/** `GetFrameworks`: subscribed (connected or not) and completed frameworks. */
-export function getFrameworks(m: Master) {
+/** `GetFrameworks`: subscribed (connected or not) and completed frameworks, those `approvers` may view. */
+export function getFrameworks(m: Master, approvers?: ViewApprovers) {
   return {
-    frameworks: [...m.frameworks.values()].map((f) => frameworkResponse(m, f)),
-    completed_frameworks: m.completedFrameworks.map((f) => frameworkResponse(m, f)),
+    frameworks: viewableFrameworks(approvers, [...m.frameworks.values()]).map((f) => frameworkResponse(m, f)),
+    completed_frameworks: viewableFrameworks(approvers, [...m.completedFrameworks]).map((f) => frameworkResponse(m, f)),
     recovered_frameworks: [],
   };
 }
@@ -434,12 +444,12 @@ export function frameworkResponse(m: Master, f: FrameworkRecord) {
   };
 }
 
-/** `GetExecutors`: every executor of a known framework, with its agent. */
-export function getExecutors(m: Master) {
+/** `GetExecutors`: every executor of a known framework, with its agent; those `approvers` may view. */
+export function getExecutors(m: Master, approvers?: ViewApprovers) {
   const executors: { executor_info: ExecutorInfo; agent_id: { value: string } }[] = [];
-  for (const f of [...m.frameworks.values(), ...m.completedFrameworks]) {
+  for (const f of viewableFrameworks(approvers, [...m.frameworks.values(), ...m.completedFrameworks])) {
     for (const [agentId, map] of f.executors) {
-      for (const info of map.values()) executors.push({ executor_info: { ...info, framework_id: info.framework_id ?? { value: f.id } }, agent_id: { value: agentId } });
+      for (const info of viewableExecutors(approvers, f.info, [...map.values()])) executors.push({ executor_info: { ...info, framework_id: info.framework_id ?? { value: f.id } }, agent_id: { value: agentId } });
     }
   }
   return { executors, orphan_executors: [] };
@@ -449,13 +459,20 @@ export function getExecutors(m: Master) {
  * `GetTasks`: v1 `Task`s. `tasks` holds those sent to agents (terminal ones too until their
  * update is acknowledged), `unreachable_tasks` those on unreachable agents, `completed_tasks`
  * the last `--max_completed_tasks_per_framework` that ended. No task waits on the master
- * (`pending_tasks`): launches are not authorized asynchronously here.
+ * (`pending_tasks`): launches are not authorized asynchronously here. With `approvers`, the
+ * tasks they may view of the frameworks they may view.
  */
-export function getTasks(m: Master) {
+export function getTasks(m: Master, approvers?: ViewApprovers) {
   const tasks: Task[] = [];
   const unreachable: Task[] = [];
   const completed: Task[] = [];
-  for (const f of [...m.frameworks.values(), ...m.completedFrameworks]) {
+  for (const f of viewableFrameworks(approvers, [...m.frameworks.values(), ...m.completedFrameworks])) {
+    if (approvers !== undefined) {
+      tasks.push(...viewableTasks(approvers, f, [...f.tasks.values()]));
+      unreachable.push(...viewableTasks(approvers, f, [...f.unreachableTasks.values()]));
+      completed.push(...viewableTasks(approvers, f, [...f.completedTasks]));
+      continue;
+    }
     tasks.push(...f.tasks.values());
     unreachable.push(...f.unreachableTasks.values());
     completed.push(...f.completedTasks);
@@ -499,10 +516,13 @@ export function roleUsage(m: Master): { name: string; weight: number; guarantees
     .map(([name, r]) => ({ name, weight: weights.get(name) ?? 1, guarantees: m.quotas.get(name)?.guarantees ?? {}, limits: m.quotas.get(name)?.limits ?? {}, frameworks: [...r.frameworks], allocated: r.allocated }));
 }
 
-/** `GetRoles`: `roleUsage` with frameworks as `FrameworkID`s and resources as v1 `Resource`s. */
-export function getRoles(m: Master) {
+/**
+ * `GetRoles`: `roleUsage` with frameworks as `FrameworkID`s and resources as v1 `Resource`s; the
+ * roles `approvers` may view.
+ */
+export function getRoles(m: Master, approvers?: ViewApprovers) {
   return {
-    roles: roleUsage(m).map((r) => ({
+    roles: viewable(approvers, roleUsage(m), (a, r) => a.role(r.name)).map((r) => ({
       name: r.name,
       weight: r.weight,
       frameworks: r.frameworks.map((value) => ({ value })),

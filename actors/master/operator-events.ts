@@ -10,6 +10,7 @@ import { agentResponse, frameworkResponse, getState } from './operator-api.ts';
 import { drainInfoField } from './drain.ts';
 import type { DrainInfo } from './registry.ts';
 import type { AgentRecord, FrameworkRecord } from './state.ts';
+import { viewApprovers, type ViewApprovers } from './view-approvers.ts';
 
 /**
  * The operator API's event stream, `POST /api/v1` `{"type": "SUBSCRIBE"}`, as Mesos's
@@ -32,12 +33,19 @@ import type { AgentRecord, FrameworkRecord } from './state.ts';
  *    Mesos's bounded map of subscribers evicts it); every stream ends when the master stops or
  *    loses the lead.
  *
- * Unlike Mesos, nothing is filtered by authorization: this master has no authorizer, as its
- * GET_* answers show everything.
+ * 4. With `--acls`, each subscriber sees what its principal may view (`view-approvers.ts`), as
+ *    Mesos filters events per subscriber: SUBSCRIBED's state as GET_STATE answers it; TASK_ADDED
+ *    and TASK_UPDATED only of a task and framework it may view (`view_tasks`,
+ *    `view_frameworks`); FRAMEWORK_ADDED, FRAMEWORK_UPDATED and FRAMEWORK_REMOVED only of a
+ *    framework it may view; AGENT_ADDED without the resources reserved to roles it may not view
+ *    (`view_roles`). Without ACLs every event is written as JSON once for all subscribers.
  */
 
 /** A SUBSCRIBE-d operator: its stream of `mesos.v1.master.Event`s. */
 export type OperatorSubscriber = StreamingHttpConnection<MasterEvent>;
+
+/** What each subscriber may view, by the principal it subscribed as (only with `--acls`). */
+const subscriberApprovers = new WeakMap<OperatorSubscriber, ViewApprovers>();
 
 type AgentResponse = ReturnType<typeof agentResponse>;
 type FrameworkResponse = ReturnType<typeof frameworkResponse>;
@@ -75,18 +83,41 @@ export function subscribe(m: Master, request: HttpRequest): HttpResponse {
     },
   });
   if (subscriber.closed) return streaming();
+  const approvers = viewApprovers(m, request.principal);
+  if (approvers !== undefined) subscriberApprovers.set(subscriber, approvers);
   subscribers.add(subscriber);
   m.log.info({ remote: request.remote, streamId: subscriber.streamId, subscribers: subscribers.size }, 'Added an operator event stream subscriber');
   const intervalSeconds = m.options.heartbeatIntervalSeconds;
-  subscriber.send({ type: 'SUBSCRIBED', subscribed: { get_state: getState(m), heartbeat_interval_seconds: intervalSeconds } });
+  subscriber.send({ type: 'SUBSCRIBED', subscribed: { get_state: getState(m, approvers), heartbeat_interval_seconds: intervalSeconds } });
   if (intervalSeconds > 0) subscriber.heartbeat({ type: 'HEARTBEAT' }, intervalSeconds * 1000);
   return streaming();
 }
 
-/** Writes `event` to every subscriber, its JSON written once. */
-function publish(m: Master, event: MasterEvent): void {
+/**
+ * Writes `event` to every subscriber, its JSON written once; with `--acls`, to those whose
+ * approvers `viewable` lets see it (every subscriber when it is not given).
+ */
+function publish(m: Master, event: MasterEvent, viewable?: (approvers: ViewApprovers) => boolean): void {
   const record = encodeRecord(encodeBody(event));
-  for (const subscriber of m.operatorSubscribers) subscriber.write(record);
+  const filter = m.options.authorizer === undefined ? undefined : viewable;
+  for (const subscriber of m.operatorSubscribers) {
+    const approvers = filter === undefined ? undefined : subscriberApprovers.get(subscriber);
+    if (approvers === undefined || filter?.(approvers) === true) subscriber.write(record);
+  }
+}
+
+/** The framework of `task`, subscribed or completed (it may be being removed). */
+function frameworkOf(m: Master, task: Task): FrameworkRecord | undefined {
+  const id = task.framework_id.value;
+  return m.frameworks.get(id) ?? m.completedFrameworks.find((f) => f.id === id);
+}
+
+/** Whether `approvers` may view `task` and its framework (Mesos's TASK_ADDED and TASK_UPDATED filter). */
+function viewableTask(m: Master, task: Task): (approvers: ViewApprovers) => boolean {
+  return (approvers) => {
+    const framework = frameworkOf(m, task);
+    return framework !== undefined && approvers.framework(framework.info) && approvers.task(framework, task);
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,7 +126,7 @@ function publish(m: Master, event: MasterEvent): void {
 
 /** TASK_ADDED: the master launched `task` (its v1 `Task`, as GET_TASKS lists it). */
 export function taskAdded(m: Master, task: Task): void {
-  publish(m, { type: 'TASK_ADDED', task_added: { task } });
+  publish(m, { type: 'TASK_ADDED', task_added: { task } }, viewableTask(m, task));
 }
 
 /**
@@ -103,12 +134,18 @@ export function taskAdded(m: Master, task: Task): void {
  * applied or made up). Mesos sends it only when the state changes, not for every update.
  */
 export function taskUpdated(m: Master, task: Task, status: TaskStatus): void {
-  publish(m, { type: 'TASK_UPDATED', task_updated: { framework_id: task.framework_id, status, state: task.state } });
+  publish(m, { type: 'TASK_UPDATED', task_updated: { framework_id: task.framework_id, status, state: task.state } }, viewableTask(m, task));
 }
 
-/** AGENT_ADDED: the agent as GET_AGENTS shows it. */
+/** AGENT_ADDED: the agent as GET_AGENTS shows it (to each subscriber, with `--acls`). */
 export function agentAdded(m: Master, agent: AgentRecord): void {
-  publish(m, { type: 'AGENT_ADDED', agent_added: { agent: agentResponse(m, agent) } });
+  if (m.options.authorizer === undefined) {
+    publish(m, { type: 'AGENT_ADDED', agent_added: { agent: agentResponse(m, agent) } });
+    return;
+  }
+  for (const subscriber of m.operatorSubscribers) {
+    subscriber.send({ type: 'AGENT_ADDED', agent_added: { agent: agentResponse(m, agent, subscriberApprovers.get(subscriber)) } });
+  }
 }
 
 /**
@@ -126,15 +163,15 @@ export function agentRemoved(m: Master, agentId: string): void {
 
 /** FRAMEWORK_ADDED: the framework as GET_FRAMEWORKS shows it. */
 export function frameworkAdded(m: Master, framework: FrameworkRecord): void {
-  publish(m, { type: 'FRAMEWORK_ADDED', framework_added: { framework: frameworkResponse(m, framework) } });
+  publish(m, { type: 'FRAMEWORK_ADDED', framework_added: { framework: frameworkResponse(m, framework) } }, (a) => a.framework(framework.info));
 }
 
 /** FRAMEWORK_UPDATED: the framework as GET_FRAMEWORKS shows it now. */
 export function frameworkUpdated(m: Master, framework: FrameworkRecord): void {
-  publish(m, { type: 'FRAMEWORK_UPDATED', framework_updated: { framework: frameworkResponse(m, framework) } });
+  publish(m, { type: 'FRAMEWORK_UPDATED', framework_updated: { framework: frameworkResponse(m, framework) } }, (a) => a.framework(framework.info));
 }
 
 /** FRAMEWORK_REMOVED: its `FrameworkInfo` only, as Mesos's. */
 export function frameworkRemoved(m: Master, framework: FrameworkRecord): void {
-  publish(m, { type: 'FRAMEWORK_REMOVED', framework_removed: { framework_info: framework.info } });
+  publish(m, { type: 'FRAMEWORK_REMOVED', framework_removed: { framework_info: framework.info } }, (a) => a.framework(framework.info));
 }

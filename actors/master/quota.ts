@@ -12,6 +12,7 @@ import * as offers from './offers.ts';
 import type { Quota, QuotaEntry } from './registry.ts';
 import { registryAnswer } from './operator-api.ts';
 import { redirect } from './scheduler-api.ts';
+import { viewableQuotaStatus, viewApprovers } from './view-approvers.ts';
 
 /**
  * Role quotas at runtime, as Mesos 1.11's `Master::QuotaHandler` (`quota_handler.cpp`):
@@ -265,7 +266,7 @@ function rescindOffers(m: Master, { role, guarantees }: QuotaEntry): void {
  */
 export function quotaEndpoint(m: Master, request: HttpRequest): HttpResponse | Promise<HttpResponse> {
   if (!m.leading) return redirect(m, request);
-  if (request.method === 'GET') return ok(quotaStatus(m));
+  if (request.method === 'GET') return ok(viewableQuotaStatus(viewApprovers(m, request.principal), quotaStatus(m)));
   if (request.method !== 'POST') return methodNotAllowed(['GET', 'POST'], request.method);
   let json: unknown;
   try {

@@ -7,6 +7,7 @@ import type { Master } from './master-process.ts';
 import * as operatorEvents from './operator-events.ts';
 import { type AgentRecord, type FrameworkRecord, masterStatus } from './state.ts';
 import { idValueProblem, sameExecutor } from './validation.ts';
+import { rememberTaskUser } from './view-approvers.ts';
 
 /**
  * Task groups (Mesos 1.1's LAUNCH_GROUP) at the master:
@@ -225,6 +226,7 @@ export function launchGroup(m: Master, framework: FrameworkRecord, agent: AgentR
     if (info.labels !== undefined) record.labels = info.labels;
     framework.tasks.set(info.task_id.value, record);
     agent.addTask(record);
+    rememberTaskUser(m, record, info);
     m.stats.tasksLaunched.inc();
     if (m.operatorSubscribers.size > 0) operatorEvents.taskAdded(m, record);
   }

@@ -11,6 +11,7 @@ import * as offers from './offers.ts';
 import type { WeightInfo } from './registry.ts';
 import { registryAnswer } from './operator-api.ts';
 import { redirect } from './scheduler-api.ts';
+import { viewable, viewApprovers } from './view-approvers.ts';
 
 /**
  * Role weights at runtime, as Mesos's `Master::WeightsHandler` (`weights_handler.cpp`):
@@ -25,7 +26,8 @@ import { redirect } from './scheduler-api.ts';
  *    rescinded so that the next allocation follows the new weights. Answered `200`, no body.
  *
  * Unlike Mesos's, a role listed twice is refused (Mesos keeps the later entry); there is no
- * `--roles` whitelist nor authorization here.
+ * `--roles` whitelist. With `--acls`, `update_weights` decides who may update a role's weight
+ * and `view_roles` who may see it.
  */
 
 /** `WeightInfo` as JSON: `role` is optional in the proto (absent is the empty, invalid role). */
@@ -86,12 +88,13 @@ function _updateWeights(m: Master, weights: readonly WeightInfo[]): void {
 
 /**
  * `/master/weights` (Mesos's `Master::Http::weights`): GET answers the weights as a JSON array
- * of `WeightInfo`s; PUT takes one, as UPDATE_WEIGHTS; another method is `405`. Not the leader:
+ * of `WeightInfo`s (with `--acls`, of the roles the requester may view: `view_roles`); PUT
+ * takes one, as UPDATE_WEIGHTS; another method is `405`. Not the leader:
  * `307` to the leader, as the other endpoints.
  */
 export function weightsEndpoint(m: Master, request: HttpRequest): HttpResponse | Promise<HttpResponse> {
   if (!m.leading) return redirect(m, request);
-  if (request.method === 'GET') return ok(weightInfos(m));
+  if (request.method === 'GET') return ok(viewable(viewApprovers(m, request.principal), weightInfos(m), (a, w) => a.role(w.role)));
   if (request.method !== 'PUT') return methodNotAllowed(['GET', 'PUT'], request.method);
   let json: unknown;
   try {

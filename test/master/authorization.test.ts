@@ -60,7 +60,7 @@ test('ACLs - what Mesos would not accept, and what this master does not enforce,
   const bad = (json: string, message: RegExp) => t.throws(() => parseAcls(json, '--acls'), { instanceOf: InvalidAclsError, message });
   bad('{"permissive": "no"}', /'permissive' must be true or false, got "no"/);
   bad('{"run_task": []}', /--acls: unknown action 'run_task'/);
-  bad('{"view_frameworks": []}', /'view_frameworks' ACLs are not enforced by this master/);
+  bad('{"access_mesos_logs": []}', /'access_mesos_logs' ACLs are not enforced by this master/);
   bad('{"run_tasks": {}}', /'run_tasks' must be an array of ACLs/);
   bad('{"run_tasks": [{"principals": {"values": "ci"}}]}', /'run_tasks\[0\]\.principals\.values' must be an array of strings, got "ci"/);
   bad('{"run_tasks": [{"principals": {"type": "SOME"}}]}', /'run_tasks\[0\]\.principals\.type' must be 'ANY' or 'NONE'/);
