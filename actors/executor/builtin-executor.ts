@@ -3,7 +3,8 @@ import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskID, TaskIn
 import { hasFrameworkCapability } from '../../src/mesos/v1/common.ts';
 import type { Containerizer } from '../agent/containerizer.ts';
 import { DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD_MS } from './constants.ts';
-import type { Executor, ExecutorDriver } from './executor-driver.ts';
+import type { UPID } from '../../src/process/upid.ts';
+import { ExecutorDriver, type DriverStatus, type Executor, type ExecutorDriverOptions } from './executor-driver.ts';
 
 /**
  * What the two built-in executors share (the command executor, `command-executor.ts`, and the
@@ -59,4 +60,41 @@ export abstract class BuiltinExecutor implements Executor {
   abstract frameworkMessage(driver: ExecutorDriver, data: Buffer): void;
   abstract shutdown(driver: ExecutorDriver): void;
   abstract error(driver: ExecutorDriver, message: string): void;
+}
+
+/** What the agent gives a built-in executor it runs in its own runtime: the executor's options and its driver's. */
+export interface LaunchBuiltinExecutorOptions extends BuiltinExecutorOptions, ExecutorDriverOptions {}
+
+/** A built-in executor running in the agent's runtime. */
+export interface BuiltinExecutorHandle<E extends BuiltinExecutor = BuiltinExecutor> {
+  /** The executor's UPID (`executor(n)@<agent node>`): it registers from there; link to it to learn when it stops. */
+  readonly pid: UPID;
+  /** Its container (for `Containerizer.destroy`). */
+  readonly containerId: string;
+  readonly driver: ExecutorDriver;
+  readonly executor: E;
+  /** Resolves when the driver stops (after the last terminal update is acknowledged) or aborts. */
+  readonly done: Promise<DriverStatus>;
+}
+
+/**
+ * Starts `executor` in the agent's runtime with a driver of its own: it registers with
+ * `options.agent` at once (`RegisterExecutorMessage` from `pid`).
+ */
+export function launchInAgentRuntime<E extends BuiltinExecutor>(executor: E, options: ExecutorDriverOptions): BuiltinExecutorHandle<E> {
+  const driver = new ExecutorDriver(executor, {
+    runtime: options.runtime,
+    agent: options.agent,
+    frameworkId: options.frameworkId,
+    executorId: options.executorId,
+    directory: options.directory,
+    ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
+    ...(options.recoveryTimeoutMs !== undefined ? { recoveryTimeoutMs: options.recoveryTimeoutMs } : {}),
+    ...(options.uuidSource !== undefined ? { uuidSource: options.uuidSource } : {}),
+  });
+  // In the agent's runtime `start` spawns the process before it returns its promise.
+  const started = driver.start();
+  const pid = driver.pid;
+  if (pid === undefined) throw new Error(`${executor.constructor.name} did not start`);
+  return { pid, containerId: executor.containerId, driver, executor, done: started.then(() => driver.join()) };
 }

@@ -1,11 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import type { KillPolicy, TaskID, TaskInfo, TaskState, TaskStatus } from '../../src/mesos/v1/common.ts';
 import { isTerminalState } from '../../src/mesos/v1/common.ts';
-import type { UPID } from '../../src/process/upid.ts';
-import { BuiltinExecutor, type BuiltinExecutorOptions } from './builtin-executor.ts';
+import { BuiltinExecutor, launchInAgentRuntime, type BuiltinExecutorHandle, type BuiltinExecutorOptions, type LaunchBuiltinExecutorOptions } from './builtin-executor.ts';
 import { SHUTDOWN_KILL_BUFFER_MS, TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS } from './constants.ts';
 import { MESOS_DIRECTORY, MESOS_SANDBOX } from './environment.ts';
-import { ExecutorDriver, type DriverStatus, type ExecutorDriverOptions } from './executor-driver.ts';
+import { ExecutorDriver } from './executor-driver.ts';
 import { TaskRun } from './task-run.ts';
 
 export { describeExit } from './task-run.ts';
@@ -135,18 +134,9 @@ export function defaultEnvironment(driver: ExecutorDriver): Record<string, strin
 export const COMMAND_EXECUTOR_MAIN = fileURLToPath(new URL('./command-executor-main.ts', import.meta.url));
 
 /** The driver's options (the sandbox is where the task runs) and the command executor's own. */
-export interface LaunchCommandExecutorOptions extends CommandExecutorOptions, ExecutorDriverOptions {}
+export type LaunchCommandExecutorOptions = LaunchBuiltinExecutorOptions;
 
-export interface CommandExecutorHandle {
-  /** The executor's UPID (`executor(n)@<agent node>`): it registers from there; link to it to learn when it stops. */
-  readonly pid: UPID;
-  /** The container its task runs in (for `Containerizer.destroy`). */
-  readonly containerId: string;
-  readonly driver: ExecutorDriver;
-  readonly executor: CommandExecutor;
-  /** Resolves when the driver stops (after the terminal update is acknowledged) or aborts. */
-  readonly done: Promise<DriverStatus>;
-}
+export type CommandExecutorHandle = BuiltinExecutorHandle<CommandExecutor>;
 
 /**
  * Starts a command executor in the agent's runtime. It registers with `agent` at once
@@ -160,20 +150,5 @@ export interface CommandExecutorHandle {
  * this.link(handle.pid);
  */
 export function launchCommandExecutor(options: LaunchCommandExecutorOptions): CommandExecutorHandle {
-  const executor = new CommandExecutor(options);
-  const driver = new ExecutorDriver(executor, {
-    runtime: options.runtime,
-    agent: options.agent,
-    frameworkId: options.frameworkId,
-    executorId: options.executorId,
-    directory: options.directory,
-    ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
-    ...(options.recoveryTimeoutMs !== undefined ? { recoveryTimeoutMs: options.recoveryTimeoutMs } : {}),
-    ...(options.uuidSource !== undefined ? { uuidSource: options.uuidSource } : {}),
-  });
-  // In the agent's runtime `start` spawns the process before it returns its promise.
-  const started = driver.start();
-  const pid = driver.pid;
-  if (pid === undefined) throw new Error('command executor did not start');
-  return { pid, containerId: executor.containerId, driver, executor, done: started.then(() => driver.join()) };
+  return launchInAgentRuntime(new CommandExecutor(options), options);
 }

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KillPolicy, TaskGroupInfo, TaskID, TaskInfo, TaskState, TaskStatus } from '../../src/mesos/v1/common.ts';
 import { isTerminalState } from '../../src/mesos/v1/common.ts';
-import { BuiltinExecutor, type BuiltinExecutorOptions } from './builtin-executor.ts';
-import { defaultEnvironment, type CommandExecutorHandle, type LaunchCommandExecutorOptions } from './command-executor.ts';
+import { BuiltinExecutor, launchInAgentRuntime, type BuiltinExecutorHandle, type BuiltinExecutorOptions } from './builtin-executor.ts';
+import { defaultEnvironment, type LaunchCommandExecutorOptions } from './command-executor.ts';
 import { SHUTDOWN_KILL_BUFFER_MS, TERMINAL_ACKNOWLEDGEMENT_TIMEOUT_MS } from './constants.ts';
 import { MESOS_SANDBOX } from './environment.ts';
 import { ExecutorDriver } from './executor-driver.ts';
@@ -194,9 +194,7 @@ export class DefaultExecutor extends BuiltinExecutor {
 export const DEFAULT_EXECUTOR_MAIN = fileURLToPath(new URL('./default-executor-main.ts', import.meta.url));
 
 /** A default executor in the agent's runtime, and how to reach it. */
-export interface DefaultExecutorHandle extends Omit<CommandExecutorHandle, 'executor'> {
-  readonly executor: DefaultExecutor;
-}
+export type DefaultExecutorHandle = BuiltinExecutorHandle<DefaultExecutor>;
 
 /**
  * Starts a default executor in the agent's runtime (the agent's launcher of built-in
@@ -211,20 +209,5 @@ export interface DefaultExecutorHandle extends Omit<CommandExecutorHandle, 'exec
  * this.link(handle.pid);
  */
 export function launchDefaultExecutor(options: LaunchCommandExecutorOptions): DefaultExecutorHandle {
-  const executor = new DefaultExecutor(options);
-  const driver = new ExecutorDriver(executor, {
-    runtime: options.runtime,
-    agent: options.agent,
-    frameworkId: options.frameworkId,
-    executorId: options.executorId,
-    directory: options.directory,
-    ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
-    ...(options.recoveryTimeoutMs !== undefined ? { recoveryTimeoutMs: options.recoveryTimeoutMs } : {}),
-    ...(options.uuidSource !== undefined ? { uuidSource: options.uuidSource } : {}),
-  });
-  // In the agent's runtime `start` spawns the process before it returns its promise.
-  const started = driver.start();
-  const pid = driver.pid;
-  if (pid === undefined) throw new Error('default executor did not start');
-  return { pid, containerId: executor.containerId, driver, executor, done: started.then(() => driver.join()) };
+  return launchInAgentRuntime(new DefaultExecutor(options), options);
 }
