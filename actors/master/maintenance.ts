@@ -188,15 +188,25 @@ export function updateSchedule(m: Master, schedule: Schedule, field: string): Ht
     const problem = machines.scheduleProblem(schedule, m.maintenance.machines, field);
     if (problem !== undefined) return badRequest(problem);
     const next = machines.updateSchedule(m.maintenance.record(), schedule);
-    return registryAnswer(
-      m.applied(m.options.registry.updateMaintenance(next), () => {
-        m.maintenance.apply(next);
-        m.log.info({ windows: next.schedule.windows?.length ?? 0, machines: next.machines.map((machine) => ({ ...machine.id, mode: machine.mode })) }, 'Updated the maintenance schedule');
-        refreshAgents(m);
-      }),
-      'update the maintenance schedule',
-    );
+    return write(m, next, 'update the maintenance schedule', () => {
+      m.log.info({ windows: next.schedule.windows?.length ?? 0, machines: next.machines.map((machine) => ({ ...machine.id, mode: machine.mode })) }, 'Updated the maintenance schedule');
+    });
   });
+}
+
+/**
+ * Writes `next` to the registry; once it is durable, the master applies it, runs `then` and
+ * brings its agents' unavailability up to date. `200`, or `503` naming `what` failed.
+ */
+function write(m: Master, next: MaintenanceRecord, what: string, then: () => void): Promise<HttpResponse> {
+  return registryAnswer(
+    m.applied(m.options.registry.updateMaintenance(next), () => {
+      m.maintenance.apply(next);
+      then();
+      refreshAgents(m);
+    }),
+    what,
+  );
 }
 
 /**
@@ -209,15 +219,10 @@ export function startMaintenance(m: Master, ids: readonly MachineID[], field: st
     const problem = machines.machinesProblem(ids, field) ?? modeProblem(m, ids, 'DRAINING', 'is not in DRAINING mode and cannot be brought down');
     if (problem !== undefined) return badRequest(problem);
     const next = machines.startMaintenance(m.maintenance.record(), ids);
-    return registryAnswer(
-      m.applied(m.options.registry.updateMaintenance(next), () => {
-        m.maintenance.apply(next);
-        m.log.info({ machines: ids }, 'Machines are DOWN');
-        for (const id of ids) takeDown(m, id);
-        refreshAgents(m);
-      }),
-      'start maintenance',
-    );
+    return write(m, next, 'start maintenance', () => {
+      m.log.info({ machines: ids }, 'Machines are DOWN');
+      for (const id of ids) takeDown(m, id);
+    });
   });
 }
 
@@ -231,14 +236,7 @@ export function stopMaintenance(m: Master, ids: readonly MachineID[], field: str
     const problem = machines.machinesProblem(ids, field) ?? modeProblem(m, ids, 'DOWN', 'is not in DOWN mode and cannot be brought up');
     if (problem !== undefined) return badRequest(problem);
     const next = machines.stopMaintenance(m.maintenance.record(), ids);
-    return registryAnswer(
-      m.applied(m.options.registry.updateMaintenance(next), () => {
-        m.maintenance.apply(next);
-        m.log.info({ machines: ids }, 'Machines are UP');
-        refreshAgents(m);
-      }),
-      'stop maintenance',
-    );
+    return write(m, next, 'stop maintenance', () => m.log.info({ machines: ids }, 'Machines are UP'));
   });
 }
 
