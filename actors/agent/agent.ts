@@ -85,6 +85,7 @@ import * as drain from './drain.ts';
 import * as executors from './executors.ts';
 import { httpExecutorDisconnected } from './executor-api.ts';
 import { detachAll } from './files.ts';
+import type { LocalAuthorizer } from '../cluster/acls.ts';
 import { diskUsage, GarbageCollector, maxAllowedAgeMs, watchDisk } from './gc.ts';
 import { agentFlags, InvalidFlagError, type AgentFlags, type AgentFlagsInput } from './flags.ts';
 import { CgroupsIsolator, limitsOf, parseIsolation, type ContainerLimits } from './isolation.ts';
@@ -145,6 +146,11 @@ export interface AgentOptions extends AgentFlagsInput {
    * directory is a temporary one that no next run will find.
    */
   killExecutorsOnExit?: boolean;
+  /**
+   * `--acls`: who may read which sandboxes (`access_sandboxes`) and see what of `/state` and the
+   * operator API (`view_*`), as `authorization.ts` applies them; default none (everything).
+   */
+  authorizer?: LocalAuthorizer;
 }
 
 /**
@@ -201,6 +207,8 @@ export class Agent extends Process {
   readonly onShutdown: ((reason: string) => void) | undefined;
   /** `AgentOptions.onFailure`. */
   readonly onFailure: ((error: Error) => void) | undefined;
+  /** `AgentOptions.authorizer`. */
+  readonly authorizer: LocalAuthorizer | undefined;
   readonly #detection = new AbortController();
   readonly frameworks = new Map<string, FrameworkRecord>();
   readonly completedFrameworks: FrameworkRecord[] = [];
@@ -267,6 +275,7 @@ export class Agent extends Process {
     this.detector = options.detector;
     this.onShutdown = options.onShutdown;
     this.onFailure = options.onFailure;
+    this.authorizer = options.authorizer;
     this.killExecutorsOnExit = options.killExecutorsOnExit === true;
     this.flagResources = Resources.parse(this.flags.resources);
     this.totalResources = this.flagResources;

@@ -5,6 +5,7 @@ import { Process } from '../../src/process/process.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import { Agent } from './agent.ts';
 import { EXECUTOR_API_PATH, executorApi, readExecutorRequest } from './executor-api.ts';
+import { agentApprovers } from './authorization.ts';
 import { agentRouteRealm, state } from './http.ts';
 import { AGENT_API_PATH, agentApi } from './operator-api.ts';
 
@@ -70,11 +71,11 @@ export class AgentEndpointsProcess extends Process {
     return this.runtime.dispatch(agent.self, () => executorApi(agent, request));
   }
 
-  #state(_request: HttpRequest): HttpResponse | Promise<HttpResponse> {
+  #state(request: HttpRequest): HttpResponse | Promise<HttpResponse> {
     const agents = this.agents();
     if (agents.length === 1) {
       const agent = agents[0]!;
-      return this.runtime.dispatch(agent.self, () => ({ status: 200, body: state(agent) }));
+      return this.runtime.dispatch(agent.self, () => ({ status: 200, body: state(agent, agentApprovers(agent, request.principal)) }));
     }
     return notOneAgent(agents, '/state');
   }

@@ -92,7 +92,7 @@ export function createExecutor(agent: Agent, framework: FrameworkRecord, info: E
   const directory = createSandbox(agent.flags.workDir, agentId, framework.id, info.executor_id.value, containerId);
   const executor = new ExecutorRecord(info, framework.id, containerId, directory, commandExecutor);
   framework.executors.set(executor.id, executor);
-  attachSandbox(agent, executor);
+  attachSandbox(agent, executor, framework);
   if (framework.checkpoint) checkpointExecutor(agent.flags.workDir, agentId, framework.id, info);
   executor.registrationTimer = agent.after(agent.flags.executorRegistrationTimeoutMs, () =>
     registerExecutorTimeout(agent, framework.id, executor.id, containerId),

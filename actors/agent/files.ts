@@ -8,6 +8,7 @@ import { Process } from '../../src/process/process.ts';
 import { AGENT_READONLY_REALM } from '../../src/http/authentication.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import type { Agent } from './agent.ts';
+import { sandboxAuthorization } from './authorization.ts';
 import type { ExecutorRecord, FrameworkRecord } from './state.ts';
 
 /** The id of the files process, whose routes are `/files/browse`, `/files/read`, ... as Mesos's `FilesProcess`. */
@@ -46,9 +47,14 @@ export const FILES_READ_MAX_LENGTH = 16 * 4096;
  * reads agents with `?jsonp=`): a page served by the master on another port can then `fetch` an
  * agent's files. It discloses nothing that `?jsonp=` does not already hand to any page.
  *
- * Every route is in the agent's read-only realm (`--authenticate_http_readonly`). Not done:
- * Mesos's per-path authorization, the
- * `file://` form of paths.
+ * Every route is in the agent's read-only realm (`--authenticate_http_readonly`). As Mesos's
+ * `FilesProcess::authorize`, an attachment may carry who may read it (`SandboxAuthorization`:
+ * the agent's `access_sandboxes` ACLs for the sandbox's user, `authorization.ts`): a browse,
+ * read or download of a path under it by a principal it refuses is `403`, before the path is
+ * looked up (so the answer is the same whether or not the file exists). A path under no
+ * attachment is not checked (it is `404`, there being nothing to serve). `/files/debug` lists
+ * every attachment to anyone who authenticated, where Mesos guards it with `get_endpoints`
+ * ACLs, which this agent does not take. Not done: the `file://` form of paths.
  */
 export class FilesProcess extends Process {
   /** Virtual path → the attachment; keys are normalized (`normalize`). */
@@ -76,10 +82,11 @@ export class FilesProcess extends Process {
 
   /**
    * Serves `path` (a directory or a file) at `virtualPath` (or at each of several), replacing
-   * what was there (Mesos `Files::attach`); the real path is looked up once. Fails when `path`
+   * what was there (Mesos `Files::attach`); the real path is looked up once. With
+   * `authorization`, only to the principals it allows. Fails when `path`
    * does not exist or cannot be read. Call it in this process's mailbox (`runtime.dispatch`).
    */
-  attach(path: string, virtualPath: string | readonly string[]): Promise<void> {
+  attach(path: string, virtualPath: string | readonly string[], authorization?: SandboxAuthorization): Promise<void> {
     const keys = (typeof virtualPath === 'string' ? [virtualPath] : virtualPath).map(normalize);
     const token = ++this.#tokens;
     for (const key of keys) this.#attaching.set(key, { path, token });
@@ -95,7 +102,7 @@ export class FilesProcess extends Process {
       this.defer(
         readableRealpath(path),
         (real) => {
-          settle((key) => this.#paths.set(key, { path, real }));
+          settle((key) => this.#paths.set(key, { path, real, ...(authorization !== undefined ? { authorization } : {}) }));
           resolve();
         },
         (error) => {
@@ -126,6 +133,7 @@ export class FilesProcess extends Process {
   async #browse(request: HttpRequest): Promise<HttpResponse> {
     const path = request.url.searchParams.get('path');
     if (path === null || path === '') return badRequest(MISSING_PATH);
+    if (!this.#authorized(path, request)) return forbidden(request);
     const resolved = await this.#resolve(path);
     if (resolved === undefined) return notFound();
     // Mesos lists a file as nothing: its `os::ls` fails on it, and the listing stays empty.
@@ -150,6 +158,7 @@ export class FilesProcess extends Process {
     if (typeof length === 'string') return badRequest(length);
     // The web UI's pailer sends `length=-1` at first, as if no length were given.
     if (length < -1) return badRequest(`Negative length provided: ${length}`);
+    if (!this.#authorized(path, request)) return forbidden(request);
     const resolved = await this.#resolve(path);
     if (resolved === undefined) return notFound();
     const file = await openRegularFile(resolved.real, path, 'read');
@@ -179,6 +188,7 @@ export class FilesProcess extends Process {
   async #download(request: HttpRequest): Promise<HttpResponse> {
     const path = request.url.searchParams.get('path');
     if (path === null || path === '') return badRequest(MISSING_PATH);
+    if (!this.#authorized(path, request)) return forbidden(request);
     const resolved = await this.#resolve(path);
     if (resolved === undefined) return notFound();
     const file = await openRegularFile(resolved.real, path, 'download');
@@ -207,19 +217,36 @@ export class FilesProcess extends Process {
   }
 
   /**
-   * The real path `path` names, with the directory it was found under (Mesos
-   * `FilesProcess::resolve`); `undefined` when it names nothing, or something outside.
+   * Whether the request's principal may read `path`: the authorization of the attachment it
+   * falls under (`#attachmentOf`), if any (Mesos `FilesProcess::authorize`).
    */
-  async #resolve(path: string): Promise<{ real: string; root: string } | undefined> {
+  #authorized(path: string, request: HttpRequest): boolean {
+    const authorization = this.#attachmentOf(path)?.attachment.authorization;
+    if (authorization === undefined || authorization.authorized(request.principal)) return true;
+    this.log.warn({ path, principal: request.principal, user: authorization.user }, 'Refused access to a sandbox');
+    return false;
+  }
+
+  /** The attachment with the longest virtual path that `path` starts with, and the segments after it. */
+  #attachmentOf(path: string): { attachment: Attachment; rest: string[] } | undefined {
     const absolute = path.startsWith('/');
     const segments = segmentsOf(path);
     for (let i = segments.length; i > 0; i--) {
       const attachment = this.#paths.get(joinSegments(absolute, segments.slice(0, i)));
-      if (attachment === undefined) continue;
-      const real = await resolveUnder(attachment.real, segments.slice(i));
-      return real === undefined ? undefined : { real, root: attachment.real };
+      if (attachment !== undefined) return { attachment, rest: segments.slice(i) };
     }
     return undefined;
+  }
+
+  /**
+   * The real path `path` names, with the directory it was found under (Mesos
+   * `FilesProcess::resolve`); `undefined` when it names nothing, or something outside.
+   */
+  async #resolve(path: string): Promise<{ real: string; root: string } | undefined> {
+    const found = this.#attachmentOf(path);
+    if (found === undefined) return undefined;
+    const real = await resolveUnder(found.attachment.real, found.rest);
+    return real === undefined ? undefined : { real, root: found.attachment.real };
   }
 
   /** User and group names by id, read anew for each listing (a user may be added at any time). */
@@ -265,15 +292,18 @@ export function sandboxPaths(agentId: string, executor: ExecutorRecord): string[
 /**
  * Attaches the sandbox of `executor` (`sandboxPaths`) in the runtime's files process, when one
  * runs there: when the sandbox is created, and when the executor is recovered after a restart.
- * A failure is logged, as Mesos's `Slave::fileAttached`.
+ * A failure is logged, as Mesos's `Slave::fileAttached`. With `--acls`, only principals that
+ * may access the sandboxes of its user read it (`sandboxAuthorization`); `framework` is the
+ * executor's (default: the agent's framework of that id).
  */
-export function attachSandbox(agent: Agent, executor: ExecutorRecord): void {
+export function attachSandbox(agent: Agent, executor: ExecutorRecord, framework = agent.frameworks.get(executor.frameworkId)): void {
   const files = filesProcess(agent.runtime);
   const agentId = agent.agentId;
   if (files === undefined || agentId === undefined) return;
   const virtualPaths = sandboxPaths(agentId, executor);
+  const authorization = sandboxAuthorization(agent, framework?.info, executor.info);
   agent.continueWith(
-    agent.runtime.dispatch(files.self, () => files.attach(executor.directory, virtualPaths)),
+    agent.runtime.dispatch(files.self, () => files.attach(executor.directory, virtualPaths, authorization)),
     () => agent.log.debug({ path: executor.directory, virtual_paths: virtualPaths }, 'Attached sandbox'),
     (error) => agent.log.error({ err: error, path: executor.directory, virtual_paths: virtualPaths }, 'Failed to attach sandbox'),
   );
@@ -312,6 +342,21 @@ interface Attachment {
   readonly path: string;
   /** Canonical, when attached. */
   readonly real: string;
+  /** Who may read it; anyone without. */
+  readonly authorization?: SandboxAuthorization;
+}
+
+/** Who may read an attachment: a sandbox's user, and the agent's decision for a principal. */
+export interface SandboxAuthorization {
+  /** Whose sandbox it is (logged when a principal is refused). */
+  readonly user: string;
+  /** Whether `principal` (undefined: the request did not authenticate) may read it. */
+  authorized(principal: string | undefined): boolean;
+}
+
+/** Mesos's `Forbidden` of a sandbox the principal may not access. */
+function forbidden(request: HttpRequest): HttpResponse {
+  return { status: 403, body: `${request.principal === undefined ? 'An unauthenticated request' : `Principal '${request.principal}'`} is not authorized to access this sandbox` };
 }
 
 const MISSING_PATH = "Expecting 'path=value' in query";

@@ -5,6 +5,7 @@ import { jsonp, ok } from '../../src/http/response.ts';
 import type { Task } from '../../src/mesos/protocol.ts';
 import type { RouteHandler } from '../../src/process/process.ts';
 import type { Agent } from './agent.ts';
+import { agentApprovers, viewableExecutors, viewableFrameworks, viewableTaskInfos, viewableTasks, type AgentApprovers } from './authorization.ts';
 import { MESOS_VERSION } from './constants.ts';
 import { EXECUTOR_API_PATH, executorApi } from './executor-api.ts';
 import { AGENT_API_PATH, agentApi } from './operator-api.ts';
@@ -22,7 +23,7 @@ import { safeResources, type ExecutorRecord, type FrameworkRecord } from './stat
 
 /** The agent's routes, installed under its process id. */
 export function httpRoutes(agent: Agent): Record<string, RouteHandler> {
-  const handler: RouteHandler = () => ok(state(agent));
+  const handler: RouteHandler = (request) => ok(state(agent, agentApprovers(agent, request.principal)));
   // `state.json` is the name Mesos kept for older clients.
   return {
     '/state': handler,
@@ -46,7 +47,11 @@ export function agentRouteRealm(path: string): string | undefined {
   return AGENT_READONLY_REALM;
 }
 
-export function state(agent: Agent): Record<string, unknown> {
+/**
+ * The agent's `/state`; with `approvers` (`--acls`), only the frameworks, executors and tasks
+ * they may view (`authorization.ts`).
+ */
+export function state(agent: Agent, approvers?: AgentApprovers): Record<string, unknown> {
   const used = agent.usedResources();
   const flags = flagsJSON(agent.flags);
   return {
@@ -69,13 +74,13 @@ export function state(agent: Agent): Record<string, unknown> {
     // While the agent drains, as Mesos's agent shows them.
     ...(agent.drainConfig !== undefined ? { drain_config: agent.drainConfig } : {}),
     ...(agent.drainStartTime !== undefined ? { estimated_drain_start_time_seconds: agent.drainStartTime / 1000 } : {}),
-    frameworks: [...agent.frameworks.values()].map((f) => modelFramework(agent, f)),
-    completed_frameworks: agent.completedFrameworks.map((f) => modelFramework(agent, f)),
+    frameworks: viewableFrameworks(approvers, [...agent.frameworks.values()]).map((f) => modelFramework(agent, f, approvers)),
+    completed_frameworks: viewableFrameworks(approvers, agent.completedFrameworks).map((f) => modelFramework(agent, f, approvers)),
     flags,
   };
 }
 
-function modelFramework(agent: Agent, framework: FrameworkRecord): Record<string, unknown> {
+function modelFramework(agent: Agent, framework: FrameworkRecord, approvers: AgentApprovers | undefined): Record<string, unknown> {
   const info = framework.info;
   return {
     id: framework.id,
@@ -86,8 +91,8 @@ function modelFramework(agent: Agent, framework: FrameworkRecord): Record<string
     ...(info.principal !== undefined ? { principal: info.principal } : {}),
     ...frameworkRoleModel(info),
     hostname: info.hostname ?? '',
-    executors: [...framework.executors.values()].map((e) => modelExecutor(agent, info, e)),
-    completed_executors: framework.completedExecutors.map((e) => modelExecutor(agent, info, e)),
+    executors: viewableExecutors(approvers, info, [...framework.executors.values()]).map((e) => modelExecutor(agent, info, e, approvers)),
+    completed_executors: viewableExecutors(approvers, info, framework.completedExecutors).map((e) => modelExecutor(agent, info, e, approvers)),
   };
 }
 
@@ -96,10 +101,11 @@ function modelFramework(agent: Agent, framework: FrameworkRecord): Record<string
  * whose last update is not acknowledged yet are listed under `completed_tasks` with the
  * completed ones, as Mesos adds `terminatedTasks` there.
  */
-function modelExecutor(agent: Agent, framework: FrameworkInfo, executor: ExecutorRecord): Record<string, unknown> {
+function modelExecutor(agent: Agent, framework: FrameworkInfo, executor: ExecutorRecord, approvers: AgentApprovers | undefined): Record<string, unknown> {
   const info = executor.info;
   const role = (info.resources ?? []).length > 0 ? allocationRole(info.resources, framework) : undefined;
   const task = (t: Task) => taskModel(t, framework);
+  const tasks = (list: Iterable<Task>) => viewableTasks(approvers, framework, executor, [...list]);
   return {
     id: executor.id,
     name: info.name ?? '',
@@ -111,9 +117,9 @@ function modelExecutor(agent: Agent, framework: FrameworkInfo, executor: Executo
     resources: resourcesModel(executor.resources()),
     ...(role !== undefined ? { role } : {}),
     ...(info.labels?.labels !== undefined ? { labels: info.labels.labels } : {}),
-    tasks: [...executor.launchedTasks.values()].map(task),
-    queued_tasks: [...executor.queuedTasks.values()].map((t) => modelTaskInfo(agent, framework, executor, t)),
-    completed_tasks: [...executor.completedTasks, ...executor.terminatedTasks.values()].map(task),
+    tasks: tasks(executor.launchedTasks.values()).map(task),
+    queued_tasks: viewableTaskInfos(approvers, framework, executor, [...executor.queuedTasks.values()]).map((t) => modelTaskInfo(agent, framework, executor, t)),
+    completed_tasks: tasks([...executor.completedTasks, ...executor.terminatedTasks.values()]).map(task),
   };
 }
 

@@ -7,6 +7,7 @@ import { DurationInfoSchema, type ExecutorInfo, type FrameworkInfo } from '../..
 import { parseWith } from '../../src/mesos/v1/validate.ts';
 import { processCallAnswer, readV1Call } from '../cluster/v1-api.ts';
 import type { Agent } from './agent.ts';
+import { agentApprovers, viewableExecutors, viewableFrameworks, viewableTaskInfos, viewableTasks, type AgentApprovers } from './authorization.ts';
 import { flagsJSON } from './flags.ts';
 import { readCgroupStatistics, readUsage, resourceStatistics, usageTargets, type ExecutorUsageTarget, type ResourceStatistics } from './monitor.ts';
 import { createTask, type ExecutorRecord, type FrameworkRecord } from './state.ts';
@@ -110,20 +111,22 @@ export function agentApi(agent: Agent, request: HttpRequest): HttpResponse | Pro
   const shared = processCallAnswer(call.type, { flags: flagsJSON(agent.flags), runtime: agent.runtime, metrics: agent.metrics, log: agent.log });
   if (shared !== undefined) return shared;
   const answer = (type: string, field: string, body: unknown): HttpResponse => ok({ type, [field]: body });
+  // With `--acls`, what the principal may view (`authorization.ts`).
+  const approvers = agentApprovers(agent, request.principal);
   switch (call.type) {
     case 'GET_AGENT':
       return answer('GET_AGENT', 'get_agent', getAgent(agent));
     case 'GET_STATE':
-      return answer('GET_STATE', 'get_state', getState(agent));
+      return answer('GET_STATE', 'get_state', getState(agent, approvers));
     case 'GET_FRAMEWORKS':
-      return answer('GET_FRAMEWORKS', 'get_frameworks', getFrameworks(agent));
+      return answer('GET_FRAMEWORKS', 'get_frameworks', getFrameworks(agent, approvers));
     case 'GET_EXECUTORS':
-      return answer('GET_EXECUTORS', 'get_executors', getExecutors(agent));
+      return answer('GET_EXECUTORS', 'get_executors', getExecutors(agent, approvers));
     case 'GET_TASKS':
-      return answer('GET_TASKS', 'get_tasks', getTasks(agent));
+      return answer('GET_TASKS', 'get_tasks', getTasks(agent, approvers));
     case 'GET_CONTAINERS':
       // The list now, in the mailbox; the usage once read.
-      return getContainers(usageTargets(agent)).then((body) => answer('GET_CONTAINERS', 'get_containers', body));
+      return getContainers(viewableTargets(agent, approvers, usageTargets(agent))).then((body) => answer('GET_CONTAINERS', 'get_containers', body));
     default:
       return { status: 501, body: `Call type '${call.type}' is not implemented by this agent` };
   }
@@ -151,15 +154,15 @@ export function getAgent(agent: Agent) {
 }
 
 /** `GetState`: the three views at one instant (the handler runs to completion in the mailbox). */
-export function getState(agent: Agent) {
-  return { get_tasks: getTasks(agent), get_executors: getExecutors(agent), get_frameworks: getFrameworks(agent) };
+export function getState(agent: Agent, approvers?: AgentApprovers) {
+  return { get_tasks: getTasks(agent, approvers), get_executors: getExecutors(agent, approvers), get_frameworks: getFrameworks(agent, approvers) };
 }
 
 /** `GetFrameworks`: the frameworks with executors here, and those the agent is done with. */
-export function getFrameworks(agent: Agent) {
+export function getFrameworks(agent: Agent, approvers?: AgentApprovers) {
   return {
-    frameworks: [...agent.frameworks.values()].map((f) => ({ framework_info: frameworkInfo(f) })),
-    completed_frameworks: agent.completedFrameworks.map((f) => ({ framework_info: frameworkInfo(f) })),
+    frameworks: viewableFrameworks(approvers, [...agent.frameworks.values()]).map((f) => ({ framework_info: frameworkInfo(f) })),
+    completed_frameworks: viewableFrameworks(approvers, agent.completedFrameworks).map((f) => ({ framework_info: frameworkInfo(f) })),
   };
 }
 
@@ -168,15 +171,16 @@ export function getFrameworks(agent: Agent) {
  * ones are those its frameworks completed and every executor of a completed framework (as Mesos's
  * `Http::_getExecutors`).
  */
-export function getExecutors(agent: Agent) {
+export function getExecutors(agent: Agent, approvers?: AgentApprovers) {
   const executors: { executor_info: ExecutorInfo }[] = [];
   const completed: { executor_info: ExecutorInfo }[] = [];
-  for (const f of agent.frameworks.values()) {
-    for (const e of f.executors.values()) executors.push({ executor_info: executorInfo(e) });
-    for (const e of f.completedExecutors) completed.push({ executor_info: executorInfo(e) });
+  const viewed = (f: FrameworkRecord, list: ExecutorRecord[]) => viewableExecutors(approvers, f.info, list);
+  for (const f of viewableFrameworks(approvers, [...agent.frameworks.values()])) {
+    for (const e of viewed(f, [...f.executors.values()])) executors.push({ executor_info: executorInfo(e) });
+    for (const e of viewed(f, f.completedExecutors)) completed.push({ executor_info: executorInfo(e) });
   }
-  for (const f of agent.completedFrameworks) {
-    for (const e of [...f.executors.values(), ...f.completedExecutors]) completed.push({ executor_info: executorInfo(e) });
+  for (const f of viewableFrameworks(approvers, agent.completedFrameworks)) {
+    for (const e of viewed(f, [...f.executors.values(), ...f.completedExecutors])) completed.push({ executor_info: executorInfo(e) });
   }
   return { executors, completed_executors: completed };
 }
@@ -189,18 +193,20 @@ export function getExecutors(agent: Agent) {
  * `completed_tasks` are done. No task waits before its executor is launched here
  * (`pending_tasks`): launches are not authorized asynchronously.
  */
-export function getTasks(agent: Agent) {
+export function getTasks(agent: Agent, approvers?: AgentApprovers) {
   const queued: Task[] = [];
   const launched: Task[] = [];
   const terminated: Task[] = [];
   const completed: Task[] = [];
   const agentId = agent.agentId ?? '';
-  for (const f of [...agent.frameworks.values(), ...agent.completedFrameworks]) {
+  // Mesos's `_getTasks` checks the framework and each task, not the executor.
+  for (const f of viewableFrameworks(approvers, [...agent.frameworks.values(), ...agent.completedFrameworks])) {
     for (const e of [...f.executors.values(), ...f.completedExecutors]) {
-      for (const info of e.queuedTasks.values()) queued.push(createTask(info, e.frameworkId, agentId, e.commandExecutor ? undefined : e.id));
-      launched.push(...e.launchedTasks.values());
-      terminated.push(...e.terminatedTasks.values());
-      completed.push(...e.completedTasks);
+      const tasks = (list: Iterable<Task>) => viewableTasks(approvers, f.info, e, [...list]);
+      for (const info of viewableTaskInfos(approvers, f.info, e, [...e.queuedTasks.values()])) queued.push(createTask(info, e.frameworkId, agentId, e.commandExecutor ? undefined : e.id));
+      launched.push(...tasks(e.launchedTasks.values()));
+      terminated.push(...tasks(e.terminatedTasks.values()));
+      completed.push(...tasks(e.completedTasks));
     }
   }
   return { pending_tasks: [], queued_tasks: queued, launched_tasks: launched, terminated_tasks: terminated, completed_tasks: completed };
@@ -229,6 +235,19 @@ function container(target: ExecutorUsageTarget, statistics: ResourceStatistics) 
     ...(target.pid !== undefined ? { container_status: { container_id: containerId, executor_pid: target.pid } } : {}),
     resource_statistics: statistics,
   };
+}
+
+/**
+ * The containers among `targets` that `approvers` may view: of an executor it may view
+ * (`view_executors`), of a framework it may view (`view_frameworks`). Read in the agent's mailbox.
+ */
+function viewableTargets(agent: Agent, approvers: AgentApprovers | undefined, targets: ExecutorUsageTarget[]): ExecutorUsageTarget[] {
+  if (approvers === undefined) return targets;
+  return targets.filter((t) => {
+    const framework = agent.frameworks.get(t.entry.framework_id);
+    const executor = framework?.executors.get(t.entry.executor_id);
+    return framework !== undefined && executor !== undefined && approvers.framework(framework.info) && approvers.executor(framework.info, executor.info);
+  });
 }
 
 /** A framework's `FrameworkInfo`, with its id (as Mesos's agent keeps it). */

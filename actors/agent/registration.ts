@@ -291,7 +291,7 @@ function _recover(agent: Agent, state: RecoveredState, containers: Map<string, C
         if (task.kill_policy !== undefined) executor.killPolicies.set(task.task_id.value, task.kill_policy);
       }
       framework.executors.set(executor.id, executor);
-      attachSandbox(agent, executor);
+      attachSandbox(agent, executor, framework);
     }
     agent.frameworks.set(framework.id, framework);
   }

@@ -1,4 +1,4 @@
-import { AGENT_AUTHENTICATION_FLAGS, httpAuthentication } from '../cluster/authentication.ts';
+import { AGENT_AUTHENTICATION_FLAGS, AGENT_AUTHORIZATION_FLAGS, agentAuthorizer, httpAuthentication } from '../cluster/authentication.ts';
 import { logLevel, port, positive, stringMap } from '../../src/cli/checks.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import { cliLogger } from '../../src/cli/logger.ts';
@@ -44,6 +44,7 @@ const flags: FlagSpec[] = [
   { name: 'gc_disk_headroom', type: 'number', help: 'the fraction of the disk to keep free, in [0, 1]: each disk watch deletes sandboxes that waited gc_delay * max(0, 1 - gc_disk_headroom - disk usage)', default: GC_DISK_HEADROOM },
   { name: 'disk_watch_interval', type: 'duration', help: 'how often the disk usage of --work_dir is measured (and sandboxes pruned)', default: formatDuration(DISK_WATCH_INTERVAL_MS) },
   ...AGENT_AUTHENTICATION_FLAGS,
+  ...AGENT_AUTHORIZATION_FLAGS,
   ...COMMON_FLAGS,
 ];
 
@@ -153,8 +154,10 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
   | 'gcDiskHeadroom'
   | 'diskWatchIntervalMs'
   | 'httpAuthentication'
+  | 'authorizer'
 > & { workDir: string } {
   const auth = httpAuthentication(values, 'http_credentials');
+  const authorizer = agentAuthorizer(values);
   return {
     workDir: values.work_dir as string,
     resources: completeResources(values.resources as string | undefined, values.work_dir as string),
@@ -176,6 +179,7 @@ export function agentOptions(values: Record<string, FlagValue>): Pick<
     gcDiskHeadroom: values.gc_disk_headroom as number,
     diskWatchIntervalMs: values.disk_watch_interval as number,
     ...(auth !== undefined ? { httpAuthentication: auth } : {}),
+    ...(authorizer !== undefined ? { authorizer } : {}),
   };
 }
 

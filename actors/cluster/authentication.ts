@@ -12,7 +12,7 @@ import {
 } from '../../src/http/authentication.ts';
 import { FlagError, type FlagSpec, type FlagValue } from '../../src/cli/flags.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
-import { InvalidAclsError, readAcls, type LocalAuthorizer } from '../master/authorizer.ts';
+import { InvalidAclsError, readAcls, type LocalAuthorizer } from './acls.ts';
 
 /**
  * HTTP authentication of a master or an agent, from Mesos's flags (`src/http/authentication.ts`
@@ -72,15 +72,28 @@ export const AUTHORIZATION_FLAGS: FlagSpec[] = [
   {
     name: 'acls',
     type: 'string',
-    help: 'who may do what, as Mesos\'s ACLs JSON (or a file holding it): e.g. \'{"permissive": false, "register_frameworks": [{"principals": {"values": ["ops"]}, "roles": {"type": "ANY"}}]}\' (register_frameworks, run_tasks, teardown_frameworks, reserve_resources, unreserve_resources, update_quotas, update_weights, mark_agents_gone, drain_agents, deactivate_agents, reactivate_agents, ...; view_frameworks, view_tasks, view_executors, view_roles and get_quotas filter what the state endpoints and the operator API show)',
+    help: 'who may do what, as Mesos\'s ACLs JSON (or a file holding it): e.g. \'{"permissive": false, "register_frameworks": [{"principals": {"values": ["ops"]}, "roles": {"type": "ANY"}}]}\' (register_frameworks, run_tasks, teardown_frameworks, reserve_resources, unreserve_resources, update_quotas, update_weights, mark_agents_gone, drain_agents, deactivate_agents, reactivate_agents, ...; view_frameworks, view_tasks, view_executors, view_roles and get_quotas filter what the state endpoints and the operator API show; access_sandboxes is enforced by the agents, on /files/*: the master\'s own processes have no sandboxes)',
   },
   { name: 'authorizers', type: 'string', help: "the authorizer; only Mesos's default, 'local' (the --acls)", default: LOCAL_AUTHORIZER },
 ];
 
-/** The `LocalAuthorizer` of `--acls`, or `undefined` without; a `FlagError` names a bad value. */
-export function masterAuthorizer(values: Record<string, FlagValue>): LocalAuthorizer | undefined {
-  const authorizers = values.authorizers;
-  if (authorizers !== undefined && authorizers !== LOCAL_AUTHORIZER) throw new FlagError('authorizers', authorizers, `the only authorizer is '${LOCAL_AUTHORIZER}'`);
+/** The agent's authorization flags: Mesos's agent `--acls` and `--authorizer`. */
+export const AGENT_AUTHORIZATION_FLAGS: FlagSpec[] = [
+  {
+    name: 'acls',
+    type: 'string',
+    help: 'who may see what of this agent, as Mesos\'s ACLs JSON (or a file holding it): access_sandboxes (users) decides who may read which sandboxes through /files/*, e.g. \'{"access_sandboxes": [{"principals": {"values": ["ops"]}, "users": {"type": "ANY"}}, {"principals": {"type": "ANY"}, "users": {"type": "NONE"}}]}\'; view_frameworks, view_executors and view_tasks filter /state and the operator API\'s GET_* calls',
+  },
+  { name: 'authorizer', type: 'string', help: "the authorizer; only Mesos's default, 'local' (the --acls)", default: LOCAL_AUTHORIZER },
+];
+
+/**
+ * The `LocalAuthorizer` of `--acls`, or `undefined` without; a `FlagError` names a bad value.
+ * `authorizersFlag` is the master's `--authorizers`, or the agent's `--authorizer`.
+ */
+export function masterAuthorizer(values: Record<string, FlagValue>, authorizersFlag: 'authorizers' | 'authorizer' = 'authorizers'): LocalAuthorizer | undefined {
+  const authorizers = values[authorizersFlag];
+  if (authorizers !== undefined && authorizers !== LOCAL_AUTHORIZER) throw new FlagError(authorizersFlag, authorizers, `the only authorizer is '${LOCAL_AUTHORIZER}'`);
   const acls = values.acls as string | undefined;
   if (acls === undefined) return undefined;
   try {
@@ -89,6 +102,11 @@ export function masterAuthorizer(values: Record<string, FlagValue>): LocalAuthor
     if (error instanceof InvalidAclsError) throw new FlagError('acls', undefined, error.message);
     throw error;
   }
+}
+
+/** The `LocalAuthorizer` of the agent's `--acls` (and `--authorizer`), or `undefined` without. */
+export function agentAuthorizer(values: Record<string, FlagValue>): LocalAuthorizer | undefined {
+  return masterAuthorizer(values, 'authorizer');
 }
 
 /** The agent's authentication flags. */

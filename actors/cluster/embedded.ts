@@ -149,6 +149,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
         // No later run finds a temporary work directory: nothing is left running for one.
         killExecutorsOnExit: options.workDir === undefined,
         onFailure: agentFailed,
+        // The master's `--acls` are the agents' too (`access_sandboxes`, `view_*`).
+        ...(options.master?.authorizer !== undefined ? { authorizer: options.master.authorizer } : {}),
       }),
     );
   }

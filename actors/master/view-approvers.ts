@@ -1,7 +1,7 @@
 import type { Task } from '../../src/mesos/protocol.ts';
-import { Resources } from '../../src/mesos/resources.ts';
+import type { Resources } from '../../src/mesos/resources.ts';
+import { ObjectApprovers, viewable as viewableBy } from '../cluster/approvers.ts';
 import type { ExecutorInfo, FrameworkInfo, TaskInfo } from '../../src/mesos/v1/common.ts';
-import type { AuthorizedAction, LocalAuthorizer } from './authorizer.ts';
 import type { Master } from './master-process.ts';
 import type { FrameworkRecord } from './state.ts';
 
@@ -67,59 +67,15 @@ export function viewTaskUser(framework: FrameworkRecord, task: Task): string {
   return executor?.command?.user ?? framework.info.user;
 }
 
-/** The decisions of one principal's `view_*` and `get_quotas` ACLs (Mesos's `ObjectApprovers`). */
-export class ViewApprovers {
-  /** Decisions taken, by action and object: the ACLs never change while the master runs. */
-  readonly #decided = new Map<string, boolean>();
-
-  constructor(
-    private readonly authorizer: LocalAuthorizer,
-    readonly principal: string | undefined,
-  ) {}
-
-  #approved(action: AuthorizedAction, object: string): boolean {
-    const key = `${action}\u0000${object}`;
-    let decision = this.#decided.get(key);
-    if (decision === undefined) {
-      decision = this.authorizer.authorized(action, this.principal, object);
-      this.#decided.set(key, decision);
-    }
-    return decision;
-  }
-
-  /** `view_frameworks`: by the framework's user. */
-  framework(info: FrameworkInfo): boolean {
-    return this.#approved('view_frameworks', info.user);
-  }
-
+/**
+ * The decisions of one principal's `view_*` and `get_quotas` ACLs (Mesos's `ObjectApprovers`,
+ * shared with the agent: `actors/cluster/approvers.ts`), with what the master knows of the user
+ * a task runs as.
+ */
+export class ViewApprovers extends ObjectApprovers {
   /** `view_tasks`: by the user the task runs as (`viewTaskUser`). */
   task(framework: FrameworkRecord, task: Task): boolean {
-    return this.#approved('view_tasks', viewTaskUser(framework, task));
-  }
-
-  /** `view_executors`: by the executor's command user, else the framework's. */
-  executor(framework: FrameworkInfo, executor: ExecutorInfo): boolean {
-    return this.#approved('view_executors', executor.command?.user ?? framework.user);
-  }
-
-  /** `view_roles`. */
-  role(role: string): boolean {
-    return this.#approved('view_roles', role);
-  }
-
-  /** `get_quotas`. */
-  quota(role: string): boolean {
-    return this.#approved('get_quotas', role);
-  }
-
-  /**
-   * `resources` without those reserved (at any level of a refined reservation) to a role not
-   * viewable; when nothing is left out, `resources` itself.
-   */
-  resources(resources: Resources): Resources {
-    const entries = resources.entries();
-    const kept = entries.filter((e) => e.reservations.every((r) => this.role(r.role)));
-    return kept.length === entries.length ? resources : Resources.fromEntries(kept);
+    return this.taskOf(viewTaskUser(framework, task));
   }
 }
 
@@ -134,7 +90,7 @@ export function viewApprovers(m: Master, principal: string | undefined): ViewApp
 
 /** The `items` that `approve` lets `approvers` see; `items` itself without approvers. */
 export function viewable<T>(approvers: ViewApprovers | undefined, items: T[], approve: (approvers: ViewApprovers, item: T) => boolean): T[] {
-  return approvers === undefined ? items : items.filter((item) => approve(approvers, item));
+  return viewableBy(approvers, items, approve);
 }
 
 /** The frameworks among `frameworks` that `approvers` may view (`view_frameworks`). */

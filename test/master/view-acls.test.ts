@@ -132,7 +132,7 @@ const sorted = (values: string[]) => [...values].sort();
 const ids = (list: { id: string }[]) => sorted(list.map((x) => x.id));
 const taskIds = (list: { task_id: { value: string } }[]) => sorted(list.map((x) => x.task_id.value));
 
-test('view ACLs - parsed as Mesos names their objects; access_sandboxes is still refused', (t) => {
+test('view ACLs - parsed as Mesos names their objects; access_sandboxes is taken, for the agents', (t) => {
   const acls = parseAcls(JSON.stringify(ACLS), 'acls');
   t.true(acls.authorized('view_tasks', 'alice', 'alice'));
   t.false(acls.authorized('view_tasks', 'alice', 'root'));
@@ -141,7 +141,7 @@ test('view ACLs - parsed as Mesos names their objects; access_sandboxes is still
     message: /'view_frameworks\[0\]\.roles' is not a field of 'view_frameworks' ACLs \(they have 'principals' and 'users'\)/,
   });
   t.throws(() => parseAcls('{"get_quotas": [{"principals": {"type": "ANY"}, "users": {"type": "ANY"}}]}', 'acls'), { message: /they have 'principals' and 'roles'/ });
-  t.throws(() => parseAcls('{"access_sandboxes": []}', 'acls'), { message: /'access_sandboxes' ACLs are not enforced by this master/ });
+  t.true(parseAcls('{"access_sandboxes": []}', 'acls').authorized('access_sandboxes', 'alice', 'root'), 'taken, and enforced by the agents (test/agent/acls.test.ts)');
 });
 
 test.serial('view ACLs - the state endpoints show each principal the frameworks, tasks, executors and roles it may view', async (t) => {
