@@ -159,32 +159,37 @@ export function offerOperation(
   op: Extract<OfferOperation, { type: 'RESERVE' | 'UNRESERVE' }>,
   remaining: Resources,
 ): Resources {
-  const drop = (reason: string): Resources => {
-    m.log.warn({ frameworkId: framework.id, agentId: agent?.id, reason }, `Dropping ${op.type} offer operation`);
-    return remaining;
-  };
-  if (agent === undefined || !agent.connected) return drop('Agent is no longer connected');
-  const conversions = op.type === 'RESERVE' ? reserveConversions(op.reserve, { framework, offerRoles }) : unreserveConversions(op.unreserve);
-  if (typeof conversions === 'string') return drop(conversions);
-  const unauthorized = conversionsUnauthorized(m, op.type, framework.info.principal, conversions);
-  if (unauthorized !== undefined) return drop(`Not authorized to ${unauthorized}`);
-  return applyOffered(m, framework, agent, op.type, conversions, remaining, drop);
+  return applyOfferOperation(m, framework, agent, op.type, remaining, {
+    convert: () => (op.type === 'RESERVE' ? reserveConversions(op.reserve, { framework, offerRoles }) : unreserveConversions(op.unreserve)),
+    unauthorized: (conversions) => conversionsUnauthorized(m, op.type, framework.info.principal, conversions),
+  });
 }
 
 /**
- * The conversions of a valid offer operation (RESERVE, UNRESERVE, CREATE, DESTROY) applied to
- * `remaining`, the agent's books and the allocator's; returns what is left, or what `drop`
- * returns when `remaining` does not hold what they consume.
+ * An offer operation that converts resources (RESERVE, UNRESERVE, CREATE, DESTROY) in an ACCEPT
+ * of offers on `agent`: `convert` makes its conversions (or says why it is invalid),
+ * `unauthorized` says what of them `--acls` refuse; they apply to `remaining` (what the offers
+ * hold, less what earlier operations took), the agent's books and the allocator's. Returns what
+ * is left; the operation is dropped with a warning, leaving `remaining` as it was, when the agent
+ * is gone, it is invalid or unauthorized, or `remaining` does not hold what it converts.
  */
-export function applyOffered(
+export function applyOfferOperation(
   m: Master,
   framework: FrameworkRecord,
-  agent: AgentRecord,
+  agent: AgentRecord | undefined,
   type: string,
-  conversions: readonly RoleConversion[],
   remaining: Resources,
-  drop: (reason: string) => Resources,
+  check: { convert: (agent: AgentRecord) => RoleConversion[] | string; unauthorized: (conversions: readonly RoleConversion[]) => string | undefined },
 ): Resources {
+  const drop = (reason: string): Resources => {
+    m.log.warn({ frameworkId: framework.id, agentId: agent?.id, reason }, `Dropping ${type} offer operation`);
+    return remaining;
+  };
+  if (agent === undefined || !agent.connected) return drop('Agent is no longer connected');
+  const conversions = check.convert(agent);
+  if (typeof conversions === 'string') return drop(conversions);
+  const unauthorized = check.unauthorized(conversions);
+  if (unauthorized !== undefined) return drop(`Not authorized to ${unauthorized}`);
   const left = applyConversions(remaining, conversions);
   if (typeof left === 'string') return drop(left);
   m.log.info({ frameworkId: framework.id, agentId: agent.id, resources: String(Resources.sum(conversions.map((c) => c.converted))) }, `Applying ${type} operation`);

@@ -5,7 +5,7 @@ import { reservationRole, type ResourceEntry } from '../../src/mesos/resource-va
 import { Resources } from '../../src/mesos/resources.ts';
 import type { OfferOperation } from '../../src/mesos/v1/common.ts';
 import type { Master } from './master-process.ts';
-import { applyOffered, parseResources, type RoleConversion } from './reservations.ts';
+import { applyOfferOperation, parseResources, type RoleConversion } from './reservations.ts';
 import type { AgentRecord, FrameworkRecord } from './state.ts';
 
 /**
@@ -151,15 +151,9 @@ export function offerOperation(
   op: Extract<OfferOperation, { type: 'CREATE' | 'DESTROY' }>,
   remaining: Resources,
 ): Resources {
-  const drop = (reason: string): Resources => {
-    m.log.warn({ frameworkId: framework.id, agentId: agent?.id, reason }, `Dropping ${op.type} offer operation`);
-    return remaining;
-  };
-  if (agent === undefined || !agent.connected) return drop('Agent is no longer connected');
   const principal = framework.info.principal;
-  const conversions = op.type === 'CREATE' ? createConversions(op.create, agent, principal) : destroyConversions(op.destroy, agent);
-  if (typeof conversions === 'string') return drop(conversions);
-  const unauthorized = volumesUnauthorized(m, op.type, principal, conversions);
-  if (unauthorized !== undefined) return drop(`Not authorized to ${unauthorized}`);
-  return applyOffered(m, framework, agent, op.type, conversions, remaining, drop);
+  return applyOfferOperation(m, framework, agent, op.type, remaining, {
+    convert: (on) => (op.type === 'CREATE' ? createConversions(op.create, on, principal) : destroyConversions(op.destroy, on)),
+    unauthorized: (conversions) => volumesUnauthorized(m, op.type, principal, conversions),
+  });
 }
