@@ -55,12 +55,17 @@ export function createStatusUpdateManager(agent: Agent): StatusUpdateManager {
   return new StatusUpdateManager({ workDir: agent.flags.workDir, id: agent.runtime.generateId('status-update-manager') });
 }
 
+/** The name of every executor info the agent generates for a command task begins so. */
+const COMMAND_EXECUTOR_NAME = 'Command Executor (Task: ';
+
 /**
- * Whether `info` is one the agent generated for a command task: those have no command of their
- * own (nor has the default executor, but it says `type: DEFAULT`).
+ * Whether `info` is one the agent generated for a command task: those have no command to run of
+ * their own (no command at all, or, for a task that names its user, one that carries only that
+ * user and is named as generated), nor the default executor's `type: DEFAULT`.
  */
 export function isCommandExecutorInfo(info: ExecutorInfo): boolean {
-  return info.command === undefined && info.type !== 'DEFAULT';
+  if (info.type === 'DEFAULT') return false;
+  return info.command === undefined || (info.command.value === undefined && info.name?.startsWith(COMMAND_EXECUTOR_NAME) === true);
 }
 
 /** The executor info of a command task (Mesos `Slave::getExecutorInfo`): the executor id is the task id. */
@@ -73,9 +78,12 @@ export function commandExecutorInfo(task: TaskInfo, frameworkId: string): Execut
   const info: ExecutorInfo = {
     executor_id: { value: task.task_id.value },
     framework_id: { value: frameworkId },
-    name: `Command Executor (Task: ${task.task_id.value}) (Command: ${shown})`,
+    name: `${COMMAND_EXECUTOR_NAME}${task.task_id.value}) (Command: ${shown})`,
     source: task.task_id.value,
   };
+  // As Mesos's `getExecutorInfo`, the executor runs as the task's user: whose sandbox it is
+  // (`access_sandboxes`) and whose executor (`view_executors`).
+  if (command.user !== undefined) info.command = { user: command.user };
   if (task.labels !== undefined) info.labels = task.labels;
   return info;
 }

@@ -51,10 +51,16 @@ interface Scene {
 }
 
 /** Runs `echo hello-<user>` for a framework of `user` and waits for TASK_FINISHED. */
-async function run(t: { teardown(fn: () => unknown): void }, cluster: EmbeddedCluster, user: string): Promise<{ frameworkId: string; taskId: string }> {
-  const taskId = `${user}-task`;
+async function run(t: { teardown(fn: () => unknown): void }, cluster: EmbeddedCluster, user: string, commandUser?: string): Promise<{ frameworkId: string; taskId: string }> {
+  const taskId = commandUser === undefined ? `${user}-task` : `${commandUser}-of-${user}-task`;
   const scheduler = launchingOnce((offer) => [
-    { name: taskId, task_id: { value: taskId }, agent_id: offer.agent_id, resources: Resources.parse('cpus:0.5;mem:64').toJSON(), command: { value: `echo hello-${user}` } },
+    {
+      name: taskId,
+      task_id: { value: taskId },
+      agent_id: offer.agent_id,
+      resources: Resources.parse('cpus:0.5;mem:64').toJSON(),
+      command: { value: `echo hello-${commandUser ?? user}`, ...(commandUser !== undefined ? { user: commandUser } : {}) },
+    },
   ]);
   const registered = scheduler.next('registered');
   const driver = new SchedulerDriver(scheduler, { user, name: `${user}-fw` }, cluster.master.self, { runtime: cluster.runtime });
@@ -188,4 +194,16 @@ test.serial('agent ACLs - without --acls every principal reads every sandbox and
   t.deepEqual(frameworkIds(await get(s.port, 'eve', '/slave(1)/state')), sorted([s.alice.frameworkId, s.bob.frameworkId]));
   const tasks = await call(s.port, 'eve', 'GET_TASKS');
   t.is(tasks.completed_tasks.length, 2);
+});
+
+test.serial('access_sandboxes - a command task that names its user (CommandInfo.user) has a sandbox of that user, not of its framework\'s', async (t) => {
+  const s = await scene(t, parseAcls(JSON.stringify(ACLS), 'acls'));
+  // Of bob's framework, run as alice: the command executor the agent makes runs as alice (Mesos's `getExecutorInfo`).
+  const { frameworkId, taskId } = await run(t, s.cluster, 'bob', 'alice');
+  await s.cluster.runtime.settle();
+  const state = await get(s.port, 'ops', '/slave(1)/state');
+  const framework = [...state.frameworks, ...state.completed_frameworks].find((f: { id: string }) => f.id === frameworkId);
+  const executor = [...framework.executors, ...framework.completed_executors].find((e: { id: string }) => e.id === taskId);
+  t.deepEqual((await read(s.port, 'alice', `${executor.directory}/stdout`)).json(), { data: 'hello-alice\n', offset: 0 });
+  t.is((await read(s.port, 'alice', `${s.bob.directory}/stdout`)).status, 403, "bob's own task stays bob's");
 });
