@@ -1,5 +1,6 @@
 import { badRequest } from '../../src/http/response.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
+import { Resources } from '../../src/mesos/resources.ts';
 import type { Master } from './master-process.ts';
 import { forbidden } from './operator-authorization.ts';
 import { applyOperatorConversions, readOperationForm } from './operator-reservations.ts';
@@ -43,7 +44,14 @@ export function operateVolumes(m: Master, request: VolumesRequest): HttpResponse
   if (typeof conversions === 'string') return badRequest(`Invalid ${type} operation on agent ${agentId}: '${fields.volumes}': ${conversions}`);
   const unauthorized = volumesUnauthorized(m, type, request.principal, conversions);
   if (unauthorized !== undefined) return forbidden(request.principal, unauthorized);
-  return applyOperatorConversions(m, type, agentId, conversions);
+  if (type === 'DESTROY') return applyOperatorConversions(m, type, agentId, conversions);
+  // The new volumes' ids are taken until the allocator answered and the master applied them (or not).
+  const creating = Resources.sum(conversions.map((c) => c.converted));
+  agent.creatingVolumes = agent.creatingVolumes.plus(creating);
+  const done = (): void => {
+    agent.creatingVolumes = agent.creatingVolumes.minus(creating);
+  };
+  return applyOperatorConversions(m, type, agentId, conversions).finally(done);
 }
 
 /**

@@ -129,6 +129,11 @@ export class AgentRecord {
   total: Resources;
   /** Its dynamically reserved resources and persistent volumes, which it checkpoints (Mesos's `checkpointedResources`). */
   checkpointed: Resources = Resources.EMPTY;
+  /**
+   * Volumes an operator's CREATE_VOLUMES is creating here while the allocator answers: their
+   * persistence ids are taken, so that no other CREATE makes one with the same id meanwhile.
+   */
+  creatingVolumes: Resources = Resources.EMPTY;
   connected = true;
   active = true;
   registeredTime: number;

@@ -89,7 +89,7 @@ export function createConversions(create: VolumesPayload, agent: AgentRecord, pr
     const problem = diskInfoProblem(entry);
     if (problem !== undefined) return `Invalid resources: Invalid DiskInfo: ${problem}`;
   }
-  const duplicate = duplicateId([...agent.checkpointed.persistentVolumes().entries(), ...volumes.entries()]);
+  const duplicate = duplicateId([...agent.checkpointed.persistentVolumes().entries(), ...agent.creatingVolumes.entries(), ...volumes.entries()]);
   if (duplicate !== undefined) return `Persistence ID '${duplicate}' is not unique`;
   if (principal !== undefined) {
     for (const entry of volumes.entries()) {

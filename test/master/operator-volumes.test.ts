@@ -4,7 +4,8 @@ import type { MasterOptions } from '../../actors/master/master-process.ts';
 import { CHECKPOINT_RESOURCES, type CheckpointResources } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import type { FakeAgent } from '../helpers/fake-agent.ts';
-import { resetFiltersAfterEach } from '../helpers/filters.ts';
+import { dropMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
+import { ALLOCATOR_UPDATE_AVAILABLE_RESULT } from '../../actors/allocator/protocol.ts';
 import { http } from '../helpers/http.ts';
 import { operatorCall as call, startOperatorCluster, type OperatorCluster } from '../helpers/operator.ts';
 import { useLocalBus, type Bus } from '../helpers/worlds.ts';
@@ -193,4 +194,17 @@ test.serial("operator volumes - the agent's outstanding offer holding the reserv
   const [id] = await rescinded;
   t.is(id.value, offer!.id.value);
   t.true(books(ctx).checkpointed.contains(volume('vol1', 64)));
+});
+
+test.serial('operator volumes - a persistence id is taken while its CREATE_VOLUMES waits for the allocator: another CREATE of it is 400', async (t) => {
+  const ctx = await start(t);
+  await reservedForWeb(ctx);
+  // The allocator's answer to the first CREATE is held back: the operation stays in flight.
+  const held = dropMessage(ALLOCATOR_UPDATE_AVAILABLE_RESULT);
+  const first = call(ctx, createCall(ctx.agentId, volume('vol1', 64)));
+  await held;
+  const again = await call(ctx, createCall(ctx.agentId, volume('vol1', 32, { path: 'other' })));
+  t.deepEqual([again.status, again.body], [400, `Invalid CREATE operation on agent ${ctx.agentId}: 'create_volumes.volumes': Persistence ID 'vol1' is not unique`]);
+  t.true(books(ctx).creatingVolumes.persistentVolumes().entries().some((e) => e.disk?.persistence.id === 'vol1'));
+  void first.catch(() => undefined);
 });
