@@ -2,7 +2,7 @@ import { Master, type MasterOptions } from '../../actors/master/master-process.t
 import { SchedulerDriver, type SchedulerDriverOptions } from '../../actors/scheduler/scheduler-driver.ts';
 import type { HttpServerOptions } from '../../src/http/server.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
-import type { FrameworkInfo } from '../../src/mesos/v1/common.ts';
+import type { FrameworkInfo, Offer } from '../../src/mesos/v1/common.ts';
 import { FakeAgent } from './fake-agent.ts';
 import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { Resources } from '../../src/mesos/resources.ts';
@@ -119,4 +119,13 @@ export async function runningTask(cluster: TestCluster, agent: FakeAgent, info: 
   if (status.state !== 'TASK_RUNNING') throw new Error(`${taskId} is ${status.state}`);
   await cluster.settle();
   return { driver, scheduler, frameworkId, run };
+}
+
+/** The scheduler's next offer, once the next batch allocation has run (the Clock advanced by its interval). */
+export async function nextOffer(cluster: TestCluster, scheduler: TestScheduler): Promise<Offer> {
+  const next = scheduler.next('resourceOffers');
+  cluster.clock.advance(ALLOCATION_INTERVAL_MS);
+  await cluster.settle();
+  const [offers] = await next;
+  return offers[0]!;
 }

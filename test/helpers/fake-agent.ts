@@ -8,6 +8,8 @@ import {
   STATUS_UPDATE,
   EXITED_EXECUTOR,
   EXECUTOR_TO_FRAMEWORK,
+  CHECKPOINT_RESOURCES,
+  type CheckpointResources,
   type RunTask,
   type SlaveRegistered,
   type Task,
@@ -127,4 +129,9 @@ export class FakeAgent extends Probe {
 /** The task of `run` as its agent reports it when it re-registers, in `state`. */
 export function reportedTask(run: RunTask, agentId: string, state: TaskState): Task {
   return { name: run.task.name, task_id: run.task.task_id, framework_id: run.framework_id, agent_id: { value: agentId }, state, resources: run.task.resources!, statuses: [] };
+}
+
+/** The checkpointed resources the master sent `agent` (`CheckpointResourcesMessage`s), in order. */
+export function checkpointsSent(agent: { bodies(name: string): unknown[] }): Resources[] {
+  return agent.bodies(CHECKPOINT_RESOURCES).map((b) => Resources.fromJSON((b as CheckpointResources).resources));
 }

@@ -1,9 +1,8 @@
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { parseAcls } from '../../actors/master/authorizer.ts';
 import type { MasterOptions } from '../../actors/master/master-process.ts';
-import { CHECKPOINT_RESOURCES, type CheckpointResources } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import type { FakeAgent } from '../helpers/fake-agent.ts';
+import { type FakeAgent, checkpointsSent } from '../helpers/fake-agent.ts';
 import { dropMessage, resetFiltersAfterEach } from '../helpers/filters.ts';
 import { ALLOCATOR_UPDATE_AVAILABLE_RESULT } from '../../actors/allocator/protocol.ts';
 import { http } from '../helpers/http.ts';
@@ -51,9 +50,6 @@ function form(ctx: { port: number }, path: string, fields: Record<string, string
   return http(ctx.port, 'POST', `/master/${path}`, new URLSearchParams(fields).toString(), { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
 }
 
-function checkpoints(agent: FakeAgent): string[] {
-  return agent.bodies(CHECKPOINT_RESOURCES).map((b) => String(Resources.fromJSON((b as CheckpointResources).resources)));
-}
 
 const books = (ctx: Ctx) => ctx.cluster.master.agents.get(ctx.agentId)!;
 
@@ -70,7 +66,7 @@ test.serial('operator volumes - CREATE_VOLUMES: 202; the agent checkpoints the v
   const reply = await call(ctx, createCall(ctx.agentId, vol));
   t.is(reply.status, 202, reply.body);
   const checkpointed = reserved('cpus:1;disk:192').plus(vol);
-  t.deepEqual(checkpoints(ctx.agent), [String(reserved('cpus:1;disk:256')), String(checkpointed)]);
+  t.deepEqual(checkpointsSent(ctx.agent).map(String), [String(reserved('cpus:1;disk:256')), String(checkpointed)]);
   t.true(books(ctx).checkpointed.equals(checkpointed));
 
   const agents = (await call(ctx, { type: 'GET_AGENTS' })).json().get_agents.agents;
@@ -99,7 +95,7 @@ test.serial('operator volumes - DESTROY_VOLUMES and the form endpoints: 202; the
   const destroyed = await form(ctx, 'destroy-volumes', { slaveId: ctx.agentId, volumes: JSON.stringify(two.toJSON()) });
   t.is(destroyed.status, 202, destroyed.body);
   t.true(books(ctx).checkpointed.equals(reserved('cpus:1;disk:256')), String(books(ctx).checkpointed));
-  t.is(checkpoints(ctx.agent).at(-1), String(reserved('cpus:1;disk:256')));
+  t.is(checkpointsSent(ctx.agent).map(String).at(-1), String(reserved('cpus:1;disk:256')));
 });
 
 test.serial('operator volumes - 400 naming the field and why: unknown agent, not persistent volumes, unreserved disk, a duplicate id, an absolute path, volumes not there or in use, bad forms', async (t) => {
@@ -142,7 +138,7 @@ test.serial('operator volumes - 400 naming the field and why: unknown agent, not
     t.regex(r.body, body, `${what}: ${r.body}`);
   }
   t.is((await http(ctx.port, 'GET', '/master/create-volumes')).status, 405);
-  t.is(checkpoints(ctx.agent).length, 2, 'nothing more was applied');
+  t.is(checkpointsSent(ctx.agent).map(String).length, 2, 'nothing more was applied');
   t.true(books(ctx).checkpointed.persistentVolumes().equals(vol));
 });
 
@@ -156,7 +152,7 @@ test.serial('operator volumes - 409 when the agent has not the reserved disk fre
   const other = await call(ctx, createCall(ctx.agentId, volume('db', 8, { role: 'db' })));
   t.is(other.status, 409, 'no disk is reserved to db');
   t.is(String(books(ctx).total), before);
-  t.is(checkpoints(ctx.agent).length, 1);
+  t.is(checkpointsSent(ctx.agent).map(String).length, 1);
   t.is((await call(ctx, createCall(ctx.agentId, volume('fits', 256)))).status, 202, 'what is free can still be made a volume');
 });
 

@@ -1,17 +1,15 @@
 import anyTest, { type TestFn } from 'ava';
-import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { stateJSON } from '../../actors/master/http.ts';
 import { getRoles } from '../../actors/master/operator-api.ts';
-import { CHECKPOINT_RESOURCES, REREGISTER_SLAVE, SLAVE_REREGISTERED, type CheckpointResources, type ReregisterSlave } from '../../src/mesos/protocol.ts';
+import { CHECKPOINT_RESOURCES, REREGISTER_SLAVE, SLAVE_REREGISTERED, type ReregisterSlave } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import type { Offer, OfferOperation, TaskInfo } from '../../src/mesos/v1/common.ts';
-import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import { nextOffer, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { subscribe } from '../helpers/event-stream.ts';
-import { FakeAgent } from '../helpers/fake-agent.ts';
+import { FakeAgent, checkpointsSent } from '../helpers/fake-agent.ts';
 import { http } from '../helpers/http.ts';
 import { resetFiltersAfterEach } from '../helpers/filters.ts';
 import { Probe } from '../helpers/runtime.ts';
-import type { TestScheduler } from '../helpers/scheduler.ts';
 import { type Bus, useLocalBus } from '../helpers/worlds.ts';
 
 /**
@@ -50,18 +48,7 @@ function launch(offer: Offer, id: string, resources: Resources): OfferOperation 
 
 const offered = (offer: Offer) => Resources.fromJSON(offer.resources ?? []);
 
-/** The checkpointed resources the master sent `agent`, each message's, in order. */
-function checkpoints(agent: FakeAgent): Resources[] {
-  return agent.bodies(CHECKPOINT_RESOURCES).map((b) => Resources.fromJSON((b as CheckpointResources).resources));
-}
 
-async function nextOffer(cluster: TestCluster, scheduler: TestScheduler): Promise<Offer> {
-  const next = scheduler.next('resourceOffers');
-  cluster.clock.advance(ALLOCATION_INTERVAL_MS);
-  await cluster.settle();
-  const [offers] = await next;
-  return offers[0]!;
-}
 
 test.serial('reservations - RESERVE then LAUNCH on the reserved resources in one ACCEPT; the next offer carries what is left of the reservation', async (t) => {
   const cluster = await startTestCluster(t, t.context.bus);
@@ -75,7 +62,7 @@ test.serial('reservations - RESERVE then LAUNCH on the reserved resources in one
 
   t.is(agent.runTasks.length, 1, 'the task was launched on what RESERVE made');
   t.true(Resources.fromJSON(agent.runTasks[0]!.task.resources).equals(used));
-  t.deepEqual(checkpoints(agent).map(String), [String(reserved)], 'the agent was sent its checkpointed resources');
+  t.deepEqual(checkpointsSent(agent).map(String), [String(reserved)], 'the agent was sent its checkpointed resources');
   const books = cluster.master.agents.get(agent.agentId!)!;
   t.true(books.total.equals(Resources.parse('cpus:2;mem:3584').plus(reserved)), String(books.total));
   t.true(books.checkpointed.equals(reserved));
@@ -113,7 +100,7 @@ test.serial('reservations - reserved resources are offered to frameworks of thei
 
   web.driver.acceptOffers([again!.id], [unreserve(reserved)], { refuse_seconds: 1000 });
   await cluster.settle();
-  t.deepEqual(checkpoints(agent).map((r) => r.isEmpty()), [false, true], 'the agent checkpoints nothing any more');
+  t.deepEqual(checkpointsSent(agent).map((r) => r.isEmpty()), [false, true], 'the agent checkpoints nothing any more');
   t.true(cluster.master.agents.get(agent.agentId!)!.total.equals(Resources.parse('cpus:4;mem:4096')));
   t.deepEqual(stateJSON(cluster.master).slaves[0]!.reserved_resources, {});
 
@@ -146,7 +133,7 @@ test.serial('reservations - invalid operations are dropped with the rest applied
     { refuse_seconds: 0 },
   );
   await cluster.settle();
-  t.deepEqual(checkpoints(agent).map(String), [String(valid)], 'one reservation applied, once');
+  t.deepEqual(checkpointsSent(agent).map(String), [String(valid)], 'one reservation applied, once');
   t.true(cluster.master.agents.get(agent.agentId!)!.total.reserved().equals(valid));
   t.deepEqual(agent.runTasks.map((r) => r.task.task_id.value), ['t1'], 'the LAUNCH after them used the valid one');
   t.deepEqual(scheduler.all('statusUpdate'), [], 'no task error: the dropped operations had no tasks');
@@ -173,7 +160,7 @@ test.serial('reservations - a refinement refines a reservation it is in; one of 
   t.true(total.reserved('eng').equals(dynamic('cpus:1', 'eng')), 'the refinement took from the eng reservation');
   t.is(total.mem(), 1024);
   t.true(total.unreserved().equals(Resources.parse('cpus:2;mem:1024')), 'mem was not reserved to eng: its refinement was dropped');
-  t.true(checkpoints(agent).at(-1)!.equals(total.reserved()));
+  t.true(checkpointsSent(agent).at(-1)!.equals(total.reserved()));
 });
 
 /** An agent of a previous master (`old-S1`, 4 cpus) re-registering with `checkpointed`. */
@@ -224,12 +211,12 @@ test.serial("reservations - a known agent that re-registers with other checkpoin
   const reserved = dynamic('cpus:2', 'web');
   driver.acceptOffers([offer!.id], [reserve(reserved)], { refuse_seconds: 1000 });
   await cluster.settle();
-  t.is(checkpoints(agent).length, 1);
+  t.is(checkpointsSent(agent).length, 1);
 
   // It lost the message, say: it reports none.
   agent.reregister();
   await cluster.settle();
-  t.deepEqual(checkpoints(agent).map(String), [String(reserved), String(reserved)], 'sent again');
+  t.deepEqual(checkpointsSent(agent).map(String), [String(reserved), String(reserved)], 'sent again');
   t.true(cluster.master.agents.get(agent.agentId!)!.total.reserved('web').equals(reserved), 'the master keeps its own');
 });
 
@@ -251,5 +238,5 @@ test.serial('reservations - RESERVE and LAUNCH over the v1 scheduler HTTP API', 
   t.is(reply.status, 202, reply.body);
   await cluster.settle();
   t.true(Resources.fromJSON(agent.runTasks[0]!.task.resources).equals(reserved));
-  t.deepEqual(checkpoints(agent).map(String), [String(reserved)]);
+  t.deepEqual(checkpointsSent(agent).map(String), [String(reserved)]);
 });

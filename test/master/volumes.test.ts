@@ -1,20 +1,19 @@
 import anyTest, { type TestFn } from 'ava';
-import { ALLOCATION_INTERVAL_MS } from '../../actors/allocator/constants.ts';
 import { parseAcls } from '../../actors/master/authorizer.ts';
 import { stateJSON } from '../../actors/master/http.ts';
 import { getAgents } from '../../actors/master/operator-api.ts';
 import { AgentRecord } from '../../actors/master/state.ts';
 import { createConversions, destroyConversions } from '../../actors/master/volumes.ts';
-import { CHECKPOINT_RESOURCES, REREGISTER_SLAVE, SLAVE_REREGISTERED, type CheckpointResources, type ReregisterSlave } from '../../src/mesos/protocol.ts';
+import { CHECKPOINT_RESOURCES, REREGISTER_SLAVE, SLAVE_REREGISTERED, type ReregisterSlave } from '../../src/mesos/protocol.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import type { Offer, OfferOperation, TaskInfo } from '../../src/mesos/v1/common.ts';
 import { UPID } from '../../src/process/upid.ts';
-import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import { nextOffer, startTestCluster } from '../helpers/cluster.ts';
 import { subscribe } from '../helpers/event-stream.ts';
+import { checkpointsSent } from '../helpers/fake-agent.ts';
 import { resetFiltersAfterEach } from '../helpers/filters.ts';
 import { http } from '../helpers/http.ts';
 import { Probe } from '../helpers/runtime.ts';
-import type { TestScheduler } from '../helpers/scheduler.ts';
 import { type Bus, useLocalBus } from '../helpers/worlds.ts';
 
 /**
@@ -65,18 +64,7 @@ function launch(offer: Offer, id: string, resources: Resources): OfferOperation 
 
 const offered = (offer: Offer) => Resources.fromJSON(offer.resources ?? []);
 
-/** The checkpointed resources the master sent `agent`, each message's, in order, as text. */
-function checkpoints(agent: { bodies(name: string): unknown[] }): string[] {
-  return agent.bodies(CHECKPOINT_RESOURCES).map((b) => String(Resources.fromJSON((b as CheckpointResources).resources)));
-}
 
-async function nextOffer(cluster: TestCluster, scheduler: TestScheduler): Promise<Offer> {
-  const next = scheduler.next('resourceOffers');
-  cluster.clock.advance(ALLOCATION_INTERVAL_MS);
-  await cluster.settle();
-  const [offers] = await next;
-  return offers[0]!;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Validation, in Mesos's words.
@@ -145,7 +133,7 @@ test.serial('volumes - RESERVE, CREATE and LAUNCH in one ACCEPT: the task uses t
   t.is(agent.runTasks.length, 1, 'the task was launched on what CREATE made');
   t.true(Resources.fromJSON(agent.runTasks[0]!.task.resources).equals(task));
   const checkpointed = reserved('cpus:1;mem:128;disk:36').plus(vol);
-  t.deepEqual(checkpoints(agent), [String(reserved('cpus:1;mem:128;disk:100')), String(checkpointed)], 'each operation checkpointed in turn, the volume with it');
+  t.deepEqual(checkpointsSent(agent).map(String), [String(reserved('cpus:1;mem:128;disk:100')), String(checkpointed)], 'each operation checkpointed in turn, the volume with it');
   const books = cluster.master.agents.get(agent.agentId!)!;
   t.true(books.checkpointed.equals(checkpointed), String(books.checkpointed));
   t.true(books.total.equals(Resources.parse('cpus:3;mem:3968;disk:924').plus(checkpointed)), String(books.total));
@@ -178,7 +166,7 @@ test.serial('volumes - DESTROY of a volume in use is dropped; once its task ende
   t.false(offered(busy).contains(vol));
   driver.acceptOffers([busy.id], [destroy(vol)], { refuse_seconds: 0 });
   await cluster.settle();
-  t.is(checkpoints(agent).length, 2, 'no new checkpoint');
+  t.is(checkpointsSent(agent).map(String).length, 2, 'no new checkpoint');
   t.true(cluster.master.agents.get(agent.agentId!)!.checkpointed.contains(vol));
 
   agent.update(run, 'TASK_FINISHED');
@@ -187,7 +175,7 @@ test.serial('volumes - DESTROY of a volume in use is dropped; once its task ende
   t.true(offered(free).contains(vol), `offered again to its role: ${String(offered(free))}`);
   driver.acceptOffers([free.id], [destroy(vol)], { refuse_seconds: 0 });
   await cluster.settle();
-  t.deepEqual(checkpoints(agent).at(-1), String(reserved('disk:64')), 'the agent is told the volume is gone, the disk still reserved');
+  t.deepEqual(checkpointsSent(agent).map(String).at(-1), String(reserved('disk:64')), 'the agent is told the volume is gone, the disk still reserved');
   const after = await nextOffer(cluster, scheduler);
   t.true(offered(after).contains(reserved('disk:64')));
   t.true(offered(after).persistentVolumes().isEmpty());
@@ -201,7 +189,7 @@ test.serial('volumes - invalid CREATE and DESTROY operations are dropped with th
   const first = volume('vol1', 32);
   driver.acceptOffers([offer!.id], [reserve(reserved('disk:200')), create(first)], { refuse_seconds: 0 });
   await cluster.settle();
-  t.is(checkpoints(agent).length, 2);
+  t.is(checkpointsSent(agent).map(String).length, 2);
 
   const again = await nextOffer(cluster, scheduler);
   const unreservedVolume = [{ name: 'disk', type: 'SCALAR', scalar: { value: 8 }, disk: { persistence: { id: 'u', principal: 'ops' }, volume: { container_path: 'u', mode: 'RW' } } }];
@@ -227,7 +215,7 @@ test.serial('volumes - invalid CREATE and DESTROY operations are dropped with th
     { refuse_seconds: 0 },
   );
   await cluster.settle();
-  t.deepEqual(checkpoints(agent).slice(2), [String(reserved('disk:152').plus(first).plus(valid))], 'one CREATE applied, once');
+  t.deepEqual(checkpointsSent(agent).map(String).slice(2), [String(reserved('disk:152').plus(first).plus(valid))], 'one CREATE applied, once');
   t.deepEqual(agent.runTasks.map((r) => r.task.task_id.value), ['t1'], 'the LAUNCH after them used it');
   t.deepEqual(scheduler.all('statusUpdate'), []);
   t.true(cluster.master.agents.get(agent.agentId!)!.checkpointed.contains(first), 'UNRESERVE of a volume was dropped');
@@ -279,7 +267,7 @@ test.serial('volumes - CREATE and LAUNCH over the v1 scheduler HTTP API', async 
   t.is(reply.status, 202, reply.body);
   await cluster.settle();
   t.true(Resources.fromJSON(agent.runTasks[0]!.task.resources).contains(vol));
-  t.deepEqual(checkpoints(agent).at(-1), String(vol));
+  t.deepEqual(checkpointsSent(agent).map(String).at(-1), String(vol));
 });
 
 test.serial('volumes - a new master learns volumes from the checkpointed resources of a re-registering agent, and offers them to their role', async (t) => {
@@ -298,7 +286,7 @@ test.serial('volumes - a new master learns volumes from the checkpointed resourc
   t.is(probe.bodies(SLAVE_REREGISTERED).length, 1);
   const books = cluster.master.agents.get('old-S1')!;
   t.true(books.total.equals(Resources.parse('cpus:3;mem:4096;disk:924').plus(checkpointed)), String(books.total));
-  t.deepEqual(checkpoints(probe), [], 'nothing to correct');
+  t.deepEqual(checkpointsSent(probe).map(String), [], 'nothing to correct');
 
   const batch = await cluster.startFramework({ role: 'batch' });
   const [[other]] = await batch.scheduler.next('resourceOffers');
