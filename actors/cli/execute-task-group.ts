@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { FlagError, type FlagValue } from '../../src/cli/flags.ts';
 import { Resources } from '../../src/mesos/resources.ts';
-import { AgentIDSchema, isTerminalState, TaskInfoSchema, type AgentID, type ExecutorInfo, type FrameworkID, type Offer, type TaskInfo, type TaskState, type TaskStatus } from '../../src/mesos/v1/common.ts';
-import { wallClockTimer, type Timer } from '../../src/process/clock.ts';
-import type { Scheduler, SchedulerDriver } from '../scheduler/scheduler-driver.ts';
+import { AgentIDSchema, TaskInfoSchema, type ExecutorInfo, type TaskInfo } from '../../src/mesos/v1/common.ts';
+import type { ExecuteLaunch } from './execute-scheduler.ts';
 
 /**
  * `mesos-ts execute --task_group`, as `mesos-execute --task_group`: a `TaskGroupInfo` in Mesos
@@ -77,93 +76,22 @@ export function readTaskGroupFlag(values: Record<string, FlagValue>): TaskGroupF
   return { tasks, wanted };
 }
 
-/** The scheduler of `execute --task_group`: one group, each task's updates printed as `mesos-execute` prints them. */
-export class TaskGroupScheduler implements Scheduler {
-  readonly done: Promise<string>;
-  #finish!: (state: string) => void;
-  #launched: { agentId: AgentID } | undefined;
-  #finished = false;
-  #killTimer: Timer | undefined;
-  /** Each task's terminal state, once it has one. */
-  readonly #ended = new Map<string, TaskState>();
-
-  constructor(
-    private readonly group: TaskGroupFlag,
-    private readonly killAfterMs: number | undefined,
-    private readonly printStatus: (status: TaskStatus) => void,
-    private readonly print: (line: string) => void,
-  ) {
-    this.done = new Promise((resolve) => (this.#finish = resolve));
-  }
-
-  get #taskIds(): string[] {
-    return this.group.tasks.map((task) => task.task_id.value);
-  }
-
-  registered(_driver: SchedulerDriver, frameworkId: FrameworkID): void {
-    this.print(`Subscribed with ID ${frameworkId.value}`);
-  }
-
-  resourceOffers(driver: SchedulerDriver, offers: Offer[]): void {
-    for (const offer of offers) {
-      if (this.#launched !== undefined || this.#finished || !Resources.fromJSON(offer.resources).contains(this.group.wanted)) {
-        driver.declineOffer(offer.id, { refuse_seconds: this.#launched !== undefined ? 3600 : 5 });
-        continue;
-      }
+/** What `execute --task_group` launches: the group, whole, in the default executor, as `mesos-execute` names it. */
+export function taskGroupLaunch(group: TaskGroupFlag): ExecuteLaunch {
+  const taskIds = group.tasks.map((task) => task.task_id.value);
+  return {
+    taskIds,
+    wanted: group.wanted,
+    launch(driver, offer) {
       const executor: ExecutorInfo = {
         type: 'DEFAULT',
         executor_id: { value: TASK_GROUP_EXECUTOR_ID },
         framework_id: offer.framework_id,
         resources: Resources.parse(TASK_GROUP_EXECUTOR_RESOURCES).toJSON(),
       };
-      const tasks = this.group.tasks.map((task): TaskInfo => ({ ...task, agent_id: offer.agent_id }));
+      const tasks = group.tasks.map((task): TaskInfo => ({ ...task, agent_id: offer.agent_id }));
       driver.acceptOffers(offer.id, [{ type: 'LAUNCH_GROUP', launch_group: { executor, task_group: { tasks } } }]);
-      this.#launched = { agentId: offer.agent_id };
-      this.print(`Submitted task group with tasks [ ${this.#taskIds.join(', ')} ] to agent '${offer.agent_id.value}'`);
-    }
-  }
-
-  statusUpdate(driver: SchedulerDriver, status: TaskStatus): void {
-    const taskId = status.task_id.value;
-    if (!this.#taskIds.includes(taskId) || this.#ended.has(taskId)) return;
-    this.printStatus(status);
-    if (status.state === 'TASK_RUNNING' && this.killAfterMs !== undefined && this.#killTimer === undefined) {
-      // A wall-clock timer: the operator asked for real time, and this is no actor.
-      this.#killTimer = wallClockTimer(this.killAfterMs, () => this.interrupt(driver));
-    }
-    if (!isTerminalState(status.state)) return;
-    this.#ended.set(taskId, status.state);
-    if (this.#ended.size < this.#taskIds.length) return;
-    const unfinished = [...this.#ended.values()].find((state) => state !== 'TASK_FINISHED');
-    this.#end(unfinished ?? 'TASK_FINISHED');
-  }
-
-  slaveLost(_driver: SchedulerDriver, agentId: AgentID): void {
-    if (this.#launched?.agentId.value === agentId.value) this.print(`Agent '${agentId.value}' lost`);
-  }
-
-  error(_driver: SchedulerDriver, message: string): void {
-    this.print(`Error: ${message}`);
-    this.#end('ERROR');
-  }
-
-  /** Kills every task that has not ended (or ends at once if none was launched yet). */
-  interrupt(driver: SchedulerDriver): void {
-    if (this.#launched === undefined) {
-      this.#end('INTERRUPTED');
-      return;
-    }
-    for (const id of this.#taskIds) if (!this.#ended.has(id)) driver.killTask({ value: id }, this.#launched.agentId);
-  }
-
-  giveUp(): void {
-    this.#end('INTERRUPTED');
-  }
-
-  #end(state: string): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#killTimer?.cancel();
-    this.#finish(state);
-  }
+      return `Submitted task group with tasks [ ${taskIds.join(', ')} ] to agent '${offer.agent_id.value}'`;
+    },
+  };
 }

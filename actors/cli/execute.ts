@@ -6,17 +6,17 @@ import { healthCheckProblem } from '../../src/mesos/health-check.ts';
 import { Resources } from '../../src/mesos/resources.ts';
 import { HealthCheckSchema, type HealthCheck } from '../../src/mesos/v1/task.ts';
 import { FRAMEWORK_CAPABILITIES, type FrameworkCapabilityType, type FrameworkInfo } from '../../src/mesos/v1/base.ts';
-import { isTerminalState, type AgentID, type FrameworkID, type Offer, type TaskInfo, type TaskStatus } from '../../src/mesos/v1/common.ts';
-import { wallClockTimer, type Timer } from '../../src/process/clock.ts';
+import type { Offer, TaskInfo, TaskStatus } from '../../src/mesos/v1/common.ts';
 import { connectFramework } from '../detector/connect.ts';
 import type { MasterDetector } from '../detector/detector.ts';
 import type { Runtime } from '../../src/process/runtime.ts';
 import type { UPID } from '../../src/process/upid.ts';
 import { DetectionAbortedError } from '../detector/errors.ts';
-import { SchedulerDriver, type Scheduler } from '../scheduler/scheduler-driver.ts';
+import { SchedulerDriver } from '../scheduler/scheduler-driver.ts';
 import { masterAddress } from './bus.ts';
 import { clientCredential, commonFlags, CREDENTIAL_FLAGS, type Command } from './commands.ts';
-import { readTaskGroupFlag, TaskGroupScheduler } from './execute-task-group.ts';
+import { ExecuteScheduler, type ExecuteLaunch } from './execute-scheduler.ts';
+import { readTaskGroupFlag, taskGroupLaunch } from './execute-task-group.ts';
 import { untilSignal } from './signals.ts';
 
 /** `mesos-execute`'s default task resources. */
@@ -116,7 +116,18 @@ export const executeCommand: Command = {
       },
       ...(healthCheck !== undefined ? { health_check: healthCheck } : {}),
     });
-    const scheduler = taskGroup !== undefined ? new TaskGroupScheduler(taskGroup, killAfterMs, printStatus, print) : new ExecuteScheduler(name, wanted, task, killAfterMs);
+    const launch: ExecuteLaunch =
+      taskGroup !== undefined
+        ? taskGroupLaunch(taskGroup)
+        : {
+            taskIds: [name],
+            wanted,
+            launch(driver, offer) {
+              driver.launchTasks(offer.id, [task(offer)]);
+              return `Submitted task '${name}' to agent '${offer.agent_id.value}'`;
+            },
+          };
+    const scheduler = new ExecuteScheduler(launch, killAfterMs, print, printStatus);
     const driver = new SchedulerDriver(
       scheduler,
       framework,
@@ -194,75 +205,3 @@ function parseHealthCheck(values: Record<string, FlagValue>): HealthCheck | unde
   return parsed.data;
 }
 
-/** The scheduler of `execute`: one task, printed as `mesos-execute` prints it. */
-class ExecuteScheduler implements Scheduler {
-  readonly done: Promise<string>;
-  #finish!: (state: string) => void;
-  #launched: { agentId: AgentID } | undefined;
-  #finished = false;
-  #killTimer: Timer | undefined;
-
-  constructor(
-    private readonly name: string,
-    private readonly wanted: Resources,
-    private readonly task: (offer: Offer) => TaskInfo,
-    private readonly killAfterMs: number | undefined,
-  ) {
-    this.done = new Promise((resolve) => (this.#finish = resolve));
-  }
-
-  registered(_driver: SchedulerDriver, frameworkId: FrameworkID): void {
-    print(`Subscribed with ID ${frameworkId.value}`);
-  }
-
-  resourceOffers(driver: SchedulerDriver, offers: Offer[]): void {
-    for (const offer of offers) {
-      if (this.#launched !== undefined || this.#finished || !Resources.fromJSON(offer.resources).contains(this.wanted)) {
-        driver.declineOffer(offer.id, { refuse_seconds: this.#launched !== undefined ? 3600 : 5 });
-        continue;
-      }
-      driver.launchTasks(offer.id, [this.task(offer)]);
-      this.#launched = { agentId: offer.agent_id };
-      print(`Submitted task '${this.name}' to agent '${offer.agent_id.value}'`);
-    }
-  }
-
-  statusUpdate(driver: SchedulerDriver, status: TaskStatus): void {
-    if (status.task_id.value !== this.name) return;
-    printStatus(status);
-    if (status.state === 'TASK_RUNNING' && this.killAfterMs !== undefined && this.#killTimer === undefined) {
-      // A wall-clock timer: the operator asked for real time, and this is no actor.
-      this.#killTimer = wallClockTimer(this.killAfterMs, () => this.interrupt(driver));
-    }
-    if (isTerminalState(status.state)) this.#end(status.state);
-  }
-
-  slaveLost(_driver: SchedulerDriver, agentId: AgentID): void {
-    if (this.#launched?.agentId.value === agentId.value) print(`Agent '${agentId.value}' lost`);
-  }
-
-  error(_driver: SchedulerDriver, message: string): void {
-    print(`Error: ${message}`);
-    this.#end('ERROR');
-  }
-
-  /** Kills the task (or ends at once if none runs yet). */
-  interrupt(driver: SchedulerDriver): void {
-    if (this.#launched === undefined) {
-      this.#end('INTERRUPTED');
-      return;
-    }
-    driver.killTask({ value: this.name }, this.#launched.agentId);
-  }
-
-  giveUp(): void {
-    this.#end('INTERRUPTED');
-  }
-
-  #end(state: string): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#killTimer?.cancel();
-    this.#finish(state);
-  }
-}
